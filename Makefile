@@ -1,0 +1,41 @@
+# Basira — the two set-up commands are `make demo` and `make test`; everything else follows from them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= ../shared/datasets
+STAMP  := $(VENV)/.installed
+
+.PHONY: install system-deps demo test lint bench train eval clean
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/basira demo
+
+lint: install
+	$(BIN)/ruff check basira tests bench
+
+test: install lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench.run
+
+train: install
+	$(BIN)/basira train --data $(DATA)
+
+eval: install
+	$(BIN)/basira eval $(DATA)/*.jsonl --dev-only
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""compliance — see docs/ and the issue tracker for what lands here."""

@@ -1,0 +1,1 @@
+"""network — see docs/ and the issue tracker for what lands here."""

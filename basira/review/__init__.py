@@ -1,0 +1,1 @@
+"""review — see docs/ and the issue tracker for what lands here."""

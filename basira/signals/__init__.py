@@ -1,0 +1,1 @@
+"""signals — see docs/ and the issue tracker for what lands here."""

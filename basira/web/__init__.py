@@ -1,0 +1,1 @@
+"""web — see docs/ and the issue tracker for what lands here."""

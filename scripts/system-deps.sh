@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# System packages that pip cannot provide: protobuf for building gcld3 (language identification).
+set -euo pipefail
+need=()
+command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
+dpkg -s libprotobuf-dev >/dev/null 2>&1 || need+=(libprotobuf-dev)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "basira: please install: ${need[*]} (e.g. sudo apt-get install ${need[*]})" >&2
+  exit 1
+fi
+echo "basira: installing system packages: ${need[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -1,0 +1,86 @@
+"""Plain records exchanged between ingest formats and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass(slots=True)
+class MediaRecord:
+    url: str | None = None
+    kind: str | None = None  # photo, video, animated_gif, file, voice_message, ...
+    sha256: str | None = None  # hex, of the file's bytes
+    pdq: str | None = None  # hex, 256-bit PDQ perceptual hash
+
+
+@dataclass(slots=True)
+class AccountRecord:
+    platform: str
+    external_id: str
+    handle: str | None = None
+    display_name: str | None = None
+    bio: str | None = None
+    created_at: datetime | None = None
+    suspended_at: datetime | None = None
+    removed_at: datetime | None = None
+    status: str | None = None  # active, suspended, removed; None: unknown, keep what is stored
+    profile_image_hash: str | None = None
+    source_file: str | None = None
+    source_line: int | None = None
+
+
+@dataclass(slots=True)
+class PostRecord:
+    platform: str
+    external_id: str
+    account_external_id: str | None
+    text: str
+    created_at: datetime | None = None  # aware, UTC
+    handle: str | None = None
+    lang: str | None = None
+    reply_to: str | None = None
+    quote_of: str | None = None
+    repost_of: str | None = None
+    forwarded_from: str | None = None
+    mentions: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    media: list[MediaRecord] = field(default_factory=list)
+    source_file: str | None = None
+    source_line: int | None = None
+
+
+Record = AccountRecord | PostRecord
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Aware UTC datetime; a naive one is taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_time(value: object) -> datetime:
+    """ISO 8601 (a trailing Z allowed; no offset means UTC) or Unix seconds, as aware UTC.
+
+    Raises ValueError with a short reason.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a time, got a boolean")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(float(value), UTC)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected an ISO 8601 time or Unix seconds")
+    text = value.strip()
+    if text.lstrip("-").replace(".", "", 1).isdigit():
+        return datetime.fromtimestamp(float(text), UTC)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {value!r}") from None
+    return utc(parsed)  # type: ignore[return-value]

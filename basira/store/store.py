@@ -1,0 +1,742 @@
+"""The Store: the one object that talks to the database. Bulk upserts, cases, the event log, checkpoints."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from basira.ingest.records import AccountRecord, PostRecord, utc
+from basira.store.models import (
+    Account,
+    Case,
+    Detection,
+    Event,
+    IngestCheckpoint,
+    Media,
+    Platform,
+    Post,
+    now,
+)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+GENESIS_HASH = "0" * 64
+_EVENT_LOCK_KEY = 7367298902  # PostgreSQL advisory lock that serializes the event chain
+_ACCOUNT_FIELDS = (
+    "handle",
+    "display_name",
+    "bio",
+    "created_at",
+    "suspended_at",
+    "removed_at",
+    "status",
+    "profile_image_hash",
+)
+_CHUNK = 500  # rows per IN (...) lookup
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    source: str
+    fingerprint: str
+    format: str
+    records_done: int
+    completed: bool
+
+
+def canonical_json(value: Any) -> bytes:
+    """Deterministic JSON (sorted keys, no spaces, UTF-8) for hashing."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+def event_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(entry)).hexdigest()
+
+
+def _event_entry(
+    id_: int, at: datetime, kind: str, actor: str | None, subject: str | None, payload: Any
+) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "at": utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),  # type: ignore[union-attr]
+        "kind": kind,
+        "actor": actor,
+        "subject": subject,
+        "payload": payload,
+    }
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself so writers can take the lock up front (BEGIN IMMEDIATE).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("basira_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic `upgrade head`)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        conn.commit()
+
+
+def open_store(url: str, *, migrate_schema: bool = True, echo: bool = False) -> Store:
+    """Open the database at a SQLAlchemy URL (or a plain SQLite file path) and migrate it to head."""
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    sa_url = sa.make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
+        Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+    if sa_url.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    engine = sa.create_engine(sa_url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    if migrate_schema:
+        migrate(engine)
+    return Store(engine)
+
+
+class Store:
+    """Repository-style access to Basira's database. Every method runs in its own transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._platform_ids: dict[str, int] = {}
+
+    # --- plumbing -------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with self.engine.connect() as conn:
+            conn.execution_options(basira_write=True)
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                new_platforms = conn.info.pop("basira_new_platforms", {})
+            # Cache platform ids only once their insert is committed.
+            self._platform_ids.update(new_platforms)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _insert(self, table: sa.Table) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover
+            raise RuntimeError(f"unsupported database: {self.dialect} (use SQLite or PostgreSQL)")
+        return insert(table)
+
+    def _platform_id(self, conn: Connection, name: str) -> int:
+        pid = self._platform_ids.get(name)
+        if pid is not None:
+            return pid
+        t = Platform.__table__
+        conn.execute(self._insert(t).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+        pid = conn.execute(sa.select(t.c.id).where(t.c.name == name)).scalar_one()
+        conn.info.setdefault("basira_new_platforms", {})[name] = pid
+        return pid
+
+    # --- accounts and posts ---------------------------------------------------------------------------------
+
+    def upsert_accounts(self, batch: Sequence[AccountRecord]) -> int:
+        """Insert new accounts, update changed fields of known ones; return the number new."""
+        with self.write() as conn:
+            n = self._upsert_accounts(conn, batch)
+        return n
+
+    def upsert_posts(self, batch: Sequence[PostRecord]) -> int:
+        """Insert posts not yet stored (by platform and external id) with their media; return the number new."""
+        with self.write() as conn:
+            n, _ = self._upsert_posts(conn, batch)
+        return n
+
+    def _upsert_accounts(self, conn: Connection, batch: Sequence[AccountRecord]) -> int:
+        if not batch:
+            return 0
+        # Merge duplicates inside the batch: later non-empty values win.
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for rec in batch:
+            key = (rec.platform, rec.external_id)
+            row = merged.setdefault(key, {})
+            for f in _ACCOUNT_FIELDS:
+                v = getattr(rec, f)
+                if v is not None:
+                    row[f] = utc(v) if isinstance(v, datetime) else v
+        t = Account.__table__
+        new_total = 0
+        by_platform: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for (platform, ext), row in merged.items():
+            by_platform.setdefault(platform, []).append((ext, row))
+        for platform, rows in by_platform.items():
+            pid = self._platform_id(conn, platform)
+            existing: dict[str, dict[str, Any]] = {}
+            for chunk in _chunks([ext for ext, _ in rows]):
+                cols = [t.c.external_id, *(t.c[f] for f in _ACCOUNT_FIELDS)]
+                q = sa.select(*cols).where(t.c.platform_id == pid, t.c.external_id.in_(chunk))
+                for r in conn.execute(q):
+                    existing[r.external_id] = r._asdict()
+            fresh = [
+                {
+                    "platform_id": pid,
+                    "external_id": ext,
+                    "first_seen_at": now(),
+                    **{f: None for f in _ACCOUNT_FIELDS},
+                    "status": "active",
+                    **row,
+                }
+                for ext, row in rows
+                if ext not in existing
+            ]
+            if fresh:
+                stmt = self._insert(t).on_conflict_do_nothing(index_elements=["platform_id", "external_id"])
+                res = conn.execute(stmt.returning(t.c.id), fresh)
+                new_total += len(res.all())
+            changed = []
+            for ext, row in rows:
+                old = existing.get(ext)
+                if old is None:
+                    continue
+                diff = {f: v for f, v in row.items() if old.get(f) != v}
+                if diff:
+                    changed.append((ext, diff))
+            for ext, diff in changed:
+                conn.execute(
+                    sa.update(t).where(t.c.platform_id == pid, t.c.external_id == ext).values(**diff)
+                )
+        return new_total
+
+    def _account_ids(self, conn: Connection, pid: int, externals: Iterable[str]) -> dict[str, int]:
+        t = Account.__table__
+        out: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(externals))):
+            q = sa.select(t.c.external_id, t.c.id).where(t.c.platform_id == pid, t.c.external_id.in_(chunk))
+            out.update({r.external_id: r.id for r in conn.execute(q)})
+        return out
+
+    def _upsert_posts(self, conn: Connection, batch: Sequence[PostRecord]) -> tuple[int, int]:
+        """Return (posts new, accounts new as stubs)."""
+        if not batch:
+            return 0, 0
+        unique: dict[tuple[str, str], PostRecord] = {}
+        for rec in batch:
+            unique.setdefault((rec.platform, rec.external_id), rec)
+        # Authors we have not seen get a stub account (handle only) so every post has one.
+        stubs = [
+            AccountRecord(platform=p.platform, external_id=p.account_external_id, handle=p.handle)
+            for p in unique.values()
+            if p.account_external_id
+        ]
+        by_platform: dict[str, list[PostRecord]] = {}
+        for rec in unique.values():
+            by_platform.setdefault(rec.platform, []).append(rec)
+        stubs_new = self._insert_account_stubs(conn, stubs)
+        t = Post.__table__
+        mt = Media.__table__
+        new_total = 0
+        ingested = now()
+        for platform, recs in by_platform.items():
+            pid = self._platform_id(conn, platform)
+            acc = self._account_ids(conn, pid, (r.account_external_id for r in recs if r.account_external_id))
+            rows = [
+                {
+                    "platform_id": pid,
+                    "external_id": r.external_id,
+                    "account_id": acc.get(r.account_external_id) if r.account_external_id else None,
+                    "text": r.text,
+                    "lang": r.lang,
+                    "created_at": utc(r.created_at),
+                    "reply_to": r.reply_to,
+                    "quote_of": r.quote_of,
+                    "repost_of": r.repost_of,
+                    "forwarded_from": r.forwarded_from,
+                    "mentions": list(r.mentions),
+                    "hashtags": list(r.hashtags),
+                    "urls": list(r.urls),
+                    "source_file": r.source_file,
+                    "source_line": r.source_line,
+                    "ingested_at": ingested,
+                }
+                for r in recs
+            ]
+            stmt = self._insert(t).on_conflict_do_nothing(index_elements=["platform_id", "external_id"])
+            inserted = {
+                row.external_id: row.id for row in conn.execute(stmt.returning(t.c.id, t.c.external_id), rows)
+            }
+            new_total += len(inserted)
+            media_rows = [
+                {
+                    "post_id": inserted[r.external_id],
+                    "position": i,
+                    "url": m.url,
+                    "kind": m.kind,
+                    "sha256": m.sha256,
+                    "pdq": m.pdq,
+                }
+                for r in recs
+                if r.external_id in inserted
+                for i, m in enumerate(r.media)
+            ]
+            if media_rows:
+                mstmt = self._insert(mt).on_conflict_do_nothing(index_elements=["post_id", "position"])
+                conn.execute(mstmt, media_rows)
+        return new_total, stubs_new
+
+    def _insert_account_stubs(self, conn: Connection, stubs: Sequence[AccountRecord]) -> int:
+        if not stubs:
+            return 0
+        t = Account.__table__
+        seen: dict[tuple[str, str], AccountRecord] = {}
+        for s in stubs:
+            prev = seen.get((s.platform, s.external_id))
+            if prev is None or (prev.handle is None and s.handle):
+                seen[(s.platform, s.external_id)] = s
+        first = now()
+        rows = [
+            {
+                "platform_id": self._platform_id(conn, s.platform),
+                "external_id": s.external_id,
+                "handle": s.handle,
+                "status": "active",
+                "first_seen_at": first,
+            }
+            for s in seen.values()
+        ]
+        stmt = self._insert(t).on_conflict_do_nothing(index_elements=["platform_id", "external_id"])
+        return len(conn.execute(stmt.returning(t.c.id), rows).all())
+
+    def ingest_batch(
+        self,
+        accounts: Sequence[AccountRecord],
+        posts: Sequence[PostRecord],
+        checkpoint: Checkpoint | None = None,
+        before_commit: Any = None,
+    ) -> tuple[int, int]:
+        """Store a batch and move the ingest checkpoint in one transaction; return (posts new, accounts new)."""
+        with self.write() as conn:
+            accounts_new = self._upsert_accounts(conn, accounts)
+            posts_new, stubs_new = self._upsert_posts(conn, posts)
+            if checkpoint is not None:
+                self._save_checkpoint(conn, checkpoint)
+            if before_commit is not None:
+                before_commit()
+        return posts_new, accounts_new + stubs_new
+
+    # --- ingest checkpoints ---------------------------------------------------------------------------------
+
+    def get_checkpoint(self, source: str) -> Checkpoint | None:
+        t = IngestCheckpoint.__table__
+        with self.read() as conn:
+            r = conn.execute(sa.select(t).where(t.c.source == source)).first()
+        if r is None:
+            return None
+        return Checkpoint(r.source, r.fingerprint, r.format, int(r.records_done), bool(r.completed))
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        with self.write() as conn:
+            self._save_checkpoint(conn, checkpoint)
+
+    def _save_checkpoint(self, conn: Connection, cp: Checkpoint) -> None:
+        t = IngestCheckpoint.__table__
+        values = {
+            "source": cp.source,
+            "fingerprint": cp.fingerprint,
+            "format": cp.format,
+            "records_done": cp.records_done,
+            "completed": cp.completed,
+            "updated_at": now(),
+        }
+        stmt = self._insert(t).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source"], set_={k: v for k, v in values.items() if k != "source"}
+        )
+        conn.execute(stmt)
+
+    # --- detections and cases -------------------------------------------------------------------------------
+
+    def post_ids(self, platform: str, external_ids: Iterable[str]) -> dict[str, int]:
+        """Map external post ids to internal ids (unknown ones are left out)."""
+        t = Post.__table__
+        out: dict[str, int] = {}
+        with self.read() as conn:
+            pid = conn.execute(sa.select(Platform.id).where(Platform.name == platform)).scalar()
+            if pid is None:
+                return out
+            for chunk in _chunks(sorted(set(external_ids))):
+                q = sa.select(t.c.external_id, t.c.id).where(
+                    t.c.platform_id == pid, t.c.external_id.in_(chunk)
+                )
+                out.update({r.external_id: r.id for r in conn.execute(q)})
+        return out
+
+    def iter_posts(self, batch_size: int = 1000, after_id: int = 0) -> Iterator[list[dict[str, Any]]]:
+        """Yield posts in id order, in batches (keyset pagination: constant memory on any table size)."""
+        t = Post.__table__
+        pt = Platform.__table__
+        at = Account.__table__
+        last = after_id
+        while True:
+            q = (
+                sa.select(
+                    t.c.id,
+                    pt.c.name.label("platform"),
+                    t.c.external_id,
+                    t.c.account_id,
+                    at.c.external_id.label("account_external_id"),
+                    at.c.handle,
+                    t.c.text,
+                    t.c.lang,
+                    t.c.created_at,
+                )
+                .join(pt, pt.c.id == t.c.platform_id)
+                .outerjoin(at, at.c.id == t.c.account_id)
+                .where(t.c.id > last)
+                .order_by(t.c.id)
+                .limit(batch_size)
+            )
+            with self.read() as conn:
+                rows = [r._asdict() for r in conn.execute(q)]
+            if not rows:
+                return
+            for r in rows:
+                r["created_at"] = utc(r["created_at"])
+            yield rows
+            last = rows[-1]["id"]
+
+    def add_detections(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Store detections ({post_id, model_version, score, categories, evidence}); re-scoring a post
+        with the same model version replaces its result. Return the number new."""
+        if not rows:
+            return 0
+        t = Detection.__table__
+        created = now()
+        values = [
+            {
+                "post_id": r["post_id"],
+                "model_version": r["model_version"],
+                "score": float(r["score"]),
+                "categories": list(r.get("categories") or []),
+                "evidence": r.get("evidence") or {},
+                "created_at": created,
+            }
+            for r in rows
+        ]
+        with self.write() as conn:
+            existing = set()
+            for chunk in _chunks(values):
+                q = sa.select(t.c.post_id, t.c.model_version).where(
+                    t.c.post_id.in_([v["post_id"] for v in chunk])
+                )
+                existing.update((r.post_id, r.model_version) for r in conn.execute(q))
+            stmt = self._insert(t)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["post_id", "model_version"],
+                set_={
+                    "score": stmt.excluded.score,
+                    "categories": stmt.excluded.categories,
+                    "evidence": stmt.excluded.evidence,
+                },
+            )
+            conn.execute(stmt, values)
+        return sum(1 for v in values if (v["post_id"], v["model_version"]) not in existing)
+
+    def detection_id(self, post_id: int, model_version: str) -> int | None:
+        t = Detection.__table__
+        with self.read() as conn:
+            return conn.execute(
+                sa.select(t.c.id).where(t.c.post_id == post_id, t.c.model_version == model_version)
+            ).scalar()
+
+    def open_case_for(
+        self,
+        subject_kind: str,
+        subject_id: int,
+        reason: str,
+        *,
+        priority: float = 0.0,
+        detection_id: int | None = None,
+        details: dict[str, Any] | None = None,
+        actor: str | None = "basira",
+    ) -> tuple[int, bool]:
+        """Open a case on a post or account unless one is already open; return (case id, newly opened)."""
+        opened = self.open_cases_for(
+            [
+                {
+                    "subject_kind": subject_kind,
+                    "subject_id": subject_id,
+                    "reason": reason,
+                    "priority": priority,
+                    "detection_id": detection_id,
+                    "details": details or {},
+                }
+            ],
+            actor=actor,
+        )
+        if opened:
+            return opened[0], True
+        t = Case.__table__
+        with self.read() as conn:
+            cid = conn.execute(
+                sa.select(t.c.id).where(
+                    t.c.subject_kind == subject_kind, t.c.subject_id == subject_id, t.c.closed_at.is_(None)
+                )
+            ).scalar_one()
+        return cid, False
+
+    def open_cases_for(self, cases: Sequence[dict[str, Any]], actor: str | None = "basira") -> list[int]:
+        """Bulk open_case_for: each dict has subject_kind, subject_id, reason and optionally priority,
+        detection_id, details. Subjects with an open case are skipped. Return the ids of cases opened;
+        each is logged as a `case.opened` event in the same transaction."""
+        if not cases:
+            return []
+        for c in cases:
+            if c["subject_kind"] not in ("post", "account"):
+                raise ValueError(f"subject_kind must be 'post' or 'account', not {c['subject_kind']!r}")
+        t = Case.__table__
+        opened = now()
+        rows = []
+        seen = set()
+        for c in cases:
+            key = (c["subject_kind"], int(c["subject_id"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(
+                {
+                    "subject_kind": key[0],
+                    "subject_id": key[1],
+                    "reason": c["reason"],
+                    "status": "open",
+                    "priority": float(c.get("priority") or 0.0),
+                    "detection_id": c.get("detection_id"),
+                    "details": c.get("details") or {},
+                    "opened_at": opened,
+                    "closed_at": None,
+                }
+            )
+        stmt = self._insert(t).on_conflict_do_nothing(
+            index_elements=["subject_kind", "subject_id"], index_where=sa.text("closed_at IS NULL")
+        )
+        with self.write() as conn:
+            res = conn.execute(stmt.returning(t.c.id, t.c.subject_kind, t.c.subject_id, t.c.reason), rows)
+            new = res.all()
+            self._append_events(
+                conn,
+                [
+                    (
+                        "case.opened",
+                        actor,
+                        f"case:{r.id}",
+                        {"subject": f"{r.subject_kind}:{r.subject_id}", "reason": r.reason},
+                    )
+                    for r in new
+                ],
+            )
+        return [r.id for r in new]
+
+    # --- event log ------------------------------------------------------------------------------------------
+
+    def append_event(
+        self,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        actor: str | None = None,
+        subject: str | None = None,
+    ) -> int:
+        """Append one entry to the hash-chained event log; return its id."""
+        with self.write() as conn:
+            return self._append_events(conn, [(kind, actor, subject, payload or {})])[0]
+
+    def _append_events(
+        self, conn: Connection, entries: Sequence[tuple[str, str | None, str | None, Any]]
+    ) -> list[int]:
+        if not entries:
+            return []
+        if self.dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_LOCK_KEY})
+        t = Event.__table__
+        last = conn.execute(sa.select(t.c.id, t.c.hash).order_by(t.c.id.desc()).limit(1)).first()
+        next_id, prev = (last.id + 1, last.hash) if last else (1, GENESIS_HASH)
+        rows = []
+        at = now()
+        for kind, actor, subject, payload in entries:
+            # Round-trip the payload through JSON so the hash is of what the database will return.
+            payload = orjson.loads(canonical_json(payload))
+            entry = _event_entry(next_id, at, kind, actor, subject, payload)
+            h = event_hash(prev, entry)
+            rows.append(
+                {
+                    "id": next_id,
+                    "at": at,
+                    "kind": kind,
+                    "actor": actor,
+                    "subject": subject,
+                    "payload": payload,
+                    "prev_hash": prev,
+                    "hash": h,
+                }
+            )
+            prev = h
+            next_id += 1
+        conn.execute(sa.insert(t), rows)
+        return [r["id"] for r in rows]
+
+    def iter_events(self, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+        t = Event.__table__
+        last = 0
+        while True:
+            with self.read() as conn:
+                rows = [
+                    r._asdict()
+                    for r in conn.execute(
+                        sa.select(t).where(t.c.id > last).order_by(t.c.id).limit(batch_size)
+                    )
+                ]
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["id"]
+
+    def verify_events(self) -> tuple[bool, int | None]:
+        """Recompute the chain; return (intact, id of the first bad entry or None)."""
+        prev = GENESIS_HASH
+        expected_id = 1
+        for r in self.iter_events():
+            entry = _event_entry(r["id"], r["at"], r["kind"], r["actor"], r["subject"], r["payload"])
+            if r["id"] != expected_id or r["prev_hash"] != prev or event_hash(prev, entry) != r["hash"]:
+                return False, r["id"]
+            prev = r["hash"]
+            expected_id += 1
+        return True, None
+
+    # --- counts ---------------------------------------------------------------------------------------------
+
+    def _count(self, table: sa.Table, *where: Any) -> int:
+        with self.read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one())
+
+    def count_posts(self, platform: str | None = None) -> int:
+        t = Post.__table__
+        if platform is None:
+            return self._count(t)
+        return self._count(
+            t, t.c.platform_id == sa.select(Platform.id).where(Platform.name == platform).scalar_subquery()
+        )
+
+    def count_accounts(self) -> int:
+        return self._count(Account.__table__)
+
+    def count_media(self) -> int:
+        return self._count(Media.__table__)
+
+    def count_detections(self, model_version: str | None = None) -> int:
+        t = Detection.__table__
+        return self._count(t) if model_version is None else self._count(t, t.c.model_version == model_version)
+
+    def count_cases(self, status: str | None = None) -> int:
+        t = Case.__table__
+        return self._count(t) if status is None else self._count(t, t.c.status == status)
+
+    def count_events(self, kind: str | None = None) -> int:
+        t = Event.__table__
+        return self._count(t) if kind is None else self._count(t, t.c.kind == kind)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for summaries."""
+        return {
+            "platforms": self._count(Platform.__table__),
+            "accounts": self.count_accounts(),
+            "posts": self.count_posts(),
+            "media": self.count_media(),
+            "detections": self.count_detections(),
+            "cases": self.count_cases(),
+            "events": self.count_events(),
+        }
+
+    def get_post(self, platform: str, external_id: str) -> dict[str, Any] | None:
+        """One post with its author's external id and its media, or None."""
+        t, pt, at, mt = Post.__table__, Platform.__table__, Account.__table__, Media.__table__
+        with self.read() as conn:
+            r = conn.execute(
+                sa.select(t, at.c.external_id.label("account_external_id"), at.c.handle)
+                .join(pt, pt.c.id == t.c.platform_id)
+                .outerjoin(at, at.c.id == t.c.account_id)
+                .where(pt.c.name == platform, t.c.external_id == external_id)
+            ).first()
+            if r is None:
+                return None
+            out = r._asdict()
+            out["media"] = [
+                m._asdict()
+                for m in conn.execute(
+                    sa.select(mt.c.position, mt.c.url, mt.c.kind, mt.c.sha256, mt.c.pdq)
+                    .where(mt.c.post_id == r.id)
+                    .order_by(mt.c.position)
+                )
+            ]
+        for k in ("created_at", "ingested_at"):
+            out[k] = utc(out[k])
+        return out
+
+    def get_account(self, platform: str, external_id: str) -> dict[str, Any] | None:
+        at, pt = Account.__table__, Platform.__table__
+        with self.read() as conn:
+            r = conn.execute(
+                sa.select(at)
+                .join(pt, pt.c.id == at.c.platform_id)
+                .where(pt.c.name == platform, at.c.external_id == external_id)
+            ).first()
+        if r is None:
+            return None
+        out = r._asdict()
+        for k in ("created_at", "suspended_at", "removed_at", "first_seen_at"):
+            out[k] = utc(out[k])
+        return out

@@ -1,0 +1,62 @@
+"""Shared fixtures. `store` runs each test against SQLite and against PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+PG_URL = os.environ.get("BASIRA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/basira_test")
+_pg_reason: list[str | None] = []
+
+
+def _pg_unavailable() -> str | None:
+    """None when PostgreSQL answers, else why not (checked once per session)."""
+    if not _pg_reason:
+        try:
+            engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            engine.dispose()
+            _pg_reason.append(None)
+        except Exception as exc:  # noqa: BLE001 - any failure means: skip PostgreSQL
+            _pg_reason.append(
+                f"PostgreSQL unreachable at {PG_URL}: {type(exc).__name__}: {exc}".splitlines()[0]
+            )
+    return _pg_reason[0]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'basira.db'}"
+        return
+    reason = _pg_unavailable()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(db_url: str):
+    from basira.store import open_store
+
+    s = open_store(db_url)
+    try:
+        yield s
+    finally:
+        s.close()

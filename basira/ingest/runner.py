@@ -100,31 +100,37 @@ def ingest_file(
         if hook and hook == ("after", batches):
             _pause()
 
-    for _line, item in fmt_obj.iter_records(path):
-        seq += 1
-        if seq <= done:
-            result.records_skipped += 1
-            continue
-        if isinstance(item, InputError):
-            if on_error == "stop":
-                seq -= 1  # the bad record is not done: a re-run after fixing the file starts over anyway
-                if accounts or posts:
-                    flush(False)
-                raise item
-            result.error_count += 1
-            if len(result.errors) < MAX_ERRORS_KEPT:
-                result.errors.append(
-                    {"file": item.file, "line": item.line, "field": item.field, "reason": item.reason}
-                )
-            continue
-        if isinstance(item, PostRecord):
-            posts.append(item)
-            result.posts_seen += 1
-        else:
-            accounts.append(item)
-            result.accounts_seen += 1
-        if len(posts) + len(accounts) >= batch_size:
+    try:
+        for _line, item in fmt_obj.iter_records(path):
+            seq += 1
+            if seq <= done:
+                result.records_skipped += 1
+                continue
+            if isinstance(item, InputError):
+                if on_error == "stop":
+                    seq -= 1  # the bad record is not done: a re-run after fixing the file starts over anyway
+                    if accounts or posts:
+                        flush(False)
+                    raise item
+                result.error_count += 1
+                if len(result.errors) < MAX_ERRORS_KEPT:
+                    result.errors.append(
+                        {"file": item.file, "line": item.line, "field": item.field, "reason": item.reason}
+                    )
+                continue
+            if isinstance(item, PostRecord):
+                posts.append(item)
+                result.posts_seen += 1
+            else:
+                accounts.append(item)
+                result.accounts_seen += 1
+            if len(posts) + len(accounts) >= batch_size:
+                flush(False)
+    except InputError:
+        # The rest of the file is unreadable: keep the good records read before the break.
+        if accounts or posts:
             flush(False)
+        raise
     flush(True)
     result.completed = True
     store.append_event(

@@ -7,12 +7,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from basira.errors import InputError
 from basira.ingest.base import detect_format, get_format
 from basira.ingest.records import AccountRecord, PostRecord
-from basira.store import Checkpoint, Store
+
+if TYPE_CHECKING:  # basira.store imports basira.ingest.records: import it lazily
+    from basira.store import Store
 
 MAX_ERRORS_KEPT = 1000
 # Test hook for the resume-after-kill test: "after:N" or "inside:N" pauses (for a SIGKILL) once batch N
@@ -66,6 +68,8 @@ def ingest_file(
     InputError (after committing the good records before it). Errors that make the rest of the file
     unreadable (cannot open, unknown format, broken JSON structure) always raise.
     """
+    from basira.store import Checkpoint
+
     if on_error not in ("skip", "stop"):
         raise ValueError("on_error must be 'skip' or 'stop'")
     if batch_size < 1:

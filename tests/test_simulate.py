@@ -172,8 +172,9 @@ def test_builtin_corpus_varies_and_labels_by_category() -> None:
 
 def test_texts_from_labelled_files(tmp_path: Path) -> None:
     pool = PooledTexts([str(FIXTURE)], seed=3, cap=2)
-    assert pool.counts == {"0/ar": 2, "0/en": 2, "1/ar": 2, "1/en": 1}
+    assert pool.counts == {"0/ar": 2, "0/en": 2, "0/en/news": 1, "1/ar": 2, "1/en": 1}
     rng = random.Random(0)
+    assert pool.draw(rng, "news", "en").source_id == "fx-9"  # news posts prefer news-genre rows
     assert pool.draw(rng, "migrate", "ar").source_id in ("fx-1", "fx-2")
     assert pool.draw(rng, "news", "ru").source_id is None  # no Russian in the file: built-in fallback
     summary = simulate_platform(80, 2, str(tmp_path), texts=[str(FIXTURE)])

@@ -471,13 +471,14 @@ class PooledTexts:
     """Texts drawn by (label, lang) from labelled JSONL files, with the built-in corpus as fallback.
 
     Files are streamed; each (label, lang) pool is a reservoir sample of at most `cap` texts, so memory stays
-    bounded whatever the input size. Shout-outs stay built-in: they need a real @mention of a simulated account.
+    bounded whatever the input size. Rows with `genre: news` also fill a (label, lang, "news") pool that news
+    posts prefer. Shout-outs stay built-in: they need a real @mention of a simulated account.
     """
 
     def __init__(self, paths: Iterable[str], seed: int, cap: int = 5000) -> None:
         self.builtin = BuiltinCorpus()
-        self.pools: dict[tuple[int, str], list[tuple[str, str]]] = {}
-        seen: dict[tuple[int, str], int] = {}
+        self.pools: dict[tuple[int, str, str], list[tuple[str, str]]] = {}
+        seen: dict[tuple[int, str, str], int] = {}
         rng = random.Random(f"texts:{seed}")
         for path in paths:
             for _, obj in iter_jsonl(path, required=("id", "text", "label", "lang")):
@@ -491,23 +492,25 @@ class PooledTexts:
                 text = shorten(obj["text"])
                 if not text:
                     continue
-                key = (label, lang)
-                n = seen.get(key, 0)
-                seen[key] = n + 1
-                pool = self.pools.setdefault(key, [])
                 item = (str(obj["id"]), text)
-                if n < cap:
-                    pool.append(item)
-                else:
-                    j = rng.randrange(n + 1)
-                    if j < cap:
-                        pool[j] = item
-        self.counts = {f"{label}/{lang}": len(pool) for (label, lang), pool in sorted(self.pools.items())}
+                keys = [(label, lang, "any")] + ([(label, lang, "news")] if obj.get("genre") == "news" else [])
+                for key in keys:
+                    n = seen.get(key, 0)
+                    seen[key] = n + 1
+                    pool = self.pools.setdefault(key, [])
+                    if n < cap:
+                        pool.append(item)
+                    else:
+                        j = rng.randrange(n + 1)
+                        if j < cap:
+                            pool[j] = item
+        self.counts = {f"{label}/{lang}" + ("/news" if kind == "news" else ""): len(pool)
+                       for (label, lang, kind), pool in sorted(self.pools.items())}
 
     def draw(self, rng: random.Random, category: str, lang: str, mention: str | None = None) -> Text:
         """A pooled text with the category's label and language, else a built-in one."""
         label = 1 if category in POSITIVE_CATEGORIES else 0
-        pool = self.pools.get((label, lang))
+        pool = (category == "news" and self.pools.get((label, lang, "news"))) or self.pools.get((label, lang, "any"))
         if category == "shoutout" or not pool:
             return self.builtin.draw(rng, category, lang, mention)
         source_id, text = pool[rng.randrange(len(pool))]

@@ -1,5 +1,6 @@
 """Text normalization (with offsets back to the original) and language identification."""
 
+from basira.text.lang import detect_language, detect_languages
 from basira.text.normalize import (
     NormalizedText,
     extract_hashtags,
@@ -11,6 +12,8 @@ from basira.text.normalize import (
 
 __all__ = [
     "NormalizedText",
+    "detect_language",
+    "detect_languages",
     "extract_hashtags",
     "extract_mentions",
     "extract_urls",

@@ -323,11 +323,14 @@ class _Tracked:
 
 
 # --- the pipeline --------------------------------------------------------------------------------------------
-# Order matters for idempotence: invisibles and harakat go before the second NFKC (they can block composition),
-# hashtags are split before lowercasing (camelCase), whitespace is collapsed before spaced-out letters are
-# joined, Arabic runs are squeezed before joining (a squeezed run can become a single letter), joining comes
-# before homoglyph folding (the joined word is what has a majority script), and leetspeak and homoglyphs can
-# create new runs, so there is a second squeeze.
+# Order matters for idempotence (normalize_text(normalize_text(x)) == normalize_text(x)):
+# - invisibles and harakat go before a second NFKC, since they can sit between a letter and its combining mark;
+# - hashtags go first (their "_" and camelCase become spaces, which can make a link or a mention a whole token),
+#   and before lowercasing (camelCase);
+# - whitespace is collapsed before spaced-out letters are joined, and Arabic runs are squeezed before that
+#   (a squeezed run can become a single letter);
+# - joining comes before homoglyph folding (the joined word is what has a script), and homoglyphs and leetspeak
+#   can make new runs, mentions ("@іsis") and links ("h77p://"), so those rules run again after them.
 
 def _fold_chars(s: str) -> str:
     s = unicodedata.normalize("NFKC", s).translate(_FOLD_TABLE)

@@ -186,3 +186,19 @@ def test_extractors_return_the_original_strings() -> None:
     assert extract_urls(text) == ["https://t.me/Chan_1", "www.Example.com"]
     assert extract_mentions(text) == ["@Recruiter_9"]
     assert extract_hashtags(text) == ["#IslamicState", "#الدولة_الإسلامية"]
+
+
+def test_empty_span_maps_to_a_position() -> None:
+    nt = normalize("ab cd")
+    assert nt.to_original(2, 2) == (2, 2)
+    assert nt.to_original(5, 9) == (5, 5)
+
+
+def test_fast_path_is_fast() -> None:
+    # Budget ~30 µs on a 140-char tweet; the bound is loose so that a busy CI box does not fail it.
+    import timeit
+
+    tweet = "عاجل: الـدولـة الإسلامـية تعلن عن إصدار جديد بعنوان «وأعدوا لهم» من مؤسسة الفرقان، انشروا الرابط "
+    tweet = (tweet + "https://t.me/abc123 #الدولة_الإسلامية @user")[:140]
+    per_call = min(timeit.repeat(lambda: normalize_text(tweet), number=500, repeat=3)) / 500
+    assert per_call < 300e-6

@@ -60,6 +60,7 @@ _FOLD.update({0x06F0 + d: 0x30 + d for d in range(10)})
 _FOLD_TABLE: list[int | str | None] = list(range(0x10000))
 for _k, _v in _FOLD.items():
     _FOLD_TABLE[_k] = _v
+_FOLD_HINT = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")  # most non-Arabic text has none
 
 # --- patterns ------------------------------------------------------------------------------------------------
 
@@ -84,7 +85,7 @@ _SPACED = re.compile(rf"(?<!\w){_LETTER}([ ._\-·*|]){_LETTER}(?:\1{_LETTER})+(?
 _SPACED_HINT = re.compile(r"[ ._\-·*|]\w[ ._\-·*|]")
 _LAT, _NONLAT = r"[a-z\u00e0-\u024f\u0261\u0251]", r"[\u0370-\u052f]"
 _LAT_HINT, _NONLAT_HINT = re.compile(_LAT), re.compile(_NONLAT)
-_MIXED_WORD = re.compile(rf"(?<!\w)\w*?(?:{_LAT}\w*?{_NONLAT}|{_NONLAT}\w*?{_LAT})\w*")
+_MIXED_WORD = re.compile(rf"(?<!\w)(?=\w*?{_LAT})(?=\w*?{_NONLAT})\w+")  # a word with letters of both
 _LEET_TOKEN = re.compile(r"(?<![\w@$])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[013457@$])[a-z0-9@$]+(?![\w@$])")
 _LEET_HINT = re.compile(r"[a-z][013457@$]|[013457@$][a-z]")
 _LEET_SKIP = re.compile(r"[2689]|^[a-z]+[0-9]+$|^[0-9]+[a-z]+$")  # mp3, 4chan, 1st, covid19: real words
@@ -133,10 +134,7 @@ def _hashtag_parts(m: re.Match[str]) -> tuple[str, list[tuple[int, int]]]:
 
 
 def _hashtag(m: re.Match[str]) -> str:
-    body = m.group(1)
-    if "_" not in body and not _CAMEL.search(body):
-        return body
-    return _hashtag_parts(m)[0]
+    return _CAMEL.sub(" ", m.group(1)).replace("_", " ")  # what _hashtag_parts spells out char by char
 
 
 def _hashtag_map(m: re.Match[str], _: str) -> list[tuple[int, int]]:
@@ -333,14 +331,18 @@ class _Tracked:
 #   can make new runs, mentions ("@іsis") and links ("h77p://"), so those rules run again after them.
 
 def _fold_chars(s: str) -> str:
-    s = unicodedata.normalize("NFKC", s).translate(_FOLD_TABLE)
-    if not unicodedata.is_normalized("NFKC", s):
-        s = unicodedata.normalize("NFKC", s)
+    s = unicodedata.normalize("NFKC", s)
+    if _FOLD_HINT.search(s):
+        s = s.translate(_FOLD_TABLE)
+        if not unicodedata.is_normalized("NFKC", s):
+            s = unicodedata.normalize("NFKC", s)
     return s
 
 
 def _mixes_scripts(s: str) -> bool:
-    return _NONLAT_HINT.search(s) is not None and _LAT_HINT.search(s) is not None
+    if _NONLAT_HINT.search(s) is None:
+        return False
+    return _LAT_HINT.search(s.replace("<url>", "").replace("<user>", "")) is not None
 
 
 def normalize_text(text: str) -> str:

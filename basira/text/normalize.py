@@ -105,7 +105,7 @@ def _is_arabic(c: str) -> bool:
 # --- rules: each is a regex and a replacement shared by the fast and the tracked path -----------------------
 
 # A mapper tells, for each output char of one match, which [a, b) of the match (relative) it comes from.
-Mapper = Callable[[re.Match[str], str], Sequence[tuple[int, int]]]
+_Mapper = Callable[[re.Match[str], str], Sequence[tuple[int, int]]]
 
 
 def _url(_: re.Match[str]) -> str:
@@ -214,7 +214,7 @@ class _Tracked:
         """Source span of chars [a, b) of the current text (b > a)."""
         return self.starts[a], max(self.ends[a:b])
 
-    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str], mapper: Mapper | None = None) -> None:
+    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str], mapper: _Mapper | None = None) -> None:
         text, starts, ends = self.text, self.starts, self.ends
         out: list[str] = []
         new_starts: list[int] = []

@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from basira.errors import InputError
 
@@ -25,7 +26,7 @@ def _root() -> None:
 
 def fail(exc: InputError) -> typer.Exit:
     """Print a bad-input error (file, line, field) and exit with code 2."""
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -62,6 +63,125 @@ def simulate(
         f"coordinated groups {s.coordinated_groups} ({s.bursts} bursts); texts: {s.texts}",
         highlight=False,
     )
+
+
+def _progress(total: int | None, description: str, enabled: bool = True):
+    """A Rich progress bar on stderr (disabled when output goes to a terminal pipe we must keep clean)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def _count_lines(path: str) -> int | None:
+    if path == "-":
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return None  # the reader reports the error with the file's name
+
+
+@app.command()
+def classify(
+    input: str = typer.Argument(..., metavar="IN.jsonl", help="JSON Lines with `id` and `text` ('-' = stdin)."),
+    output: str = typer.Option("-", "--output", "-o", help="Where to write results ('-' = stdout)."),
+    threshold: float | None = typer.Option(None, help="Override the model's decision threshold (0–1)."),
+) -> None:
+    """Score each text: score, flagged, lang, categories and evidence spans on the original text."""
+    from basira.detect import load_detector
+    from basira.detect.batch import classify_stream
+    from basira.jsonio import atomic_output
+
+    try:
+        detector = load_detector(threshold=threshold)
+        show = output != "-" and input != "-"
+        with _progress(None, "classify", enabled=show) as progress:
+            task = progress.add_task("classifying", total=_count_lines(input) if show else None)
+            with atomic_output(output) as out:
+                n = classify_stream(input, out, detector, lambda k: progress.advance(task, k))
+    except InputError as exc:
+        raise fail(exc) from None
+    if output != "-":
+        err.print(f"classified {n} records → {output}")
+
+
+@app.command("eval")
+def eval_(
+    files: list[str] = typer.Argument(..., metavar="FILE.jsonl...", help="Labelled JSON Lines (id, text, label)."),
+    threshold: float | None = typer.Option(None, help="Override the model's decision threshold."),
+    dev_only: bool = typer.Option(False, "--dev-only", help="Only rows in the dev split (not seen in training)."),
+    worst: int = typer.Option(5, help="How many worst mistakes to show of each kind."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Precision, recall, F1 and flag rate per file and per language, and the worst mistakes."""
+    import orjson
+    from rich.table import Table
+
+    from basira.detect import load_detector
+    from basira.detect.batch import evaluate_files
+    from basira.detect.train import is_dev, split_key
+
+    keep = (lambda stem, obj: is_dev(split_key(stem, obj))) if dev_only else (lambda stem, obj: True)
+    try:
+        detector = load_detector(threshold=threshold)
+        with _progress(None, "eval", enabled=not as_json) as progress:
+            task = progress.add_task("evaluating", total=sum(_count_lines(f) or 0 for f in files))
+            report = evaluate_files(files, detector, keep, worst, lambda k: progress.advance(task, k))
+    except InputError as exc:
+        raise fail(exc) from None
+    if as_json:
+        print(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        return
+    console = Console()
+    for title, groups in (("by file", report.by_file), ("by language", report.by_lang)):
+        table = Table(title=f"{title} (threshold {report.threshold:.3f})")
+        for col in ("", "n", "positives", "flagged", "precision", "recall", "F1", "flag rate"):
+            if col:
+                table.add_column(col, justify="right")
+            else:
+                table.add_column(col, no_wrap=True, min_width=max(len(k) for k in groups))
+        fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+        for name, c in groups.items():
+            table.add_row(name, str(c.n), str(c.positives), str(c.flagged), fmt(c.precision), fmt(c.recall), fmt(c.f1), f"{c.flag_rate:.4f}")
+        console.print(table)
+    for title, items in (("worst false positives", report.false_positives), ("worst false negatives", report.false_negatives)):
+        console.print(f"[bold]{title}[/]")
+        for score, name, rid, text in items:
+            console.print(f"  {score:.3f} {name} {rid}: ", end="", highlight=False)
+            console.print(text.replace("\n", " "), markup=False, highlight=False)
+
+
+@app.command()
+def train(
+    data: str = typer.Option("../shared/datasets", help="Folder of labelled *.jsonl files."),
+    out: str | None = typer.Option(None, help="Where to write the model (default: the packaged model folder)."),
+) -> None:
+    """Train the detector reproducibly (fixed seeds, dev split by id/account hash) and save it."""
+    from pathlib import Path
+
+    from basira.detect.model import MODEL_DIR
+    from basira.detect.train import dataset_files
+    from basira.detect.train import train as train_detector
+
+    try:
+        result = train_detector(dataset_files(data), progress=lambda m: err.print(m))
+    except (InputError, FileNotFoundError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    target = Path(out) if out else MODEL_DIR
+    result.model.save(target)
+    err.print(f"threshold {result.model.threshold:.3f}; model {result.model.version} → {target}")
+    for name, c in result.report["by_file"].items():
+        err.print(f"  {name:26s} n={c['n']:6d} P={c['precision']} R={c['recall']} F1={c['f1']} flag={c['flag_rate']}")
 
 
 def main() -> None:  # pragma: no cover - entry point

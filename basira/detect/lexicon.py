@@ -1,0 +1,149 @@
+"""Indicator lexicon: phrases that signal support for a jihadist organisation, or distance from one.
+
+Terms are written here as people write them; they are normalized with `basira.text.normalize_text` when
+compiled, so the matcher sees the same folding as the model (alef/ya/ta-marbuta variants, case, homoglyphs).
+Arabic terms match inside words (Arabic attaches و ف ب ل ال to the next word); English and Russian terms
+match at word starts, so Russian stems catch their inflections ("халифат" matches "халифата").
+
+Categories that indicate support (`SUPPORT_CATEGORIES`) are what reviewers see and what the policy names.
+`distancing` (reporting, derogatory names, condemnation) and `sectarian_hate` are stance signals: they
+feed the model and the explanation, but never make a text a terrorism case on their own. Sectarian and
+political hate speech is a different policy from support for a terrorist organisation.
+"""
+
+from __future__ import annotations
+
+SUPPORT_CATEGORIES = (
+    "recruitment",  # calls to join, fight, migrate (hijra), mobilise (nafir)
+    "glorification",  # praise of attacks, fighters, "martyrs", martyrdom operations
+    "propaganda_brand",  # official outlets, media brands, "provinces" (wilayat), the group's self-names
+    "threat_incitement",  # threats, calls to kill, "we are coming"
+    "pledge",  # pledges of allegiance (bay'ah) to the group or its "caliph"
+)
+STANCE_CATEGORIES = ("distancing", "sectarian_hate")
+
+LEXICON: dict[str, dict[str, list[str]]] = {
+    "recruitment": {
+        "ar": [
+            "انفروا", "النفير", "نفير عام", "هاجروا", "الهجره الى ارض", "الهجرة إلى الشام", "هاجر الى الدولة",
+            "هاجر إلى أرض الخلافة", "ارض الخلافه", "دار الاسلام", "التحقوا بركب", "التحق بركب", "الحقوا بالركب",
+            "انضموا الى", "انضم الى صفوف المجاهدين", "يا شباب الاسلام هبوا", "الى ساحات الجهاد", "حي على الجهاد",
+            "ركب المجاهدين", "الهجره فريضه", "انصر اخوانك", "نفرت", "كن من جنود",
+        ],
+        "en": [
+            "make hijrah", "make hijra", "perform hijrah", "hijrah to", "hijra to", "join the caliphate",
+            "join the khilafah", "join the mujahideen", "join the ranks", "come to the land of", "nafir",
+            "answer the call of jihad", "migrate to the khilafah", "migrate to the caliphate", "land of khilafah",
+            "rise up and join", "join the caravan", "come to sham",
+        ],
+        "ru": [
+            "совершите хиджру", "совершить хиджру", "хиджру в", "присоединяйтесь к", "вступайте в ряды",
+            "приезжайте в шам", "земля халифата", "землю халифата", "на землю халифата", "встать в ряды моджахедов",
+            "вставайте на джихад", "ступай на джихад", "присоединиться к халифату", "выезжайте в",
+        ],
+    },
+    "glorification": {
+        "ar": [
+            "استشهادي", "الاستشهادي", "عمليه استشهاديه", "انغماسي", "الانغماسي", "غزوه مباركه", "غزوة",
+            "تقبله الله", "تقبلهم الله", "نحسبه شهيدا", "نحسبه والله حسيبه", "نحسبهم", "اسود الخلافه",
+            "ابطال الدوله", "فرسان الشهاده", "بفضل الله هلاك", "هلاك", "نسال الله النكايه", "النكايه والتسديد",
+            "الفتح المبين", "ثبتهم الله", "نصرهم الله", "اثخن", "الاثخان",
+        ],
+        "en": [
+            "martyrdom operation", "martyrdom-seeking", "istishhadi", "inghimasi", "may allah accept him",
+            "may allah accept them", "we consider him a shaheed", "lions of the caliphate", "lions of the khilafah",
+            "blessed attack", "blessed raid", "brothers of the khilafah", "soldiers of the khilafah",
+            "heroes of the islamic state", "knights of martyrdom", "mujahid brothers", "allahu akbar the lions",
+        ],
+        "ru": [
+            "операция мученичества", "истишхади", "да примет аллах его", "да примет его аллах", "львы халифата",
+            "благословенная атака", "благословенный рейд", "воины халифата", "солдаты халифата",
+            "герои исламского государства", "рыцари шахады", "братья моджахеды", "наши братья моджахеды",
+        ],
+    },
+    "propaganda_brand": {
+        "ar": [
+            "الدوله الاسلاميه باقيه", "باقيه وتتمدد", "باقيه تتمدد", "دوله الخلافه", "دولة_الخلافة",
+            "ولايه نينوى", "ولايه الرقه", "ولايه الانبار", "ولايه صلاح الدين", "ولايه بغداد", "ولايه سيناء",
+            "ولايه خراسان", "ولايه الخير", "ولايه حلب", "ولايه البركه", "ولايه كركوك", "ولايه ديالى",
+            "ولايه الجنوب", "ولايه دجله", "ولايه الفرات", "ولايه حمص", "ولايه طرابلس", "ولايه برقه",
+            "ولايه غرب افريقيا", "ولايه الجزيره", "وكاله اعماق", "اعماق", "مؤسسه الفرقان", "مؤسسه الاعتصام",
+            "مركز الحياه للاعلام", "مؤسسه اجناد", "صحيفه النبا", "مجله دابق", "دابق", "رميه", "البيان الاذاعيه",
+            "امير المؤمنين ابي بكر", "الخليفه ابراهيم", "جنود الخلافه", "جند الخلافه", "دولتنا",
+        ],
+        "en": [
+            "baqiyah", "remaining and expanding", "remaining & expanding", "amaq", "al-hayat media",
+            "alhayat media", "dabiq magazine", "rumiyah", "al-naba", "al-furqan", "furqan media",
+            "wilayat ninawa", "wilayat raqqa", "wilayat sinai", "wilayah sinai", "wilayat khurasan",
+            "wilayah khurasan", "wilayat", "wilayah", "dawlah", "dawla islamiyya", "khilafah",
+            "islamic state of iraq and sham", "soldiers of the caliphate",
+        ],
+        "ru": [
+            "амак", "агентство амак", "дабик", "румийя", "аль-хаят", "вилаят", "вилайят", "дауля",
+            "остается и расширяется", "пребудет и расширится", "халифат пребудет",
+        ],
+    },
+    "threat_incitement": {
+        "ar": [
+            "اقتلوهم", "فاقتلوا المشركين", "اقتلوا الكفار", "سنسحق", "سنذبح", "جئناكم بالذبح", "قادمون",
+            "يا عباد الصليب", "سنفجر", "سنقتل", "اضربوا رقاب", "الذئاب المنفرده", "ذئب منفرد", "دمائكم حلال",
+            "نطهر جزيره العرب", "حزاما ناسفا", "احزمه ناسفه", "سنغزوكم", "سنفتح روما",
+        ],
+        "en": [
+            "kill the kuffar", "kill the kafir", "kill the disbelievers", "kill the crusaders", "we are coming for you",
+            "you will be slaughtered", "we will slaughter", "lone wolf", "lone wolves", "strike them in their homes",
+            "your blood is halal", "we will conquer rome", "we will conquer your rome", "o crusaders",
+            "o worshippers of the cross", "expect our soldiers",
+        ],
+        "ru": [
+            "убивайте неверных", "убивайте кафиров", "смерть кафирам", "смерть неверным", "мы идём за вами",
+            "мы идем за вами", "вас будут резать", "мы будем резать", "одинокие волки", "кровь ваша дозволена",
+            "о поклонники креста", "о крестоносцы", "завоюем рим",
+        ],
+    },
+    "pledge": {
+        "ar": [
+            "بايعت", "نبايع", "ابايع", "نجدد البيعه", "بيعه لامير المؤمنين", "البيعه لامير المؤمنين",
+            "بايعنا", "بيعه للخليفه", "على السمع والطاعه في المنشط والمكره", "تبايع",
+        ],
+        "en": [
+            "pledge allegiance to", "pledged allegiance to", "i pledge", "we pledge", "bayah to", "bay'ah to",
+            "baya to", "renew our bayah", "renew our pledge", "amir al-muminin", "ameer ul mumineen",
+            "to hear and obey",
+        ],
+        "ru": [
+            "присягаю", "присягнули", "приносим присягу", "принес присягу", "байат", "бай'ат", "баят",
+            "амиру правоверных", "повелителю правоверных", "слушать и повиноваться",
+        ],
+    },
+    # Stance: how someone writes *about* the group (reporting, derogatory names, condemnation).
+    "distancing": {
+        "ar": [
+            "داعش", "الدواعش", "داعشي", "ما يسمى", "ما يعرف ب", "تنظيم داعش الارهابي", "التنظيم الارهابي",
+            "الارهابيه", "الارهابي", "الارهابيين", "خوارج", "الخوارج", "المتطرفه", "المتطرفين", "الفكر المتطرف",
+            "الفكر الضال", "الفئه الضاله", "مكافحه الارهاب", "نددت", "ندد", "ادان", "يدين", "ادانت", "اعتقال",
+            "القبض على", "قالت مصادر", "وقال", "وافادت", "بحسب", "وكاله الانباء", "قتلى", "ضحايا", "المتحدث باسم",
+        ],
+        "en": [
+            "so-called", "so called", "daesh", "isil", "terrorist group", "terror group", "terrorists",
+            "extremist", "extremists", "condemn", "condemned", "arrested", "sentenced", "convicted", "according to",
+            "officials said", "reported", "counter-terrorism", "counterterrorism", "victims", "khawarij",
+            "deradicalization", "prevent", "propaganda",
+        ],
+        "ru": [
+            "запрещенная в россии", "запрещённая в россии", "запрещенной в россии", "запрещённой в рф",
+            "так называемое", "так называемого", "игил", "террористическая организация", "террористической",
+            "террористы", "террористов", "боевики", "боевиков", "экстремист", "задержан", "задержали", "осужден",
+            "приговорил", "по данным", "сообщает", "сообщили", "жертвы", "теракт", "фсб", "контртеррор",
+        ],
+    },
+    # Sectarian and political hate speech: a separate policy, shared vocabulary with propaganda.
+    "sectarian_hate": {
+        "ar": [
+            "الرافضه", "رافضي", "روافض", "الروافض", "صفوي", "الصفوي", "الصفويه", "المجوس", "مجوسي", "النصيريه",
+            "النصيري", "عباد القبور", "المشركين الانجاس", "الكلاب", "خنازير",
+        ],
+        "en": ["rafidah", "rafidi", "rawafid", "safavid", "majus", "nusayri", "grave worshippers", "apostates"],
+        "ru": ["рафидиты", "рафидитов", "сафавиды", "маджусы", "нусайриты", "вероотступники", "муртады"],
+    },
+}

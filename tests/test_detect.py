@@ -1,0 +1,95 @@
+"""The shipped detector, end to end: scores, categories, evidence, robustness, and the safe model format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from basira.detect import load_detector
+from basira.detect.model import MODEL_DIR, WEIGHTS_FILE, LinearModel
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SYNTHETIC = [json.loads(line) for line in (FIXTURES / "detect_synthetic.jsonl").read_text("utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return load_detector()
+
+
+def test_model_file_holds_plain_numeric_arrays_only():
+    with np.load(MODEL_DIR / WEIGHTS_FILE, allow_pickle=False) as arrays:
+        for name in arrays.files:
+            assert arrays[name].dtype.kind == "f", name
+    model = LinearModel.load()
+    assert 0.0 < model.threshold < 1.0
+    assert model.coef.shape[0] == model.extractor().n_features
+
+
+@pytest.mark.parametrize("row", [r for r in SYNTHETIC if r["lang"] in ("ar", "en")], ids=lambda r: r["id"])
+def test_synthetic_examples_are_decided_as_labelled(detector, row):
+    [d] = detector.detect([row["text"]])
+    assert d.flagged == bool(row["label"]), (d.score, detector.threshold)
+
+
+def test_scores_are_probabilities_and_threshold_decides(detector):
+    texts = [r["text"] for r in SYNTHETIC]
+    scores = detector.score(texts)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    for d, s in zip(detector.detect(texts), scores, strict=True):
+        assert d.score == pytest.approx(s, abs=1e-6)
+        assert d.flagged == (s >= detector.threshold)
+
+
+def test_flagged_text_has_categories_and_evidence_on_original_offsets(detector):
+    text = next(r["text"] for r in SYNTHETIC if r["id"] == "syn-ar-pos-2")
+    obfuscated = "\u200f" + text.replace("البيعة", "البيـــعة").replace("أمير", "أَمِير")
+    for t in (text, obfuscated):
+        [d] = detector.detect([t])
+        assert d.flagged
+        assert "pledge" in d.categories
+        assert d.evidence
+        for ev in d.evidence:
+            assert t[ev.start : ev.end] == ev.text
+            assert ev.why
+
+
+def test_unflagged_text_has_no_categories(detector):
+    [d] = detector.detect(["الجو جميل اليوم في الرياض"])
+    assert not d.flagged and d.categories == [] and d.evidence == []
+
+
+def test_sectarian_hate_is_a_separate_signal(detector):
+    [d] = detector.detect(["الروافض المجوس لا يريدون خيرا للعرب"])
+    assert "sectarian_hate" in d.signals
+    assert "sectarian_hate" not in d.categories
+
+
+def test_obfuscation_barely_moves_scores(detector):
+    clean = [r["text"] for r in SYNTHETIC if r["label"] == 1]
+    zwj = ["\u200d".join(t[i : i + 3] for i in range(0, len(t), 3)) for t in clean]
+    tatweel = [t.replace("ا", "اـ").replace("ل", "لـــ") for t in clean]
+    for variant in (zwj, tatweel):
+        assert np.abs(detector.score(variant) - detector.score(clean)).max() < 0.05
+
+
+def test_long_article_is_scored_whole(detector):
+    news = next(r["text"] for r in SYNTHETIC if r["id"] == "syn-ar-neg-1")
+    propaganda = next(r["text"] for r in SYNTHETIC if r["id"] == "syn-ar-pos-1")
+    reporting = " ".join([news] * 125)  # ~15,000 characters
+    preaching = " ".join([propaganda] * 170)
+    assert min(len(reporting), len(preaching)) > 15000
+    report, sermon = detector.detect([reporting, preaching])
+    assert not report.flagged
+    assert sermon.flagged and sermon.evidence
+
+
+def test_threshold_override_changes_decisions(detector):
+    text = SYNTHETIC[5]["text"]
+    [score] = detector.score([text])
+    below, above = load_detector(threshold=max(0.0, score - 1e-3)), load_detector(threshold=min(1.0, score + 1e-3))
+    assert below.detect([text])[0].flagged
+    assert not above.detect([text])[0].flagged

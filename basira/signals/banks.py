@@ -1,0 +1,477 @@
+"""Banks and the match policy, pure: no database here (basira.store.banks loads and saves these).
+
+A lookup goes: signal → index candidates (at the loosest threshold any bank uses) → per bank and signal type
+threshold → bank sampled in or out for this content → item disabled until a time? → item's opinion (negative:
+dismissed; disputed: kept but flagged) → quarantined item? → any match in a negative (allow-list) bank vetoes
+every positive match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from basira.signals.base import SignalError, get_signal_type
+from basira.signals.index import ExactIndex, HammingIndex, MinHashIndex, hex_to_words
+from basira.signals.text import minhash_from_hex
+from basira.signals.vpdq import FRAME_THRESHOLD, distinct_frame_hashes
+
+OPINIONS = ("positive", "negative", "disputed")
+LABEL_KEYS = ("entity", "ideology", "content_type", "behaviour")
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Bank:
+    """A named set of items. `negative` banks are allow-lists: their matches veto positive ones."""
+
+    name: str
+    negative: bool = False
+    enabled_ratio: float = 1.0  # share of lookups that consult this bank (1.0 = all, 0.0 = off)
+    thresholds: dict[str, float] = field(default_factory=dict)  # signal type name -> max distance
+    description: str = ""
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.enabled_ratio <= 1.0:
+            raise ValueError(f"enabled_ratio must be within 0..1, not {self.enabled_ratio}")
+        self.thresholds = {get_signal_type(k).name: float(v) for k, v in self.thresholds.items()}
+
+    def threshold(self, signal_type: str) -> float:
+        st = get_signal_type(signal_type)
+        return self.thresholds.get(st.name, float(st.default_threshold))
+
+
+@dataclass
+class BankItem:
+    """One hash in a bank, with what is known about the content it stands for."""
+
+    id: int
+    bank: str
+    signal_type: str
+    signal: str
+    labels: dict[str, Any] = field(default_factory=dict)  # entity, ideology, content_type, behaviour, ...
+    source: str | None = None
+    added_at: datetime | None = None
+    disabled_until: datetime | None = None
+    opinion: str = "positive"
+    quarantined: bool = False
+
+    def __post_init__(self) -> None:
+        st = get_signal_type(self.signal_type)
+        self.signal_type = st.name
+        self.signal = st.validate(self.signal)
+        if self.opinion not in OPINIONS:
+            raise ValueError(f"opinion must be one of {OPINIONS}, not {self.opinion!r}")
+
+
+@dataclass(frozen=True)
+class Match:
+    bank: str
+    item_id: int
+    signal_type: str
+    distance: float
+    signal: str
+    labels: dict[str, Any]
+    opinion: str
+    source: str | None
+    negative_bank: bool
+
+    @property
+    def disputed(self) -> bool:
+        return self.opinion == "disputed"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bank": self.bank,
+            "item_id": self.item_id,
+            "signal_type": self.signal_type,
+            "distance": self.distance,
+            "labels": self.labels,
+            "opinion": self.opinion,
+            "source": self.source,
+        }
+
+
+@dataclass
+class MatchResult:
+    """What one lookup found. `matches` are the ones to act on; the rest say why others were not."""
+
+    signal_type: str
+    signal: str
+    matches: list[Match] = field(default_factory=list)
+    vetoed: list[Match] = field(default_factory=list)  # positive matches vetoed by a negative bank
+    allowed_by: list[Match] = field(default_factory=list)  # the negative-bank matches that vetoed them
+    dismissed: list[Match] = field(default_factory=list)  # items with a negative opinion
+    quarantined: list[Match] = field(default_factory=list)  # items held back for matching too much
+    disabled: list[Match] = field(default_factory=list)  # items disabled until a later time
+    sampled_out: list[str] = field(default_factory=list)  # banks not consulted for this lookup
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.matches)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"signal_type": self.signal_type, "matched": self.matched}
+        for name in ("matches", "vetoed", "allowed_by", "dismissed", "quarantined", "disabled"):
+            out[name] = [m.as_dict() for m in getattr(self, name)]
+        out["sampled_out"] = list(self.sampled_out)
+        return out
+
+
+@dataclass(frozen=True)
+class QuarantineEvent:
+    item_id: int
+    at: datetime
+    window_matches: int
+    baseline: float
+
+
+class MatchRateMonitor:
+    """Quarantine an item whose matches in the last `window` jump far above its usual rate.
+
+    An item is quarantined when its matches within the sliding window exceed both `min_matches` and
+    `spike_factor` times its baseline (an exponentially weighted mean of its earlier per-window counts).
+    That catches a hash that suddenly floods matches (a near-blank image, a logo, a poisoned bank entry)
+    before it opens thousands of cases. A reviewer releases it with `release`.
+    """
+
+    def __init__(
+        self,
+        window: timedelta = timedelta(hours=1),
+        min_matches: int = 100,
+        spike_factor: float = 10.0,
+        alpha: float = 0.3,
+    ) -> None:
+        self.window = window
+        self.min_matches = min_matches
+        self.spike_factor = spike_factor
+        self.alpha = alpha
+        self._hits: dict[int, deque[datetime]] = defaultdict(deque)
+        self._baseline: dict[int, float] = {}
+        self._window_start: dict[int, datetime] = {}
+        self._window_count: dict[int, int] = defaultdict(int)
+        self.quarantined: set[int] = set()
+        self.events: list[QuarantineEvent] = []
+
+    def observe(self, item_id: int, at: datetime) -> bool:
+        """Count one match of an item; return True if the item is (now) quarantined."""
+        if item_id in self.quarantined:
+            return True
+        start = self._window_start.setdefault(item_id, at)
+        while at - start >= self.window:  # roll fixed windows into the baseline
+            count = self._window_count.pop(item_id, 0)
+            prev = self._baseline.get(item_id)
+            self._baseline[item_id] = count if prev is None else self.alpha * count + (1 - self.alpha) * prev
+            start += self.window
+            if count == 0 and at - start >= self.window * 50:  # long idle: jump ahead
+                start = at
+        self._window_start[item_id] = start
+        self._window_count[item_id] += 1
+        hits = self._hits[item_id]
+        hits.append(at)
+        while hits and at - hits[0] > self.window:
+            hits.popleft()
+        baseline = self._baseline.get(item_id, 0.0)
+        if len(hits) > self.min_matches and len(hits) > self.spike_factor * baseline:
+            self.quarantined.add(item_id)
+            self.events.append(QuarantineEvent(item_id, at, len(hits), baseline))
+            return True
+        return False
+
+    def release(self, item_id: int) -> None:
+        """Lift a quarantine; the burst so far becomes part of the item's baseline."""
+        self.quarantined.discard(item_id)
+        hits = self._hits.get(item_id)
+        if hits:
+            prev = self._baseline.get(item_id, 0.0)
+            self._baseline[item_id] = max(prev, float(len(hits)))
+            hits.clear()
+
+
+def _sample_point(bank: str, key: str) -> float:
+    """A stable number in [0, 1) for (bank, content): the same content is always in or out of a sampled bank."""
+    h = hashlib.blake2b(f"{bank}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") / 2**64
+
+
+class Matcher:
+    """Banks and their items, indexed per signal type; `match` applies the whole policy."""
+
+    def __init__(
+        self,
+        banks: Iterable[Bank] = (),
+        items: Iterable[BankItem] = (),
+        *,
+        clock: Clock = utcnow,
+        monitor: MatchRateMonitor | None = None,
+    ) -> None:
+        self.clock = clock
+        self.monitor = monitor if monitor is not None else MatchRateMonitor()
+        self.banks: dict[str, Bank] = {}
+        self.items: dict[int, BankItem] = {}
+        self._hamming: dict[str, HammingIndex] = {}
+        self._exact: dict[str, ExactIndex] = {}
+        self._minhash: dict[str, MinHashIndex] = {}
+        self._vpdq_frames: dict[int, list[str]] = {}
+        self.indexed_types: set[str] = set()
+        for b in banks:
+            self.add_bank(b)
+        self.add_items(items)
+
+    # --- contents -------------------------------------------------------------------------------------------
+
+    def add_bank(self, bank: Bank) -> None:
+        self.banks[bank.name] = bank
+
+    def add_items(self, items: Iterable[BankItem]) -> int:
+        """Index items (their banks must be known); an item id seen before is replaced. Return the count."""
+        by_type: dict[str, list[BankItem]] = defaultdict(list)
+        replaced = []
+        for it in items:
+            if it.bank not in self.banks:
+                raise ValueError(f"item {it.id}: unknown bank {it.bank!r}")
+            if it.id in self.items:
+                replaced.append(it.id)
+            self.items[it.id] = it
+            by_type[it.signal_type].append(it)
+            if it.quarantined:
+                self.monitor.quarantined.add(it.id)
+        if replaced:
+            self._unindex(replaced)
+        for st_name, group in by_type.items():
+            self.indexed_types.add(st_name)
+            kind = get_signal_type(st_name).index_kind
+            ids = [it.id for it in group]
+            if kind == "hamming":
+                self._hamming.setdefault(st_name, HammingIndex()).add([it.signal for it in group], ids)
+            elif kind == "vpdq":
+                hashes, owners = [], []
+                for it in group:
+                    frames = distinct_frame_hashes(it.signal)
+                    self._vpdq_frames[it.id] = frames
+                    hashes.extend(frames)
+                    owners.extend([it.id] * len(frames))
+                self._hamming.setdefault(st_name, HammingIndex()).add(hashes, owners)
+            elif kind == "similarity":
+                idx = self._minhash.setdefault(st_name, MinHashIndex())
+                for it in group:
+                    idx.add(it.id, minhash_from_hex(it.signal))
+            else:
+                self._exact.setdefault(st_name, ExactIndex()).add([it.signal for it in group], ids)
+        return sum(len(g) for g in by_type.values())
+
+    def remove_items(self, ids: Iterable[int]) -> None:
+        ids = [i for i in ids if i in self.items]
+        self._unindex(ids)
+        for i in ids:
+            self.items.pop(i, None)
+            self._vpdq_frames.pop(i, None)
+
+    def _unindex(self, ids: Sequence[int]) -> None:
+        for idx in (*self._hamming.values(), *self._exact.values(), *self._minhash.values()):
+            idx.remove(ids)
+
+    def update_item(self, item_id: int, **changes: Any) -> BankItem:
+        """Change an item's opinion, labels, disabled_until or quarantine flag (not its signal)."""
+        it = self.items[item_id]
+        new = replace(it, **changes)
+        self.items[item_id] = new
+        if "quarantined" in changes:
+            if changes["quarantined"]:
+                self.monitor.quarantined.add(item_id)
+            else:
+                self.monitor.release(item_id)
+        return new
+
+    # --- lookups --------------------------------------------------------------------------------------------
+
+    def _loosest(self, signal_type: str) -> float:
+        return max((b.threshold(signal_type) for b in self.banks.values()), default=0.0)
+
+    def candidates(self, signal_type: str, signal: str) -> list[tuple[int, float]]:
+        """(item id, distance) of items within the loosest threshold any bank uses for this type."""
+        return self.candidates_many(signal_type, [signal])[0]
+
+    def candidates_many(self, signal_type: str, signals: Sequence[str]) -> list[list[tuple[int, float]]]:
+        st = get_signal_type(signal_type)
+        limit = self._loosest(st.name)
+        out: list[list[tuple[int, float]]] = [[] for _ in signals]
+        if st.index_kind == "hamming":
+            idx = self._hamming.get(st.name)
+            if idx is None or not signals:
+                return out
+            qi, ids, dist = idx.search_arrays(hex_to_words(list(signals)), int(limit))
+            for q, i, d in zip(qi.tolist(), ids.tolist(), dist.tolist(), strict=True):
+                out[q].append((i, float(d)))
+        elif st.index_kind == "vpdq":
+            idx = self._hamming.get(st.name)
+            if idx is None:
+                return out
+            for n, sig in enumerate(signals):
+                frames = distinct_frame_hashes(sig)
+                if not frames:
+                    continue
+                qi, ids, _ = idx.search_arrays(hex_to_words(frames), FRAME_THRESHOLD)
+                matched_frames: dict[int, set[int]] = defaultdict(set)
+                for q, i in zip(qi.tolist(), ids.tolist(), strict=True):
+                    matched_frames[i].add(q)
+                for i, qs in matched_frames.items():
+                    d = 1.0 - len(qs) / len(frames)
+                    if d <= limit + 1e-12:
+                        out[n].append((i, d))
+        elif st.index_kind == "similarity":
+            idx_m = self._minhash.get(st.name)
+            if idx_m is not None:
+                for n, sig in enumerate(signals):
+                    out[n] = idx_m.search(minhash_from_hex(sig), limit)
+        else:
+            idx_e = self._exact.get(st.name)
+            if idx_e is not None:
+                for n, sig in enumerate(signals):
+                    out[n] = [(i, 0.0) for i in idx_e.lookup(sig)]
+        return out
+
+    def match(self, signal_type: str, signal: str, *, key: str | None = None) -> MatchResult:
+        """Match one signal against every bank under the full policy. `key` identifies the content for
+        sampling (defaults to the signal itself)."""
+        return self.match_many(signal_type, [signal], keys=[key] if key is not None else None)[0]
+
+    def match_many(
+        self, signal_type: str, signals: Sequence[str], *, keys: Sequence[str] | None = None
+    ) -> list[MatchResult]:
+        """Batched `match` for signals of one type (one index pass for PDQ)."""
+        st = get_signal_type(signal_type)
+        canon = [st.validate(s) for s in signals]
+        now = self.clock()
+        results = []
+        for n, cands in enumerate(self.candidates_many(st.name, canon)):
+            key = keys[n] if keys is not None else canon[n]
+            results.append(self._apply_policy(st.name, canon[n], key, cands, now))
+        return results
+
+    def _apply_policy(
+        self, st_name: str, signal: str, key: str, cands: list[tuple[int, float]], now: datetime
+    ) -> MatchResult:
+        res = MatchResult(st_name, signal)
+        sampled: dict[str, bool] = {}
+        positives: list[Match] = []
+        for item_id, dist in sorted(cands, key=lambda c: (c[1], c[0])):
+            it = self.items.get(item_id)
+            if it is None:
+                continue
+            bank = self.banks[it.bank]
+            if dist > bank.threshold(st_name) + 1e-12:
+                continue
+            if bank.name not in sampled:
+                sampled[bank.name] = bank.enabled_ratio >= 1.0 or _sample_point(bank.name, key) < bank.enabled_ratio
+                if not sampled[bank.name]:
+                    res.sampled_out.append(bank.name)
+            if not sampled[bank.name]:
+                continue
+            m = Match(bank.name, it.id, st_name, dist, it.signal, dict(it.labels), it.opinion, it.source,
+                      bank.negative)
+            if it.disabled_until is not None and now < it.disabled_until:
+                res.disabled.append(m)
+            elif it.opinion == "negative":
+                res.dismissed.append(m)
+            elif bank.negative:
+                res.allowed_by.append(m)
+            else:
+                positives.append(m)
+        if res.allowed_by:
+            res.vetoed = positives
+            return res
+        for m in positives:
+            # Only matches that would be acted on count towards a flood.
+            if self.monitor.observe(m.item_id, now):
+                res.quarantined.append(m)
+            else:
+                res.matches.append(m)
+        return res
+
+
+def hash_file(path: str, signal_types: Sequence[str] = ("md5", "sha256", "pdq")) -> dict[str, str]:
+    """Every listed signal the file yields; types that do not apply to it (a video for PDQ) are skipped."""
+    out = {}
+    for name in signal_types:
+        try:
+            out[get_signal_type(name).name] = get_signal_type(name).hash_file(path)
+        except SignalError:
+            continue
+    return out
+
+
+def match_file(matcher: Matcher, path: str, signal_types: Sequence[str] | None = None) -> list[MatchResult]:
+    """Hash a file every way that applies (md5, sha256, pdq for images, vpdq for videos) and match each."""
+    names = signal_types or _types_for(path)
+    return [matcher.match(st, sig) for st, sig in hash_file(path, names).items()]
+
+
+_VIDEO_EXT = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif", ".3gp"}
+_TEXT_EXT = {".txt", ".md"}
+
+
+def _types_for(path: str) -> tuple[str, ...]:
+    ext = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if ext in _VIDEO_EXT:
+        return ("md5", "sha256", "vpdq")
+    if ext in _TEXT_EXT:
+        return ("md5", "sha256", "text_minhash")
+    return ("md5", "sha256", "pdq")
+
+
+def match_post_media_and_text(
+    matcher: Matcher,
+    *,
+    text: str | None = None,
+    urls: Sequence[str] = (),
+    media: Sequence[Any] = (),
+    key: str | None = None,
+) -> list[tuple[str, MatchResult]]:
+    """Match one post: its text (MinHash of the normalized text), its URLs (canonical) and its media.
+
+    `media` items are MediaRecord-like (attributes or dict keys `sha256`, `pdq`, `md5`, `vpdq`, `path`): hashes
+    already known are used as they are; a `path` is hashed. Returns (where, result) pairs for results with any
+    match, veto or quarantine, `where` being "text", "url:<n>" or "media:<n>:<signal type>". `key` (e.g. the
+    post's id) makes bank sampling stable per post.
+    """
+    out: list[tuple[str, MatchResult]] = []
+
+    def keep(where: str, res: MatchResult) -> None:
+        if res.matches or res.vetoed or res.quarantined:
+            out.append((where, res))
+
+    if text and text.strip() and "text_minhash" in matcher.indexed_types:
+        try:
+            sig = get_signal_type("text_minhash").hash_text(text)
+            keep("text", matcher.match("text_minhash", sig, key=key or sig))
+        except SignalError:
+            pass
+    if "url" in matcher.indexed_types:
+        for n, u in enumerate(urls):
+            try:
+                keep(f"url:{n}", matcher.match("url", u, key=key or u))
+            except SignalError:
+                continue
+    for n, m in enumerate(media):
+        get = m.get if isinstance(m, dict) else (lambda k, _m=m: getattr(_m, k, None))
+        signals = {k: get(k) for k in ("md5", "sha256", "pdq", "vpdq") if get(k)}
+        path = get("path")
+        if path:
+            for st, sig in hash_file(path, _types_for(str(path))).items():
+                signals.setdefault(st, sig)
+        for st, sig in signals.items():
+            try:
+                keep(f"media:{n}:{st}", matcher.match(st, sig, key=key or sig))
+            except SignalError:
+                continue
+    return out

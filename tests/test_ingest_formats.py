@@ -42,7 +42,7 @@ def test_detect_format_names_candidates_when_it_cannot_tell(tmp_path):
     odd.write_text('{"hello": "world"}\n')
     with pytest.raises(InputError) as exc:
         detect_format(str(odd))
-    assert "candidates: csv, jsonl, telegram, x_v2" in str(exc.value)
+    assert "candidates: csv, follows, jsonl, telegram, x_v2" in str(exc.value)
     empty = tmp_path / "empty.json"
     empty.write_text("  \n")
     with pytest.raises(InputError, match="empty file"):

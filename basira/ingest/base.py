@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from basira.errors import InputError
-from basira.ingest.records import AccountRecord, PostRecord
+from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
 
 HEAD_BYTES = 64 * 1024
 
 # A format yields (line, record) pairs. A malformed record is yielded as an InputError so the caller can
 # skip it and go on; an error that makes the rest of the file unreadable is raised instead.
-Item = tuple[int | None, AccountRecord | PostRecord | InputError]
+Item = tuple[int | None, AccountRecord | PostRecord | FollowRecord | InputError]
 
 
 class IngestFormat(ABC):
@@ -39,7 +39,7 @@ def register(cls: type[IngestFormat]) -> type[IngestFormat]:
 
 
 def _load_builtin() -> None:
-    from basira.ingest import csv_format, jsonl, telegram, x_v2  # noqa: F401 - registers the formats
+    from basira.ingest import csv_format, follows, jsonl, telegram, x_v2  # noqa: F401 - registers the formats
 
 
 def get_format(name: str) -> IngestFormat:

@@ -51,6 +51,17 @@ class PostRecord:
     source_line: int | None = None
 
 
+@dataclass(slots=True)
+class FollowRecord:
+    """`source` follows `target` (external account ids on one platform)."""
+
+    platform: str
+    source_external_id: str
+    target_external_id: str
+    source_file: str | None = None
+    source_line: int | None = None
+
+
 Record = AccountRecord | PostRecord
 
 

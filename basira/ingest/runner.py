@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from basira.errors import InputError
 from basira.ingest.base import detect_format, get_format
-from basira.ingest.records import AccountRecord, PostRecord
+from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
 
 if TYPE_CHECKING:  # basira.store imports basira.ingest.records: import it lazily
     from basira.store import Store
@@ -30,6 +30,7 @@ class IngestResult:
     posts_seen: int = 0
     accounts_new: int = 0
     accounts_seen: int = 0
+    follows_new: int = 0
     records_skipped: int = 0  # already ingested by an earlier, interrupted run
     error_count: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # {file, line, field, reason}; first 1,000
@@ -88,6 +89,7 @@ def ingest_file(
     hook = _pause_hook()
     accounts: list[AccountRecord] = []
     posts: list[PostRecord] = []
+    follows: list[FollowRecord] = []
     seq = 0
     batches = 0
 
@@ -96,6 +98,12 @@ def ingest_file(
         batches += 1
         inside = (lambda: _pause()) if hook and hook == ("inside", batches) else None
         cp = Checkpoint(source, fingerprint, fmt_obj.name, max(seq, done), completed)
+        if follows:
+            # Idempotent, so committing them just before the batch's checkpoint keeps resume exact.
+            from basira.store.network import add_follows
+
+            result.follows_new += add_follows(store, follows)
+            follows.clear()
         posts_new, accounts_new = store.ingest_batch(accounts, posts, cp, before_commit=inside)
         result.posts_new += posts_new
         result.accounts_new += accounts_new
@@ -113,7 +121,7 @@ def ingest_file(
             if isinstance(item, InputError):
                 if on_error == "stop":
                     seq -= 1  # the bad record is not done: a re-run after fixing the file starts over anyway
-                    if accounts or posts:
+                    if accounts or posts or follows:
                         flush(False)
                     raise item
                 result.error_count += 1
@@ -125,14 +133,16 @@ def ingest_file(
             if isinstance(item, PostRecord):
                 posts.append(item)
                 result.posts_seen += 1
+            elif isinstance(item, FollowRecord):
+                follows.append(item)
             else:
                 accounts.append(item)
                 result.accounts_seen += 1
-            if len(posts) + len(accounts) >= batch_size:
+            if len(posts) + len(accounts) + len(follows) >= batch_size:
                 flush(False)
     except InputError:
         # The rest of the file is unreadable: keep the good records read before the break.
-        if accounts or posts:
+        if accounts or posts or follows:
             flush(False)
         raise
     flush(True)

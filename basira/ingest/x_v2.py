@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +29,16 @@ def _time(value: Any, file: str, line: int | None, field: str):
         raise InputError(file, line, field, str(exc)) from None
 
 
+_IMAGE_SIZE = re.compile(r"_(?:normal|bigger|mini|\d+x\d+)(\.\w+)$")
+
+
+def image_identity(url: Any) -> str | None:
+    """Without the picture's bytes, the image's URL (size suffix dropped) stands in for its hash."""
+    if not isinstance(url, str) or not url:
+        return None
+    return "url:" + hashlib.sha1(_IMAGE_SIZE.sub(r"\1", url).encode()).hexdigest()
+
+
 def _user(u: Any, file: str, line: int | None, where: str) -> AccountRecord:
     if not isinstance(u, dict):
         raise InputError(file, line, where, "must be an object")
@@ -40,6 +52,7 @@ def _user(u: Any, file: str, line: int | None, where: str) -> AccountRecord:
         display_name=u.get("name"),
         bio=u.get("description"),
         created_at=_time(u.get("created_at"), file, line, f"{where}.created_at"),
+        profile_image_hash=image_identity(u.get("profile_image_url")),
         source_file=file,
         source_line=line,
     )

@@ -1,0 +1,361 @@
+"""Returning accounts: a suspended account back under a new handle. For each new account, rank suspended or
+removed accounts by handle pattern, display name, bio, profile image, shared follows and mentions, and
+writing style; every candidate carries the evidence for its score.
+
+Candidates come from blocking (an inverted index), never from all pairs: keys are the handle's
+transliteration skeleton and its tokens, the skeleton's prefix, name tokens, the image hash and the
+accounts followed or following. Very common keys (blocks over `max_block`) are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from basira.text import normalize_text
+
+DAY = 86_400
+# Logistic weights over the features below, fitted on `basira simulate` ground truth (seeds 101-103; see
+# docs/network.md) and rounded; the intercept makes a pair with no evidence score ~0.
+WEIGHTS: dict[str, float] = {
+    "handle": 4.0,
+    "handle_skeleton": 2.0,
+    "handle_numbered": 2.0,
+    "name": 2.5,
+    "bio": 2.5,
+    "image": 4.0,
+    "followees": 3.0,
+    "followers": 2.0,
+    "mentioned": 1.0,
+    "style": 1.0,
+    "gap": 1.5,
+}
+INTERCEPT = -9.0
+THRESHOLD = 0.5  # calibrated on tuning seeds: see docs/network.md
+
+_LEET_INSIDE = re.compile(r"(?<=[a-z])[0134578@$]+(?=[a-z])")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"})
+_NON_ALPHA = re.compile(r"[^a-z]+")
+_DIGRAPHS = (("kh", "h"), ("gh", "g"), ("ph", "f"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "u"), ("z", "s"))
+_VOWELS = re.compile(r"[aeiouy]+")
+_REPEAT = re.compile(r"(.)\1+")
+_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+_WORD = re.compile(r"\w+")
+# Words returning accounts add to their display name, and honorifics too common to tell accounts apart.
+_NAME_NOISE = frozenset(
+    "back returned return again new acc account official عوده عدنا عدت رجعت الحساب حساب вернулась вернулся "
+    "снова новый акк аккаунт".split()
+)
+_HANDLE_STOP = frozenset({"umm", "um", "abu", "abou", "bint", "ibn", "bin", "ukhti", "akh", "akhi", "al", "el", "the"})
+
+
+@dataclass
+class Profile:
+    """What is known about an account for matching. Times are Unix seconds."""
+
+    id: int
+    handle: str | None = None
+    display_name: str | None = None
+    bio: str | None = None
+    created_at: int | None = None
+    suspended_at: int | None = None
+    image: str | None = None
+    followers: frozenset[int] = frozenset()
+    followees: frozenset[int] = frozenset()
+    mentioned: frozenset[int] = frozenset()
+    style: np.ndarray | None = None  # unit vector from style_vector()
+
+
+@dataclass
+class Candidate:
+    account: int
+    score: float
+    features: dict[str, float]
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReturningMatch:
+    account: int
+    candidates: list[Candidate]
+    threshold: float = THRESHOLD
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def likely(self) -> bool:
+        return bool(self.candidates) and self.candidates[0].score >= self.threshold
+
+
+# --- normalisation -----------------------------------------------------------------------------------------
+
+
+def fold_handle(handle: str | None) -> str:
+    """Lowercase letters only: leetspeak inside words undone (khal1d → khalid), digits and _ dropped."""
+    if not handle:
+        return ""
+    h = unicodedata.normalize("NFKC", handle).lower()
+    h = _LEET_INSIDE.sub(lambda m: m.group(0).translate(_LEET), h)
+    return _NON_ALPHA.sub("", h)
+
+
+def skeleton(word: str) -> str:
+    """Transliteration-insensitive key: consonants only, digraphs folded, doubles collapsed
+    (sumayya, somaya, sumaiya → smy; khadija, khadeeja, hadijah → hdj; mohammed, muhammad, mhmd → mhmd)."""
+    s = word
+    for a, b in _DIGRAPHS:
+        s = s.replace(a, b)
+    s = _VOWELS.sub("", s)
+    s = _REPEAT.sub(r"\1", s)
+    return s[:-1] if s.endswith("h") and len(s) > 2 else s
+
+
+def handle_tokens(handle: str | None) -> list[str]:
+    if not handle:
+        return []
+    h = unicodedata.normalize("NFKC", handle).lower()
+    h = _LEET_INSIDE.sub(lambda m: m.group(0).translate(_LEET), h)
+    return [t for t in _NON_ALPHA.split(h) if len(t) >= 3 and t not in _HANDLE_STOP]
+
+
+def clean_text(text: str | None, drop_digits: bool = True) -> str:
+    """normalize_text, then words only (digits and return markers such as "back" or "عودة" dropped)."""
+    if not text:
+        return ""
+    words = _WORD.findall(normalize_text(text))
+    if drop_digits:
+        words = [w for w in words if not w.isdigit()]
+    return " ".join(w for w in words if w not in _NAME_NOISE and w not in ("url", "user"))
+
+
+def trigrams(text: str) -> frozenset[str]:
+    t = f" {text} "
+    return frozenset(t[i : i + 3] for i in range(len(t) - 2)) if text else frozenset()
+
+
+def bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1)) if len(text) > 1 else frozenset({text})
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter) if inter else 0.0
+
+
+def dice(a: frozenset, b: frozenset) -> float:
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+STYLE_DIM = 256
+
+
+def style_vector(texts: Iterable[str], dim: int = STYLE_DIM) -> np.ndarray | None:
+    """A unit vector of hashed character 3-grams of an account's normalized posts (None without text)."""
+    v = np.zeros(dim, np.float32)
+    for text in texts:
+        t = clean_text(text)
+        for i in range(len(t) - 2):
+            v[zlib.crc32(t[i : i + 3].encode()) % dim] += 1.0
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm else None
+
+
+def image_similarity(a: str | None, b: str | None) -> float | None:
+    """1 for the same image identity; for two equal-length hex perceptual hashes, 1 - Hamming/bits; None if unknown."""
+    if not a or not b:
+        return None
+    if a == b:
+        return 1.0
+    if len(a) == len(b) and len(a) >= 16 and all(c in "0123456789abcdef" for c in a + b):
+        bits = len(a) * 4
+        d = bin(int(a, 16) ^ int(b, 16)).count("1")
+        return max(0.0, 1 - 2 * d / bits)  # random hashes differ in half the bits: score 0
+    return 0.0
+
+
+# --- prepared profiles and the index ---------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    p: Profile
+    folded: str
+    skel: str
+    tokens: list[str]
+    handle_grams: frozenset[str]
+    name: str
+    name_grams: frozenset[str]
+    bio_grams: frozenset[str]
+    stem: str  # handle lowercased without a trailing number
+    number: int | None
+
+
+def _prepare(p: Profile) -> _Prepared:
+    folded = fold_handle(p.handle)
+    name = clean_text(p.display_name)
+    low = (p.handle or "").lower()
+    m = _TRAILING_NUMBER.match(low)
+    stem, number = (m.group(1).rstrip("_"), int(m.group(2))) if m and len(m.group(2)) <= 3 else (low.rstrip("_"), None)
+    return _Prepared(
+        p, folded, skeleton(folded), [skeleton(t) for t in handle_tokens(p.handle)], bigrams(folded), name,
+        trigrams(name), trigrams(clean_text(p.bio)), stem, number,
+    )
+
+
+def _keys(q: _Prepared) -> tuple[list[str], list[str]]:
+    """(identity keys, social keys): one shared identity key makes a candidate; social keys need two."""
+    ident = []
+    if len(q.skel) >= 3:
+        ident.append("s:" + q.skel)
+    if len(q.skel) >= 5:
+        ident.append("q:" + q.skel[:4])
+    ident += ["t:" + t for t in q.tokens if len(t) >= 3]
+    ident += ["n:" + w for w in q.name.split() if len(w) >= 3]
+    if q.p.image:
+        ident.append("i:" + q.p.image)
+    social = [f"f:{a}" for a in q.p.followees] + [f"r:{a}" for a in q.p.followers]
+    return ident, social
+
+
+class ReturningIndex:
+    """An inverted index over suspended/removed accounts; query it with new accounts."""
+
+    def __init__(self, old: Sequence[Profile], *, max_block: int = 200) -> None:
+        self.old = [_prepare(p) for p in old]
+        self.max_block = max_block
+        self.blocks: dict[str, list[int]] = defaultdict(list)
+        for i, q in enumerate(self.old):
+            ident, social = _keys(q)
+            for k in set(ident) | set(social):
+                self.blocks[k].append(i)
+
+    def candidates(self, q: _Prepared, max_gap_days: float | None = None) -> list[int]:
+        ident, social = _keys(q)
+        hits: set[int] = set()
+        social_hits: Counter[int] = Counter()
+        for k in set(ident):
+            block = self.blocks.get(k)
+            if block and len(block) <= self.max_block:
+                hits.update(block)
+        for k in set(social):
+            block = self.blocks.get(k)
+            if block and len(block) <= self.max_block:
+                social_hits.update(block)
+        hits.update(i for i, c in social_hits.items() if c >= 2)
+        created = q.p.created_at
+        out = []
+        for i in hits:
+            o = self.old[i].p
+            if o.id == q.p.id:
+                continue
+            if created is not None and o.suspended_at is not None:
+                gap = created - o.suspended_at
+                if gap < -DAY:  # created (more than a day) before the old account was suspended
+                    continue
+                if max_gap_days is not None and gap > max_gap_days * DAY:
+                    continue
+            out.append(i)
+        return out
+
+    def match(self, new: Sequence[Profile], *, top_k: int = 5, min_score: float = 0.05,
+              threshold: float = THRESHOLD, max_gap_days: float | None = None) -> list[ReturningMatch]:
+        out = []
+        for p in new:
+            q = _prepare(p)
+            scored = []
+            for i in self.candidates(q, max_gap_days):
+                feats = pair_features(self.old[i], q)
+                s = score_features(feats)
+                if s >= min_score:
+                    scored.append((s, i, feats))
+            if not scored:
+                continue
+            scored.sort(key=lambda x: (-x[0], self.old[x[1]].p.id))
+            cands = [Candidate(self.old[i].p.id, round(s, 4), feats, evidence(self.old[i], q, feats))
+                     for s, i, feats in scored[:top_k]]
+            out.append(ReturningMatch(p.id, cands, threshold))
+        return out
+
+
+def find_returning(new: Sequence[Profile], old: Sequence[Profile], *, top_k: int = 5, min_score: float = 0.05,
+                   threshold: float = THRESHOLD, max_block: int = 200,
+                   max_gap_days: float | None = None) -> list[ReturningMatch]:
+    """Ranked candidates among `old` (suspended or removed accounts) for each account in `new` that has any."""
+    return ReturningIndex(old, max_block=max_block).match(
+        new, top_k=top_k, min_score=min_score, threshold=threshold, max_gap_days=max_gap_days)
+
+
+# --- features, score, evidence ---------------------------------------------------------------------------
+
+
+def pair_features(old: _Prepared, new: _Prepared) -> dict[str, float]:
+    o, n = old.p, new.p
+    f: dict[str, float] = {}
+    f["handle"] = dice(old.handle_grams, new.handle_grams) if old.folded and new.folded else 0.0
+    f["handle_skeleton"] = 1.0 if len(old.skel) >= 3 and old.skel == new.skel else 0.0
+    numbered = 0.0
+    if old.stem and old.stem == new.stem and old.p.handle != new.p.handle:
+        numbered = 1.0 if (new.number or 0) > (old.number or 0) or new.number is None else 0.5
+    f["handle_numbered"] = numbered
+    f["name"] = jaccard(old.name_grams, new.name_grams)
+    f["bio"] = jaccard(old.bio_grams, new.bio_grams)
+    img = image_similarity(o.image, n.image)
+    f["image"] = img if img is not None else 0.0
+    f["followees"] = jaccard(o.followees, n.followees)
+    f["followers"] = jaccard(o.followers, n.followers)
+    f["mentioned"] = jaccard(o.mentioned, n.mentioned)
+    f["style"] = float(o.style @ n.style) if o.style is not None and n.style is not None else 0.0
+    if o.suspended_at is not None and n.created_at is not None:
+        f["gap"] = math.exp(-max(0, n.created_at - o.suspended_at) / (30 * DAY))
+    else:
+        f["gap"] = 0.0
+    return {k: round(v, 4) for k, v in f.items()}
+
+
+def score_features(f: dict[str, float], weights: dict[str, float] | None = None, intercept: float = INTERCEPT) -> float:
+    w = weights or WEIGHTS
+    z = intercept + sum(w[k] * f.get(k, 0.0) for k in w)
+    return 1 / (1 + math.exp(-z))
+
+
+def evidence(old: _Prepared, new: _Prepared, f: dict[str, float]) -> list[str]:
+    o, n = old.p, new.p
+    out = []
+    if f["handle_numbered"]:
+        out.append(f"handle @{n.handle} continues @{o.handle}")
+    elif f["handle_skeleton"]:
+        out.append(f"handle @{n.handle} is a respelling of @{o.handle} (both '{old.skel}')")
+    elif f["handle"] >= 0.5:
+        out.append(f"handle @{n.handle} resembles @{o.handle} ({f['handle']:.0%})")
+    if f["name"] >= 0.4:
+        out.append(f"display name {n.display_name!r} ~ {o.display_name!r} ({f['name']:.0%})")
+    if f["bio"] >= 0.4:
+        out.append(f"bio {f['bio']:.0%} similar")
+    if f["image"] >= 0.99:
+        out.append("same profile image")
+    elif f["image"] > 0:
+        out.append(f"profile image hash {f['image']:.0%} similar")
+    for key, what in (("followees", "follows"), ("followers", "followers"), ("mentioned", "mentioned accounts")):
+        if f[key] > 0:
+            shared = len(getattr(o, key) & getattr(n, key))
+            out.append(f"{shared} shared {what} (Jaccard {f[key]:.2f})")
+    if f["style"] >= 0.5:
+        out.append(f"writing style similarity {f['style']:.2f}")
+    if o.suspended_at is not None and n.created_at is not None:
+        gap = (n.created_at - o.suspended_at) / DAY
+        out.append(f"created {gap:.1f} days after the suspension" if gap >= 0 else
+                   f"created {-gap:.1f} days before the suspension")
+    return out

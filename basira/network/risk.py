@@ -1,0 +1,161 @@
+"""An explainable account risk score: the detector's verdicts on the account's own posts plus its neighbourhood.
+
+risk = sum of weight x component, each component in [0, 1] (see RISK_WEIGHTS and docs/network.md):
+  content       1 - exp(-flagged original posts / 5)
+  amplified     1 - exp(-flagged reposts/quotes/forwards of its posts by others / 20)
+  neighbourhood share of its interaction weight spent with accounts that post flagged material
+  community     mean "posts flagged material" of its community (communities of 3+ accounts)
+  centrality    PageRank percentile
+  hyperactivity robust z-score of posts per active day, / 3, clipped to [0, 1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from basira.network.graph import AMPLIFYING, Graph
+
+RISK_WEIGHTS: dict[str, float] = {
+    "content": 0.35,
+    "amplified": 0.20,
+    "neighbourhood": 0.15,
+    "community": 0.10,
+    "centrality": 0.10,
+    "hyperactivity": 0.10,
+}
+CONTENT_SCALE = 5.0
+AMPLIFIED_SCALE = 20.0
+
+
+@dataclass
+class ActivityStats:
+    """Per-node counts from the posts in the window."""
+
+    posts: np.ndarray  # all posts, reposts included
+    flagged_originals: np.ndarray  # flagged posts that are not reposts
+    flagged_reposts: np.ndarray
+    active_days: np.ndarray  # days between first and last post (at least 1)
+
+    @classmethod
+    def zeros(cls, n: int) -> ActivityStats:
+        z = np.zeros(n)
+        return cls(z.copy(), z.copy(), z.copy(), np.ones(n))
+
+
+@dataclass
+class RiskScores:
+    score: np.ndarray
+    components: dict[str, np.ndarray]
+    weights: dict[str, float]
+    stats: ActivityStats
+    membership: np.ndarray
+    community_sizes: np.ndarray
+    community_flagged: np.ndarray  # accounts posting flagged material, per community
+    amplifications: np.ndarray  # flagged amplifying edges into each node
+    amplifiers: np.ndarray  # distinct accounts behind them
+    amplifier_community: np.ndarray  # the community most of them belong to (-1: none)
+    rate: np.ndarray
+    rate_z: np.ndarray
+    pagerank_pct: np.ndarray
+    neighbour_share: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def top(self, k: int = 10) -> np.ndarray:
+        return np.argsort(-self.score, kind="stable")[:k]
+
+    def contributions(self, node: int) -> dict[str, float]:
+        return {name: round(float(self.weights[name] * c[node]), 4) for name, c in self.components.items()}
+
+    def explain(self, node: int, limit: int = 4) -> list[str]:
+        """Plain-language reasons for the node's score, strongest first."""
+        s = self.stats
+        parts: list[tuple[float, str]] = []
+        w = self.contributions(node)
+        flagged, posts = int(s.flagged_originals[node]), int(s.posts[node])
+        if flagged or s.flagged_reposts[node]:
+            msg = f"{flagged} flagged posts of {posts}"
+            if s.flagged_reposts[node]:
+                msg += f" (and {int(s.flagged_reposts[node])} flagged reposts)"
+            parts.append((w["content"] + 1e-9, msg))
+        if self.amplifications[node]:
+            msg = f"flagged posts amplified {int(self.amplifications[node])} times by {int(self.amplifiers[node])} accounts"
+            if self.amplifier_community[node] >= 0:
+                msg += f", mostly community {int(self.amplifier_community[node])}"
+            parts.append((w["amplified"], msg))
+        if self.components["neighbourhood"][node] > 0:
+            parts.append((w["neighbourhood"], f"{self.components['neighbourhood'][node]:.0%} of its interactions are "
+                                              "with accounts posting flagged material"))
+        c = int(self.membership[node])
+        if self.components["community"][node] > 0:
+            parts.append((w["community"], f"community {c}: {int(self.community_flagged[c])} of "
+                                          f"{int(self.community_sizes[c])} accounts post flagged material"))
+        if self.pagerank_pct[node] >= 0.9:
+            parts.append((w["centrality"], f"PageRank in the top {max(1, round(100 * (1 - self.pagerank_pct[node])))}%"))
+        if self.rate_z[node] >= 2:
+            parts.append((w["hyperactivity"], f"hyperactive: {self.rate[node]:.1f} posts/day "
+                                              f"(z = {self.rate_z[node]:.1f})"))
+        parts.sort(key=lambda p: -p[0])
+        return [m for _, m in parts[:limit]]
+
+
+def risk_scores(
+    graph: Graph,
+    membership: np.ndarray,
+    stats: ActivityStats,
+    pagerank_values: np.ndarray,
+    *,
+    weights: dict[str, float] | None = None,
+) -> RiskScores:
+    """Score every node; see the module docstring for the components."""
+    from basira.network.structure import hyperactivity, percentile_rank
+
+    n = graph.n
+    wts = dict(RISK_WEIGHTS)
+    wts.update(weights or {})
+    content = 1 - np.exp(-stats.flagged_originals / CONTENT_SCALE)
+    e = graph.edges
+    amp = np.isin(e.kind, AMPLIFYING) & e.flagged & (e.src != e.dst)
+    amplifications = np.bincount(e.dst[amp], minlength=n).astype(float)
+    pairs = np.unique(np.column_stack((e.dst[amp], e.src[amp])), axis=0) if amp.any() else np.zeros((0, 2), np.int64)
+    amplifiers = np.bincount(pairs[:, 0], minlength=n).astype(float) if len(pairs) else np.zeros(n)
+    amplified = 1 - np.exp(-amplifications / AMPLIFIED_SCALE)
+    # An account "posts flagged material" if it wrote or reposted a few flagged posts.
+    posts_flagged = np.maximum(content, 1 - np.exp(-stats.flagged_reposts / CONTENT_SCALE))
+    u, v, w = graph.undirected()
+    strength = np.bincount(u, w, n) + np.bincount(v, w, n)
+    risky_w = np.bincount(u, w * posts_flagged[v], n) + np.bincount(v, w * posts_flagged[u], n)
+    neighbourhood = np.divide(risky_w, strength, out=np.zeros(n), where=strength > 0)
+    sizes = np.bincount(membership, minlength=int(membership.max()) + 1 if n else 0)
+    comm_mean = np.divide(np.bincount(membership, posts_flagged, len(sizes)), sizes,
+                          out=np.zeros(len(sizes)), where=sizes > 0)
+    comm_mean[sizes < 3] = 0.0
+    community = comm_mean[membership] if n else np.zeros(0)
+    community_flagged = np.bincount(membership, posts_flagged >= 0.5, len(sizes))
+    pr_pct = percentile_rank(pagerank_values)
+    rate, z = hyperactivity(stats.posts, stats.active_days)
+    hyper = np.clip(z / 3, 0, 1)
+    components = {
+        "content": content,
+        "amplified": amplified,
+        "neighbourhood": neighbourhood,
+        "community": community,
+        "centrality": pr_pct,
+        "hyperactivity": hyper,
+    }
+    score = sum(wts[k] * c for k, c in components.items())
+    amp_comm = np.full(n, -1, np.int64)
+    if amp.any():
+        dc = np.column_stack((e.dst[amp], membership[e.src[amp]]))
+        uniq, counts = np.unique(dc, axis=0, return_counts=True)
+        order = np.lexsort((-counts, uniq[:, 0]))
+        uniq = uniq[order]
+        first = np.ones(len(uniq), bool)
+        first[1:] = uniq[1:, 0] != uniq[:-1, 0]
+        amp_comm[uniq[first, 0]] = uniq[first, 1]
+    return RiskScores(
+        score=np.asarray(score, float), components=components, weights=wts, stats=stats, membership=membership,
+        community_sizes=sizes, community_flagged=community_flagged, amplifications=amplifications,
+        amplifiers=amplifiers, amplifier_community=amp_comm, rate=rate, rate_z=z, pagerank_pct=pr_pct,
+        neighbour_share=neighbourhood,
+    )

@@ -1,0 +1,169 @@
+"""Store queries for network analysis: accounts, posts with their detector scores, follows, network cases.
+
+Functions take a Store and return plain rows; basira.network.load turns them into the algorithms' inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from basira.ingest.records import FollowRecord, utc
+from basira.store.models import Account, Case, Detection, Platform, Post, now
+from basira.store.network_models import Follow
+
+if TYPE_CHECKING:
+    from basira.store.store import Store
+
+NETWORK_SUBJECT_KINDS = ("community", "coordinated_group")
+_CHUNK = 500
+
+
+def add_follows(store: Store, follows: Sequence[FollowRecord]) -> int:
+    """Store follow edges (accounts not yet known get a stub); return the number new. Idempotent."""
+    if not follows:
+        return 0
+    from basira.ingest.records import AccountRecord
+
+    t = Follow.__table__
+    with store.write() as conn:
+        stubs = [AccountRecord(f.platform, ext) for f in follows for ext in (f.source_external_id, f.target_external_id)]
+        store._insert_account_stubs(conn, stubs)
+        rows = []
+        by_platform: dict[str, list[FollowRecord]] = {}
+        for f in follows:
+            by_platform.setdefault(f.platform, []).append(f)
+        first = now()
+        for platform, recs in by_platform.items():
+            pid = store._platform_id(conn, platform)
+            ids = store._account_ids(conn, pid, [x for f in recs for x in (f.source_external_id, f.target_external_id)])
+            seen = set()
+            for f in recs:
+                key = (ids[f.source_external_id], ids[f.target_external_id])
+                if key[0] != key[1] and key not in seen:
+                    seen.add(key)
+                    rows.append({"platform_id": pid, "source_id": key[0], "target_id": key[1], "first_seen_at": first})
+        if not rows:
+            return 0
+        stmt = store._insert(t).on_conflict_do_nothing(index_elements=["source_id", "target_id"])
+        return len(conn.execute(stmt.returning(t.c.id), rows).all())
+
+
+def count_follows(store: Store) -> int:
+    t = Follow.__table__
+    with store.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+
+
+def iter_follows(store: Store, batch_size: int = 50_000) -> Iterator[list[tuple[int, int]]]:
+    """(follower account id, followee account id) pairs in batches."""
+    t = Follow.__table__
+    last = 0
+    while True:
+        with store.read() as conn:
+            rows = conn.execute(
+                sa.select(t.c.id, t.c.source_id, t.c.target_id).where(t.c.id > last).order_by(t.c.id).limit(batch_size)
+            ).all()
+        if not rows:
+            return
+        yield [(r.source_id, r.target_id) for r in rows]
+        last = rows[-1].id
+
+
+def network_accounts(store: Store) -> list[dict[str, Any]]:
+    """Every account with its platform name and profile fields."""
+    at, pt = Account.__table__, Platform.__table__
+    q = sa.select(
+        at.c.id, pt.c.name.label("platform"), at.c.external_id, at.c.handle, at.c.display_name, at.c.bio,
+        at.c.created_at, at.c.status, at.c.suspended_at, at.c.removed_at, at.c.profile_image_hash,
+    ).join(pt, pt.c.id == at.c.platform_id).order_by(at.c.id)
+    with store.read() as conn:
+        rows = [r._asdict() for r in conn.execute(q)]
+    for r in rows:
+        for k in ("created_at", "suspended_at", "removed_at"):
+            r[k] = utc(r[k])
+    return rows
+
+
+def iter_network_posts(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model_version: str | None = None,
+    batch_size: int = 5000,
+) -> Iterator[list[dict[str, Any]]]:
+    """Posts in [since, until) with the fields the graph needs and their detector score (the highest over
+    model versions, or of `model_version`; None if not scored), in id order and batches."""
+    t, pt, dt = Post.__table__, Platform.__table__, Detection.__table__
+    dq = sa.select(dt.c.post_id, sa.func.max(dt.c.score).label("score"))
+    if model_version is not None:
+        dq = dq.where(dt.c.model_version == model_version)
+    det = dq.group_by(dt.c.post_id).subquery()
+    last = 0
+    while True:
+        q = (
+            sa.select(
+                t.c.id, pt.c.name.label("platform"), t.c.external_id, t.c.account_id, t.c.created_at, t.c.text,
+                t.c.reply_to, t.c.quote_of, t.c.repost_of, t.c.forwarded_from, t.c.mentions, t.c.urls,
+                det.c.score,
+            )
+            .join(pt, pt.c.id == t.c.platform_id)
+            .outerjoin(det, det.c.post_id == t.c.id)
+            .where(t.c.id > last)
+            .order_by(t.c.id)
+            .limit(batch_size)
+        )
+        if since is not None:
+            q = q.where(t.c.created_at >= since)
+        if until is not None:
+            q = q.where(t.c.created_at < until)
+        with store.read() as conn:
+            rows = [r._asdict() for r in conn.execute(q)]
+        if not rows:
+            return
+        for r in rows:
+            r["created_at"] = utc(r["created_at"])
+        yield rows
+        last = rows[-1]["id"]
+
+
+def open_network_case(
+    store: Store,
+    kind: str,
+    anchor_account_id: int,
+    reason: str,
+    *,
+    priority: float = 0.0,
+    details: dict[str, Any] | None = None,
+    actor: str | None = "basira",
+) -> tuple[int, bool]:
+    """Open a case on a whole community or coordinated group, named by its anchor account (its riskiest
+    member), unless one is open for that anchor; return (case id, newly opened). Logged as `case.opened`."""
+    if kind not in NETWORK_SUBJECT_KINDS:
+        raise ValueError(f"kind must be one of {NETWORK_SUBJECT_KINDS}, not {kind!r}")
+    t = Case.__table__
+    row = {
+        "subject_kind": kind, "subject_id": int(anchor_account_id), "reason": reason, "status": "open",
+        "priority": float(priority), "detection_id": None, "details": details or {}, "opened_at": now(),
+        "closed_at": None,
+    }
+    stmt = store._insert(t).on_conflict_do_nothing(
+        index_elements=["subject_kind", "subject_id"], index_where=sa.text("closed_at IS NULL")
+    )
+    with store.write() as conn:
+        new = conn.execute(stmt.returning(t.c.id), [row]).all()
+        if new:
+            cid = new[0].id
+            store._append_events(
+                conn, [("case.opened", actor, f"case:{cid}", {"subject": f"{kind}:{anchor_account_id}", "reason": reason})]
+            )
+            return cid, True
+        cid = conn.execute(
+            sa.select(t.c.id).where(t.c.subject_kind == kind, t.c.subject_id == int(anchor_account_id),
+                                    t.c.closed_at.is_(None))
+        ).scalar_one()
+    return cid, False

@@ -184,6 +184,11 @@ def train(
         err.print(f"  {name:26s} n={c['n']:6d} P={c['precision']} R={c['recall']} F1={c['f1']} flag={c['flag_rate']}")
 
 
+from basira.network.cli import app as _network_app  # noqa: E402 - after the root app is defined
+
+app.add_typer(_network_app, name="network")
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

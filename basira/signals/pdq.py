@@ -27,15 +27,19 @@ def pdq_from_image(image: object) -> tuple[str, int]:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex(), int(quality)
 
 
-def pdq_from_file(path: str | Path, max_side: int = 512) -> tuple[str, int]:
-    """(hex hash, quality) of an image file. Large images are downsampled first: PDQ itself reduces every
-    image to 64x64, so this changes the hash by a few bits at most and makes hashing much faster."""
+def pdq_from_file(path: str | Path, min_side: int = 256) -> tuple[str, int]:
+    """(hex hash, quality) of an image file. Large images are decoded at reduced scale first (no smaller than
+    `min_side`): PDQ itself filters every image down to 64x64, so this moves the hash by a few bits at most
+    and makes a 1000x1000 JPEG ~4x faster to hash."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            if max_side and max(im.size) > max_side:
-                im.draft("RGB", (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+            if min_side:
+                im.draft("RGB", (min_side, min_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+                factor = min(im.size) // min_side
+                if factor >= 2:  # other formats (or huge JPEGs): integer box reduction
+                    im = im.reduce(factor)
             return pdq_from_image(im.convert("RGB"))
     except (UnidentifiedImageError, OSError) as exc:
         raise SignalError(f"{path}: not an image PDQ can hash ({exc})") from exc

@@ -1,0 +1,287 @@
+"""Repository functions for hash-matching banks: the only code that reads or writes the bank tables.
+
+Every change is logged in the hash-chained event log in the same transaction (`bank.created`,
+`bank.items_added`, `bank.items_removed`, `bank.item_changed`, `bank.synced`, `bank.item_quarantined`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from basira.ingest.records import utc
+from basira.signals.banks import OPINIONS, Bank, BankItem, Matcher, MatchRateMonitor, MatchResult, utcnow
+from basira.signals.exchange import BankEntry
+from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow, BankSyncCheckpoint
+from basira.store.models import now
+
+if TYPE_CHECKING:
+    from basira.store.store import Store
+
+_CHUNK = 500
+
+
+def signal_key(signal_type: str, signal: str) -> str:
+    return hashlib.sha256(f"{signal_type}\x00{signal}".encode()).hexdigest()
+
+
+def _bank(r: Any) -> Bank:
+    return Bank(r.name, negative=bool(r.negative), enabled_ratio=float(r.enabled_ratio),
+                thresholds=dict(r.thresholds or {}), description=r.description or "", id=r.id)
+
+
+def create_bank(
+    store: Store,
+    name: str,
+    *,
+    negative: bool = False,
+    enabled_ratio: float = 1.0,
+    thresholds: dict[str, float] | None = None,
+    description: str = "",
+    actor: str | None = None,
+) -> Bank:
+    """Create a bank; raise ValueError if the name is taken or a setting is invalid."""
+    bank = Bank(name, negative=negative, enabled_ratio=enabled_ratio, thresholds=thresholds or {},
+                description=description)
+    t = BankRow.__table__
+    with store.write() as conn:
+        if conn.execute(sa.select(t.c.id).where(t.c.name == name)).first() is not None:
+            raise ValueError(f"bank {name!r} already exists")
+        bank.id = conn.execute(
+            sa.insert(t).values(name=name, negative=negative, enabled_ratio=enabled_ratio,
+                                thresholds=bank.thresholds, description=description, created_at=now())
+            .returning(t.c.id)
+        ).scalar_one()
+        store._append_events(conn, [("bank.created", actor, f"bank:{bank.id}",
+                                     {"name": name, "negative": negative, "enabled_ratio": enabled_ratio,
+                                      "thresholds": bank.thresholds})])
+    return bank
+
+
+def get_bank(store: Store, name: str) -> Bank | None:
+    t = BankRow.__table__
+    with store.read() as conn:
+        r = conn.execute(sa.select(t).where(t.c.name == name)).first()
+    return _bank(r) if r else None
+
+
+def list_banks(store: Store) -> list[tuple[Bank, int]]:
+    """Every bank with its item count, by name."""
+    b, i = BankRow.__table__, BankItemRow.__table__
+    q = (sa.select(b, sa.func.count(i.c.id).label("items")).outerjoin(i, i.c.bank_id == b.c.id)
+         .group_by(b.c.id).order_by(b.c.name))
+    with store.read() as conn:
+        return [(_bank(r), int(r.items)) for r in conn.execute(q)]
+
+
+def _require(conn: Any, name: str) -> int:
+    t = BankRow.__table__
+    bid = conn.execute(sa.select(t.c.id).where(t.c.name == name)).scalar()
+    if bid is None:
+        raise ValueError(f"no bank named {name!r}")
+    return int(bid)
+
+
+def add_entries(
+    store: Store, bank: str, entries: Iterable[BankEntry], *, actor: str | None = None, note: str | None = None
+) -> tuple[int, int]:
+    """Add entries to a bank (deleted ones are removed); return (added, removed). Known signals are kept."""
+    with store.write() as conn:
+        return _add_entries(store, conn, bank, entries, actor=actor, note=note)
+
+
+def _add_entries(
+    store: Store, conn: Any, bank: str, entries: Iterable[BankEntry], *, actor: str | None, note: str | None
+) -> tuple[int, int]:
+    entries = list(entries)
+    t = BankItemRow.__table__
+    added_at = now()
+    bid = _require(conn, bank)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    gone: set[tuple[str, str]] = set()
+    for e in entries:
+        key = (e.signal_type, signal_key(e.signal_type, e.signal))
+        if e.deleted:
+            gone.add(key)
+            rows.pop(key, None)
+            continue
+        if e.opinion not in OPINIONS:
+            raise ValueError(f"opinion must be one of {OPINIONS}, not {e.opinion!r}")
+        gone.discard(key)
+        prev = rows.get(key)
+        if prev is not None:  # the same signal twice in a batch: merge, later non-empty values win
+            e = BankEntry(e.signal_type, e.signal, labels={**prev["labels"], **e.labels},
+                          source=e.source or prev["source"], added_at=e.added_at or prev["added_at"],
+                          opinion=e.opinion, external_id=e.external_id or prev["external_id"])
+        rows[key] = {"bank_id": bid, "signal_type": e.signal_type, "signal": e.signal, "signal_key": key[1],
+                     "labels": e.labels, "source": e.source, "external_id": e.external_id,
+                     "added_at": utc(e.added_at) or added_at, "disabled_until": None,
+                     "opinion": e.opinion, "quarantined": False}
+    added = 0
+    values = list(rows.values())
+    for i in range(0, len(values), _CHUNK):
+        stmt = store._insert(t).on_conflict_do_nothing(index_elements=["bank_id", "signal_type", "signal_key"])
+        added += len(conn.execute(stmt.returning(t.c.id), values[i : i + _CHUNK]).all())
+    removed = 0
+    for st, key in gone:
+        removed += conn.execute(
+            sa.delete(t).where(t.c.bank_id == bid, t.c.signal_type == st, t.c.signal_key == key)
+        ).rowcount
+    if added or removed:
+        store._append_events(conn, [("bank.items_added" if added else "bank.items_removed", actor,
+                                     f"bank:{bid}", {"bank": bank, "added": added, "removed": removed,
+                                                     "note": note})])
+    return added, removed
+
+
+def _item(r: Any, bank: str) -> BankItem:
+    return BankItem(r.id, bank, r.signal_type, r.signal, labels=dict(r.labels or {}), source=r.source,
+                    added_at=r.added_at, disabled_until=r.disabled_until, opinion=r.opinion,
+                    quarantined=bool(r.quarantined))
+
+
+def iter_items(store: Store, bank: str | None = None, batch_size: int = 5000) -> Iterator[BankItem]:
+    """Items of one bank (or all), in id order, in constant memory."""
+    t, b = BankItemRow.__table__, BankRow.__table__
+    last = 0
+    while True:
+        q = sa.select(t, b.c.name.label("bank_name")).join(b, b.c.id == t.c.bank_id).where(t.c.id > last)
+        if bank is not None:
+            q = q.where(b.c.name == bank)
+        with store.read() as conn:
+            rows = conn.execute(q.order_by(t.c.id).limit(batch_size)).all()
+        if not rows:
+            return
+        for r in rows:
+            yield _item(r, r.bank_name)
+        last = rows[-1].id
+
+
+def entries_of(store: Store, bank: str) -> Iterator[BankEntry]:
+    """A bank's items as exchange entries (for export)."""
+    for it in iter_items(store, bank):
+        yield BankEntry(it.signal_type, it.signal, labels=it.labels, source=it.source, added_at=it.added_at,
+                        opinion=it.opinion)
+
+
+def update_item(
+    store: Store,
+    item_id: int,
+    *,
+    opinion: str | None = None,
+    disabled_until: datetime | None | bool = False,
+    quarantined: bool | None = None,
+    labels: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> None:
+    """Change an item's opinion, disabled-until time (None clears it), quarantine flag or labels."""
+    changes: dict[str, Any] = {}
+    if opinion is not None:
+        if opinion not in OPINIONS:
+            raise ValueError(f"opinion must be one of {OPINIONS}, not {opinion!r}")
+        changes["opinion"] = opinion
+    if disabled_until is not False:
+        changes["disabled_until"] = utc(disabled_until) if isinstance(disabled_until, datetime) else None
+    if quarantined is not None:
+        changes["quarantined"] = quarantined
+    if labels is not None:
+        changes["labels"] = labels
+    if not changes:
+        return
+    t = BankItemRow.__table__
+    with store.write() as conn:
+        if conn.execute(sa.update(t).where(t.c.id == item_id).values(**changes)).rowcount == 0:
+            raise ValueError(f"no bank item {item_id}")
+        payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
+        store._append_events(conn, [("bank.item_changed", actor, f"bank_item:{item_id}", payload)])
+
+
+def load_matcher(store: Store, *, clock: Any = utcnow, monitor: MatchRateMonitor | None = None) -> Matcher:
+    """A Matcher over every bank and item in the store."""
+    banks = [b for b, _ in list_banks(store)]
+    return Matcher(banks, iter_items(store), clock=clock, monitor=monitor)
+
+
+def record_matches(
+    store: Store, subject: str, results: Sequence[MatchResult], *, monitor: MatchRateMonitor | None = None,
+    actor: str | None = "basira",
+) -> int:
+    """Store the matches (and vetoed / quarantined ones) of a lookup on `subject` ("post:12", "file:x.jpg").
+    New quarantines reported by `monitor` are saved on their items. Return the number of rows written."""
+    t, it = BankMatchRow.__table__, BankItemRow.__table__
+    at = now()
+    rows = []
+    for res in results:
+        for status, ms in (("match", res.matches), ("vetoed", res.vetoed), ("quarantined", res.quarantined)):
+            rows.extend({"item_id": m.item_id, "subject": subject, "signal_type": m.signal_type,
+                         "distance": float(m.distance), "status": status, "matched_at": at} for m in ms)
+    events = list(monitor.events) if monitor is not None else []
+    if monitor is not None:
+        monitor.events.clear()
+    if not rows and not events:
+        return 0
+    with store.write() as conn:
+        if rows:
+            conn.execute(sa.insert(t), rows)
+        for ev in events:
+            conn.execute(sa.update(it).where(it.c.id == ev.item_id).values(quarantined=True))
+        store._append_events(conn, [("bank.item_quarantined", actor, f"bank_item:{ev.item_id}",
+                                     {"window_matches": ev.window_matches, "baseline": ev.baseline})
+                                    for ev in events])
+    return len(rows)
+
+
+def matches_for(store: Store, subject: str) -> list[dict[str, Any]]:
+    """Matches recorded on a subject with bank and item labels (for the case page)."""
+    t, it, b = BankMatchRow.__table__, BankItemRow.__table__, BankRow.__table__
+    q = (sa.select(t.c.signal_type, t.c.distance, t.c.status, t.c.matched_at, it.c.id.label("item_id"),
+                   it.c.labels, it.c.source, it.c.opinion, b.c.name.label("bank"))
+         .join(it, it.c.id == t.c.item_id).join(b, b.c.id == it.c.bank_id)
+         .where(t.c.subject == subject).order_by(t.c.distance, t.c.id))
+    with store.read() as conn:
+        return [r._asdict() for r in conn.execute(q)]
+
+
+def add_content_to_bank(
+    store: Store, bank: str, signals: dict[str, str], *, labels: dict[str, Any] | None = None,
+    source: str | None = None, actor: str | None = None,
+) -> int:
+    """A reviewer's "remove and bank it": add every signal of a piece of content to a bank; return the number new."""
+    entries = [BankEntry.make(st, sig, labels=dict(labels or {}), source=source) for st, sig in signals.items()]
+    return add_entries(store, bank, entries, actor=actor, note="added from review")[0]
+
+
+def get_sync_checkpoint(store: Store, bank: str, source: str) -> dict[str, Any] | None:
+    t, b = BankSyncCheckpoint.__table__, BankRow.__table__
+    with store.read() as conn:
+        return conn.execute(
+            sa.select(t.c.checkpoint).join(b, b.c.id == t.c.bank_id).where(b.c.name == bank, t.c.source == source)
+        ).scalar()
+
+
+def sync_bank(
+    store: Store, bank: str, source: str, fmt: str | None = None, *, actor: str | None = None
+) -> tuple[int, int, bool]:
+    """Pull what is new at `source` into a bank and move its checkpoint in the same transaction.
+    Return (added, removed, read in full)."""
+    from basira.signals.exchange import sync_source
+
+    cp = get_sync_checkpoint(store, bank, source)
+    res = sync_source(source, cp, fmt)
+    if res.unchanged:
+        return 0, 0, False
+    t = BankSyncCheckpoint.__table__
+    with store.write() as conn:
+        added, removed = _add_entries(store, conn, bank, res.entries, actor=actor, note=f"sync {source}")
+        bid = _require(conn, bank)
+        stmt = store._insert(t).values(bank_id=bid, source=source, checkpoint=res.checkpoint, updated_at=now())
+        conn.execute(stmt.on_conflict_do_update(index_elements=["bank_id", "source"],
+                                                set_={"checkpoint": res.checkpoint, "updated_at": now()}))
+        store._append_events(conn, [("bank.synced", actor, f"bank:{bid}",
+                                     {"source": source, "entries": len(res.entries), "full": res.full,
+                                      "offset": res.checkpoint.get("offset")})])
+    return added, removed, res.full

@@ -1,0 +1,93 @@
+"""Bank tables: create/list, add/remove entries, items round trip, matches recorded, sync checkpoints, events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from basira.signals.banks import MatchRateMonitor
+from basira.signals.exchange import BankEntry, get_format
+from basira.store import banks as repo
+
+PDQ = "f" * 16 + "0" * 16 + "a5" * 16
+MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+
+
+def near(k: int) -> str:
+    v = int(PDQ, 16)
+    for b in range(k):
+        v ^= 1 << (b * 7)
+    return f"{v:064x}"
+
+
+def test_banks_items_matches_and_events(store):
+    repo.create_bank(store, "tat", thresholds={"pdq": 20}, description="TAT list")
+    repo.create_bank(store, "allow", negative=True)
+    with pytest.raises(ValueError, match="already exists"):
+        repo.create_bank(store, "tat")
+    added, removed = repo.add_entries(store, "tat", [
+        BankEntry.make("pdq", PDQ, labels={"entity": "IS"}, source="tat"),
+        BankEntry.make("video_md5", MD5),
+        BankEntry.make("pdq", PDQ),  # duplicate in the batch
+    ])
+    assert (added, removed) == (2, 0)
+    assert repo.add_entries(store, "tat", [BankEntry.make("pdq", PDQ)]) == (0, 0)
+    with pytest.raises(ValueError, match="no bank"):
+        repo.add_entries(store, "nope", [BankEntry.make("md5", MD5)])
+    assert [(b.name, n) for b, n in repo.list_banks(store)] == [("allow", 0), ("tat", 2)]
+    assert repo.get_bank(store, "tat").thresholds == {"pdq": 20.0}
+
+    items = list(repo.iter_items(store, "tat"))
+    pdq_item = next(i for i in items if i.signal_type == "pdq")
+    assert pdq_item.labels == {"entity": "IS"} and pdq_item.source == "tat"
+
+    m = repo.load_matcher(store)
+    res = m.match("pdq", near(12))
+    assert [x.item_id for x in res.matches] == [pdq_item.id]
+    assert not m.match("pdq", near(25)).matched  # the bank's own threshold, 20
+    assert repo.record_matches(store, "post:7", [res]) == 1
+    (row,) = repo.matches_for(store, "post:7")
+    assert row["bank"] == "tat" and row["labels"] == {"entity": "IS"} and row["distance"] == 12
+
+    later = datetime.now(UTC) + timedelta(days=1)
+    repo.update_item(store, pdq_item.id, opinion="disputed", disabled_until=later)
+    it = next(i for i in repo.iter_items(store, "tat") if i.id == pdq_item.id)
+    assert it.opinion == "disputed" and it.disabled_until is not None
+    with pytest.raises(ValueError):
+        repo.update_item(store, pdq_item.id, opinion="maybe")
+
+    assert repo.add_content_to_bank(store, "allow", {"md5": MD5}, labels={"note": "news report"}) == 1
+    assert repo.load_matcher(store).match("md5", MD5).vetoed
+
+    assert repo.add_entries(store, "tat", [BankEntry.make("md5", MD5, deleted=True)]) == (0, 1)
+    kinds = [e["kind"] for e in store.iter_events()]
+    assert kinds.count("bank.created") == 2 and "bank.items_added" in kinds and "bank.item_changed" in kinds
+    assert "bank.items_removed" in kinds
+
+
+def test_quarantine_is_saved(store):
+    repo.create_bank(store, "b")
+    repo.add_entries(store, "b", [BankEntry.make("md5", MD5)])
+    mon = MatchRateMonitor(min_matches=3, spike_factor=2)
+    m = repo.load_matcher(store, monitor=mon)
+    results = [m.match("md5", MD5) for _ in range(5)]
+    assert results[-1].quarantined
+    repo.record_matches(store, "file:x", results, monitor=mon)
+    (it,) = repo.iter_items(store, "b")
+    assert it.quarantined
+    assert "bank.item_quarantined" in [e["kind"] for e in store.iter_events()]
+    assert not repo.load_matcher(store).match("md5", MD5).matched  # still held after a reload
+
+
+def test_sync_bank_moves_checkpoint_with_items(store, tmp_path):
+    repo.create_bank(store, "feed")
+    p = tmp_path / "feed.jsonl"
+    fmt = get_format("basira-jsonl")
+    p.write_text(fmt.write([BankEntry.make("md5", MD5)]))
+    assert repo.sync_bank(store, "feed", str(p)) == (1, 0, True)
+    with p.open("a") as f:
+        f.write(fmt.write([BankEntry.make("pdq", PDQ), BankEntry.make("md5", MD5, deleted=True)]))
+    assert repo.sync_bank(store, "feed", str(p)) == (1, 1, False)
+    assert repo.get_sync_checkpoint(store, "feed", str(p))["offset"] == p.stat().st_size
+    assert [i.signal_type for i in repo.iter_items(store, "feed")] == ["pdq"]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages that pip cannot provide: protobuf for building gcld3 (language identification);
-# FFmpeg's libraries for building vpdq (video hashes) and the ffmpeg tool its tests use to make videos.
+# FFmpeg's libraries for building vpdq (video hashes) and the ffmpeg tool its tests use to make videos;
+# chromium for the browser tests of the review app.
 set -euo pipefail
 need=()
 command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
@@ -10,6 +11,8 @@ for p in pkg-config libavdevice-dev libavfilter-dev libavformat-dev libavcodec-d
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+# Debian's Chromium for the review app's browser tests (Playwright drives it; no browser download).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "basira: please install: ${need[*]} (e.g. sudo apt-get install ${need[*]})" >&2

@@ -1,0 +1,78 @@
+"""The policy catalogue: the reasons a decision may cite, loaded from TOML."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from basira.review.decisions import ALL_ACTIONS
+
+DEFAULT_CATALOGUE = Path(__file__).with_name("policies.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyReason:
+    code: str
+    title: str
+    description: str
+    actions: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "title": self.title, "description": self.description, "actions": list(self.actions)}
+
+
+@dataclass(frozen=True)
+class PolicyCatalogue:
+    reasons: tuple[PolicyReason, ...]
+
+    def get(self, code: str) -> PolicyReason | None:
+        return next((r for r in self.reasons if r.code == code), None)
+
+    def for_action(self, action: str) -> list[PolicyReason]:
+        return [r for r in self.reasons if action in r.actions]
+
+
+class CatalogueError(ValueError):
+    pass
+
+
+def parse_catalogue(text: str, source: str = "<catalogue>") -> PolicyCatalogue:
+    """Parse and validate a catalogue: unique codes, known actions, every action covered."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{source}: {exc}") from None
+    reasons = []
+    seen: set[str] = set()
+    for i, r in enumerate(data.get("reason", []), 1):
+        where = f"{source}: reason #{i}"
+        code = str(r.get("code", "")).strip()
+        if not code:
+            raise CatalogueError(f"{where}: missing code")
+        if code in seen:
+            raise CatalogueError(f"{where}: duplicate code {code!r}")
+        actions = tuple(r.get("actions", []))
+        bad = [a for a in actions if a not in ALL_ACTIONS]
+        if not actions or bad:
+            raise CatalogueError(f"{where} ({code}): actions must be some of {sorted(ALL_ACTIONS)}, got {list(actions)}")
+        seen.add(code)
+        reasons.append(PolicyReason(code, str(r.get("title", code)), str(r.get("description", "")), actions))
+    cat = PolicyCatalogue(tuple(reasons))
+    missing = [a for a in sorted(ALL_ACTIONS) if not cat.for_action(a)]
+    if missing:
+        raise CatalogueError(f"{source}: no reason backs the action(s) {missing}")
+    return cat
+
+
+def load_catalogue(path: str | Path | None = None) -> PolicyCatalogue:
+    """Load the catalogue at path, $BASIRA_POLICY_CATALOGUE, or the packaged default."""
+    p = Path(path or os.environ.get("BASIRA_POLICY_CATALOGUE") or DEFAULT_CATALOGUE)
+    return _load(str(p.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> PolicyCatalogue:
+    return parse_catalogue(Path(path).read_text(encoding="utf-8"), path)

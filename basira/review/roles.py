@@ -1,0 +1,42 @@
+"""Roles and what each may do. Every web and API endpoint names exactly one permission from here."""
+
+from __future__ import annotations
+
+ROLES = ("admin", "reviewer", "analyst", "legal", "auditor", "platform")
+# `platform` is a service account for platform integrations (API tokens only): it files appeals on behalf of
+# content owners and reads decisions. The five human roles are admin, reviewer, analyst, legal and auditor.
+HUMAN_ROLES = ROLES[:5]
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view_self": frozenset(ROLES),
+    "view_policies": frozenset(ROLES),
+    "view_queue": frozenset({"admin", "reviewer", "analyst", "legal"}),
+    "view_case": frozenset({"admin", "reviewer", "analyst", "legal", "auditor", "platform"}),
+    "investigate": frozenset({"admin", "reviewer", "analyst", "legal"}),
+    "claim": frozenset({"admin", "reviewer", "legal"}),
+    "decide": frozenset({"admin", "reviewer", "legal"}),  # which stage each may decide: STAGE_ROLES
+    "undo": frozenset({"admin", "reviewer", "legal"}),  # own decisions only
+    "file_appeal": frozenset({"admin", "reviewer", "platform"}),
+    "view_audit": frozenset({"admin", "auditor"}),
+    "manage_users": frozenset({"admin"}),
+    "retry_delivery": frozenset({"admin"}),
+    "set_prefs": frozenset(HUMAN_ROLES),
+}
+
+# Who may decide at each stage of a case.
+STAGE_ROLES: dict[str, frozenset[str]] = {
+    "review": frozenset({"admin", "reviewer"}),
+    "escalation": frozenset({"admin", "legal"}),
+    "appeal": frozenset({"admin", "reviewer"}),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    """Whether a role holds a permission (unknown permissions are denied)."""
+    return role in PERMISSIONS.get(permission, frozenset())
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+    return role

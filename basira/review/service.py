@@ -1,0 +1,204 @@
+"""The review workflow as functions over the store: what the CLI and the web app call."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from basira.review import webhooks
+from basira.review.auth import hash_password, new_token, token_digest, verify_password
+from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
+from basira.review.policy import PolicyCatalogue, load_catalogue
+from basira.review.queue import QueueFilter
+from basira.review.roles import check_role
+from basira.store import Store
+from basira.store.review import ReviewRepo
+
+Clock = Callable[[], datetime]
+DEFAULT_PREFS = {"blur_media": True, "greyscale_media": True, "break_reminder_minutes": 90}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    undo_seconds: int = UNDO_SECONDS
+    claim_minutes: float = 15.0
+    session_hours: float = 12.0
+    secure_cookies: bool = True
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    policy_catalogue: str | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ReviewSettings:
+        env = os.environ
+        s = cls(
+            webhook_url=env.get("BASIRA_WEBHOOK_URL") or None,
+            webhook_secret=env.get("BASIRA_WEBHOOK_SECRET") or None,
+            policy_catalogue=env.get("BASIRA_POLICY_CATALOGUE") or None,
+            claim_minutes=float(env.get("BASIRA_CLAIM_MINUTES", 15)),
+        )
+        return replace(s, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass
+class ReviewService:
+    store: Store
+    settings: ReviewSettings = field(default_factory=ReviewSettings)
+    clock: Clock = utcnow
+    catalogue: PolicyCatalogue = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repo = ReviewRepo(self.store)
+        self.catalogue = load_catalogue(self.settings.policy_catalogue)
+        if self.settings.webhook_url and not self.settings.webhook_secret:
+            raise ValueError("a webhook URL needs a secret (BASIRA_WEBHOOK_SECRET)")
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def claim_ttl(self) -> timedelta:
+        return timedelta(minutes=self.settings.claim_minutes)
+
+    # --- users ----------------------------------------------------------------------------------------------
+
+    def add_user(self, username: str, password: str, role: str, actor: str | None = None) -> int:
+        if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise ValueError("usernames are 1–64 letters, digits, '.', '-' or '_'")
+        return self.repo.add_user(username, hash_password(password), check_role(role), actor)
+
+    def disable_user(self, username: str, actor: str | None = None, disabled: bool = True) -> bool:
+        return self.repo.set_disabled(username, disabled, actor)
+
+    def create_token(self, username: str, name: str, actor: str | None = None) -> str:
+        """A new API token for a user; only its SHA-256 is stored, so show it now or never."""
+        token = new_token()
+        self.repo.add_token(username, name, token_digest(token), actor)
+        return token
+
+    def authenticate(self, username: str, password: str) -> dict[str, Any] | None:
+        user = self.repo.user_by_name(username)
+        ok = verify_password(user["password_hash"] if user else None, password)
+        if not ok or user is None or user["disabled_at"] is not None:
+            return None
+        user.pop("password_hash", None)
+        return user
+
+    def start_session(self, user: dict[str, Any]) -> tuple[str, str]:
+        """Return (cookie token, CSRF token)."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        self.repo.start_session(user, token_digest(token), csrf, self.now(), timedelta(hours=self.settings.session_hours))
+        return token, csrf
+
+    def session_user(self, token: str) -> dict[str, Any] | None:
+        return self.repo.session(token_digest(token), self.now())
+
+    def end_session(self, token: str, username: str) -> None:
+        self.repo.end_session(token_digest(token), username, self.now())
+
+    def token_user(self, token: str) -> dict[str, Any] | None:
+        return self.repo.user_for_token(token_digest(token))
+
+    def prefs(self, user: dict[str, Any]) -> dict[str, Any]:
+        return {**DEFAULT_PREFS, **(user.get("prefs") or {})}
+
+    def set_prefs(self, user: dict[str, Any], blur: bool, greyscale: bool, reminder_minutes: int) -> None:
+        prefs = {"blur_media": bool(blur), "greyscale_media": bool(greyscale),
+                 "break_reminder_minutes": max(15, min(int(reminder_minutes), 480))}
+        self.repo.set_prefs(user["id"], prefs, user["username"])
+
+    # --- the workflow ---------------------------------------------------------------------------------------
+
+    def queue(self, f: QueueFilter, limit: int = 50, offset: int = 0):
+        return self.repo.queue(f, self.now(), limit, offset)
+
+    def claim(self, case_id: int, actor: Actor) -> datetime:
+        return self.repo.claim(case_id, actor, self.now(), self.claim_ttl)
+
+    def claim_next(self, actor: Actor, f: QueueFilter) -> int | None:
+        return self.repo.claim_next(actor, f, self.now(), self.claim_ttl)
+
+    def release(self, case_id: int, actor: Actor) -> bool:
+        return self.repo.release(case_id, actor)
+
+    def decide(self, case_id: int, actor: Actor, action: str, reason_code: str, note: str | None = None) -> dict:
+        reason = self.catalogue.get(reason_code)
+        return self.repo.decide(
+            case_id, actor, action, reason_code, reason.actions if reason else None, (note or "")[:4000] or None,
+            self.now(), self.settings.undo_seconds, self.claim_ttl, self._webhook,
+        )
+
+    def _webhook(self, decision_id: int, action: str, facts: dict) -> tuple[str, str, dict] | None:
+        if not self.settings.webhook_url:
+            return None
+        key = webhooks.idempotency_key(decision_id, action)
+        payload = {"type": "basira.action", "action": action, "idempotency_key": key, **facts}
+        return self.settings.webhook_url, key, payload
+
+    def undo(self, decision_id: int, actor: Actor) -> dict:
+        return self.repo.undo(decision_id, actor, self.now())
+
+    def file_appeal(self, case_id: int, statement: str, filed_by: str) -> int:
+        statement = (statement or "").strip()
+        if not statement:
+            raise DecisionError("invalid", "an appeal needs the owner's statement")
+        return self.repo.file_appeal(case_id, statement[:10_000], filed_by, self.now())
+
+    def case(self, case_id: int) -> dict[str, Any] | None:
+        return self.repo.case_detail(case_id, self.now())
+
+    # --- webhooks -------------------------------------------------------------------------------------------
+
+    def deliver_due(self, client: httpx.Client | None = None, limit: int = 20) -> dict[str, int]:
+        """Send every due webhook once; return counts by resulting status."""
+        counts = {"delivered": 0, "pending": 0, "failed": 0}
+        if not self.settings.webhook_secret:
+            return counts
+        own = client is None
+        client = client or httpx.Client(timeout=10.0)
+        try:
+            for d in self.repo.lease_due_deliveries(self.now(), timedelta(seconds=60), limit):
+                outcome = webhooks.post(client, d["url"], self.settings.webhook_secret, d["idempotency_key"],
+                                        d["payload"], int(self.now().timestamp()))
+                status, next_at = webhooks.next_state(d["attempts"] + 1, outcome, self.now())
+                self.repo.record_attempt(d, status, next_at, outcome.status_code, outcome.error, self.now())
+                counts[status] += 1
+        finally:
+            if own:
+                client.close()
+        return counts
+
+
+class DeliveryLoop:
+    """A background thread that runs deliver_due every `interval` seconds (started by `basira serve`)."""
+
+    def __init__(self, service: ReviewService, interval: float = 2.0) -> None:
+        self.service, self.interval = service, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="basira-webhooks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=10.0) as client:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.service.deliver_due(client)
+                except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
+                    pass

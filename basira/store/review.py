@@ -1,0 +1,490 @@
+"""Repository functions of the review workflow. Each runs in one transaction; every state change appends to
+the hash-chained event log in that same transaction. Decisions are checked by the pure state machine in
+basira.review.decisions while the case row is locked (FOR UPDATE on PostgreSQL; SQLite writers are serial)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from basira.review.decisions import (
+    Actor,
+    CaseState,
+    DecisionError,
+    DecisionRecord,
+    plan_appeal,
+    plan_claim,
+    plan_decision,
+    plan_undo,
+)
+from basira.review.queue import QueueFilter
+from basira.store.models import Account, Case, Detection, Event, Media, Platform, Post
+from basira.store.review_models import (
+    ApiToken,
+    Appeal,
+    CaseClaim,
+    Decision,
+    ReviewSession,
+    User,
+    WebhookDelivery,
+)
+from basira.store.store import Store
+
+U, TK, SS = User.__table__, ApiToken.__table__, ReviewSession.__table__
+C, CL, D, AP, W = Case.__table__, CaseClaim.__table__, Decision.__table__, Appeal.__table__, WebhookDelivery.__table__
+P, A, DT, PF, M, E = Post.__table__, Account.__table__, Detection.__table__, Platform.__table__, Media.__table__, Event.__table__
+_USER_COLS = (U.c.id, U.c.username, U.c.role, U.c.prefs, U.c.disabled_at, U.c.created_at)
+
+
+class ReviewRepo:
+    """The review workflow's view of the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _events(self, conn: Connection, *entries: tuple[str, str | None, str | None, dict]) -> None:
+        self.store._append_events(conn, list(entries))
+
+    # --- users, tokens, sessions ------------------------------------------------------------------------------
+
+    def add_user(self, username: str, password_hash: str, role: str, actor: str | None = None) -> int:
+        with self.store.write() as conn:
+            try:
+                uid = conn.execute(
+                    sa.insert(U).values(username=username, password_hash=password_hash, role=role, prefs={},
+                                        created_at=_now())
+                    .returning(U.c.id)
+                ).scalar_one()
+            except IntegrityError:
+                raise ValueError(f"user {username!r} already exists") from None
+            self._events(conn, ("user.added", actor, f"user:{username}", {"role": role}))
+        return uid
+
+    def set_disabled(self, username: str, disabled: bool, actor: str | None = None) -> bool:
+        with self.store.write() as conn:
+            n = conn.execute(
+                sa.update(U).where(U.c.username == username).values(disabled_at=_now() if disabled else None)
+            ).rowcount
+            if n:
+                if disabled:  # end their sessions and revoke their tokens now
+                    uid = sa.select(U.c.id).where(U.c.username == username).scalar_subquery()
+                    conn.execute(sa.update(SS).where(SS.c.user_id == uid, SS.c.ended_at.is_(None)).values(ended_at=_now()))
+                    conn.execute(sa.update(TK).where(TK.c.user_id == uid, TK.c.revoked_at.is_(None)).values(revoked_at=_now()))
+                self._events(conn, ("user.disabled" if disabled else "user.enabled", actor, f"user:{username}", {}))
+        return bool(n)
+
+    def user_by_name(self, username: str) -> dict[str, Any] | None:
+        with self.store.read() as conn:
+            r = conn.execute(sa.select(*_USER_COLS, U.c.password_hash).where(U.c.username == username)).first()
+        return r._asdict() if r else None
+
+    def list_users(self) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            return [r._asdict() for r in conn.execute(sa.select(*_USER_COLS).order_by(U.c.username))]
+
+    def set_prefs(self, user_id: int, prefs: dict[str, Any], actor: str) -> None:
+        with self.store.write() as conn:
+            conn.execute(sa.update(U).where(U.c.id == user_id).values(prefs=prefs))
+            self._events(conn, ("user.prefs", actor, f"user:{actor}", prefs))
+
+    def add_token(self, username: str, name: str, digest: str, actor: str | None = None) -> int:
+        with self.store.write() as conn:
+            uid = conn.execute(sa.select(U.c.id).where(U.c.username == username)).scalar()
+            if uid is None:
+                raise ValueError(f"no user {username!r}")
+            tid = conn.execute(
+                sa.insert(TK).values(user_id=uid, name=name, token_hash=digest, created_at=_now()).returning(TK.c.id)
+            ).scalar_one()
+            self._events(conn, ("token.created", actor, f"user:{username}", {"token_id": tid, "name": name}))
+        return tid
+
+    def user_for_token(self, digest: str) -> dict[str, Any] | None:
+        with self.store.read() as conn:
+            r = conn.execute(
+                sa.select(*_USER_COLS).join(TK, TK.c.user_id == U.c.id)
+                .where(TK.c.token_hash == digest, TK.c.revoked_at.is_(None), U.c.disabled_at.is_(None))
+            ).first()
+        return r._asdict() if r else None
+
+    def start_session(self, user: dict[str, Any], digest: str, csrf: str, now: datetime, ttl: timedelta) -> None:
+        with self.store.write() as conn:
+            conn.execute(sa.insert(SS).values(token_hash=digest, user_id=user["id"], csrf_token=csrf,
+                                              created_at=now, expires_at=now + ttl))
+            self._events(conn, ("session.started", user["username"], f"user:{user['username']}", {}))
+
+    def session(self, digest: str, now: datetime) -> dict[str, Any] | None:
+        """The live session for a cookie digest, with its user (None if ended, expired or user disabled)."""
+        with self.store.read() as conn:
+            r = conn.execute(
+                sa.select(*_USER_COLS, SS.c.csrf_token, SS.c.created_at.label("session_started"))
+                .join(SS, SS.c.user_id == U.c.id)
+                .where(SS.c.token_hash == digest, SS.c.ended_at.is_(None), SS.c.expires_at > now,
+                       U.c.disabled_at.is_(None))
+            ).first()
+        return r._asdict() if r else None
+
+    def end_session(self, digest: str, username: str, now: datetime) -> None:
+        with self.store.write() as conn:
+            n = conn.execute(sa.update(SS).where(SS.c.token_hash == digest, SS.c.ended_at.is_(None))
+                             .values(ended_at=now)).rowcount
+            if n:
+                self._events(conn, ("session.ended", username, f"user:{username}", {}))
+
+    def log(self, kind: str, actor: str | None, subject: str | None, payload: dict) -> None:
+        with self.store.write() as conn:
+            self._events(conn, (kind, actor, subject, payload))
+
+    # --- queue and claims -------------------------------------------------------------------------------------
+
+    def _queue_select(self, f: QueueFilter, now: datetime) -> sa.Select:
+        acc_id = sa.case((C.c.subject_kind == "account", C.c.subject_id), else_=P.c.account_id)
+        q = (
+            sa.select(
+                C.c.id, C.c.status, C.c.priority, C.c.reason, C.c.opened_at, C.c.subject_kind, C.c.subject_id,
+                sa.func.substr(P.c.text, 1, 240).label("snippet"), P.c.lang, PF.c.name.label("source"),
+                A.c.handle, A.c.id.label("account_id"), DT.c.score, DT.c.categories,
+                CL.c.user_id.label("claimed_by_id"), CL.c.expires_at.label("claim_expires"),
+            )
+            .select_from(C)
+            .outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
+            .outerjoin(A, A.c.id == acc_id)
+            .outerjoin(PF, PF.c.id == sa.func.coalesce(P.c.platform_id, A.c.platform_id))
+            .outerjoin(DT, DT.c.id == C.c.detection_id)
+            .outerjoin(CL, CL.c.case_id == C.c.id)
+            .where(C.c.status.in_(f.statuses))
+        )
+        if f.lang:
+            q = q.where(P.c.lang == f.lang)
+        if f.source:
+            q = q.where(PF.c.name == f.source)
+        if f.category:
+            q = q.where(sa.cast(DT.c.categories, sa.Text).like(f'%"{_like_escape(f.category)}"%', escape="\\"))
+        if f.max_age_hours is not None:
+            q = q.where(C.c.opened_at >= now - timedelta(hours=f.max_age_hours))
+        if f.min_age_hours is not None:
+            q = q.where(C.c.opened_at <= now - timedelta(hours=f.min_age_hours))
+        return q.order_by(C.c.priority.desc(), C.c.opened_at, C.c.id)
+
+    def queue(self, f: QueueFilter, now: datetime, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+        q = self._queue_select(f, now)
+        with self.store.read() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(q.order_by(None).subquery())).scalar_one()
+            rows = [r._asdict() for r in conn.execute(q.limit(limit).offset(offset))]
+            names = self._usernames(conn, {r["claimed_by_id"] for r in rows if r["claimed_by_id"]})
+        for r in rows:
+            live = r["claim_expires"] is not None and r["claim_expires"] > now
+            r["claimed_by"] = names.get(r["claimed_by_id"]) if live else None
+        return rows, total
+
+    def queue_facets(self) -> dict[str, list[str]]:
+        with self.store.read() as conn:
+            langs = [r[0] for r in conn.execute(sa.select(P.c.lang).distinct().where(P.c.lang.is_not(None)).order_by(P.c.lang).limit(50))]
+            sources = [r[0] for r in conn.execute(sa.select(PF.c.name).order_by(PF.c.name))]
+        return {"lang": langs, "source": sources}
+
+    def _usernames(self, conn: Connection, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        return {r.id: r.username for r in conn.execute(sa.select(U.c.id, U.c.username).where(U.c.id.in_(ids)))}
+
+    def _upsert_claim(self, conn: Connection, case_id: int, actor: Actor, now: datetime, ttl: timedelta) -> bool:
+        stmt = self.store._insert(CL).values(case_id=case_id, user_id=actor.user_id, claimed_at=now, expires_at=now + ttl)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["case_id"],
+            set_={"user_id": actor.user_id, "claimed_at": now, "expires_at": now + ttl},
+            where=sa.or_(CL.c.user_id == actor.user_id, CL.c.expires_at <= now),
+        )
+        return conn.execute(stmt.returning(CL.c.case_id)).first() is not None
+
+    def claim(self, case_id: int, actor: Actor, now: datetime, ttl: timedelta) -> datetime:
+        """Claim (or extend the claim on) one case; raise DecisionError if another reviewer holds it."""
+        with self.store.write() as conn:
+            state = self._state(conn, case_id)
+            plan_claim(state, actor, now)
+            if not self._upsert_claim(conn, case_id, actor, now, ttl):
+                raise DecisionError("conflict", f"case {case_id} is claimed by another reviewer")
+            self._events(conn, ("review.claimed", actor.username, f"case:{case_id}", {"until": _iso(now + ttl)}))
+        return now + ttl
+
+    def claim_next(self, actor: Actor, f: QueueFilter, now: datetime, ttl: timedelta) -> int | None:
+        """Claim the highest-priority case nobody else holds; None when the queue is empty for this reviewer.
+        Race-free: candidates are locked with SKIP LOCKED (PostgreSQL) and the claim upsert re-checks."""
+        mine = sa.select(D.c.id).where(D.c.case_id == C.c.id, D.c.user_id == actor.user_id, D.c.undone_at.is_(None))
+        q = self._queue_select(f, now).where(
+            sa.or_(CL.c.case_id.is_(None), CL.c.expires_at <= now, CL.c.user_id == actor.user_id),
+            ~sa.exists(mine),
+        ).with_only_columns(C.c.id)
+        for _ in range(20):
+            with self.store.write() as conn:
+                lq = q.limit(1)
+                if self.store.dialect == "postgresql":
+                    lq = lq.with_for_update(of=C, skip_locked=True)
+                cid = conn.execute(lq).scalar()
+                if cid is None:
+                    return None
+                if self._upsert_claim(conn, cid, actor, now, ttl):
+                    self._events(conn, ("review.claimed", actor.username, f"case:{cid}", {"until": _iso(now + ttl)}))
+                    return cid
+        return None
+
+    def release(self, case_id: int, actor: Actor) -> bool:
+        with self.store.write() as conn:
+            n = conn.execute(sa.delete(CL).where(CL.c.case_id == case_id, CL.c.user_id == actor.user_id)).rowcount
+            if n:
+                self._events(conn, ("review.released", actor.username, f"case:{case_id}", {}))
+        return bool(n)
+
+    # --- decisions and appeals --------------------------------------------------------------------------------
+
+    def _state(self, conn: Connection, case_id: int, lock: bool = True) -> CaseState:
+        q = sa.select(C.c.id, C.c.status).where(C.c.id == case_id)
+        if lock and self.store.dialect == "postgresql":
+            q = q.with_for_update()
+        row = conn.execute(q).first()
+        if row is None:
+            raise DecisionError("not_found", f"no case {case_id}")
+        claim = conn.execute(sa.select(CL.c.user_id, CL.c.expires_at).where(CL.c.case_id == case_id)).first()
+        decisions = tuple(
+            DecisionRecord(r.id, r.stage, r.action, r.reason_code, r.user_id, r.decided_at, r.final_at,
+                           r.prev_status, r.undone_at)
+            for r in conn.execute(sa.select(D).where(D.c.case_id == case_id).order_by(D.c.id))
+        )
+        has_appeal = conn.execute(sa.select(AP.c.id).where(AP.c.case_id == case_id)).first() is not None
+        return CaseState(case_id, row.status, claim.user_id if claim else None, claim.expires_at if claim else None,
+                         decisions, has_appeal)
+
+    def case_state(self, case_id: int) -> CaseState:
+        with self.store.read() as conn:
+            return self._state(conn, case_id, lock=False)
+
+    def decide(
+        self,
+        case_id: int,
+        actor: Actor,
+        action: str,
+        reason_code: str,
+        reason_actions: tuple[str, ...] | None,
+        note: str | None,
+        now: datetime,
+        undo_seconds: int,
+        claim_ttl: timedelta,
+        webhook: Callable[[int, str, dict], tuple[str, str, dict] | None] | None = None,
+    ) -> dict[str, Any]:
+        """Record a decision (claiming the case if free). `webhook(decision_id, platform_action, facts)` returns
+        (url, idempotency key, payload) for the outbox, or None when no webhook is configured."""
+        with self.store.write() as conn:
+            state = self._state(conn, case_id)
+            t = plan_decision(state, actor, action, reason_actions, now, undo_seconds)
+            if not self._upsert_claim(conn, case_id, actor, now, claim_ttl):
+                raise DecisionError("conflict", f"case {case_id} is claimed by another reviewer")
+            try:
+                with conn.begin_nested():
+                    did = conn.execute(
+                        sa.insert(D).values(case_id=case_id, stage=t.stage, action=action, reason_code=reason_code,
+                                            note=note, user_id=actor.user_id, decided_at=now, final_at=t.final_at,
+                                            prev_status=state.status).returning(D.c.id)
+                    ).scalar_one()
+            except IntegrityError:
+                raise DecisionError("conflict", f"case {case_id} already has a {t.stage} decision") from None
+            conn.execute(sa.update(C).where(C.c.id == case_id).values(
+                status=t.new_status, closed_at=now if t.closes else None))
+            conn.execute(sa.delete(CL).where(CL.c.case_id == case_id))  # the next stage is someone else's
+            facts = {"case_id": case_id, "decision_id": did, "stage": t.stage, "action": action,
+                     "reason_code": reason_code, "decided_by": actor.username, "final_at": _iso(t.final_at)}
+            self._events(conn, ("review.decided", actor.username, f"case:{case_id}",
+                                {**facts, "from": state.status, "to": t.new_status, "note": note or ""}))
+            if t.platform_action and webhook is not None:
+                subject = conn.execute(
+                    sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
+                out = webhook(did, t.platform_action, {
+                    **facts, "platform_action": t.platform_action,
+                    **self._subject_ids(conn, subject.subject_kind, subject.subject_id)})
+                if out is not None:
+                    url, key, payload = out
+                    conn.execute(sa.insert(W).values(
+                        case_id=case_id, decision_id=did, idempotency_key=key, url=url, action=t.platform_action,
+                        payload=payload, status="pending", attempts=0, next_attempt_at=t.final_at, created_at=now))
+        return {"decision_id": did, "status": t.new_status, "final_at": t.final_at, "stage": t.stage}
+
+    def _subject_ids(self, conn: Connection, kind: str, sid: int) -> dict[str, Any]:
+        if kind == "post":
+            r = conn.execute(sa.select(P.c.external_id, PF.c.name, A.c.external_id.label("acc"))
+                             .join(PF, PF.c.id == P.c.platform_id).outerjoin(A, A.c.id == P.c.account_id)
+                             .where(P.c.id == sid)).first()
+            return {"platform": r.name, "post_id": r.external_id, "account_id": r.acc} if r else {}
+        r = conn.execute(sa.select(A.c.external_id, PF.c.name).join(PF, PF.c.id == A.c.platform_id)
+                         .where(A.c.id == sid)).first()
+        return {"platform": r.name, "account_id": r.external_id} if r else {}
+
+    def undo(self, decision_id: int, actor: Actor, now: datetime) -> dict[str, Any]:
+        with self.store.write() as conn:
+            case_id = conn.execute(sa.select(D.c.case_id).where(D.c.id == decision_id)).scalar()
+            if case_id is None:
+                raise DecisionError("not_found", f"no decision {decision_id}")
+            state = self._state(conn, case_id)
+            t = plan_undo(state, decision_id, actor, now)
+            conn.execute(sa.update(D).where(D.c.id == decision_id).values(undone_at=now))
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.update(C).where(C.c.id == case_id).values(status=t.new_status, closed_at=None))
+            except IntegrityError:
+                raise DecisionError("conflict", "a newer case is open on the same subject; cannot reopen") from None
+            self._upsert_claim(conn, case_id, actor, now, timedelta(minutes=15))  # the undoer keeps working on it
+            cancelled = conn.execute(sa.update(W).where(W.c.decision_id == decision_id, W.c.status == "pending")
+                                     .values(status="cancelled")).rowcount
+            self._events(conn, ("review.undone", actor.username, f"case:{case_id}",
+                                {"decision_id": decision_id, "to": t.new_status, "webhooks_cancelled": cancelled}))
+        return {"case_id": case_id, "status": t.new_status}
+
+    def file_appeal(self, case_id: int, statement: str, filed_by: str, now: datetime) -> int:
+        with self.store.write() as conn:
+            state = self._state(conn, case_id)
+            d = plan_appeal(state, now)
+            try:
+                with conn.begin_nested():
+                    aid = conn.execute(sa.insert(AP).values(case_id=case_id, decision_id=d.id, statement=statement,
+                                                            filed_by=filed_by, filed_at=now).returning(AP.c.id)).scalar_one()
+            except IntegrityError:
+                raise DecisionError("conflict", "this case has already been appealed") from None
+            conn.execute(sa.update(C).where(C.c.id == case_id).values(status="appealed"))
+            conn.execute(sa.delete(CL).where(CL.c.case_id == case_id))  # the appeal goes to a fresh reviewer
+            self._events(conn, ("review.appeal_filed", filed_by, f"case:{case_id}",
+                                {"appeal_id": aid, "decision_id": d.id, "statement": statement}))
+        return aid
+
+    # --- reading a case ---------------------------------------------------------------------------------------
+
+    def case_detail(self, case_id: int, now: datetime, other_posts: int = 20) -> dict[str, Any] | None:
+        with self.store.read() as conn:
+            c = conn.execute(sa.select(C).where(C.c.id == case_id)).first()
+            if c is None:
+                return None
+            out: dict[str, Any] = {"case": c._asdict(), "post": None, "account": None, "detection": None,
+                                   "media": [], "other_posts": []}
+            account_id = c.subject_id if c.subject_kind == "account" else None
+            if c.subject_kind == "post":
+                p = conn.execute(sa.select(P, PF.c.name.label("source")).join(PF, PF.c.id == P.c.platform_id)
+                                 .where(P.c.id == c.subject_id)).first()
+                if p is not None:
+                    out["post"] = p._asdict()
+                    account_id = p.account_id
+                    out["media"] = [m._asdict() for m in conn.execute(
+                        sa.select(M).where(M.c.post_id == p.id).order_by(M.c.position))]
+            if c.detection_id is not None:
+                d = conn.execute(sa.select(DT).where(DT.c.id == c.detection_id)).first()
+                out["detection"] = d._asdict() if d else None
+            if account_id is not None:
+                out["account"], out["other_posts"] = self._account(conn, account_id, other_posts,
+                                                                   exclude_post=c.subject_id if c.subject_kind == "post" else None)
+            claim = conn.execute(sa.select(CL).where(CL.c.case_id == case_id)).first()
+            decisions = [r._asdict() for r in conn.execute(sa.select(D).where(D.c.case_id == case_id).order_by(D.c.id))]
+            appeal = conn.execute(sa.select(AP).where(AP.c.case_id == case_id)).first()
+            deliveries = [r._asdict() for r in conn.execute(
+                sa.select(W.c.id, W.c.decision_id, W.c.action, W.c.status, W.c.attempts, W.c.next_attempt_at,
+                          W.c.last_status_code, W.c.last_error, W.c.delivered_at, W.c.idempotency_key)
+                .where(W.c.case_id == case_id).order_by(W.c.id))]
+            names = self._usernames(conn, {d["user_id"] for d in decisions} | ({claim.user_id} if claim else set()))
+        for d in decisions:
+            d["decided_by"] = names.get(d["user_id"])
+            d["final"] = d["undone_at"] is None and now >= d["final_at"]
+        live = claim is not None and claim.expires_at > now
+        out.update(
+            claim={"user_id": claim.user_id, "username": names.get(claim.user_id), "expires_at": claim.expires_at} if live else None,
+            decisions=decisions, appeal=appeal._asdict() if appeal else None, deliveries=deliveries,
+        )
+        return out
+
+    def _account(self, conn: Connection, account_id: int, limit: int, exclude_post: int | None = None):
+        a = conn.execute(sa.select(A, PF.c.name.label("source")).join(PF, PF.c.id == A.c.platform_id)
+                         .where(A.c.id == account_id)).first()
+        if a is None:
+            return None, []
+        q = (sa.select(P.c.id, sa.func.substr(P.c.text, 1, 280).label("snippet"), P.c.lang, P.c.created_at,
+                       C.c.id.label("case_id"), C.c.status.label("case_status"))
+             .outerjoin(C, sa.and_(C.c.subject_kind == "post", C.c.subject_id == P.c.id))
+             .where(P.c.account_id == account_id).order_by(P.c.created_at.desc(), P.c.id.desc()).limit(limit))
+        if exclude_post is not None:
+            q = q.where(P.c.id != exclude_post)
+        acc = a._asdict()
+        acc["post_count"] = conn.execute(sa.select(sa.func.count()).where(P.c.account_id == account_id)).scalar_one()
+        acc["removals"] = conn.execute(
+            sa.select(sa.func.count()).select_from(D).join(C, C.c.id == D.c.case_id).join(P, P.c.id == C.c.subject_id)
+            .where(C.c.subject_kind == "post", P.c.account_id == account_id, D.c.action == "remove",
+                   D.c.undone_at.is_(None))).scalar_one()
+        return acc, [r._asdict() for r in conn.execute(q)]
+
+    def account_detail(self, account_id: int, limit: int = 100) -> dict[str, Any] | None:
+        with self.store.read() as conn:
+            acc, posts = self._account(conn, account_id, limit)
+        return None if acc is None else {"account": acc, "posts": posts}
+
+    # --- webhooks ---------------------------------------------------------------------------------------------
+
+    def lease_due_deliveries(self, now: datetime, lease: timedelta, limit: int = 20) -> list[dict[str, Any]]:
+        """Pending deliveries due now, leased (next_attempt_at pushed out) so parallel senders skip them."""
+        out = []
+        with self.store.write() as conn:
+            q = (sa.select(W.c.id).where(W.c.status == "pending", W.c.next_attempt_at <= now)
+                 .order_by(W.c.next_attempt_at, W.c.id).limit(limit))
+            if self.store.dialect == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            ids = [r.id for r in conn.execute(q)]
+            for i in ids:
+                r = conn.execute(sa.update(W).where(W.c.id == i, W.c.status == "pending", W.c.next_attempt_at <= now)
+                                 .values(next_attempt_at=now + lease).returning(W)).first()
+                if r is not None:
+                    out.append(r._asdict())
+        return out
+
+    def record_attempt(self, delivery: dict[str, Any], status: str, next_at: datetime | None,
+                       status_code: int | None, error: str | None, now: datetime) -> None:
+        with self.store.write() as conn:
+            values: dict[str, Any] = {"status": status, "attempts": W.c.attempts + 1, "last_status_code": status_code,
+                                      "last_error": error}
+            if next_at is not None:
+                values["next_attempt_at"] = next_at
+            if status == "delivered":
+                values["delivered_at"] = now
+            conn.execute(sa.update(W).where(W.c.id == delivery["id"]).values(**values))
+            self._events(conn, (f"webhook.{'delivered' if status == 'delivered' else 'attempt_failed'}", "basira",
+                                f"case:{delivery['case_id']}",
+                                {"delivery_id": delivery["id"], "status": status, "http": status_code,
+                                 "error": error, "attempt": delivery["attempts"] + 1}))
+
+    def retry_delivery(self, delivery_id: int, actor: str, now: datetime) -> bool:
+        with self.store.write() as conn:
+            r = conn.execute(sa.update(W).where(W.c.id == delivery_id, W.c.status == "failed")
+                             .values(status="pending", attempts=0, next_attempt_at=now).returning(W.c.case_id)).first()
+            if r is not None:
+                self._events(conn, ("webhook.retry", actor, f"case:{r.case_id}", {"delivery_id": delivery_id}))
+        return r is not None
+
+    # --- audit ------------------------------------------------------------------------------------------------
+
+    def events(self, limit: int = 100, before: int | None = None, subject: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(E).order_by(E.c.id.desc()).limit(limit)
+        if before is not None:
+            q = q.where(E.c.id < before)
+        if subject:
+            q = q.where(E.c.subject == subject)
+        with self.store.read() as conn:
+            return [r._asdict() for r in conn.execute(q)]
+
+
+def _now() -> datetime:
+    from basira.store.models import now
+
+    return now()
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', "")

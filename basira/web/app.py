@@ -1,0 +1,88 @@
+"""The web app: `create_app(service)` wires pages, the API, static files and security headers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from basira import __version__
+from basira.review.auth import LoginLimiter
+from basira.review.content import strip_controls
+from basira.review.service import DeliveryLoop, ReviewService
+from basira.web import api, pages
+from basira.web.security import NotLoggedIn, SecurityHeaders
+
+HERE = Path(__file__).parent
+
+
+def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        loop = DeliveryLoop(service) if deliver_webhooks and service.settings.webhook_url else None
+        if loop:
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop:
+                loop.stop()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Basira review API",
+        version=__version__,
+        description="Queue, claims, decisions, appeals, audit log and webhook deliveries.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # Swagger UI would need third-party JS; the schema is enough for integrators
+        redoc_url=None,
+    )
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.autoescape = True  # every template, whatever its extension
+    templates.env.globals["version"] = __version__
+    templates.env.filters["visible"] = strip_controls  # bidi/invisible controls shown as markers
+    app.state.service = service
+    app.state.templates = templates
+    app.state.limiter = LoginLimiter(clock=time.monotonic)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_middleware(SecurityHeaders)
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
+        if wants_json(request) or request.method != "GET":
+            return JSONResponse({"detail": "not authenticated"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return pages.render(request, "error.html", status_code=exc.status_code, status=exc.status_code,
+                            detail=str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
+        if wants_json(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        return pages.render(request, "error.html", status_code=422, status=422,
+                            detail="; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
+
+    return app
+
+
+__all__ = ["create_app", "HTTPException"]

@@ -1,0 +1,328 @@
+"""Server-rendered pages. Every value reaches the HTML through Jinja2 autoescaping; content text also gets
+dir="auto", visible bidi controls and evidence highlighting from basira.review.content."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from basira.review.content import highlight, strip_controls
+from basira.review.decisions import (
+    ACTIONS_OF_STAGE,
+    STAGE_OF_STATUS,
+    DecisionError,
+    DecisionRecord,
+    plan_appeal,
+)
+from basira.review.panels import panels_for
+from basira.review.roles import ROLES, STAGE_ROLES
+from basira.web.api import queue_filter
+from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, require
+
+router = APIRouter(include_in_schema=False)
+ACTION_LABELS = {"remove": "Remove", "keep": "Keep (not violating)", "escalate": "Escalate",
+                 "refer": "Refer to authorities", "uphold": "Uphold decision", "overturn": "Overturn (restore)"}
+ACTION_KEYS = {"remove": "r", "keep": "k", "escalate": "e", "refer": "p", "uphold": "h", "overturn": "o"}
+
+
+def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    p: Principal | None = getattr(request.state, "principal", None)
+    svc = request.app.state.service
+    ctx.update(request=request, me=p, now=svc.now(), notice=request.query_params.get("notice"))
+    if p is not None and p.session_started is not None:
+        ctx["session_minutes"] = int((svc.now() - p.session_started).total_seconds() // 60)
+    return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def back(url: str, notice: str | None = None) -> RedirectResponse:
+    if notice:
+        url += ("&" if "?" in url else "?") + urlencode({"notice": notice[:300]})
+    return RedirectResponse(url, status_code=303)
+
+
+# --- login ---------------------------------------------------------------------------------------------------
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    token = secrets.token_urlsafe(24)
+    resp = render(request, "login.html", login_csrf=token, next=_safe_next(request.query_params.get("next")))
+    _cookie(request, resp, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return resp
+
+
+def _safe_next(value: str | None) -> str:
+    return value if value and value.startswith("/") and not value.startswith("//") and "\\" not in value else "/queue"
+
+
+def _cookie(request: Request, resp: Response, name: str, value: str, max_age: int | None = None) -> None:
+    resp.set_cookie(name, value, max_age=max_age, httponly=True, samesite="strict", path="/",
+                    secure=request.app.state.service.settings.secure_cookies)
+
+
+@router.post("/login")
+async def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
+                csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/queue") -> Response:
+    svc, limiter = request.app.state.service, request.app.state.limiter
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf):
+        raise HTTPException(403, "missing or bad CSRF token")
+    keys = (f"u:{username.strip().lower()}", f"ip:{request.client.host if request.client else '?'}")
+    wait = limiter.blocked(*keys)
+    if wait > 0:
+        await run_in_threadpool(svc.repo.log, "session.login_throttled", None, f"user:{username[:64]}", {})
+        resp = render(request, "login.html", status_code=429, login_csrf=expected, next=_safe_next(next),
+                      error=f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
+        resp.headers["Retry-After"] = str(int(wait) + 1)
+        return resp
+    user = await run_in_threadpool(svc.authenticate, username.strip(), password)
+    if user is None:
+        limiter.failed(*keys)
+        await run_in_threadpool(svc.repo.log, "session.login_failed", None, f"user:{username[:64]}", {})
+        return render(request, "login.html", status_code=401, login_csrf=expected, next=_safe_next(next),
+                      error="Wrong username or password.")
+    limiter.succeeded(keys[0])
+    token, _ = await run_in_threadpool(svc.start_session, user)
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    _cookie(request, resp, SESSION_COOKIE, token, max_age=int(svc.settings.session_hours * 3600))
+    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, p: Annotated[Principal, Depends(require("view_self"))]) -> Response:
+    if p.cookie:
+        request.app.state.service.end_session(p.cookie, p.username)
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+@router.get("/")
+def home(p: Annotated[Principal, Depends(require("view_self"))]) -> Response:
+    if p.can("view_queue"):
+        return RedirectResponse("/queue", status_code=303)
+    return RedirectResponse("/audit" if p.can("view_audit") else "/settings", status_code=303)
+
+
+# --- queue ---------------------------------------------------------------------------------------------------
+
+@router.get("/queue")
+def queue_page(request: Request, p: Annotated[Principal, Depends(require("view_queue"))],
+               lang: str | None = None, category: str | None = None, source: str | None = None,
+               max_age_hours: float | None = None, min_age_hours: float | None = None, status: str | None = None,
+               page: int = 1) -> Response:
+    svc = request.app.state.service
+    f = queue_filter(p.role, lang, category, source, max_age_hours, min_age_hours, status)
+    page = max(1, page)
+    rows, total = svc.queue(f, 50, (page - 1) * 50)
+    for r in rows:
+        r["snippet"] = strip_controls(r["snippet"] or "")
+    from basira.detect.lexicon import SUPPORT_CATEGORIES
+
+    return render(request, "queue.html", rows=rows, total=total, f=f, status=status or "", page=page,
+                  facets=svc.repo.queue_facets(), categories=SUPPORT_CATEGORIES, filter_query=urlencode(f.to_query()))
+
+
+@router.post("/queue/next")
+def claim_next(request: Request, p: Annotated[Principal, Depends(require("claim"))],
+               lang: Annotated[str, Form()] = "", category: Annotated[str, Form()] = "",
+               source: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "") -> Response:
+    f = queue_filter(p.role, lang, category, source, None, None, status)
+    cid = request.app.state.service.claim_next(p.actor, f)
+    if cid is None:
+        return back("/queue", "No unclaimed cases match these filters.")
+    return back(f"/cases/{cid}")
+
+
+# --- case ----------------------------------------------------------------------------------------------------
+
+def _records(detail: dict) -> list[DecisionRecord]:
+    return [DecisionRecord(d["id"], d["stage"], d["action"], d["reason_code"], d["user_id"], d["decided_at"],
+                           d["final_at"], d["prev_status"], d["undone_at"]) for d in detail["decisions"]]
+
+
+def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
+    svc = request.app.state.service
+    now: datetime = svc.now()
+    case = detail["case"]
+    post = detail["post"] or {}
+    det = detail["detection"] or {}
+    raw = det.get("evidence") or {}
+    ev = raw if isinstance(raw, list) else (raw.get("spans") or raw.get("evidence") or [])
+    ev = [e for e in ev if isinstance(e, dict)]
+    segments, truncated = highlight(post.get("text") or "", ev if isinstance(ev, list) else [])
+    stage = STAGE_OF_STATUS.get(case["status"])
+    claim = detail["claim"]
+    claimed_by_other = claim is not None and claim["user_id"] != p.user_id
+    decided_before = any(d["user_id"] == p.user_id and d["undone_at"] is None for d in detail["decisions"])
+    can_decide = (stage is not None and p.can("decide") and p.role in STAGE_ROLES[stage] and not claimed_by_other
+                  and not (stage == "appeal" and decided_before))
+    actions = list(ACTIONS_OF_STAGE[stage]) if stage else []
+    from basira.review.decisions import CaseState
+
+    state = CaseState(case["id"], case["status"], None, None, tuple(_records(detail)), detail["appeal"] is not None)
+    try:
+        plan_appeal(state, now)
+        can_appeal = p.can("file_appeal")
+    except DecisionError:
+        can_appeal = False
+    live = [d for d in detail["decisions"] if d["undone_at"] is None]
+    latest = max(live, key=lambda d: (d["decided_at"], d["id"])) if live else None
+    for d in detail["decisions"]:
+        d["undo_seconds_left"] = max(0, int((d["final_at"] - now).total_seconds()))
+        d["can_undo"] = (d is latest and d["user_id"] == p.user_id and d["undone_at"] is None and now < d["final_at"]
+                         and p.can("undo"))
+    media = []
+    for m in detail["media"]:
+        url = m.get("url") or ""
+        safe = url.startswith(("https://", "http://")) or url.startswith("data:image/")
+        media.append({**m, "safe_url": url if safe else None,
+                      "is_video": (m.get("kind") or "") in ("video", "animated_gif")})
+    return dict(
+        d=detail, case=case, post=post, det=det, evidence=ev, segments=segments, truncated=truncated,
+        text_len=len(post.get("text") or ""), stage=stage, claim=claim, claimed_by_other=claimed_by_other,
+        can_decide=can_decide, actions=actions, action_labels=ACTION_LABELS, action_keys=ACTION_KEYS,
+        reasons=[r for r in svc.catalogue.reasons if set(r.actions) & set(actions)], can_appeal=can_appeal,
+        can_claim=stage is not None and p.can("claim") and not claimed_by_other and p.role in STAGE_ROLES[stage],
+        media=media, panels=panels_for(svc.store, detail), account=detail["account"],
+        other_posts=[{**o, "snippet": strip_controls(o["snippet"] or "")} for o in detail["other_posts"]],
+    )
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, p: Annotated[Principal, Depends(require("view_case"))]) -> Response:
+    detail = request.app.state.service.case(case_id)
+    if detail is None:
+        raise HTTPException(404, f"no case {case_id}")
+    return render(request, "case.html", **case_view(request, p, detail))
+
+
+@router.get("/cases/{case_id}/text")
+def case_text(request: Request, case_id: int, p: Annotated[Principal, Depends(require("view_case"))]) -> Response:
+    detail = request.app.state.service.case(case_id)
+    if detail is None or detail["post"] is None:
+        raise HTTPException(404, f"no post text for case {case_id}")
+    resp = PlainTextResponse(detail["post"]["text"])
+    resp.headers["content-security-policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
+def _decision_error(case_id: int, exc: DecisionError) -> Response:
+    return back(f"/cases/{case_id}", str(exc))
+
+
+@router.post("/cases/{case_id}/claim")
+def claim(request: Request, case_id: int, p: Annotated[Principal, Depends(require("claim"))]) -> Response:
+    try:
+        request.app.state.service.claim(case_id, p.actor)
+    except DecisionError as exc:
+        return _decision_error(case_id, exc)
+    return back(f"/cases/{case_id}")
+
+
+@router.post("/cases/{case_id}/release")
+def release(request: Request, case_id: int, p: Annotated[Principal, Depends(require("claim"))]) -> Response:
+    request.app.state.service.release(case_id, p.actor)
+    return back("/queue")
+
+
+@router.post("/cases/{case_id}/decide")
+def decide(request: Request, case_id: int, p: Annotated[Principal, Depends(require("decide"))],
+           action: Annotated[str, Form()] = "", reason_code: Annotated[str, Form()] = "",
+           note: Annotated[str, Form()] = "") -> Response:
+    try:
+        request.app.state.service.decide(case_id, p.actor, action, reason_code, note)
+    except DecisionError as exc:
+        return _decision_error(case_id, exc)
+    return back(f"/cases/{case_id}", f"Decision recorded: {ACTION_LABELS.get(action, action)}. "
+                f"You can undo it for {request.app.state.service.settings.undo_seconds} seconds.")
+
+
+@router.post("/decisions/{decision_id}/undo")
+def undo(request: Request, decision_id: int, p: Annotated[Principal, Depends(require("undo"))]) -> Response:
+    svc = request.app.state.service
+    try:
+        out = svc.undo(decision_id, p.actor)
+    except DecisionError as exc:
+        return back("/queue", str(exc))
+    return back(f"/cases/{out['case_id']}", "Decision undone.")
+
+
+@router.post("/cases/{case_id}/appeal")
+def appeal(request: Request, case_id: int, p: Annotated[Principal, Depends(require("file_appeal"))],
+           statement: Annotated[str, Form()] = "") -> Response:
+    try:
+        request.app.state.service.file_appeal(case_id, statement, p.username)
+    except DecisionError as exc:
+        return _decision_error(case_id, exc)
+    return back(f"/cases/{case_id}", "Appeal filed; a different reviewer will decide it.")
+
+
+@router.post("/deliveries/{delivery_id}/retry")
+def retry(request: Request, delivery_id: int, p: Annotated[Principal, Depends(require("retry_delivery"))],
+          case_id: Annotated[int, Form()] = 0) -> Response:
+    svc = request.app.state.service
+    ok = svc.repo.retry_delivery(delivery_id, p.username, svc.now())
+    return back(f"/cases/{case_id}" if case_id else "/queue", "Delivery re-queued." if ok else "Only failed deliveries can be retried.")
+
+
+# --- account, audit, users, settings -----------------------------------------------------------------------
+
+@router.get("/accounts/{account_id}")
+def account_page(request: Request, account_id: int, p: Annotated[Principal, Depends(require("investigate"))]) -> Response:
+    d = request.app.state.service.repo.account_detail(account_id)
+    if d is None:
+        raise HTTPException(404, f"no account {account_id}")
+    posts = [{**o, "snippet": strip_controls(o["snippet"] or "")} for o in d["posts"]]
+    return render(request, "account.html", account=d["account"], posts=posts)
+
+
+@router.get("/audit")
+def audit_page(request: Request, p: Annotated[Principal, Depends(require("view_audit"))],
+               before: int | None = None, verify: int = 0) -> Response:
+    svc = request.app.state.service
+    events = svc.repo.events(100, before)
+    result = svc.store.verify_events() if verify else None
+    return render(request, "audit.html", events=events, verify=result, total=svc.store.count_events())
+
+
+@router.get("/admin/users")
+def users_page(request: Request, p: Annotated[Principal, Depends(require("manage_users"))]) -> Response:
+    return render(request, "users.html", users=request.app.state.service.repo.list_users(), roles=ROLES)
+
+
+@router.post("/admin/users")
+def add_user(request: Request, p: Annotated[Principal, Depends(require("manage_users"))],
+             username: Annotated[str, Form()], password: Annotated[str, Form()], role: Annotated[str, Form()]) -> Response:
+    try:
+        request.app.state.service.add_user(username.strip(), password, role, actor=p.username)
+    except ValueError as exc:
+        return back("/admin/users", str(exc))
+    return back("/admin/users", f"User {username.strip()} added.")
+
+
+@router.post("/admin/users/{username}/disable")
+def disable_user(request: Request, username: str, p: Annotated[Principal, Depends(require("manage_users"))]) -> Response:
+    ok = request.app.state.service.disable_user(username, actor=p.username)
+    return back("/admin/users", f"User {username} disabled." if ok else "No such user.")
+
+
+@router.get("/settings")
+def settings_page(request: Request, p: Annotated[Principal, Depends(require("set_prefs"))]) -> Response:
+    return render(request, "settings.html")
+
+
+@router.post("/settings")
+def save_settings(request: Request, p: Annotated[Principal, Depends(require("set_prefs"))],
+                  blur_media: Annotated[str, Form()] = "", greyscale_media: Annotated[str, Form()] = "",
+                  break_reminder_minutes: Annotated[int, Form()] = 90) -> Response:
+    svc = request.app.state.service
+    svc.set_prefs({"id": p.user_id, "username": p.username}, blur_media == "on", greyscale_media == "on",
+                  break_reminder_minutes)
+    return back("/settings", "Preferences saved.")

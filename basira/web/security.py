@@ -1,0 +1,131 @@
+"""Who is asking (session cookie or API token), CSRF, role checks and security headers."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from basira.review.decisions import Actor
+from basira.review.roles import allowed
+
+SESSION_COOKIE = "basira_session"
+LOGIN_CSRF_COOKIE = "basira_login_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "media-src 'self' https:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), autoplay=()"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware): adds the headers to every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in SECURITY_HEADERS if k not in have]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@dataclass
+class Principal:
+    user_id: int
+    username: str
+    role: str
+    via: str  # session or token
+    csrf: str | None = None
+    prefs: dict[str, Any] = field(default_factory=dict)
+    session_started: datetime | None = None
+    cookie: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.username, self.role)
+
+    def can(self, permission: str) -> bool:
+        return allowed(self.role, permission)
+
+
+class NotLoggedIn(Exception):
+    pass
+
+
+def _lookup(request: Request) -> Principal | None:
+    svc = request.app.state.service
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        u = svc.token_user(auth[7:].strip())
+        if u is None:
+            return None
+        return Principal(u["id"], u["username"], u["role"], "token", prefs=svc.prefs(u))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    u = svc.session_user(cookie)
+    if u is None:
+        return None
+    return Principal(u["id"], u["username"], u["role"], "session", u["csrf_token"], svc.prefs(u),
+                     u["session_started"], cookie)
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "")
+    return origin in (f"http://{host}", f"https://{host}")
+
+
+async def check_csrf(request: Request, expected: str | None) -> None:
+    if not _same_origin(request):
+        raise HTTPException(403, "cross-origin request refused")
+    token = request.headers.get("x-csrf-token")
+    if token is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        token = (await request.form()).get("csrf")
+    if not expected or not isinstance(token, str) or not hmac.compare_digest(token, expected):
+        raise HTTPException(403, "missing or bad CSRF token")
+
+
+def require(permission: str):
+    """A dependency: the caller, authenticated, CSRF-checked (sessions, unsafe methods) and holding `permission`."""
+
+    async def dependency(request: Request) -> Principal:
+        p = await run_in_threadpool(_lookup, request)
+        if p is None:
+            raise NotLoggedIn()
+        if request.method not in SAFE_METHODS and p.via == "session":
+            await check_csrf(request, p.csrf)
+        if not p.can(permission):
+            raise HTTPException(403, f"forbidden for role {p.role}")
+        request.state.principal = p
+        return p
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency

@@ -1,0 +1,233 @@
+"""Review workflow over a real database (SQLite and PostgreSQL): claims, decisions, undo, appeals, audit, webhooks."""
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+
+from basira.review import webhooks
+from basira.review.decisions import Actor, DecisionError
+from basira.review.demo import seed_cases
+from basira.review.queue import QueueFilter
+from basira.review.service import ReviewService, ReviewSettings
+from basira.store import open_store
+from basira.store.models import Event
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += timedelta(seconds=seconds)
+
+
+def make(store, **settings):
+    clock = Clock()
+    svc = ReviewService(store, ReviewSettings(**settings), clock=clock)
+    people = {}
+    for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("lena", "legal"), ("owner", "platform")):
+        people[name] = Actor(svc.add_user(name, "a long enough password", role), name, role)
+    return svc, clock, people
+
+
+def test_full_lifecycle_and_audit(store):
+    ids = seed_cases(store, 6)
+    svc, clock, p = make(store)
+    rows, total = svc.queue(QueueFilter())
+    assert total == 6 and [r["priority"] for r in rows] == sorted((r["priority"] for r in rows), reverse=True)
+    cid = svc.claim_next(p["alice"], QueueFilter())
+    assert cid == rows[0]["id"]
+    with pytest.raises(DecisionError, match="claimed by another"):
+        svc.decide(cid, p["bob"], "remove", "TVEC-1.1")
+    d = svc.decide(cid, p["alice"], "remove", "TVEC-1.1", "clear recruitment")
+    assert d["status"] == "decided"
+    with pytest.raises(DecisionError):
+        svc.decide(cid, p["alice"], "keep", "OK-1")
+    # undo inside the window, decide again
+    clock.advance(30)
+    svc.undo(d["decision_id"], p["alice"])
+    assert svc.case(cid)["case"]["status"] == "open"
+    d2 = svc.decide(cid, p["alice"], "remove", "TVEC-1.1")
+    clock.advance(61)
+    with pytest.raises(DecisionError, match="final"):
+        svc.undo(d2["decision_id"], p["alice"])
+    # appeal by the owner's platform; alice may not decide it, bob may
+    svc.file_appeal(cid, "this was a quote from the news", "owner")
+    assert svc.case(cid)["case"]["status"] == "appealed"
+    assert svc.claim_next(p["alice"], QueueFilter(statuses=("appealed",))) is None
+    with pytest.raises(DecisionError, match="did not decide"):
+        svc.decide(cid, p["alice"], "overturn", "APP-OVERTURN")
+    assert svc.claim_next(p["bob"], QueueFilter(statuses=("appealed",))) == cid
+    svc.decide(cid, p["bob"], "overturn", "APP-OVERTURN")
+    assert svc.case(cid)["case"]["status"] == "closed"
+    # escalation goes to legal
+    other = next(i for i in ids if i != cid)
+    svc.decide(other, p["bob"], "escalate", "ESC-1")
+    with pytest.raises(DecisionError):
+        svc.decide(other, p["alice"], "remove", "TVEC-1.1")
+    assert svc.claim_next(p["lena"], QueueFilter(statuses=("escalated",))) == other
+    svc.decide(other, p["lena"], "refer", "LAW-1")
+    kinds = [e["kind"] for e in store.iter_events()]
+    for k in ("review.claimed", "review.decided", "review.undone", "review.appeal_filed", "user.added"):
+        assert k in kinds
+    assert store.verify_events() == (True, None)
+    with store.write() as conn:  # edit one entry: verify finds it
+        conn.execute(sa.update(Event.__table__).where(Event.__table__.c.kind == "review.undone")
+                     .values(payload={"decision_id": 0}))
+    ok, bad = store.verify_events()
+    assert not ok and bad is not None
+
+
+def test_audit_verify_cli_detects_deleted_entry(db_url):
+    from typer.testing import CliRunner
+
+    from basira.cli import app
+
+    s = open_store(db_url)
+    seed_cases(s, 3)
+    s.close()
+    runner = CliRunner()
+    r = runner.invoke(app, ["users", "add", "admin1", "--role", "admin", "--db", db_url, "--password-stdin"],
+                      input="a long enough password\n")
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["audit", "verify", "--db", db_url])
+    assert r.exit_code == 0 and "intact" in r.output
+    head = r.output.strip().split()[-1]
+    s = open_store(db_url)
+    with s.write() as conn:
+        conn.execute(sa.delete(Event.__table__).where(Event.__table__.c.id == 2))
+    s.close()
+    r = runner.invoke(app, ["audit", "verify", "--db", db_url])
+    assert r.exit_code == 1 and "broken at entry 3" in r.output
+    r = runner.invoke(app, ["users", "disable", "admin1", "--db", db_url])
+    assert r.exit_code == 0
+    s = open_store(db_url)
+    with s.write() as conn:  # delete the newest entry: only --head catches a shortened tail
+        conn.execute(sa.delete(Event.__table__).where(Event.__table__.c.id >= 2))
+    s.close()
+    r = runner.invoke(app, ["audit", "verify", "--db", db_url, "--head", head])
+    assert r.exit_code == 1
+
+
+def test_concurrent_claims_never_share_a_case(db_url):
+    store = open_store(db_url)
+    seed_cases(store, 24)
+    svc, _, _ = make(store)
+    actors = [Actor(svc.add_user(f"r{i}", "a long enough password", "reviewer"), f"r{i}", "reviewer") for i in range(6)]
+    claimed: list[tuple[str, int]] = []
+    decided: list[int] = []
+    lock = threading.Lock()
+
+    def work(a):
+        s = ReviewService(open_store(db_url, migrate_schema=False))
+        while True:
+            cid = s.claim_next(a, QueueFilter())
+            if cid is None:
+                break
+            with lock:
+                claimed.append((a.username, cid))
+            s.decide(cid, a, "keep", "OK-3")
+            with lock:
+                decided.append(cid)
+        s.store.close()
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in actors]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(decided) == sorted({c for _, c in claimed}) and len(decided) == 24
+    with store.read() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM decisions WHERE undone_at IS NULL")).scalar()
+    assert n == 24
+    assert store.verify_events() == (True, None)
+    store.close()
+
+
+class Receiver:
+    """A local webhook receiver on 127.0.0.1 that fails the first `fail` requests."""
+
+    def __init__(self, secret: str, fail: int = 0):
+        self.secret, self.fail, self.got, self.seen_keys = secret, fail, [], set()
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                ok = webhooks.verify_signature(outer.secret, body, self.headers["X-Basira-Signature"],
+                                               int(datetime.now(UTC).timestamp()), tolerance=10**9)
+                if outer.fail > 0:
+                    outer.fail -= 1
+                    self.send_response(503)
+                elif not ok:
+                    self.send_response(401)
+                else:
+                    outer.got.append((self.headers["Idempotency-Key"], json.loads(body)))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_webhooks_signed_retried_and_cancelled_by_undo(store):
+    rx = Receiver("whsec", fail=2)
+    try:
+        seed_cases(store, 3)
+        svc, clock, p = make(store, webhook_url=rx.url, webhook_secret="whsec")
+        a = p["alice"]
+        c1 = svc.claim_next(a, QueueFilter())
+        d1 = svc.decide(c1, a, "remove", "TVEC-1.2")
+        c2 = svc.claim_next(a, QueueFilter())
+        d2 = svc.decide(c2, a, "keep", "OK-1")
+        assert svc.deliver_due() == {"delivered": 0, "pending": 0, "failed": 0}  # undo window still open
+        svc.undo(d2["decision_id"], a)
+        clock.advance(61)
+        assert svc.deliver_due()["pending"] == 1  # 503
+        clock.advance(5)
+        assert svc.deliver_due()["pending"] == 0  # not due again yet (backoff 10 s)
+        clock.advance(10)
+        svc.deliver_due()  # second 503
+        clock.advance(30)
+        assert svc.deliver_due()["delivered"] == 1
+        assert len(rx.got) == 1
+        key, payload = rx.got[0]
+        assert key == webhooks.idempotency_key(d1["decision_id"], "remove") == payload["idempotency_key"]
+        assert payload["action"] == "remove" and payload["case_id"] == c1 and payload["platform"] == "demo"
+        deliveries = svc.case(c1)["deliveries"]
+        assert deliveries[0]["status"] == "delivered" and deliveries[0]["attempts"] == 3
+        assert [w["status"] for w in svc.case(c2)["deliveries"]] == ["cancelled"]
+        clock.advance(3600)
+        assert svc.deliver_due()["delivered"] == 0  # delivered once
+        assert store.verify_events() == (True, None)
+    finally:
+        rx.close()
+
+
+def test_webhook_gives_up_then_admin_retries(store):
+    seed_cases(store, 1)
+    svc, clock, p = make(store, webhook_url="http://127.0.0.1:9/unreachable", webhook_secret="k")
+    cid = svc.claim_next(p["alice"], QueueFilter())
+    svc.decide(cid, p["alice"], "remove", "TVEC-1.1")
+    clock.advance(61)
+    for _ in range(webhooks.MAX_ATTEMPTS):
+        svc.deliver_due()
+        clock.advance(webhooks.BACKOFF_CAP + 1)
+    w = svc.case(cid)["deliveries"][0]
+    assert w["status"] == "failed" and w["attempts"] == webhooks.MAX_ATTEMPTS and w["last_error"]
+    assert svc.repo.retry_delivery(w["id"], "admin", clock())
+    assert svc.case(cid)["deliveries"][0]["status"] == "pending"

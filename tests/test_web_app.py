@@ -1,0 +1,290 @@
+"""The web face: every role × every endpoint, CSRF, sessions, login throttling, hostile content, other users' claims."""
+
+import re
+import warnings
+
+import pytest
+from fastapi.routing import APIRoute
+
+from basira.review.demo import seed_cases
+from basira.review.roles import PERMISSIONS, ROLES
+from basira.review.service import ReviewService, ReviewSettings
+from basira.store import open_store
+from basira.web.app import create_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+PASSWORD = "a long enough password"
+# Every route, its permission: the test fails if a route is added without being listed here.
+ENDPOINTS = [
+    ("GET", "/", "view_self"), ("POST", "/logout", "view_self"),
+    ("GET", "/queue", "view_queue"), ("POST", "/queue/next", "claim"),
+    ("GET", "/cases/{case_id}", "view_case"), ("GET", "/cases/{case_id}/text", "view_case"),
+    ("POST", "/cases/{case_id}/claim", "claim"), ("POST", "/cases/{case_id}/release", "claim"),
+    ("POST", "/cases/{case_id}/decide", "decide"), ("POST", "/decisions/{decision_id}/undo", "undo"),
+    ("POST", "/cases/{case_id}/appeal", "file_appeal"), ("POST", "/deliveries/{delivery_id}/retry", "retry_delivery"),
+    ("GET", "/accounts/{account_id}", "investigate"), ("GET", "/audit", "view_audit"),
+    ("GET", "/admin/users", "manage_users"), ("POST", "/admin/users", "manage_users"),
+    ("POST", "/admin/users/{username}/disable", "manage_users"),
+    ("GET", "/settings", "set_prefs"), ("POST", "/settings", "set_prefs"),
+    ("GET", "/api/v1/me", "view_self"), ("GET", "/api/v1/policies", "view_policies"),
+    ("GET", "/api/v1/queue", "view_queue"), ("POST", "/api/v1/queue/claim-next", "claim"),
+    ("GET", "/api/v1/cases/{case_id}", "view_case"), ("POST", "/api/v1/cases/{case_id}/claim", "claim"),
+    ("DELETE", "/api/v1/cases/{case_id}/claim", "claim"), ("POST", "/api/v1/cases/{case_id}/decisions", "decide"),
+    ("POST", "/api/v1/decisions/{decision_id}/undo", "undo"), ("POST", "/api/v1/cases/{case_id}/appeals", "file_appeal"),
+    ("GET", "/api/v1/cases/{case_id}/deliveries", "view_case"),
+    ("POST", "/api/v1/deliveries/{delivery_id}/retry", "retry_delivery"),
+    ("GET", "/api/v1/accounts/{account_id}", "investigate"), ("GET", "/api/v1/audit/events", "view_audit"),
+    ("GET", "/api/v1/audit/verify", "view_audit"), ("GET", "/api/v1/users", "manage_users"),
+    ("POST", "/api/v1/users", "manage_users"), ("POST", "/api/v1/users/{username}/disable", "manage_users"),
+]
+PUBLIC = {("GET", "/login"), ("POST", "/login")}
+
+
+@pytest.fixture
+def web(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'web.db'}")
+    ids = seed_cases(store, 8)
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False))
+    app = create_app(svc)
+    clients = {}
+    for role in ROLES:
+        svc.add_user(role + "1", PASSWORD, role)
+        c = TestClient(app, follow_redirects=False)
+        if role == "platform":
+            c.headers["Authorization"] = "Bearer " + svc.create_token("platform1", "test")
+        else:
+            login(c, role + "1")
+        clients[role] = c
+    yield svc, app, clients, ids
+    store.close()
+
+
+def login(c, username, password=PASSWORD):
+    r = c.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+    r = c.post("/login", data={"username": username, "password": password, "csrf": token})
+    if r.status_code == 303:
+        c.headers["X-CSRF-Token"] = csrf_of(c)
+    return r
+
+
+def csrf_of(c):
+    r = c.get("/settings")
+    if r.status_code != 200:
+        r = c.get("/audit")
+    return re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+
+
+def fill(path):
+    return (path.replace("{case_id}", "1").replace("{decision_id}", "1").replace("{account_id}", "1")
+            .replace("{delivery_id}", "1").replace("{username}", "nobody"))
+
+
+def test_every_route_is_listed_with_its_permission(web):
+    from basira.web import api, pages
+
+    seen = set()
+    for r in [*api.router.routes, *pages.router.routes]:
+        if not isinstance(r, APIRoute):
+            continue
+        perms = {getattr(d.call, "permission", None) for d in r.dependant.dependencies} - {None}
+        for m in r.methods - {"HEAD"}:
+            if (m, r.path) in PUBLIC:
+                assert not perms
+                continue
+            assert len(perms) == 1, f"{m} {r.path} must declare exactly one permission"
+            seen.add((m, r.path, perms.pop()))
+    assert seen == set(ENDPOINTS)
+    assert {p for _, _, p in ENDPOINTS} <= set(PERMISSIONS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(web, role):
+    _, _, clients, _ = web
+    c = clients[role]
+    bodies = {"/api/v1/cases/{case_id}/decisions": {"action": "keep", "reason_code": "OK-1"},
+              "/api/v1/cases/{case_id}/appeals": {"statement": "s"},
+              "/api/v1/users": {"username": "x", "password": "p" * 12, "role": "analyst"}}
+    for method, path, perm in ENDPOINTS:
+        if path == "/logout":
+            continue  # would end the session the rest of the matrix uses
+        r = c.request(method, fill(path), json=bodies.get(path) if path.startswith("/api/") and method == "POST" else None)
+        forbidden = r.status_code == 403 and "forbidden for role" in r.text
+        assert forbidden == (role not in PERMISSIONS[perm]), f"{role} {method} {path} → {r.status_code} {r.text[:200]}"
+
+
+def test_anonymous_gets_nothing(web):
+    svc, app, _, _ = web
+    c = TestClient(app, follow_redirects=False)
+    for method, path, _ in ENDPOINTS:
+        r = c.request(method, fill(path))
+        assert r.status_code in (401, 303), (method, path, r.status_code)
+        if r.status_code == 303:
+            assert r.headers["location"].startswith("/login")
+    assert c.get("/api/v1/me", headers={"Authorization": "Bearer bsr_wrong"}).status_code == 401
+    assert c.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_csrf_and_origin(web):
+    svc, app, clients, ids = web
+    c = clients["reviewer"]
+    good = c.headers.pop("X-CSRF-Token")
+    assert c.post("/queue/next").status_code == 403
+    assert c.post("/queue/next", data={"csrf": "nope"}).status_code == 403
+    assert c.post("/api/v1/queue/claim-next").status_code == 403
+    assert c.post("/queue/next", data={"csrf": good}, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert c.post("/queue/next", data={"csrf": good}).status_code == 303
+    assert c.post("/api/v1/queue/claim-next", headers={"X-CSRF-Token": good}).status_code == 200
+    # a token belongs to another session: refused
+    other = clients["admin"].headers["X-CSRF-Token"]
+    assert c.post("/api/v1/queue/claim-next", headers={"X-CSRF-Token": other}).status_code == 403
+    # login itself needs the login form's token
+    fresh = TestClient(app, follow_redirects=False)
+    assert fresh.post("/login", data={"username": "reviewer1", "password": PASSWORD, "csrf": "x"}).status_code == 403
+    # bearer tokens carry no ambient authority: no CSRF needed
+    assert clients["platform"].get("/api/v1/me").json()["role"] == "platform"
+
+
+def test_session_cookie_flags_logout_and_disable(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    svc = ReviewService(store, ReviewSettings(secure_cookies=True))
+    svc.add_user("alice", PASSWORD, "reviewer")
+    app = create_app(svc)
+    c = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    r = c.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+    r = c.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": token})
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" in cookie
+    assert c.get("/api/v1/me").status_code == 200
+    svc.disable_user("alice")
+    assert c.get("/api/v1/me").status_code == 401
+    store.close()
+
+
+def test_login_throttling(web):
+    svc, app, _, _ = web
+    c = TestClient(app, follow_redirects=False)
+    for _ in range(5):
+        assert login(c, "reviewer1", "wrong password!").status_code == 401
+    r = login(c, "reviewer1")  # right password, but throttled
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert login(TestClient(app, follow_redirects=False), "analyst1").status_code == 429  # same address
+    assert any(e["kind"] == "session.login_failed" for e in svc.store.iter_events())
+
+
+def test_other_users_claims_and_decisions(web):
+    svc, app, clients, ids = web
+    alice = clients["reviewer"]
+    bob = TestClient(app, follow_redirects=False)
+    svc.add_user("bob", PASSWORD, "reviewer")
+    login(bob, "bob")
+    cid = alice.post("/api/v1/queue/claim-next").json()["case_id"]
+    assert bob.post(f"/api/v1/cases/{cid}/claim").status_code == 409
+    r = bob.post(f"/api/v1/cases/{cid}/decisions", json={"action": "remove", "reason_code": "TVEC-1.1"})
+    assert r.status_code == 409
+    assert bob.delete(f"/api/v1/cases/{cid}/claim").json() == {"released": False}
+    assert bob.post("/api/v1/queue/claim-next").json()["case_id"] != cid
+    r = alice.post(f"/api/v1/cases/{cid}/decisions", json={"action": "remove", "reason_code": "TVEC-1.1"})
+    assert r.status_code == 201
+    did = r.json()["decision_id"]
+    assert bob.post(f"/api/v1/decisions/{did}/undo").status_code == 403
+    r = alice.post(f"/api/v1/cases/{cid}/decisions", json={"action": "keep", "reason_code": "OK-1"})
+    assert r.status_code == 409  # no case decided twice
+    bad = alice.post(f"/api/v1/cases/{ids[-1]}/decisions", json={"action": "remove", "reason_code": "OK-1"})
+    assert bad.status_code == 422  # the reason must back the action
+    assert alice.post(f"/api/v1/decisions/{did}/undo").json()["status"] == "open"
+    assert svc.store.verify_events() == (True, None)
+
+
+def parse_tags(html):
+    from html.parser import HTMLParser
+
+    tags = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append((tag, dict(attrs)))
+
+    P().feed(html)
+    return tags
+
+
+HOSTILE = ('<script>alert("x")</script><img src=x onerror=alert(1)> "><svg/onload=alert(2)> '
+           "\u202etxt.exe\u202c {{7*7}} javascript:alert(3) إنضموا")
+
+
+def test_hostile_content_never_executes(web):
+    from basira.ingest.records import AccountRecord, MediaRecord, PostRecord
+
+    svc, app, clients, _ = web
+    st = svc.store
+    st.upsert_accounts([AccountRecord("x", "evil", handle="<b>h\u202e</b>", display_name='<img src=x onerror=alert(9)>',
+                                      bio="<script>bio()</script>")])
+    big = HOSTILE + ("A" * 1_000_000) + "<script>tail()</script>"
+    st.upsert_posts([
+        PostRecord("x", "p1", "evil", HOSTILE, lang="ar",
+                   media=[MediaRecord(url="javascript:alert(4)", kind="photo"),
+                          MediaRecord(url="https://example.invalid/v.mp4", kind="video")]),
+        PostRecord("x", "p2", "evil", big),
+    ])
+    pids = st.post_ids("x", ["p1", "p2"])
+    st.add_detections([{"post_id": pids["p1"], "model_version": "m<script>", "score": 0.9,
+                        "categories": ["<script>c()</script>"],
+                        "evidence": {"spans": [{"start": 0, "end": 8, "text": "<script>", "why": "<img src=y onerror=z()>"}]}}])
+    did = st.detection_id(pids["p1"], "m<script>")
+    c1, _ = st.open_case_for("post", pids["p1"], "<script>reason()</script>", priority=999, detection_id=did)
+    c2, _ = st.open_case_for("post", pids["p2"], "big", priority=998)
+    rev = clients["reviewer"]
+    rev.post(f"/api/v1/cases/{c1}/decisions", json={"action": "escalate", "reason_code": "ESC-1",
+                                                   "note": "<script>note()</script>\u202e"})
+    pages = [rev.get("/queue"), rev.get(f"/cases/{c1}"), rev.get(f"/cases/{c2}"),
+             rev.get(f"/accounts/{st.get_account('x', 'evil')['id']}"),
+             clients["auditor"].get("/audit"), clients["admin"].get(f"/cases/{c1}")]
+    for r in pages:
+        assert r.status_code == 200
+        html = r.text
+        tags = parse_tags(html)
+        assert [a for t, a in tags if t == "script"] == [{"src": "/static/app.js", "defer": None}]
+        assert not [t for t, _ in tags if t in ("svg", "iframe", "object", "embed", "base")]
+        assert not [(t, k) for t, a in tags for k in a if k.startswith("on")]  # no event handlers at all
+        assert not [(t, v) for t, a in tags for k, v in a.items()
+                    if k in ("src", "href", "action") and (v or "").strip().lower().startswith("javascript:")]
+        assert not [a for t, a in tags if t == "img" and a.get("src") == "x"]
+        assert "\u202e" not in html and "\u202c" not in html  # bidi overrides are shown as markers
+        assert "script-src 'self'" in r.headers["content-security-policy"] and "unsafe-inline" not in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+    case_html = pages[1].text
+    assert "&lt;script&gt;alert(" in case_html and "[RLO]" in case_html and 'dir="auto"' in case_html
+    assert "<mark" in case_html and "autoplay" not in case_html and 'preload="none"' in case_html
+    assert "unsupported link, not loaded" in case_html  # the javascript: media URL
+    assert len(pages[2].text) < 150_000 and "Full text" in pages[2].text
+    full = rev.get(f"/cases/{c2}/text")
+    assert full.headers["content-type"].startswith("text/plain") and "sandbox" in full.headers["content-security-policy"]
+    api = rev.get(f"/api/v1/cases/{c1}")
+    assert api.headers["content-type"] == "application/json"
+
+
+def test_queue_filters_pages_and_prefs(web):
+    svc, _, clients, ids = web
+    rev = clients["reviewer"]
+    all_ = rev.get("/api/v1/queue").json()
+    assert all_["total"] == 8
+    ar = rev.get("/api/v1/queue", params={"lang": "ar"}).json()
+    assert ar["total"] and all(r["lang"] == "ar" for r in ar["cases"])
+    rec = rev.get("/api/v1/queue", params={"category": "recruitment"}).json()
+    assert rec["total"] and all("recruitment" in r["categories"] for r in rec["cases"])
+    assert rev.get("/api/v1/queue", params={"source": "nope"}).json()["total"] == 0
+    assert rev.get("/api/v1/queue", params={"min_age_hours": 1}).json()["total"] == 0
+    assert rev.get("/api/v1/queue", params={"max_age_hours": 1}).json()["total"] == 8
+    r = rev.get("/queue", params={"lang": "ar"})
+    assert r.status_code == 200 and "Claim next case" in r.text
+    assert "Claim next case" not in clients["analyst"].get("/queue").text
+    assert rev.post("/settings", data={"break_reminder_minutes": "30"}).status_code == 303
+    me = rev.get("/api/v1/me").json()
+    assert me["prefs"] == {"blur_media": False, "greyscale_media": False, "break_reminder_minutes": 30}
+    assert "no-blur" in rev.get("/queue").text
+    assert "no-blur" not in clients["admin"].get("/queue").text

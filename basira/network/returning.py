@@ -13,9 +13,9 @@ import math
 import re
 import unicodedata
 import zlib
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -108,6 +108,7 @@ def fold_handle(handle: str | None) -> str:
     return _NON_ALPHA.sub("", h)
 
 
+@lru_cache(maxsize=1 << 18)
 def skeleton(word: str) -> str:
     """Transliteration-insensitive key: consonants only, digraphs folded, doubles collapsed
     (sumayya, somaya, sumaiya → smy; khadija, khadeeja, hadijah → hdj; mohammed, muhammad, mhmd → mhmd)."""
@@ -127,6 +128,7 @@ def handle_tokens(handle: str | None) -> list[str]:
     return [t for t in _NON_ALPHA.split(h) if len(t) >= 3 and t not in _HANDLE_STOP]
 
 
+@lru_cache(maxsize=1 << 18)
 def clean_text(text: str | None, drop_digits: bool = True) -> str:
     """normalize_text, then words only (digits and return markers such as "back" or "عودة" dropped)."""
     if not text:
@@ -215,8 +217,8 @@ def _prepare(p: Profile) -> _Prepared:
     )
 
 
-def _keys(q: _Prepared) -> tuple[list[str], list[str]]:
-    """(identity keys, social keys): one shared identity key makes a candidate; social keys need two."""
+def _keys(q: _Prepared) -> tuple[list[int], list[int]]:
+    """(identity keys, social keys) as ints: one shared identity key makes a candidate; social keys need two."""
     ident = []
     if len(q.skel) >= 3:
         ident.append("s:" + q.skel)
@@ -226,8 +228,34 @@ def _keys(q: _Prepared) -> tuple[list[str], list[str]]:
     ident += ["n:" + w for w in q.name.split() if len(w) >= 3]
     if q.p.image:
         ident.append("i:" + q.p.image)
-    social = [f"f:{a}" for a in q.p.followees] + [f"r:{a}" for a in q.p.followers]
-    return ident, social
+    # str hashes are salted per process, which is fine for an index that lives in one process.
+    social = [2 * a for a in q.p.followees] + [2 * a + 1 for a in q.p.followers]
+    return list({hash(k) for k in ident}), social
+
+
+class _Postings:
+    """key → row ids, as two sorted numpy arrays (compact and fast for millions of postings)."""
+
+    def __init__(self, keys: list[int], rows: list[int]) -> None:
+        k = np.array(keys, np.int64)
+        r = np.array(rows, np.int64)
+        order = np.argsort(k, kind="stable")
+        self.keys, self.rows = k[order], r[order]
+
+    def lookup(self, keys: list[int], max_block: int) -> np.ndarray:
+        """Row ids of every key's block, blocks larger than max_block left out (repeats kept)."""
+        if not keys or not len(self.keys):
+            return np.zeros(0, np.int64)
+        q = np.array(keys, np.int64)
+        lo = np.searchsorted(self.keys, q, "left")
+        hi = np.searchsorted(self.keys, q, "right")
+        size = hi - lo
+        ok = (size > 0) & (size <= max_block)
+        if not ok.any():
+            return np.zeros(0, np.int64)
+        lo, size = lo[ok], size[ok]
+        starts = np.repeat(lo - np.concatenate(([0], np.cumsum(size)[:-1])), size)
+        return self.rows[starts + np.arange(size.sum())]
 
 
 class ReturningIndex:
@@ -236,39 +264,39 @@ class ReturningIndex:
     def __init__(self, old: Sequence[Profile], *, max_block: int = 200) -> None:
         self.old = [_prepare(p) for p in old]
         self.max_block = max_block
-        self.blocks: dict[str, list[int]] = defaultdict(list)
+        ik: list[int] = []
+        ir: list[int] = []
+        sk: list[int] = []
+        sr: list[int] = []
         for i, q in enumerate(self.old):
             ident, social = _keys(q)
-            for k in set(ident) | set(social):
-                self.blocks[k].append(i)
+            ik += ident
+            ir += [i] * len(ident)
+            sk += social
+            sr += [i] * len(social)
+        self.ident = _Postings(ik, ir)
+        self.social = _Postings(sk, sr)
+        self.suspended = np.array([q.p.suspended_at if q.p.suspended_at is not None else -(2**62) for q in self.old],
+                                  np.int64)
+        self.ids = np.array([q.p.id for q in self.old], np.int64)
 
-    def candidates(self, q: _Prepared, max_gap_days: float | None = None) -> list[int]:
+    def candidates(self, q: _Prepared, max_gap_days: float | None = None) -> np.ndarray:
         ident, social = _keys(q)
-        hits: set[int] = set()
-        social_hits: Counter[int] = Counter()
-        for k in set(ident):
-            block = self.blocks.get(k)
-            if block and len(block) <= self.max_block:
-                hits.update(block)
-        for k in set(social):
-            block = self.blocks.get(k)
-            if block and len(block) <= self.max_block:
-                social_hits.update(block)
-        hits.update(i for i, c in social_hits.items() if c >= 2)
+        hits = np.unique(self.ident.lookup(ident, self.max_block))
+        soc = self.social.lookup(social, self.max_block)
+        if len(soc):
+            rows, counts = np.unique(soc, return_counts=True)
+            hits = np.union1d(hits, rows[counts >= 2])
+        if not len(hits):
+            return hits
+        keep = self.ids[hits] != q.p.id
         created = q.p.created_at
-        out = []
-        for i in hits:
-            o = self.old[i].p
-            if o.id == q.p.id:
-                continue
-            if created is not None and o.suspended_at is not None:
-                gap = created - o.suspended_at
-                if gap < -DAY:  # created (more than a day) before the old account was suspended
-                    continue
-                if max_gap_days is not None and gap > max_gap_days * DAY:
-                    continue
-            out.append(i)
-        return out
+        if created is not None:
+            gap = created - self.suspended[hits]
+            keep &= gap >= -DAY  # not created (more than a day) before the old account was suspended
+            if max_gap_days is not None:
+                keep &= gap <= max_gap_days * DAY
+        return hits[keep]
 
     def match(self, new: Sequence[Profile], *, top_k: int = 5, min_score: float = 0.05,
               threshold: float = THRESHOLD, max_gap_days: float | None = None) -> list[ReturningMatch]:
@@ -276,7 +304,7 @@ class ReturningIndex:
         for p in new:
             q = _prepare(p)
             scored = []
-            for i in self.candidates(q, max_gap_days):
+            for i in self.candidates(q, max_gap_days).tolist():
                 feats = pair_features(self.old[i], q)
                 s = score_features(feats)
                 if s >= min_score:
@@ -284,7 +312,8 @@ class ReturningIndex:
             if not scored:
                 continue
             scored.sort(key=lambda x: (-x[0], self.old[x[1]].p.id))
-            cands = [Candidate(self.old[i].p.id, round(s, 4), feats, evidence(self.old[i], q, feats))
+            cands = [Candidate(self.old[i].p.id, round(s, 4), {k: round(v, 4) for k, v in feats.items()},
+                               evidence(self.old[i], q, feats))
                      for s, i, feats in scored[:top_k]]
             out.append(ReturningMatch(p.id, cands, threshold))
         return out
@@ -322,7 +351,7 @@ def pair_features(old: _Prepared, new: _Prepared) -> dict[str, float]:
         f["gap"] = math.exp(-max(0, n.created_at - o.suspended_at) / (30 * DAY))
     else:
         f["gap"] = 0.0
-    return {k: round(v, 4) for k, v in f.items()}
+    return f
 
 
 def score_features(f: dict[str, float], weights: dict[str, float] | None = None, intercept: float = INTERCEPT) -> float:

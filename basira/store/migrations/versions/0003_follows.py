@@ -1,20 +1,17 @@
 """follows: who follows whom, for network analysis
 
 Revision ID: 0003_follows
-Revises: 0002_review (or 0001 where the review migration is absent)
+Revises: 0002_review
 Create Date: 2026-11-29
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_follows"
-# The review workflow's migration landed alongside this one; chain after it so there is a single head.
-down_revision = "0002_review" if (Path(__file__).parent / "0002_review.py").exists() else "0001"
+down_revision = "0002_review"
 branch_labels = None
 depends_on = None
 

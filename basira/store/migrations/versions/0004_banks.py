@@ -1,34 +1,17 @@
 """hash-matching banks: banks, bank_items, bank_matches, bank_sync_checkpoints
 
 Revision ID: 0004_banks
-Revises: the newest migration numbered below 0004 that exists (migrations land concurrently)
+Revises: 0003_follows
 Create Date: 2026-11-29
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
-
-def _previous() -> str:
-    """The revision id of the highest-numbered sibling migration below this one."""
-    best: tuple[int, str] = (0, "0001")
-    for p in Path(__file__).parent.glob("[0-9][0-9][0-9][0-9]_*.py"):
-        num = int(p.name[:4])
-        if num >= 4 or num <= best[0]:
-            continue
-        m = re.search(r'^revision = "([^"]+)"', p.read_text(encoding="utf-8"), re.MULTILINE)
-        if m:
-            best = (num, m.group(1))
-    return best[1]
-
-
 revision = "0004_banks"
-down_revision = _previous()
+down_revision = "0003_follows"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -77,6 +78,11 @@ def _event_entry(
     }
 
 
+def _detection_reason(row: dict[str, Any]) -> str:
+    cats = ", ".join(row.get("categories") or []) or "unspecified"
+    return f"detector flagged the post (score {float(row['score']):.3f}; {cats})"
+
+
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -135,6 +141,7 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._platform_ids: dict[str, int] = {}
+        self._write_lock: Any = threading.RLock() if self.dialect == "sqlite" else nullcontext()
 
     # --- plumbing -------------------------------------------------------------------------------------------
 
@@ -150,7 +157,9 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed on success, rolled back on any error."""
-        with self.engine.connect() as conn:
+        # SQLite has one writer at a time. Threads of this process queue on a lock (woken at once) rather
+        # than on SQLite's busy handler, which polls with sleeps of up to 100 ms.
+        with self._write_lock, self.engine.connect() as conn:
             conn.execution_options(basira_write=True)
             try:
                 with conn.begin():
@@ -539,7 +548,6 @@ class Store:
         for c in cases:
             if c["subject_kind"] not in ("post", "account"):
                 raise ValueError(f"subject_kind must be 'post' or 'account', not {c['subject_kind']!r}")
-        t = Case.__table__
         opened = now()
         rows = []
         seen = set()
@@ -561,25 +569,191 @@ class Store:
                     "closed_at": None,
                 }
             )
+        with self.write() as conn:
+            return self._open_cases(conn, rows, actor)
+
+    def _open_cases(self, conn: Connection, rows: Sequence[dict[str, Any]], actor: str | None) -> list[int]:
+        if not rows:
+            return []
+        t = Case.__table__
         stmt = self._insert(t).on_conflict_do_nothing(
             index_elements=["subject_kind", "subject_id"], index_where=sa.text("closed_at IS NULL")
         )
-        with self.write() as conn:
-            res = conn.execute(stmt.returning(t.c.id, t.c.subject_kind, t.c.subject_id, t.c.reason), rows)
-            new = res.all()
-            self._append_events(
-                conn,
-                [
-                    (
-                        "case.opened",
-                        actor,
-                        f"case:{r.id}",
-                        {"subject": f"{r.subject_kind}:{r.subject_id}", "reason": r.reason},
-                    )
-                    for r in new
-                ],
-            )
+        new = conn.execute(stmt.returning(t.c.id, t.c.subject_kind, t.c.subject_id, t.c.reason), rows).all()
+        self._append_events(
+            conn,
+            [
+                (
+                    "case.opened",
+                    actor,
+                    f"case:{r.id}",
+                    {"subject": f"{r.subject_kind}:{r.subject_id}", "reason": r.reason},
+                )
+                for r in new
+            ],
+        )
         return [r.id for r in new]
+
+    # --- scanning: posts to score, detections with their cases, summaries ------------------------------------
+
+    def posts_lacking_detection(
+        self, model_version: str, after_id: int = 0, limit: int = 1000
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Posts (id, text, lang) after `after_id`, in id order, that have no detection by `model_version`:
+        up to `limit` of them, and the id to continue after. An empty list means there are no more.
+
+        Walks the posts in id windows and looks their detections up by key, so each call costs the same
+        on any table size, whatever the planner's statistics say (an anti-join can turn into a full scan).
+        """
+        t, dt = Post.__table__, Detection.__table__
+        out: list[dict[str, Any]] = []
+        last = after_id
+        with self.read() as conn:
+            while len(out) < limit:
+                ids = list(
+                    conn.execute(
+                        sa.select(t.c.id).where(t.c.id > last).order_by(t.c.id).limit(limit - len(out))
+                    ).scalars()
+                )
+                if not ids:
+                    break
+                last = ids[-1]
+                done = set(
+                    conn.execute(
+                        sa.select(dt.c.post_id).where(
+                            dt.c.model_version == model_version, dt.c.post_id.in_(ids)
+                        )
+                    ).scalars()
+                )
+                todo = [i for i in ids if i not in done]
+                if todo:
+                    q = sa.select(t.c.id, t.c.text, t.c.lang).where(t.c.id.in_(todo)).order_by(t.c.id)
+                    out.extend(r._asdict() for r in conn.execute(q))
+        return out, last
+
+    def record_detections(
+        self, rows: Sequence[dict[str, Any]], actor: str | None = "detector", before_commit: Any = None
+    ) -> tuple[int, int]:
+        """Store new detections ({post_id, model_version, score, flagged, categories, evidence}) and open a
+        case on each flagged post, in one transaction; a post already scored by that model version is
+        left as it is. Return (detections new, cases opened)."""
+        if not rows:
+            return 0, 0
+        t = Detection.__table__
+        created = now()
+        values = [
+            {
+                "post_id": int(r["post_id"]),
+                "model_version": r["model_version"],
+                "score": float(r["score"]),
+                "categories": list(r.get("categories") or []),
+                "evidence": {**(r.get("evidence") or {}), "flagged": bool(r.get("flagged"))},
+                "created_at": created,
+            }
+            for r in rows
+        ]
+        flagged = {int(r["post_id"]): r for r in rows if r.get("flagged")}
+        stmt = self._insert(t).on_conflict_do_nothing(index_elements=["post_id", "model_version"])
+        with self.write() as conn:
+            new = conn.execute(stmt.returning(t.c.id, t.c.post_id), values).all()
+            cases = [
+                {
+                    "subject_kind": "post",
+                    "subject_id": r.post_id,
+                    "reason": _detection_reason(flagged[r.post_id]),
+                    "status": "open",
+                    "priority": float(flagged[r.post_id]["score"]),
+                    "detection_id": r.id,
+                    "details": {
+                        "model_version": flagged[r.post_id]["model_version"],
+                        "score": float(flagged[r.post_id]["score"]),
+                        "categories": list(flagged[r.post_id].get("categories") or []),
+                    },
+                    "opened_at": created,
+                    "closed_at": None,
+                }
+                for r in sorted(new, key=lambda r: r.post_id)
+                if r.post_id in flagged
+            ]
+            opened = self._open_cases(conn, cases, actor)
+            if before_commit is not None:
+                before_commit()
+        return len(new), len(opened)
+
+    def count_flagged(self, model_version: str) -> int:
+        """Posts that `model_version` flagged (the detector's decision, kept in the detection's evidence)."""
+        t = Detection.__table__
+        return self._count(t, t.c.model_version == model_version, t.c.evidence["flagged"].as_boolean())
+
+    def detection_breakdown(self, model_version: str) -> dict[str, Any]:
+        """Scored and flagged posts per language, and flagged posts per category, for one model version.
+        The language is the one the detector used (the post's own, else identified), kept in the evidence."""
+        t = Detection.__table__
+        lang = sa.func.coalesce(t.c.evidence["lang"].as_string(), "und").label("lang")
+        flag = sa.case((t.c.evidence["flagged"].as_boolean(), 1), else_=0)
+        q = (
+            sa.select(lang, sa.func.count(), sa.func.sum(flag))
+            .where(t.c.model_version == model_version)
+            .group_by(lang)
+        )
+        if self.dialect == "postgresql":
+            cat_sql = (
+                "SELECT c.value, count(*) FROM detections d, json_array_elements_text(d.categories) AS c(value) "
+                "WHERE d.model_version = :v AND (d.evidence->>'flagged')::boolean GROUP BY c.value"
+            )
+        else:
+            cat_sql = (
+                "SELECT j.value, count(*) FROM detections d, json_each(d.categories) AS j "
+                "WHERE d.model_version = :v AND json_extract(d.evidence, '$.flagged') GROUP BY j.value"
+            )
+        with self.read() as conn:
+            by_lang = {r[0]: {"posts": int(r[1]), "flagged": int(r[2] or 0)} for r in conn.execute(q)}
+            by_cat = {r[0]: int(r[1]) for r in conn.execute(sa.text(cat_sql), {"v": model_version})}
+        return {
+            "by_language": dict(sorted(by_lang.items(), key=lambda kv: (-kv[1]["posts"], kv[0]))),
+            "by_category": dict(sorted(by_cat.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
+
+    def top_cases(self, limit: int = 10, status: str = "open") -> list[dict[str, Any]]:
+        """Cases on posts by priority (highest first) with the post, its author and the detection."""
+        ct, t, at, pt, dt = (
+            Case.__table__,
+            Post.__table__,
+            Account.__table__,
+            Platform.__table__,
+            Detection.__table__,
+        )
+        q = (
+            sa.select(
+                ct.c.id.label("case_id"),
+                ct.c.priority,
+                ct.c.reason,
+                ct.c.opened_at,
+                pt.c.name.label("platform"),
+                t.c.external_id.label("post_external_id"),
+                t.c.text,
+                t.c.created_at,
+                at.c.external_id.label("account_external_id"),
+                at.c.handle,
+                dt.c.model_version,
+                dt.c.score,
+                dt.c.categories,
+                dt.c.evidence,
+            )
+            .join(t, (ct.c.subject_kind == "post") & (t.c.id == ct.c.subject_id))
+            .join(pt, pt.c.id == t.c.platform_id)
+            .outerjoin(at, at.c.id == t.c.account_id)
+            .outerjoin(dt, dt.c.id == ct.c.detection_id)
+            .where(ct.c.status == status)
+            .order_by(ct.c.priority.desc(), ct.c.id)
+            .limit(limit)
+        )
+        with self.read() as conn:
+            rows = [r._asdict() for r in conn.execute(q)]
+        for r in rows:
+            r["opened_at"] = utc(r["opened_at"])
+            r["created_at"] = utc(r["created_at"])
+        return rows
 
     # --- event log ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,386 @@
+"""Scan: ingest files, score every post the current model has not scored, open a case per flagged post.
+
+Ingest runs in a thread while the main thread scores the posts it has committed, in batches, on a process
+pool (one detector per worker). Ingest batches commit with their file checkpoints, and each scored batch
+commits its detections with their cases, so a scan killed at any point resumes on the next run without
+losing or repeating anything.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from basira.errors import InputError
+from basira.ingest import detect_format, get_format, ingest_file
+from basira.ingest.base import read_head
+
+if TYPE_CHECKING:
+    from basira.detect import Detector
+    from basira.store import Store
+
+FORMAT_ALIASES = {"x-v2": "x_v2", "x": "x_v2", "twitter": "x_v2"}
+SCAN_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+BATCH = 500  # posts per scoring batch
+POOL_MIN_BYTES = 4 << 20  # inputs smaller than this are scored in-process (a pool costs more than it saves)
+MAX_ERRORS_KEPT = 1000
+# Test hook for the resume-after-kill test: "after:N" / "inside:N" pauses (for a SIGKILL) once scored batch N
+# has committed, or while it is written but not committed.
+_PAUSE_ENV = "BASIRA_SCAN_TEST_PAUSE"
+_UNSPECIFIC_LANGS = {"und", "zxx", "qme", "qam", "qht", "qct", "art"}
+
+# progress(stage, done, total): stage "ingest" counts records read (total unknown), "score" posts scored.
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class ScanSummary:
+    posts_total: int = 0
+    posts_new: int = 0
+    accounts_total: int = 0
+    accounts_new: int = 0
+    flagged_total: int = 0
+    flagged_new: int = 0
+    cases_open: int = 0
+    cases_new: int = 0
+    detections_new: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {file, line, reason}; the first 1,000
+    error_count: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)  # per file: file, format, posts_new, ...
+    skipped_files: list[dict[str, str]] = field(default_factory=list)  # in folders: files of no known format
+    by_language: dict[str, dict[str, int]] = field(default_factory=dict)  # lang -> {posts, flagged}
+    by_category: dict[str, int] = field(default_factory=dict)  # flagged posts per category
+    model_version: str = ""
+    threshold: float = 0.0
+    workers: int = 1
+    seconds: float = 0.0
+    stopped: bool = False  # on_error="stop" hit a malformed record
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    path: str
+    format: str
+
+
+def _pause_hook() -> tuple[str, int] | None:
+    value = os.environ.get(_PAUSE_ENV)
+    if not value:
+        return None
+    where, _, n = value.partition(":")
+    return where, int(n)
+
+
+def _pause() -> None:
+    print("basira-scan-paused", file=sys.stderr, flush=True)
+    time.sleep(3600)
+
+
+def normalize_format(fmt: str) -> str:
+    fmt = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
+    if fmt != "auto":
+        get_format(fmt)  # unknown names raise InputError
+    return fmt
+
+
+def resolve_inputs(paths: Iterable[str], fmt: str = "auto") -> tuple[list[ScanInput], list[dict[str, str]]]:
+    """Files to scan with their formats, and the files skipped inside folders.
+
+    A file named on the command line must exist and have a recognisable format (InputError otherwise). A
+    folder is searched recursively for *.jsonl, *.ndjson, *.json and *.csv; files in it of no known format
+    (say, a follow graph or a ground-truth file) are skipped and listed.
+    """
+    fmt = normalize_format(fmt)
+    inputs: list[ScanInput] = []
+    skipped: list[dict[str, str]] = []
+    seen: set[str] = set()
+
+    def add(path: str, name: str) -> None:
+        key = str(Path(path).resolve())
+        if key not in seen:
+            seen.add(key)
+            inputs.append(ScanInput(path, name))
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in SCAN_SUFFIXES):
+                try:
+                    if fmt == "auto":
+                        add(str(f), detect_format(str(f)).name)
+                    elif get_format(fmt).sniff(str(f), read_head(str(f))):
+                        add(str(f), fmt)
+                    else:
+                        skipped.append({"file": str(f), "reason": f"not {fmt}"})
+                except InputError as exc:
+                    skipped.append({"file": str(f), "reason": exc.reason.split(";")[0]})
+        elif p.exists():
+            add(raw, detect_format(raw).name if fmt == "auto" else fmt)
+        else:
+            raise InputError(raw, None, None, "no such file or folder")
+    return inputs, skipped
+
+
+# --- scoring (runs in pool workers, or in-process for small scans) ----------------------------------------
+
+_detector: Detector | None = None
+
+
+def _init_worker() -> None:
+    global _detector
+    from basira.detect import load_detector
+
+    _detector = load_detector()
+
+
+def _noop() -> None:
+    return None
+
+
+def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, Any]]:
+    """Detection rows for (post id, text, lang) triples; identical texts are scored once."""
+    assert _detector is not None, "call _init_worker first"
+    det = _detector
+    unique: dict[tuple[str, str | None], int] = {}
+    texts: list[str] = []
+    langs: list[str | None] = []
+    for _, text, lang in posts:
+        lang = None if not lang or lang.lower() in _UNSPECIFIC_LANGS else lang
+        key = (text, lang)
+        if key not in unique:
+            unique[key] = len(texts)
+            texts.append(text)
+            langs.append(lang)
+    found = det.detect(texts, langs=langs)
+    threshold_for = getattr(det, "threshold_for", lambda lang: det.threshold)
+    rows = []
+    for post_id, text, lang in posts:
+        lang = None if not lang or lang.lower() in _UNSPECIFIC_LANGS else lang
+        d = found[unique[(text, lang)]]
+        rows.append(
+            {
+                "post_id": post_id,
+                "model_version": det.version,
+                "score": d.score,
+                "flagged": d.flagged,
+                "categories": list(d.categories),
+                "evidence": {
+                    "lang": d.lang,
+                    "flagged": d.flagged,
+                    "threshold": threshold_for(d.lang),
+                    "signals": list(d.signals),
+                    "spans": [e.to_dict() for e in d.evidence],
+                },
+            }
+        )
+    return rows
+
+
+# --- the scan ---------------------------------------------------------------------------------------------
+
+
+def _error_row(file: str, line: int | None, field_: str | None, reason: str) -> dict[str, Any]:
+    return {"file": file, "line": line, "reason": f"field '{field_}': {reason}" if field_ else reason}
+
+
+def scan_paths(
+    store: Store,
+    paths: Iterable[str],
+    fmt: str = "auto",
+    on_error: str = "skip",
+    workers: int | None = None,
+    progress: Progress | None = None,
+    batch_size: int = BATCH,
+) -> ScanSummary:
+    """Ingest `paths` (files or folders) and score every post lacking a detection by the current model;
+    open a case per flagged post. Re-running is a no-op; a killed run resumes.
+
+    workers: scoring processes (None: both cores when the input is large, else in-process). on_error="stop"
+    stops at the first malformed record (reported in `errors`, `stopped` set); what was committed before it
+    stays, and posts not yet scored are scored by the next run.
+    """
+    from basira.detect import load_detector
+
+    if on_error not in ("skip", "stop"):
+        raise ValueError("on_error must be 'skip' or 'stop'")
+    started = time.monotonic()
+    inputs, skipped = resolve_inputs(paths, fmt)
+    detector = load_detector()
+    version, th = detector.version, detector.threshold
+    if workers is None:
+        size = sum(Path(i.path).stat().st_size for i in inputs)
+        pending = len(store.posts_lacking_detection(version, 0, 2000)[0])
+        workers = min(2, os.cpu_count() or 1) if size >= POOL_MIN_BYTES or pending >= 2000 else 1
+    workers = max(1, workers)
+    summary = ScanSummary(model_version=version, threshold=th, workers=workers, skipped_files=skipped)
+    posts_before, accounts_before = store.count_posts(), store.count_accounts()
+    report = progress or (lambda stage, done, total: None)
+
+    pool: ProcessPoolExecutor | None = None
+    if workers > 1:
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
+        # Start every worker now, before the ingest thread exists: forking a process with threads is unsafe.
+        for f in [pool.submit(_noop) for _ in range(workers)]:
+            f.result()
+    else:
+        _init_worker()
+
+    ingest_state: dict[str, Any] = {"file": None, "records": 0, "error": None}
+    stop_ingest = threading.Event()
+
+    def ingest_all() -> None:
+        try:
+            ingest_files()
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            ingest_state["error"] = exc
+
+    def ingest_files() -> None:
+        for inp in inputs:
+            if stop_ingest.is_set():
+                return
+            ingest_state["file"] = str(Path(inp.path).resolve())
+            try:
+                res = ingest_file(store, inp.path, inp.format, on_error=on_error)
+            except InputError as exc:
+                if on_error == "stop":
+                    raise
+                # The rest of this file is unreadable: report it and go on with the next.
+                summary.error_count += 1
+                if len(summary.errors) < MAX_ERRORS_KEPT:
+                    summary.errors.append(_error_row(exc.file, exc.line, exc.field, exc.reason))
+                summary.files.append({"file": inp.path, "format": inp.format, "completed": False})
+                continue
+            finally:
+                ingest_state["records"] += _records_done(store, ingest_state["file"])
+                ingest_state["file"] = None
+            summary.error_count += res.error_count
+            for e in res.errors:
+                if len(summary.errors) < MAX_ERRORS_KEPT:
+                    summary.errors.append(_error_row(e["file"], e["line"], e["field"], e["reason"]))
+            summary.files.append(
+                {
+                    "file": inp.path,
+                    "format": res.format,
+                    "posts_new": res.posts_new,
+                    "posts_seen": res.posts_seen,
+                    "accounts_new": res.accounts_new,
+                    "records_skipped": res.records_skipped,
+                    "errors": res.error_count,
+                    "completed": res.completed,
+                }
+            )
+
+    hook = _pause_hook()
+    batches = 0
+    scored = 0
+
+    def commit(rows: list[dict[str, Any]]) -> None:
+        nonlocal batches, scored
+        batches += 1
+        inside = _pause if hook == ("inside", batches) else None
+        new, opened = store.record_detections(rows, before_commit=inside)
+        summary.detections_new += new
+        summary.cases_new += opened
+        summary.flagged_new += sum(1 for r in rows if r["flagged"])
+        scored += len(rows)
+        report("score", scored, None)
+        if hook == ("after", batches):
+            _pause()
+
+    # A daemon thread: on Ctrl-C the process may exit mid-batch; the uncommitted batch is simply redone.
+    ingesting = threading.Thread(target=ingest_all, name="basira-ingest", daemon=True)
+    ingesting.start()
+    inflight: set[Future] = set()
+    last_id = 0
+    swept = False
+    try:
+        while True:
+            ingest_done = not ingesting.is_alive()
+            if ingest_done and ingest_state["error"] is not None:
+                break
+            room = (2 * workers + 1) - len(inflight) if pool else 1
+            got = 0
+            while room > 0:
+                batch, last_id = store.posts_lacking_detection(version, last_id, batch_size)
+                if not batch:
+                    break
+                posts = [(b["id"], b["text"], b["lang"]) for b in batch]
+                got += len(posts)
+                room -= 1
+                if pool:
+                    inflight.add(pool.submit(score_posts, posts))
+                else:
+                    commit(score_posts(posts))
+            if inflight:
+                done, inflight = wait(inflight, timeout=0.25, return_when=FIRST_COMPLETED)
+                for f in done:
+                    commit(f.result())
+            elif not got:
+                if ingest_done:
+                    if swept:
+                        break
+                    # Once more from the start, for posts a concurrent writer committed out of id order.
+                    last_id, swept = 0, True
+                    continue
+                time.sleep(0.1)
+            if got:
+                swept = False
+            cur = ingest_state["file"]
+            report("ingest", ingest_state["records"] + (_records_done(store, cur) if cur else 0), None)
+    except BaseException:
+        stop_ingest.set()
+        if pool:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    for f in inflight:  # batches scored while ingest stopped on an error: keep their work
+        commit(f.result())
+    if pool:
+        pool.shutdown(wait=True)
+    ingesting.join()
+    exc = ingest_state["error"]
+    if isinstance(exc, InputError):
+        summary.stopped = True
+        summary.error_count += 1
+        summary.errors.append(_error_row(exc.file, exc.line, exc.field, exc.reason))
+    elif exc is not None:
+        raise exc
+    summary.posts_total = store.count_posts()
+    summary.accounts_total = store.count_accounts()
+    summary.posts_new = summary.posts_total - posts_before
+    summary.accounts_new = summary.accounts_total - accounts_before
+    summary.flagged_total = store.count_flagged(version)
+    summary.cases_open = store.count_cases("open")
+    breakdown = store.detection_breakdown(version)
+    summary.by_language = breakdown["by_language"]
+    summary.by_category = breakdown["by_category"]
+    summary.seconds = round(time.monotonic() - started, 3)
+    store.append_event(
+        "scan.completed" if not summary.stopped else "scan.stopped",
+        {
+            k: v
+            for k, v in summary.to_dict().items()
+            if k not in ("errors", "files", "skipped_files", "by_language", "by_category")
+        }
+        | {"files": [i.path for i in inputs]},
+        actor="scan",
+    )
+    return summary
+
+
+def _records_done(store: Store, source: str | None) -> int:
+    if source is None:
+        return 0
+    cp = store.get_checkpoint(source)
+    return cp.records_done if cp else 0

@@ -6,8 +6,8 @@ import sys
 
 import typer
 from rich.console import Console
-from rich.text import Text
 from rich.markup import escape
+from rich.text import Text
 
 from basira.errors import InputError
 

@@ -57,7 +57,7 @@ def login_page(request: Request) -> Response:
 
 
 def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") and "\\" not in value else "/queue"
+    return value if value and value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
 
 
 def _cookie(request: Request, resp: Response, name: str, value: str, max_age: int | None = None) -> None:
@@ -67,7 +67,7 @@ def _cookie(request: Request, resp: Response, name: str, value: str, max_age: in
 
 @router.post("/login")
 async def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
-                csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/queue") -> Response:
+                csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
     svc, limiter = request.app.state.service, request.app.state.limiter
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf):

@@ -82,9 +82,16 @@ def find_coordinated_groups(
     min_repeats: int = 3,
     min_accounts: int = 2,
     max_burst_accounts: int = 50,
+    min_burst_overlap: float = 0.5,
 ) -> list[CoordinatedGroup]:
-    """Pairs of accounts that share the same item within `window` seconds on at least `min_repeats`
-    distinct items are linked; groups are the connected parts of those links. Returned most suspicious first."""
+    """Groups of accounts that share the same items within `window` seconds again and again.
+
+    1. A pair of accounts is suspicious when it shares at least `min_repeats` distinct items in bursts.
+    2. Bursts are reduced to their suspicious accounts, and bursts whose account sets overlap (Jaccard >=
+       `min_burst_overlap`) are chained together: a squad's bursts look alike even when two squads share a
+       member, so overlapping squads stay apart (an account may belong to more than one group).
+    3. A group is the accounts that appear in at least two of a chain's bursts, when the chain covers at
+       least `min_repeats` items. Returned most suspicious first."""
     bursts = find_bursts(shares, window=window, max_accounts=max_burst_accounts)
     pair_items: dict[tuple[int, int], set[int]] = defaultdict(set)
     for b in bursts:
@@ -92,29 +99,52 @@ def find_coordinated_groups(
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
                 pair_items[(members[x], members[y])].add(b.key)
-    parent: dict[int, int] = {}
-
-    def root(a: int) -> int:
-        parent.setdefault(a, a)
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for (a, b), items in pair_items.items():
+    partners: dict[int, set[int]] = defaultdict(set)
+    for (a, c), items in pair_items.items():
         if len(items) >= min_repeats:
-            ra, rb = root(a), root(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for a in list(parent):
-        groups[root(a)].append(a)
+            partners[a].add(c)
+            partners[c].add(a)
+    kept: list[tuple[Burst, frozenset[int]]] = []
+    for b in bursts:
+        members = set(b.accounts)
+        core = frozenset(a for a in members if partners.get(a, set()) & members)
+        if len(core) >= 2:
+            kept.append((b, core))
+    # Chain bursts with similar account sets; only bursts that share an account are compared.
+    parent = list(range(len(kept)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_account: dict[int, list[int]] = defaultdict(list)
+    for i, (_, core) in enumerate(kept):
+        for a in core:
+            by_account[a].append(i)
+    for i, (_, core) in enumerate(kept):
+        others = {j for a in core for j in by_account[a] if j > i}
+        for j in others:
+            other = kept[j][1]
+            if len(core & other) / len(core | other) >= min_burst_overlap:
+                ri, rj = root(i), root(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+    chains: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(kept)):
+        chains[root(i)].append(i)
     out = []
-    for members in groups.values():
-        if len(members) < min_accounts:
+    for idx in chains.values():
+        counts: dict[int, int] = defaultdict(int)
+        for i in idx:
+            for a in kept[i][1]:
+                counts[a] += 1
+        members = sorted(a for a, c in counts.items() if c >= 2)
+        items = {kept[i][0].key for i in idx}
+        if len(members) < min_accounts or len(items) < min_repeats:
             continue
-        mset = set(members)
-        evidence = [b for b in bursts if len(mset.intersection(b.accounts)) >= 2]
-        out.append(CoordinatedGroup(sorted(members), evidence))
+        evidence = sorted((kept[i][0] for i in idx), key=lambda b: (b.start, b.key))
+        out.append(CoordinatedGroup(members, evidence))
     out.sort(key=lambda g: (-g.score, g.accounts[0]))
     return out

@@ -87,13 +87,22 @@ def evaluate(data: NetworkData, truth: dict[str, Any], *, analysis: NetworkAnaly
         "nmi_all": round(nmi(labels_true, labels_found), 4),
         "nmi_networks": round(nmi([t["community"] for _, t in net], [int(m[i]) for i, _ in net]), 4) if net else None,
     }
-    # Network-vs-rest NMI: does the partition separate each network from everyone else?
-    is_net = {i: t["community"] for i, t in present if t["community"] is not None}
-    out["nmi_networks_vs_rest"] = round(nmi([is_net.get(i, -1) for i, _ in present], labels_found), 4)
+    # Each network against its best-matching community (Jaccard of account sets), averaged over networks.
+    found_sets: dict[int, set[int]] = {}
+    for i, _ in present:
+        found_sets.setdefault(int(m[i]), set()).add(i)
+    jaccards = []
+    for net_id in {t["community"] for _, t in net}:
+        accounts = {i for i, t in net if t["community"] == net_id}
+        best = max(len(accounts & found_sets[int(m[i])]) / len(accounts | found_sets[int(m[i])]) for i in accounts)
+        jaccards.append(best)
+    out["network_community_jaccard"] = round(float(np.mean(jaccards)), 4) if jaccards else None
     hubs = {node[x] for x, t in acc_truth.items() if t["role"] == "recruiter_hub" and x in node}
     ranked = [int(i) for i in np.argsort(-a.risk.score, kind="stable")]
     out["hubs"] = len(hubs)
     out[f"hub_precision_at_{k}"] = round(precision_at_k(ranked, hubs, k), 4)
+    kk = min(k, len(hubs))
+    out["hub_precision_at_min_k_hubs"] = round(precision_at_k(ranked, hubs, kk), 4) if kk else None
     network_roles = {"recruiter_hub", "member", "amplifier"}
     net_accounts = {node[x] for x, t in acc_truth.items() if t["role"] in network_roles and x in node}
     out["network_precision_at_50"] = round(precision_at_k(ranked, net_accounts, 50), 4)

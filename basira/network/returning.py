@@ -38,6 +38,7 @@ WEIGHTS: dict[str, float] = {
     "gap": 1.5,
 }
 INTERCEPT = -9.0
+CERTAIN_LOGIT = 5.0  # p > 0.993: past this, candidates tie and the latest suspension ranks first
 THRESHOLD = 0.5  # calibrated on tuning seeds: see docs/network.md
 
 _LEET_INSIDE = re.compile(r"(?<=[a-z])[0134578@$]+(?=[a-z])")
@@ -300,21 +301,24 @@ class ReturningIndex:
 
     def match(self, new: Sequence[Profile], *, top_k: int = 5, min_score: float = 0.05,
               threshold: float = THRESHOLD, max_gap_days: float | None = None) -> list[ReturningMatch]:
+        min_logit = math.log(min_score / (1 - min_score)) if 0 < min_score < 1 else -math.inf
         out = []
         for p in new:
             q = _prepare(p)
             scored = []
             for i in self.candidates(q, max_gap_days).tolist():
                 feats = pair_features(self.old[i], q)
-                s = score_features(feats)
-                if s >= min_score:
-                    scored.append((s, i, feats))
+                z = score_logit(feats)
+                if z >= min_logit:
+                    scored.append((z, -int(self.suspended[i]), i, feats))
             if not scored:
                 continue
-            scored.sort(key=lambda x: (-x[0], self.old[x[1]].p.id))
-            cands = [Candidate(self.old[i].p.id, round(s, 4), {k: round(v, 4) for k, v in feats.items()},
-                               evidence(self.old[i], q, feats))
-                     for s, i, feats in scored[:top_k]]
+            # Rank by the logit (probabilities saturate); on a tie, the latest suspension: a persona returns
+            # as the continuation of its most recent account.
+            scored.sort(key=lambda x: (-round(min(x[0], CERTAIN_LOGIT), 1), x[1], self.old[x[2]].p.id))
+            cands = [Candidate(self.old[i].p.id, round(1 / (1 + math.exp(-z)), 4),
+                               {k: round(v, 4) for k, v in feats.items()}, evidence(self.old[i], q, feats))
+                     for z, _, i, feats in scored[:top_k]]
             out.append(ReturningMatch(p.id, cands, threshold))
         return out
 
@@ -337,7 +341,9 @@ def pair_features(old: _Prepared, new: _Prepared) -> dict[str, float]:
     f["handle_skeleton"] = 1.0 if len(old.skel) >= 3 and old.skel == new.skel else 0.0
     numbered = 0.0
     if old.stem and old.stem == new.stem and old.p.handle != new.p.handle:
-        numbered = 1.0 if (new.number or 0) > (old.number or 0) or new.number is None else 0.5
+        # The next number (x → x2, x2 → x3) is the strongest sign; a bigger one is weaker; a smaller one, weaker still.
+        nxt = (old.number or 1) + 1
+        numbered = 1.0 if new.number == nxt else 0.7 if (new.number or 0) > (old.number or 0) else 0.4
     f["handle_numbered"] = numbered
     f["name"] = jaccard(old.name_grams, new.name_grams)
     f["bio"] = jaccard(old.bio_grams, new.bio_grams)
@@ -354,10 +360,13 @@ def pair_features(old: _Prepared, new: _Prepared) -> dict[str, float]:
     return f
 
 
-def score_features(f: dict[str, float], weights: dict[str, float] | None = None, intercept: float = INTERCEPT) -> float:
+def score_logit(f: dict[str, float], weights: dict[str, float] | None = None, intercept: float = INTERCEPT) -> float:
     w = weights or WEIGHTS
-    z = intercept + sum(w[k] * f.get(k, 0.0) for k in w)
-    return 1 / (1 + math.exp(-z))
+    return intercept + sum(w[k] * f.get(k, 0.0) for k in w)
+
+
+def score_features(f: dict[str, float], weights: dict[str, float] | None = None, intercept: float = INTERCEPT) -> float:
+    return 1 / (1 + math.exp(-score_logit(f, weights, intercept)))
 
 
 def evidence(old: _Prepared, new: _Prepared, f: dict[str, float]) -> list[str]:

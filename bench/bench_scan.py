@@ -1,0 +1,257 @@
+"""Ingest + scan throughput (`basira scan` on a simulated X platform) into SQLite and PostgreSQL, and a large
+run's time and peak memory.
+
+Each measured run scans a fresh database in a child process (`basira scan --json`, both cores), timed from
+start to exit, with the resident memory of the child and its scoring workers sampled from /proc. Besides the
+wall-clock rate we report the CPU time the scan used, and the rate it implies when it has the machine's
+cores to itself (posts / (CPU seconds / cores)): the machine is shared, and the load average says how much.
+
+Environment: BASIRA_BENCH_ACCOUNTS (default 5000 ≈ 36k posts), BASIRA_BENCH_RUNS (3), BASIRA_BENCH_PG (a
+PostgreSQL URL; default the test server), BASIRA_BENCH_LARGE=1 adds the 1,000,000-post run (about 140k
+accounts; tens of minutes) — without it, the last committed large result is carried over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "scan.json"
+PG_URL = os.environ.get("BASIRA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/basira_test")
+LARGE_ACCOUNTS = 140_000  # ≈ 1,000,000 posts with the simulator's defaults
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its reaped children (from /proc/<pid>/stat, before it exits)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        f = fh.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in f[11:15]) / tick  # utime stime cutime cstime
+
+
+def timed_scan(args: list[str]) -> dict:
+    """Run `basira scan ... --json` in a child; wall time, peak tree RSS, CPU seconds and its summary."""
+    cmd = [sys.executable, "-m", "basira.cli", "scan", *args, "--json"]
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak, cpu = 0, 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak, cpu
+        while not done.is_set():
+            try:
+                peak = max(peak, _tree_rss(proc.pid))
+                cpu = _cpu_seconds(proc.pid) + sum(
+                    _cpu_seconds(int(c))
+                    for c in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()
+                )
+            except (FileNotFoundError, ProcessLookupError, ValueError):
+                pass
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"scan failed ({proc.returncode}): {err.decode()[-2000:]}")
+    summary = json.loads(out)
+    return {
+        "seconds": round(wall, 2),
+        "posts": summary["posts_total"],
+        "posts_per_s": round(summary["posts_total"] / wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "posts_per_s_if_cores_free": round(summary["posts_total"] / (cpu / (os.cpu_count() or 1)), 1)
+        if cpu
+        else None,
+        "peak_rss_mb": round(peak / 2**20),
+        "load_avg_at_start": round(load, 2),
+        "flagged": summary["flagged_total"],
+        "cases_open": summary["cases_open"],
+        "model_version": summary["model_version"],
+    }
+
+
+def simulate(accounts: int, out: Path) -> int:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "basira.cli",
+            "simulate",
+            "--accounts",
+            str(accounts),
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    tweets = set()
+    with open(out / "tweets.jsonl", "rb") as fh:
+        for line in fh:
+            page = json.loads(line)
+            for t in [*page.get("data", []), *page.get("includes", {}).get("tweets", [])]:
+                tweets.add(t["id"])
+    return len(tweets)
+
+
+class _PgSchema:
+    """A throw-away PostgreSQL schema; its URL sets the search path."""
+
+    def __enter__(self) -> str:
+        import sqlalchemy as sa
+
+        self.name = f"bench_{uuid.uuid4().hex[:10]}"
+        self.admin = sa.create_engine(PG_URL)
+        with self.admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
+        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={self.name}"})
+        return url.render_as_string(hide_password=False)
+
+    def __exit__(self, *exc: object) -> None:
+        import sqlalchemy as sa
+
+        with self.admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        self.admin.dispose()
+
+
+def _median_runs(platform: Path, runs: int, backend: str, tmp: Path) -> dict:
+    results = []
+    for i in range(runs):
+        if backend == "sqlite":
+            results.append(timed_scan([str(platform), "--db", str(tmp / f"run{i}.db")]))
+        else:
+            with _PgSchema() as url:
+                results.append(timed_scan([str(platform), "--db", url]))
+        print(f"  {backend} run {i + 1}: {results[-1]}", flush=True)
+    return {
+        "runs": results,
+        "median_posts_per_s": statistics.median(r["posts_per_s"] for r in results),
+        "median_posts_per_s_if_cores_free": statistics.median(
+            r["posts_per_s_if_cores_free"] for r in results if r["posts_per_s_if_cores_free"]
+        ),
+        "median_seconds": statistics.median(r["seconds"] for r in results),
+    }
+
+
+def run_large(tmp: Path) -> dict:
+    platform = tmp / "large"
+    t0 = time.perf_counter()
+    posts = simulate(LARGE_ACCOUNTS, platform)
+    sim = time.perf_counter() - t0
+    print(f"  simulated {posts} posts in {sim:.0f} s", flush=True)
+    r = timed_scan([str(platform), "--db", str(tmp / "large.db")])
+    r["accounts"] = LARGE_ACCOUNTS
+    r["distinct_posts_in_files"] = posts
+    r["db_mb"] = round((tmp / "large.db").stat().st_size / 2**20)
+    print(f"  large: {r}", flush=True)
+    return r
+
+
+def run() -> dict:
+    accounts = int(os.environ.get("BASIRA_BENCH_ACCOUNTS", "5000"))
+    runs = int(os.environ.get("BASIRA_BENCH_RUNS", "3"))
+    with tempfile.TemporaryDirectory(prefix="basira-bench-scan-") as d:
+        tmp = Path(d)
+        platform = tmp / "platform"
+        posts = simulate(accounts, platform)
+        sqlite = _median_runs(platform, runs, "sqlite", tmp)
+        try:
+            pg = _median_runs(platform, runs, "postgresql", tmp)
+        except Exception as exc:  # noqa: BLE001 - report, do not fail the whole bench
+            pg = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        if os.environ.get("BASIRA_BENCH_LARGE") == "1":
+            large = run_large(tmp)
+        else:
+            old = json.loads(RESULT.read_text()) if RESULT.exists() else {}
+            large = old.get("large")
+    return summarize(accounts, posts, sqlite, pg, large)
+
+
+def summarize(accounts: int, posts: int, sqlite: dict, pg: dict, large: dict | None) -> dict:
+    def line(name: str, r: dict) -> str:
+        if "error" in r:
+            return f"| {name} | not measured: {r['error']} | | | |"
+        runs = r["runs"]
+        return (
+            f"| {name} | **{r['median_posts_per_s']:,.0f}** | {r['median_posts_per_s_if_cores_free']:,.0f} | "
+            f"{r['median_seconds']:.1f} | {max(x['peak_rss_mb'] for x in runs):,} MB | "
+            f"{', '.join(str(x['load_avg_at_start']) for x in runs)} |"
+        )
+
+    summary = [
+        f"`basira scan` of a simulated X platform ({accounts:,} accounts, {posts:,} posts in X API v2 pages), "
+        "fresh database each run, 2 scoring processes; median of "
+        f"{len(sqlite.get('runs', []))} runs. Ingest and scoring overlap; every post is scored and every "
+        "flagged post gets a case.",
+        "",
+        "| database | posts/s (wall) | posts/s if the cores are free | seconds | peak RSS (all processes) "
+        "| load average at start |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        line("SQLite", sqlite),
+        line("PostgreSQL 15", pg),
+        "",
+        "_posts/s if the cores are free_ = posts / (CPU seconds of the scan and its workers / cores): the rate "
+        "on an otherwise idle machine. The benchmark machine is shared; a load average above 2 means other "
+        "jobs took part of the 2 cores and the wall-clock figure understates the scan.",
+    ]
+    if large:
+        summary += [
+            "",
+            f"Large run: {large['posts']:,} posts ({large['accounts']:,} accounts) into SQLite in "
+            f"{large['seconds'] / 60:.1f} min ({large['posts_per_s']:,.0f} posts/s wall, "
+            f"{large['posts_per_s_if_cores_free']:,.0f} if the cores are free; load average "
+            f"{large['load_avg_at_start']}), peak resident memory of the scan and its workers "
+            f"**{large['peak_rss_mb']:,} MB**; database {large['db_mb']:,} MB.",
+        ]
+    else:
+        summary += ["", "Large run (1,000,000 posts): not measured yet; run with `BASIRA_BENCH_LARGE=1`."]
+    return {
+        "title": "Ingest + scan (basira scan)",
+        "summary": summary,
+        "accounts": accounts,
+        "posts": posts,
+        "sqlite": sqlite,
+        "postgresql": pg,
+        "large": large,
+    }
+
+
+if __name__ == "__main__":  # `python -m bench.bench_scan large`: only the large run, merged into the result
+    if sys.argv[1:] == ["large"]:
+        with tempfile.TemporaryDirectory(prefix="basira-bench-large-") as d:
+            result = run_large(Path(d))
+        print(json.dumps(result))

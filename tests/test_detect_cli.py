@@ -89,7 +89,7 @@ def test_eval_reports_per_file_and_language_metrics():
         file_counts["flagged"] - file_counts["true_positives"]
     )
     assert 0 <= flagged_ok <= file_counts["n"]
-    assert {"worst_false_positives", "worst_false_negatives", "threshold"} <= set(report)
+    assert {"worst_false_positives", "worst_false_negatives", "thresholds"} <= set(report)
 
 
 def test_eval_table_output_names_the_metrics():

@@ -56,13 +56,13 @@ def classify_stream(
 class EvalReport:
     by_file: dict[str, Counts]
     by_lang: dict[str, Counts]
-    threshold: float
+    thresholds: dict[str, float]
     false_positives: list[tuple[float, str, str, str]] = field(default_factory=list)  # score, file, id, text
     false_negatives: list[tuple[float, str, str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "threshold": self.threshold,
+            "thresholds": self.thresholds,
             "by_file": {k: v.to_dict() for k, v in self.by_file.items()},
             "by_lang": {k: v.to_dict() for k, v in self.by_lang.items()},
             "worst_false_positives": [dict(zip(("score", "file", "id", "text"), r, strict=True)) for r in self.false_positives],
@@ -76,6 +76,7 @@ def evaluate_files(
     keep: Callable[[str, dict[str, Any]], bool] = lambda stem, obj: True,
     worst: int = 10,
     advance: Callable[[int], None] = lambda n: None,
+    transform: Callable[[str], str] | None = None,
 ) -> EvalReport:
     """Precision, recall, F1 and flag rate per file and language, and the worst mistakes."""
     from pathlib import Path
@@ -87,7 +88,8 @@ def evaluate_files(
         name = Path(path).name.removesuffix(".jsonl")
         records = (obj for _, obj in iter_jsonl(path, required=("id", "text", "label")) if keep(name, obj))
         for batch in _batches(records, BATCH):
-            detections = detector.detect([r["text"] for r in batch], [r.get("lang") for r in batch])
+            texts = [transform(r["text"]) if transform else r["text"] for r in batch]
+            detections = detector.detect(texts, [r.get("lang") for r in batch])
             for r, d in zip(batch, detections, strict=True):
                 label = int(r["label"])
                 rows.append((name, d.lang, label, d.flagged))
@@ -101,7 +103,7 @@ def evaluate_files(
     return EvalReport(
         by_file=grouped_counts((f, lab, fl) for f, _, lab, fl in rows),
         by_lang=grouped_counts((lang, lab, fl) for _, lang, lab, fl in rows),
-        threshold=detector.threshold,
+        thresholds=detector.thresholds,
         false_positives=sorted(fps, reverse=True),
         false_negatives=sorted(((-s, *rest) for s, *rest in fns)),
     )

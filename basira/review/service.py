@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from basira.store import Store
 from basira.store.review import ReviewRepo
 
 Clock = Callable[[], datetime]
+SESSION_CACHE_SECONDS = 2.0
 DEFAULT_PREFS = {"blur_media": True, "greyscale_media": True, "break_reminder_minutes": 90}
 
 
@@ -60,6 +62,7 @@ class ReviewService:
 
     def __post_init__(self) -> None:
         self.repo = ReviewRepo(self.store)
+        self._session_cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self.catalogue = load_catalogue(self.settings.policy_catalogue)
         if self.settings.webhook_url and not self.settings.webhook_secret:
             raise ValueError("a webhook URL needs a secret (BASIRA_WEBHOOK_SECRET)")
@@ -79,6 +82,7 @@ class ReviewService:
         return self.repo.add_user(username, hash_password(password), check_role(role), actor)
 
     def disable_user(self, username: str, actor: str | None = None, disabled: bool = True) -> bool:
+        self._session_cache.clear()
         return self.repo.set_disabled(username, disabled, actor)
 
     def create_token(self, username: str, name: str, actor: str | None = None) -> str:
@@ -102,9 +106,22 @@ class ReviewService:
         return token, csrf
 
     def session_user(self, token: str) -> dict[str, Any] | None:
-        return self.repo.session(token_digest(token), self.now())
+        """The session's user. Looked up at most every SESSION_CACHE_SECONDS per process: logging out or
+        disabling a user in this process takes effect at once, in other processes within that time."""
+        digest = token_digest(token)
+        hit = self._session_cache.get(digest)
+        mono = time.monotonic()
+        if hit is not None and hit[0] > mono:
+            return hit[1]
+        user = self.repo.session(digest, self.now())
+        if user is not None:
+            if len(self._session_cache) > 10_000:
+                self._session_cache.clear()
+            self._session_cache[digest] = (mono + SESSION_CACHE_SECONDS, user)
+        return user
 
     def end_session(self, token: str, username: str) -> None:
+        self._session_cache.pop(token_digest(token), None)
         self.repo.end_session(token_digest(token), username, self.now())
 
     def token_user(self, token: str) -> dict[str, Any] | None:
@@ -117,6 +134,7 @@ class ReviewService:
         prefs = {"blur_media": bool(blur), "greyscale_media": bool(greyscale),
                  "break_reminder_minutes": max(15, min(int(reminder_minutes), 480))}
         self.repo.set_prefs(user["id"], prefs, user["username"])
+        self._session_cache.clear()
 
     # --- the workflow ---------------------------------------------------------------------------------------
 
@@ -202,3 +220,18 @@ class DeliveryLoop:
                     self.service.deliver_due(client)
                 except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
                     pass
+
+
+def open_review_store(url: str) -> Store:
+    """The store for the web app: on PostgreSQL, a connection pool sized for a threaded server (requests that
+    wait on the audit chain's lock must not starve page views of connections)."""
+    import sqlalchemy as sa
+
+    from basira.store import open_store
+
+    store = open_store(url)
+    if store.dialect == "postgresql":
+        old = store.engine
+        store.engine = sa.create_engine(old.url, pool_size=30, max_overflow=20, pool_recycle=300)
+        old.dispose()
+    return store

@@ -171,12 +171,17 @@ class ReviewRepo:
         return q.order_by(C.c.priority.desc(), C.c.opened_at, C.c.id)
 
     def queue(self, f: QueueFilter, now: datetime, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
-        q = self._queue_select(f, now)
+        q = self._queue_select(f, now).add_columns(sa.func.count().over().label("total"))
         with self.store.read() as conn:
-            total = conn.execute(sa.select(sa.func.count()).select_from(q.order_by(None).subquery())).scalar_one()
             rows = [r._asdict() for r in conn.execute(q.limit(limit).offset(offset))]
+            if rows or offset == 0:
+                total = rows[0]["total"] if rows else 0
+            else:  # past the last page: count separately
+                total = conn.execute(sa.select(sa.func.count()).select_from(
+                    self._queue_select(f, now).order_by(None).subquery())).scalar_one()
             names = self._usernames(conn, {r["claimed_by_id"] for r in rows if r["claimed_by_id"]})
         for r in rows:
+            r.pop("total", None)
             live = r["claim_expires"] is not None and r["claim_expires"] > now
             r["claimed_by"] = names.get(r["claimed_by_id"]) if live else None
         return rows, total

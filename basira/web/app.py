@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from basira import __version__
 from basira.review.auth import LoginLimiter
 from basira.review.content import strip_controls
-from basira.review.service import DeliveryLoop, ReviewService
+from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
 from basira.web import api, pages
 from basira.web.security import NotLoggedIn, SecurityHeaders
 
@@ -86,3 +86,15 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
 
 
 __all__ = ["create_app", "HTTPException"]
+
+
+def app_from_env() -> FastAPI:
+    """App factory for multi-process serving (`basira serve --workers N`): settings come from the environment."""
+    import os
+
+    from basira.config import settings
+    from basira.review.service import open_review_store
+
+    secure = os.environ.get("BASIRA_INSECURE_COOKIES") != "1"
+    svc = ReviewService(open_review_store(settings().db_url), ReviewSettings.from_env(secure_cookies=secure))
+    return create_app(svc, deliver_webhooks=os.environ.get("BASIRA_DELIVERY_WORKER") == "1")

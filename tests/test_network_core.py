@@ -122,7 +122,7 @@ def test_coordinated_groups_need_repeats_and_keep_evidence():
     rows += [(5, 0, "url", "x"), (6, 5000, "url", "x")]  # same link, far apart
     s = shares_from_rows(rows)
     assert len(find_bursts(s, window=600)) == 5
-    groups = find_coordinated_groups(s, window=600, min_repeats=3)
+    groups = find_coordinated_groups(s, window=600, min_repeats=2, min_items=3)
     assert len(groups) == 1
     g = groups[0]
     assert g.accounts == [0, 1, 2] and g.items == 4
@@ -160,3 +160,15 @@ def test_returning_accounts_ranked_with_evidence():
     ev = " ".join(m.best.evidence)
     assert "same profile image" in ev and "respelling" in ev and "shared follows" in ev
     assert m.best.features["handle_skeleton"] == 1.0
+
+
+def test_overlapping_squads_stay_apart():
+    # Squad A = 0-3 and squad B = 3-6 share account 3; each shares its own items in lockstep.
+    rows = []
+    for item in range(4):
+        for acc in (0, 1, 2, 3):
+            rows.append((acc, 10_000 * item + acc, "content", f"a{item}"))
+        for acc in (3, 4, 5, 6):
+            rows.append((acc, 10_000 * item + 5_000 + acc, "content", f"b{item}"))
+    groups = find_coordinated_groups(shares_from_rows(rows))
+    assert sorted(g.accounts for g in groups) == [[0, 1, 2, 3], [3, 4, 5, 6]]

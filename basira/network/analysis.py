@@ -56,19 +56,28 @@ def build(data: NetworkData, *, since: int | None = None, until: int | None = No
 
 def analyze(data: NetworkData, *, since: int | None = None, until: int | None = None,
             weights: Mapping[str, float] | None = None, resolution: float = 1.0, seed: int = 0,
-            betweenness_samples: int = 64, method: str = "igraph") -> NetworkAnalysis:
+            betweenness_samples: int = 64, method: str = "igraph", with_lineage: bool = True) -> NetworkAnalysis:
+    """Graph, communities, key actors, bridges and risk; `with_lineage` carries a suspended account's risk
+    to its likely return (returning-account matching runs first)."""
     graph = build(data, since=since, until=until, weights=weights)
     comms = detect_communities(graph, resolution=resolution, seed=seed, method=method)
     pr = pagerank(graph)
     bt = approximate_betweenness(graph, samples=betweenness_samples, seed=seed)
     bridges = find_bridges(graph, comms.membership)
-    risk = risk_scores(graph, comms.membership, data.stats, pr)
+    lineage = []
+    if with_lineage:
+        likely = [m for m in returning_accounts(data) if m.likely and m.best is not None]
+        likely.sort(key=lambda m: (data.accounts[m.account].created_at or 0, m.account))
+        lineage = [(m.account, m.best.account) for m in likely]  # type: ignore[union-attr]
+    risk = risk_scores(graph, comms.membership, data.stats, pr, lineage=lineage,
+                       labels=[a.label for a in data.accounts])
     return NetworkAnalysis(data, graph, comms, pr, bt, bridges, risk)
 
 
 def coordinated_groups(data: NetworkData, *, since: int | None = None, until: int | None = None,
-                       window: int = 600, min_repeats: int = 3) -> list[CoordinatedGroup]:
-    return find_coordinated_groups(_window_shares(data.shares, since, until), window=window, min_repeats=min_repeats)
+                       window: int = 600, min_repeats: int = 2, min_items: int = 3) -> list[CoordinatedGroup]:
+    return find_coordinated_groups(_window_shares(data.shares, since, until), window=window,
+                                   min_repeats=min_repeats, min_items=min_items)
 
 
 def returning_accounts(data: NetworkData, *, since: int | None = None, top_k: int = 5,

@@ -176,12 +176,13 @@ def returning(db: str | None = DB, as_json: bool = JSON,
 @app.command()
 def coordinated(db: str | None = DB, since: str | None = SINCE, until: str | None = UNTIL, as_json: bool = JSON,
                 window: int = typer.Option(600, help="Seconds within which shares of one item count as together."),
-                min_repeats: int = typer.Option(3, help="Distinct items a pair must share together.")) -> None:
+                min_repeats: int = typer.Option(2, help="Distinct items a pair must share together."),
+                min_items: int = typer.Option(3, help="Distinct items a group must share together.")) -> None:
     """Coordinated sharing groups with their evidence (which items, when, by whom)."""
     from basira.network.analysis import coordinated_groups, group_summary
 
     store, data, s, u = _load(db, since, until)
-    groups = coordinated_groups(data, since=s, until=u, window=window, min_repeats=min_repeats)
+    groups = coordinated_groups(data, since=s, until=u, window=window, min_repeats=min_repeats, min_items=min_items)
     rows = [group_summary(data, g) for g in groups]
     store.close()
     if as_json:

@@ -79,7 +79,8 @@ def find_coordinated_groups(
     shares: Shares,
     *,
     window: int = 600,
-    min_repeats: int = 3,
+    min_repeats: int = 2,
+    min_items: int = 3,
     min_accounts: int = 2,
     max_burst_accounts: int = 50,
     min_burst_overlap: float = 0.5,
@@ -91,7 +92,7 @@ def find_coordinated_groups(
        `min_burst_overlap`) are chained together: a squad's bursts look alike even when two squads share a
        member, so overlapping squads stay apart (an account may belong to more than one group).
     3. A group is the accounts that appear in at least two of a chain's bursts, when the chain covers at
-       least `min_repeats` items. Returned most suspicious first."""
+       least `min_items` items. Returned most suspicious first. (Defaults chosen on tuning seeds.)"""
     bursts = find_bursts(shares, window=window, max_accounts=max_burst_accounts)
     pair_items: dict[tuple[int, int], set[int]] = defaultdict(set)
     for b in bursts:
@@ -142,7 +143,7 @@ def find_coordinated_groups(
                 counts[a] += 1
         members = sorted(a for a, c in counts.items() if c >= 2)
         items = {kept[i][0].key for i in idx}
-        if len(members) < min_accounts or len(items) < min_repeats:
+        if len(members) < min_accounts or len(items) < min_items:
             continue
         evidence = sorted((kept[i][0] for i in idx), key=lambda b: (b.start, b.key))
         out.append(CoordinatedGroup(members, evidence))

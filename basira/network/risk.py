@@ -7,10 +7,12 @@ risk = sum of weight x component, each component in [0, 1] (see RISK_WEIGHTS and
   community     mean "posts flagged material" of its community (communities of 3+ accounts)
   centrality    PageRank percentile
   hyperactivity robust z-score of posts per active day, / 3, clipped to [0, 1]
+  lineage       the final risk of the suspended account this one is likely the return of (0 if none)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,15 +20,18 @@ import numpy as np
 from basira.network.graph import AMPLIFYING, Graph
 
 RISK_WEIGHTS: dict[str, float] = {
-    "content": 0.35,
-    "amplified": 0.20,
-    "neighbourhood": 0.15,
-    "community": 0.10,
-    "centrality": 0.10,
-    "hyperactivity": 0.10,
+    "content": 0.30,
+    "amplified": 0.17,
+    "neighbourhood": 0.13,
+    "community": 0.08,
+    "centrality": 0.08,
+    "hyperactivity": 0.09,
+    "lineage": 0.15,
 }
-CONTENT_SCALE = 5.0
-AMPLIFIED_SCALE = 20.0
+# Scales chosen on the tuning seeds (docs/network.md): a member with 10 flagged posts should not look like
+# a hub with 100.
+CONTENT_SCALE = 20.0
+AMPLIFIED_SCALE = 60.0
 
 
 @dataclass
@@ -60,6 +65,8 @@ class RiskScores:
     rate_z: np.ndarray
     pagerank_pct: np.ndarray
     neighbour_share: np.ndarray = field(default=None)  # type: ignore[assignment]
+    predecessor: np.ndarray = field(default=None)  # type: ignore[assignment]  # node this one returns as, -1
+    labels: list[str] | None = None  # node names for explanations
 
     def top(self, k: int = 10) -> np.ndarray:
         return np.argsort(-self.score, kind="stable")[:k]
@@ -92,6 +99,10 @@ class RiskScores:
                                           f"{int(self.community_sizes[c])} accounts post flagged material"))
         if self.pagerank_pct[node] >= 0.9:
             parts.append((w["centrality"], f"PageRank in the top {max(1, round(100 * (1 - self.pagerank_pct[node])))}%"))
+        if self.predecessor is not None and self.predecessor[node] >= 0:
+            p = int(self.predecessor[node])
+            name = self.labels[p] if self.labels else f"account {p}"
+            parts.append((w["lineage"], f"likely the return of {name} (risk {self.score[p]:.2f})"))
         if self.rate_z[node] >= 2:
             parts.append((w["hyperactivity"], f"hyperactive: {self.rate[node]:.1f} posts/day "
                                               f"(z = {self.rate_z[node]:.1f})"))
@@ -106,8 +117,11 @@ def risk_scores(
     pagerank_values: np.ndarray,
     *,
     weights: dict[str, float] | None = None,
+    lineage: Sequence[tuple[int, int]] = (),
+    labels: list[str] | None = None,
 ) -> RiskScores:
-    """Score every node; see the module docstring for the components."""
+    """Score every node; see the module docstring for the components. `lineage` lists (new node, suspended
+    node it likely returns as) pairs, oldest first, so a chain of returns carries its risk forward."""
     from basira.network.structure import hyperactivity, percentile_rank
 
     n = graph.n
@@ -142,8 +156,14 @@ def risk_scores(
         "community": community,
         "centrality": pr_pct,
         "hyperactivity": hyper,
+        "lineage": np.zeros(n),
     }
-    score = sum(wts[k] * c for k, c in components.items())
+    score = np.asarray(sum(wts[k] * c for k, c in components.items()), float)
+    predecessor = np.full(n, -1, np.int64)
+    for new, old in lineage:
+        components["lineage"][new] = score[old]
+        score[new] += wts["lineage"] * score[old]
+        predecessor[new] = old
     amp_comm = np.full(n, -1, np.int64)
     if amp.any():
         dc = np.column_stack((e.dst[amp], membership[e.src[amp]]))
@@ -154,8 +174,8 @@ def risk_scores(
         first[1:] = uniq[1:, 0] != uniq[:-1, 0]
         amp_comm[uniq[first, 0]] = uniq[first, 1]
     return RiskScores(
-        score=np.asarray(score, float), components=components, weights=wts, stats=stats, membership=membership,
+        score=score, components=components, weights=wts, stats=stats, membership=membership,
         community_sizes=sizes, community_flagged=community_flagged, amplifications=amplifications,
         amplifiers=amplifiers, amplifier_community=amp_comm, rate=rate, rate_z=z, pagerank_pct=pr_pct,
-        neighbour_share=neighbourhood,
+        neighbour_share=neighbourhood, predecessor=predecessor, labels=labels,
     )

@@ -250,7 +250,11 @@ def scan_paths(
         for inp in inputs:
             if stop_ingest.is_set():
                 return
-            ingest_state["file"] = str(Path(inp.path).resolve())
+            source = str(Path(inp.path).resolve())
+            if _unchanged_since_ingest(store, source, inp.format):
+                summary.files.append({"file": inp.path, "format": inp.format, "unchanged": True})
+                continue
+            ingest_state["file"] = source
             try:
                 res = ingest_file(store, inp.path, inp.format, on_error=on_error)
             except InputError as exc:
@@ -377,6 +381,16 @@ def scan_paths(
         actor="scan",
     )
     return summary
+
+
+def _unchanged_since_ingest(store: Store, source: str, fmt: str) -> bool:
+    """True when the file was ingested to the end and has not changed since (same size and mtime, which is
+    the ingest checkpoint's fingerprint): a re-scan then need not read it again."""
+    cp = store.get_checkpoint(source)
+    if cp is None or not cp.completed or cp.format != fmt:
+        return False
+    st = Path(source).stat()
+    return cp.fingerprint == f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def _records_done(store: Store, source: str | None) -> int:

@@ -7,8 +7,8 @@ wall-clock rate we report the CPU time the scan used, and the rate it implies wh
 cores to itself (posts / (CPU seconds / cores)): the machine is shared, and the load average says how much.
 
 Environment: BASIRA_BENCH_ACCOUNTS (default 5000 ≈ 36k posts), BASIRA_BENCH_RUNS (3), BASIRA_BENCH_PG (a
-PostgreSQL URL; default the test server), BASIRA_BENCH_LARGE=1 adds the 1,000,000-post run (about 140k
-accounts; tens of minutes) — without it, the last committed large result is carried over.
+PostgreSQL URL; default the test server), BASIRA_BENCH_LARGE=1 adds the 1,000,000-post run (175k accounts;
+tens of minutes) — without it, the last committed large result is carried over.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "scan.json"
 PG_URL = os.environ.get("BASIRA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/basira_test")
-LARGE_ACCOUNTS = 140_000  # ≈ 1,000,000 posts with the simulator's defaults
+LARGE_PARTS = [("a", 140_000, 3), ("b", 35_000, 4)]  # ≈ 805k + 200k posts with the simulator's defaults
 
 
 def _tree_rss(pid: int) -> int:
@@ -101,23 +101,14 @@ def timed_scan(args: list[str]) -> dict:
     }
 
 
-def simulate(accounts: int, out: Path) -> int:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "basira.cli",
-            "simulate",
-            "--accounts",
-            str(accounts),
-            "--seed",
-            "3",
-            "--out",
-            str(out),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+def simulate(accounts: int, out: Path, seed: int = 3) -> int:
+    cmd = ["simulate", "--accounts", str(accounts), "--seed", str(seed), "--out", str(out)]
+    subprocess.run([sys.executable, "-m", "basira.cli", *cmd], check=True, stdout=subprocess.DEVNULL)
+    return count_posts(out)
+
+
+def count_posts(out: Path) -> int:
+    """Distinct tweets (data and includes.tweets) in a simulated platform's pages."""
     tweets = set()
     with open(out / "tweets.jsonl", "rb") as fh:
         for line in fh:
@@ -168,15 +159,24 @@ def _median_runs(platform: Path, runs: int, backend: str, tmp: Path) -> dict:
 
 
 def run_large(tmp: Path) -> dict:
-    platform = tmp / "large"
-    t0 = time.perf_counter()
-    posts = simulate(LARGE_ACCOUNTS, platform)
-    sim = time.perf_counter() - t0
-    print(f"  simulated {posts} posts in {sim:.0f} s", flush=True)
-    r = timed_scan([str(platform), "--db", str(tmp / "large.db")])
-    r["accounts"] = LARGE_ACCOUNTS
+    """Scan two simulated platforms (different seeds: no shared ids) of 1M+ posts together into SQLite.
+    BASIRA_BENCH_LARGE_DIR keeps the simulated files between runs (simulating takes minutes)."""
+    keep = os.environ.get("BASIRA_BENCH_LARGE_DIR")
+    platform = Path(keep) if keep else tmp / "large"
+    posts, sim = 0, 0.0
+    for name, accounts, seed in LARGE_PARTS:
+        part = platform / name
+        if not (part / "tweets.jsonl").exists():
+            t0 = time.perf_counter()
+            simulate(accounts, part, seed)
+            sim += time.perf_counter() - t0
+        posts += count_posts(part)
+    print(f"  {posts} posts ({sim:.0f} s simulating)", flush=True)
+    db = tmp / "large.db"
+    r = timed_scan([str(platform), "--db", str(db)])
+    r["accounts"] = sum(a for _, a, _ in LARGE_PARTS)
     r["distinct_posts_in_files"] = posts
-    r["db_mb"] = round((tmp / "large.db").stat().st_size / 2**20)
+    r["db_mb"] = round(sum(f.stat().st_size for f in tmp.glob("large.db*")) / 2**20)
     print(f"  large: {r}", flush=True)
     return r
 

@@ -72,6 +72,7 @@ def test_scan_opens_a_case_per_flagged_post_and_rerun_changes_nothing(store, pla
 
     again = scan_paths(store, [str(platform)], workers=1)
     assert (again.posts_new, again.detections_new, again.cases_new, again.flagged_new) == (0, 0, 0, 0)
+    assert again.files and all(f.get("unchanged") for f in again.files)  # finished files are not re-read
     assert (again.posts_total, again.flagged_total, again.cases_open) == (n, s.flagged_total, s.cases_open)
     after = state(store)
     assert {k: v for k, v in after.items() if k != "events"} == {

@@ -675,12 +675,16 @@ def demo(
         console.rule("[bold]3. Top cases")
         _print_top_cases(console, store.top_cases(10))
     console.rule("[bold]Next")
+    db_arg = escape(str(target))
     console.print(
-        f"- Your database is [bold]{escape(str(target))}[/]; scan your own data: "
-        f"[bold]basira scan PATH... --db {escape(str(target))}[/] (formats: docs/formats.md)\n"
-        f"- Measure the detector on labelled data: [bold]basira eval FILE.jsonl[/] (or make eval)\n"
-        f"- Ground truth for this platform: {escape(out)}/ground_truth.json; benchmarks: docs/benchmarks.md\n"
-        f"- Scan it again: nothing changes (idempotent); a killed scan resumes where it stopped.",
+        f"- Review the cases in the web app: [bold]basira users add alice --role reviewer --db {db_arg}[/], then "
+        f"[bold]basira serve --db {db_arg}[/] and open http://127.0.0.1:8000\n"
+        f"- Map the networks behind them: [bold]basira network communities --db {db_arg}[/] "
+        f"(and actors, returning, coordinated)\n"
+        f"- Scan your own data: [bold]basira scan PATH... --db {db_arg}[/] (formats: docs/formats.md); "
+        f"a second scan adds nothing, a killed scan resumes where it stopped\n"
+        f"- Measure the detector on labelled data: [bold]basira eval FILE.jsonl[/] (docs/model-card.md)\n"
+        f"- Ground truth of this platform: {escape(out)}/ground_truth.json; speed and memory: docs/benchmarks.md",
         highlight=False,
     )
 

@@ -113,6 +113,9 @@ def evaluate(data: NetworkData, truth: dict[str, Any], *, analysis: NetworkAnaly
     pairs = {node[p["new"]]: node[p["old"]] for p in truth["returning_pairs"]
              if p["new"] in node and p["old"] in node and data.accounts[node[p["old"]]].gone}
     out["returning"] = returning_metrics(matches, pairs, threshold)
+    # Pairs the data can speak to: the old account's profile was seen (it posted) and the new one's creation.
+    known = {n: o for n, o in pairs.items() if data.accounts[o].handle and data.accounts[n].created_at is not None}
+    out["returning_profiles_known"] = returning_metrics(matches, known, threshold)
     # Coordinated groups.
     groups = coordinated_groups(data)
     true_groups = [{node[x] for x in g["accounts"] if x in node} for g in truth["coordinated_groups"]]

@@ -9,12 +9,15 @@ import pytest
 import sqlalchemy as sa
 
 from basira.review import webhooks
+from basira.review.auth import hash_password
 from basira.review.decisions import Actor, DecisionError
 from basira.review.demo import seed_cases
 from basira.review.queue import QueueFilter
 from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
 from basira.store.models import Event
+
+HASH = hash_password("a long enough password")  # once: argon2 is deliberately slow
 
 
 class Clock:
@@ -33,7 +36,7 @@ def make(store, **settings):
     svc = ReviewService(store, ReviewSettings(**settings), clock=clock)
     people = {}
     for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("lena", "legal"), ("owner", "platform")):
-        people[name] = Actor(svc.add_user(name, "a long enough password", role), name, role)
+        people[name] = Actor(svc.repo.add_user(name, HASH, role), name, role)
     return svc, clock, people
 
 
@@ -120,7 +123,7 @@ def test_concurrent_claims_never_share_a_case(db_url):
     store = open_store(db_url)
     seed_cases(store, 24)
     svc, _, _ = make(store)
-    actors = [Actor(svc.add_user(f"r{i}", "a long enough password", "reviewer"), f"r{i}", "reviewer") for i in range(6)]
+    actors = [Actor(svc.repo.add_user(f"r{i}", HASH, "reviewer"), f"r{i}", "reviewer") for i in range(6)]
     claimed: list[tuple[str, int]] = []
     decided: list[int] = []
     lock = threading.Lock()

@@ -1,7 +1,9 @@
 """The web face: every role × every endpoint, CSRF, sessions, login throttling, hostile content, other users' claims."""
 
 import re
+import shutil
 import warnings
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
@@ -43,20 +45,48 @@ ENDPOINTS = [
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
 
 
-@pytest.fixture
-def web(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'web.db'}")
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    """Users (argon2 is deliberately slow: hash once per module), tokens and cases; each test gets a copy."""
+    path = tmp_path_factory.mktemp("web") / "template.db"
+    store = open_store(f"sqlite:///{path}")
     ids = seed_cases(store, 8)
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False))
+    for role in ROLES:
+        svc.add_user(role + "1", PASSWORD, role)
+    svc.add_user("bob", PASSWORD, "reviewer")
+    token = svc.create_token("platform1", "test")
+    store.close()  # the last connection to close checkpoints the WAL into the file
+    return path, ids, token
+
+
+def session_client(app, svc, username):
+    """A client with a live session (made directly: the login form is tested on its own)."""
+    user = svc.repo.user_by_name(username)
+    cookie, csrf = svc.start_session(user)
+    c = TestClient(app, follow_redirects=False)
+    c.cookies.set("basira_session", cookie)
+    c.headers["X-CSRF-Token"] = csrf
+    return c
+
+
+@pytest.fixture
+def web(tmp_path, template_db):
+    src, ids, token = template_db
+    dst = tmp_path / "web.db"
+    for suffix in ("", "-wal"):
+        if Path(f"{src}{suffix}").exists():
+            shutil.copyfile(f"{src}{suffix}", f"{dst}{suffix}")
+    store = open_store(f"sqlite:///{dst}")
     svc = ReviewService(store, ReviewSettings(secure_cookies=False))
     app = create_app(svc)
     clients = {}
     for role in ROLES:
-        svc.add_user(role + "1", PASSWORD, role)
-        c = TestClient(app, follow_redirects=False)
         if role == "platform":
-            c.headers["Authorization"] = "Bearer " + svc.create_token("platform1", "test")
+            c = TestClient(app, follow_redirects=False)
+            c.headers["Authorization"] = "Bearer " + token
         else:
-            login(c, role + "1")
+            c = session_client(app, svc, role + "1")
         clients[role] = c
     yield svc, app, clients, ids
     store.close()
@@ -179,9 +209,7 @@ def test_login_throttling(web):
 def test_other_users_claims_and_decisions(web):
     svc, app, clients, ids = web
     alice = clients["reviewer"]
-    bob = TestClient(app, follow_redirects=False)
-    svc.add_user("bob", PASSWORD, "reviewer")
-    login(bob, "bob")
+    bob = session_client(app, svc, "bob")
     cid = alice.post("/api/v1/queue/claim-next").json()["case_id"]
     assert bob.post(f"/api/v1/cases/{cid}/claim").status_code == 409
     r = bob.post(f"/api/v1/cases/{cid}/decisions", json={"action": "remove", "reason_code": "TVEC-1.1"})

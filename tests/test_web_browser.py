@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,18 @@ class Clock:
         return datetime.now(UTC) + self.offset
 
 
+class Accept(BaseHTTPRequestHandler):
+    """The platform's webhook endpoint: accepts every action."""
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,7 +69,11 @@ def server(tmp_path_factory):
     top, _ = store.open_case_for("post", pid, "detector flagged (synthetic)", priority=200,
                                  detection_id=store.detection_id(pid, "demo-0"))
     clock = Clock()
-    svc = ReviewService(store, ReviewSettings(secure_cookies=False), clock=clock)
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Accept)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    hook = f"http://127.0.0.1:{receiver.server_address[1]}/basira"
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False, webhook_url=hook, webhook_secret="whsec-test"),
+                        clock=clock)
     for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("admin", "admin"), ("audrey", "auditor")):
         svc.add_user(name, PASSWORD, role)
     port = free_port()
@@ -68,6 +85,7 @@ def server(tmp_path_factory):
     yield f"http://127.0.0.1:{port}", svc, clock, top
     srv.should_exit = True
     t.join(timeout=10)
+    receiver.shutdown()
     store.close()
 
 
@@ -154,6 +172,7 @@ def test_review_flow_in_chromium(server, browser):
     assert [d["undone_at"] is None for d in decisions] == [False, False, True]
 
     clock.offset += timedelta(seconds=61)  # the undo window closes; the decision is final
+    assert svc.deliver_due()["delivered"] == 1  # the platform is told to remove the post
     admin = new_page(browser, base, problems)
     login(admin, "admin")
     admin.goto(f"/cases/{top}")
@@ -172,6 +191,7 @@ def test_review_flow_in_chromium(server, browser):
     bob.keyboard.press("n")
     bob.wait_for_url(f"**/cases/{top}")
     bob.wait_for_load_state("load")
+    assert "delivered" in bob.inner_text(".side")
     bob.screenshot(path=str(SHOTS / "appeal.png"), full_page=True)
     bob.keyboard.press("o")
     bob.keyboard.press("Enter")

@@ -225,6 +225,14 @@ def test_other_users_claims_and_decisions(web):
     bad = alice.post(f"/api/v1/cases/{ids[-1]}/decisions", json={"action": "remove", "reason_code": "OK-1"})
     assert bad.status_code == 422  # the reason must back the action
     assert alice.post(f"/api/v1/decisions/{did}/undo").json()["status"] == "open"
+    # nothing leaks: integrations never see who decided or reviewers' notes; nobody sees password hashes
+    alice.post(f"/api/v1/cases/{cid}/decisions", json={"action": "remove", "reason_code": "TVEC-1.1", "note": "n"})
+    seen = clients["platform"].get(f"/api/v1/cases/{cid}").json()
+    assert seen["decisions"] and "reviewer1" not in str(seen) and "note" not in seen["decisions"][0]
+    assert "reviewer1" in alice.get(f"/api/v1/cases/{cid}").text
+    assert "reviewer1" not in clients["platform"].get(f"/cases/{cid}").text
+    users = clients["admin"].get("/api/v1/users").text
+    assert "argon2" not in users and "password" not in users
     assert svc.store.verify_events() == (True, None)
 
 

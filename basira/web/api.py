@@ -95,7 +95,7 @@ def claim_next(
     return {"case_id": cid}
 
 
-def _case(request: Request, case_id: int) -> dict[str, Any]:
+def _case(request: Request, case_id: int, p: Principal) -> dict[str, Any]:
     d = svc(request).case(case_id)
     if d is None:
         raise HTTPException(404, f"no case {case_id}")
@@ -103,12 +103,19 @@ def _case(request: Request, case_id: int) -> dict[str, Any]:
         d["claim"].pop("user_id", None)
     for x in d["decisions"]:
         x.pop("user_id", None)
+    if p.role == "platform":
+        # Integrations learn what was decided and why, never who decided it or what reviewers noted:
+        # reviewers of terrorist content must not become targets.
+        d["claim"] = None
+        for x in d["decisions"]:
+            x.pop("decided_by", None)
+            x.pop("note", None)
     return d
 
 
 @router.get("/cases/{case_id}")
 def get_case(request: Request, case_id: int, p: Annotated[Principal, Depends(require("view_case"))]) -> dict:
-    return _case(request, case_id)
+    return _case(request, case_id, p)
 
 
 @router.post("/cases/{case_id}/claim")
@@ -150,7 +157,7 @@ def appeal(request: Request, case_id: int, body: AppealIn, p: Annotated[Principa
 
 @router.get("/cases/{case_id}/deliveries")
 def deliveries(request: Request, case_id: int, p: Annotated[Principal, Depends(require("view_case"))]) -> list[dict]:
-    return _case(request, case_id)["deliveries"]
+    return _case(request, case_id, p)["deliveries"]
 
 
 @router.post("/deliveries/{delivery_id}/retry")

@@ -174,6 +174,10 @@ def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
         can_appeal = False
     live = [d for d in detail["decisions"] if d["undone_at"] is None]
     latest = max(live, key=lambda d: (d["decided_at"], d["id"])) if live else None
+    if p.role == "platform":  # integrations never learn who decided or what reviewers noted
+        detail["claim"] = claim = None
+        for d in detail["decisions"]:
+            d["decided_by"], d["note"] = "a reviewer", None
     for d in detail["decisions"]:
         d["undo_seconds_left"] = max(0, int((d["final_at"] - now).total_seconds()))
         d["can_undo"] = (d is latest and d["user_id"] == p.user_id and d["undone_at"] is None and now < d["final_at"]

@@ -324,3 +324,24 @@ def test_queue_filters_pages_and_prefs(web):
     assert me["prefs"] == {"blur_media": False, "greyscale_media": False, "break_reminder_minutes": 30}
     assert "no-blur" in rev.get("/queue").text
     assert "no-blur" not in clients["admin"].get("/queue").text
+
+
+def test_platform_files_appeal_second_reviewer_decides(web, template_db):
+    svc, _, _, ids = web
+    quick = ReviewService(svc.store, ReviewSettings(secure_cookies=False, undo_seconds=0))  # final at once
+    app = create_app(quick)
+    alice, bob = session_client(app, quick, "reviewer1"), session_client(app, quick, "bob")
+    platform = TestClient(app, follow_redirects=False, headers={"Authorization": "Bearer " + template_db[2]})
+    cid = alice.post("/api/v1/queue/claim-next").json()["case_id"]
+    assert alice.post(f"/api/v1/cases/{cid}/decisions", json={"action": "remove", "reason_code": "TVEC-1.1"}).status_code == 201
+    r = platform.post(f"/api/v1/cases/{cid}/appeals", json={"statement": "<script>x()</script> it was satire"})
+    assert r.status_code == 201, r.text
+    assert platform.post(f"/api/v1/cases/{cid}/appeals", json={"statement": "again"}).status_code == 409
+    r = alice.post(f"/api/v1/cases/{cid}/decisions", json={"action": "overturn", "reason_code": "APP-OVERTURN"})
+    assert r.status_code == 403
+    assert bob.post("/api/v1/queue/claim-next").json()["case_id"] == cid  # still the top case, now appealed
+    r = bob.post(f"/api/v1/cases/{cid}/decisions", json={"action": "overturn", "reason_code": "APP-OVERTURN"})
+    assert r.status_code == 201 and r.json()["status"] == "closed"
+    page = bob.get(f"/cases/{cid}").text
+    assert "&lt;script&gt;x()" in page and "<script>x()" not in page
+    assert platform.get(f"/api/v1/cases/{cid}").json()["case"]["status"] == "closed"

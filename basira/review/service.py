@@ -165,7 +165,7 @@ class ReviewService:
         return self.settings.webhook_url, key, payload
 
     def undo(self, decision_id: int, actor: Actor) -> dict:
-        return self.repo.undo(decision_id, actor, self.now())
+        return self.repo.undo(decision_id, actor, self.now(), self.claim_ttl)
 
     def file_appeal(self, case_id: int, statement: str, filed_by: str) -> int:
         statement = (statement or "").strip()

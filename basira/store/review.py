@@ -326,7 +326,7 @@ class ReviewRepo:
                          .where(A.c.id == sid)).first()
         return {"platform": r.name, "account_id": r.external_id} if r else {}
 
-    def undo(self, decision_id: int, actor: Actor, now: datetime) -> dict[str, Any]:
+    def undo(self, decision_id: int, actor: Actor, now: datetime, claim_ttl: timedelta = timedelta(minutes=15)) -> dict[str, Any]:
         with self.store.write() as conn:
             case_id = conn.execute(sa.select(D.c.case_id).where(D.c.id == decision_id)).scalar()
             if case_id is None:
@@ -339,7 +339,7 @@ class ReviewRepo:
                     conn.execute(sa.update(C).where(C.c.id == case_id).values(status=t.new_status, closed_at=None))
             except IntegrityError:
                 raise DecisionError("conflict", "a newer case is open on the same subject; cannot reopen") from None
-            self._upsert_claim(conn, case_id, actor, now, timedelta(minutes=15))  # the undoer keeps working on it
+            self._upsert_claim(conn, case_id, actor, now, claim_ttl)  # the undoer keeps working on it
             cancelled = conn.execute(sa.update(W).where(W.c.decision_id == decision_id, W.c.status == "pending")
                                      .values(status="cancelled")).rowcount
             self._events(conn, ("review.undone", actor.username, f"case:{case_id}",

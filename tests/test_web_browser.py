@@ -3,6 +3,7 @@
 
 import os
 import socket
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,9 @@ from basira.review.service import ReviewService, ReviewSettings  # noqa: E402
 from basira.store import open_store  # noqa: E402
 from basira.web.app import create_app  # noqa: E402
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# Screenshots go to a temporary folder; `BASIRA_SCREENSHOTS=docs/screenshots pytest tests/test_web_browser.py`
+# refreshes the ones in the docs.
+SHOTS = Path(os.environ.get("BASIRA_SCREENSHOTS") or tempfile.mkdtemp(prefix="basira-shots-"))
 PASSWORD = "a long enough password"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

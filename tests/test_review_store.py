@@ -234,3 +234,15 @@ def test_webhook_gives_up_then_admin_retries(store):
     assert w["status"] == "failed" and w["attempts"] == webhooks.MAX_ATTEMPTS and w["last_error"]
     assert svc.repo.retry_delivery(w["id"], "admin", clock())
     assert svc.case(cid)["deliveries"][0]["status"] == "pending"
+
+
+def test_review_tables_restored_on_a_database_migrated_without_them(db_url):
+    from basira.store.review import REVIEW_TABLES, ensure_review_tables
+
+    store = open_store(db_url)
+    with store.write() as conn:
+        for t in reversed(REVIEW_TABLES):
+            t.drop(conn)
+    svc = ReviewService(store)  # recreates them
+    assert svc.repo.list_users() == [] and ensure_review_tables(store) == []
+    store.close()

@@ -41,11 +41,26 @@ P, A, DT, PF, M, E = Post.__table__, Account.__table__, Detection.__table__, Pla
 _USER_COLS = (U.c.id, U.c.username, U.c.role, U.c.prefs, U.c.disabled_at, U.c.created_at)
 
 
+REVIEW_TABLES = (U, TK, SS, CL, D, AP, W)
+
+
+def ensure_review_tables(store: Store) -> list[str]:
+    """Create the review tables if a database stamped by a later migration lacks them (a database migrated
+    before 0002_review existed); return the names created."""
+    missing = [t for t in REVIEW_TABLES if not sa.inspect(store.engine).has_table(t.name)]
+    if missing:
+        with store.write() as conn:
+            for t in missing:
+                t.create(conn, checkfirst=True)
+    return [t.name for t in missing]
+
+
 class ReviewRepo:
     """The review workflow's view of the store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        ensure_review_tables(store)
 
     def _events(self, conn: Connection, *entries: tuple[str, str | None, str | None, dict]) -> None:
         self.store._append_events(conn, list(entries))

@@ -116,6 +116,11 @@ def evaluate(data: NetworkData, truth: dict[str, Any], *, analysis: NetworkAnaly
     # Pairs the data can speak to: the old account's profile was seen (it posted) and the new one's creation.
     known = {n: o for n, o in pairs.items() if data.accounts[o].handle and data.accounts[n].created_at is not None}
     out["returning_profiles_known"] = returning_metrics(matches, known, threshold)
+    # A wrong pair may still be the same person (an earlier account of the persona): count those apart.
+    persona = {node[x]: t["persona"] for x, t in acc_truth.items() if x in node}
+    predicted = [(mm.account, mm.candidates[0].account) for mm in matches if mm.likely]
+    same = sum(1 for n, o in predicted if persona.get(n) is not None and persona.get(n) == persona.get(o))
+    out["returning"]["same_persona_precision"] = round(same / len(predicted), 4) if predicted else 0.0
     # Coordinated groups.
     groups = coordinated_groups(data)
     true_groups = [{node[x] for x in g["accounts"] if x in node} for g in truth["coordinated_groups"]]

@@ -96,6 +96,7 @@ def classify(
     input: str = typer.Argument(..., metavar="IN.jsonl", help="JSON Lines with `id` and `text` ('-' = stdin)."),
     output: str = typer.Option("-", "--output", "-o", help="Where to write results ('-' = stdout)."),
     threshold: float | None = typer.Option(None, help="Override the model's decision threshold (0–1)."),
+    fast: bool = typer.Option(False, "--fast", help="First stage only: skip the embedding second stage."),
 ) -> None:
     """Score each text: score, flagged, lang, categories and evidence spans on the original text."""
     from basira.detect import load_detector
@@ -103,7 +104,7 @@ def classify(
     from basira.jsonio import atomic_output
 
     try:
-        detector = load_detector(threshold=threshold)
+        detector = load_detector(threshold=threshold, cascade=not fast)
         show = output != "-" and input != "-"
         with _progress(None, "classify", enabled=show) as progress:
             task = progress.add_task("classifying", total=_count_lines(input) if show else None)
@@ -186,10 +187,11 @@ def train(
     if holdout:
         import json
 
-        from basira.detect.train import dataset_files, source_holdout
+        from basira.detect.train import TrainConfig, dataset_files, source_holdout
 
         groups = [[s.strip() for s in g.split(",") if s.strip()] for g in holdout]
-        report = source_holdout(dataset_files(data), groups, progress=lambda m: err.print(m))
+        # First stage only: the hold-out study asks what the n-gram model learns from a source's vocabulary.
+        report = source_holdout(dataset_files(data), groups, TrainConfig(cascade=False), lambda m: err.print(m))
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     from pathlib import Path

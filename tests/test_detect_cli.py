@@ -96,3 +96,13 @@ def test_eval_table_output_names_the_metrics():
     result = runner.invoke(app, ["eval", str(SYNTHETIC)])
     assert result.exit_code == 0, result.output
     assert "detect_synthetic" in result.output and "F1" in result.output
+
+
+def test_fast_mode_skips_the_second_stage_but_keeps_the_contract(tmp_path):
+    full, fast = tmp_path / "full.jsonl", tmp_path / "fast.jsonl"
+    assert runner.invoke(app, ["classify", str(SYNTHETIC), "-o", str(full)]).exit_code == 0
+    assert runner.invoke(app, ["classify", str(SYNTHETIC), "-o", str(fast), "--fast"]).exit_code == 0
+    a = [json.loads(x) for x in full.read_text("utf-8").splitlines()]
+    b = [json.loads(x) for x in fast.read_text("utf-8").splitlines()]
+    assert [r["id"] for r in a] == [r["id"] for r in b]
+    assert all(set(x) == set(y) for x, y in zip(a, b, strict=True))

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import ahocorasick
+
 from basira.detect.lexicon import LEXICON, STANCE_CATEGORIES, SUPPORT_CATEGORIES
 from basira.text import normalize_text
 
@@ -23,36 +25,53 @@ class IndicatorHit:
     term: str
 
 
-def _term_pattern(term: str) -> str:
-    body = re.escape(term).replace(r"\ ", r"\s+")
-    if _ARABIC.search(term):
-        return body  # Arabic clitics attach to the word: match inside words
-    return rf"(?<!\w){body}"  # Latin/Cyrillic: at a word start, any inflection may follow
-
-
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    compiled = []
+def _automaton() -> ahocorasick.Automaton:
+    """One Aho–Corasick automaton over every normalized term: a single pass over the text finds them all."""
+    automaton = ahocorasick.Automaton()
+    entries: dict[str, list[tuple[str, bool]]] = {}
     for category in CATEGORIES:
-        terms = {normalize_text(t) for by_lang in (LEXICON[category],) for ts in by_lang.values() for t in ts}
-        terms.discard("")
-        # Longest first so that the alternation prefers the fullest phrase.
-        alternation = "|".join(_term_pattern(t) for t in sorted(terms, key=len, reverse=True))
-        compiled.append((category, re.compile(alternation)))
-    return tuple(compiled)
+        for terms in LEXICON[category].values():
+            for term in terms:
+                norm = normalize_text(term)
+                if norm and (category, bool(_ARABIC.search(norm))) not in entries.get(norm, []):
+                    entries.setdefault(norm, []).append((category, bool(_ARABIC.search(norm))))
+    for term, owners in entries.items():
+        automaton.add_word(term, (term, tuple(owners)))
+    automaton.make_automaton()
+    return automaton
+
+
+def _at_word_start(text: str, start: int) -> bool:
+    return start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")
 
 
 def find_indicators(normalized: str) -> list[IndicatorHit]:
-    """All lexicon hits in an already-normalized text, in text order."""
-    hits = [
-        IndicatorHit(category, m.start(), m.end(), m.group(0))
-        for category, pattern in _patterns()
-        for m in pattern.finditer(normalized)
-    ]
+    """All lexicon hits in an already-normalized text, in text order.
+
+    Per category, the leftmost-longest non-overlapping matches. Arabic terms match inside words (clitics
+    attach to them); Latin and Cyrillic terms only at a word start, with any inflection after.
+    """
+    candidates: dict[str, list[tuple[int, int, str]]] = {}
+    for end, (term, owners) in _automaton().iter(normalized):
+        start = end - len(term) + 1
+        for category, arabic in owners:
+            if arabic or _at_word_start(normalized, start):
+                candidates.setdefault(category, []).append((start, end + 1, term))
+    hits = []
+    for category, found in candidates.items():
+        last_end = -1
+        for start, end, term in sorted(found, key=lambda m: (m[0], -(m[1] - m[0]))):
+            if start >= last_end:
+                hits.append(IndicatorHit(category, start, end, term))
+                last_end = end
     hits.sort(key=lambda h: (h.start, h.end))
     return hits
 
 
 def count_indicators(normalized: str) -> dict[str, int]:
     """Hits per category (zero for none): the indicator block of the model's features."""
-    return {category: sum(1 for _ in pattern.finditer(normalized)) for category, pattern in _patterns()}
+    counts = dict.fromkeys(CATEGORIES, 0)
+    for hit in find_indicators(normalized):
+        counts[hit.category] += 1
+    return counts

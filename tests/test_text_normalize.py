@@ -202,3 +202,10 @@ def test_fast_path_is_fast() -> None:
     tweet = (tweet + "https://t.me/abc123 #الدولة_الإسلامية @user")[:140]
     per_call = min(timeit.repeat(lambda: normalize_text(tweet), number=500, repeat=3)) / 500
     assert per_call < 300e-6
+
+
+def test_words_made_only_of_look_alikes_follow_the_surrounding_script():
+    # "уеѕ" and "hе" are written entirely with Cyrillic look-alikes inside an English sentence.
+    assert normalize_text("nidalgazaui and уеѕ hе's suspendee") == "nidalgazaui and yes he's suspendee"
+    # ...and Latin look-alikes inside Russian text fold to Cyrillic.
+    assert normalize_text("Мы пошли домой, вот тaк") == "мы пошли домой, вот так"

@@ -85,6 +85,7 @@ _SPACED = re.compile(rf"(?<!\w){_LETTER}([ ._\-·*|]){_LETTER}(?:\1{_LETTER})+(?
 _SPACED_HINT = re.compile(r"[ ._\-·*|]\w[ ._\-·*|]")
 _LAT, _NONLAT = r"[a-z\u00e0-\u024f\u0261\u0251]", r"[\u0370-\u052f]"
 _LAT_HINT, _NONLAT_HINT = re.compile(_LAT), re.compile(_NONLAT)
+_WORD = re.compile(r"\w+")
 _MIXED_WORD = re.compile(rf"(?<!\w)(?=\w*?{_LAT})(?=\w*?{_NONLAT})\w+")  # a word with letters of both
 _LEET_TOKEN = re.compile(r"(?<![\w@$])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[013457@$])[a-z0-9@$]+(?![\w@$])")
 _LEET_HINT = re.compile(r"[a-z][013457@$]|[013457@$][a-z]")
@@ -168,7 +169,37 @@ def _unspace_map(m: re.Match[str], out: str) -> list[tuple[int, int]]:
     return [(i, i + 1) for i in range(0, len(m.group(0)), step)]
 
 
-def _homoglyph(m: re.Match[str]) -> str:
+def _context_script(text: str) -> str:
+    """The script a text's unambiguous letters are written in: 'lat', 'cyr', or '' when neither dominates."""
+    lat = sum(1 for c in text if "a" <= c <= "z" and ord(c) not in _LAT_TO_CYR)
+    cyr = sum(1 for c in text if "\u0400" <= c <= "\u052f" and ord(c) not in _CYR_TO_LAT)
+    return "lat" if lat > 2 * cyr else "cyr" if cyr > 2 * lat else ""
+
+
+def _homoglyph_in(text: str) -> Callable[[re.Match[str]], str]:
+    """Fold look-alikes word by word; a word made only of look-alikes follows the rest of the text."""
+    context = _context_script(text)
+    return lambda m: _homoglyph(m, context)
+
+
+def _lookalike_word_in(text: str) -> Callable[[re.Match[str]], str] | None:
+    """For a text of one dominant script: fold whole words of the other script made only of look-alikes."""
+    context = _context_script(text)
+    if context == "lat":
+        table = _CYR_TO_LAT
+    elif context == "cyr":
+        table = _LAT_TO_CYR
+    else:
+        return None
+
+    def fold(m: re.Match[str]) -> str:
+        word = m.group(0)
+        return word.translate(table) if all(ord(c) in table or c.isdigit() or c == "_" for c in word) else word
+
+    return fold
+
+
+def _homoglyph(m: re.Match[str], context: str = "") -> str:
     word = m.group(0)
     lat = cyr = greek = 0
     lat_anchor = other_anchor = False  # a letter with no look-alike in the other script ties the word to its own
@@ -189,7 +220,12 @@ def _homoglyph(m: re.Match[str]) -> str:
         return word if greek else word.translate(_LAT_TO_CYR)
     if lat_anchor:
         return word  # both scripts needed ("жhello"): nothing safe to fold
-    # Every letter has a look-alike: the majority decides, a tie leaves the word alone.
+    # Every letter has a look-alike ("уеѕ" in an English sentence): the text around it decides, then the
+    # word's own majority; a tie leaves the word alone. Folding such words never changes the context.
+    if context == "lat" and not greek:
+        return word.translate(_CYR_TO_LAT)
+    if context == "cyr" and not greek:
+        return word.translate(_LAT_TO_CYR)
     if lat > cyr + greek:
         return word.translate(_CYR_TO_LAT)
     if cyr > lat + greek:
@@ -361,7 +397,9 @@ def normalize_text(text: str) -> str:
     if _SPACED_HINT.search(s):
         s, changed = _SPACED.sub(_unspace, s), True
     if _mixes_scripts(s):
-        s, changed = _MIXED_WORD.sub(_homoglyph, s), True
+        s, changed = _MIXED_WORD.sub(_homoglyph_in(s), s), True
+        if fold := _lookalike_word_in(s):
+            s = _WORD.sub(fold, s)
         if "@" in s:  # "@іsis" with a Cyrillic і is a mention only now
             s = _MENTION.sub(_user, s)
     if _LEET_HINT.search(s):
@@ -393,7 +431,9 @@ def normalize(text: str) -> NormalizedText:
     if _SPACED_HINT.search(t.text):
         t.sub(_SPACED, _unspace, _unspace_map)
     if _mixes_scripts(t.text):
-        t.sub(_MIXED_WORD, _homoglyph)
+        t.sub(_MIXED_WORD, _homoglyph_in(t.text))
+        if fold := _lookalike_word_in(t.text):
+            t.sub(_WORD, fold)
         if "@" in t.text:
             t.sub(_MENTION, _user)
     t.sub(_LEET_TOKEN, _leet)

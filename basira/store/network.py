@@ -96,23 +96,26 @@ def iter_network_posts(
     model_version: str | None = None,
     batch_size: int = 5000,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Posts in [since, until) with the fields the graph needs and their detector score (the highest over
-    model versions, or of `model_version`; None if not scored), in id order and batches."""
+    """Posts in [since, until) with the fields the graph needs and their latest detection (of `model_version`
+    if given): `score`, and `flagged` as the detector decided it when the detection records that
+    (evidence.flagged), else None. Unscored posts have both None. In id order, in batches."""
     t, pt, dt = Post.__table__, Platform.__table__, Detection.__table__
-    dq = sa.select(dt.c.post_id, sa.func.max(dt.c.score).label("score"))
+    latest = sa.select(dt.c.post_id, sa.func.max(dt.c.id).label("detection_id"))
     if model_version is not None:
-        dq = dq.where(dt.c.model_version == model_version)
-    det = dq.group_by(dt.c.post_id).subquery()
+        latest = latest.where(dt.c.model_version == model_version)
+    latest_sq = latest.group_by(dt.c.post_id).subquery()
+    d2 = dt.alias("d2")
     last = 0
     while True:
         q = (
             sa.select(
                 t.c.id, pt.c.name.label("platform"), t.c.external_id, t.c.account_id, t.c.created_at, t.c.text,
                 t.c.reply_to, t.c.quote_of, t.c.repost_of, t.c.forwarded_from, t.c.mentions, t.c.urls,
-                det.c.score,
+                d2.c.score, d2.c.evidence["flagged"].as_boolean().label("flagged"),
             )
             .join(pt, pt.c.id == t.c.platform_id)
-            .outerjoin(det, det.c.post_id == t.c.id)
+            .outerjoin(latest_sq, latest_sq.c.post_id == t.c.id)
+            .outerjoin(d2, d2.c.id == latest_sq.c.detection_id)
             .where(t.c.id > last)
             .order_by(t.c.id)
             .limit(batch_size)

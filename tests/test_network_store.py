@@ -147,3 +147,22 @@ def test_pipeline_on_simulation_meets_targets(simulated, tmp_path):
     g2 = ig.Graph.Read_GraphML(str(graphml))
     assert g2.vcount() == data.n and g2.ecount() == a.graph.n_edges
     assert "risk" in g2.vs.attributes()
+
+
+def test_loader_uses_the_detectors_own_decision(store):
+    from datetime import UTC, datetime
+
+    from basira.ingest.records import PostRecord
+
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
+    store.upsert_posts([PostRecord("x", f"p{i}", "a1", f"text {i}", created_at=t0, handle="a") for i in range(3)])
+    ids = store.post_ids("x", ["p0", "p1", "p2"])
+    store.add_detections([
+        {"post_id": ids["p0"], "model_version": "m1", "score": 0.2, "evidence": {"flagged": True}},  # low-threshold model
+        {"post_id": ids["p1"], "model_version": "m1", "score": 0.97, "evidence": {"flagged": False}},
+        {"post_id": ids["p2"], "model_version": "m1", "score": 0.97},  # no decision stored: the threshold decides
+    ])
+    rows = {p["external_id"]: p for b in iter_network_posts(store) for p in b}
+    assert (rows["p0"]["flagged"], rows["p1"]["flagged"], rows["p2"]["flagged"]) == (True, False, None)
+    data = load_network_data(store, flag_threshold=0.9)
+    assert data.stats.flagged_originals.sum() == 2  # p0 by decision, p2 by threshold

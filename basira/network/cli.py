@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -193,7 +193,7 @@ def coordinated(db: str | None = DB, since: str | None = SINCE, until: str | Non
         console.print(f"[bold]group {i}[/]: {len(g['accounts'])} accounts, {g['items']} items in lockstep: "
                       + ", ".join(f"@{a['handle']}" for a in g["accounts"]), highlight=False)
         for b in g["bursts"][:5]:
-            when = datetime.fromtimestamp(b["start"]).isoformat()
+            when = datetime.fromtimestamp(b["start"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             console.print(f"   {when} +{b['seconds']}s  {len(b['shares'])} shares of {b['item'][:90]}",
                           markup=False, highlight=False)
 

@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -32,6 +33,7 @@ SCAN_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 BATCH = 500  # posts per scoring batch
 POOL_MIN_BYTES = 4 << 20  # inputs smaller than this are scored in-process (a pool costs more than it saves)
 MAX_ERRORS_KEPT = 1000
+SEEN_MAX = 10_000  # texts remembered per scoring process (a few MB; tens at most for long texts)
 # Test hook for the resume-after-kill test: "after:N" / "inside:N" pauses (for a SIGKILL) once scored batch N
 # has committed, or while it is written but not committed.
 _PAUSE_ENV = "BASIRA_SCAN_TEST_PAUSE"
@@ -135,6 +137,7 @@ def resolve_inputs(paths: Iterable[str], fmt: str = "auto") -> tuple[list[ScanIn
 # --- scoring (runs in pool workers, or in-process for small scans) ----------------------------------------
 
 _detector: Detector | None = None
+_seen: OrderedDict[tuple[str, str | None], dict[str, Any]] = OrderedDict()  # (text, lang) -> result, LRU
 
 
 def _init_worker() -> None:
@@ -142,6 +145,8 @@ def _init_worker() -> None:
     from basira.detect import load_detector
 
     _detector = load_detector()
+    if _seen and next(iter(_seen.values()))["model_version"] != _detector.version:
+        _seen.clear()
 
 
 def _noop() -> None:
@@ -149,28 +154,20 @@ def _noop() -> None:
 
 
 def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, Any]]:
-    """Detection rows for (post id, text, lang) triples; identical texts are scored once."""
+    """Detection rows for (post id, text, lang) triples. Identical texts (copies, coordinated bursts) are
+    scored once: in the batch, and across batches through a bounded cache in each process."""
     assert _detector is not None, "call _init_worker first"
     det = _detector
-    unique: dict[tuple[str, str | None], int] = {}
-    texts: list[str] = []
-    langs: list[str | None] = []
-    for _, text, lang in posts:
-        lang = None if not lang or lang.lower() in _UNSPECIFIC_LANGS else lang
-        key = (text, lang)
-        if key not in unique:
-            unique[key] = len(texts)
-            texts.append(text)
-            langs.append(lang)
-    found = det.detect(texts, langs=langs)
-    threshold_for = getattr(det, "threshold_for", lambda lang: det.threshold)
-    rows = []
-    for post_id, text, lang in posts:
-        lang = None if not lang or lang.lower() in _UNSPECIFIC_LANGS else lang
-        d = found[unique[(text, lang)]]
-        rows.append(
-            {
-                "post_id": post_id,
+    keys = [
+        (text, None if not lang or lang.lower() in _UNSPECIFIC_LANGS else lang) for _, text, lang in posts
+    ]
+    todo = list(dict.fromkeys(k for k in keys if k not in _seen))
+    if todo:
+        threshold_for = getattr(det, "threshold_for", lambda lang: det.threshold)
+        for key, d in zip(
+            todo, det.detect([t for t, _ in todo], langs=[lang for _, lang in todo]), strict=True
+        ):
+            _seen[key] = {
                 "model_version": det.version,
                 "score": d.score,
                 "flagged": d.flagged,
@@ -183,7 +180,11 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
                     "spans": [e.to_dict() for e in d.evidence],
                 },
             }
-        )
+    rows = [{"post_id": post_id, **_seen[key]} for (post_id, _, _), key in zip(posts, keys, strict=True)]
+    for key in keys:
+        _seen.move_to_end(key)
+    while len(_seen) > SEEN_MAX:
+        _seen.popitem(last=False)
     return rows
 
 

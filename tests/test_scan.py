@@ -153,7 +153,7 @@ def run_until_paused(args: list[str], env_key: str, value: str) -> None:
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a guard against hangs; a loaded machine is slow
     lines = []
     assert proc.stderr is not None
     while time.monotonic() < deadline:
@@ -182,7 +182,7 @@ def test_resume_after_kill_loses_and_duplicates_nothing(db_url, platform, env_ke
     with open_store(db_url) as store:
         partial = store.count_detections()
     # Resume in a fresh process too, so both runs load the model from disk the same way.
-    r = subprocess.run([sys.executable, "-m", "basira.cli", *args], capture_output=True, timeout=120)
+    r = subprocess.run([sys.executable, "-m", "basira.cli", *args], capture_output=True, timeout=600)
     assert r.returncode == 0, r.stderr.decode()
     out = orjson.loads(r.stdout)
     n = len(distinct_tweets(platform))

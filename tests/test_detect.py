@@ -123,8 +123,8 @@ def test_second_stage_reads_only_texts_near_a_threshold(detector):
     texts = [r["text"] for r in SYNTHETIC]
     langs = [r["lang"] for r in SYNTHETIC]
     normalized = [normalize_text(t) for t in texts]
-    full, band = detector.combined_margins(texts, normalized, langs)
-    quick, none = fast.combined_margins(texts, normalized, langs)
+    full, band = detector.combined_margins(normalized, langs)
+    quick, none = fast.combined_margins(normalized, langs)
     assert not none.any()
     first = detector.margins(normalized)
     centers = np.array([model.band_center(lang) for lang in langs])

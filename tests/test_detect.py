@@ -130,3 +130,12 @@ def test_second_stage_reads_only_texts_near_a_threshold(detector):
     centers = np.array([model.band_center(lang) for lang in langs])
     assert (band == (np.abs(first - centers) <= model.band_halfwidth)).all()
     assert np.allclose(full[~band], quick[~band])
+
+
+def test_model_evidence_skips_function_words_and_the_name_of_god(detector):
+    text = "May Allah accept the knights of martyrdom who sold this world for the next #Khilafah #Baqiyah"
+    [d] = detector.detect([text])
+    assert d.flagged
+    shown = {e.text.lower() for e in d.evidence}
+    assert "knights of martyrdom" in shown
+    assert not shown & {"the", "for", "this", "who", "allah", "of"}

@@ -17,8 +17,22 @@ from basira.detect.model import MODEL_DIR, LinearModel
 from basira.text import detect_language, normalize, normalize_text
 
 MAX_EVIDENCE = 8
+MAX_MODEL_WORDS = 4  # beyond the indicator phrases, the few words the model weighs most
 UNSPECIFIED_SUPPORT = "other_support"
-_WORD = re.compile(r"\w+|<url>|<user>")
+_WORD = re.compile(r"\w+")
+# Words never shown as model evidence: function words, and the name of God and everyday religious formulas,
+# which the model may weigh but which no reviewer should read as a sign of propaganda.
+_NOT_EVIDENCE = frozenset(
+    normalize_text(w)
+    for w in (
+        "the for and of to in a an is are was were be on with this that from by who what it its as at or not but "
+        "they them their we our you your he his she her all will have has had can just so if about more than "
+        "في من على الى إلى عن ان أن إن ما لا هذا هذه ذلك التي الذي الذين و او أو كل قد ثم هو هي هم نحن انت مع بعد قبل "
+        "عند كان يا لم لن بل حتى إذا اذا "
+        "и в на не что с по за к из это как он она они мы вы но а то все так его её их для от до "
+        "الله بالله والله لله اللهم بإذن باذن إن_شاء_الله سبحان الحمد allah god insha inshallah аллах бог"
+    ).split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +146,16 @@ class Detector:
         for hit in find_indicators(nt.text):
             if hit.category in SUPPORT_CATEGORIES:
                 spans.append((hit.start, hit.end, f"{hit.category} indicator: «{hit.term}»"))
-        words = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(nt.text)]
+        words = [
+            (m.start(), m.end(), m.group(0))
+            for m in _WORD.finditer(nt.text)
+            if len(m.group(0)) > 2 and m.group(0) not in _NOT_EVIDENCE and not m.group(0).isdigit()
+        ]
         if words:
             unique = sorted({w for _, _, w in words})
             weights = dict(zip(unique, self.margins(unique) - self.model.intercept, strict=True))
             ranked = sorted(words, key=lambda w: weights[w[2]], reverse=True)
-            strong = [w for w in ranked if weights[w[2]] > 0.5][: MAX_EVIDENCE]
+            strong = [w for w in ranked if weights[w[2]] > 1.0][:MAX_MODEL_WORDS]
             for start, end, word in strong:
                 if not any(s <= start and end <= e for s, e, _ in spans):
                     spans.append((start, end, f"model: «{word}» weighs towards propaganda"))

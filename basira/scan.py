@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from basira.errors import InputError
 from basira.ingest import detect_format, get_format, ingest_file
 from basira.ingest.base import read_head
+from basira.review.priority import PrioritySignals, case_priority
 
 if TYPE_CHECKING:
     from basira.detect import Detector
@@ -172,6 +173,9 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
                 "score": d.score,
                 "flagged": d.flagged,
                 "categories": list(d.categories),
+                # The review queue's order: confidence × severity of the worst category (account risk and
+                # hash matches raise it later, when those signals arrive).
+                "priority": case_priority(PrioritySignals(model_score=d.score, categories=tuple(d.categories))),
                 "evidence": {
                     "lang": d.lang,
                     "flagged": d.flagged,

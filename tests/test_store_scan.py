@@ -95,3 +95,17 @@ def test_threads_share_a_store(store):
         t.join()
     assert store.count_detections() == 40 and store.count_cases() == 20 and store.count_posts() == 45
     assert store.verify_events() == (True, None)
+
+
+def test_cases_carry_the_queue_priority_of_their_detection(store):
+    from basira.review.priority import PrioritySignals, case_priority
+
+    store.upsert_posts(posts(2))
+    ids = sorted(store.post_ids("x", ["p0", "p1"]).values())
+    urgent = {**detection(ids[0], True, cats=("threat_incitement",))}
+    urgent["priority"] = case_priority(PrioritySignals(model_score=0.99, categories=("threat_incitement",)))
+    plain = detection(ids[1], True)  # no priority given: the score stands in
+    store.record_detections([urgent, plain])
+    by_post = {c["post_external_id"]: c["priority"] for c in store.top_cases(10)}
+    assert by_post["p0"] == urgent["priority"] > 1.0
+    assert by_post["p1"] == 0.99

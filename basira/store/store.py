@@ -662,7 +662,7 @@ class Store:
                     "subject_id": r.post_id,
                     "reason": _detection_reason(flagged[r.post_id]),
                     "status": "open",
-                    "priority": float(flagged[r.post_id]["score"]),
+                    "priority": float(flagged[r.post_id].get("priority", flagged[r.post_id]["score"])),
                     "detection_id": r.id,
                     "details": {
                         "model_version": flagged[r.post_id]["model_version"],

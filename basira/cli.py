@@ -66,8 +66,8 @@ def simulate(
     )
 
 
-def _progress(total: int | None, description: str, enabled: bool = True):
-    """A Rich progress bar on stderr (disabled when output goes to a terminal pipe we must keep clean)."""
+def _progress(enabled: bool = True):
+    """A Rich progress bar on stderr; off when stdout carries the results or JSON."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -106,7 +106,7 @@ def classify(
     try:
         detector = load_detector(threshold=threshold, cascade=not fast)
         show = output != "-" and input != "-"
-        with _progress(None, "classify", enabled=show) as progress:
+        with _progress(enabled=show) as progress:
             task = progress.add_task("classifying", total=_count_lines(input) if show else None)
             with atomic_output(output) as out:
                 n = classify_stream(input, out, detector, lambda k: progress.advance(task, k))
@@ -146,7 +146,7 @@ def eval_(
     keep = (lambda stem, obj: is_dev(split_key(stem, obj))) if dev_only else (lambda stem, obj: True)
     try:
         detector = load_detector(threshold=threshold)
-        with _progress(None, "eval", enabled=not as_json) as progress:
+        with _progress(enabled=not as_json) as progress:
             task = progress.add_task("evaluating", total=sum(_count_lines(f) or 0 for f in files))
             report = evaluate_files(files, detector, keep, worst, lambda k: progress.advance(task, k), transform)
     except InputError as exc:

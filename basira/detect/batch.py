@@ -6,6 +6,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -79,8 +80,6 @@ def evaluate_files(
     transform: Callable[[str], str] | None = None,
 ) -> EvalReport:
     """Precision, recall, F1 and flag rate per file and language, and the worst mistakes."""
-    from pathlib import Path
-
     rows: list[tuple[str, str, int, bool]] = []
     fps: list[tuple[float, str, str, str]] = []
     fns: list[tuple[float, str, str, str]] = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from basira.errors import InputError
 from basira.ingest import detect_format, get_format, ingest_file
 from basira.ingest.base import read_head
+from basira.killpoints import pause, pause_point
 from basira.review.priority import PrioritySignals, case_priority
 
 if TYPE_CHECKING:
@@ -75,19 +75,6 @@ class ScanSummary:
 class ScanInput:
     path: str
     format: str
-
-
-def _pause_hook() -> tuple[str, int] | None:
-    value = os.environ.get(_PAUSE_ENV)
-    if not value:
-        return None
-    where, _, n = value.partition(":")
-    return where, int(n)
-
-
-def _pause() -> None:
-    print("basira-scan-paused", file=sys.stderr, flush=True)
-    time.sleep(3600)
 
 
 def normalize_format(fmt: str) -> str:
@@ -293,14 +280,14 @@ def scan_paths(
                 }
             )
 
-    hook = _pause_hook()
+    hook = pause_point(_PAUSE_ENV)
     batches = 0
     scored = 0
 
     def commit(rows: list[dict[str, Any]]) -> None:
         nonlocal batches, scored
         batches += 1
-        inside = _pause if hook == ("inside", batches) else None
+        inside = (lambda: pause("basira-scan")) if hook == ("inside", batches) else None
         new, opened = store.record_detections(rows, before_commit=inside)
         summary.detections_new += new
         summary.cases_new += opened
@@ -308,7 +295,7 @@ def scan_paths(
         scored += len(rows)
         report("score", scored, None)
         if hook == ("after", batches):
-            _pause()
+            pause("basira-scan")
 
     # A daemon thread: on Ctrl-C the process may exit mid-batch; the uncommitted batch is simply redone.
     ingesting = threading.Thread(target=ingest_all, name="basira-ingest", daemon=True)

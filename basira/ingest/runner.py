@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from basira.errors import InputError
 from basira.ingest.base import detect_format, get_format
 from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
+from basira.killpoints import pause, pause_point
 
 if TYPE_CHECKING:  # basira.store imports basira.ingest.records: import it lazily
     from basira.store import Store
@@ -40,19 +38,6 @@ class IngestResult:
 def _fingerprint(path: Path) -> str:
     st = path.stat()
     return f"{st.st_size}:{st.st_mtime_ns}"
-
-
-def _pause_hook() -> tuple[str, int] | None:
-    value = os.environ.get(_PAUSE_ENV)
-    if not value:
-        return None
-    where, _, n = value.partition(":")
-    return where, int(n)
-
-
-def _pause() -> None:
-    print("basira-ingest-paused", file=sys.stderr, flush=True)
-    time.sleep(3600)
 
 
 def ingest_file(
@@ -86,7 +71,7 @@ def ingest_file(
     if previous is not None and previous.fingerprint == fingerprint and previous.format == fmt_obj.name:
         done = previous.records_done
     result = IngestResult(file=path, format=fmt_obj.name)
-    hook = _pause_hook()
+    hook = pause_point(_PAUSE_ENV)
     accounts: list[AccountRecord] = []
     posts: list[PostRecord] = []
     follows: list[FollowRecord] = []
@@ -96,7 +81,7 @@ def ingest_file(
     def flush(completed: bool) -> None:
         nonlocal batches
         batches += 1
-        inside = (lambda: _pause()) if hook and hook == ("inside", batches) else None
+        inside = (lambda: pause("basira-ingest")) if hook and hook == ("inside", batches) else None
         cp = Checkpoint(source, fingerprint, fmt_obj.name, max(seq, done), completed)
         if follows:
             # Idempotent, so committing them just before the batch's checkpoint keeps resume exact.
@@ -110,7 +95,7 @@ def ingest_file(
         accounts.clear()
         posts.clear()
         if hook and hook == ("after", batches):
-            _pause()
+            pause("basira-ingest")
 
     try:
         for _line, item in fmt_obj.iter_records(path):

@@ -105,8 +105,8 @@ def iter_network_posts(
         latest = latest.where(dt.c.model_version == model_version)
     latest_sq = latest.group_by(dt.c.post_id).subquery()
     d2 = dt.alias("d2")
-    last = 0
-    while True:
+
+    def page(last: int) -> sa.Select:
         q = (
             sa.select(
                 t.c.id, pt.c.name.label("platform"), t.c.external_id, t.c.account_id, t.c.created_at, t.c.text,
@@ -124,14 +124,9 @@ def iter_network_posts(
             q = q.where(t.c.created_at >= since)
         if until is not None:
             q = q.where(t.c.created_at < until)
-        with store.read() as conn:
-            rows = [r._asdict() for r in conn.execute(q)]
-        if not rows:
-            return
-        for r in rows:
-            r["created_at"] = utc(r["created_at"])
-        yield rows
-        last = rows[-1]["id"]
+        return q
+
+    yield from store.iter_keyset(page)
 
 
 def open_network_case(

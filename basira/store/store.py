@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -425,39 +425,45 @@ class Store:
                 out.update({r.external_id: r.id for r in conn.execute(q)})
         return out
 
-    def iter_posts(self, batch_size: int = 1000, after_id: int = 0) -> Iterator[list[dict[str, Any]]]:
-        """Yield posts in id order, in batches (keyset pagination: constant memory on any table size)."""
-        t = Post.__table__
-        pt = Platform.__table__
-        at = Account.__table__
+    def iter_keyset(self, query: Callable[[int], sa.Select], after_id: int = 0) -> Iterator[list[dict[str, Any]]]:
+        """Yield the batches of `query(last_id)` (ordered and limited by id): keyset pagination, constant memory
+        on any table size. `created_at` comes back timezone-aware."""
         last = after_id
         while True:
-            q = (
-                sa.select(
-                    t.c.id,
-                    pt.c.name.label("platform"),
-                    t.c.external_id,
-                    t.c.account_id,
-                    at.c.external_id.label("account_external_id"),
-                    at.c.handle,
-                    t.c.text,
-                    t.c.lang,
-                    t.c.created_at,
-                )
-                .join(pt, pt.c.id == t.c.platform_id)
-                .outerjoin(at, at.c.id == t.c.account_id)
-                .where(t.c.id > last)
-                .order_by(t.c.id)
-                .limit(batch_size)
-            )
             with self.read() as conn:
-                rows = [r._asdict() for r in conn.execute(q)]
+                rows = [r._asdict() for r in conn.execute(query(last))]
             if not rows:
                 return
             for r in rows:
-                r["created_at"] = utc(r["created_at"])
+                if "created_at" in r:
+                    r["created_at"] = utc(r["created_at"])
             yield rows
             last = rows[-1]["id"]
+
+    def iter_posts(self, batch_size: int = 1000, after_id: int = 0) -> Iterator[list[dict[str, Any]]]:
+        """Yield posts in id order, in batches."""
+        t = Post.__table__
+        pt = Platform.__table__
+        at = Account.__table__
+        return self.iter_keyset(
+            lambda last: sa.select(
+                t.c.id,
+                pt.c.name.label("platform"),
+                t.c.external_id,
+                t.c.account_id,
+                at.c.external_id.label("account_external_id"),
+                at.c.handle,
+                t.c.text,
+                t.c.lang,
+                t.c.created_at,
+            )
+            .join(pt, pt.c.id == t.c.platform_id)
+            .outerjoin(at, at.c.id == t.c.account_id)
+            .where(t.c.id > last)
+            .order_by(t.c.id)
+            .limit(batch_size),
+            after_id,
+        )
 
     def add_detections(self, rows: Sequence[dict[str, Any]]) -> int:
         """Store detections ({post_id, model_version, score, categories, evidence}); re-scoring a post

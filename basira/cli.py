@@ -513,6 +513,7 @@ def _print_scan_summary(console: Console, s) -> None:
     totals.add_row("accounts", f"{s.accounts_total:,}", f"{s.accounts_new:,}")
     totals.add_row("flagged posts", f"{s.flagged_total:,}", f"{s.flagged_new:,}")
     totals.add_row("open cases", f"{s.cases_open:,}", f"{s.cases_new:,}")
+    totals.add_row("hash-bank matches", "", f"{s.hash_matches:,}")
     totals.add_row("malformed records", "", f"{s.error_count:,}")
     console.print(totals)
     if s.by_language:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from basira.errors import InputError
+from basira.hash_scan import match_ingested_posts
 from basira.ingest import detect_format, get_format, ingest_file
 from basira.ingest.base import read_head
 from basira.killpoints import pause, pause_point
@@ -55,6 +56,8 @@ class ScanSummary:
     cases_open: int = 0
     cases_new: int = 0
     detections_new: int = 0
+    hash_matches: int = 0  # new bank matches acted on (cases opened or raised); see basira.hash_scan
+    hash_cases_raised: int = 0  # open cases whose priority a new match raised
     errors: list[dict[str, Any]] = field(default_factory=list)  # {file, line, reason}; the first 1,000
     error_count: int = 0
     files: list[dict[str, Any]] = field(default_factory=list)  # per file: file, format, posts_new, ...
@@ -354,6 +357,9 @@ def scan_paths(
         summary.errors.append(_error_row(exc.file, exc.line, exc.field, exc.reason))
     elif exc is not None:
         raise exc
+    hashed = match_ingested_posts(store)
+    summary.hash_matches, summary.hash_cases_raised = hashed.matches_new, hashed.cases_raised
+    summary.cases_new += hashed.cases_new
     summary.posts_total = store.count_posts()
     summary.accounts_total = store.count_accounts()
     summary.posts_new = summary.posts_total - posts_before

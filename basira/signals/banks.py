@@ -475,3 +475,48 @@ def match_post_media_and_text(
             except SignalError:
                 continue
     return out
+
+
+@dataclass(frozen=True)
+class PostContent:
+    """What a post offers to match: its text, URLs and media hashes (dicts with `sha256`, `pdq`, `md5`...)."""
+
+    id: int
+    text: str | None = None
+    urls: Sequence[str] = ()
+    media: Sequence[dict[str, Any]] = ()
+
+
+def match_posts(matcher: Matcher, posts: Sequence[PostContent]) -> dict[int, list[tuple[str, MatchResult]]]:
+    """Batched `match_post_media_and_text` for many posts: one index pass per signal type, and only the
+    signal types some bank holds are hashed or looked up. Returns post id -> (where, result) for posts with
+    any match, veto or quarantine; sampling is keyed on `post:<id>`."""
+    want: dict[str, list[tuple[int, str, str]]] = defaultdict(list)  # signal type -> (post id, where, signal)
+    types = matcher.indexed_types
+    text_type = get_signal_type("text_minhash")
+    for p in posts:
+        if "text_minhash" in types and p.text and p.text.strip():
+            try:
+                want["text_minhash"].append((p.id, "text", text_type.hash_text(p.text)))
+            except SignalError:
+                pass
+        if "url" in types:
+            want["url"].extend((p.id, f"url:{n}", u) for n, u in enumerate(p.urls) if u)
+        for n, m in enumerate(p.media):
+            for st in ("md5", "sha256", "pdq", "vpdq"):
+                sig = m.get(st)
+                if sig and st in types:
+                    want[st].append((p.id, f"media:{n}:{st}", sig))
+    out: dict[int, list[tuple[str, MatchResult]]] = {}
+    for st, rows in want.items():
+        valid = []
+        for post_id, where, sig in rows:
+            try:
+                valid.append((post_id, where, get_signal_type(st).validate(sig)))
+            except SignalError:  # a malformed stored hash matches nothing
+                continue
+        results = matcher.match_many(st, [s for _, _, s in valid], keys=[f"post:{i}" for i, _, _ in valid])
+        for (post_id, where, _), res in zip(valid, results, strict=True):
+            if res.matches or res.vetoed or res.quarantined:
+                out.setdefault(post_id, []).append((where, res))
+    return out

@@ -14,10 +14,20 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from basira.ingest.records import utc
-from basira.signals.banks import OPINIONS, Bank, BankItem, Matcher, MatchRateMonitor, MatchResult, utcnow
+from basira.review.priority import SEVERITY, PrioritySignals, case_priority
+from basira.signals.banks import (
+    OPINIONS,
+    Bank,
+    BankItem,
+    Matcher,
+    MatchRateMonitor,
+    MatchResult,
+    PostContent,
+    utcnow,
+)
 from basira.signals.exchange import BankEntry
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow, BankSyncCheckpoint
-from basira.store.models import now
+from basira.store.models import Case, Detection, Media, Post, now
 
 if TYPE_CHECKING:
     from basira.store.store import Store
@@ -285,3 +295,172 @@ def sync_bank(
                                      {"source": source, "entries": len(res.entries), "full": res.full,
                                       "offset": res.checkpoint.get("offset")})])
     return added, removed, res.full
+
+
+# --- matching ingested posts (basira scan) -----------------------------------------------------------------
+
+SCAN_SOURCE = "basira:scan"  # the sync-checkpoint source under which each bank records how far posts were matched
+_REASON_MATCHES = 3  # matches named in a case's reason; the details keep up to _DETAIL_MATCHES
+_DETAIL_MATCHES = 20
+
+
+def has_items(store: Store) -> bool:
+    """Whether any bank holds any item (a scan skips hash matching entirely when none does)."""
+    t = BankItemRow.__table__
+    with store.read() as conn:
+        return conn.execute(sa.select(t.c.id).limit(1)).first() is not None
+
+
+def scan_resume_point(store: Store) -> tuple[int, dict[int, int]]:
+    """(post id to match after, {bank id: its largest item id now}). A bank that gained items since its
+    checkpoint (or has none) sends the scan back to the first post: old posts are matched against new items.
+    Posts matched before are not matched twice (record_post_matches skips matches already recorded)."""
+    b, it, cp = BankRow.__table__, BankItemRow.__table__, BankSyncCheckpoint.__table__
+    with store.read() as conn:
+        tops = {r.id: int(r.top or 0) for r in conn.execute(
+            sa.select(b.c.id, sa.func.max(it.c.id).label("top")).outerjoin(it, it.c.bank_id == b.c.id)
+            .group_by(b.c.id))}
+        cps = {r.bank_id: r.checkpoint or {} for r in conn.execute(
+            sa.select(cp.c.bank_id, cp.c.checkpoint).where(cp.c.source == SCAN_SOURCE))}
+    start = None
+    for bid, top in tops.items():
+        if not top:
+            continue
+        c = cps.get(bid) or {}
+        after = int(c.get("last_post_id", 0)) if int(c.get("max_item_id", -1)) >= top else 0
+        start = after if start is None else min(start, after)
+    return start or 0, tops
+
+
+def posts_to_match(store: Store, after_id: int, limit: int = 1000) -> list[PostContent]:
+    """Posts after `after_id` in id order with their text, URLs and media hashes."""
+    p, m = Post.__table__, Media.__table__
+    with store.read() as conn:
+        rows = conn.execute(sa.select(p.c.id, p.c.text, p.c.urls).where(p.c.id > after_id).order_by(p.c.id)
+                            .limit(limit)).all()
+        media: dict[int, list[dict[str, Any]]] = {}
+        if rows:
+            q = (sa.select(m.c.post_id, m.c.sha256, m.c.pdq).where(m.c.post_id.in_([r.id for r in rows]))
+                 .order_by(m.c.post_id, m.c.position))
+            for r in conn.execute(q):
+                media.setdefault(r.post_id, []).append({"sha256": r.sha256, "pdq": r.pdq})
+    return [PostContent(r.id, r.text, list(r.urls or []), media.get(r.id, [])) for r in rows]
+
+
+def _describe(m: Any) -> str:
+    return f"bank {m.bank!r} item {m.item_id} ({m.signal_type}, distance {m.distance:g})"
+
+
+def _label_categories(matches: Sequence[Any]) -> list[str]:
+    """Bank labels that name a detector category (behaviour: recruitment, ...) count towards the severity."""
+    return sorted({str(v) for m in matches for v in m.labels.values() if isinstance(v, str) and v in SEVERITY})
+
+
+def record_post_matches(
+    store: Store,
+    found: dict[int, list[tuple[str, MatchResult]]],
+    *,
+    last_post_id: int,
+    bank_tops: dict[int, int],
+    monitor: MatchRateMonitor | None = None,
+    actor: str | None = "scan",
+) -> tuple[int, int, int]:
+    """Save a batch of post matches and their case effects in one transaction, and move every bank's scan
+    checkpoint to `last_post_id`. A match already recorded on a post is skipped, so a re-run adds nothing.
+    A new (acted-on) match opens a case on the post, or raises the open case's priority and names the match in
+    its reason. Return (matches new, cases opened, cases raised)."""
+    t, it, cpt = BankMatchRow.__table__, BankItemRow.__table__, BankSyncCheckpoint.__table__
+    at = now()
+    events = list(monitor.events) if monitor is not None else []
+    if monitor is not None:
+        monitor.events.clear()
+    new_matches = opened_n = raised_n = 0
+    with store.write() as conn:
+        subjects = [f"post:{pid}" for pid in found]
+        seen: set[tuple[str, int, str]] = set()
+        for i in range(0, len(subjects), _CHUNK):
+            seen.update((r.subject, r.item_id, r.status) for r in conn.execute(
+                sa.select(t.c.subject, t.c.item_id, t.c.status).where(t.c.subject.in_(subjects[i : i + _CHUNK]))))
+        rows, acted = [], {}
+        for pid, results in found.items():
+            subject = f"post:{pid}"
+            for _where, res in results:
+                for status, ms in (("match", res.matches), ("vetoed", res.vetoed),
+                                   ("quarantined", res.quarantined)):
+                    for m in ms:
+                        key = (subject, m.item_id, status)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        rows.append({"item_id": m.item_id, "subject": subject, "signal_type": m.signal_type,
+                                     "distance": float(m.distance), "status": status, "matched_at": at})
+                        if status == "match":
+                            acted.setdefault(pid, []).append(m)
+        if rows:
+            conn.execute(sa.insert(t), rows)
+        new_matches = sum(1 for r in rows if r["status"] == "match")
+        if acted:
+            opened_n, raised_n = _open_or_raise(store, conn, acted, actor)
+        for ev in events:
+            conn.execute(sa.update(it).where(it.c.id == ev.item_id).values(quarantined=True))
+        store._append_events(conn, [("bank.item_quarantined", actor, f"bank_item:{ev.item_id}",
+                                     {"window_matches": ev.window_matches, "baseline": ev.baseline})
+                                    for ev in events])
+        for bid, top in bank_tops.items():
+            value = {"last_post_id": int(last_post_id), "max_item_id": int(top)}
+            stmt = store._insert(cpt).values(bank_id=bid, source=SCAN_SOURCE, checkpoint=value, updated_at=at)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["bank_id", "source"],
+                                                    set_={"checkpoint": value, "updated_at": at}))
+    return new_matches, opened_n, raised_n
+
+
+def _open_or_raise(store: Store, conn: Any, acted: dict[int, list[Any]], actor: str | None) -> tuple[int, int]:
+    C, D, t = Case.__table__, Detection.__table__, BankMatchRow.__table__
+    pids = list(acted)
+    cases = {r.subject_id: r for r in conn.execute(
+        sa.select(C.c.id, C.c.subject_id, C.c.reason, C.c.priority, C.c.details)
+        .where(C.c.subject_kind == "post", C.c.subject_id.in_(pids), C.c.closed_at.is_(None)))}
+    # Every acted-on item ever matched on the post counts towards the priority (capped in case_priority).
+    counts = dict(conn.execute(
+        sa.select(t.c.subject, sa.func.count(sa.distinct(t.c.item_id)))
+        .where(t.c.subject.in_([f"post:{p}" for p in pids]), t.c.status == "match").group_by(t.c.subject)).all())
+    latest = {}
+    for r in conn.execute(sa.select(D.c.id, D.c.post_id, D.c.score, D.c.categories, D.c.model_version)
+                          .where(D.c.post_id.in_(pids)).order_by(D.c.id)):
+        latest[r.post_id] = r  # the last one wins
+    to_open, events, raised = [], [], 0
+    for pid, ms in sorted(acted.items()):
+        desc = [_describe(m) for m in ms]
+        listed = [{"bank": m.bank, "item_id": m.item_id, "signal_type": m.signal_type, "distance": m.distance,
+                   "labels": m.labels} for m in ms]
+        n = int(counts.get(f"post:{pid}", len(ms)))
+        reason = "hash match: " + "; ".join(desc[:_REASON_MATCHES]) + (
+            f" and {len(desc) - _REASON_MATCHES} more" if len(desc) > _REASON_MATCHES else "")
+        case = cases.get(pid)
+        if case is None:
+            d = latest.get(pid)
+            cats = [*(d.categories or [] if d else []), *_label_categories(ms)]
+            prio = case_priority(PrioritySignals(model_score=float(d.score) if d else 0.0,
+                                                 categories=tuple(cats), hash_matches=n))
+            details = {"hash_matches": listed[:_DETAIL_MATCHES]}
+            if d is not None:
+                details |= {"model_version": d.model_version, "score": float(d.score),
+                            "categories": list(d.categories or [])}
+            to_open.append({"subject_kind": "post", "subject_id": pid, "reason": reason, "status": "open",
+                            "priority": prio, "detection_id": d.id if d else None, "details": details,
+                            "opened_at": now(), "closed_at": None})
+            continue
+        det = dict(case.details or {})
+        cats = [*(det.get("categories") or []), *_label_categories(ms)]
+        prio = case_priority(PrioritySignals(model_score=float(det.get("score") or 0.0), categories=tuple(cats),
+                                             hash_matches=n))
+        new_prio = max(float(case.priority or 0.0), prio)
+        det["hash_matches"] = [*(det.get("hash_matches") or []), *listed][:_DETAIL_MATCHES]
+        conn.execute(sa.update(C).where(C.c.id == case.id).values(
+            priority=new_prio, reason=f"{case.reason}; {reason}", details=det))
+        raised += 1
+        events.append(("case.hash_matched", actor, f"case:{case.id}",
+                       {"subject": f"post:{pid}", "matches": listed, "priority": [case.priority, new_prio]}))
+    opened = store._open_cases(conn, to_open, actor) if to_open else []
+    store._append_events(conn, events)
+    return len(opened), raised

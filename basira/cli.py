@@ -692,6 +692,11 @@ def demo(
     )
 
 
+from basira.compliance.evidence_cli import app as _evidence_app  # noqa: E402
+
+app.add_typer(_evidence_app, name="evidence")
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basira import __version__
+from basira.review import hash_panel  # noqa: F401 - registers the case page's hash-match panel
 from basira.review.auth import LoginLimiter
 from basira.review.content import strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings

@@ -1,0 +1,38 @@
+"""The case page's "Hash matches" panel: which bank items the case's post matched (from `basira scan`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from basira.review.panels import Panel, register_panel
+
+_LABELS = (("entity", "entity"), ("ideology", "ideology"), ("content_type", "content type"),
+           ("behaviour", "behaviour"))
+_STATUS = {"match": "", "vetoed": " — vetoed by an allow-list", "quarantined": " — item quarantined"}
+
+
+def match_rows(matches: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(label, value) rows, one per recorded match: bank, signal and distance; the item's labels and opinion."""
+    rows = []
+    for m in matches:
+        labels = m.get("labels") or {}
+        shown = [f"{name}: {labels[k]}" for k, name in _LABELS if labels.get(k) not in (None, "")]
+        shown += [f"{k}: {v}" for k, v in sorted(labels.items()) if k not in dict(_LABELS) and v not in (None, "")]
+        value = " · ".join([*shown, f"opinion: {m.get('opinion') or 'positive'}"])
+        if m.get("source"):
+            value += f" · source: {m['source']}"
+        head = (f"{m['bank']} · item {m['item_id']} · {m['signal_type']} · distance {float(m['distance']):g}"
+                f"{_STATUS.get(m.get('status') or 'match', '')}")
+        rows.append((head, value))
+    return rows
+
+
+@register_panel("hash_matches")
+def hash_matches_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
+    case = detail.get("case") or {}
+    if case.get("subject_kind") != "post":
+        return None
+    from basira.store import banks as repo
+
+    rows = match_rows(repo.matches_for(store, f"post:{case['subject_id']}"))
+    return Panel("Hash matches", rows, "No hash-bank matches recorded for this content.")

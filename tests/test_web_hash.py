@@ -67,3 +67,61 @@ def test_case_page_shows_hash_matches_escaped(web):
     assert HOSTILE not in page and "<i>x</i>" not in page
     other = session("rev").get(f"/cases/{case_ids[1]}").text
     assert "No hash-bank matches recorded for this content." in other
+
+
+SHA = "cd" * 32
+BANK_TEXT = "Come to the meeting point after prayers, brothers; the convoy leaves at dawn"
+
+
+def post_with_media(store, ext: str) -> int:
+    """A post with a long text and an image whose SHA-256 and PDQ are known, and an open case on it."""
+    from basira.ingest.records import MediaRecord, PostRecord
+
+    store.upsert_posts([PostRecord("demo", ext, None, BANK_TEXT + " " + ext,
+                                   media=[MediaRecord(url="https://e.x/i.jpg", kind="photo", sha256=SHA, pdq=PDQ)])])
+    pid = store.post_ids("demo", [ext])[ext]
+    return store.open_case_for("post", pid, "reported", details={"categories": ["recruitment"]})[0]
+
+
+def test_remove_adds_content_to_a_bank_from_the_form_and_the_api(web):
+    svc, case_ids, session, _ = web
+    store = svc.store
+    repo.create_bank(store, "removed")
+    repo.create_bank(store, "allow", negative=True)
+    rev = session("rev")
+
+    page = rev.get(f"/cases/{case_ids[0]}").text
+    assert 'name="bank_it"' in page and '<option value="removed">removed</option>' in page
+    assert '<option value="allow">' not in page  # allow-lists are not offered
+
+    form_case = post_with_media(store, "m1")
+    r = rev.post(f"/cases/{form_case}/decide", data={"action": "remove", "reason_code": "TVEC-1.1",
+                                                     "bank_it": "1", "add_to_bank": "removed"})
+    assert r.status_code == 303 and "Added+3+new+signal" in r.headers["location"]
+    items = {i.signal_type: i for i in repo.iter_items(store, "removed")}
+    assert set(items) == {"text_minhash", "sha256", "pdq"}
+    assert items["pdq"].signal == PDQ and items["sha256"].signal == SHA
+    assert items["pdq"].source == f"review:case:{form_case}"
+    assert items["pdq"].labels == {"behaviour": "recruitment", "content_type": "photo"}
+    ev = [e for e in store.iter_events() if e["kind"] == "bank.items_added"][-1]
+    assert ev["actor"] == "rev" and ev["payload"]["note"].startswith(f"added from review: case {form_case}, decision ")
+    assert ev["payload"]["added"] == 3
+
+    # The API: the same content again adds nothing new; a near-duplicate text matches the banked one.
+    api_case = post_with_media(store, "m2")
+    r = rev.post(f"/api/v1/cases/{api_case}/decisions",
+                 json={"action": "remove", "reason_code": "TVEC-1.1", "add_to_bank": "removed"})
+    assert r.status_code == 201, r.text
+    assert r.json()["banked"] == {"bank": "removed", "signals": ["pdq", "sha256", "text_minhash"], "added": 0,
+                                  "known": 3}
+    sig = next(i.signal for i in repo.iter_items(store, "removed") if i.signal_type == "text_minhash")
+    assert repo.load_matcher(store).match("text_minhash", sig).matched
+
+    # Refused before anything is recorded: an allow-list, an unknown bank, an action other than remove.
+    for body, msg in (({"action": "remove", "add_to_bank": "allow"}, "allow-list"),
+                      ({"action": "remove", "add_to_bank": "nope"}, "no bank named"),
+                      ({"action": "keep", "add_to_bank": "removed"}, "only content being removed")):
+        r = rev.post(f"/api/v1/cases/{case_ids[1]}/decisions", json={"reason_code": "TVEC-1.1", **body})
+        assert r.status_code == 422 and msg in r.json()["detail"]
+    assert svc.case(case_ids[1])["decisions"] == []
+    assert store.verify_events() == (True, None)

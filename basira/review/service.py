@@ -150,12 +150,27 @@ class ReviewService:
     def release(self, case_id: int, actor: Actor) -> bool:
         return self.repo.release(case_id, actor)
 
-    def decide(self, case_id: int, actor: Actor, action: str, reason_code: str, note: str | None = None) -> dict:
+    def decide(self, case_id: int, actor: Actor, action: str, reason_code: str, note: str | None = None,
+               add_to_bank: str | None = None) -> dict:
+        """Record a decision; with `add_to_bank`, a removed post's text and media hashes go into that bank."""
+        from basira.store import banks
+
+        if add_to_bank:
+            if action != "remove":
+                raise DecisionError("invalid", "only content being removed can be added to a bank")
+            try:
+                banks.require_positive_bank(self.store, add_to_bank)
+            except ValueError as exc:
+                raise DecisionError("invalid", str(exc)) from None
         reason = self.catalogue.get(reason_code)
-        return self.repo.decide(
+        out = self.repo.decide(
             case_id, actor, action, reason_code, reason.actions if reason else None, (note or "")[:4000] or None,
             self.now(), self.settings.undo_seconds, self.claim_ttl, self._webhook,
         )
+        if add_to_bank:
+            out["banked"] = banks.bank_case_content(self.store, case_id, add_to_bank, actor=actor.username,
+                                                    decision_id=out["decision_id"])
+        return out
 
     def _webhook(self, decision_id: int, action: str, facts: dict) -> tuple[str, str, dict] | None:
         if not self.settings.webhook_url:

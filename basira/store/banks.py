@@ -464,3 +464,62 @@ def _open_or_raise(store: Store, conn: Any, acted: dict[int, list[Any]], actor: 
     opened = store._open_cases(conn, to_open, actor) if to_open else []
     store._append_events(conn, events)
     return len(opened), raised
+
+
+# --- a reviewer's "remove" adds the content to a bank ------------------------------------------------------
+
+MIN_BANKED_TEXT = 20  # characters: shorter texts ("ok", "join us") would match far too much as near-duplicates
+
+
+def require_positive_bank(store: Store, name: str) -> Bank:
+    """The bank a reviewer may add removed content to; ValueError if there is none or it is an allow-list."""
+    bank = get_bank(store, name)
+    if bank is None:
+        raise ValueError(f"no bank named {name!r}")
+    if bank.negative:
+        raise ValueError(f"bank {name!r} is an allow-list: removed content cannot go in it")
+    return bank
+
+
+def case_content_entries(store: Store, case_id: int) -> list[BankEntry]:
+    """Bank entries for a case's post: its text as a near-duplicate MinHash (when long enough) and its media's
+    SHA-256 and PDQ hashes, labelled with where they came from."""
+    from basira.signals import SignalError, get_signal_type
+
+    C, P, M = Case.__table__, Post.__table__, Media.__table__
+    with store.read() as conn:
+        c = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
+        if c is None or c.subject_kind != "post":
+            return []
+        text = conn.execute(sa.select(P.c.text).where(P.c.id == c.subject_id)).scalar()
+        media = conn.execute(sa.select(M.c.kind, M.c.sha256, M.c.pdq).where(M.c.post_id == c.subject_id)
+                             .order_by(M.c.position)).all()
+    source = f"review:case:{case_id}"
+    cats = [x for x in (c.details or {}).get("categories") or [] if isinstance(x, str)]
+    base = {"behaviour": cats[0]} if cats else {}
+    out = []
+    if text and len(text.strip()) >= MIN_BANKED_TEXT:
+        try:
+            sig = get_signal_type("text_minhash").hash_text(text)
+            out.append(BankEntry.make("text_minhash", sig, labels={**base, "content_type": "text"}, source=source))
+        except SignalError:
+            pass
+    for m in media:
+        for st in ("sha256", "pdq"):
+            value = getattr(m, st)
+            if value:
+                try:
+                    out.append(BankEntry.make(st, value, labels={**base, "content_type": m.kind or "media"},
+                                              source=source))
+                except SignalError:
+                    continue
+    return out
+
+
+def bank_case_content(store: Store, case_id: int, bank: str, *, actor: str, decision_id: int | None = None) -> dict:
+    """Add a removed case's content to a bank (logged as bank.items_added with the case and decision)."""
+    entries = case_content_entries(store, case_id)
+    note = f"added from review: case {case_id}" + (f", decision {decision_id}" if decision_id else "")
+    added, _ = add_entries(store, bank, entries, actor=actor, note=note) if entries else (0, 0)
+    return {"bank": bank, "signals": sorted({e.signal_type for e in entries}), "added": added,
+            "known": len(entries) - added}

@@ -28,6 +28,8 @@ class DecisionIn(BaseModel):
     action: str = Field(description="remove, keep, escalate, refer; at the appeal stage uphold or overturn")
     reason_code: str = Field(description="a code from the policy catalogue (GET /api/v1/policies)")
     note: str | None = Field(default=None, max_length=4000)
+    add_to_bank: str | None = Field(default=None, max_length=128,
+                                    description="with action remove: a bank to add the post's text and media hashes to")
 
 
 class AppealIn(BaseModel):
@@ -134,7 +136,7 @@ def release(request: Request, case_id: int, p: Annotated[Principal, Depends(requ
 @router.post("/cases/{case_id}/decisions", status_code=201)
 def decide(request: Request, case_id: int, body: DecisionIn, p: Annotated[Principal, Depends(require("decide"))]) -> dict:
     try:
-        return svc(request).decide(case_id, p.actor, body.action, body.reason_code, body.note)
+        return svc(request).decide(case_id, p.actor, body.action, body.reason_code, body.note, body.add_to_bank)
     except DecisionError as exc:
         raise http_error(exc) from None
 

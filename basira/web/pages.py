@@ -195,8 +195,15 @@ def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
         reasons=[r for r in svc.catalogue.reasons if set(r.actions) & set(actions)], can_appeal=can_appeal,
         can_claim=stage is not None and p.can("claim") and not claimed_by_other and p.role in STAGE_ROLES[stage],
         media=media, panels=panels_for(svc.store, detail), account=detail["account"],
+        hash_banks=_review_banks(svc.store) if "remove" in actions else [],
         other_posts=[{**o, "snippet": strip_controls(o["snippet"] or "")} for o in detail["other_posts"]],
     )
+
+
+def _review_banks(store: Any) -> list[str]:
+    from basira.store.banks import list_banks
+
+    return [b.name for b, _ in list_banks(store) if not b.negative]
 
 
 @router.get("/cases/{case_id}")
@@ -239,13 +246,17 @@ def release(request: Request, case_id: int, p: Annotated[Principal, Depends(requ
 @router.post("/cases/{case_id}/decide")
 def decide(request: Request, case_id: int, p: Annotated[Principal, Depends(require("decide"))],
            action: Annotated[str, Form()] = "", reason_code: Annotated[str, Form()] = "",
-           note: Annotated[str, Form()] = "") -> Response:
+           note: Annotated[str, Form()] = "", bank_it: Annotated[str, Form()] = "",
+           add_to_bank: Annotated[str, Form()] = "") -> Response:
+    bank = add_to_bank if bank_it and action == "remove" else None  # the box only applies to "remove"
     try:
-        request.app.state.service.decide(case_id, p.actor, action, reason_code, note)
+        out = request.app.state.service.decide(case_id, p.actor, action, reason_code, note, bank)
     except DecisionError as exc:
         return _decision_error(case_id, exc)
+    banked = out.get("banked")
+    extra = f" Added {banked['added']} new signal(s) to bank {banked['bank']}." if banked else ""
     return back(f"/cases/{case_id}", f"Decision recorded: {ACTION_LABELS.get(action, action)}. "
-                f"You can undo it for {request.app.state.service.settings.undo_seconds} seconds.")
+                f"You can undo it for {request.app.state.service.settings.undo_seconds} seconds.{extra}")
 
 
 @router.post("/decisions/{decision_id}/undo")

@@ -125,3 +125,67 @@ def test_remove_adds_content_to_a_bank_from_the_form_and_the_api(web):
         assert r.status_code == 422 and msg in r.json()["detail"]
     assert svc.case(case_ids[1])["decisions"] == []
     assert store.verify_events() == (True, None)
+
+
+def test_api_match_single_batch_vetoes_errors_and_auth(web):
+    svc, case_ids, session, platform = web
+    store = svc.store
+    repo.create_bank(store, "tat", thresholds={"pdq": 20})
+    repo.create_bank(store, "allow", negative=True)
+    from basira.signals import get_signal_type
+
+    minhash = get_signal_type("text_minhash").hash_text(BANK_TEXT)
+    md5 = "d41d8cd98f00b204e9800998ecf8427e"
+    repo.add_entries(store, "tat", [
+        BankEntry.make("pdq", PDQ, labels={"entity": "IS"}, source="tat-2026"),
+        BankEntry.make("text_minhash", minhash, labels={"content_type": "call"}),
+        BankEntry.make("url", "https://t.me/SomeChannel/12", labels={"entity": "IS"}),
+        BankEntry.make("md5", md5),
+    ])
+    repo.add_entries(store, "allow", [BankEntry.make("md5", md5, labels={"note": "empty file"})])
+    items = {i.signal_type: i.id for i in repo.iter_items(store, "tat")}
+    near = PDQ[:-2] + "5a"  # 8 bits away (0xa5 ^ 0x5a)
+
+    r = platform.post("/api/v1/match", json={"pdq": near.upper(), "ref": "upload-1"})
+    assert r.status_code == 200, r.text
+    (res,) = r.json()["results"]
+    assert res["matched"] and res["ref"] == "upload-1" and res["vetoed"] == []
+    assert res["matches"] == [{"field": "pdq", "bank": "tat", "item_id": items["pdq"], "signal_type": "pdq",
+                               "distance": 8.0, "labels": {"entity": "IS"}, "opinion": "positive",
+                               "source": "tat-2026"}]
+    assert [m["status"] for m in repo.matches_for(store, "api:upload-1")] == ["match"]
+
+    batch = [{"text": BANK_TEXT.upper() + "!!"}, {"url": "http://www.t.me/SomeChannel/12?utm_source=x"},
+             {"md5": md5}, {"sha256": "0" * 64, "text": "an unrelated text about gardening and tomatoes"}]
+    r = platform.post("/api/v1/match", json=batch)
+    assert r.status_code == 200, r.text
+    out = r.json()["results"]
+    assert [x["matched"] for x in out] == [True, True, False, False]
+    assert out[0]["matches"][0]["field"] == "text" and out[0]["matches"][0]["item_id"] == items["text_minhash"]
+    assert out[1]["matches"][0]["field"] == "url" and out[1]["matches"][0]["distance"] == 0
+    assert out[2]["vetoed"][0]["bank"] == "tat" and out[2]["allowed_by"][0]["bank"] == "allow"
+    assert out[2]["allowed_by"][0]["labels"] == {"note": "empty file"}
+    assert sorted(m["status"] for m in repo.matches_for(store, "api:plat")) == ["match", "match", "vetoed"]
+
+    # The matcher follows bank changes: a new item is found at once.
+    repo.add_entries(store, "tat", [BankEntry.make("sha256", "0" * 64)])
+    assert platform.post("/api/v1/match", json={"sha256": "0" * 64}).json()["results"][0]["matched"]
+
+    # Bad input: 422 naming the query and the field; nothing recorded.
+    r = platform.post("/api/v1/match", json=[{"pdq": near}, {"pdq": "xyz"}])
+    assert r.status_code == 422
+    assert any(e["loc"][-2:] == [1, "pdq"] and "not a PDQ hash" in e["msg"] for e in r.json()["detail"]), r.text
+    r = platform.post("/api/v1/match", json={"ref": "nothing"})
+    assert r.status_code == 422 and "at least one of" in r.text
+    assert platform.post("/api/v1/match", json=[{"md5": md5}] * 1001).status_code == 422
+
+    # Auth: a token or a session with CSRF; auditors may not.
+    from fastapi.testclient import TestClient as TC
+
+    assert TC(platform.app).post("/api/v1/match", json={"md5": md5}).status_code == 401
+    assert session("aud").post("/api/v1/match", json={"md5": md5}).status_code == 403
+    rev = session("rev")
+    assert rev.post("/api/v1/match", json={"md5": md5}).status_code == 200
+    del rev.headers["X-CSRF-Token"]
+    assert rev.post("/api/v1/match", json={"md5": md5}).status_code == 403
+    assert "/api/v1/match" in platform.get("/api/v1/openapi.json").json()["paths"]

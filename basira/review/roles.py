@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "retry_delivery": frozenset({"admin"}),
     "set_prefs": frozenset(HUMAN_ROLES),
+    "match_content": frozenset({"admin", "reviewer", "analyst", "legal", "platform"}),  # POST /api/v1/match
 }
 
 # Who may decide at each stage of a case.

@@ -487,10 +487,13 @@ class PostContent:
     media: Sequence[dict[str, Any]] = ()
 
 
-def match_posts(matcher: Matcher, posts: Sequence[PostContent]) -> dict[int, list[tuple[str, MatchResult]]]:
+def match_posts(
+    matcher: Matcher, posts: Sequence[PostContent], *, sample_by_post: bool = True
+) -> dict[int, list[tuple[str, MatchResult]]]:
     """Batched `match_post_media_and_text` for many posts: one index pass per signal type, and only the
     signal types some bank holds are hashed or looked up. Returns post id -> (where, result) for posts with
-    any match, veto or quarantine; sampling is keyed on `post:<id>`."""
+    any match, veto or quarantine. Sampling is keyed on `post:<id>`, or on the signal itself when
+    `sample_by_post` is false (content from outside the store, e.g. an API call)."""
     want: dict[str, list[tuple[int, str, str]]] = defaultdict(list)  # signal type -> (post id, where, signal)
     types = matcher.indexed_types
     text_type = get_signal_type("text_minhash")
@@ -515,7 +518,8 @@ def match_posts(matcher: Matcher, posts: Sequence[PostContent]) -> dict[int, lis
                 valid.append((post_id, where, get_signal_type(st).validate(sig)))
             except SignalError:  # a malformed stored hash matches nothing
                 continue
-        results = matcher.match_many(st, [s for _, _, s in valid], keys=[f"post:{i}" for i, _, _ in valid])
+        keys = [f"post:{i}" for i, _, _ in valid] if sample_by_post else None
+        results = matcher.match_many(st, [s for _, _, s in valid], keys=keys)
         for (post_id, where, _), res in zip(valid, results, strict=True):
             if res.matches or res.vetoed or res.quarantined:
                 out.setdefault(post_id, []).append((where, res))

@@ -523,3 +523,19 @@ def bank_case_content(store: Store, case_id: int, bank: str, *, actor: str, deci
     added, _ = add_entries(store, bank, entries, actor=actor, note=note) if entries else (0, 0)
     return {"bank": bank, "signals": sorted({e.signal_type for e in entries}), "added": added,
             "known": len(entries) - added}
+
+
+_BANK_EVENTS = ("bank.created", "bank.items_added", "bank.items_removed", "bank.item_changed", "bank.synced",
+                "bank.item_quarantined")
+
+
+def bank_state(store: Store) -> tuple[int, int, int]:
+    """Changes whenever banks or items do: (last bank event id, item count, largest item id). A cached Matcher
+    is reloaded when this moves."""
+    from basira.store.models import Event
+
+    e, it = Event.__table__, BankItemRow.__table__
+    with store.read() as conn:
+        last = conn.execute(sa.select(sa.func.max(e.c.id)).where(e.c.kind.in_(_BANK_EVENTS))).scalar()
+        n, top = conn.execute(sa.select(sa.func.count(it.c.id), sa.func.max(it.c.id))).one()
+    return int(last or 0), int(n or 0), int(top or 0)

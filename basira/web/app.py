@@ -19,7 +19,7 @@ from basira.review import hash_panel  # noqa: F401 - registers the case page's h
 from basira.review.auth import LoginLimiter
 from basira.review.content import strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
-from basira.web import api, pages
+from basira.web import api, match_api, pages
 from basira.web.security import NotLoggedIn, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -55,6 +55,7 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     app.state.limiter = LoginLimiter(clock=time.monotonic)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
+    app.include_router(match_api.router)
     app.include_router(pages.router)
     app.add_middleware(SecurityHeaders)
 

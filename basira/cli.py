@@ -342,13 +342,14 @@ def match_files(
     """Hash files (MD5, SHA-256, PDQ / vPDQ / text MinHash) and match them against every bank; JSON lines out."""
     import orjson
 
-    from basira.signals.banks import match_file
+    from basira.signals.banks import match_files as match_many
     from basira.store import banks as repo
 
     with _bank_store(db) as store:
         matcher = repo.load_matcher(store)
-        for f in files:
-            results = match_file(matcher, f)
+        # 64 files at a time hashed on both cores, printed as each chunk is matched.
+        chunks = ((files[i : i + 64], match_many(matcher, files[i : i + 64])) for i in range(0, len(files), 64))
+        for f, results in ((f, r) for names, rs in chunks for f, r in zip(names, rs, strict=True)):
             if record:
                 repo.record_matches(store, f"file:{f}", results, monitor=matcher.monitor)
             out = {"file": f, "matched": any(r.matched for r in results),

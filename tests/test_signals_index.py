@@ -38,8 +38,12 @@ def as_sets(results):
     return [set(zip(p.tolist(), d.tolist(), strict=True)) for p, d in results]
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 @pytest.mark.parametrize("threshold", [0, 15, 31, 40, 63, 70])
-def test_recall_equals_brute_force(threshold):
+def test_recall_equals_brute_force(threshold, compiled, monkeypatch):
+    from basira.signals import index as index_module
+
+    monkeypatch.setattr(index_module, "USE_KERNEL", compiled)
     rng = np.random.default_rng(threshold)
     words = random_words(rng, 20_000)
     # Clustered near-duplicates too: real banks hold many variants of one image.
@@ -52,6 +56,7 @@ def test_recall_equals_brute_force(threshold):
         got[i].add((id_, d))
     assert got == as_sets(brute_force(words, q, threshold))
     assert sum(len(g) for g in got) > 0
+    assert len(qi) == sum(len(g) for g in got)  # each row once per query, however many segments found it
 
 
 def test_hex_round_trip_and_search_api():

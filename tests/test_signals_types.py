@@ -138,3 +138,17 @@ def test_vpdq_hashes_a_generated_video(tmp_path):
     sig = VpdqSignal.hash_file(out)
     assert len(parse_frames(sig)) >= 2
     assert VpdqSignal.distance(sig, sig) == 0
+
+
+def test_hash_files_in_parallel_equals_one_by_one(tmp_path):
+    from basira.signals.banks import hash_file, hash_files
+
+    paths = []
+    for i in range(6):
+        p = tmp_path / f"{i}.jpg"
+        make_image(i, 600).save(p, "JPEG", quality=90)
+        paths.append(str(p))
+    paths.append(str(tmp_path / "missing.jpg"))  # hashes nothing, in its place
+    one_by_one = [hash_file(p) for p in paths]
+    assert hash_files(paths, workers=2) == one_by_one
+    assert len({h["pdq"] for h in one_by_one[:6]}) == 6 and one_by_one[6] == {}

@@ -9,6 +9,7 @@ every positive match.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -414,6 +415,28 @@ def match_file(matcher: Matcher, path: str, signal_types: Sequence[str] | None =
     """Hash a file every way that applies (md5, sha256, pdq for images, vpdq for videos) and match each."""
     names = signal_types or _types_for(path)
     return [matcher.match(st, sig) for st, sig in hash_file(path, names).items()]
+
+
+def hash_files(
+    paths: Sequence[str], signal_types: Sequence[str] | None = None, workers: int | None = None
+) -> list[dict[str, str]]:
+    """`hash_file` for many files, in order, on a thread pool: JPEG decoding (Pillow), PDQ (C++) and hashlib
+    release the GIL, so two threads hash about twice as many images per second as one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(path: str) -> dict[str, str]:
+        return hash_file(str(path), signal_types or _types_for(str(path)))
+
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers <= 1 or len(paths) < 2:
+        return [one(p) for p in paths]
+    with ThreadPoolExecutor(workers, thread_name_prefix="basira-hash") as ex:
+        return list(ex.map(one, paths))
+
+
+def match_files(matcher: Matcher, paths: Sequence[str], workers: int | None = None) -> list[list[MatchResult]]:
+    """`match_file` for many files: hashed in parallel (`hash_files`), matched in one thread."""
+    return [[matcher.match(st, sig) for st, sig in sigs.items()] for sigs in hash_files(paths, workers=workers)]
 
 
 _VIDEO_EXT = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif", ".3gp"}

@@ -23,6 +23,8 @@ from itertools import combinations
 
 import numpy as np
 
+from basira.signals import hamming_kernel as _kernel
+
 BITS = 256
 WORDS = 4
 SEGMENTS = 16
@@ -35,6 +37,7 @@ _CANDIDATE_BUDGET = 1 << 16
 _SCAN_BUDGET = 1 << 22  # distance-matrix cells per brute-force chunk
 _PARALLEL_MIN = 64  # queries in a batch before it is split across threads
 _POOL: list[ThreadPoolExecutor] = []
+USE_KERNEL = True  # the compiled inner loop (hamming_kernel); False: the numpy one (tests check both)
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -143,6 +146,9 @@ class _Block:
         if radius > _MAX_SEG_RADIUS:
             return _scan(self.words, queries, threshold)
         masks = _flip_masks(radius)
+        if USE_KERNEL and _kernel.search is not None:
+            return _kernel.search(self.words, self.order, self.offsets,
+                                  np.ascontiguousarray(queries, dtype=np.uint64), masks, threshold, radius)
         qseg = _segments(queries)  # (Q, 16)
         probes = (qseg[:, :, None] ^ masks[None, None, :]).astype(np.int64)  # (Q, 16, P)
         seg_idx = np.arange(SEGMENTS)[None, :, None]

@@ -696,6 +696,9 @@ def demo(
 from basira.compliance.evidence_cli import app as _evidence_app  # noqa: E402
 
 app.add_typer(_evidence_app, name="evidence")
+from basira.compliance.report_cli import app as _report_app  # noqa: E402
+
+app.add_typer(_report_app, name="report")
 
 
 def main() -> None:  # pragma: no cover - entry point

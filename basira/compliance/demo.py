@@ -46,9 +46,10 @@ class _Clock:
 
 
 def seed_decisions(store: Store, *, seed: int = 7, share: float = 0.7, appeal_share: float = 0.25,
-                   start: datetime | None = None, limit: int | None = None) -> SeedSummary:
+                   start: datetime | None = None, limit: int | None = None,
+                   gap_seconds: tuple[float, float] = (20, 600)) -> SeedSummary:
     """Decide `share` of the open post cases (lowest ids first, deterministic for a seed) starting at `start`
-    (default: now), a few minutes apart; appeal `appeal_share` of the removals once final."""
+    (default: now), `gap_seconds` apart; appeal `appeal_share` of the removals once final."""
     from basira.review.decisions import Actor
     from basira.review.service import ReviewService, ReviewSettings
     from basira.store.models import Case, Detection
@@ -67,15 +68,15 @@ def seed_decisions(store: Store, *, seed: int = 7, share: float = 0.7, appeal_sh
                             .where(C.c.status == "open", C.c.subject_kind == "post").order_by(C.c.id)).all()
     rows = [r for r in rows if rng.random() < share][:limit]
     out = SeedSummary()
-    removals: list[int] = []
+    removals: list[tuple[int, datetime]] = []
     r1, r2, legal = actors["demo-reviewer-1"], actors["demo-reviewer-2"], actors["demo-legal"]
     for case_id, cats in rows:
-        clock.advance(rng.uniform(20, 600))
+        clock.advance(rng.uniform(*gap_seconds))
         remove_reason = REASON_OF_CATEGORY.get((cats or ["?"])[0], "TVEC-1.3")
         roll = rng.random()
         if roll < 0.55:
             svc.decide(case_id, r1, "remove", remove_reason)
-            removals.append(case_id)
+            removals.append((case_id, clock.t))
             out.removed += 1
         elif roll < 0.85:
             svc.decide(case_id, r1, "keep", rng.choice(("OK-1", "OK-2", "OK-3")))
@@ -86,7 +87,7 @@ def seed_decisions(store: Store, *, seed: int = 7, share: float = 0.7, appeal_sh
             clock.advance(rng.uniform(600, 7200))
             if rng.random() < 0.6:
                 svc.decide(case_id, legal, "remove", remove_reason)
-                removals.append(case_id)
+                removals.append((case_id, clock.t))
                 out.removed += 1
             else:
                 svc.decide(case_id, legal, "keep", "OK-1")
@@ -95,13 +96,14 @@ def seed_decisions(store: Store, *, seed: int = 7, share: float = 0.7, appeal_sh
             svc.decide(case_id, r1, "refer", "LAW-1")
             out.referred += 1
         out.decided += 1
-    clock.advance(3600)  # every decision is final now: appeals may be filed
-    for case_id in removals:
+    # Appeals come in a few hours to days after each removal (the clock only stands in for "now" here).
+    for case_id, decided_at in removals:
         if rng.random() >= appeal_share:
             continue
+        clock.t = decided_at + timedelta(seconds=rng.uniform(3600, 3 * 86400))
         svc.file_appeal(case_id, "I was reporting on this, not supporting it.", "demo-platform")
         out.appeals += 1
-        clock.advance(rng.uniform(600, 86400))
+        clock.advance(rng.uniform(1800, 2 * 86400))
         if rng.random() < 0.3:
             svc.decide(case_id, r2, "overturn", "APP-OVERTURN")
             out.overturned += 1

@@ -1,0 +1,43 @@
+"""The transparency report as one self-contained HTML page (Jinja, autoescaped; charts as inline SVG images)."""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from basira.compliance import report_charts as charts
+from basira.compliance.report import duration, key_figures, parse_iso, percent, period_text, source_rows
+
+
+@lru_cache(maxsize=1)
+def _env():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _svg(data: bytes) -> str:
+    # An <img> never runs scripts in an SVG; the charts' text is drawn as paths anyway.
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The report dict (basira.compliance.report.build_report) as an HTML document."""
+    from basira import __version__
+
+    rem = report["moderation"]["removals"]
+    a, b = parse_iso(report["period"]["from"]).date(), parse_iso(report["period"]["to"]).date()
+    ap = report["appeals"]
+    chart_urls = {
+        "daily": _svg(charts.daily([(d["day"], d["count"]) for d in rem["by_day"]], a, b, fmt="svg")),
+        "category": _svg(charts.hbar([(x["key"], x["count"]) for x in rem["by_category"]], fmt="svg")),
+        "orders": _svg(charts.execution_times(report["removal_orders"]["execute_seconds"], fmt="svg")),
+        "appeals": _svg(charts.split([("upheld", ap["upheld"]), ("overturned", ap["overturned"])], fmt="svg")),
+    }
+    return _env().get_template("transparency.html").render(
+        r=report, period=period_text(report), version=__version__, tiles=key_figures(report),
+        sources=source_rows(report), charts=chart_urls, n=lambda v: "—" if v is None else f"{v:,}", pct=percent,
+        dur=duration)

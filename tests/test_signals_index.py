@@ -38,17 +38,20 @@ def as_sets(results):
     return [set(zip(p.tolist(), d.tolist(), strict=True)) for p, d in results]
 
 
-@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+@pytest.mark.parametrize("path", ["numba", "numba-no-inline", "numpy"])
 @pytest.mark.parametrize("threshold", [0, 15, 31, 40, 63, 70])
-def test_recall_equals_brute_force(threshold, compiled, monkeypatch):
+def test_recall_equals_brute_force(threshold, path, monkeypatch):
     from basira.signals import index as index_module
 
-    monkeypatch.setattr(index_module, "USE_KERNEL", compiled)
+    monkeypatch.setattr(index_module, "USE_KERNEL", path != "numpy")
+    if path == "numba-no-inline":  # what blocks above INLINE_MAX_ROWS use
+        monkeypatch.setattr(index_module, "INLINE_MAX_ROWS", 0)
     rng = np.random.default_rng(threshold)
     words = random_words(rng, 20_000)
     # Clustered near-duplicates too: real banks hold many variants of one image.
     words[:2000] = np.stack([flip(rng, words[0], int(k)) for k in rng.integers(0, 40, 2000)])
     index = HammingIndex.from_words(words)
+    assert (len(index._snap.main.inline) > 0) == (path == "numba")
     q = np.concatenate([queries_near(rng, words, 150), random_words(rng, 20)])
     qi, ids, dist = index.search_arrays(q, threshold)
     got = [set() for _ in q]

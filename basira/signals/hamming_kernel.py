@@ -1,8 +1,8 @@
 """The multi-index Hamming search's inner loop, compiled (numba, `nogil`): probe, gather, check, deduplicate.
 
 The numpy version in `index.py` makes several passes over arrays of candidates (~130 ns each); this loop touches
-each candidate once (~5-20 ns, mostly the memory read of its hash), and releases the GIL so the index's thread
-pool uses every core. `available()` is False when numba cannot be imported; the index then uses numpy.
+each candidate once (mostly the memory read of its hash, or only a sequential read of two inlined words), and
+releases the GIL so the index's thread pool uses every core. `available()` is False when numba cannot be imported; the index then uses numpy.
 """
 
 from __future__ import annotations
@@ -32,9 +32,14 @@ def _popcount(x: np.uint64) -> np.uint64:
     return (x * _H01) >> np.uint64(56)
 
 
-def _search(words, order, offsets, queries, masks, threshold, seg_radius):  # pragma: no cover - compiled
+def _search(words, order, offsets, inline, queries, masks, threshold, seg_radius):  # pragma: no cover - compiled
     """(query index, row, distance) of rows within `threshold`, each once: a row is reported from the first
-    segment (in order) whose value is within `seg_radius` of the query's, so no later probe repeats it."""
+    segment (in order) whose value is within `seg_radius` of the query's, so no later probe repeats it.
+
+    `inline` (16n x 2, or empty): for each segment's sorted order, two of the row's words that do not hold the
+    segment (words 2, 3 for segments in words 0, 1; else words 0, 1). Their distance is a lower bound read
+    sequentially; a random candidate (~64 of those 128 bits differ) is rejected without the random read of its
+    hash."""
     n = words.shape[0]
     nq = queries.shape[0]
     cap = 1024
@@ -42,6 +47,7 @@ def _search(words, order, offsets, queries, masks, threshold, seg_radius):  # pr
     out_r = np.empty(cap, np.int64)
     out_d = np.empty(cap, np.int32)
     k = 0
+    use_inline = inline.shape[0] == 16 * n and n > 0
     t = np.uint64(threshold)
     sr = np.uint64(seg_radius)
     ffff = np.uint64(0xFFFF)
@@ -55,11 +61,15 @@ def _search(words, order, offsets, queries, masks, threshold, seg_radius):  # pr
             shift = np.uint64(48 - 16 * (s % 4))
             qs = (queries[qi, w] >> shift) & ffff
             base = s * n
+            a0 = q2 if w < 2 else q0
+            a1 = q3 if w < 2 else q1
             for p in range(masks.shape[0]):
                 v = np.int64(qs ^ np.uint64(masks[p]))
                 a = offsets[s, v]
                 b = offsets[s, v + 1]
                 for j in range(a, b):
+                    if use_inline and _popcount(inline[base + j, 0] ^ a0) + _popcount(inline[base + j, 1] ^ a1) > t:
+                        continue
                     r = np.int64(order[base + j])
                     x0 = words[r, 0] ^ q0
                     x1 = words[r, 1] ^ q1
@@ -98,3 +108,15 @@ if njit is not None:
     search = njit(nogil=True, cache=True)(_search)
 else:  # pragma: no cover
     search = None
+
+
+def inline_words(words: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The `inline` array for `_search`: per segment s, in s's sorted order, the two words not holding s."""
+    n = len(words)
+    out = np.empty((16 * n, 2), np.uint64)
+    for s in range(16):
+        rows = order[s * n : (s + 1) * n]
+        first = 2 if s // 4 < 2 else 0
+        out[s * n : (s + 1) * n, 0] = words[rows, first]
+        out[s * n : (s + 1) * n, 1] = words[rows, first + 1]
+    return out

@@ -38,6 +38,9 @@ _SCAN_BUDGET = 1 << 22  # distance-matrix cells per brute-force chunk
 _PARALLEL_MIN = 64  # queries in a batch before it is split across threads
 _POOL: list[ThreadPoolExecutor] = []
 USE_KERNEL = True  # the compiled inner loop (hamming_kernel); False: the numpy one (tests check both)
+# Blocks up to this size also keep 16 B per row per segment (256 B a row: 0.24 GiB at 1M) for sequential
+# candidate checks, ~2x faster; larger ones (10M: 2.4 GiB more) do without, to stay well inside memory.
+INLINE_MAX_ROWS = 4_000_000
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -110,6 +113,7 @@ class _Block:
     ids: np.ndarray  # (n,) int64
     order: np.ndarray  # (16 * n,) uint32: for segment s, rows sorted by segment value, at [s*n, (s+1)*n)
     offsets: np.ndarray  # (16, 65537) int64: bucket v of segment s is order[s*n + offsets[s, v] : ...]
+    inline: np.ndarray  # (16 * n, 2) uint64 or empty: see hamming_kernel (blocks of <= INLINE_MAX_ROWS rows)
 
     @classmethod
     def build(cls, words: np.ndarray, ids: np.ndarray) -> _Block:
@@ -123,7 +127,10 @@ class _Block:
             keys = be[:, s].astype(np.uint16)
             order[s * n : (s + 1) * n] = np.argsort(keys, kind="stable")
             np.cumsum(np.bincount(keys, minlength=_SEG_VALUES), out=offsets[s, 1:])
-        return cls(np.ascontiguousarray(words, dtype=np.uint64), np.asarray(ids, dtype=np.int64), order, offsets)
+        words = np.ascontiguousarray(words, dtype=np.uint64)
+        use_inline = USE_KERNEL and _kernel.search is not None and 0 < n <= INLINE_MAX_ROWS
+        inline = _kernel.inline_words(words, order) if use_inline else np.zeros((0, 2), np.uint64)
+        return cls(words, np.asarray(ids, dtype=np.int64), order, offsets, inline)
 
     @classmethod
     def empty(cls) -> _Block:
@@ -134,7 +141,7 @@ class _Block:
 
     @property
     def nbytes(self) -> int:
-        return self.words.nbytes + self.ids.nbytes + self.order.nbytes + self.offsets.nbytes
+        return self.words.nbytes + self.ids.nbytes + self.order.nbytes + self.offsets.nbytes + self.inline.nbytes
 
     def search(self, queries: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query index, row position, distance) of every row within `threshold` of a query, deduplicated."""
@@ -147,7 +154,7 @@ class _Block:
             return _scan(self.words, queries, threshold)
         masks = _flip_masks(radius)
         if USE_KERNEL and _kernel.search is not None:
-            return _kernel.search(self.words, self.order, self.offsets,
+            return _kernel.search(self.words, self.order, self.offsets, self.inline,
                                   np.ascontiguousarray(queries, dtype=np.uint64), masks, threshold, radius)
         qseg = _segments(queries)  # (Q, 16)
         probes = (qseg[:, :, None] ^ masks[None, None, :]).astype(np.int64)  # (Q, 16, P)

@@ -69,6 +69,8 @@ def test_exported_case_package_verifies_and_holds_the_case(seeded, keys, tmp_pat
     dec = orjson.loads(entries["decisions.json"])
     assert len(dec["decisions"]) == n_dec >= 2 and len(dec["appeals"]) == 1
     assert [c["id"] for c in dec["cases"]] == [cid]
+    assert set(dec["policy_reasons"]) == {d["reason_code"] for d in dec["decisions"]}
+    assert all(r and r["title"] for r in dec["policy_reasons"].values())
     audit = [orjson.loads(x) for x in entries["audit/events.jsonl"].splitlines()]
     assert len(audit) == n_ev and all(e["subject"] == f"case:{cid}" for e in audit)
     assert {"case.opened", "review.decided", "review.appeal_filed"} <= {e["kind"] for e in audit}

@@ -44,7 +44,7 @@ Files
   content/media.json      media references (URL, kind, stored SHA-256 / PDQ); embedded files in content/media/
   metadata.json           accounts and posts: ids, times, reply/quote/repost/forward links, mentions, URLs
   detections.json         the detector's scores, categories and evidence spans
-  decisions.json          cases, reviewers' decisions (with undo history) and appeals
+  decisions.json          cases, reviewers' decisions (with undo history), appeals, the policy reasons cited
   hash_matches.json       matches against hash banks (bank, item, signal, distance)
   audit/events.jsonl      the event-log entries about these objects, with prev_hash and hash
   manifest.json           every file above with its SHA-256 and size; the signer's public key
@@ -93,6 +93,18 @@ def _embedded_media(m: dict[str, Any]) -> tuple[str, bytes] | None:
     return _MEDIA_EXT.get(mime, "bin"), data
 
 
+def _reasons(decisions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The policy reasons the decisions cite, as the catalogue words them (what the reviewer applied)."""
+    from basira.review.policy import load_catalogue
+
+    cat = load_catalogue()
+    out = {}
+    for code in sorted({d["reason_code"] for d in decisions}):
+        r = cat.get(code)
+        out[code] = {"title": r.title, "description": r.description} if r else None
+    return out
+
+
 def build_files(data: Mapping[str, Any], subject: dict[str, Any]) -> dict[str, bytes]:
     """The package's content files (everything but README, manifest and signature) from gathered rows."""
     files: dict[str, bytes] = {}
@@ -114,7 +126,7 @@ def build_files(data: Mapping[str, Any], subject: dict[str, Any]) -> dict[str, b
     files["metadata.json"] = _json({"subject": subject, "accounts": data["accounts"], "posts": meta_posts})
     files["detections.json"] = _json(data["detections"])
     files["decisions.json"] = _json({"cases": data["cases"], "decisions": data["decisions"],
-                                     "appeals": data["appeals"]})
+                                     "appeals": data["appeals"], "policy_reasons": _reasons(data["decisions"])})
     files["hash_matches.json"] = _json(data["bank_matches"])
     files["audit/events.jsonl"] = b"".join(
         orjson.dumps(e, option=orjson.OPT_SORT_KEYS) + b"\n" for e in data["events"])

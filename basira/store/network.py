@@ -48,8 +48,7 @@ def add_follows(store: Store, follows: Sequence[FollowRecord]) -> int:
                     rows.append({"platform_id": pid, "source_id": key[0], "target_id": key[1], "first_seen_at": first})
         if not rows:
             return 0
-        stmt = store._insert(t).on_conflict_do_nothing(index_elements=["source_id", "target_id"])
-        return len(conn.execute(stmt.returning(t.c.id), rows).all())
+        return len(store._insert_rows(conn, t, rows, ("source_id", "target_id"), ("id",)))
 
 
 def count_follows(store: Store) -> int:

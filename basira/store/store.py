@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,89 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[i : i + size]
 
 
+@lru_cache(maxsize=128)
+def _pg_arrays(
+    dialect: Any, table: sa.Table, cols: tuple[str, ...]
+) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
+    """For PostgreSQL statements that take a batch as one array per column: the typed placeholders
+    `%(p<i>)s::type[]`, and the per-column value converters SQLAlchemy would apply (JSON serialized with
+    the dialect's serializer, json.dumps by default)."""
+    arrays, procs = [], []
+    for i, c in enumerate(cols):
+        col_type = table.c[c].type
+        arrays.append(f"%(p{i})s::{col_type.compile(dialect=dialect)}[]")
+        if isinstance(col_type, sa.JSON):
+            dumps = getattr(dialect, "_json_serializer", None) or json.dumps
+            # None is JSON null unless the column asks for SQL NULL, as SQLAlchemy does it.
+            procs.append((lambda v, d=dumps: None if v is None else d(v)) if col_type.none_as_null else dumps)
+        else:
+            procs.append(col_type.bind_processor(dialect))
+    return arrays, procs
+
+
+@lru_cache(maxsize=64)
+def _python_defaults(table: sa.Table, given: frozenset[str]) -> tuple[tuple[str, Any], ...]:
+    """(column, default) of the columns not in `given` with a Python-side scalar or callable default."""
+    return tuple(
+        (c.name, c.default)
+        for c in table.columns
+        if c.name not in given and c.default is not None and (c.default.is_scalar or c.default.is_callable)
+    )
+
+
+@lru_cache(maxsize=64)
+def _unnest_insert(
+    dialect: Any,
+    table: sa.Table,
+    cols: tuple[str, ...],
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
+    where: str | None,
+) -> str:
+    """PostgreSQL `INSERT ... SELECT FROM unnest(arrays) ... ON CONFLICT DO NOTHING RETURNING`."""
+    q = dialect.identifier_preparer.quote
+    names = ", ".join(q(c) for c in cols)
+    arrays, _ = _pg_arrays(dialect, table, cols)
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
+        f"SELECT {names} FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS u({names}, basira_ord) "
+        "ORDER BY basira_ord"  # ids in the rows' order, as a multi-row VALUES would give them
+    )
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(q(c) for c in conflict)})"
+        if where:
+            sql += f" WHERE {where}"
+        sql += " DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(q(c) for c in returning)}"
+    return sql
+
+
+@lru_cache(maxsize=64)
+def _unnest_update(dialect: Any, table: sa.Table, keys: tuple[str, ...], cols: tuple[str, ...]) -> str:
+    """PostgreSQL `UPDATE ... FROM unnest(arrays)`: set `cols` of the rows matching `keys`."""
+    q = dialect.identifier_preparer.quote
+    arrays, _ = _pg_arrays(dialect, table, keys + cols)
+    return (
+        f"UPDATE {dialect.identifier_preparer.format_table(table)} AS t "
+        f"SET {', '.join(f'{q(c)} = u.{q(c)}' for c in cols)} "
+        f"FROM unnest({', '.join(arrays)}) AS u({', '.join(q(c) for c in keys + cols)}) "
+        f"WHERE {' AND '.join(f't.{q(k)} = u.{q(k)}' for k in keys)}"
+    )
+
+
+def _pg_params(
+    dialect: Any, table: sa.Table, cols: tuple[str, ...], rows: Sequence[dict[str, Any]]
+) -> dict[str, list[Any]]:
+    """The batch as one list per column (`p<i>`), converted as SQLAlchemy would convert each value."""
+    _, procs = _pg_arrays(dialect, table, cols)
+    params = {}
+    for i, (c, proc) in enumerate(zip(cols, procs, strict=True)):
+        values = [r[c] for r in rows]
+        params[f"p{i}"] = [proc(v) for v in values] if proc else values
+    return params
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -126,6 +211,11 @@ def open_store(url: str, *, migrate_schema: bool = True, echo: bool = False) -> 
         Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
     if sa_url.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
+        if sa_url.get_driver_name() == "psycopg":
+            # No server-side prepared statements: each statement is planned for its values and the tables as
+            # they are now. A plan prepared while an ingest's tables were nearly empty stays for the whole
+            # run, and made each lookup of 500 accounts compare every row with every value (60 ms, not 1).
+            kwargs["connect_args"] = {"prepare_threshold": None}
     engine = sa.create_engine(sa_url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -183,8 +273,74 @@ class Store:
             raise RuntimeError(f"unsupported database: {self.dialect} (use SQLite or PostgreSQL)")
         return insert(table)
 
+    def _insert_rows(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        rows: Sequence[dict[str, Any]],
+        conflict: Sequence[str] = (),
+        returning: Sequence[str] = (),
+        where: str | None = None,
+    ) -> list[Any]:
+        """INSERT `rows` (dicts with the same keys), skipping those that hit the unique index on `conflict`
+        (whose predicate is `where`, for a partial index); return the `returning` columns of the rows inserted
+        (as the driver returns them: ask for ids and plain columns). Columns left out get their Python defaults.
+
+        On PostgreSQL the rows go as one array per column through unnest(): one short statement per call,
+        whatever the number of rows. A multi-row VALUES statement is new text for psycopg to parse on every
+        batch, and that parsing took most of the ingest's CPU.
+        """
+        if not rows:
+            return []
+        if self.dialect != "postgresql":
+            stmt = self._insert(table)
+            if conflict:
+                stmt = stmt.on_conflict_do_nothing(
+                    index_elements=list(conflict), index_where=sa.text(where) if where else None
+                )
+            if returning:
+                return conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows).all()
+            conn.execute(stmt, rows)
+            return []
+        defaults = _python_defaults(table, frozenset(rows[0]))
+        if defaults:  # what SQLAlchemy would fill in for the columns left out
+            rows = [{**r, **{c: d.arg(None) if d.is_callable else d.arg for c, d in defaults}} for r in rows]
+        cols = tuple(rows[0])
+        sql = _unnest_insert(conn.dialect, table, cols, tuple(conflict), tuple(returning), where)
+        res = conn.exec_driver_sql(sql, _pg_params(conn.dialect, table, cols, rows))
+        return res.all() if returning else []
+
+    def _update_rows(
+        self, conn: Connection, table: sa.Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """UPDATE the rows matching each dict's `keys` columns with its other columns (the same in every
+        dict): one statement on PostgreSQL (unnest), one executemany on SQLite."""
+        if not rows:
+            return
+        cols = tuple(c for c in rows[0] if c not in keys)
+        if self.dialect == "postgresql":
+            sql = _unnest_update(conn.dialect, table, tuple(keys), cols)
+            conn.exec_driver_sql(sql, _pg_params(conn.dialect, table, (*keys, *cols), rows))
+            return
+        stmt = (
+            sa.update(table)
+            .where(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys))
+            .values({c: sa.bindparam(f"v_{c}") for c in cols})
+        )
+        conn.execute(stmt, [{f"{'k' if c in keys else 'v'}_{c}": v for c, v in r.items()} for r in rows])
+
+    def _in(self, column: sa.ColumnElement, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+        """`column IN values`; on PostgreSQL `column = ANY(array)`: one short statement text whatever the
+        number of values, instead of one placeholder per value for psycopg to parse."""
+        values = list(values)
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
+        return column.in_(values)
+
     def _platform_id(self, conn: Connection, name: str) -> int:
-        pid = self._platform_ids.get(name)
+        pid = self._platform_ids.get(name) or conn.info.get("basira_new_platforms", {}).get(name)
         if pid is not None:
             return pid
         t = Platform.__table__
@@ -229,7 +385,7 @@ class Store:
             existing: dict[str, dict[str, Any]] = {}
             for chunk in _chunks([ext for ext, _ in rows]):
                 cols = [t.c.external_id, *(t.c[f] for f in _ACCOUNT_FIELDS)]
-                q = sa.select(*cols).where(t.c.platform_id == pid, t.c.external_id.in_(chunk))
+                q = sa.select(*cols).where(t.c.platform_id == pid, self._in(t.c.external_id, chunk))
                 for r in conn.execute(q):
                     existing[r.external_id] = r._asdict()
             fresh = [
@@ -244,29 +400,27 @@ class Store:
                 for ext, row in rows
                 if ext not in existing
             ]
-            if fresh:
-                stmt = self._insert(t).on_conflict_do_nothing(index_elements=["platform_id", "external_id"])
-                res = conn.execute(stmt.returning(t.c.id), fresh)
-                new_total += len(res.all())
-            changed = []
+            new_total += len(self._insert_rows(conn, t, fresh, ("platform_id", "external_id"), ("id",)))
+            # Changed fields, grouped by which fields changed: one bulk UPDATE per group.
+            changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for ext, row in rows:
                 old = existing.get(ext)
                 if old is None:
                     continue
                 diff = {f: v for f, v in row.items() if old.get(f) != v}
                 if diff:
-                    changed.append((ext, diff))
-            for ext, diff in changed:
-                conn.execute(
-                    sa.update(t).where(t.c.platform_id == pid, t.c.external_id == ext).values(**diff)
-                )
+                    changed.setdefault(tuple(sorted(diff)), []).append(
+                        {"platform_id": pid, "external_id": ext, **diff}
+                    )
+            for group in changed.values():
+                self._update_rows(conn, t, ("platform_id", "external_id"), group)
         return new_total
 
     def _account_ids(self, conn: Connection, pid: int, externals: Iterable[str]) -> dict[str, int]:
         t = Account.__table__
         out: dict[str, int] = {}
         for chunk in _chunks(sorted(set(externals))):
-            q = sa.select(t.c.external_id, t.c.id).where(t.c.platform_id == pid, t.c.external_id.in_(chunk))
+            q = sa.select(t.c.external_id, t.c.id).where(t.c.platform_id == pid, self._in(t.c.external_id, chunk))
             out.update({r.external_id: r.id for r in conn.execute(q)})
         return out
 
@@ -315,10 +469,8 @@ class Store:
                 }
                 for r in recs
             ]
-            stmt = self._insert(t).on_conflict_do_nothing(index_elements=["platform_id", "external_id"])
-            inserted = {
-                row.external_id: row.id for row in conn.execute(stmt.returning(t.c.id, t.c.external_id), rows)
-            }
+            returned = self._insert_rows(conn, t, rows, ("platform_id", "external_id"), ("id", "external_id"))
+            inserted = {row.external_id: row.id for row in returned}
             new_total += len(inserted)
             media_rows = [
                 {
@@ -333,9 +485,7 @@ class Store:
                 if r.external_id in inserted
                 for i, m in enumerate(r.media)
             ]
-            if media_rows:
-                mstmt = self._insert(mt).on_conflict_do_nothing(index_elements=["post_id", "position"])
-                conn.execute(mstmt, media_rows)
+            self._insert_rows(conn, mt, media_rows, ("post_id", "position"))
         return new_total, stubs_new
 
     def _insert_account_stubs(self, conn: Connection, stubs: Sequence[AccountRecord]) -> int:
@@ -358,8 +508,7 @@ class Store:
             }
             for s in seen.values()
         ]
-        stmt = self._insert(t).on_conflict_do_nothing(index_elements=["platform_id", "external_id"])
-        return len(conn.execute(stmt.returning(t.c.id), rows).all())
+        return len(self._insert_rows(conn, t, rows, ("platform_id", "external_id"), ("id",)))
 
     def ingest_batch(
         self,
@@ -581,11 +730,14 @@ class Store:
     def _open_cases(self, conn: Connection, rows: Sequence[dict[str, Any]], actor: str | None) -> list[int]:
         if not rows:
             return []
-        t = Case.__table__
-        stmt = self._insert(t).on_conflict_do_nothing(
-            index_elements=["subject_kind", "subject_id"], index_where=sa.text("closed_at IS NULL")
+        new = self._insert_rows(
+            conn,
+            Case.__table__,
+            rows,
+            ("subject_kind", "subject_id"),
+            ("id", "subject_kind", "subject_id", "reason"),
+            where="closed_at IS NULL",
         )
-        new = conn.execute(stmt.returning(t.c.id, t.c.subject_kind, t.c.subject_id, t.c.reason), rows).all()
         self._append_events(
             conn,
             [
@@ -627,13 +779,13 @@ class Store:
                 done = set(
                     conn.execute(
                         sa.select(dt.c.post_id).where(
-                            dt.c.model_version == model_version, dt.c.post_id.in_(ids)
+                            dt.c.model_version == model_version, self._in(dt.c.post_id, ids)
                         )
                     ).scalars()
                 )
                 todo = [i for i in ids if i not in done]
                 if todo:
-                    q = sa.select(t.c.id, t.c.text, t.c.lang).where(t.c.id.in_(todo)).order_by(t.c.id)
+                    q = sa.select(t.c.id, t.c.text, t.c.lang).where(self._in(t.c.id, todo)).order_by(t.c.id)
                     out.extend(r._asdict() for r in conn.execute(q))
         return out, last
 
@@ -659,9 +811,8 @@ class Store:
             for r in rows
         ]
         flagged = {int(r["post_id"]): r for r in rows if r.get("flagged")}
-        stmt = self._insert(t).on_conflict_do_nothing(index_elements=["post_id", "model_version"])
         with self.write() as conn:
-            new = conn.execute(stmt.returning(t.c.id, t.c.post_id), values).all()
+            new = self._insert_rows(conn, t, values, ("post_id", "model_version"), ("id", "post_id"))
             cases = [
                 {
                     "subject_kind": "post",
@@ -806,7 +957,7 @@ class Store:
             )
             prev = h
             next_id += 1
-        conn.execute(sa.insert(t), rows)
+        self._insert_rows(conn, t, rows)
         return [r["id"] for r in rows]
 
     def iter_events(self, batch_size: int = 1000) -> Iterator[dict[str, Any]]:

@@ -100,16 +100,17 @@ def classify(
 ) -> None:
     """Score each text: score, flagged, lang, categories and evidence spans on the original text."""
     from basira.detect import load_detector
-    from basira.detect.batch import classify_stream
+    from basira.detect.batch import classify_pool, classify_stream, pool_workers
     from basira.jsonio import atomic_output
 
     try:
         detector = load_detector(threshold=threshold, cascade=not fast)
         show = output != "-" and input != "-"
-        with _progress(enabled=show) as progress:
+        # The worker pool forks before the progress bar's thread starts.
+        with classify_pool(detector, pool_workers(input)) as pool, _progress(enabled=show) as progress:
             task = progress.add_task("classifying", total=_count_lines(input) if show else None)
             with atomic_output(output) as out:
-                n = classify_stream(input, out, detector, lambda k: progress.advance(task, k))
+                n = classify_stream(input, out, detector, lambda k: progress.advance(task, k), pool)
     except InputError as exc:
         raise fail(exc) from None
     if output != "-":

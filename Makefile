@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= ../shared/datasets
 STAMP  := $(VENV)/.installed
+# The web app's graph library (cytoscape.js, pinned in package.json/package-lock.json); git-ignored.
+VENDOR := basira/web/static/vendor/cytoscape.min.js
 
 .PHONY: install system-deps demo test lint bench train eval clean
 
@@ -17,7 +19,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+$(VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	mkdir -p $(@D) && cp node_modules/cytoscape/dist/cytoscape.min.js $@
+
+install: $(STAMP) $(VENDOR)
 
 demo: install
 	$(BIN)/basira demo

@@ -284,7 +284,11 @@ def test_hostile_content_never_executes(web):
         assert r.status_code == 200
         html = r.text
         tags = parse_tags(html)
-        assert [a for t, a in tags if t == "script"] == [{"src": "/static/app.js", "defer": None}]
+        scripts = [a for t, a in tags if t == "script"]
+        assert scripts[0] == {"src": "/static/app.js", "defer": None}
+        # the account page's network graph: static files and a JSON data block, never inline code
+        assert all(a in ({"src": "/static/network.js", "defer": None}, {"src": "/static/vendor/cytoscape.min.js", "defer": None},
+                         {"type": "application/json", "id": "graph-data"}) for a in scripts[1:])
         assert not [t for t, _ in tags if t in ("svg", "iframe", "object", "embed", "base")]
         assert not [(t, k) for t, a in tags for k in a if k.startswith("on")]  # no event handlers at all
         assert not [(t, v) for t, a in tags for k, v in a.items()

@@ -25,7 +25,8 @@ def community_case_details(a: NetworkAnalysis, community: int, max_members: int 
     }
 
 
-def open_community_case(store: Store, a: NetworkAnalysis, community: int) -> tuple[int, bool]:
+def open_community_case(store: Store, a: NetworkAnalysis, community: int,
+                        actor: str | None = "basira") -> tuple[int, bool]:
     """Open (or find the open) case on a community; its anchor is its riskiest account."""
     from basira.store.network import open_network_case
 
@@ -34,9 +35,9 @@ def open_community_case(store: Store, a: NetworkAnalysis, community: int) -> tup
     anchor_id = int(top["account_id"])
     s = details["summary"]
     reason = (f"community {community}: {details['size']} accounts, {s.get('accounts_posting_flagged', 0)} posting "
-              f"flagged material; led by @{top['handle']} ({'; '.join(top['why'][:2])})")
+              f"flagged material; led by @{top['handle'] or top['external_id']} ({'; '.join(top['why'][:2])})")
     return open_network_case(store, "community", anchor_id, reason, priority=float(s.get("mean_risk", 0.0)),
-                             details=details)
+                             details=details, actor=actor)
 
 
 def open_community_cases(store: Store, a: NetworkAnalysis, *, min_mean_risk: float = 0.3,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
+
+import numpy as np
 
 from basira.jsonio import atomic_output
 
@@ -12,27 +16,43 @@ if TYPE_CHECKING:
 
 _NODE_ATTRS = (("handle", "string"), ("platform", "string"), ("external_id", "string"), ("status", "string"),
                ("community", "integer"), ("risk", "double"), ("pagerank", "double"), ("betweenness", "double"),
-               ("flagged_posts", "integer"))
+               ("flagged_posts", "integer"), ("account_id", "integer"))
 
 
 def _node_values(a: NetworkAnalysis, i: int) -> tuple:
     acc = a.data.accounts[i]
     return (acc.handle or "", acc.platform, acc.external_id, acc.status, int(a.communities.membership[i]),
             round(float(a.risk.score[i]), 6), float(a.pagerank[i]), round(float(a.betweenness[i]), 4),
-            int(a.data.stats.flagged_originals[i]))
+            int(a.data.stats.flagged_originals[i]), acc.id)
+
+
+# Characters XML 1.0 forbids even when escaped: a hostile handle must not make the file unreadable.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _fmt(v: object) -> str:
-    return quoteattr(str(v))
+    return quoteattr(_NOT_XML.sub("\ufffd", str(v)))
+
+
+def _subset(a: NetworkAnalysis, nodes: Sequence[int] | np.ndarray | None) -> tuple[list[int], np.ndarray]:
+    """The nodes to write (all by default) and the mask of the graph's edges between them."""
+    g = a.graph
+    if nodes is None:
+        return list(range(a.data.n)), np.ones(g.n_edges, bool)
+    keep = np.zeros(a.data.n, bool)
+    keep[np.asarray(nodes, np.int64)] = True
+    return np.nonzero(keep)[0].tolist(), keep[g.src] & keep[g.dst]
 
 
 def write_gexf(a: NetworkAnalysis, path: str) -> None:
     """A directed, weighted GEXF file with account attributes (community, risk, PageRank, ...)."""
     with atomic_output(path) as fh:
-        _write_gexf(a, fh)
+        write_gexf_to(a, fh)
 
 
-def _write_gexf(a: NetworkAnalysis, fh: IO[bytes]) -> None:
+def write_gexf_to(a: NetworkAnalysis, fh: IO[bytes], nodes: Sequence[int] | np.ndarray | None = None) -> None:
+    """GEXF to an open binary file; `nodes` restricts it to those accounts and the edges among them."""
+    keep, mask = _subset(a, nodes)
     w = fh.write
     w(b'<?xml version="1.0" encoding="UTF-8"?>\n'
       b'<gexf xmlns="http://gexf.net/1.3" version="1.3">\n'
@@ -41,12 +61,14 @@ def _write_gexf(a: NetworkAnalysis, fh: IO[bytes]) -> None:
     for k, (name, typ) in enumerate(_NODE_ATTRS):
         w(f'<attribute id="{k}" title="{name}" type="{typ}"/>\n'.encode())
     w(b"</attributes>\n<nodes>\n")
-    for i, acc in enumerate(a.data.accounts):
+    for i in keep:
+        acc = a.data.accounts[i]
         vals = "".join(f"<attvalue for=\"{k}\" value={_fmt(v)}/>" for k, v in enumerate(_node_values(a, i)))
         w(f'<node id="{i}" label={_fmt(acc.label)}><attvalues>{vals}</attvalues></node>\n'.encode())
     w(b"</nodes>\n<edges>\n")
     g = a.graph
-    for k, (s, d, wt) in enumerate(zip(g.src.tolist(), g.dst.tolist(), g.weight.tolist(), strict=True)):
+    src, dst, weight = g.src[mask].tolist(), g.dst[mask].tolist(), g.weight[mask].tolist()
+    for k, (s, d, wt) in enumerate(zip(src, dst, weight, strict=True)):
         w(f'<edge id="{k}" source="{s}" target="{d}" weight="{wt:g}"/>\n'.encode())
     w(b"</edges>\n</graph>\n</gexf>\n")
 
@@ -54,10 +76,12 @@ def _write_gexf(a: NetworkAnalysis, fh: IO[bytes]) -> None:
 def write_graphml(a: NetworkAnalysis, path: str) -> None:
     """A directed, weighted GraphML file with the same attributes."""
     with atomic_output(path) as fh:
-        _write_graphml(a, fh)
+        write_graphml_to(a, fh)
 
 
-def _write_graphml(a: NetworkAnalysis, fh: IO[bytes]) -> None:
+def write_graphml_to(a: NetworkAnalysis, fh: IO[bytes], nodes: Sequence[int] | np.ndarray | None = None) -> None:
+    """GraphML to an open binary file; `nodes` restricts it like write_gexf_to."""
+    keep, mask = _subset(a, nodes)
     w = fh.write
     types = {"string": "string", "integer": "long", "double": "double"}
     w(b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -65,11 +89,11 @@ def _write_graphml(a: NetworkAnalysis, fh: IO[bytes]) -> None:
     for k, (name, typ) in enumerate(_NODE_ATTRS):
         w(f'<key id="v{k}" for="node" attr.name="{name}" attr.type="{types[typ]}"/>\n'.encode())
     w(b'<key id="weight" for="edge" attr.name="weight" attr.type="double"/>\n<graph edgedefault="directed">\n')
-    for i in range(a.data.n):
+    for i in keep:
         vals = "".join(f"<data key=\"v{k}\">{_text(v)}</data>" for k, v in enumerate(_node_values(a, i)))
         w(f'<node id="n{i}">{vals}</node>\n'.encode())
     g = a.graph
-    for s, d, wt in zip(g.src.tolist(), g.dst.tolist(), g.weight.tolist(), strict=True):
+    for s, d, wt in zip(g.src[mask].tolist(), g.dst[mask].tolist(), g.weight[mask].tolist(), strict=True):
         w(f'<edge source="n{s}" target="n{d}"><data key="weight">{wt:g}</data></edge>\n'.encode())
     w(b"</graph>\n</graphml>\n")
 
@@ -77,4 +101,4 @@ def _write_graphml(a: NetworkAnalysis, fh: IO[bytes]) -> None:
 def _text(v: object) -> str:
     from xml.sax.saxutils import escape
 
-    return escape(str(v))
+    return escape(_NOT_XML.sub("\ufffd", str(v)))

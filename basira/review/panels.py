@@ -14,6 +14,7 @@ class Panel:
     title: str
     rows: list[tuple[str, str]] = field(default_factory=list)  # (label, value), both escaped when shown
     empty: str = "Nothing recorded."
+    links: list[tuple[str, str]] = field(default_factory=list)  # (text, local URL), shown as a list of links
 
 
 Provider = Callable[[Any, dict[str, Any]], Panel | None]

@@ -15,11 +15,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basira import __version__
-from basira.review import hash_panel  # noqa: F401 - registers the case page's hash-match panel
+from basira.review import (
+    hash_panel,  # noqa: F401 - registers the case page's hash-match panel
+    network_panel,  # noqa: F401 - registers the case page's network panel
+)
 from basira.review.auth import LoginLimiter
 from basira.review.content import strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
-from basira.web import api, match_api, pages
+from basira.web import api, match_api, network_pages, pages
 from basira.web.security import NotLoggedIn, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -31,6 +34,7 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
         loop = DeliveryLoop(service) if deliver_webhooks and service.settings.webhook_url else None
         if loop:
             loop.start()
+        network_pages.warm(service.store)  # the network pages' analysis, computed before anyone asks
         try:
             yield
         finally:
@@ -57,6 +61,7 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     app.include_router(api.router)
     app.include_router(match_api.router)
     app.include_router(pages.router)
+    app.include_router(network_pages.router)
     app.add_middleware(SecurityHeaders)
 
     def wants_json(request: Request) -> bool:

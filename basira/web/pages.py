@@ -295,7 +295,9 @@ def account_page(request: Request, account_id: int, p: Annotated[Principal, Depe
     if d is None:
         raise HTTPException(404, f"no account {account_id}")
     posts = [{**o, "snippet": strip_controls(o["snippet"] or "")} for o in d["posts"]]
-    return render(request, "account.html", account=d["account"], posts=posts)
+    from basira.web.network_pages import account_context
+
+    return render(request, "account.html", account=d["account"], posts=posts, **account_context(request, account_id))
 
 
 @router.get("/audit")

@@ -1,0 +1,124 @@
+"""The analysis the web pages read, computed on demand and kept per process.
+
+Why not store it: `basira network build` does not persist results (communities are renumbered on every run
+and risk depends on the whole graph), and the analysis is a few seconds on a demo-sized platform, so a
+per-process cache is simpler and never out of step with a schema. Invalidation is explicit: the cache is
+keyed by `network_fingerprint` (the latest post, follow, detection and account ids and the suspension
+count), checked at most every FINGERPRINT_SECONDS; when it changes the next request recomputes. While one
+thread recomputes, others keep serving the previous analysis rather than queueing behind it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from basira.network.views import NetworkView
+
+if TYPE_CHECKING:
+    from basira.store import Store
+
+FINGERPRINT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    view: NetworkView
+    fingerprint: tuple
+    computed_at: datetime
+    seconds: float  # how long the analysis took
+    flag_threshold: float
+
+
+def compute(store: Store) -> tuple[NetworkView, float]:
+    """Load, analyse, and index everything the pages show; returns the view and the flag threshold used."""
+    from basira.network.analysis import analyze, coordinated_groups, returning_accounts
+    from basira.network.load import detector_threshold, load_network_data
+
+    threshold = detector_threshold()
+    data = load_network_data(store, flag_threshold=threshold)
+    return NetworkView(analyze(data), returning_accounts(data), coordinated_groups(data)), threshold
+
+
+class AnalysisCache:
+    def __init__(self, clock=time.monotonic) -> None:
+        self._lock = threading.Lock()  # held while computing
+        self._snapshot: Snapshot | None = None
+        self._checked = float("-inf")
+        self._clock = clock
+
+    def peek(self) -> Snapshot | None:
+        """The current analysis, however old, without touching the database."""
+        return self._snapshot
+
+    def invalidate(self) -> None:
+        self._checked = float("-inf")
+
+    def get(self, store: Store) -> Snapshot:
+        """A fresh analysis: computed now if there is none or the data changed since (others meanwhile get the
+        previous one)."""
+        from basira.store.network_state import network_fingerprint
+
+        snap = self._snapshot
+        if snap is not None and self._clock() - self._checked < FINGERPRINT_SECONDS:
+            return snap
+        fp = network_fingerprint(store)
+        self._checked = self._clock()
+        if snap is not None and snap.fingerprint == fp:
+            return snap
+        if not self._lock.acquire(blocking=snap is None):
+            return snap  # type: ignore[return-value]  # someone is recomputing: serve the previous one
+        try:
+            if self._snapshot is not None and self._snapshot.fingerprint == fp:
+                return self._snapshot
+            t0 = time.perf_counter()
+            view, threshold = compute(store)
+            self._snapshot = Snapshot(view, fp, datetime.now(UTC), time.perf_counter() - t0, threshold)
+            return self._snapshot
+        finally:
+            self._lock.release()
+
+    def current(self, store: Store) -> Snapshot | None:
+        """For pages that must not wait (the case panel): the analysis at hand, however old; when there is
+        none or the data changed, a background recompute starts."""
+        from basira.store.network_state import network_fingerprint
+
+        snap = self._snapshot
+        if snap is not None and self._clock() - self._checked < FINGERPRINT_SECONDS:
+            return snap
+        if snap is None or network_fingerprint(store) != snap.fingerprint:
+            if not self._lock.locked():
+                self.warm(store)
+        else:
+            self._checked = self._clock()
+        return snap
+
+    def warm(self, store: Store) -> threading.Thread:
+        """Compute in a background thread (at server start), so the first page view does not wait."""
+
+        def run() -> None:
+            try:
+                self.get(store)
+            except Exception:  # noqa: BLE001, S110 - a failed warm-up is retried by the first request
+                pass
+
+        t = threading.Thread(target=run, name="basira-network-warm", daemon=True)
+        t.start()
+        return t
+
+
+_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def cache_for(store: Store) -> AnalysisCache:
+    """The process's cache for one store (the pages and the case panel share it)."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(store)
+        if cache is None:
+            cache = _CACHES[store] = AnalysisCache()
+        return cache

@@ -1,0 +1,71 @@
+"""The case page's "Network context" panel: for a post or account case, the account's community, risk and the
+reasons for it; for a network-level case (a community or coordinated group), its member accounts. Links go to
+the account and community pages. Never waits for an analysis: without one at hand it says so and one starts
+in the background."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from basira.review.panels import Panel, register_panel
+
+MAX_MEMBERS = 200
+
+
+def member_links(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """(text, URL) per member stored in a network case's details, riskiest first as stored."""
+    members = details.get("members") or details.get("accounts") or []
+    out = []
+    for m in members[:MAX_MEMBERS]:
+        if not isinstance(m, dict) or m.get("account_id") is None:
+            continue
+        text = f"@{m.get('handle') or m.get('external_id') or m['account_id']}"
+        if m.get("risk") is not None:
+            text += f" · risk {float(m['risk']):.2f}"
+        if m.get("why"):
+            text += " · " + "; ".join(str(w) for w in m["why"][:2])
+        out.append((text, f"/accounts/{int(m['account_id'])}"))
+    return out
+
+
+@register_panel("network")
+def network_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
+    from basira.network.cache import cache_for
+
+    case = detail.get("case") or {}
+    kind = case.get("subject_kind")
+    snap = cache_for(store).current(store)
+    if kind in ("community", "coordinated_group"):
+        details = case.get("details") or {}
+        members = details.get("members") or details.get("accounts") or []
+        rows = [("Subject", f"{'community' if kind == 'community' else 'coordinated group'} of {len(members)} "
+                            f"accounts{' (first 500 stored)' if details.get('truncated') else ''}")]
+        if kind == "coordinated_group":
+            rows.append(("Shared in lockstep", f"{details.get('items', '?')} items in {len(details.get('bursts') or [])}"
+                                               " bursts (evidence in the case details)"))
+        links = member_links(details)
+        node = snap.view.node(case["subject_id"]) if snap else None
+        if node is not None:
+            c = int(snap.view.community_of_node[node])  # type: ignore[union-attr]
+            links.insert(0, (f"Community {c} today (of its riskiest member)", f"/communities/{c}"))
+        return Panel("Network context", rows, "No members recorded.", links)
+    account = detail.get("account")
+    if not account:
+        return None
+    if snap is None:
+        return Panel("Network context", [], "The network analysis is being computed; reload in a few seconds.",
+                     [("Investigate account", f"/accounts/{int(account['id'])}")])
+    node = snap.view.node(account["id"])
+    if node is None:
+        return Panel("Network context", [], "This account is newer than the current network analysis.",
+                     [("Investigate account", f"/accounts/{int(account['id'])}")])
+    a = snap.view.analysis
+    c = int(a.communities.membership[node])
+    rows = [
+        ("Risk", f"{float(a.risk.score[node]):.2f} (rank {int((a.risk.score > a.risk.score[node]).sum()) + 1} "
+                 f"of {a.data.n})"),
+        ("Why", "; ".join(a.risk.explain(node)) or "no risk signals"),
+        ("Community", f"{c} ({int(a.communities.sizes[c])} accounts)"),
+    ]
+    return Panel("Network context", rows, "", [("Investigate account (network, graph)", f"/accounts/{int(account['id'])}"),
+                                               (f"Community {c}", f"/communities/{c}")])

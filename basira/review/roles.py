@@ -22,6 +22,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "retry_delivery": frozenset({"admin"}),
     "set_prefs": frozenset(HUMAN_ROLES),
     "match_content": frozenset({"admin", "reviewer", "analyst", "legal", "platform"}),  # POST /api/v1/match
+    # Removal orders, complaints and preservation (Regulation (EU) 2021/784; basira.compliance).
+    "view_orders": frozenset({"admin", "legal", "reviewer", "auditor"}),
+    "manage_orders": frozenset({"admin", "legal"}),  # intake, execute, reject, legal holds
+    "file_complaint": frozenset({"admin", "legal", "platform"}),  # platform: on behalf of the content provider
+    "decide_complaints": frozenset({"admin", "legal"}),
 }
 
 # Who may decide at each stage of a case.

@@ -167,6 +167,10 @@ class ReviewService:
             case_id, actor, action, reason_code, reason.actions if reason else None, (note or "")[:4000] or None,
             self.now(), self.settings.undo_seconds, self.claim_ttl, self._webhook,
         )
+        if action == "remove":  # Regulation (EU) 2021/784, art. 6: removed content is preserved for six months
+            from basira.store.compliance import ComplianceRepo
+
+            ComplianceRepo(self.store).preserve_decision(case_id, out["decision_id"], self.now(), actor.username)
         if add_to_bank:
             out["banked"] = banks.bank_case_content(self.store, case_id, add_to_bank, actor=actor.username,
                                                     decision_id=out["decision_id"])

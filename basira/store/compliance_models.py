@@ -2,7 +2,8 @@
 notices to content providers, complaints, and preserved removed content (migration 0005_compliance).
 
 Ids of posts and accounts are kept without foreign keys where the row must outlive the platform data (the
-minimal record the law requires survives the purge, and a later deletion of the post row).
+minimal record the law requires survives the purge, and a later deletion of the post row); ids of decisions and
+webhook deliveries too (the review tables may be re-created on an old database: basira.store.review).
 
 removal_orders — one order from a competent authority (art. 3):
     authority, order_ref   issuing authority and its reference; unique together (a re-sent order is one order)
@@ -79,8 +80,8 @@ class RemovalOrderTarget(Base):
     post_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
     account_id: Mapped[int | None] = mapped_column(sa.Integer)
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
-    decision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"))
-    delivery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("webhook_deliveries.id"))
+    decision_id: Mapped[int | None] = mapped_column(sa.Integer)
+    delivery_id: Mapped[int | None] = mapped_column(sa.Integer)
     outcome: Mapped[str] = mapped_column(sa.String(16))
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -109,7 +110,7 @@ class ContentNotice(Base):
     external_post_id: Mapped[str | None] = mapped_column(sa.String(128))
     external_account_id: Mapped[str | None] = mapped_column(sa.String(128))
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("removal_orders.id"), index=True)
-    decision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"))
+    decision_id: Mapped[int | None] = mapped_column(sa.Integer)
     reasons: Mapped[str] = mapped_column(sa.Text)
     legal_basis: Mapped[str] = mapped_column(sa.Text)
     redress: Mapped[str] = mapped_column(sa.Text)
@@ -117,7 +118,7 @@ class ContentNotice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withheld_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    delivery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("webhook_deliveries.id"))
+    delivery_id: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class Complaint(Base):
@@ -147,7 +148,7 @@ class PreservedItem(Base):
     external_id: Mapped[str | None] = mapped_column(sa.String(128))
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("removal_orders.id"), index=True)
-    decision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"))
+    decision_id: Mapped[int | None] = mapped_column(sa.Integer)
     reason: Mapped[str] = mapped_column(sa.String(32))
     legal_basis: Mapped[str] = mapped_column(sa.Text)
     preserved_at: Mapped[datetime] = mapped_column(UTCDateTime)

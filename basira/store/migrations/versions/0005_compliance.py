@@ -98,7 +98,6 @@ def upgrade() -> None:
         sa.Column("content_sha256", sa.String(length=64), nullable=False),
         sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
-        sa.ForeignKeyConstraint(["decision_id"], ["decisions.id"]),
         sa.ForeignKeyConstraint(["order_id"], ["removal_orders.id"]),
         sa.PrimaryKeyConstraint("id")
     )
@@ -123,8 +122,6 @@ def upgrade() -> None:
         sa.Column("withheld_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("delivery_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["decision_id"], ["decisions.id"]),
-        sa.ForeignKeyConstraint(["delivery_id"], ["webhook_deliveries.id"]),
         sa.ForeignKeyConstraint(["order_id"], ["removal_orders.id"]),
         sa.PrimaryKeyConstraint("id")
     )
@@ -143,8 +140,6 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("executed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
-        sa.ForeignKeyConstraint(["decision_id"], ["decisions.id"]),
-        sa.ForeignKeyConstraint(["delivery_id"], ["webhook_deliveries.id"]),
         sa.ForeignKeyConstraint(["order_id"], ["removal_orders.id"]),
         sa.PrimaryKeyConstraint("id")
     )

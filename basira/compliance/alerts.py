@@ -1,0 +1,128 @@
+"""Deadline alerts and statements out: a JSON webhook (HMAC-signed like the action webhooks, when a secret is
+set) and e-mail through a configured SMTP server. Settings come from the environment (docs/compliance.md):
+
+    BASIRA_ALERT_WEBHOOK_URL, BASIRA_ALERT_WEBHOOK_SECRET       webhook channel
+    BASIRA_SMTP_HOST, BASIRA_SMTP_PORT (25), BASIRA_SMTP_FROM,  e-mail channel (alerts go to BASIRA_ALERT_EMAIL_TO,
+    BASIRA_ALERT_EMAIL_TO (comma-separated), BASIRA_SMTP_USER,  statements to the order's contact address)
+    BASIRA_SMTP_PASSWORD, BASIRA_SMTP_STARTTLS (1/0)
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import time
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+
+from basira.review import webhooks
+from basira.store import canonical_json
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    email_to: tuple[str, ...] = ()
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> AlertSettings:
+        env = os.environ
+        s = cls(
+            webhook_url=env.get("BASIRA_ALERT_WEBHOOK_URL") or None,
+            webhook_secret=env.get("BASIRA_ALERT_WEBHOOK_SECRET") or None,
+            smtp_host=env.get("BASIRA_SMTP_HOST") or None,
+            smtp_port=int(env.get("BASIRA_SMTP_PORT") or 25),
+            smtp_from=env.get("BASIRA_SMTP_FROM") or None,
+            email_to=tuple(a.strip() for a in (env.get("BASIRA_ALERT_EMAIL_TO") or "").split(",") if a.strip()),
+            smtp_user=env.get("BASIRA_SMTP_USER") or None,
+            smtp_password=env.get("BASIRA_SMTP_PASSWORD") or None,
+            smtp_starttls=(env.get("BASIRA_SMTP_STARTTLS") or "0").lower() in ("1", "true", "yes"),
+        )
+        return replace(s, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def smtp_ready(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
+
+    def channels(self) -> tuple[str, ...]:
+        """The alert channels configured: 'webhook' and/or 'email'."""
+        out = []
+        if self.webhook_url:
+            out.append("webhook")
+        if self.smtp_ready and self.email_to:
+            out.append("email")
+        return tuple(out)
+
+
+class AlertSender:
+    """Sends one message on one channel; returns (delivered, error). Never raises on a delivery failure."""
+
+    def __init__(self, settings: AlertSettings, client: httpx.Client | None = None) -> None:
+        self.settings = settings
+        self._client = client
+
+    def send(self, channel: str, message: dict[str, Any]) -> tuple[bool, str | None]:
+        if channel == "webhook":
+            return self.post(message)
+        if channel == "email":
+            return self.email(list(self.settings.email_to), message["headline"], render_text(message))
+        return False, f"unknown channel {channel!r}"
+
+    def post(self, message: dict[str, Any]) -> tuple[bool, str | None]:
+        s = self.settings
+        if not s.webhook_url:
+            return False, "no alert webhook configured"
+        body = canonical_json(message)
+        headers = {"Content-Type": "application/json", "User-Agent": "basira-alerts/1"}
+        if s.webhook_secret:
+            headers["X-Basira-Signature"] = webhooks.sign(s.webhook_secret, body, int(time.time()))
+        client = self._client or httpx.Client(timeout=s.timeout)
+        try:
+            r = client.post(s.webhook_url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            if self._client is None:
+                client.close()
+        return (True, None) if 200 <= r.status_code < 300 else (False, f"HTTP {r.status_code}")
+
+    def email(self, to: list[str], subject: str, text: str) -> tuple[bool, str | None]:
+        s = self.settings
+        if not s.smtp_ready:
+            return False, "no SMTP server configured (BASIRA_SMTP_HOST, BASIRA_SMTP_FROM)"
+        if not to:
+            return False, "no recipient"
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = s.smtp_from, ", ".join(to), subject.replace("\n", " ")[:200]
+        msg.set_content(text)
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout) as smtp:
+                if s.smtp_starttls:
+                    smtp.starttls()
+                if s.smtp_user:
+                    smtp.login(s.smtp_user, s.smtp_password or "")
+                smtp.send_message(msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:500]
+        return True, None
+
+
+def render_text(message: dict[str, Any]) -> str:
+    """A JSON message as plain text lines (the e-mail body): 'key: value', nested values as JSON."""
+    lines = [str(message.get("headline", "")), ""] if message.get("headline") else []
+    for k, v in message.items():
+        if k == "headline":
+            continue
+        lines.append(f"{k}: {canonical_json(v).decode() if isinstance(v, dict | list) else v}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,273 @@
+"""Removal orders under Regulation (EU) 2021/784 (TCO), as pure functions: the order as received, its one-hour
+deadline (art. 3(3)), which deadline alerts are due, how a target names content, and the texts that go out —
+the statement back to the authority (art. 3(6)) and the notice to the content provider (art. 11).
+
+Nothing here reads a clock: every function takes `now`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+DEADLINE = timedelta(hours=1)  # art. 3(3): "as soon as possible and in any event within one hour of receipt"
+ALERT_THRESHOLDS = (30, 10, 0)  # minutes left at which the people on duty are alerted
+DEFAULT_LEGAL_BASIS = "Regulation (EU) 2021/784, art. 3"
+DEFAULT_REASON_CODE = "TCO-ORDER"
+SOURCES = ("web", "api", "file")
+STATUSES = ("open", "executed", "rejected", "withdrawn")
+MAX_TARGETS = 1000
+REDRESS = (
+    "You may complain about this removal to the hosting service (Regulation (EU) 2021/784, art. 10): reply to "
+    "this notice or use the complaint form, within six months. You also have the right to challenge the removal "
+    "order before the courts of the Member State of the authority that issued it (art. 9)."
+)
+
+
+class OrderError(ValueError):
+    """An order (or a target) that cannot be accepted; `field` names the field at fault."""
+
+    def __init__(self, field_name: str | None, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}" if field_name else reason)
+        self.field = field_name
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    """A removal order as received, checked. `received_at` None means: now, when stored."""
+
+    authority: str
+    order_ref: str
+    reasons: str
+    targets: tuple[str, ...]
+    legal_basis: str = DEFAULT_LEGAL_BASIS
+    reason_code: str = DEFAULT_REASON_CODE
+    contact: str | None = None
+    received_at: datetime | None = None
+    notice_withheld_until: datetime | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    """What a target string names: an explicit post/account on a platform, or a URL to look up."""
+
+    kind: str  # post, account, url
+    platform: str | None = None
+    external_id: str | None = None
+    url: str | None = None
+
+
+# --- input --------------------------------------------------------------------------------------------------
+
+_KNOWN = {"authority", "order_ref", "order_id", "reasons", "targets", "legal_basis", "reason_code", "contact",
+          "received_at", "notice_withheld_until"}
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def parse_time(value: Any, field_name: str) -> datetime:
+    """An ISO-8601 time with an offset (a time without one is ambiguous across member states: refused)."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise OrderError(field_name, f"not an ISO-8601 time: {value!r}") from None
+    else:
+        raise OrderError(field_name, "must be an ISO-8601 time such as 2026-11-29T08:00:00Z")
+    if dt.tzinfo is None:
+        raise OrderError(field_name, "needs a UTC offset (e.g. Z or +01:00)")
+    return dt.astimezone(UTC)
+
+
+def _text(obj: dict[str, Any], name: str, *, required: bool, limit: int, default: str | None = None) -> str | None:
+    v = obj.get(name)
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if required:
+            raise OrderError(name, "missing")
+        return default
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        v = str(v)
+    if not isinstance(v, str):
+        raise OrderError(name, "must be a string")
+    v = v.strip()
+    if len(v) > limit:
+        raise OrderError(name, f"longer than {limit} characters")
+    return v
+
+
+def split_targets(value: Any) -> tuple[str, ...]:
+    """Targets as a list of strings, or one string of targets separated by whitespace, commas or '|'."""
+    if isinstance(value, str):
+        items = [t for t in re.split(r"[\s,|]+", value) if t]
+    elif isinstance(value, list):
+        items = []
+        for i, t in enumerate(value):
+            if not isinstance(t, str) or not t.strip():
+                raise OrderError("targets", f"item {i + 1} must be a non-empty string")
+            items.append(t.strip())
+    else:
+        raise OrderError("targets", "must be a list of URLs or ids")
+    if not items:
+        raise OrderError("targets", "names no content")
+    if len(items) > MAX_TARGETS:
+        raise OrderError("targets", f"more than {MAX_TARGETS} targets in one order")
+    for t in items:
+        parse_target(t)  # raises OrderError naming the bad one
+    return tuple(dict.fromkeys(items))  # the same item named twice is one target
+
+
+def order_from_dict(obj: dict[str, Any], now: datetime | None = None) -> OrderInput:
+    """Check an order given as a mapping (file record, API body, web form). `now` refuses times in the future."""
+    if not isinstance(obj, dict):
+        raise OrderError(None, "an order must be an object")
+    authority = _text(obj, "authority", required=True, limit=256)
+    ref_key = "order_ref" if obj.get("order_ref") not in (None, "") else "order_id"
+    ref = _text(obj, ref_key, required=False, limit=128)
+    if ref is None:
+        raise OrderError("order_ref", "missing (the authority's reference of the order)")
+    reasons = _text(obj, "reasons", required=True, limit=20_000)
+    if "targets" not in obj or obj["targets"] in (None, ""):
+        raise OrderError("targets", "missing")
+    targets = split_targets(obj["targets"])
+    legal_basis = _text(obj, "legal_basis", required=False, limit=1000, default=DEFAULT_LEGAL_BASIS)
+    code = _text(obj, "reason_code", required=False, limit=64, default=DEFAULT_REASON_CODE)
+    if not _CODE.match(code or ""):
+        raise OrderError("reason_code", "letters, digits, '.', '_' or '-' only")
+    contact = _text(obj, "contact", required=False, limit=1000)
+    received = None if obj.get("received_at") in (None, "") else parse_time(obj["received_at"], "received_at")
+    if received is not None and now is not None and received > now + timedelta(minutes=5):
+        raise OrderError("received_at", "is in the future")
+    withheld = (None if obj.get("notice_withheld_until") in (None, "")
+                else parse_time(obj["notice_withheld_until"], "notice_withheld_until"))
+    details = {k: v for k, v in obj.items() if k not in _KNOWN and v not in (None, "")}
+    return OrderInput(authority, ref, reasons, targets, legal_basis, code, contact, received, withheld, details)
+
+
+def parse_target(target: str) -> TargetRef:
+    """`post:PLATFORM:ID`, `account:PLATFORM:ID`, `PLATFORM:ID` (a post) or an http(s) URL."""
+    t = target.strip()
+    if t.lower().startswith(("http://", "https://")):
+        parts = urlsplit(t)
+        if not parts.netloc:
+            raise OrderError("targets", f"{target!r}: a URL without a host")
+        return TargetRef("url", url=t)
+    if "://" in t:
+        raise OrderError("targets", f"{target!r}: only http(s) URLs")
+    bits = t.split(":", 2)
+    if len(bits) == 3 and bits[0] in ("post", "account") and bits[1] and bits[2]:
+        return TargetRef(bits[0], bits[1], bits[2])
+    if len(bits) == 2 and bits[0] and bits[1] and bits[0] not in ("post", "account"):
+        return TargetRef("post", bits[0], bits[1])
+    raise OrderError("targets", f"{target!r}: expected an http(s) URL, post:PLATFORM:ID, account:PLATFORM:ID "
+                                "or PLATFORM:ID")
+
+
+def url_candidates(url: str) -> tuple[str | None, list[str]]:
+    """For a URL: (host, path segments from the last), tried as a post id, then as an account handle."""
+    parts = urlsplit(url)
+    segs = [s for s in parts.path.split("/") if s]
+    return parts.hostname, list(reversed(segs))
+
+
+# --- the clock ------------------------------------------------------------------------------------------------
+
+def deadline(received_at: datetime) -> datetime:
+    return received_at + DEADLINE
+
+
+def time_left(deadline_at: datetime, now: datetime) -> timedelta:
+    """Negative once the deadline has passed."""
+    return deadline_at - now
+
+
+def format_left(left: timedelta) -> str:
+    """'42:07' left, or '-3:10' overdue (minutes:seconds; hours shown past 99 minutes)."""
+    s = int(left.total_seconds())
+    sign, s = ("-", -s) if s < 0 else ("", s)
+    m, sec = divmod(s, 60)
+    return f"{sign}{m}:{sec:02d}"
+
+
+@dataclass(frozen=True)
+class AlertPlan:
+    send: int | None  # the threshold to send now (the most urgent one due), or None
+    skip: tuple[int, ...]  # less urgent thresholds, due but superseded: never sent afterwards
+
+
+def due_alert(deadline_at: datetime, now: datetime, done: Iterable[int],
+              thresholds: Sequence[int] = ALERT_THRESHOLDS) -> AlertPlan:
+    """Which alert to send for an open order at `now`, given the thresholds already sent or skipped. A tick that
+    runs late sends only the most urgent alert due (a '30 minutes left' at 8 minutes left would mislead)."""
+    done = set(done)
+    due = [t for t in thresholds if now >= deadline_at - timedelta(minutes=t) and t not in done]
+    if not due:
+        return AlertPlan(None, ())
+    most = min(due)
+    return AlertPlan(most, tuple(t for t in due if t != most))
+
+
+def alert_message(order: dict[str, Any], threshold: int, now: datetime) -> dict[str, Any]:
+    """The alert as JSON (webhook body) — the e-mail is its text rendering."""
+    left = time_left(order["deadline_at"], now)
+    headline = (f"Removal order {order['order_ref']} from {order['authority']}: "
+                + (f"{threshold} minutes left" if threshold else "deadline reached — execute now"))
+    return {"type": "basira.removal_order_alert", "order_id": order["id"], "order_ref": order["order_ref"],
+            "authority": order["authority"], "threshold_minutes": threshold, "received_at": iso(order["received_at"]),
+            "deadline_at": iso(order["deadline_at"]), "time_left": format_left(left),
+            "targets": order.get("target_count"), "headline": headline}
+
+
+# --- what goes out --------------------------------------------------------------------------------------------
+
+def statement(order: dict[str, Any], targets: Sequence[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """The statement back to the issuing authority (art. 3(6)): what was done, to which item, when — or, for a
+    rejected order, why it could not be executed (art. 3(7)-(8))."""
+    executed = order["status"] == "executed"
+    received, done_at = order["received_at"], order.get("executed_at")
+    out: dict[str, Any] = {
+        "type": "basira.removal_order_statement",
+        "authority": order["authority"], "order_ref": order["order_ref"], "legal_basis": order["legal_basis"],
+        "received_at": iso(received), "deadline_at": iso(order["deadline_at"]), "status": order["status"],
+        "prepared_at": iso(now),
+    }
+    if executed and done_at is not None:
+        secs = int((done_at - received).total_seconds())
+        out.update(executed_at=iso(done_at), execution_seconds=secs, within_deadline=done_at <= order["deadline_at"],
+                   method=order.get("execution_method"))
+    else:
+        out["reason"] = order.get("status_reason")
+    words = {"removed": "removed", "not_found": "not found on the service", "pending": "not executed"}
+    out["items"] = [{"target": t["target"], "outcome": t["outcome"], "action": words.get(t["outcome"], t["outcome"]),
+                     "removed_at": iso(t.get("executed_at")) if t["outcome"] == "removed" else None}
+                    for t in targets]
+    out["preservation"] = ("Removed content and related data are preserved for six months (art. 6)."
+                           if executed else None)
+    return out
+
+
+def content_notice(order: dict[str, Any] | None, subject: dict[str, Any], *, reasons: str, legal_basis: str,
+                   now: datetime, decision: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The notice to the content provider (art. 11): what was removed, why, and how to complain. No reviewer names,
+    no authority contact details."""
+    body: dict[str, Any] = {
+        "type": "basira.content_notice", "platform": subject.get("platform"),
+        "post_id": subject.get("post_id"), "account_id": subject.get("account_id"),
+        "action": "removed", "removed_at": iso(now), "legal_basis": legal_basis, "reasons": reasons,
+        "redress": REDRESS,
+    }
+    if order is not None:
+        body["removal_order"] = {"authority": order["authority"], "order_ref": order["order_ref"]}
+    if decision is not None:
+        body["decision"] = {"decision_id": decision["id"], "reason_code": decision["reason_code"]}
+    return body
+
+
+def iso(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+

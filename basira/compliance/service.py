@@ -1,0 +1,204 @@
+"""The compliance workflow over the store: what the CLI, the API and the web pages call. Time comes from an
+injectable clock (`clock()` returns an aware UTC datetime), so deadlines, alerts and purges can be tested by
+moving the clock, and `basira compliance tick --now ISO` can replay a moment."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from basira.compliance import orders as rules
+from basira.compliance.alerts import AlertSender, AlertSettings, render_text
+from basira.compliance.order_file import read_orders
+from basira.review import webhooks
+from basira.review.roles import allowed
+from basira.review.service import ReviewService, ReviewSettings
+from basira.store import Store
+from basira.store.compliance import ComplianceError, ComplianceRepo, Executor
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ComplianceService:
+    store: Store
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+    alert_settings: AlertSettings = field(default_factory=AlertSettings)
+    clock: Clock = utcnow
+    sender: AlertSender | None = None
+
+    def __post_init__(self) -> None:
+        self.repo = ComplianceRepo(self.store)
+        self.sender = self.sender or AlertSender(self.alert_settings)
+
+    def now(self) -> datetime:
+        t = self.clock()
+        if t.tzinfo is None:
+            raise ValueError("the clock must return aware datetimes")
+        return t.astimezone(UTC)
+
+    # --- intake -----------------------------------------------------------------------------------------------
+
+    def receive(self, obj: dict[str, Any], source: str, created_by: str | None) -> int:
+        """One order from the API or the web form; raises OrderError (bad field) or ComplianceError (duplicate)."""
+        order = rules.order_from_dict(obj, self.now())
+        ids, dupes = self.repo.add_orders([order], source, created_by, self.now())
+        if dupes:
+            raise ComplianceError("conflict", f"order {order.order_ref} from {order.authority} was already received")
+        return ids[0]
+
+    def import_file(self, path: str, created_by: str | None = None) -> tuple[list[int], list[str]]:
+        """Every order in a file, or none (InputError naming file, line and field); duplicates are skipped."""
+        items = read_orders(path, self.now())
+        return self.repo.add_orders(items, "file", created_by or f"file:{path}", self.now())
+
+    # --- reading ----------------------------------------------------------------------------------------------
+
+    def _clock_fields(self, o: dict[str, Any], now: datetime) -> dict[str, Any]:
+        left = rules.time_left(o["deadline_at"], now)
+        o["seconds_left"] = int(left.total_seconds())
+        o["time_left"] = rules.format_left(left)
+        o["overdue"] = o["status"] == "open" and left.total_seconds() < 0
+        return o
+
+    def orders(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        now = self.now()
+        return [self._clock_fields(o, now) for o in self.repo.list_orders(status, limit)]
+
+    def order(self, order_id: int) -> dict[str, Any] | None:
+        o = self.repo.order(order_id)
+        return None if o is None else self._clock_fields(o, self.now())
+
+    # --- acting -----------------------------------------------------------------------------------------------
+
+    def _executor(self, username: str, permission: str) -> Executor:
+        user = self.repo.user(username)
+        if user is None:
+            raise ComplianceError("not_found", f"no active user {username!r}")
+        if not allowed(user["role"], permission):
+            raise ComplianceError("forbidden", f"a {user['role']} may not {permission.replace('_', ' ')}")
+        return Executor(user["id"], user["username"])
+
+    def _webhook(self, decision_id: int, action: str, facts: dict) -> tuple[str, str, dict] | None:
+        if not self.review.webhook_url:
+            return None
+        key = webhooks.idempotency_key(decision_id, action)
+        return self.review.webhook_url, key, {"type": "basira.action", "action": action, "idempotency_key": key,
+                                              **facts}
+
+    def execute(self, order_id: int, username: str) -> dict[str, Any]:
+        who = self._executor(username, "manage_orders")
+        return self.repo.execute(order_id, who, self.now(), self._webhook if self.review.webhook_url else None)
+
+    def close(self, order_id: int, status: str, reason: str, username: str) -> dict[str, Any]:
+        self._executor(username, "manage_orders")
+        return self.repo.reject(order_id, status, reason, username, self.now())
+
+    def preserve_decision(self, case_id: int, decision_id: int, actor: str | None = None) -> int | None:
+        return self.repo.preserve_decision(case_id, decision_id, self.now(), actor)
+
+    def set_legal_hold(self, item_id: int, until: datetime, reason: str, username: str) -> None:
+        self._executor(username, "manage_orders")
+        self.repo.set_legal_hold(item_id, until, reason, username, self.now())
+
+    # --- complaints -------------------------------------------------------------------------------------------
+
+    def file_complaint(self, *, complainant: str, grounds: str, order_id: int | None = None,
+                       case_id: int | None = None, post_id: int | None = None, actor: str | None = None) -> int:
+        return self.repo.add_complaint(complainant=complainant, grounds=grounds, now=self.now(), order_id=order_id,
+                                       case_id=case_id, post_id=post_id, actor=actor)
+
+    def decide_complaint(self, complaint_id: int, upheld: bool, reasons: str, username: str) -> dict[str, Any]:
+        who = self._executor(username, "decide_complaints")
+        return self.repo.decide_complaint(complaint_id, upheld, reasons, who, self.now(),
+                                          self._webhook if self.review.webhook_url else None)
+
+    # --- the tick: alerts, statements, purge, action webhooks --------------------------------------------------
+
+    def send_alerts(self) -> dict[str, int]:
+        """Send each due deadline alert once per channel (30, 10 and 0 minutes left)."""
+        counts = {"sent": 0, "failed": 0, "skipped": 0}
+        channels = self.alert_settings.channels()
+        if not channels:
+            return counts
+        for o in self.repo.open_orders():
+            now = self.now()
+            for ch in channels:
+                plan = rules.due_alert(o["deadline_at"], now, o["alerts_done"].get(ch, ()))
+                for t in plan.skip:
+                    if self.repo.claim_alert(o["id"], t, ch, status="skipped") is not None:
+                        counts["skipped"] += 1
+                if plan.send is None:
+                    continue
+                aid = self.repo.claim_alert(o["id"], plan.send, ch)
+                if aid is None:
+                    continue
+                ok, error = self.sender.send(ch, rules.alert_message(o, plan.send, now))
+                self.repo.record_alert(aid, ok, error, self.now())
+                counts["sent" if ok else "failed"] += 1
+        return counts
+
+    def send_statements(self) -> int:
+        """E-mail each statement not yet sent to the authority's contact address (when SMTP is configured).
+        Statements to other kinds of contact are sent by hand and marked sent in the web app."""
+        if not self.alert_settings.smtp_ready:
+            return 0
+        sent = 0
+        for o in self.repo.statements_to_send():
+            if "@" not in (o["contact"] or "") or o["contact"].lower().startswith(("http://", "https://")):
+                continue
+            subject = f"Removal order {o['order_ref']}: {o['statement'].get('status')}"
+            ok, _ = self.sender.email([o["contact"]], subject, render_text(o["statement"]))
+            if ok and self.repo.mark_statement_sent(o["id"], "basira", self.now(), "email"):
+                sent += 1
+        return sent
+
+    def mark_statement_sent(self, order_id: int, username: str) -> bool:
+        self._executor(username, "manage_orders")
+        return self.repo.mark_statement_sent(order_id, username, self.now(), "manual")
+
+    def purge(self) -> list[int]:
+        return self.repo.purge(self.now())
+
+    def tick(self, client: httpx.Client | None = None) -> dict[str, Any]:
+        """One round of everything time-driven; safe to run from several processes at once."""
+        out: dict[str, Any] = {"alerts": self.send_alerts(), "statements_sent": self.send_statements(),
+                               "purged": len(self.purge())}
+        if self.review.webhook_url and self.review.webhook_secret:
+            svc = ReviewService(self.store, self.review, clock=self.now)
+            out["webhooks"] = svc.deliver_due(client)
+        return out
+
+
+class ComplianceLoop:
+    """A background thread running `tick` every `interval` seconds (started by `basira serve`)."""
+
+    def __init__(self, service: ComplianceService, interval: float = 15.0) -> None:
+        self.service, self.interval = service, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="basira-compliance", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.service.send_alerts()
+                self.service.send_statements()
+                self.service.purge()
+            except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
+                pass

@@ -1,0 +1,201 @@
+"""Removal orders over a real database (SQLite and PostgreSQL): intake, execution through the action webhooks,
+the statement back to the authority, the notice to the content provider, preservation, and file intake."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from compliance_support import Clock, Receiver, add_users
+
+from basira.compliance.orders import OrderError
+from basira.compliance.service import ComplianceService
+from basira.errors import InputError
+from basira.review.decisions import Actor
+from basira.review.demo import seed_cases
+from basira.review.queue import QueueFilter
+from basira.review.service import ReviewService, ReviewSettings
+from basira.store.compliance import ComplianceError
+from basira.store.compliance_models import PreservedItem, RemovalOrder
+from basira.store.models import Case, Post
+from basira.store.review_models import Decision, WebhookDelivery
+
+ORDER = {"authority": "Bundeskriminalamt", "order_ref": "TCO-2026-0042", "reasons": "Propaganda of a listed group.",
+         "targets": ["demo:p7-0", "https://demo.example/u/status/p7-1", "post:demo:gone"],
+         "contact": "tco@authority.example"}
+
+
+def make(store, webhook_url=None, **kw):
+    clock = Clock()
+    settings = ReviewSettings(webhook_url=webhook_url, webhook_secret="whsec" if webhook_url else None)
+    return ComplianceService(store, settings, clock=clock, **kw), clock
+
+
+def test_order_executed_removes_preserves_notifies_and_states(store):
+    rx = Receiver()
+    try:
+        seed_cases(store, 4)
+        add_users(store)
+        svc, clock = make(store, rx.url)
+        oid = svc.receive(ORDER, "api", "lena")
+        with pytest.raises(ComplianceError) as dup:
+            svc.receive(ORDER, "api", "lena")
+        assert dup.value.kind == "conflict"
+        with pytest.raises(OrderError):
+            svc.receive({**ORDER, "order_ref": "x", "targets": []}, "api", "lena")
+        clock.advance(minutes=17, seconds=30)
+        [o] = svc.orders("open")
+        assert (o["time_left"], o["target_count"], o["found_count"], o["overdue"]) == ("42:30", 3, 2, False)
+        with pytest.raises(ComplianceError) as e:
+            svc.execute(oid, "alice")  # a reviewer may not execute orders
+        assert e.value.kind == "forbidden"
+
+        out = svc.execute(oid, "lena")
+        assert out["removed"] == 2
+        st = out["statement"]
+        assert st["execution_seconds"] == 1050 and st["within_deadline"] is True
+        assert [i["outcome"] for i in st["items"]] == ["removed", "removed", "not_found"]
+        with pytest.raises(ComplianceError):
+            svc.execute(oid, "lena")  # once
+
+        # The removal went out as action webhooks, due at once (no undo window), with the notice beside it.
+        assert svc.tick()["webhooks"]["delivered"] == 4
+        removes, notices = rx.bodies("remove"), rx.bodies("notify")
+        assert {b["post_id"] for b in removes} == {"p7-0", "p7-1"}
+        assert removes[0]["removal_order"]["order_ref"] == "TCO-2026-0042" and removes[0]["stage"] == "order"
+        assert notices[0]["notice"]["reasons"] == ORDER["reasons"] and "art. 10" in notices[0]["notice"]["redress"]
+        assert "lena" not in json.dumps(notices)  # no reviewer names to the content provider
+
+        detail = svc.order(oid)
+        assert detail["status"] == "executed" and detail["executed_by"] == "lena"
+        assert detail["statement"] == st
+        assert [t["outcome"] for t in detail["targets"]] == ["removed", "removed", "not_found"]
+        assert all(n["delivered_at"] is not None for n in detail["notices"]) and len(detail["notices"]) == 2
+        with store.read() as conn:
+            cases = conn.execute(sa.select(Case.status, Case.closed_at).where(
+                Case.id.in_([t["case_id"] for t in detail["targets"][:2]]))).all()
+            assert all(c.status == "decided" and c.closed_at is not None for c in cases)
+            d = conn.execute(sa.select(Decision.stage, Decision.action)).all()
+            assert set(d) == {("order", "remove")}
+            items = conn.execute(sa.select(PreservedItem).order_by(PreservedItem.id)).all()
+        assert len(items) == 2 and items[0].content["post"]["text"].startswith("Join the marching band")
+        assert items[0].content["detections"][0]["model_version"] == "demo-0"
+        assert items[0].preserve_until == clock() + timedelta(days=181)  # 29 Nov + 6 months = 29 May
+        kinds = [e["kind"] for e in store.iter_events()]
+        for k in ("order.received", "order.executed", "preservation.created", "notice.created", "webhook.delivered"):
+            assert k in kinds
+        assert store.verify_events() == (True, None)
+    finally:
+        rx.close()
+
+
+def test_order_with_nothing_found_is_rejected_with_a_statement(store):
+    add_users(store)
+    svc, clock = make(store)
+    oid = svc.receive({**ORDER, "targets": ["post:demo:none"]}, "web", "lena")
+    with pytest.raises(ComplianceError) as e:
+        svc.execute(oid, "lena")
+    assert e.value.kind == "conflict"
+    with pytest.raises(ComplianceError):
+        svc.close(oid, "rejected", "  ", "lena")
+    out = svc.close(oid, "rejected", "The content is not hosted on this service (art. 3(8)).", "lena")
+    assert out["statement"]["status"] == "rejected" and "art. 3(8)" in out["statement"]["reason"]
+    with pytest.raises(ComplianceError):
+        svc.close(oid, "withdrawn", "late", "lena")
+    assert svc.order(oid)["status"] == "rejected"
+
+
+def test_content_ingested_after_the_order_is_found_at_execution_and_withheld_notice_waits(store):
+    rx = Receiver()
+    try:
+        add_users(store)
+        svc, clock = make(store, rx.url)
+        oid = svc.receive({**ORDER, "targets": ["demo:p7-2"], "notice_withheld_until": "2026-12-01T08:00:00Z"},
+                          "api", "lena")
+        assert svc.order(oid)["targets"][0]["post_id"] is None
+        seed_cases(store, 4)  # the post arrives
+        clock.advance(minutes=5)
+        svc.execute(oid, "lena")
+        assert svc.tick()["webhooks"]["delivered"] == 1  # the removal; the notice is withheld (art. 11(3))
+        assert rx.bodies("notify") == []
+        clock.advance(days=2)
+        svc.tick()
+        assert len(rx.bodies("notify")) == 1
+    finally:
+        rx.close()
+
+
+def test_a_reviewers_removal_is_preserved_too(store):
+    seed_cases(store, 3)
+    ids = add_users(store)
+    clock = Clock()
+    review = ReviewService(store, ReviewSettings(), clock=clock)
+    alice = Actor(ids["alice"], "alice", "reviewer")
+    c1 = review.claim_next(alice, QueueFilter())
+    d1 = review.decide(c1, alice, "remove", "TVEC-1.2")
+    c2 = review.claim_next(alice, QueueFilter())
+    review.decide(c2, alice, "keep", "OK-1")
+    with store.read() as conn:
+        items = conn.execute(sa.select(PreservedItem)).all()
+    assert [(i.case_id, i.decision_id, i.reason) for i in items] == [(c1, d1["decision_id"], "decision")]
+    assert items[0].content["post"]["id"] == items[0].post_id
+    svc, _ = make(store)
+    assert svc.repo.notices(items[0].post_id)[0]["body"]["decision"]["reason_code"] == "TVEC-1.2"
+    assert svc.preserve_decision(c1, d1["decision_id"]) is None  # once per decision
+
+
+def _count_orders(store):
+    with store.read() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(RemovalOrder)).scalar_one()
+
+
+def test_orders_import_from_jsonl_json_and_csv(store, tmp_path):
+    svc, clock = make(store)
+    jl = tmp_path / "o.jsonl"
+    jl.write_text(json.dumps(ORDER) + "\n\n" + json.dumps({**ORDER, "order_ref": "B", "targets": "demo:a demo:b"}) + "\n")
+    arr = tmp_path / "o.json"
+    arr.write_text(json.dumps({"orders": [{**ORDER, "order_ref": "C"}, {**ORDER, "order_ref": "D"}]}, indent=2))
+    csvf = tmp_path / "o.csv"
+    csvf.write_text("authority,order_ref,reasons,targets,received_at,member_state\n"
+                    'BKA,E,"Propaganda, video",demo:a|demo:b,2026-11-29T07:50:00Z,DE\n')
+    assert len(svc.import_file(str(jl))[0]) == 2
+    assert len(svc.import_file(str(arr))[0]) == 2
+    ids, dupes = svc.import_file(str(csvf))
+    assert dupes == [] and len(ids) == 1
+    o = svc.order(ids[0])
+    assert o["source"] == "file" and o["details"] == {"member_state": "DE"} and o["time_left"] == "50:00"
+    assert [t["target"] for t in o["targets"]] == ["demo:a", "demo:b"]
+    assert svc.import_file(str(jl)) == ([], [f"{ORDER['authority']} {ORDER['order_ref']}", f"{ORDER['authority']} B"])
+    assert _count_orders(store) == 5
+
+
+@pytest.mark.parametrize("name, content, line, field", [
+    ("bad.jsonl", json.dumps(ORDER) + "\n" + json.dumps({**ORDER, "order_ref": "2", "reasons": ""}) + "\n", 2, "reasons"),
+    ("bad2.jsonl", json.dumps(ORDER) + "\n{not json\n", 2, None),
+    ("dup.jsonl", json.dumps(ORDER) + "\n" + json.dumps(ORDER) + "\n", 2, "order_ref"),
+    ("bad.json", '[\n  {"authority": "A", "order_ref": "1", "reasons": "r", "targets": ["x:1"]},\n'
+                 '  {"authority": "A", "order_ref": "2", "reasons": "r", "targets": ["x:1"],\n'
+                 '   "received_at": "noon"}\n]', 3, "received_at"),
+    ("bad.csv", "authority,order_ref,reasons,targets\nA,1,r,x:1\nA,2,r,ftp://nope\n", 3, "targets"),
+    ("nocol.csv", "authority,order_ref,targets\nA,1,x:1\n", 1, "reasons"),
+    ("orders.txt", "whatever", None, None),
+])
+def test_bad_order_files_name_line_and_field_and_store_nothing(store, tmp_path, name, content, line, field):
+    svc, _ = make(store)
+    p = tmp_path / name
+    p.write_text(content)
+    with pytest.raises(InputError) as e:
+        svc.import_file(str(p))
+    assert (e.value.file, e.value.line, e.value.field) == (str(p), line, field)
+    assert _count_orders(store) == 0
+
+
+def test_posts_table_untouched_by_intake(store):
+    seed_cases(store, 2)
+    svc, _ = make(store)
+    with store.read() as conn:
+        before = conn.execute(sa.select(Post.text).order_by(Post.id)).scalars().all()
+    svc.receive(ORDER, "api", None)
+    with store.read() as conn:
+        assert conn.execute(sa.select(Post.text).order_by(Post.id)).scalars().all() == before
+        assert conn.execute(sa.select(sa.func.count()).select_from(WebhookDelivery)).scalar_one() == 0

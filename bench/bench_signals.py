@@ -46,9 +46,12 @@ def _index_figures(n: int, rng: np.random.Generator, singles: int, batch: int) -
         t = time.perf_counter()
         index.search_arrays(q[i : i + 1], 31)
         lat.append(time.perf_counter() - t)
-    t = time.perf_counter()
-    index.search_arrays(q[:batch], 31)
-    batched = batch / (time.perf_counter() - t)
+    runs = []
+    for _ in range(3):  # median of three: the machine is shared
+        t = time.perf_counter()
+        index.search_arrays(q[:batch], 31)
+        runs.append(batch / (time.perf_counter() - t))
+    batched = statistics.median(runs)
     out = {
         "n": n,
         "index_bytes": index.nbytes,
@@ -97,15 +100,54 @@ def _pdq_hashing(count: int = 60) -> dict:
             p.write_bytes(buf.getvalue())
             paths.append(p)
         PdqSignal.hash_file(paths[0])  # warm up
-        t = time.perf_counter()
-        for p in paths:
-            PdqSignal.hash_file(p)
-        rate = count / (time.perf_counter() - t)
-        t = time.perf_counter()
-        hash_files([str(p) for p in paths], ["pdq"], workers=2)
-        rate2 = count / (time.perf_counter() - t)
+        one, two = [], []
+        for _ in range(3):  # medians of three: the machine is shared
+            t = time.perf_counter()
+            for p in paths:
+                PdqSignal.hash_file(p)
+            one.append(count / (time.perf_counter() - t))
+            t = time.perf_counter()
+            hash_files([str(p) for p in paths], ["pdq"], workers=2)
+            two.append(count / (time.perf_counter() - t))
+        rate, rate2 = statistics.median(one), statistics.median(two)
     return {"images": count, "size": "1000x1000 JPEG", "images_per_s": round(rate, 1),
-            "images_per_s_2_threads": round(rate2, 1)}
+            "images_per_s_2_threads": round(rate2, 1), "runs_1_thread": [round(x, 1) for x in one],
+            "runs_2_threads": [round(x, 1) for x in two]}
+
+
+def _scan_matching(posts: int = 20_000) -> dict:
+    """The scan's hash-matching pass over SQLite: posts with text and one PDQ each in a third of them, against
+    a text bank of 1,000 items and a PDQ bank of 100,000."""
+    from basira.hash_scan import match_ingested_posts
+    from basira.ingest.records import MediaRecord, PostRecord
+    from basira.signals import get_signal_type
+    from basira.signals.exchange import BankEntry
+    from basira.signals.index import words_to_hex
+    from basira.store import banks as repo
+    from basira.store import open_store
+
+    rng = np.random.default_rng(11)
+    vocab = [f"w{i}" for i in range(3000)]
+    texts = [" ".join(rng.choice(vocab, 25)) for _ in range(posts)]
+    pdqs = words_to_hex(rng.integers(0, 2**64, size=(posts, 4), dtype=np.uint64))
+    minhash = get_signal_type("text_minhash")
+    with tempfile.TemporaryDirectory() as tmp, open_store(f"sqlite:///{tmp}/b.db") as store:
+        recs = [PostRecord("bench", str(i), None, texts[i],
+                           media=[MediaRecord(kind="photo", pdq=pdqs[i])] if i % 3 == 0 else [])
+                for i in range(posts)]
+        for i in range(0, posts, 5000):
+            store.upsert_posts(recs[i : i + 5000])
+        repo.create_bank(store, "text")
+        repo.create_bank(store, "pdq")
+        repo.add_entries(store, "text", [BankEntry.make("text_minhash", minhash.hash_text(texts[i]))
+                                         for i in range(0, posts, posts // 1000)])
+        bank_pdq = words_to_hex(rng.integers(0, 2**64, size=(100_000, 4), dtype=np.uint64))
+        repo.add_entries(store, "pdq", [BankEntry.make("pdq", h) for h in [*bank_pdq, *pdqs[:300:3]]])
+        t = time.perf_counter()
+        res = match_ingested_posts(store)
+        seconds = time.perf_counter() - t
+    return {"posts": posts, "text_items": 1000, "pdq_items": 100_100, "matches": res.matches_new,
+            "cases": res.cases_new, "seconds": round(seconds, 2), "posts_per_s": round(posts / seconds, 1)}
 
 
 def run() -> dict:
@@ -116,6 +158,7 @@ def run() -> dict:
     at_big = _index_figures(big_n, rng, singles=200, batch=2000)
     recall = _recall(rng)
     hashing = _pdq_hashing()
+    scan = _scan_matching()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     load = (round(load_before, 2), round(os.getloadavg()[0], 2))
     big = f"{big_n / 1e6:g}M"
@@ -133,6 +176,9 @@ def run() -> dict:
         f"| PDQ hashing, {hashing['size']} (decode + hash) | >= 100 images/s | "
         f"{hashing['images_per_s']} images/s on one thread; {hashing['images_per_s_2_threads']} images/s on two "
         "(`hash_files`) |",
+        f"| scan's hash-matching pass (SQLite; {scan['posts']:,} posts, text bank of {scan['text_items']:,}, "
+        f"PDQ bank of {scan['pdq_items']:,}) | | {scan['posts_per_s']:,.0f} posts/s ({scan['matches']} matches, "
+        f"{scan['cases']} cases opened) |",
         "",
         f"Exact multi-index search (16 segments x 16 bits, 17 probes per segment at T <= 31), candidates checked "
         f"in a compiled loop (numba, GIL released; batches split over {min(4, os.cpu_count() or 1)} threads); "
@@ -148,6 +194,7 @@ def run() -> dict:
         "index_big": at_big,
         "recall": recall,
         "pdq_hashing": hashing,
+        "scan_matching": scan,
         "peak_rss_mb": round(peak, 1),
         "load_average": load,
         "summary": summary,

@@ -700,6 +700,11 @@ app.add_typer(_evidence_app, name="evidence")
 from basira.compliance.report_cli import app as _report_app  # noqa: E402
 
 app.add_typer(_report_app, name="report")
+from basira.compliance.cli import complaints_app, compliance_app, orders_app  # noqa: E402
+
+app.add_typer(orders_app, name="orders")
+app.add_typer(compliance_app, name="compliance")
+app.add_typer(complaints_app, name="complaints")
 
 
 def main() -> None:  # pragma: no cover - entry point

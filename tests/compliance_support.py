@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from basira.review.auth import hash_password
@@ -67,7 +67,7 @@ class Mailbox:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802
-                outer.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+                outer.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
                 return "250 OK"
 
         with socket.socket() as s:  # a free port (aiosmtpd cannot be asked for port 0)

@@ -7,12 +7,12 @@ releases the GIL so the index's thread pool uses every core. `available()` is Fa
 
 from __future__ import annotations
 
-import numpy as np
+import functools
+import importlib.util
+import threading
+from typing import Any
 
-try:
-    from numba import njit
-except ImportError:  # pragma: no cover - numba is a pinned dependency; the numpy path stays as a fallback
-    njit = None
+import numpy as np
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -20,8 +20,31 @@ _M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
 _H01 = np.uint64(0x0101010101010101)
 
 
+@functools.cache
 def available() -> bool:
-    return njit is not None
+    """Whether numba is installed (it is a pinned dependency; without it the index uses numpy)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def search(*args: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_search`, compiled on first use (numba is imported then, not when basira.signals is)."""
+    return _compiled()(*args)
+
+
+_COMPILE_LOCK = threading.Lock()
+_COMPILED: list[Any] = []
+
+
+def _compiled() -> Any:
+    if not _COMPILED:
+        with _COMPILE_LOCK:  # the index's threads may all ask first
+            if not _COMPILED:
+                global _popcount
+                from numba import njit
+
+                _popcount = njit(inline="always", cache=True)(_popcount)
+                _COMPILED.append(njit(nogil=True, cache=True)(_search))
+    return _COMPILED[0]
 
 
 def _popcount(x: np.uint64) -> np.uint64:
@@ -102,12 +125,6 @@ def _search(words, order, offsets, inline, queries, masks, threshold, seg_radius
                     k += 1
     return out_q[:k], out_r[:k], out_d[:k]
 
-
-if njit is not None:
-    _popcount = njit(inline="always", cache=True)(_popcount)  # type: ignore[assignment]
-    search = njit(nogil=True, cache=True)(_search)
-else:  # pragma: no cover
-    search = None
 
 
 def inline_words(words: np.ndarray, order: np.ndarray) -> np.ndarray:

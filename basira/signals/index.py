@@ -128,7 +128,7 @@ class _Block:
             order[s * n : (s + 1) * n] = np.argsort(keys, kind="stable")
             np.cumsum(np.bincount(keys, minlength=_SEG_VALUES), out=offsets[s, 1:])
         words = np.ascontiguousarray(words, dtype=np.uint64)
-        use_inline = USE_KERNEL and _kernel.search is not None and 0 < n <= INLINE_MAX_ROWS
+        use_inline = USE_KERNEL and _kernel.available() and 0 < n <= INLINE_MAX_ROWS
         inline = _kernel.inline_words(words, order) if use_inline else np.zeros((0, 2), np.uint64)
         return cls(words, np.asarray(ids, dtype=np.int64), order, offsets, inline)
 
@@ -153,7 +153,7 @@ class _Block:
         if radius > _MAX_SEG_RADIUS:
             return _scan(self.words, queries, threshold)
         masks = _flip_masks(radius)
-        if USE_KERNEL and _kernel.search is not None:
+        if USE_KERNEL and _kernel.available():
             return _kernel.search(self.words, self.order, self.offsets, self.inline,
                                   np.ascontiguousarray(queries, dtype=np.uint64), masks, threshold, radius)
         qseg = _segments(queries)  # (Q, 16)

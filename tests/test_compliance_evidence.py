@@ -55,12 +55,17 @@ def test_exported_case_package_verifies_and_holds_the_case(seeded, keys, tmp_pat
     v = evidence.verify_entries(entries, signing.load_public_key(keys[0].public))
     assert v.ok and v.problems == [] and v.warnings == [] and v.key_source == "given"
 
+    comp = orjson.loads(entries.get("compliance.json", b"{}"))
     with store.read() as conn:
-        post = conn.execute(sa.text("SELECT p.id, p.text FROM posts p JOIN cases c ON c.subject_id = p.id "
-                                    "WHERE c.id = :c"), {"c": cid}).one()
+        post = conn.execute(sa.text("SELECT p.id, p.text, p.account_id FROM posts p JOIN cases c "
+                                    "ON c.subject_id = p.id WHERE c.id = :c"), {"c": cid}).one()
         n_dec = conn.execute(sa.text("SELECT count(*) FROM decisions WHERE case_id = :c"), {"c": cid}).scalar_one()
-        n_ev = conn.execute(sa.text("SELECT count(*) FROM events WHERE subject = :s AND kind <> 'evidence.exported'"),
-                            {"s": f"case:{cid}"}).scalar_one()
+        subjects = {f"case:{cid}", f"post:{post.id}", f"account:{post.account_id}",
+                    *(f"preserved:{x['id']}" for x in comp.get("preserved_items", [])),
+                    *(f"order:{x['id']}" for x in comp.get("removal_orders", [])),
+                    *(f"complaint:{x['id']}" for x in comp.get("complaints", []))}
+        n_ev = conn.execute(sa.text("SELECT count(*) FROM events WHERE subject IN :s AND kind <> 'evidence.exported'")
+                            .bindparams(sa.bindparam("s", expanding=True)), {"s": sorted(subjects)}).scalar_one()
     posts = orjson.loads(entries["content/posts.json"])
     assert [(p["id"], p["text"]) for p in posts] == [(post.id, post.text)]
     media = orjson.loads(entries["content/media.json"])
@@ -72,7 +77,7 @@ def test_exported_case_package_verifies_and_holds_the_case(seeded, keys, tmp_pat
     assert set(dec["policy_reasons"]) == {d["reason_code"] for d in dec["decisions"]}
     assert all(r and r["title"] for r in dec["policy_reasons"].values())
     audit = [orjson.loads(x) for x in entries["audit/events.jsonl"].splitlines()]
-    assert len(audit) == n_ev and all(e["subject"] == f"case:{cid}" for e in audit)
+    assert len(audit) == n_ev and all(e["subject"] in subjects for e in audit)
     assert {"case.opened", "review.decided", "review.appeal_filed"} <= {e["kind"] for e in audit}
     # Every excerpt entry carries the hash the live chain has for it.
     assert evidence.check_against_chain(entries, {e["id"]: e["hash"] for e in store.iter_events()}) == []

@@ -66,6 +66,57 @@ def build(store, platform) -> None:
                                          )).scalar_one()
     d = svc.decide(open_case, actor, "remove", "TVEC-1.1")
     svc.undo(d["decision_id"], actor)
+    add_orders_and_complaints(store, actor.user_id)
+
+
+def add_orders_and_complaints(store, user_id: int) -> None:
+    """Removal orders (executed after 10 min … 3 h, one pending, one rejected) and complaints, written to the
+    compliance workflow's tables the way its store layer does (an `order`-stage remove decision per target)."""
+    from basira.store.compliance_models import Complaint, RemovalOrder, RemovalOrderTarget
+
+    RO, RT, CP = RemovalOrder.__table__, RemovalOrderTarget.__table__, Complaint.__table__
+    delays = [10, 35, 59, 60, 61, 180, None, "rejected"]
+    with store.write() as conn:
+        cases = conn.execute(sa.text("SELECT id, subject_id, status FROM cases WHERE status = 'open' "
+                                     "AND subject_kind = 'post' ORDER BY id DESC LIMIT 5")).all()
+        fresh_post = conn.execute(sa.text("SELECT min(id) FROM posts WHERE id NOT IN "
+                                          "(SELECT subject_id FROM cases WHERE subject_kind = 'post')")).scalar_one()
+        for i, delay in enumerate(delays):
+            received = T0 + timedelta(hours=5 * i + 1)
+            status = "rejected" if delay == "rejected" else ("open" if delay is None else "executed")
+            executed = received + timedelta(minutes=delay) if status == "executed" else None
+            oid = conn.execute(sa.insert(RO).values(
+                authority="<script>alert('x')</script> Police" if i == 0 else f"Authority {i % 3}",
+                order_ref=f"RO-{i}", legal_basis="Regulation (EU) 2021/784, art. 3", reasons="terrorist content",
+                reason_code="TCO-ORDER", source="api", received_at=received, deadline_at=received + timedelta(hours=1),
+                status=status, executed_at=executed, details={}).returning(RO.c.id)).scalar_one()
+            if status != "executed":
+                continue
+            if i < len(cases):
+                cid, pid, prev = cases[i]
+            else:  # an order on a post nobody flagged opens its own case
+                pid, prev = fresh_post, "open"
+                cid = conn.execute(sa.text(
+                    "INSERT INTO cases (subject_kind, subject_id, reason, status, priority, details, opened_at) "
+                    "VALUES ('post', :p, 'removal order', 'open', 1.0, :d, :t) RETURNING id"),
+                    {"p": pid, "d": json.dumps({"source": "removal_order", "order_id": oid}),
+                     "t": _ts(store, received)}).scalar_one()
+            did = conn.execute(sa.text(
+                "INSERT INTO decisions (case_id, stage, action, reason_code, user_id, decided_at, final_at, "
+                "prev_status) VALUES (:c, 'order', 'remove', 'TCO-ORDER', :u, :t, :t, :s) RETURNING id"),
+                {"c": cid, "u": user_id, "t": _ts(store, executed), "s": prev}).scalar_one()
+            conn.execute(sa.text("UPDATE cases SET status = 'decided', closed_at = :t WHERE id = :c"),
+                         {"t": _ts(store, executed), "c": cid})
+            conn.execute(sa.insert(RT).values(order_id=oid, target=f"post:{pid}", kind="post", post_id=pid,
+                                              case_id=cid, decision_id=did, outcome="removed", executed_at=executed))
+            if i in (0, 1, 5):
+                upheld = {0: True, 1: False, 5: None}[i]
+                conn.execute(sa.insert(CP).values(
+                    order_id=oid, case_id=cid, post_id=pid, complainant="provider", grounds="news reporting",
+                    received_at=executed + timedelta(hours=2),
+                    status={True: "upheld", False: "rejected", None: "open"}[upheld],
+                    decided_at=None if upheld is None else executed + timedelta(hours=30),
+                    reinstated=bool(upheld)))
 
 
 def _ts(store, t: datetime):
@@ -79,6 +130,8 @@ def sql_counts(store, a: datetime, b: datetime) -> dict:
     pg = store.dialect == "postgresql"
     banked = ("EXISTS (SELECT 1 FROM bank_matches bm WHERE bm.subject = 'post:' || c.subject_id "
               "AND bm.status = 'match' AND c.subject_kind = 'post')")
+    from_order = ("c.details->>'source' = 'removal_order'" if pg
+                  else "json_extract(c.details, '$.source') = 'removal_order'")
     live = "d.undone_at IS NULL AND d.decided_at >= :a AND d.decided_at < :b"
     day = "to_char(d.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if pg else "substr(d.decided_at, 1, 10)"
     flagged = "(evidence->>'flagged')::boolean" if pg else "json_extract(evidence, '$.flagged') = 1"
@@ -87,7 +140,8 @@ def sql_counts(store, a: datetime, b: datetime) -> dict:
         q = lambda s: conn.execute(sa.text(s), p).all()  # noqa: E731
         out["decisions_by_action"] = dict(q(f"SELECT action, count(*) FROM decisions d WHERE {live} "
                                             "AND stage <> 'appeal' GROUP BY action"))
-        rem = q(f"SELECT d.reason_code, c.subject_kind, p.lang, t.categories, c.detection_id, {banked}, {day} "
+        rem = q(f"SELECT d.reason_code, c.subject_kind, p.lang, t.categories, c.detection_id, {banked}, {day}, "
+                f"d.stage = 'order' OR coalesce({from_order}, false) "
                 "FROM decisions d JOIN cases c ON c.id = d.case_id "
                 "LEFT JOIN posts p ON c.subject_kind = 'post' AND p.id = c.subject_id "
                 f"LEFT JOIN detections t ON t.id = c.detection_id WHERE {live} AND d.stage <> 'appeal' "
@@ -101,27 +155,46 @@ def sql_counts(store, a: datetime, b: datetime) -> dict:
             cats.update((json.loads(v) if isinstance(v, str) else v) or ["unspecified"])
         out["removals_by_category"] = dict(cats)
         out["removals_by_day"] = dict(Counter(r[6] for r in rem))
+        out["removals_by_stage"] = dict(q(f"SELECT d.stage, count(*) FROM decisions d WHERE {live} "
+                                          "AND d.stage <> 'appeal' AND d.action = 'remove' GROUP BY d.stage"))
 
-        def sources(rows, kind_i, det_i, bank_i):
+        def sources(rows, kind_i, det_i, bank_i, order_i):
             c = Counter()
             for r in rows:
                 s = [n for n, on in (("detector", r[det_i] is not None), ("hash_bank", bool(r[bank_i])),
-                                     ("network", r[kind_i] in NETWORK)) if on]
+                                     ("network", r[kind_i] in NETWORK), ("removal_order", bool(r[order_i]))) if on]
                 c.update(s or ["other"])
             return dict(c)
 
-        out["removals_by_source"] = sources(rem, 1, 4, 5)
+        out["removals_by_source"] = sources(rem, 1, 4, 5, 7)
         out["appeals_filed"] = q("SELECT count(*) FROM appeals WHERE filed_at >= :a AND filed_at < :b")[0][0]
         out["appeal_decisions"] = dict(q(f"SELECT action, count(*) FROM decisions d WHERE {live} "
                                          "AND stage = 'appeal' GROUP BY action"))
-        cases = q(f"SELECT c.subject_kind, c.detection_id, {banked} FROM cases c "
+        cases = q(f"SELECT c.subject_kind, c.detection_id, {banked}, {from_order} FROM cases c "
                   "WHERE c.opened_at >= :a AND c.opened_at < :b")
         out["cases_opened"] = len(cases)
-        out["cases_by_source"] = sources(cases, 0, 1, 2)
+        out["cases_by_source"] = sources(cases, 0, 1, 2, 3)
         out["posts_scored"] = q("SELECT count(DISTINCT post_id) FROM detections "
                                 "WHERE created_at >= :a AND created_at < :b")[0][0]
         out["posts_flagged"] = q("SELECT count(DISTINCT post_id) FROM detections "
                                  f"WHERE created_at >= :a AND created_at < :b AND {flagged}")[0][0]
+
+        def secs(x, y):
+            f = (lambda v: datetime.strptime(v, "%Y-%m-%d %H:%M:%S.%f")) if not pg else (lambda v: v)
+            return (f(y) - f(x)).total_seconds()
+
+        orders = q("SELECT status, authority, received_at, executed_at FROM removal_orders "
+                   "WHERE received_at >= :a AND received_at < :b")
+        out["orders_received"] = len(orders)
+        out["orders_by_status"] = dict(Counter(r[0] for r in orders))
+        out["orders_by_authority"] = dict(Counter(r[1] for r in orders))
+        out["order_execute_seconds"] = sorted(secs(r[2], r[3]) for r in orders if r[3] is not None)
+        comp = q("SELECT status, reinstated, received_at, decided_at FROM complaints "
+                 "WHERE received_at >= :a AND received_at < :b")
+        out["complaints_received"] = len(comp)
+        out["complaints_by_outcome"] = dict(Counter(r[0] for r in comp))
+        out["complaints_reinstated"] = sum(1 for r in comp if r[1])
+        out["complaint_decide_seconds"] = sorted(secs(r[2], r[3]) for r in comp if r[3] is not None)
         out["bank_matches_by_status"] = dict(q("SELECT status, count(*) FROM bank_matches "
                                                "WHERE matched_at >= :a AND matched_at < :b GROUP BY status"))
         out["bank_matches_by_bank"] = dict(q(
@@ -148,6 +221,9 @@ def test_report_counts_match_the_database_exactly(store, platform):
     assert full.removals_by_source.get("hash_bank") and full.cases_by_source.get("network") == 1
     assert full.bank_matches_by_bank.get("test-bank") and len(full.removals_by_language) >= 3
     assert full.decisions_by_action.get("escalate") and full.decisions_by_action.get("keep")
+    assert full.orders_received == 8 and len(full.order_execute_seconds) == 6 and full.complaints_received == 3
+    assert full.removals_by_stage.get("order") == 6 and full.cases_by_source.get("removal_order") == 1
+    assert full.orders_by_status == {"executed": 6, "open": 1, "rejected": 1}
     assert not any(gather_counts(store, *periods[2]).__dict__[k] for k in want)
 
     r = rep.build_report(full, platform_name="Test Platform")
@@ -156,7 +232,8 @@ def test_report_counts_match_the_database_exactly(store, platform):
                                                      / sum(full.appeal_decisions.values()), 4)
     assert sum(x["count"] for x in r["moderation"]["removals"]["by_reason"]) == full.removals
     assert {x["key"] for x in r["moderation"]["removals"]["by_reason"]} == set(full.removals_by_reason)
-    assert all(x["label"] != x["key"] for x in r["moderation"]["removals"]["by_reason"])  # titles from the catalogue
+    assert all(x["label"] != x["key"] for x in r["moderation"]["removals"]["by_reason"]  # titles from the catalogue
+               if x["key"].startswith("TVEC-"))
 
 
 def test_time_statistics_and_shares():
@@ -194,6 +271,7 @@ def test_pdf_html_json_and_statements(store, platform, tmp_path):
     html = render_html(r)
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Example &lt;b&gt;Social&lt;/b&gt;" in html and "<b>Social" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Police" in html and "<script>alert('x')" not in html
     assert html.count("data:image/svg+xml;base64,") >= 3 and "<script" not in html  # self-contained, no scripts
 
     pdf = render_pdf(r)
@@ -214,12 +292,20 @@ def test_pdf_html_json_and_statements(store, platform, tmp_path):
     cat = load_catalogue()
     with store.read() as conn:
         handles = set(conn.execute(sa.text("SELECT handle FROM accounts WHERE handle IS NOT NULL")).scalars())
+    assert sum(f.stage == "order" for f in facts) == 6
     for f in facts:
         s = statement_of_reasons(f, cat)
         assert s["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
-        assert s["decision_ground"] == "DECISION_GROUND_INCOMPATIBLE_CONTENT"
         assert s["category"] == "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY"
         assert s["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
+        if f.stage == "order":  # executing an authority's order: illegal content, the order is the source
+            assert s["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT" and "incompatible_content_ground" not in s
+            assert s["source_type"] == "SOURCE_TYPE_OTHER_NOTIFICATION"
+            assert s["illegal_content_legal_ground"] == "Regulation (EU) 2021/784, art. 3"
+            assert f.order["order_ref"] in s["decision_facts"] and f.order["authority"] in s["decision_facts"]
+            continue
+        assert s["decision_ground"] == "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+        assert s["incompatible_content_illegal"] == "Yes"
         assert s["automated_detection"] == "Yes" and s["source_type"] == "SOURCE_VOLUNTARY"
         assert set(s["content_type"]) <= {"CONTENT_TYPE_TEXT", "CONTENT_TYPE_IMAGE", "CONTENT_TYPE_VIDEO",
                                           "CONTENT_TYPE_OTHER"}
@@ -239,7 +325,7 @@ def test_cli_transparency_and_statements(db_url, platform, tmp_path):
         build(store, platform)
         with store.read() as conn:
             removals = conn.execute(sa.text("SELECT id FROM decisions WHERE action = 'remove' AND undone_at IS NULL "
-                                            "AND stage <> 'appeal' ORDER BY id")).scalars().all()
+                                            "AND stage <> 'appeal' ORDER BY decided_at, id")).scalars().all()
             keep = conn.execute(sa.text("SELECT min(id) FROM decisions WHERE action = 'keep'")).scalar_one()
             undone = conn.execute(sa.text("SELECT id FROM decisions WHERE undone_at IS NOT NULL")).scalar_one()
     runner = CliRunner()

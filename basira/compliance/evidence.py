@@ -46,6 +46,7 @@ Files
   detections.json         the detector's scores, categories and evidence spans
   decisions.json          cases, reviewers' decisions (with undo history), appeals, the policy reasons cited
   hash_matches.json       matches against hash banks (bank, item, signal, distance)
+  compliance.json         removal orders naming this content, notices to its provider, complaints, preserved copies
   audit/events.jsonl      the event-log entries about these objects, with prev_hash and hash
   manifest.json           every file above with its SHA-256 and size; the signer's public key
   manifest.sig            Ed25519 signature (raw 64 bytes) over the exact bytes of manifest.json
@@ -128,6 +129,8 @@ def build_files(data: Mapping[str, Any], subject: dict[str, Any]) -> dict[str, b
     files["decisions.json"] = _json({"cases": data["cases"], "decisions": data["decisions"],
                                      "appeals": data["appeals"], "policy_reasons": _reasons(data["decisions"])})
     files["hash_matches.json"] = _json(data["bank_matches"])
+    if data.get("compliance"):
+        files["compliance.json"] = _json(data["compliance"])
     files["audit/events.jsonl"] = b"".join(
         orjson.dumps(e, option=orjson.OPT_SORT_KEYS) + b"\n" for e in data["events"])
     return files

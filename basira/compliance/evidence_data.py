@@ -181,15 +181,52 @@ def gather(store: Store, s: Subject) -> dict[str, Any]:
                       B.c.name.label("bank"))
             .join(BI, BI.c.id == BM.c.item_id).join(B, B.c.id == BI.c.bank_id),
             BM.c.subject, [f"post:{i}" for i in s.post_ids], "id")
+        compliance = _compliance(conn, s)
         subjects = ([f"case:{i}" for i in s.case_ids] + [f"post:{i}" for i in s.post_ids]
-                    + [f"account:{i}" for i in s.account_ids] + [s.ref])
+                    + [f"account:{i}" for i in s.account_ids] + [s.ref]
+                    + [f"order:{o['id']}" for o in compliance.get("removal_orders", [])]
+                    + [f"complaint:{c['id']}" for c in compliance.get("complaints", [])]
+                    + [f"preserved:{p['id']}" for p in compliance.get("preserved_items", [])])
         events = _select_in(conn, sa.select(E), E.c.subject, subjects, "id")
         head = conn.execute(sa.select(E.c.id, E.c.hash).order_by(E.c.id.desc()).limit(1)).first()
     return {
         "accounts": accounts, "posts": posts, "media": media, "detections": detections, "cases": cases,
-        "decisions": decisions, "appeals": appeals, "bank_matches": matches, "events": events,
+        "decisions": decisions, "appeals": appeals, "bank_matches": matches, "compliance": compliance,
+        "events": events,
         "chain_head": {"id": head.id, "hash": head.hash} if head else None,
     }
+
+
+def _compliance(conn: Any, s: Subject) -> dict[str, list[dict[str, Any]]]:
+    """Removal orders naming these posts or accounts (with those targets), notices to the content provider,
+    complaints and preserved copies — when the compliance tables exist (migration 0005_compliance)."""
+    try:
+        from basira.store import compliance_models as cm
+    except ImportError:
+        return {}
+    if not sa.inspect(conn).has_table(cm.RemovalOrderTarget.__table__.name):
+        return {}
+    t, o, n = cm.RemovalOrderTarget.__table__, cm.RemovalOrder.__table__, cm.ContentNotice.__table__
+    cp, pi = cm.Complaint.__table__, cm.PreservedItem.__table__
+
+    def about(table: sa.Table, *, case: bool = True) -> list[dict[str, Any]]:
+        rows: dict[int, dict[str, Any]] = {}
+        keys = [(table.c.post_id, s.post_ids), (table.c.account_id, s.account_ids)]
+        if case and "case_id" in table.c:
+            keys.append((table.c.case_id, s.case_ids))
+        for col, ids in keys:
+            for r in _select_in(conn, sa.select(table), col, ids, "id"):
+                rows[r["id"]] = r
+        return [rows[k] for k in sorted(rows)]
+
+    targets = about(t)
+    order_ids = {r["order_id"] for r in targets}
+    orders = _select_in(conn, sa.select(o), o.c.id, order_ids, "id")
+    complaints = about(cp)
+    order_ids |= {c["order_id"] for c in complaints if c.get("order_id")}
+    return {"removal_orders": _select_in(conn, sa.select(o), o.c.id, order_ids, "id") if order_ids else orders,
+            "order_targets": targets, "content_notices": about(n, case=False), "complaints": complaints,
+            "preserved_items": about(pi)}
 
 
 def chain_hashes(store: Store, ids: Sequence[int]) -> dict[int, str]:

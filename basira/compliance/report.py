@@ -18,19 +18,22 @@ HOUR = 3600.0
 METHODOLOGY = [
     ("Period", "All figures cover [from, to) in UTC: an event counts when its own time (decided, filed, "
      "received, opened, matched) falls in the period."),
-    ("Decisions", "A moderation decision counts once, at the review or escalation stage, when it was made in the "
-     "period and not undone within the undo window. Appeal decisions are counted separately."),
-    ("Content removed", "Live 'remove' decisions. By reason: the policy reason the reviewer cited (one per "
+    ("Decisions", "A moderation decision counts once, at the review, escalation or order stage (a removal made to "
+     "execute a removal order), when it was made in the period and not undone within the undo window. Appeal "
+     "decisions are counted separately."),
+    ("Content removed", "Live 'remove' decisions, including those executing removal orders. By reason: the policy reason the reviewer cited (one per "
      "decision). By category: the detector's categories on the case's detection (a post may carry several, "
      "so these sum to more than the total; 'unspecified' when the case had no detection). By language: the "
      "post's language ('und' when unknown); decisions on accounts or networks count as 'account'."),
     ("Sources", "Where a removed item (or an opened case) came from: 'detector' when the case carries a "
      "detection, 'hash_bank' when the post has an acted-on hash-bank match, 'network' for community and "
-     "coordinated-group cases, 'other' for none of these (e.g. opened by hand). One item can have several."),
+     "coordinated-group cases, 'removal_order' when an authority's order removed it or opened its case, 'other' "
+     "for none of these (e.g. opened by hand). One item can have several."),
     ("Removal orders", "Orders received in the period. Time to execute = executed_at - received_at for those "
      "executed; median and 95th percentile (nearest rank). 'Within one hour' is the share of all orders "
      "received in the period that were executed within 60 minutes of receipt (pending orders count as not)."),
-    ("Complaints", "Complaints received in the period, by outcome (or status while undecided)."),
+    ("Complaints", "Complaints (by content providers, against a removal) received in the period, by status: open, "
+     "upheld (content reinstated) or rejected; time to decide as for orders."),
     ("Appeals", "Appeals filed in the period; appeal decisions made in the period. The overturned share "
      "(overturned / decided) is an error-rate signal for the first decisions."),
     ("Hash banks", "Acted-on matches recorded in the period, by bank; vetoed and quarantined matches are "
@@ -107,6 +110,7 @@ def build_report(c: ReportCounts, *, platform_name: str | None = None, generated
                 "by_language": _rows(c.removals_by_language, c.removals),
                 "by_subject": _rows(c.removals_by_subject, c.removals),
                 "by_source": _rows(c.removals_by_source, c.removals),
+                "by_stage": _rows(c.removals_by_stage, c.removals),
                 "by_day": [{"day": d, "count": n} for d, n in c.removals_by_day.items()],
             },
         },
@@ -124,6 +128,7 @@ def build_report(c: ReportCounts, *, platform_name: str | None = None, generated
             "available": c.complaints_available,
             "received": c.complaints_received,
             "by_outcome": _rows(c.complaints_by_outcome, c.complaints_received),
+            "reinstated": c.complaints_reinstated,
             "time_to_decide": _timing(c.complaint_decide_seconds, c.complaints_received),
         },
         "appeals": {
@@ -168,7 +173,7 @@ def percent(value: float | None) -> str:
 
 
 SOURCE_NAMES = {"detector": "text detector", "hash_bank": "hash banks", "network": "network analysis",
-                "other": "other (manual)"}
+                "removal_order": "removal orders", "other": "other (manual)"}
 
 
 def key_figures(r: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 C, P, DT, PF = Case.__table__, Post.__table__, Detection.__table__, Platform.__table__
 D, AP = Decision.__table__, Appeal.__table__
 BM, BI, B = BankMatchRow.__table__, BankItemRow.__table__, BankRow.__table__
-SOURCES = ("detector", "hash_bank", "network", "other")
+SOURCES = ("detector", "hash_bank", "network", "removal_order", "other")
 
 
 @dataclass
@@ -40,6 +40,7 @@ class ReportCounts:
     removals_by_language: dict[str, int] = field(default_factory=dict)  # posts only; "account" otherwise
     removals_by_subject: dict[str, int] = field(default_factory=dict)
     removals_by_source: dict[str, int] = field(default_factory=dict)  # a removal may have several sources
+    removals_by_stage: dict[str, int] = field(default_factory=dict)  # review, escalation, order
     removals_by_day: dict[str, int] = field(default_factory=dict)
     # Appeals.
     appeals_filed: int = 0
@@ -60,6 +61,7 @@ class ReportCounts:
     complaints_available: bool = False
     complaints_received: int = 0
     complaints_by_outcome: dict[str, int] = field(default_factory=dict)
+    complaints_reinstated: int = 0
     complaint_decide_seconds: list[float] = field(default_factory=list)
     reason_titles: dict[str, str] = field(default_factory=dict)
 
@@ -74,7 +76,7 @@ def _bank_matched(post_id_col: Any) -> Any:
     return sa.exists(sa.select(BM.c.id).where(BM.c.subject == subject, BM.c.status == "match"))
 
 
-def _sources(subject_kind: str, detection_id: int | None, banked: bool) -> list[str]:
+def _sources(subject_kind: str, detection_id: int | None, banked: bool, order: bool) -> list[str]:
     out = []
     if detection_id is not None:
         out.append("detector")
@@ -82,6 +84,8 @@ def _sources(subject_kind: str, detection_id: int | None, banked: bool) -> list[
         out.append("hash_bank")
     if subject_kind in NETWORK_SUBJECT_KINDS:
         out.append("network")
+    if order:
+        out.append("removal_order")
     return out or ["other"]
 
 
@@ -99,8 +103,10 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
         rc.platforms = list(conn.execute(sa.select(PF.c.name).order_by(PF.c.name)).scalars())
         rc.decisions_by_action = _sorted(Counter(dict(conn.execute(
             sa.select(D.c.action, sa.func.count()).where(live, D.c.stage != "appeal").group_by(D.c.action)).all())))
+        from_order = C.c.details["source"].as_string() == "removal_order"
         rows = conn.execute(
-            sa.select(D.c.reason_code, D.c.decided_at, C.c.subject_kind, C.c.detection_id, P.c.lang,
+            sa.select(D.c.reason_code, D.c.decided_at, D.c.stage, from_order.label("from_order"),
+                      C.c.subject_kind, C.c.detection_id, P.c.lang,
                       DT.c.categories, sa.case((C.c.subject_kind == "post", _bank_matched(C.c.subject_id)),
                                                else_=sa.false()).label("banked"))
             .join(C, C.c.id == D.c.case_id)
@@ -108,18 +114,21 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
             .outerjoin(DT, DT.c.id == C.c.detection_id)
             .where(live, D.c.stage != "appeal", D.c.action == "remove")
         ).all()
-        reason, cat, lang, subj, src, day = Counter(), Counter(), Counter(), Counter(), Counter(), Counter()
+        reason, cat, lang, subj, src, day, stage = (Counter() for _ in range(7))
         for r in rows:
+            stage[r.stage] += 1
             reason[r.reason_code] += 1
             cat.update(r.categories or ["unspecified"])
             lang[(r.lang or "und") if r.subject_kind == "post" else "account"] += 1
             subj[r.subject_kind] += 1
-            src.update(_sources(r.subject_kind, r.detection_id, bool(r.banked)))
+            src.update(_sources(r.subject_kind, r.detection_id, bool(r.banked),
+                                r.stage == "order" or bool(r.from_order)))
             day[r.decided_at.strftime("%Y-%m-%d")] += 1
         rc.removals = len(rows)
         rc.removals_by_reason, rc.removals_by_category = _sorted(reason), _sorted(cat)
         rc.removals_by_language, rc.removals_by_subject, rc.removals_by_source = _sorted(lang), _sorted(subj), _sorted(src)
         rc.removals_by_day = dict(sorted(day.items()))
+        rc.removals_by_stage = _sorted(stage)
 
         rc.appeals_filed = conn.execute(sa.select(sa.func.count()).where(_in(AP.c.filed_at, start, end))).scalar_one()
         rc.appeal_decisions = _sorted(Counter(dict(conn.execute(
@@ -127,10 +136,11 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
 
         cases = conn.execute(
             sa.select(C.c.subject_kind, C.c.detection_id,
-                      sa.case((C.c.subject_kind == "post", _bank_matched(C.c.subject_id)), else_=sa.false()))
+                      sa.case((C.c.subject_kind == "post", _bank_matched(C.c.subject_id)), else_=sa.false()),
+                      from_order)
             .where(_in(C.c.opened_at, start, end))).all()
         rc.cases_opened = len(cases)
-        rc.cases_by_source = _sorted(Counter(s for k, d, b in cases for s in _sources(k, d, bool(b))))
+        rc.cases_by_source = _sorted(Counter(s for k, d, b, o in cases for s in _sources(k, d, bool(b), bool(o))))
         rc.posts_scored = conn.execute(sa.select(sa.func.count(sa.distinct(DT.c.post_id)))
                                        .where(_in(DT.c.created_at, start, end))).scalar_one()
         rc.posts_flagged = conn.execute(sa.select(sa.func.count(sa.distinct(DT.c.post_id))).where(
@@ -185,6 +195,8 @@ def _complaints(store: Store, rc: ReportCounts, t: sa.Table) -> None:
     rc.complaints_received = len(rows)
     outcome = "outcome" if "outcome" in cols else "status"
     rc.complaints_by_outcome = _sorted(Counter(str(getattr(r, outcome) or "pending") for r in rows))
+    if "reinstated" in cols:
+        rc.complaints_reinstated = sum(1 for r in rows if r.reinstated)
     if "decided_at" in cols:
         rc.complaint_decide_seconds = sorted(
             (r.decided_at - r.received_at).total_seconds() for r in rows if r.decided_at is not None)
@@ -224,6 +236,7 @@ def statement_facts(store: Store, *, start: datetime | None = None, end: datetim
             for pid, kind in conn.execute(sa.select(M.c.post_id, M.c.kind).where(M.c.post_id.in_(post_ids[i:i + 500]))
                                           .order_by(M.c.post_id, M.c.position)):
                 kinds.setdefault(pid, []).append(kind or "")
+    orders = _orders_of_decisions(store, [r.id for r in rows if r.stage == "order"])
     out = []
     for r in rows:
         post = r.subject_kind == "post"
@@ -234,5 +247,27 @@ def statement_facts(store: Store, *, start: datetime | None = None, end: datetim
             puid=r.post_ext if post else r.account_ext, content_date=r.created_at if post else None,
             lang=r.lang if post else None, media_kinds=tuple(kinds.get(r.subject_id, ())) if post else (),
             detector=r.detection_id is not None, hash_bank=bool(r.banked),
-            network=r.subject_kind in NETWORK_SUBJECT_KINDS, source=(r.details or {}).get("source")))
+            network=r.subject_kind in NETWORK_SUBJECT_KINDS, source=(r.details or {}).get("source"),
+            order=orders.get(r.id)))
+    return out
+
+
+def _orders_of_decisions(store: Store, decision_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """{decision id: the removal order it executed (authority, order_ref, legal_basis)}, when orders are stored."""
+    if not decision_ids:
+        return {}
+    try:
+        from basira.store.compliance_models import RemovalOrder, RemovalOrderTarget
+    except ImportError:
+        return {}
+    o, t = RemovalOrder.__table__, RemovalOrderTarget.__table__
+    if not sa.inspect(store.engine).has_table(t.name):
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    with store.read() as conn:
+        for i in range(0, len(decision_ids), 500):
+            q = (sa.select(t.c.decision_id, o.c.authority, o.c.order_ref, o.c.legal_basis).join(o, o.c.id == t.c.order_id)
+                 .where(t.c.decision_id.in_(decision_ids[i:i + 500])))
+            for r in conn.execute(q):
+                out[r.decision_id] = {"authority": r.authority, "order_ref": r.order_ref, "legal_basis": r.legal_basis}
     return out

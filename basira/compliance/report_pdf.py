@@ -15,6 +15,7 @@ from basira.compliance.report import parse_iso as _when
 TEAL, TEAL_LIGHT, ACCENT = (27, 73, 101), (234, 242, 247), (231, 111, 81)
 INK, MUTED, RULE = (29, 43, 54), (91, 107, 121), (214, 221, 227)
 MARGIN = 16.0
+STAGES = {"review": "first review", "escalation": "after escalation (legal)", "order": "executing a removal order"}
 
 
 def _fonts() -> tuple[str, str]:
@@ -195,6 +196,8 @@ class _Doc:
                   color=MUTED)
         self.subheading("By language")
         self.counts_table("", rem["by_language"], "language (ISO 639-1; und = unknown)")
+        self.subheading("By how it was decided")
+        self.counts_table("", [{**x, "key": STAGES.get(x["key"], x["key"])} for x in rem["by_stage"]], "stage")
 
     def orders(self) -> None:
         o, cmp_ = self.r["removal_orders"], self.r["complaints"]
@@ -223,8 +226,8 @@ class _Doc:
                       color=MUTED)
         td = cmp_["time_to_decide"]
         self.para(f"{_n(cmp_['received'])} complaints received; {_n(td['count'])} decided "
-                  f"(median {duration(td['median_seconds'])}, 95th percentile {duration(td['p95_seconds'])}).",
-                  size=9.5)
+                  f"(median {duration(td['median_seconds'])}, 95th percentile {duration(td['p95_seconds'])}); "
+                  f"{_n(cmp_['reinstated'])} led to the content being reinstated.", size=9.5)
         self.counts_table("", cmp_["by_outcome"], "outcome")
 
     def appeals_and_sources(self) -> None:

@@ -26,7 +26,8 @@ SOURCE_TYPE = {"notice": "SOURCE_ARTICLE_16", "article_16": "SOURCE_ARTICLE_16",
                "order": "SOURCE_TYPE_OTHER_NOTIFICATION", "authority": "SOURCE_TYPE_OTHER_NOTIFICATION"}
 RESTRICTIVE_ACTIONS = frozenset({"remove"})
 STAGE_WORDS = {"review": "at first review", "escalation": "after escalation to a senior (legal) reviewer",
-               "appeal": "on appeal"}
+               "appeal": "on appeal", "order": "to execute a removal order"}
+TCO = "Regulation (EU) 2021/784 (terrorist content online), Article 3"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class StatementFacts:
     hash_bank: bool = False
     network: bool = False
     source: str | None = None  # case.details["source"] when a notice, flagger or order opened the case
+    order: dict[str, Any] | None = None  # authority, order_ref, legal_basis of the order an order-stage decision executed
 
 
 class NoStatement(ValueError):
@@ -75,12 +77,22 @@ def statement_of_reasons(f: StatementFacts, catalogue: PolicyCatalogue, *,
         s["content_type"] = sorted(types)
         if "CONTENT_TYPE_OTHER" in types:
             s["content_type_other"] = "attachment"
-    s["decision_ground"] = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
-    if policy_url:
-        s["decision_ground_reference_url"] = policy_url
-    s["incompatible_content_ground"] = f"Terms of service, policy {f.reason_code}: {title}"
-    s["incompatible_content_explanation"] = explanation or title
-    s["incompatible_content_illegal"] = "Yes" if f.reason_code.startswith(ILLEGAL_PREFIXES) else "No"
+    by_order = f.stage == "order"
+    if by_order:  # the authority found the content illegal; the platform executed its order
+        o = f.order or {}
+        s["decision_ground"] = "DECISION_GROUND_ILLEGAL_CONTENT"
+        s["illegal_content_legal_ground"] = o.get("legal_basis") or TCO
+        s["illegal_content_explanation"] = (
+            f"Removal order {o.get('order_ref') or '(reference not recorded)'} from "
+            f"{o.get('authority') or 'a competent authority'} found the content to be terrorist content and ordered "
+            "its removal.")
+    else:
+        s["decision_ground"] = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+        if policy_url:
+            s["decision_ground_reference_url"] = policy_url
+        s["incompatible_content_ground"] = f"Terms of service, policy {f.reason_code}: {title}"
+        s["incompatible_content_explanation"] = explanation or title
+        s["incompatible_content_illegal"] = "Yes" if f.reason_code.startswith(ILLEGAL_PREFIXES) else "No"
     s["category"] = "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY"
     s["category_specification"] = ["KEYWORD_TERRORIST_CONTENT"]
     if f.reason_code in ADDITIONAL_CATEGORY:
@@ -91,7 +103,8 @@ def statement_of_reasons(f: StatementFacts, catalogue: PolicyCatalogue, *,
         s["content_date"] = f.content_date.strftime("%Y-%m-%d")
     s["application_date"] = f.decided_at.strftime("%Y-%m-%d")
     s["territorial_scope"] = sorted(territorial_scope)
-    s["source_type"] = SOURCE_TYPE.get(f.source or "", "SOURCE_VOLUNTARY")
+    s["source_type"] = "SOURCE_TYPE_OTHER_NOTIFICATION" if by_order else SOURCE_TYPE.get(f.source or "",
+                                                                                           "SOURCE_VOLUNTARY")
     automated = f.detector or f.hash_bank or f.network
     s["automated_detection"] = "Yes" if automated else "No"
     s["automated_decision"] = "AUTOMATED_DECISION_NOT_AUTOMATED"  # Basira supports people; it never decides
@@ -99,11 +112,18 @@ def statement_of_reasons(f: StatementFacts, catalogue: PolicyCatalogue, *,
                                                                  "content", f.hash_bank),
                            ("network analysis of coordinated accounts", f.network)) if on]
     what = "account" if on_account else "content"
-    s["decision_facts"] = (
-        f"The {what} was " + (f"flagged for review by {' and '.join(how)}" if how else "reported for review")
-        + f". A human reviewer decided {STAGE_WORDS.get(f.stage, f.stage)} that it violates policy {f.reason_code} "
-        f"({title}) and {'suspended the account' if on_account else 'removed it'}."
-    )
+    done = "suspended the account" if on_account else "removed it"
+    if by_order:
+        o = f.order or {}
+        s["decision_facts"] = (
+            f"A removal order ({o.get('order_ref') or 'reference not recorded'}) from "
+            f"{o.get('authority') or 'a competent authority'} under {o.get('legal_basis') or TCO} named this {what}; "
+            f"the platform {done} to execute the order.")
+    else:
+        s["decision_facts"] = (
+            f"The {what} was " + (f"flagged for review by {' and '.join(how)}" if how else "reported for review")
+            + f". A human reviewer decided {STAGE_WORDS.get(f.stage, f.stage)} that it violates policy "
+            f"{f.reason_code} ({title}) and {done}.")
     if f.puid:
         s["puid"] = f.puid
     return s

@@ -95,16 +95,19 @@ def _pg_arrays(
     dialect: Any, table: sa.Table, cols: tuple[str, ...]
 ) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
     """For PostgreSQL statements that take a batch as one array per column: the typed placeholders
-    `%(p<i>)s::type[]`, and the per-column value converters SQLAlchemy would apply (JSON serialized with
-    the dialect's serializer, json.dumps by default)."""
+    `%(p<i>)b::type[]`, and the per-column value converters SQLAlchemy would apply (JSON serialized with
+    the dialect's serializer, json.dumps by default). The arrays go in binary: psycopg quotes every element
+    of a text-format array with a regular expression, ten times slower for posts' texts."""
     arrays, procs = [], []
     for i, c in enumerate(cols):
         col_type = table.c[c].type
-        arrays.append(f"%(p{i})s::{col_type.compile(dialect=dialect)}[]")
+        arrays.append(f"%(p{i})b::{col_type.compile(dialect=dialect)}[]")
         if isinstance(col_type, sa.JSON):
             dumps = getattr(dialect, "_json_serializer", None) or json.dumps
             # None is JSON null unless the column asks for SQL NULL, as SQLAlchemy does it.
             procs.append((lambda v, d=dumps: None if v is None else d(v)) if col_type.none_as_null else dumps)
+        elif isinstance(col_type, sa.Float):  # an array cannot mix ints and floats
+            procs.append(lambda v: None if v is None else float(v))
         else:
             procs.append(col_type.bind_processor(dialect))
     return arrays, procs

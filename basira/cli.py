@@ -405,6 +405,9 @@ def serve(
         loop = DeliveryLoop(svc) if svc.settings.webhook_url else None
         if loop:
             loop.start()
+        from basira.web.compliance_api import background_loop
+
+        background_loop(svc).start()  # removal-order alerts and the preservation purge: this process only
         uvicorn.run("basira.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
                     log_level="warning", proxy_headers=True)
         return

@@ -158,6 +158,7 @@ class ComplianceRepo:
             out["targets"] = [t._asdict() for t in conn.execute(sa.select(T).where(T.c.order_id == order_id)
                                                                   .order_by(T.c.id))]
             out["target_count"] = len(out["targets"])
+            out["found_count"] = sum(t["post_id"] is not None or t["account_id"] is not None for t in out["targets"])
             out["alerts"] = [a._asdict() for a in conn.execute(sa.select(AL).where(AL.c.order_id == order_id)
                                                                  .order_by(AL.c.id))]
             out["notices"] = self._notices(conn, N.c.order_id == order_id)

@@ -22,7 +22,7 @@ from basira.review import (
 from basira.review.auth import LoginLimiter
 from basira.review.content import strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
-from basira.web import api, match_api, network_pages, pages
+from basira.web import api, compliance_api, compliance_pages, match_api, network_pages, pages
 from basira.web.security import NotLoggedIn, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -34,12 +34,17 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
         loop = DeliveryLoop(service) if deliver_webhooks and service.settings.webhook_url else None
         if loop:
             loop.start()
+        orders_loop = compliance_api.background_loop(service) if deliver_webhooks else None  # alerts, purge
+        if orders_loop:
+            orders_loop.start()
         network_pages.warm(service.store)  # the network pages' analysis, computed before anyone asks
         try:
             yield
         finally:
             if loop:
                 loop.stop()
+            if orders_loop:
+                orders_loop.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -62,6 +67,8 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     app.include_router(match_api.router)
     app.include_router(pages.router)
     app.include_router(network_pages.router)
+    app.include_router(compliance_api.router)
+    app.include_router(compliance_pages.router)
     app.add_middleware(SecurityHeaders)
 
     def wants_json(request: Request) -> bool:

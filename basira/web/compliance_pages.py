@@ -1,0 +1,131 @@
+"""Pages for removal orders and complaints: the dashboard of open orders with their deadline clocks, intake, an
+order's page (execute, reject, statement, notices, complaints, preserved items and legal holds), complaints.
+Everything works without JavaScript; /static/orders.js only ticks the displayed time left."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from basira.compliance.orders import OrderError, parse_time
+from basira.store.compliance import ComplianceError
+from basira.web.compliance_api import compliance
+from basira.web.pages import back, render
+from basira.web.security import Principal, require
+
+router = APIRouter(include_in_schema=False)
+
+
+def _err(exc: Exception) -> str:
+    if isinstance(exc, OrderError):
+        return f"Not stored — {exc.field or 'order'}: {exc.reason}" if exc.field else f"Not stored — {exc.reason}"
+    return str(exc)
+
+
+@router.get("/orders")
+def orders_page(request: Request, p: Annotated[Principal, Depends(require("view_orders"))]) -> Response:
+    cs = compliance(request)
+    rows = cs.orders()
+    return render(request, "orders.html", open_orders=[o for o in rows if o["status"] == "open"],
+                  closed=[o for o in rows if o["status"] != "open"][:100])
+
+
+@router.post("/orders")
+def create_order(request: Request, p: Annotated[Principal, Depends(require("manage_orders"))],
+                 authority: Annotated[str, Form()] = "", order_ref: Annotated[str, Form()] = "",
+                 reasons: Annotated[str, Form()] = "", targets: Annotated[str, Form()] = "",
+                 legal_basis: Annotated[str, Form()] = "", contact: Annotated[str, Form()] = "",
+                 received_at: Annotated[str, Form()] = "") -> Response:
+    data = {"authority": authority, "order_ref": order_ref, "reasons": reasons, "targets": targets,
+            "legal_basis": legal_basis, "contact": contact, "received_at": received_at}
+    try:
+        oid = compliance(request).receive({k: v for k, v in data.items() if v.strip()}, "web", p.username)
+    except (OrderError, ComplianceError) as exc:
+        return back("/orders", _err(exc))
+    return back(f"/orders/{oid}", "Order recorded; the one-hour clock is running.")
+
+
+@router.get("/orders/{order_id}")
+def order_page(request: Request, order_id: int, p: Annotated[Principal, Depends(require("view_orders"))]) -> Response:
+    o = compliance(request).order(order_id)
+    if o is None:
+        raise HTTPException(404, f"no removal order {order_id}")
+    return render(request, "order.html", o=o)
+
+
+@router.post("/orders/{order_id}/execute")
+def execute_order(request: Request, order_id: int,
+                  p: Annotated[Principal, Depends(require("manage_orders"))]) -> Response:
+    try:
+        out = compliance(request).execute(order_id, p.username)
+    except ComplianceError as exc:
+        return back(f"/orders/{order_id}", str(exc))
+    return back(f"/orders/{order_id}", f"Order executed: {out['removed']} item(s) removed. The statement is below.")
+
+
+@router.post("/orders/{order_id}/close")
+def close_order(request: Request, order_id: int, p: Annotated[Principal, Depends(require("manage_orders"))],
+                status: Annotated[str, Form()] = "rejected", reason: Annotated[str, Form()] = "") -> Response:
+    try:
+        compliance(request).close(order_id, status, reason, p.username)
+    except ComplianceError as exc:
+        return back(f"/orders/{order_id}", str(exc))
+    return back(f"/orders/{order_id}", f"Order {status}.")
+
+
+@router.post("/orders/{order_id}/statement-sent")
+def statement_sent(request: Request, order_id: int,
+                   p: Annotated[Principal, Depends(require("manage_orders"))]) -> Response:
+    ok = compliance(request).mark_statement_sent(order_id, p.username)
+    return back(f"/orders/{order_id}", "Statement marked as sent." if ok else "Nothing to mark.")
+
+
+@router.post("/preserved/{item_id}/hold")
+def hold(request: Request, item_id: int, p: Annotated[Principal, Depends(require("manage_orders"))],
+         until: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+         order_id: Annotated[int, Form()] = 0) -> Response:
+    where = f"/orders/{order_id}" if order_id else "/orders"
+    try:
+        end = parse_time(until if "T" in until else f"{until}T00:00:00Z", "until")
+        compliance(request).set_legal_hold(item_id, end, reason, p.username)
+    except (OrderError, ComplianceError, ValueError) as exc:
+        return back(where, f"No hold set: {getattr(exc, 'reason', None) or exc}")
+    return back(where, f"Legal hold on item {item_id} until {end:%Y-%m-%d %H:%M} UTC.")
+
+
+@router.get("/complaints")
+def complaints_page(request: Request, p: Annotated[Principal, Depends(require("decide_complaints"))],
+                    status: str | None = None) -> Response:
+    rows = compliance(request).repo.complaints(status or None)
+    return render(request, "complaints.html", complaints=rows, status=status or "")
+
+
+@router.post("/complaints")
+def file_complaint(request: Request, p: Annotated[Principal, Depends(require("file_complaint"))],
+                   order_id: Annotated[int, Form()] = 0, post_id: Annotated[int, Form()] = 0,
+                   complainant: Annotated[str, Form()] = "", grounds: Annotated[str, Form()] = "") -> Response:
+    where = f"/orders/{order_id}" if order_id else "/orders"
+    try:
+        cid = compliance(request).file_complaint(complainant=complainant, grounds=grounds, order_id=order_id or None,
+                                                 post_id=post_id or None, actor=p.username)
+    except ComplianceError as exc:
+        return back(where, str(exc))
+    return back(where, f"Complaint {cid} recorded.")
+
+
+@router.post("/complaints/{complaint_id}/decide")
+def decide_complaint(request: Request, complaint_id: int,
+                     p: Annotated[Principal, Depends(require("decide_complaints"))],
+                     outcome: Annotated[str, Form()] = "", reasons: Annotated[str, Form()] = "",
+                     next: Annotated[str, Form()] = "/complaints") -> Response:
+    where = next if next.startswith("/") and not next.startswith("//") else "/complaints"
+    if outcome not in ("upheld", "rejected"):
+        return back(where, "Choose: uphold (reinstate) or reject.")
+    try:
+        out = compliance(request).decide_complaint(complaint_id, outcome == "upheld", reasons, p.username)
+    except ComplianceError as exc:
+        return back(where, str(exc))
+    return back(where, f"Complaint {complaint_id} {out['status']}"
+                + (": content reinstated." if out["reinstated"] else "."))

@@ -375,3 +375,28 @@ def test_cache_recomputes_when_the_data_changes(site):
     ids = ids_by_external(store)
     assert first.view.node(ids[fresh]) is None
     assert second.view.adjacency[second.view.node(ids["hostile-1"]), second.view.node(ids[fresh])] > 0
+
+
+def test_a_decision_on_a_network_case_names_every_member_to_the_platform(site):
+    from basira.network.cases import open_group_case
+
+    store, svc, app = site
+    snap = cache_for(store).get(store)
+    group = snap.view.groups[0]
+    cid, _ = open_group_case(store, snap.view.analysis, group)
+    hooked = ReviewService(store, ReviewSettings(secure_cookies=False, webhook_url="http://127.0.0.1:9/hook",
+                                                 webhook_secret="s"))
+    c = client(create_app(hooked), hooked, "rev")
+    page = c.get(f"/cases/{cid}").text
+    accounts = snap.view.analysis.data.accounts
+    for i in group.accounts:
+        assert f'href="/accounts/{accounts[i].id}"' in page
+    assert c.post(f"/cases/{cid}/decide", data={"action": "remove", "reason_code": "TVEC-1.1"}).status_code == 303
+    deliveries = hooked.case(cid)["deliveries"]
+    assert [d["action"] for d in deliveries] == ["remove"]
+    with store.read() as conn:
+        payload = conn.execute(sa.text("SELECT payload FROM webhook_deliveries WHERE id = :i"),
+                               {"i": deliveries[0]["id"]}).scalar_one()
+    payload = payload if isinstance(payload, dict) else json.loads(payload)
+    assert payload["subject_kind"] == "coordinated"
+    assert sorted(payload["member_account_ids"]) == sorted(accounts[i].external_id for i in group.accounts)

@@ -160,7 +160,8 @@ def community_summaries(a: NetworkAnalysis, *, min_size: int = 3, top_members: i
 def group_summary(data: NetworkData, g: CoordinatedGroup, max_bursts: int = 20) -> dict[str, Any]:
     acc = data.accounts
     return {
-        "accounts": [{"account_id": acc[i].id, "handle": acc[i].handle} for i in g.accounts],
+        "accounts": [{"account_id": acc[i].id, "external_id": acc[i].external_id, "handle": acc[i].handle}
+                     for i in g.accounts],
         "items": g.items, "score": round(g.score, 3),
         "bursts": [{
             "item": b.item, "kind": b.kind, "start": b.start, "end": b.end, "seconds": b.end - b.start,

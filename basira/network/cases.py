@@ -60,5 +60,5 @@ def open_group_case(store: Store, a: NetworkAnalysis, group: CoordinatedGroup) -
 
     anchor = max(group.accounts, key=lambda i: a.risk.score[i])
     reason = f"coordinated sharing: {len(group.accounts)} accounts shared {group.items} items in lockstep"
-    return open_network_case(store, "coordinated_group", a.data.accounts[anchor].id, reason,
+    return open_network_case(store, "coordinated", a.data.accounts[anchor].id, reason,
                              priority=float(a.risk.score[anchor]), details=group_summary(a.data, group))

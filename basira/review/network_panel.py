@@ -31,16 +31,17 @@ def member_links(details: dict[str, Any]) -> list[tuple[str, str]]:
 @register_panel("network")
 def network_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
     from basira.network.cache import cache_for
+    from basira.store.network import NETWORK_SUBJECT_KINDS
 
     case = detail.get("case") or {}
     kind = case.get("subject_kind")
     snap = cache_for(store).current(store)
-    if kind in ("community", "coordinated_group"):
+    if kind in NETWORK_SUBJECT_KINDS:
         details = case.get("details") or {}
         members = details.get("members") or details.get("accounts") or []
         rows = [("Subject", f"{'community' if kind == 'community' else 'coordinated group'} of {len(members)} "
                             f"accounts{' (first 500 stored)' if details.get('truncated') else ''}")]
-        if kind == "coordinated_group":
+        if kind == "coordinated":
             rows.append(("Shared in lockstep", f"{details.get('items', '?')} items in {len(details.get('bursts') or [])}"
                                                " bursts (evidence in the case details)"))
         links = member_links(details)

@@ -18,7 +18,7 @@ from basira.store.network_models import Follow
 if TYPE_CHECKING:
     from basira.store.store import Store
 
-NETWORK_SUBJECT_KINDS = ("community", "coordinated_group")
+NETWORK_SUBJECT_KINDS = ("community", "coordinated")  # fits cases.subject_kind (16 characters)
 _CHUNK = 500
 
 

@@ -320,10 +320,11 @@ class ReviewRepo:
                                 {**facts, "from": state.status, "to": t.new_status, "note": note or ""}))
             if t.platform_action and webhook is not None:
                 subject = conn.execute(
-                    sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
+                    sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
                 out = webhook(did, t.platform_action, {
                     **facts, "platform_action": t.platform_action,
-                    **self._subject_ids(conn, subject.subject_kind, subject.subject_id)})
+                    **self._subject_ids(conn, subject.subject_kind, subject.subject_id),
+                    **_network_members(subject.subject_kind, subject.details)})
                 if out is not None:
                     url, key, payload = out
                     conn.execute(sa.insert(W).values(
@@ -494,6 +495,18 @@ class ReviewRepo:
             q = q.where(E.c.subject == subject)
         with self.store.read() as conn:
             return [r._asdict() for r in conn.execute(q)]
+
+
+def _network_members(kind: str, details: dict | None) -> dict[str, Any]:
+    """A decision on a whole community or coordinated group acts on its members, not just the anchor account
+    the case is filed under: the webhook names them all (external ids, as stored when the case was opened)."""
+    from basira.store.network import NETWORK_SUBJECT_KINDS
+
+    if kind not in NETWORK_SUBJECT_KINDS:
+        return {}
+    members = (details or {}).get("members") or (details or {}).get("accounts") or []
+    return {"subject_kind": kind,
+            "member_account_ids": [str(m["external_id"]) for m in members if isinstance(m, dict) and m.get("external_id")]}
 
 
 def _now() -> datetime:

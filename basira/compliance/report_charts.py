@@ -124,9 +124,9 @@ def execution_times(seconds: Sequence[float], *, fmt: str = "png", width: float 
     return _render(fig, fmt)
 
 
-def split(parts: Sequence[tuple[str, int]], *, fmt: str = "png", width: float = 6.4) -> bytes:
+def split(parts: Sequence[tuple[str, int]], *, fmt: str = "png", width: float = 7.2) -> bytes:
     """One horizontal 100% bar split into parts (e.g. appeals upheld / overturned), labelled with counts."""
-    fig = _figure(width, 0.9)
+    fig = _figure(width, 0.45)
     ax = fig.add_subplot()
     total = sum(v for _, v in parts)
     if not total:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 C, P, DT, PF = Case.__table__, Post.__table__, Detection.__table__, Platform.__table__
 D, AP = Decision.__table__, Appeal.__table__
 BM, BI, B = BankMatchRow.__table__, BankItemRow.__table__, BankRow.__table__
+_ORDER_TITLES = {"TCO-ORDER": "Removal order of a competent authority (Regulation (EU) 2021/784)"}
 SOURCES = ("detector", "hash_bank", "network", "removal_order", "other")
 
 
@@ -154,7 +155,8 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
             .group_by(B.c.name)).all())))
     _orders_and_complaints(store, rc)
     cat_ = load_catalogue()
-    rc.reason_titles = {code: (r.title if (r := cat_.get(code)) else code) for code in rc.removals_by_reason}
+    rc.reason_titles = {code: (r.title if (r := cat_.get(code)) else _ORDER_TITLES.get(code, code))
+                        for code in rc.removals_by_reason}
     return rc
 
 

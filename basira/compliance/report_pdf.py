@@ -118,7 +118,7 @@ class _Doc:
     def counts_table(self, title: str, rows: list[dict], label: str, with_code: bool = False) -> None:
         if with_code:
             body = [[x["key"], x.get("label", x["key"]), _n(x["count"]), percent(x["share"])] for x in rows]
-            self.table(["code", label, "count", "share"], body, (22, 110, 24, 22),
+            self.table(["code", label, "count", "share"], body, (26, 108, 22, 22),
                        ("LEFT", "LEFT", "RIGHT", "RIGHT"))
         else:
             body = [[x["key"], _n(x["count"]), percent(x["share"])] for x in rows]
@@ -187,7 +187,8 @@ class _Doc:
     def removals(self) -> None:
         rem = self.r["moderation"]["removals"]
         self.pdf.add_page()
-        self.heading("Content removed", f"{_n(rem['total'])} items removed after human review in the period.")
+        self.heading("Content removed", f"{_n(rem['total'])} items removed in the period, after human review or to "
+                     "execute removal orders.")
         self.subheading("By policy reason")
         self.counts_table("", rem["by_reason"], "reason", with_code=True)
         self.subheading("By detector category")

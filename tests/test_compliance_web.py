@@ -109,7 +109,7 @@ def test_dashboard_intake_clock_execute_statement_and_complaint(web):
     assert 'data-deadline="2026-11-29T09:00:00Z">9:30</strong>' in page and 'class="urgent"' in page
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert 'action="/orders"' not in page and '<script src="/static/orders.js" defer>' in page
-    assert "countdown" in legal.get("/static/orders.js").text
+    assert "deadline-clock" in legal.get("/static/orders.js").text
 
     clock.advance(minutes=10)
     assert 'class="overdue"' in legal.get("/orders").text

@@ -1,7 +1,7 @@
 // Removal orders: tick the displayed time left from the server-given deadline. Nothing else; the page works without it.
 (function () {
   "use strict";
-  var clocks = document.querySelectorAll(".countdown[data-deadline]");
+  var clocks = document.querySelectorAll(".deadline-clock[data-deadline]");
   if (!clocks.length) return;
   function fmt(s) {
     var sign = s < 0 ? "-" : "";

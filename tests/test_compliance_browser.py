@@ -1,0 +1,109 @@
+"""The orders dashboard in Chromium: the deadline clock counts down with JavaScript (no CSP or console errors),
+the page works without it, and an order is executed from its page."""
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("BASIRA_CHROMIUM", "/usr/bin/chromium")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+from basira.review.demo import seed_cases  # noqa: E402
+from basira.review.service import ReviewService, ReviewSettings  # noqa: E402
+from basira.store import open_store  # noqa: E402
+from basira.web.app import create_app  # noqa: E402
+
+SHOTS = Path(os.environ.get("BASIRA_SCREENSHOTS") or tempfile.mkdtemp(prefix="basira-shots-"))
+PASSWORD = "a long enough password"
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from basira.compliance.service import ComplianceService
+
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('orders') / 'o.db'}")
+    seed_cases(store, 4)
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False))  # real clock: the browser's clock is real too
+    svc.add_user("lena", PASSWORD, "legal")
+    cs = ComplianceService(store, svc.settings)
+    received = datetime.now(UTC) - timedelta(minutes=50)
+    cs.receive({"authority": "Bundeskriminalamt", "order_ref": "TCO-2026-0042", "reasons": "Propaganda video.",
+                "targets": ["demo:p7-0", "demo:p7-1"], "received_at": received.isoformat()}, "api", "lena")
+    cs.receive({"authority": "Garda Síochána", "order_ref": "IE-7", "reasons": "Attack video.",
+                "targets": ["demo:p7-2"]}, "web", "lena")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    while not srv.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    t.join(timeout=10)
+    store.close()
+
+
+def _secs(text):
+    m, s = text.split(":")
+    return int(m) * 60 + int(s)
+
+
+def _login(ctx):
+    page = ctx.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "lena")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/queue*")
+    return page
+
+
+def test_orders_dashboard_counts_down_and_executes(server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=server)
+            problems: list[str] = []
+            page = _login(ctx)
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto("/orders")
+            clock = page.locator("tr.urgent .deadline-clock")
+            assert clock.count() == 1  # under ten minutes left: amber
+            first = clock.inner_text()
+            page.wait_for_function("t => document.querySelector('tr.urgent .deadline-clock').textContent !== t", arg=first)
+            assert _secs(clock.inner_text()) < _secs(first) < 600  # counting down
+            page.screenshot(path=str(SHOTS / "orders.png"))
+            page.click("text=TCO-2026-0042")
+            page.wait_for_url("**/orders/1")
+            page.click("button:has-text('Execute')")
+            page.wait_for_url("**/orders/1?notice=*")
+            assert "2 item(s) removed" in page.locator(".notice").inner_text()
+            assert '"within_deadline": true' in page.locator("pre.statement").first.inner_text()
+            page.screenshot(path=str(SHOTS / "order.png"), full_page=True)
+            assert problems == []
+
+            nojs = browser.new_context(base_url=server, java_script_enabled=False)
+            plain = _login(nojs)
+            plain.goto("/orders")
+            text = plain.locator("table.orders .deadline-clock").first.inner_text()
+            assert text.count(":") == 1 and int(text.split(":")[0]) in (58, 59)  # server-rendered, the IE-7 order
+            nojs.close()
+            ctx.close()
+        finally:
+            browser.close()

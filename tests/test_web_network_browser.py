@@ -98,6 +98,17 @@ def test_graphs_draw_and_navigate(server):
         assert page.evaluate("window.basiraGraph.nodes().map(n => n.style('background-color'))") != []
         page.select_option(".graph-colour", "risk")
 
+        # one case for the whole community: its page lists every member with a link
+        community_url = page.url
+        page.click("#open-network-case button")
+        page.wait_for_url(re.compile(r".*/cases/\d+"))
+        page.wait_for_load_state("load")
+        links = page.locator(".panel-links a[href^='/accounts/']")
+        assert links.count() == len(data["nodes"])  # a small community: every member is drawn and listed
+        page.screenshot(path=str(SHOTS / "network-case.png"), full_page=True)
+        page.goto(community_url)
+        page.wait_for_selector(".graph-canvas.drawn", timeout=30_000)
+
         # click the highest-risk node where cytoscape drew it
         target = max(data["nodes"], key=lambda n: n["risk"])
         pos = page.evaluate(f"(() => {{ const p = window.basiraGraph.$id('{target['id']}').renderedPosition(); "

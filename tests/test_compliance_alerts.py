@@ -1,6 +1,7 @@
 """Deadline alerts (webhook and e-mail, against a local HTTP server and a local SMTP server), statements e-mailed
 to the authority, and the six-month purge — all by moving an injectable clock, on SQLite and PostgreSQL."""
 
+import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -10,8 +11,10 @@ from basira.compliance.alerts import AlertSettings
 from basira.compliance.service import ComplianceService
 from basira.review.demo import seed_cases
 from basira.review.service import ReviewSettings
+from basira.store import open_store
 from basira.store.compliance_models import OrderAlert, PreservedItem
 from basira.store.models import Media, Post
+from basira.store.review_models import Decision
 
 ORDER = {"authority": "Garda", "order_ref": "IE-7", "reasons": "Attack video.", "targets": ["demo:p7-0", "demo:p7-1"],
          "contact": "tco@garda.example"}
@@ -138,3 +141,59 @@ def test_purge_after_six_months_keeps_the_minimal_record_and_respects_a_legal_ho
     kinds = [e["kind"] for e in store.iter_events()]
     assert kinds.count("preservation.purged") == 2 and "preservation.legal_hold" in kinds
     assert store.verify_events() == (True, None)
+
+
+def test_parallel_ticks_and_executions_act_once(db_url):
+    """Four senders (each its own connection pool, as separate processes would be) tick at the same moment: every
+    alert goes out once. Two users execute the same order at once: one wins, the other is told it is done."""
+    rx = Receiver()
+    stores = [open_store(db_url) for _ in range(4)]
+    try:
+        seed_cases(stores[0], 2)
+        add_users(stores[0])
+        clock = Clock()
+        services = [ComplianceService(s, ReviewSettings(), AlertSettings(webhook_url=rx.url), clock=clock)
+                    for s in stores]
+        ids = [services[0].receive({**ORDER, "order_ref": f"P-{i}"}, "api", None) for i in range(5)]
+        clock.advance(minutes=31)
+        barrier = threading.Barrier(4)
+        errors = []
+
+        def tick(svc):
+            barrier.wait()
+            try:
+                svc.send_alerts()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=tick, args=(s,)) for s in services]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert sorted(b["order_ref"] for b in rx.bodies("basira.removal_order_alert")) == [f"P-{i}" for i in range(5)]
+
+        outcomes = []
+        barrier2 = threading.Barrier(2)
+
+        def execute(svc):
+            barrier2.wait()
+            try:
+                outcomes.append(svc.execute(ids[0], "lena")["status"])
+            except Exception as exc:  # noqa: BLE001 - the loser's error is the point
+                outcomes.append(type(exc).__name__ + ":" + getattr(exc, "kind", ""))
+
+        threads = [threading.Thread(target=execute, args=(s,)) for s in services[:2]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["ComplianceError:conflict", "executed"]
+        with stores[0].read() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(Decision)).scalar_one() == 2
+        assert stores[0].verify_events() == (True, None)
+    finally:
+        rx.close()
+        for s in stores:
+            s.close()

@@ -44,4 +44,4 @@ eval: install
 	$(BIN)/basira eval $(DATA)/*.jsonl --dev-only
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache node_modules basira/web/static/vendor

@@ -238,3 +238,36 @@ def test_cli_keygen_export_verify_exit_codes(db_url, tmp_path):
         assert store.verify_events() == (True, None)
     assert kinds == [("evidence.exported", kinds[0][1], None), ("evidence.verified", "judge", True),
                      ("evidence.verified", kinds[2][1], False)]
+
+
+def test_package_carries_the_orders_complaints_and_preserved_copies_about_it(seeded, keys, tmp_path):
+    from basira.compliance.service import ComplianceService
+
+    store = seeded
+    with store.read() as conn:
+        post_id, ext, account_id = conn.execute(sa.text(
+            "SELECT p.id, p.external_id, p.account_id FROM cases c JOIN posts p ON p.id = c.subject_id "
+            "JOIN decisions d ON d.case_id = c.id WHERE c.subject_kind = 'post' AND d.action = 'keep' "
+            "ORDER BY c.id LIMIT 1")).one()  # a post a reviewer kept, which an authority then orders removed
+    t = [datetime(2026, 3, 5, 10, 0, tzinfo=UTC)]
+    svc = ComplianceService(store, clock=lambda: t[0])
+    oid = svc.receive({"authority": "Test Authority", "order_ref": "RO-1", "reasons": "terrorist content",
+                       "targets": [f"post:demo:{ext}"]}, "api", "intake")
+    t[0] = t[0].replace(minute=20)
+    svc.execute(oid, "demo-legal")
+    t[0] = t[0].replace(hour=14)
+    complaint = svc.file_complaint(complainant="owner", grounds="satire", order_id=oid, post_id=post_id)
+    key = signing.load_private_key(keys[0].private)
+    evidence.export_package(store, f"account:{account_id}", tmp_path / "acc.zip", key, exporter="t")
+    entries = evidence.read_package(tmp_path / "acc.zip")
+    assert evidence.verify_entries(entries, signing.load_public_key(keys[0].public)).ok
+    comp = orjson.loads(entries["compliance.json"])
+    assert [o["order_ref"] for o in comp["removal_orders"]] == ["RO-1"]
+    assert [(x["order_id"], x["post_id"], x["outcome"]) for x in comp["order_targets"]] == [(oid, post_id, "removed")]
+    assert [c["id"] for c in comp["complaints"]] == [complaint]
+    assert any(p["post_id"] == post_id and p["order_id"] == oid for p in comp["preserved_items"])
+    assert any(n["order_id"] == oid for n in comp["content_notices"])
+    kinds = {(e["subject"], e["kind"]) for e in map(orjson.loads, entries["audit/events.jsonl"].splitlines())}
+    assert (f"order:{oid}", "order.executed") in kinds
+    dec = orjson.loads(entries["decisions.json"])
+    assert any(d["stage"] == "order" and d["action"] == "remove" for d in dec["decisions"])

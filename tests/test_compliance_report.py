@@ -20,10 +20,10 @@ from basira.compliance.report_data import ReportCounts, gather_counts, statement
 from basira.compliance.statements import EEA, NoStatement, statement_of_reasons
 from basira.review.policy import load_catalogue
 from basira.simulate import simulate_platform
+from basira.store.network import NETWORK_SUBJECT_KINDS as NETWORK
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 T0 = (NOW - timedelta(days=12)).replace(hour=6, minute=0, second=0)
-NETWORK = ("community", "coordinated_group")
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ class StatementFacts:
     action: str
     reason_code: str
     decided_at: datetime
-    subject_kind: str  # post, account, community, coordinated_group
+    subject_kind: str  # post, account, community, coordinated
     platform: str | None
     puid: str | None  # the platform's own id of the post or account
     content_date: datetime | None

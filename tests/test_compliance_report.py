@@ -359,3 +359,18 @@ def test_cli_transparency_and_statements(db_url, platform, tmp_path):
         r = runner.invoke(app, [*bad, "--db", db_url])
         assert r.exit_code == 2, (bad, r.output)
     assert not (tmp_path / "x").exists()
+
+
+def test_cli_demo_decisions(db_url):
+    from basira.review.demo import seed_cases
+    from basira.store import open_store
+
+    with open_store(db_url) as store:
+        seed_cases(store, n=12, seed=3, now=T0)
+    r = CliRunner().invoke(app, ["report", "demo-decisions", "--db", db_url, "--from", T0.isoformat(),
+                                 "--share", "1"])
+    assert r.exit_code == 0 and "decided 12 cases" in r.stdout, r.output
+    with open_store(db_url) as store, store.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM cases WHERE status = 'open'")).scalar_one() == 0
+        assert store.verify_events() == (True, None)
+    assert CliRunner().invoke(app, ["report", "demo-decisions", "--db", db_url, "--from", "soon"]).exit_code == 2

@@ -197,3 +197,21 @@ def test_parallel_ticks_and_executions_act_once(db_url):
         rx.close()
         for s in stores:
             s.close()
+
+
+def test_an_alert_whose_sender_died_mid_send_is_sent_by_the_next_tick_after_two_minutes(store):
+    rx = Receiver()
+    try:
+        svc = ComplianceService(store, ReviewSettings(), AlertSettings(webhook_url=rx.url), clock=(clock := Clock()))
+        oid = svc.receive(ORDER, "api", None)
+        clock.advance(minutes=30)
+        assert svc.repo.claim_alert(oid, 30, "webhook", clock()) is not None  # a sender took it, then died
+        assert svc.tick()["alerts"]["sent"] == 0  # it may still be sending
+        clock.advance(minutes=1, seconds=59)
+        assert svc.tick()["alerts"]["sent"] == 0
+        clock.advance(seconds=1)
+        assert svc.tick()["alerts"]["sent"] == 1
+        assert svc.tick()["alerts"]["sent"] == 0
+        assert [b["threshold_minutes"] for b in rx.bodies("basira.removal_order_alert")] == [30]
+    finally:
+        rx.close()

@@ -130,16 +130,16 @@ class ComplianceService:
         channels = self.alert_settings.channels()
         if not channels:
             return counts
-        for o in self.repo.open_orders():
+        for o in self.repo.open_orders(self.now()):
             now = self.now()
             for ch in channels:
                 plan = rules.due_alert(o["deadline_at"], now, o["alerts_done"].get(ch, ()))
                 for t in plan.skip:
-                    if self.repo.claim_alert(o["id"], t, ch, status="skipped") is not None:
+                    if self.repo.claim_alert(o["id"], t, ch, now, status="skipped") is not None:
                         counts["skipped"] += 1
                 if plan.send is None:
                     continue
-                aid = self.repo.claim_alert(o["id"], plan.send, ch)
+                aid = self.repo.claim_alert(o["id"], plan.send, ch, now)
                 if aid is None:
                     continue
                 ok, error = self.sender.send(ch, rules.alert_message(o, plan.send, now))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +37,7 @@ N, CP, PI = ContentNotice.__table__, Complaint.__table__, PreservedItem.__table_
 P, A, PF, M, DT = Post.__table__, Account.__table__, Platform.__table__, Media.__table__, Detection.__table__
 C, D, W, CL, U = Case.__table__, Decision.__table__, WebhookDelivery.__table__, CaseClaim.__table__, User.__table__
 
+STALE_SENDING = timedelta(minutes=2)  # an alert "sending" this long had its sender die: send it again
 # webhook(decision_id, platform action, facts) -> (url, idempotency key, payload) or None (no webhook configured)
 Webhook = Callable[[int, str, dict], "tuple[str, str, dict] | None"]
 
@@ -368,8 +369,9 @@ class ComplianceRepo:
 
     # --- deadline alerts ----------------------------------------------------------------------------------------
 
-    def open_orders(self) -> list[dict[str, Any]]:
-        """Open orders with the thresholds already handled, per channel: {channel: {threshold, …}}."""
+    def open_orders(self, now: datetime) -> list[dict[str, Any]]:
+        """Open orders with the thresholds already handled, per channel: {channel: {threshold, …}}. An alert whose
+        send started more than STALE_SENDING ago without an outcome (the sender died) counts as not handled."""
         with self.store.read() as conn:
             orders = [r._asdict() for r in conn.execute(
                 sa.select(RO.c.id, RO.c.authority, RO.c.order_ref, RO.c.received_at, RO.c.deadline_at,
@@ -378,28 +380,33 @@ class ComplianceRepo:
                 .where(RO.c.status == "open").order_by(RO.c.deadline_at))]
             done: dict[int, dict[str, set[int]]] = {}
             if orders:
+                handled = sa.or_(AL.c.status.in_(("sent", "skipped")),
+                                 sa.and_(AL.c.status == "sending", AL.c.sent_at > now - STALE_SENDING))
                 for a in conn.execute(sa.select(AL.c.order_id, AL.c.channel, AL.c.threshold_minutes)
-                                      .where(AL.c.order_id.in_([o["id"] for o in orders]),
-                                             AL.c.status.in_(("sent", "skipped", "sending")))):
+                                      .where(AL.c.order_id.in_([o["id"] for o in orders]), handled)):
                     done.setdefault(a.order_id, {}).setdefault(a.channel, set()).add(a.threshold_minutes)
         for o in orders:
             o["alerts_done"] = done.get(o["id"], {})
         return orders
 
-    def claim_alert(self, order_id: int, threshold: int, channel: str, status: str = "sending") -> int | None:
-        """Take an alert (or mark it skipped); None when another sender has it already. A failed alert is taken
-        again (retried) while it has had fewer than 5 attempts."""
+    def claim_alert(self, order_id: int, threshold: int, channel: str, now: datetime,
+                    status: str = "sending") -> int | None:
+        """Take an alert (or mark it skipped); None when another sender has it. While `sending`, sent_at is when
+        the attempt started. Taken again: a failed alert with fewer than 5 attempts, or a stale `sending` one."""
+        started = now if status == "sending" else None
         with self.store.write() as conn:
             try:
                 with conn.begin_nested():
                     return conn.execute(sa.insert(AL).values(
                         order_id=order_id, threshold_minutes=threshold, channel=channel, status=status, attempts=0,
-                    ).returning(AL.c.id)).scalar_one()
+                        sent_at=started).returning(AL.c.id)).scalar_one()
             except IntegrityError:
                 pass
+            retry = sa.or_(sa.and_(AL.c.status == "failed", AL.c.attempts < 5),
+                           sa.and_(AL.c.status == "sending", AL.c.sent_at <= now - STALE_SENDING))
             r = conn.execute(sa.update(AL).where(
-                AL.c.order_id == order_id, AL.c.threshold_minutes == threshold, AL.c.channel == channel,
-                AL.c.status == "failed", AL.c.attempts < 5).values(status=status).returning(AL.c.id)).first()
+                AL.c.order_id == order_id, AL.c.threshold_minutes == threshold, AL.c.channel == channel, retry,
+            ).values(status=status, sent_at=started).returning(AL.c.id)).first()
             return r.id if r else None
 
     def record_alert(self, alert_id: int, ok: bool, error: str | None, now: datetime) -> None:

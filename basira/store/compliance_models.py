@@ -22,7 +22,8 @@ removal_order_targets — one content item named by an order:
                            decision that removed it; delivery_id the action webhook (webhook_deliveries) row
     outcome                pending | removed | not_found; executed_at
 order_alerts — one alert per order, threshold (30, 10, 0 minutes left) and channel (webhook | email); the unique
-    key makes each alert go out exactly once. status sent | failed; attempts, last_error, sent_at.
+    key makes each alert go out exactly once. status sending | sent | failed | skipped (superseded by a more
+    urgent one); attempts, last_error; sent_at: when sent (while sending: when the attempt started).
 content_notices — the notice to the content provider (art. 11): post_id/account_id (+ platform, external ids),
     order_id or decision_id that removed it, reasons, legal_basis, redress (how to complain), body (the notice as
     JSON), created_at, withheld_until (art. 11(3): authority asked to delay it), delivered_at, delivery_id.

@@ -131,10 +131,16 @@ _detector: Detector | None = None
 _seen: OrderedDict[tuple[str, str | None], dict[str, Any]] = OrderedDict()  # (text, lang) -> result, LRU
 
 
-def _init_worker() -> None:
+def _init_worker(pool_worker: bool = False) -> None:
     global _detector
     from basira.detect import load_detector
 
+    if pool_worker:
+        from basira.detect.embedding import SentenceEmbedder
+
+        # One BLAS thread per worker: the workers already fill the cores, and more threads than cores spin
+        # (on a loaded machine that doubled the scan's CPU time).
+        SentenceEmbedder.use_threads(1)
     _detector = load_detector()
     if _seen and next(iter(_seen.values()))["model_version"] != _detector.version:
         _seen.clear()
@@ -228,7 +234,7 @@ def scan_paths(
         # Spawned, not forked: a forked worker once hung for good on an import lock that the parent held
         # when it forked (a 1M-post scan). A spawned worker starts clean and loads the detector itself.
         ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(True,))
         for f in [pool.submit(_noop) for _ in range(workers)]:  # start (and load) every worker up front
             f.result()
     else:

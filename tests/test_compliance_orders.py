@@ -199,3 +199,20 @@ def test_posts_table_untouched_by_intake(store):
     with store.read() as conn:
         assert conn.execute(sa.select(Post.text).order_by(Post.id)).scalars().all() == before
         assert conn.execute(sa.select(sa.func.count()).select_from(WebhookDelivery)).scalar_one() == 0
+
+
+def test_url_targets_resolve_by_media_url_post_id_then_handle(store):
+    seed_cases(store, 3)  # platform demo, posts p7-0.., handles user_7_0..
+    seed_cases(store, 2, seed=8, platform="x")
+    svc, _ = make(store)
+    oid = svc.receive({**ORDER, "targets": [
+        "https://x.com/someone/status/p8-1",  # host label "x": the x platform's post
+        "https://www.example.com/feed/p7-1",  # no platform named by the host: any platform, unique id
+        "https://t.example/@user_7_2",  # a handle: the account
+        "https://x.com/nobody/status/p7-2",  # on demo, not on x: not found
+    ]}, "api", None)
+    with store.read() as conn:
+        ids = {ext: pid for pid, ext in conn.execute(sa.select(Post.id, Post.external_id))}
+    got = [(t["kind"], t["post_id"], t["account_id"] is not None) for t in svc.order(oid)["targets"]]
+    assert got == [("post", ids["p8-1"], False), ("post", ids["p7-1"], False), ("account", None, True),
+                   ("unknown", None, False)]

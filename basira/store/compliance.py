@@ -82,8 +82,8 @@ class ComplianceRepo:
                         oid = conn.execute(sa.insert(RO).values(
                             authority=o.authority, order_ref=o.order_ref, legal_basis=o.legal_basis,
                             reasons=o.reasons, reason_code=o.reason_code, contact=o.contact, source=source,
-                            created_by=created_by, received_at=received, deadline_at=rules.deadline(received),
-                            status="open",
+                            created_by=(created_by or "")[:256] or None, received_at=received,
+                            deadline_at=rules.deadline(received), status="open",
                             details={**o.details, **({"notice_withheld_until": rules.iso(o.notice_withheld_until)}
                                                      if o.notice_withheld_until else {})},
                         ).returning(RO.c.id)).scalar_one()
@@ -115,8 +115,8 @@ class ComplianceRepo:
         pid = conn.execute(sa.select(M.c.post_id).where(M.c.url == ref.url).limit(1)).scalar()
         if pid is not None:
             return "post", pid, None
-        platforms = [r.id for r in conn.execute(sa.select(PF.c.id, PF.c.name))
-                     if host and r.name.lower() in host.lower()]
+        labels = set((host or "").lower().split("."))  # x.com → platform "x"; no match: any platform
+        platforms = [r.id for r in conn.execute(sa.select(PF.c.id, PF.c.name)) if r.name.lower() in labels]
         for seg in segs[:3]:
             q = sa.select(P.c.id).where(P.c.external_id == seg)
             if platforms:

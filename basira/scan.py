@@ -218,7 +218,9 @@ def scan_paths(
         raise ValueError("on_error must be 'skip' or 'stop'")
     started = time.monotonic()
     inputs, skipped = resolve_inputs(paths, fmt)
-    detector = load_detector()
+    # The model's version and threshold only: without the sentence encoder, which a pool of workers would
+    # load here for nothing (a second or more of CPU and ~100 MB).
+    detector = load_detector(cascade=False)
     version, th = detector.version, detector.threshold
     if workers is None:
         size = sum(Path(i.path).stat().st_size for i in inputs)

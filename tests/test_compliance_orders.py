@@ -63,7 +63,7 @@ def test_order_executed_removes_preserves_notifies_and_states(store):
         removes, notices = rx.bodies("remove"), rx.bodies("notify")
         assert {b["post_id"] for b in removes} == {"p7-0", "p7-1"}
         assert removes[0]["removal_order"]["order_ref"] == "TCO-2026-0042" and removes[0]["stage"] == "order"
-        assert notices[0]["notice"]["reasons"] == ORDER["reasons"] and "art. 10" in notices[0]["notice"]["redress"]
+        assert notices[0]["notice"]["reasons"] == ORDER["reasons"] and "(art. 9)" in notices[0]["notice"]["redress"]
         assert "lena" not in json.dumps(notices)  # no reviewer names to the content provider
 
         detail = svc.order(oid)
@@ -140,7 +140,8 @@ def test_a_reviewers_removal_is_preserved_too(store):
     assert [(i.case_id, i.decision_id, i.reason) for i in items] == [(c1, d1["decision_id"], "decision")]
     assert items[0].content["post"]["id"] == items[0].post_id
     svc, _ = make(store)
-    assert svc.repo.notices(items[0].post_id)[0]["body"]["decision"]["reason_code"] == "TVEC-1.2"
+    notice = svc.repo.notices(items[0].post_id)[0]["body"]
+    assert notice["decision"]["reason_code"] == "TVEC-1.2" and "art. 10" in notice["redress"]
     assert svc.preserve_decision(c1, d1["decision_id"]) is None  # once per decision
 
 

@@ -20,10 +20,20 @@ DEFAULT_REASON_CODE = "TCO-ORDER"
 SOURCES = ("web", "api", "file")
 STATUSES = ("open", "executed", "rejected", "withdrawn")
 MAX_TARGETS = 1000
-REDRESS = (
-    "You may complain about this removal to the hosting service (Regulation (EU) 2021/784, art. 10): reply to "
-    "this notice or use the complaint form, within six months. You also have the right to challenge the removal "
-    "order before the courts of the Member State of the authority that issued it (art. 9)."
+# What the content provider is told about their remedies (art. 11(1)-(2)). A removal order is challenged before
+# the courts of the issuing Member State (art. 9); removals on the service's own initiative go through its
+# complaint mechanism (art. 10). Either way the service reinstates content it removed in error.
+REDRESS_ORDER = (
+    "This content was removed to comply with a removal order of a competent authority under Regulation (EU) "
+    "2021/784. You have the right to challenge the removal order before the courts of the Member State of the "
+    "authority that issued it (art. 9). On request we tell you the reasons and give you a copy of the order "
+    "(art. 11(2)). If you believe we removed content the order does not name, reply to this notice: we examine "
+    "every complaint and reinstate content removed in error."
+)
+REDRESS_OWN = (
+    "This content was removed under our terms of service as terrorist content. You may complain about the "
+    "removal (Regulation (EU) 2021/784, art. 10) by replying to this notice or through the appeal form; we examine "
+    "every complaint promptly and reinstate the content if the removal was unjustified."
 )
 
 
@@ -259,7 +269,7 @@ def content_notice(order: dict[str, Any] | None, subject: dict[str, Any], *, rea
         "type": "basira.content_notice", "platform": subject.get("platform"),
         "post_id": subject.get("post_id"), "account_id": subject.get("account_id"),
         "action": "removed", "removed_at": iso(now), "legal_basis": legal_basis, "reasons": reasons,
-        "redress": REDRESS,
+        "redress": REDRESS_ORDER if order is not None else REDRESS_OWN,
     }
     if order is not None:
         body["removal_order"] = {"authority": order["authority"], "order_ref": order["order_ref"]}

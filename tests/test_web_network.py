@@ -400,3 +400,25 @@ def test_a_decision_on_a_network_case_names_every_member_to_the_platform(site):
     payload = payload if isinstance(payload, dict) else json.loads(payload)
     assert payload["subject_kind"] == "coordinated"
     assert sorted(payload["member_account_ids"]) == sorted(accounts[i].external_id for i in group.accounts)
+
+
+def test_the_case_panel_never_waits_for_the_analysis(site, platform):
+    store, _, _ = site
+    url = store.engine.url.render_as_string(hide_password=False)
+    cold = open_store(url)  # another process's view: nothing computed yet
+    try:
+        svc = ReviewService(cold, ReviewSettings(secure_cookies=False))
+        c = client(create_app(svc), svc, "rev")
+        hub = ids_by_external(cold)[next(e for e, r in _roles(platform).items() if r == "recruiter_hub")]
+        from basira.store.network_state import flagged_posts
+
+        case_id = next(f["case_id"] for f in flagged_posts(cold, hub, 0.5) if f["case_id"])
+        page = c.get(f"/cases/{case_id}").text
+        assert "being computed" in page and f'href="/accounts/{hub}"' in page
+        cache = cache_for(cold)
+        assert cache.warming is not None
+        cache.warming.join()
+        page = c.get(f"/cases/{case_id}").text
+        assert "being computed" not in page and "Risk" in page.split("Network context")[1]
+    finally:
+        cold.close()

@@ -50,6 +50,7 @@ class AnalysisCache:
         self._snapshot: Snapshot | None = None
         self._checked = float("-inf")
         self._clock = clock
+        self.warming: threading.Thread | None = None  # the latest background computation
 
     def peek(self) -> Snapshot | None:
         """The current analysis, however old, without touching the database."""
@@ -107,6 +108,7 @@ class AnalysisCache:
                 pass
 
         t = threading.Thread(target=run, name="basira-network-warm", daemon=True)
+        self.warming = t
         t.start()
         return t
 

@@ -35,6 +35,7 @@ GENESIS = "0" * 64
 _MEDIA_EXT = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
               "image/webp": "webp", "video/mp4": "mp4"}
 _MAX_EMBEDDED = 20 * 1024 * 1024  # a data: URL bigger than this stays a reference
+_MAX_PACKAGE = 4 * 2**30  # verify reads packages into memory: refuse zip bombs
 
 README = """Basira evidence package ({format})
 Subject: {ref}    Exported: {exported_at} by {exporter}    Basira {version}
@@ -223,6 +224,8 @@ def read_package(path: str | Path) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(p) as z:
             out = {}
+            if sum(i.file_size for i in z.infolist()) > _MAX_PACKAGE:
+                raise PackageError(f"{p}: expands to more than {_MAX_PACKAGE // 2**30} GiB; not read")
             for info in z.infolist():
                 if info.is_dir():
                     continue

@@ -13,6 +13,15 @@ if TYPE_CHECKING:
     from basira.store import Store
 
 
+def network_priority(risks: np.ndarray) -> float:
+    """On the review queue's 0–125 scale (basira.review.priority: 100 × confidence × severity + 25 × account
+    risk): 100 × the members' mean risk + 25 × the riskiest member's, so a cluster of recruiters is reviewed
+    alongside the flagged posts it produced, not after them."""
+    if len(risks) == 0:
+        return 0.0
+    return round(100.0 * float(np.mean(risks)) + 25.0 * float(np.max(risks)), 4)
+
+
 def community_case_details(a: NetworkAnalysis, community: int, max_members: int = 500) -> dict[str, Any]:
     """What a reviewer needs to act on the community: members by risk, each with the reasons."""
     members = a.communities.members(community)
@@ -36,8 +45,8 @@ def open_community_case(store: Store, a: NetworkAnalysis, community: int,
     s = details["summary"]
     reason = (f"community {community}: {details['size']} accounts, {s.get('accounts_posting_flagged', 0)} posting "
               f"flagged material; led by @{top['handle'] or top['external_id']} ({'; '.join(top['why'][:2])})")
-    return open_network_case(store, "community", anchor_id, reason, priority=float(s.get("mean_risk", 0.0)),
-                             details=details, actor=actor)
+    priority = network_priority(a.risk.score[a.communities.members(community)])
+    return open_network_case(store, "community", anchor_id, reason, priority=priority, details=details, actor=actor)
 
 
 def open_community_cases(store: Store, a: NetworkAnalysis, *, min_mean_risk: float = 0.3,
@@ -61,4 +70,5 @@ def open_group_case(store: Store, a: NetworkAnalysis, group: CoordinatedGroup) -
     anchor = max(group.accounts, key=lambda i: a.risk.score[i])
     reason = f"coordinated sharing: {len(group.accounts)} accounts shared {group.items} items in lockstep"
     return open_network_case(store, "coordinated", a.data.accounts[anchor].id, reason,
-                             priority=float(a.risk.score[anchor]), details=group_summary(a.data, group))
+                             priority=network_priority(a.risk.score[list(group.accounts)]),
+                             details=group_summary(a.data, group))

@@ -121,8 +121,8 @@ def queue_page(request: Request, p: Annotated[Principal, Depends(require("view_q
     f = queue_filter(p.role, lang, category, source, max_age_hours, min_age_hours, status)
     page = max(1, page)
     rows, total = svc.queue(f, 50, (page - 1) * 50)
-    for r in rows:
-        r["snippet"] = strip_controls(r["snippet"] or "")
+    for r in rows:  # a case on an account or a whole network has no post: its reason says what it is
+        r["snippet"] = strip_controls(r["snippet"] or (r["reason"] if r["subject_kind"] != "post" else "") or "")
     from basira.detect.lexicon import SUPPORT_CATEGORIES
 
     return render(request, "queue.html", rows=rows, total=total, f=f, status=status or "", page=page,

@@ -374,3 +374,29 @@ def test_cli_demo_decisions(db_url):
         assert conn.execute(sa.text("SELECT count(*) FROM cases WHERE status = 'open'")).scalar_one() == 0
         assert store.verify_events() == (True, None)
     assert CliRunner().invoke(app, ["report", "demo-decisions", "--db", db_url, "--from", "soon"]).exit_code == 2
+
+
+def test_statement_fields_for_accounts_media_and_options():
+    from basira.compliance.statements import StatementFacts
+
+    cat = load_catalogue()
+    t = datetime(2026, 5, 4, 13, 0, tzinfo=UTC)
+    post = StatementFacts(1, 2, "escalation", "remove", "TVEC-1.4", t, "post", "x", "1790", t - timedelta(days=3),
+                          "ar", ("photo", "video", "sticker"), detector=False, hash_bank=True)
+    s = statement_of_reasons(post, cat, territorial_scope=("FR", "DE"), policy_url="https://example.org/terms")
+    assert s["content_type"] == ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_OTHER", "CONTENT_TYPE_TEXT",
+                                 "CONTENT_TYPE_VIDEO"] and s["content_type_other"] == "attachment"
+    assert s["category_addition"] == ["STATEMENT_CATEGORY_VIOLENCE"] and s["territorial_scope"] == ["DE", "FR"]
+    assert s["decision_ground_reference_url"] == "https://example.org/terms"
+    assert (s["content_language"], s["content_date"], s["application_date"]) == ("AR", "2026-05-01", "2026-05-04")
+    assert "hash bank" in s["decision_facts"] and "escalation" in s["decision_facts"]
+    acc = StatementFacts(3, 4, "review", "remove", "TVEC-1.1", t, "community", None, "acc-9", None, None,
+                         network=True)
+    s = statement_of_reasons(acc, cat)
+    assert s["decision_account"] == "DECISION_ACCOUNT_SUSPENDED" and "decision_visibility" not in s
+    assert s["content_type"] == ["CONTENT_TYPE_OTHER"] and s["content_type_other"] == "account"
+    assert s["puid"] == "acc-9" and "content_language" not in s and "network analysis" in s["decision_facts"]
+    manual = StatementFacts(5, 6, "review", "remove", "X-1", t, "post", "x", "1", None, None)
+    s = statement_of_reasons(manual, cat)
+    assert s["automated_detection"] == "No" and s["incompatible_content_illegal"] == "No"
+    assert "reported for review" in s["decision_facts"]

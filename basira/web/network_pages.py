@@ -7,12 +7,13 @@ without it the same nodes and edges are shown as tables. Data reaches the page a
 
 from __future__ import annotations
 
-import io
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from basira.network.cache import Snapshot, cache_for
 from basira.review.content import strip_controls
@@ -129,10 +130,23 @@ def _export(snap: Snapshot, fmt: str, nodes: Any, name: str) -> Response:
 
     if fmt not in EXPORTS:
         raise HTTPException(404, f"unknown export format {fmt!r}; gexf or graphml")
-    buf = io.BytesIO()
-    (write_gexf_to if fmt == "gexf" else write_graphml_to)(snap.view.analysis, buf, nodes=nodes)
-    return Response(buf.getvalue(), media_type=EXPORTS[fmt],
-                    headers={"content-disposition": f'attachment; filename="{name}.{fmt}"'})
+    # spooled to disk past 8 MB, then streamed: a million-account graph must not sit in memory twice
+    tmp = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+    try:
+        (write_gexf_to if fmt == "gexf" else write_graphml_to)(snap.view.analysis, tmp, nodes=nodes)
+    except BaseException:
+        tmp.close()
+        raise
+    size = tmp.tell()
+    tmp.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with tmp:
+            while data := tmp.read(1 << 20):
+                yield data
+
+    return StreamingResponse(chunks(), media_type=EXPORTS[fmt], headers={
+        "content-disposition": f'attachment; filename="{name}.{fmt}"', "content-length": str(size)})
 
 
 @router.get("/network/export/{fmt}")

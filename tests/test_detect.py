@@ -126,7 +126,7 @@ def test_second_stage_reads_only_texts_near_a_threshold(detector):
     full, band = detector.combined_margins(normalized, langs)
     quick, none = fast.combined_margins(normalized, langs)
     assert not none.any()
-    first = detector.margins(normalized)
+    first = detector.first_margins(normalized)
     centers = np.array([model.band_center(lang) for lang in langs])
     assert (band == (np.abs(first - centers) <= model.band_halfwidth)).all()
     assert np.allclose(full[~band], quick[~band])
@@ -139,3 +139,17 @@ def test_model_evidence_skips_function_words_and_the_name_of_god(detector):
     shown = {e.text.lower() for e in d.evidence}
     assert "knights of martyrdom" in shown
     assert not shown & {"the", "for", "this", "who", "allah", "of"}
+
+
+def test_texts_without_a_support_indicator_pay_the_penalty(detector):
+    from basira.detect.indicators import find_indicators
+    from basira.detect.lexicon import SUPPORT_CATEGORIES
+    from basira.text import normalize_text
+
+    assert detector.model.no_support_penalty > 0
+    normalized = [normalize_text(r["text"]) for r in SYNTHETIC] + [normalize_text("الروافض المجوس لا يريدون خيرا للعرب")]
+    has_support = np.array([any(h.category in SUPPORT_CATEGORIES for h in find_indicators(t)) for t in normalized])
+    assert has_support.any() and (~has_support).any()
+    gap = detector.margins(normalized) - detector.first_margins(normalized)
+    assert np.allclose(gap[has_support], 0.0)
+    assert np.allclose(gap[~has_support], detector.model.no_support_penalty, atol=1e-5)

@@ -101,8 +101,18 @@ class Detector:
         return cls(LinearModel.load(directory), threshold, cascade)
 
     def margins(self, normalized: Sequence[str]) -> np.ndarray:
+        """The logistic model's raw margins (no penalty): also how evidence words are weighed."""
         x = self.features.transform(normalized)
         return x @ self.model.coef + self.model.intercept
+
+    def first_margins(self, normalized: Sequence[str]) -> np.ndarray:
+        """First-stage decision margins: raw margins less the penalty for texts with no support indicator."""
+        x = self.features.transform(normalized)
+        first = x @ self.model.coef + self.model.intercept
+        if self.model.no_support_penalty:
+            has_support = np.asarray(x[:, self.features.support_columns].sum(axis=1)).ravel() > 0
+            first = first - self.model.no_support_penalty * ~has_support
+        return first
 
     def combined_margins(
         self, normalized: Sequence[str], langs: Sequence[str | None]
@@ -113,7 +123,7 @@ class Detector:
         of the whole piece, which is what separates journalism that quotes a slogan from the slogan itself.
         """
         m = self.model
-        first = self.margins(normalized) if normalized else np.zeros(0)
+        first = self.first_margins(normalized) if normalized else np.zeros(0)
         if not m.has_second_stage:
             return first, np.zeros(len(first), dtype=bool)
         centers = np.array([m.band_center(lang) for lang in langs])

@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
 from basira.detect.indicators import CATEGORIES, count_indicators
+from basira.detect.lexicon import SUPPORT_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,13 @@ class FeatureExtractor:
                     out[i, j] = s * math.log1p(c)
                     out[i, k + j] = s
         return sp.csr_matrix(out)
+
+    @property
+    def support_columns(self) -> list[int]:
+        """Columns of the indicator block's presence flags for the support categories."""
+        k = len(CATEGORIES)
+        start = self.config.char_features + self.config.word_features + k
+        return [start + j for j, c in enumerate(CATEGORIES) if c in SUPPORT_CATEGORIES]
 
     def feature_names_tail(self) -> list[str]:
         return [f"ind_log:{c}" for c in CATEGORIES] + [f"ind_any:{c}" for c in CATEGORIES]

@@ -37,6 +37,9 @@ class LinearModel:
     band_centers: dict[str, float] = field(default_factory=dict)
     band_default: float = 0.0
     band_halfwidth: float = 0.0
+    # Subtracted from the first-stage margin of a text with no support indicator (no name, slogan, pledge, call
+    # or threat of the group): sectarian and political abuse shares the group's vocabulary, not its phrases.
+    no_support_penalty: float = 0.0
     meta: dict = field(default_factory=dict)
 
     @property
@@ -74,6 +77,7 @@ class LinearModel:
             "calib_b": float(self.calib_b),
             "threshold": float(self.threshold),
             "lang_thresholds": {k: float(v) for k, v in sorted(self.lang_thresholds.items())},
+            "no_support_penalty": float(self.no_support_penalty),
             "second_stage": None
             if self.emb_coef is None
             else {
@@ -106,6 +110,7 @@ class LinearModel:
             calib_b=meta.pop("calib_b"),
             threshold=meta.pop("threshold"),
             lang_thresholds=meta.pop("lang_thresholds", {}),
+            no_support_penalty=meta.pop("no_support_penalty", 0.0),
             emb_coef=emb_coef if second else None,
             **second,
             meta=meta,

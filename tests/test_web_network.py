@@ -191,6 +191,25 @@ def test_account_graph_json_matches_the_store(site):
             assert (e["source"], e["target"]) in follows and e["kinds"]["follow"] == 1
     center_edges = {e["source"] if e["target"] == acc else e["target"] for e in g["edges"] if acc in (e["source"], e["target"])}
     assert center_edges == hop1
+    # its replies, quotes and reposts, counted straight from the stored posts, are the edges' interaction counts
+    from basira.store.network import iter_network_posts
+
+    posts = [p for batch in iter_network_posts(store) for p in batch]
+    author = {(p["platform"], p["external_id"]): p["account_id"] for p in posts}
+    expected: dict[tuple[int, str], int] = {}
+    for p in posts:
+        if p["account_id"] != acc:
+            continue
+        for field, kind in (("reply_to", "reply"), ("quote_of", "quote"), ("repost_of", "repost")):
+            other = author.get((p["platform"], p[field])) if p[field] else None
+            if other is not None and other != acc:
+                expected[(other, kind)] = expected.get((other, kind), 0) + 1
+    assert g["neighbours"] < 149 and expected  # nothing capped at one hop, and something to compare
+    out_edges = {e["target"]: e["kinds"] for e in g["edges"] if e["source"] == acc}
+    for (other, kind), n in expected.items():
+        assert out_edges[other].get(kind) == n, (other, kind)
+    assert all(k not in ("reply", "quote", "repost") or (t, k) in expected
+               for t, kinds in out_edges.items() for k in kinds)
     assert c.get(f"/accounts/{acc}/graph.json?hops=1").json()["second_hop"] == 0
     a = snap.view.analysis
     node = snap.view.node(acc)

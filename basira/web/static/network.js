@@ -20,9 +20,11 @@
     const note = box.querySelector(".graph-note");
     let data;
     try { data = JSON.parse(block.textContent); } catch (e) { data = null; }
-    if (!data || typeof window.cytoscape !== "function") {
+    if (!data || typeof window.cytoscape !== "function") {  // the library did not load: the tables are the view
       if (note) note.hidden = false;
       canvas.hidden = true;
+      const tables = box.parentElement.querySelector(".graph-table");
+      if (tables) tables.open = true;
       return;
     }
     const center = data.center;

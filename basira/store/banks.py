@@ -529,13 +529,13 @@ _BANK_EVENTS = ("bank.created", "bank.items_added", "bank.items_removed", "bank.
                 "bank.item_quarantined")
 
 
-def bank_state(store: Store) -> tuple[int, int, int]:
-    """Changes whenever banks or items do: (last bank event id, item count, largest item id). A cached Matcher
-    is reloaded when this moves."""
+def bank_state(store: Store) -> tuple[int, int]:
+    """Changes whenever banks or items do (every change is a bank.* event): (last bank event id, largest item
+    id). Cheap on any bank size (no count); a cached Matcher is reloaded when it moves."""
     from basira.store.models import Event
 
     e, it = Event.__table__, BankItemRow.__table__
     with store.read() as conn:
         last = conn.execute(sa.select(sa.func.max(e.c.id)).where(e.c.kind.in_(_BANK_EVENTS))).scalar()
-        n, top = conn.execute(sa.select(sa.func.count(it.c.id), sa.func.max(it.c.id))).one()
-    return int(last or 0), int(n or 0), int(top or 0)
+        top = conn.execute(sa.select(sa.func.max(it.c.id))).scalar()
+    return int(last or 0), int(top or 0)

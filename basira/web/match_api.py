@@ -85,7 +85,7 @@ class _Cache:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.state: tuple[int, int, int] | None = None
+        self.state: tuple[int, int] | None = None
         self.matcher: Any = None
 
     def get(self, store: Any) -> Any:

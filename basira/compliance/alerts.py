@@ -87,14 +87,12 @@ class AlertSender:
         headers = {"Content-Type": "application/json", "User-Agent": "basira-alerts/1"}
         if s.webhook_secret:
             headers["X-Basira-Signature"] = webhooks.sign(s.webhook_secret, body, int(time.time()))
-        client = self._client or httpx.Client(timeout=s.timeout)
+        if self._client is None:  # kept open: a tick may send hundreds of alerts
+            self._client = httpx.Client(timeout=s.timeout)
         try:
-            r = client.post(s.webhook_url, content=body, headers=headers)
+            r = self._client.post(s.webhook_url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return False, f"{type(exc).__name__}: {exc}"[:500]
-        finally:
-            if self._client is None:
-                client.close()
         return (True, None) if 200 <= r.status_code < 300 else (False, f"HTTP {r.status_code}")
 
     def email(self, to: list[str], subject: str, text: str) -> tuple[bool, str | None]:

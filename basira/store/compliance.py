@@ -514,7 +514,7 @@ class ComplianceRepo:
         """Purge every preserved item whose time (six months, or the legal hold if later) is over: its snapshot
         is deleted; a post still removed has its text blanked and media URLs dropped (hashes, ids and dates
         stay). Return the ids purged."""
-        purged = []
+        purged, events = [], []
         with self.store.write() as conn:
             due = [r._asdict() for r in conn.execute(
                 sa.select(PI.c.id, PI.c.post_id, PI.c.account_id, PI.c.order_id, PI.c.case_id, PI.c.decision_id,
@@ -528,10 +528,11 @@ class ComplianceRepo:
                     conn.execute(sa.update(P).where(P.c.id == item["post_id"]).values(text=""))
                     conn.execute(sa.update(M).where(M.c.post_id == item["post_id"]).values(url=None))
                     blanked = True
-                self._events(conn, ("preservation.purged", actor, f"preserved:{item['id']}", {
+                events.append(("preservation.purged", actor, f"preserved:{item['id']}", {
                     "post_id": item["post_id"], "account_id": item["account_id"], "order_id": item["order_id"],
                     "content_sha256": item["content_sha256"], "post_text_blanked": blanked}))
                 purged.append(item["id"])
+            self._events(conn, *events)  # one append for the batch: the chain's head is read once
         return purged
 
     def _still_removed(self, conn: Connection, item: dict[str, Any]) -> bool:

@@ -120,6 +120,10 @@ def test_dashboard_intake_clock_execute_statement_and_complaint(web):
     assert "Statement to the authority" in page and '"within_deadline": true' in page
     assert "<script>alert" not in page and "Notices to content providers" in page
     assert legal.get("/api/v1/orders/1/statement").json()["execution_seconds"] == 2400
+    case_id = legal.get("/api/v1/orders/1").json()["targets"][0]["case_id"]
+    case_page = legal.get(f"/cases/{case_id}")  # the review app shows the order's decision
+    assert case_page.status_code == 200 and "W-1" in case_page.text
+    assert legal.get(f"/api/v1/cases/{case_id}").json()["case"]["details"]["order_id"] == 1
 
     r = legal.post("/complaints", data={"csrf": csrf, "order_id": 1, "complainant": EVIL, "grounds": "satire"})
     assert "Complaint+1+recorded" in r.headers["location"]

@@ -256,8 +256,11 @@ class ComplianceRepo:
             self._events(conn, ("case.opened", who.username, f"case:{cid}",
                                 {"subject": f"{kind}:{sid}", "reason": "removal order", "order_id": order["id"]}))
             prev = "open"
-        else:
+        else:  # the case already open on it (e.g. the detector's) now records the order too
             cid, prev = case.id, case.status
+            details = conn.execute(sa.select(C.c.details).where(C.c.id == cid)).scalar() or {}
+            conn.execute(sa.update(C).where(C.c.id == cid).values(
+                details={"source": "removal_order", **details, "order_id": order["id"]}))
         try:
             with conn.begin_nested():
                 did = conn.execute(sa.insert(D).values(

@@ -27,6 +27,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_orders": frozenset({"admin", "legal"}),  # intake, execute, reject, legal holds
     "file_complaint": frozenset({"admin", "legal", "platform"}),  # platform: on behalf of the content provider
     "decide_complaints": frozenset({"admin", "legal"}),
+    # Transparency reports (aggregate figures) and signed evidence packages (everything about a subject).
+    "view_reports": frozenset({"admin", "legal", "auditor"}),
+    "export_evidence": frozenset({"admin", "legal"}),
 }
 
 # Who may decide at each stage of a case.

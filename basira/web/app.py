@@ -23,6 +23,7 @@ from basira.review.auth import LoginLimiter
 from basira.review.content import strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
 from basira.web import api, compliance_api, compliance_pages, match_api, network_pages, pages
+from basira.web.compliance_reports import router as reports_router
 from basira.web.security import NotLoggedIn, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -69,6 +70,7 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     app.include_router(network_pages.router)
     app.include_router(compliance_api.router)
     app.include_router(compliance_pages.router)
+    app.include_router(reports_router)
     app.add_middleware(SecurityHeaders)
 
     def wants_json(request: Request) -> bool:

@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-$(VENDOR): package.json package-lock.json
+$(VENDOR): package.json package-lock.json | $(STAMP)  # after system-deps (npm)
 	npm ci --no-audit --no-fund --ignore-scripts
 	mkdir -p $(@D) && cp node_modules/cytoscape/dist/cytoscape.min.js $@
 

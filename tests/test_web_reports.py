@@ -277,3 +277,34 @@ def test_missing_or_bad_key_is_a_clear_message(web, monkeypatch, tmp_path):
     assert r.status_code == 303 and r.headers["location"].startswith("/?notice=")
     assert "not+a+PEM+private+key" in r.headers["location"]
     assert svc.store.count_events("evidence.exported") == 0
+
+
+def test_community_page_button_exports_after_the_community_case(web, key, tmp_path):
+    """The community page (network analysis over a small follow clique) shows the button; before its community
+    case exists the export explains what to do, after it the package verifies."""
+    from basira.ingest.records import FollowRecord
+    from basira.store.network import add_follows
+
+    svc, clients, _ = web
+    with svc.store.read() as conn:
+        ext = conn.execute(sa.text("SELECT external_id FROM accounts ORDER BY id LIMIT 5")).scalars().all()
+    add_follows(svc.store, [FollowRecord("demo", a, b) for a in ext for b in ext if a != b])
+    c = clients["legal"]
+    network = c.get("/network?min_size=2")
+    assert network.status_code == 200, network.text
+    n = re.search(r'href="/communities/(-?\d+)"', network.text).group(1)
+    page = f"/communities/{n}"
+    shown = c.get(page)
+    assert shown.status_code == 200
+    size = int(re.search(r'<span class="pill">(\d+) accounts</span>', shown.text).group(1))
+    r = _export(c, page, f"community:{n}")
+    assert r.status_code == 303 and "Open+a+case+on+this+whole+community" in r.headers["location"]
+    assert "Export evidence package" not in clients["analyst"].get(page).text  # investigate, but no export
+    c.headers["X-CSRF-Token"] = _csrf(c.get(page).text)
+    assert c.post(f"{page}/case").status_code == 303
+    r = _export(c, page, f"community:{n}")
+    assert r.status_code == 200, r.headers.get("location")
+    (tmp_path / "c.zip").write_bytes(r.content)
+    v = verify_entries(read_package(tmp_path / "c.zip"), signing.load_public_key(key.public))
+    assert v.ok and v.manifest["subject"]["ref"] == f"community:{n}" and len(v.manifest["subject"]["accounts"]) == size > 1
+    assert svc.store.count_events("evidence.exported") == 1

@@ -8,7 +8,10 @@ cores to itself (posts / (CPU seconds / cores)): the machine is shared, and the 
 
 Environment: BASIRA_BENCH_ACCOUNTS (default 5000 ≈ 36k posts), BASIRA_BENCH_RUNS (3), BASIRA_BENCH_PG (a
 PostgreSQL URL; default the test server), BASIRA_BENCH_LARGE=1 adds the 1,000,000-post run (175k accounts;
-tens of minutes) — without it, the last committed large result is carried over.
+tens of minutes) — without it, the last committed large result is carried over. BASIRA_BENCH_BASELINE=<dir>
+(a checkout of older code, e.g. `git worktree add /tmp/old <commit>`) runs that code's scan just before each
+measured run, under the same load, and reports the ratio of the two: on a shared machine the fair comparison
+(BASIRA_BENCH_BASELINE_LABEL names it in the summary; default its last commit).
 """
 
 from __future__ import annotations
@@ -72,14 +75,15 @@ def _postgres_cpu() -> float:
     return total
 
 
-def timed_scan(args: list[str], postgres: bool = False) -> dict:
-    """Run `basira scan ... --json` in a child; wall time, peak tree RSS, CPU seconds and its summary.
-    With `postgres`, the local server's CPU during the run counts too (other clients' work included)."""
+def timed_scan(args: list[str], postgres: bool = False, cwd: str | None = None) -> dict:
+    """Run `basira scan ... --json` in a child (the code in `cwd`, default this checkout); wall time, peak tree
+    RSS, CPU seconds and its summary. With `postgres`, the local server's CPU during the run counts too (other
+    clients' work included)."""
     cmd = [sys.executable, "-m", "basira.cli", "scan", *args, "--json"]
     load = os.getloadavg()[0]
     pg0 = _postgres_cpu() if postgres else 0.0
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
     peak, cpu = 0, 0.0
     done = threading.Event()
 
@@ -163,9 +167,13 @@ class _PgSchema:
 
 
 def detector_rate(platform: Path, n: int = 3000) -> dict:
-    """The detector alone, one process: posts scored per CPU second on the platform's first `n` tweets
-    (what bounds the scan: it needs this much CPU per post on top of ingest and the database)."""
+    """The detector alone, one process with one BLAS thread (as in each scoring worker): posts scored per CPU
+    second on the platform's first `n` tweets (it needs this much CPU per post on top of ingest and the
+    database; repeated texts are scored once by the scan, not here)."""
     from basira.detect import load_detector
+    from basira.detect.embedding import SentenceEmbedder
+
+    SentenceEmbedder.use_threads(1)
 
     texts: list[str] = []
     langs: list[str | None] = []
@@ -188,16 +196,23 @@ def detector_rate(platform: Path, n: int = 3000) -> dict:
     }
 
 
+def _scan_once(platform: Path, backend: str, db: Path, cwd: str | None = None) -> dict:
+    if backend == "sqlite":
+        return timed_scan([str(platform), "--db", str(db)], cwd=cwd)
+    with _PgSchema() as url:
+        return timed_scan([str(platform), "--db", url], postgres=True, cwd=cwd)
+
+
 def _median_runs(platform: Path, runs: int, backend: str, tmp: Path) -> dict:
-    results = []
+    baseline = os.environ.get("BASIRA_BENCH_BASELINE")
+    results, before = [], []
     for i in range(runs):
-        if backend == "sqlite":
-            results.append(timed_scan([str(platform), "--db", str(tmp / f"run{i}.db")]))
-        else:
-            with _PgSchema() as url:
-                results.append(timed_scan([str(platform), "--db", url], postgres=True))
+        if baseline:  # the older code first, then this code, back to back under the same load
+            before.append(_scan_once(platform, backend, tmp / f"base{i}.db", cwd=baseline))
+            print(f"  {backend} baseline run {i + 1}: {before[-1]}", flush=True)
+        results.append(_scan_once(platform, backend, tmp / f"run{i}.db"))
         print(f"  {backend} run {i + 1}: {results[-1]}", flush=True)
-    return {
+    out = {
         "runs": results,
         "median_posts_per_s": statistics.median(r["posts_per_s"] for r in results),
         "median_posts_per_s_if_cores_free": statistics.median(
@@ -205,6 +220,29 @@ def _median_runs(platform: Path, runs: int, backend: str, tmp: Path) -> dict:
         ),
         "median_seconds": statistics.median(r["seconds"] for r in results),
     }
+    if baseline:
+        out["baseline"] = {
+            "code": os.environ.get("BASIRA_BENCH_BASELINE_LABEL") or _describe_checkout(baseline),
+            "runs": before,
+            "median_posts_per_s": statistics.median(r["posts_per_s"] for r in before),
+            "median_speedup": round(
+                statistics.median(a["posts_per_s"] / b["posts_per_s"] for a, b in zip(results, before, strict=True)), 2
+            ),
+            "median_cpu_ratio": round(
+                statistics.median(a["cpu_seconds"] / b["cpu_seconds"] for a, b in zip(results, before, strict=True)), 2
+            ),
+        }
+    return out
+
+
+def _describe_checkout(path: str) -> str:
+    """`<short commit> <subject>` of a checkout (its HEAD), or the path when git cannot say."""
+    try:
+        return subprocess.run(
+            ["git", "-C", path, "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=True
+        ).stdout.strip()[:120]
+    except (OSError, subprocess.CalledProcessError):
+        return path
 
 
 def run_large(tmp: Path) -> dict:
@@ -281,14 +319,30 @@ def summarize(
         "on an otherwise idle machine. The benchmark machine is shared; a load average above 2 means other "
         "jobs took part of the 2 cores and the wall-clock figure understates the scan.",
     ]
+    compared = [(n, r["baseline"]) for n, r in (("SQLite", sqlite), ("PostgreSQL", pg)) if "baseline" in r]
+    if compared:
+        summary += [
+            "",
+            "Against the code before this change (`"
+            + compared[0][1]["code"].replace("`", "'")
+            + "`), each of its runs just before one of the runs above, under the same load: "
+            + "; ".join(
+                f"{n} {b['median_posts_per_s']:,.0f} posts/s, so **{b['median_speedup']:.2f}×** as fast now "
+                f"with {b['median_cpu_ratio']:.2f}× the CPU time"
+                for n, b in compared
+            )
+            + " (medians of the per-pair ratios).",
+        ]
     if detector:
         cores = os.cpu_count() or 1
         summary += [
             "",
             f"Where the time goes: the detector alone scores {detector['posts_per_cpu_s']:,.0f} posts per CPU "
-            f"second (model `{detector['model']}`), so {cores} free cores cannot score more than "
-            f"{cores * detector['posts_per_cpu_s']:,.0f} posts/s whatever the pipeline does; ingest, the database "
-            "and the pipeline take the rest of the CPU.",
+            f"second (model `{detector['model']}`), {cores * detector['posts_per_cpu_s']:,.0f} posts/s on {cores} "
+            "free cores before the scan's reuse of repeated texts' results; ingest, the database "
+            "and the pipeline take the rest of the CPU. On PostgreSQL each batch goes as one array per column "
+            "(`INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING`, binary), lookups as `= ANY(array)`, "
+            "and each scoring worker runs one BLAS thread.",
         ]
     if large and not large.get("completed", True):
         summary += [

@@ -145,6 +145,31 @@ def test_a_reviewers_removal_is_preserved_too(store):
     assert svc.preserve_decision(c1, d1["decision_id"]) is None  # once per decision
 
 
+def test_a_removal_whose_preservation_never_ran_is_preserved_by_the_next_tick(store):
+    # The decision and its preserved copy are two transactions; a crash between them must not lose the copy.
+    seed_cases(store, 3)
+    ids = add_users(store)
+    clock = Clock()
+    review = ReviewService(store, ReviewSettings(), clock=clock)
+    alice = Actor(ids["alice"], "alice", "reviewer")
+    c1 = review.claim_next(alice, QueueFilter())
+    reason = review.catalogue.get("TVEC-1.2")
+    out = review.repo.decide(c1, alice, "remove", "TVEC-1.2", reason.actions, None, clock(), 60, review.claim_ttl,
+                             review._webhook)  # the decision alone, as if the process died right after it
+    c2 = review.claim_next(alice, QueueFilter())
+    review.decide(c2, alice, "keep", "OK-1")
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(PreservedItem)).scalar_one() == 0
+    svc, _ = make(store)
+    assert svc.tick()["preserved_missed"] == 1
+    with store.read() as conn:
+        items = conn.execute(sa.select(PreservedItem)).all()
+    assert [(i.case_id, i.decision_id, i.reason) for i in items] == [(c1, out["decision_id"], "decision")]
+    assert svc.tick()["preserved_missed"] == 0  # once per decision
+    ok, _bad = store.verify_events()
+    assert ok
+
+
 def _count_orders(store):
     with store.read() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(RemovalOrder)).scalar_one()

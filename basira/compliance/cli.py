@@ -159,7 +159,8 @@ def orders_reject(order_id: int = typer.Argument(...),
 
 @compliance_app.command("tick")
 def compliance_tick(now: str | None = NOW, db: str | None = DB) -> None:
-    """Send due deadline alerts and statements, purge what is past its preservation, deliver action webhooks."""
+    """Send due deadline alerts and statements, preserve any removal left without a copy, purge what is past its
+    preservation, deliver action webhooks."""
     svc = _service(db, now)
     try:
         out = svc.tick()

@@ -169,10 +169,13 @@ class ComplianceService:
     def purge(self) -> list[int]:
         return self.repo.purge(self.now())
 
+    def preserve_missed(self) -> list[int]:
+        return self.repo.preserve_missed(self.now())
+
     def tick(self, client: httpx.Client | None = None) -> dict[str, Any]:
         """One round of everything time-driven; safe to run from several processes at once."""
         out: dict[str, Any] = {"alerts": self.send_alerts(), "statements_sent": self.send_statements(),
-                               "purged": len(self.purge())}
+                               "preserved_missed": len(self.preserve_missed()), "purged": len(self.purge())}
         if self.review.webhook_url and self.review.webhook_secret:
             svc = ReviewService(self.store, self.review, clock=self.now)
             out["webhooks"] = svc.deliver_due(client)
@@ -199,6 +202,7 @@ class ComplianceLoop:
             try:
                 self.service.send_alerts()
                 self.service.send_statements()
+                self.service.preserve_missed()
                 self.service.purge()
             except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
                 pass

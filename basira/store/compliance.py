@@ -486,6 +486,19 @@ class ComplianceRepo:
                              delivery_id=delivery)
         return pid
 
+    def preserve_missed(self, now: datetime, actor: str = "basira", limit: int = 500) -> list[int]:
+        """Preserve live reviewer removals that have no preserved copy yet. A reviewer's decision and its
+        preservation are two transactions; this sweep (run by every compliance tick) closes the gap left by a
+        crash between them, so no removal escapes art. 6. Return the decision ids preserved."""
+        has_copy = sa.select(PI.c.id).where(PI.c.decision_id == D.c.id).exists()
+        with self.store.read() as conn:
+            missed = conn.execute(
+                sa.select(D.c.id, D.c.case_id)
+                .where(D.c.action == "remove", D.c.undone_at.is_(None), D.c.stage.in_(("review", "escalation")),
+                       ~has_copy)
+                .order_by(D.c.id).limit(limit)).all()
+        return [r.id for r in missed if self.preserve_decision(r.case_id, r.id, now, actor) is not None]
+
     def preserved(self, *, include_purged: bool = True, limit: int = 500) -> list[dict[str, Any]]:
         """Preserved items without their content (minimal record plus legal hold)."""
         cols = [PI.c[k] for k in keep.MINIMAL_FIELDS if k in PI.c] + [PI.c.legal_hold_reason]

@@ -4,7 +4,6 @@ moving the clock, and `basira compliance tick --now ISO` can replay a moment."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ import httpx
 from basira.compliance import orders as rules
 from basira.compliance.alerts import AlertSender, AlertSettings, render_text
 from basira.compliance.order_file import read_orders
+from basira.periodic import PeriodicLoop
 from basira.review import webhooks
 from basira.review.roles import allowed
 from basira.review.service import ReviewService, ReviewSettings
@@ -182,27 +182,16 @@ class ComplianceService:
         return out
 
 
-class ComplianceLoop:
-    """A background thread running `tick` every `interval` seconds (started by `basira serve`)."""
+class ComplianceLoop(PeriodicLoop):
+    """Runs the clock-driven jobs every `interval` seconds on a background thread (started by `basira serve`);
+    action webhooks are left to the DeliveryLoop."""
 
     def __init__(self, service: ComplianceService, interval: float = 15.0) -> None:
-        self.service, self.interval = service, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="basira-compliance", daemon=True)
+        self.service = service
+        super().__init__(self._round, interval, "basira-compliance")
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.service.send_alerts()
-                self.service.send_statements()
-                self.service.preserve_missed()
-                self.service.purge()
-            except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
-                pass
+    def _round(self) -> None:
+        self.service.send_alerts()
+        self.service.send_statements()
+        self.service.preserve_missed()
+        self.service.purge()

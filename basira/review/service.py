@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -13,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from basira.periodic import PeriodicLoop
 from basira.review import webhooks
 from basira.review.auth import hash_password, new_token, token_digest, verify_password
 from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
@@ -217,28 +217,14 @@ class ReviewService:
         return counts
 
 
-class DeliveryLoop:
-    """A background thread that runs deliver_due every `interval` seconds (started by `basira serve`)."""
+class DeliveryLoop(PeriodicLoop):
+    """Runs deliver_due every `interval` seconds on a background thread (started by `basira serve`), over one
+    HTTP client kept for the loop's life."""
 
     def __init__(self, service: ReviewService, interval: float = 2.0) -> None:
-        self.service, self.interval = service, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="basira-webhooks", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=10.0) as client:
-            while not self._stop.wait(self.interval):
-                try:
-                    self.service.deliver_due(client)
-                except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
-                    pass
+        self.service = service
+        client = httpx.Client(timeout=10.0)
+        super().__init__(lambda: service.deliver_due(client), interval, "basira-webhooks", on_stop=client.close)
 
 
 def open_review_store(url: str) -> Store:

@@ -1,36 +1,21 @@
 """The orders dashboard in Chromium: the deadline clock counts down with JavaScript (no CSP or console errors),
 the page works without it, and an order is executed from its page."""
 
-import os
-import socket
-import tempfile
-import threading
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from browser_support import ARGS, CHROMIUM, PASSWORD, SHOTS, log_in, require_browser, serving
 
-CHROMIUM = os.environ.get("BASIRA_CHROMIUM", "/usr/bin/chromium")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+sync_api = require_browser()
 
 from basira.review.demo import seed_cases  # noqa: E402
 from basira.review.service import ReviewService, ReviewSettings  # noqa: E402
 from basira.store import open_store  # noqa: E402
 from basira.web.app import create_app  # noqa: E402
 
-SHOTS = Path(os.environ.get("BASIRA_SCREENSHOTS") or tempfile.mkdtemp(prefix="basira-shots-"))
-PASSWORD = "a long enough password"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from basira.compliance.service import ComplianceService
 
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('orders') / 'o.db'}")
@@ -43,17 +28,8 @@ def server(tmp_path_factory):
                 "targets": ["demo:p7-0", "demo:p7-1"], "received_at": received.isoformat()}, "api", "lena")
     cs.receive({"authority": "Garda Síochána", "order_ref": "IE-7", "reasons": "Attack video.",
                 "targets": ["demo:p7-2"]}, "web", "lena")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(timeout=10)
+    with serving(create_app(svc)) as url:
+        yield url
     store.close()
 
 
@@ -64,10 +40,7 @@ def _secs(text):
 
 def _login(ctx):
     page = ctx.new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", "lena")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "lena")
     page.wait_for_url("**/queue*")
     return page
 

@@ -1,34 +1,20 @@
 """Browser tests: Python Playwright driving Debian's Chromium (no browser download) against uvicorn on
 127.0.0.1 — log in, work the queue with the keyboard, decide, undo, appeal — and screenshots for docs/."""
 
-import os
-import socket
-import tempfile
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from browser_support import ARGS, CHROMIUM, PASSWORD, SHOTS, require_browser, serving
 
-CHROMIUM = os.environ.get("BASIRA_CHROMIUM", "/usr/bin/chromium")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+sync_api = require_browser()
 
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord  # noqa: E402
 from basira.review.demo import DEMO_IMAGE, seed_cases  # noqa: E402
 from basira.review.service import ReviewService, ReviewSettings  # noqa: E402
 from basira.store import open_store  # noqa: E402
 from basira.web.app import create_app  # noqa: E402
-
-# Screenshots go to a temporary folder; `BASIRA_SCREENSHOTS=docs/screenshots pytest tests/test_web_browser.py`
-# refreshes the ones in the docs.
-SHOTS = Path(os.environ.get("BASIRA_SCREENSHOTS") or tempfile.mkdtemp(prefix="basira-shots-"))
-PASSWORD = "a long enough password"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 class Clock:
@@ -51,16 +37,8 @@ class Accept(BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'b.db'}")
     seed_cases(store, 14)
     store.upsert_accounts([AccountRecord("demo", "ar-1", handle="qari_demo", display_name="حساب تجريبي")])
@@ -79,15 +57,8 @@ def server(tmp_path_factory):
                         clock=clock)
     for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("admin", "admin"), ("audrey", "auditor")):
         svc.add_user(name, PASSWORD, role)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", svc, clock, top
-    srv.should_exit = True
-    t.join(timeout=10)
+    with serving(create_app(svc)) as url:
+        yield url, svc, clock, top
     receiver.shutdown()
     store.close()
 

@@ -3,20 +3,13 @@ the page's data), clicking a node opens its account page, whose neighbourhood gr
 errors or CSP violations. Screenshots for docs/network.md (`BASIRA_SCREENSHOTS=docs/screenshots`)."""
 
 import json
-import os
 import re
-import tempfile
-import threading
-import time
-from pathlib import Path
 
 import orjson
 import pytest
+from browser_support import ARGS, CHROMIUM, PASSWORD, SHOTS, log_in, require_browser, serving
 
-CHROMIUM = os.environ.get("BASIRA_CHROMIUM", "/usr/bin/chromium")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+sync_api = require_browser()
 
 from basira.review.service import ReviewService, ReviewSettings  # noqa: E402
 from basira.store import open_store  # noqa: E402
@@ -27,18 +20,10 @@ if not network_pages.graph_library_available():
     pytest.skip("cytoscape.js is not installed (make install copies it to basira/web/static/vendor/)",
                 allow_module_level=True)
 
-SHOTS = Path(os.environ.get("BASIRA_SCREENSHOTS") or tempfile.mkdtemp(prefix="basira-shots-"))
-PASSWORD = "a long enough password"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import socket
-
-    import uvicorn
-
     from basira.network.cache import cache_for
     from basira.network.evaluate import mark_suspensions
     from basira.scan import scan_paths
@@ -52,17 +37,8 @@ def server(tmp_path_factory):
     svc = ReviewService(store, ReviewSettings(secure_cookies=False))
     svc.add_user("ana", PASSWORD, "analyst")
     cache_for(store).get(store)  # the server would warm it at start; here the test waits for it
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store
-    srv.should_exit = True
-    t.join(timeout=10)
+    with serving(create_app(svc)) as url:
+        yield url, store
     store.close()
 
 
@@ -76,10 +52,7 @@ def test_graphs_draw_and_navigate(server):
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        page.goto("/login")
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, "ana")
         page.wait_for_url("**/queue*")
 
         page.goto("/network")
@@ -131,10 +104,7 @@ def test_graphs_draw_and_navigate(server):
         # the library fails to load in the browser: the page says so and opens the tables
         bare = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base).new_page()
         bare.route("**/static/vendor/cytoscape.min.js", lambda route: route.abort())
-        bare.goto("/login")
-        bare.fill("input[name=username]", "ana")
-        bare.fill("input[name=password]", PASSWORD)
-        bare.click("button[type=submit]")
+        log_in(bare, "ana")
         bare.wait_for_url("**/queue*")
         bare.goto(community_url)
         bare.wait_for_selector(".graph-note", state="visible")

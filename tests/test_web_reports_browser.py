@@ -1,20 +1,12 @@
 """/reports and the evidence button in Chromium: the report's own page is styled under its hash-only CSP (no CSP
 or console errors), and the case page's button downloads a package that verifies."""
 
-import os
-import socket
-import tempfile
-import threading
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from browser_support import ARGS, CHROMIUM, PASSWORD, SHOTS, log_in, require_browser, serving
 
-CHROMIUM = os.environ.get("BASIRA_CHROMIUM", "/usr/bin/chromium")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+sync_api = require_browser()
 
 from basira.compliance import signing  # noqa: E402
 from basira.compliance.demo import seed_decisions  # noqa: E402
@@ -24,16 +16,9 @@ from basira.review.service import ReviewService, ReviewSettings  # noqa: E402
 from basira.store import open_store  # noqa: E402
 from basira.web.app import create_app  # noqa: E402
 
-SHOTS = Path(os.environ.get("BASIRA_SCREENSHOTS") or tempfile.mkdtemp(prefix="basira-shots-"))
-PASSWORD = "a long enough password"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("reports")
     keys = signing.generate_keypair(tmp / "keys")
     mp = pytest.MonkeyPatch()
@@ -44,17 +29,8 @@ def server(tmp_path_factory):
     seed_decisions(store, seed=5, share=0.6, start=now - timedelta(days=3), gap_seconds=(600, 3000))
     svc = ReviewService(store, ReviewSettings(secure_cookies=False))
     svc.add_user("lena", PASSWORD, "legal")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store, keys
-    srv.should_exit = True
-    t.join(timeout=10)
+    with serving(create_app(svc)) as url:
+        yield url, store, keys
     store.close()
     mp.undo()
 
@@ -70,10 +46,7 @@ def test_report_page_styles_and_evidence_download(server, tmp_path):
             page = ctx.new_page()
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto("/login")
-            page.fill("input[name=username]", "lena")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            log_in(page, "lena")
             page.wait_for_url("**/queue*")
             page.click("nav >> text=Reports")
             page.wait_for_url("**/reports")

@@ -29,6 +29,7 @@ from basira.store.compliance_models import (
     RemovalOrderTarget,
 )
 from basira.store.models import Account, Case, Detection, Media, Platform, Post
+from basira.store.review import subject_ids
 from basira.store.review_models import CaseClaim, Decision, User, WebhookDelivery
 from basira.store.store import Store
 
@@ -275,7 +276,7 @@ class ComplianceRepo:
             "case_id": cid, "decision_id": did, "stage": "order", "action": "remove",
             "reason_code": order["reason_code"], "decided_by": who.username, "order_id": order["id"],
             "from": prev, "to": "decided"}))
-        ids = self._subject_ids(conn, kind, sid)
+        ids = subject_ids(conn, kind, sid)
         delivery_id = notice_delivery = None
         if webhook is not None:
             facts = {"case_id": cid, "decision_id": did, "stage": "order", "action": "remove",
@@ -305,16 +306,6 @@ class ComplianceRepo:
         return conn.execute(sa.insert(W).values(
             case_id=case_id, decision_id=decision_id, idempotency_key=key, url=url, action=action, payload=payload,
             status="pending", attempts=0, next_attempt_at=due, created_at=due).returning(W.c.id)).scalar_one()
-
-    def _subject_ids(self, conn: Connection, kind: str, sid: int) -> dict[str, Any]:
-        if kind == "post":
-            r = conn.execute(sa.select(P.c.external_id, PF.c.name, A.c.external_id.label("acc"))
-                             .join(PF, PF.c.id == P.c.platform_id).outerjoin(A, A.c.id == P.c.account_id)
-                             .where(P.c.id == sid)).first()
-            return {"platform": r.name, "post_id": r.external_id, "account_id": r.acc} if r else {}
-        r = conn.execute(sa.select(A.c.external_id, PF.c.name).join(PF, PF.c.id == A.c.platform_id)
-                         .where(A.c.id == sid)).first()
-        return {"platform": r.name, "account_id": r.external_id} if r else {}
 
     def _add_notice(self, conn: Connection, kind: str, sid: int, ids: dict[str, Any], body: dict[str, Any],
                     now: datetime, *, order_id: int | None = None, decision_id: int | None = None,
@@ -476,7 +467,7 @@ class ComplianceRepo:
                 return None
             pid = self._preserve(conn, c.subject_kind, c.subject_id, now, reason="decision", case_id=case_id,
                                  decision_id=decision_id, actor=actor)
-            ids = self._subject_ids(conn, c.subject_kind, c.subject_id)
+            ids = subject_ids(conn, c.subject_kind, c.subject_id)
             body = rules.content_notice(None, ids, reasons=f"Removed under the service's terms: {d.reason_code}",
                                         legal_basis="Terms of service; Regulation (EU) 2021/784, art. 5", now=now,
                                         decision=d._asdict())
@@ -652,7 +643,7 @@ class ComplianceRepo:
                     ids = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
                     facts = {"case_id": case_id, "decision_id": did, "action": "restore", "platform_action": "restore",
                              "complaint_id": complaint_id, "reasons": reasons.strip(),
-                             **self._subject_ids(conn, ids.subject_kind, ids.subject_id)}
+                             **subject_ids(conn, ids.subject_kind, ids.subject_id)}
                     restored += self._enqueue(conn, case_id, did, "restore", facts, webhook, now) is not None
             status = "upheld" if upheld else "rejected"
             conn.execute(sa.update(CP).where(CP.c.id == complaint_id).values(

@@ -55,6 +55,18 @@ def ensure_review_tables(store: Store) -> list[str]:
     return [t.name for t in missing]
 
 
+def subject_ids(conn: Connection, kind: str, sid: int) -> dict[str, Any]:
+    """The platform's own ids of a case subject (post or account): what webhooks and notices name."""
+    if kind == "post":
+        r = conn.execute(sa.select(P.c.external_id, PF.c.name, A.c.external_id.label("acc"))
+                         .join(PF, PF.c.id == P.c.platform_id).outerjoin(A, A.c.id == P.c.account_id)
+                         .where(P.c.id == sid)).first()
+        return {"platform": r.name, "post_id": r.external_id, "account_id": r.acc} if r else {}
+    r = conn.execute(sa.select(A.c.external_id, PF.c.name).join(PF, PF.c.id == A.c.platform_id)
+                     .where(A.c.id == sid)).first()
+    return {"platform": r.name, "account_id": r.external_id} if r else {}
+
+
 class ReviewRepo:
     """The review workflow's view of the store."""
 
@@ -323,7 +335,7 @@ class ReviewRepo:
                     sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
                 out = webhook(did, t.platform_action, {
                     **facts, "platform_action": t.platform_action,
-                    **self._subject_ids(conn, subject.subject_kind, subject.subject_id),
+                    **subject_ids(conn, subject.subject_kind, subject.subject_id),
                     **_network_members(subject.subject_kind, subject.details)})
                 if out is not None:
                     url, key, payload = out
@@ -331,16 +343,6 @@ class ReviewRepo:
                         case_id=case_id, decision_id=did, idempotency_key=key, url=url, action=t.platform_action,
                         payload=payload, status="pending", attempts=0, next_attempt_at=t.final_at, created_at=now))
         return {"decision_id": did, "status": t.new_status, "final_at": t.final_at, "stage": t.stage}
-
-    def _subject_ids(self, conn: Connection, kind: str, sid: int) -> dict[str, Any]:
-        if kind == "post":
-            r = conn.execute(sa.select(P.c.external_id, PF.c.name, A.c.external_id.label("acc"))
-                             .join(PF, PF.c.id == P.c.platform_id).outerjoin(A, A.c.id == P.c.account_id)
-                             .where(P.c.id == sid)).first()
-            return {"platform": r.name, "post_id": r.external_id, "account_id": r.acc} if r else {}
-        r = conn.execute(sa.select(A.c.external_id, PF.c.name).join(PF, PF.c.id == A.c.platform_id)
-                         .where(A.c.id == sid)).first()
-        return {"platform": r.name, "account_id": r.external_id} if r else {}
 
     def undo(self, decision_id: int, actor: Actor, now: datetime, claim_ttl: timedelta = timedelta(minutes=15)) -> dict[str, Any]:
         with self.store.write() as conn:

@@ -89,6 +89,47 @@ def test_order_executed_removes_preserves_notifies_and_states(store):
         rx.close()
 
 
+def test_an_order_for_content_a_reviewer_already_removed_records_that_and_sends_nothing_again(store):
+    rx = Receiver()
+    try:
+        seed_cases(store, 4)
+        ids = add_users(store)
+        svc, clock = make(store, rx.url)
+        review = ReviewService(store, svc.review, clock=clock)
+        alice = Actor(ids["alice"], "alice", "reviewer")
+        pids = store.post_ids("demo", ["p7-0", "p7-1"])
+        with store.read() as conn:
+            case_of = dict(conn.execute(sa.select(Case.subject_id, Case.id).where(
+                Case.subject_kind == "post", Case.subject_id.in_(pids.values()))).all())
+        c0, c1 = case_of[pids["p7-0"]], case_of[pids["p7-1"]]
+        review.claim(c0, alice)
+        d0 = review.decide(c0, alice, "remove", "TVEC-1.2")
+        review.claim(c1, alice)
+        d1 = review.decide(c1, alice, "remove", "TVEC-1.2")
+        review.undo(d1["decision_id"], alice)  # reversed: p7-1 is live again
+        clock.advance(minutes=5)  # past the undo window: p0's removal is final
+        svc.tick()
+        before = len(rx.bodies("remove"))
+
+        oid = svc.receive(ORDER, "api", "lena")
+        out = svc.execute(oid, "lena")
+        assert (out["removed"], out["already_removed"]) == (1, 1)
+        items = {i["target"]: i for i in out["statement"]["items"]}
+        assert items["demo:p7-0"]["outcome"] == "already_removed" and "already removed" in items["demo:p7-0"]["action"]
+        assert items["https://demo.example/u/status/p7-1"]["outcome"] == "removed"
+        svc.tick()
+        assert [b["post_id"] for b in rx.bodies("remove")[before:]] == ["p7-1"]  # nothing sent again for p7-0
+        detail = svc.order(oid)
+        t0 = next(t for t in detail["targets"] if t["target"] == "demo:p7-0")
+        assert (t0["case_id"], t0["decision_id"], t0["delivery_id"]) == (c0, d0["decision_id"], None)
+        with store.read() as conn:
+            orders_copies = conn.execute(sa.select(PreservedItem.post_id).where(PreservedItem.order_id == oid)).all()
+        assert sorted(r.post_id for r in orders_copies) == sorted(pids.values())  # six months run from the order
+        assert store.verify_events() == (True, None)
+    finally:
+        rx.close()
+
+
 def test_order_with_nothing_found_is_rejected_with_a_statement(store):
     add_users(store)
     svc, clock = make(store)

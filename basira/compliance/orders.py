@@ -252,9 +252,11 @@ def statement(order: dict[str, Any], targets: Sequence[dict[str, Any]], now: dat
                    method=order.get("execution_method"))
     else:
         out["reason"] = order.get("status_reason")
-    words = {"removed": "removed", "not_found": "not found on the service", "pending": "not executed"}
+    words = {"removed": "removed", "already_removed": "already removed before the order, by the service's own review",
+             "not_found": "not found on the service", "pending": "not executed"}
     out["items"] = [{"target": t["target"], "outcome": t["outcome"], "action": words.get(t["outcome"], t["outcome"]),
-                     "removed_at": iso(t.get("executed_at")) if t["outcome"] == "removed" else None}
+                     "removed_at": iso(t.get("removed_at") or t.get("executed_at"))
+                     if t["outcome"] in ("removed", "already_removed") else None}
                     for t in targets]
     out["preservation"] = ("Removed content and related data are preserved for six months (art. 6)."
                            if executed else None)

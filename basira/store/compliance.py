@@ -228,22 +228,45 @@ class ComplianceRepo:
                     continue
                 kind, sid = ("post", t["post_id"]) if t["post_id"] is not None else ("account", t["account_id"])
                 if (kind, sid) not in done:  # one item named twice (URL and id) is removed once
-                    done[(kind, sid)] = self._remove(conn, order, kind, sid, who, now, webhook, withheld_at)
-                    queued += done[(kind, sid)]["delivery_id"] is not None
+                    prior = self._prior_removal(conn, kind, sid, now)
+                    if prior is not None:  # a reviewer removed it already: record that, send nothing again
+                        self._preserve(conn, kind, sid, now, reason="removal_order", case_id=prior.case_id,
+                                       order_id=order["id"], actor=who.username)
+                        done[(kind, sid)] = {"case_id": prior.case_id, "decision_id": prior.id, "delivery_id": None,
+                                             "outcome": "already_removed", "removed_at": prior.final_at}
+                    else:
+                        done[(kind, sid)] = self._remove(conn, order, kind, sid, who, now, webhook, withheld_at)
+                        queued += done[(kind, sid)]["delivery_id"] is not None
                 r = done[(kind, sid)]
+                outcome = r.get("outcome", "removed")
                 conn.execute(sa.update(T).where(T.c.id == t["id"]).values(
                     kind=kind, post_id=t["post_id"], account_id=t["account_id"], case_id=r["case_id"],
-                    decision_id=r["decision_id"], delivery_id=r["delivery_id"], outcome="removed", executed_at=now))
-                t.update(outcome="removed", executed_at=now)
+                    decision_id=r["decision_id"], delivery_id=r["delivery_id"], outcome=outcome, executed_at=now))
+                t.update(outcome=outcome, executed_at=now, removed_at=r.get("removed_at", now))
             how = method or ("action webhook (remove)" if queued else "recorded; no action webhook configured")
             order.update(status="executed", executed_at=now, executed_by=who.username, execution_method=how)
             st = rules.statement(order, targets, now)
             conn.execute(sa.update(RO).where(RO.c.id == order_id).values(
                 status="executed", executed_at=now, executed_by=who.username, execution_method=how, statement=st))
+            already = sum(r.get("outcome") == "already_removed" for r in done.values())
             self._events(conn, ("order.executed", who.username, f"order:{order_id}", {
-                "removed": len(done), "not_found": sum(t["outcome"] == "not_found" for t in targets),
+                "removed": len(done) - already, "already_removed": already,
+                "not_found": sum(t["outcome"] == "not_found" for t in targets),
                 "executed_at": rules.iso(now), "within_deadline": now <= order["deadline_at"], "method": how}))
-        return {"order_id": order_id, "status": "executed", "removed": len(done), "statement": st}
+        return {"order_id": order_id, "status": "executed", "removed": len(done) - already, "already_removed": already,
+                "statement": st}
+
+    def _prior_removal(self, conn: Connection, kind: str, sid: int, now: datetime) -> Any:
+        """The final, unreversed removal decision already taken on this item, if any (the newest)."""
+        rows = conn.execute(sa.select(D.c.id, D.c.case_id, D.c.final_at).join(C, C.c.id == D.c.case_id).where(
+            C.c.subject_kind == kind, C.c.subject_id == sid, D.c.action == "remove", D.c.undone_at.is_(None),
+            D.c.final_at <= now).order_by(D.c.id.desc())).all()
+        post_id = sid if kind == "post" else None
+        for r in rows:
+            if self._still_removed(conn, {"decision_id": r.id, "case_id": r.case_id, "order_id": None,
+                                          "post_id": post_id}):
+                return r
+        return None
 
     def _remove(self, conn: Connection, order: dict[str, Any], kind: str, sid: int, who: Executor, now: datetime,
                 webhook: Webhook | None, withheld_at: datetime | None) -> dict[str, Any]:

@@ -20,7 +20,8 @@ removal_order_targets — one content item named by an order:
     target                 as given (URL, "platform:post:external_id", …); kind post | account | unknown
     post_id, account_id    resolved rows (None when not found); case_id, decision_id the case and "order"
                            decision that removed it; delivery_id the action webhook (webhook_deliveries) row
-    outcome                pending | removed | not_found; executed_at
+    outcome                pending | removed | already_removed (a final, unreversed removal existed) | not_found;
+                           executed_at
 order_alerts — one alert per order, threshold (30, 10, 0 minutes left) and channel (webhook | email); the unique
     key makes each alert go out exactly once. status sending | sent | failed | skipped (superseded by a more
     urgent one); attempts, last_error; sent_at: when sent (while sending: when the attempt started).

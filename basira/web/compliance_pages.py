@@ -62,7 +62,9 @@ def execute_order(request: Request, order_id: int,
         out = compliance(request).execute(order_id, p.username)
     except ComplianceError as exc:
         return back(f"/orders/{order_id}", str(exc))
-    return back(f"/orders/{order_id}", f"Order executed: {out['removed']} item(s) removed. The statement is below.")
+    already = f", {out['already_removed']} already removed by review" if out.get("already_removed") else ""
+    return back(f"/orders/{order_id}",
+                f"Order executed: {out['removed']} item(s) removed{already}. The statement is below.")
 
 
 @router.post("/orders/{order_id}/close")

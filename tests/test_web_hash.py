@@ -189,3 +189,25 @@ def test_api_match_single_batch_vetoes_errors_and_auth(web):
     del rev.headers["X-CSRF-Token"]
     assert rev.post("/api/v1/match", json={"md5": md5}).status_code == 403
     assert "/api/v1/match" in platform.get("/api/v1/openapi.json").json()["paths"]
+
+
+def test_undoing_a_removal_takes_back_what_it_banked_and_only_that(store):
+    from basira.review.decisions import Actor
+
+    seed_cases(store, 1)
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False))  # the default undo window
+    svc.add_user("rev", PASSWORD, "reviewer")
+    rev = Actor(svc.repo.user_by_name("rev")["id"], "rev", "reviewer")
+    repo.create_bank(store, "removed")
+    repo.add_entries(store, "removed", [BankEntry.make("sha256", SHA, source="tat")])  # banked before, elsewhere
+    case = post_with_media(store, "u1")
+    svc.claim(case, rev)
+    out = svc.decide(case, rev, "remove", "TVEC-1.1", add_to_bank="removed")
+    assert (out["banked"]["added"], out["banked"]["known"]) == (2, 1)
+
+    undone = svc.undo(out["decision_id"], rev)
+    assert undone["unbanked"] == 2
+    assert [(i.signal_type, i.source) for i in repo.iter_items(store, "removed")] == [("sha256", "tat")]
+    ev = [e for e in store.iter_events() if e["kind"] == "bank.items_removed"][-1]
+    assert ev["actor"] == "rev" and ev["payload"]["note"] == f"removal undone: case {case}, decision {out['decision_id']}"
+    assert store.verify_events() == (True, None)

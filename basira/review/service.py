@@ -184,7 +184,14 @@ class ReviewService:
         return self.settings.webhook_url, key, payload
 
     def undo(self, decision_id: int, actor: Actor) -> dict:
-        return self.repo.undo(decision_id, actor, self.now(), self.claim_ttl)
+        """Undo a decision within its window; an undone removal also takes back what it added to a bank."""
+        from basira.store import banks
+
+        out = self.repo.undo(decision_id, actor, self.now(), self.claim_ttl)
+        if self.repo.decision_action(decision_id) == "remove":
+            out["unbanked"] = banks.unbank_case_content(self.store, out["case_id"], actor=actor.username,
+                                                        decision_id=decision_id)
+        return out
 
     def file_appeal(self, case_id: int, statement: str, filed_by: str) -> int:
         statement = (statement or "").strip()

@@ -525,6 +525,27 @@ def bank_case_content(store: Store, case_id: int, bank: str, *, actor: str, deci
             "known": len(entries) - added}
 
 
+def unbank_case_content(store: Store, case_id: int, *, actor: str, decision_id: int | None = None) -> int:
+    """Take back out of every bank what `bank_case_content` added for this case (its undone removal no longer
+    vouches for it); signals that another source had banked first keep their item. Return how many went."""
+    from basira.signals.exchange import BankEntry
+
+    entries = case_content_entries(store, case_id)
+    if not entries:
+        return 0
+    t, b = BankItemRow.__table__, BankRow.__table__
+    keys = sorted({signal_key(e.signal_type, e.signal) for e in entries})
+    note = f"removal undone: case {case_id}" + (f", decision {decision_id}" if decision_id else "")
+    removed = 0
+    with store.write() as conn:
+        rows = conn.execute(sa.select(b.c.name, t.c.signal_type, t.c.signal).join(b, b.c.id == t.c.bank_id)
+                            .where(t.c.signal_key.in_(keys), t.c.source == f"review:case:{case_id}")).all()
+        for name in sorted({r.name for r in rows}):
+            gone = [BankEntry(r.signal_type, r.signal, deleted=True) for r in rows if r.name == name]
+            removed += _add_entries(store, conn, name, gone, actor=actor, note=note)[1]
+    return removed
+
+
 _BANK_EVENTS = ("bank.created", "bank.items_added", "bank.items_removed", "bank.item_changed", "bank.synced",
                 "bank.item_quarantined")
 

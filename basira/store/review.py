@@ -344,6 +344,10 @@ class ReviewRepo:
                         payload=payload, status="pending", attempts=0, next_attempt_at=t.final_at, created_at=now))
         return {"decision_id": did, "status": t.new_status, "final_at": t.final_at, "stage": t.stage}
 
+    def decision_action(self, decision_id: int) -> str | None:
+        with self.store.read() as conn:
+            return conn.execute(sa.select(D.c.action).where(D.c.id == decision_id)).scalar()
+
     def undo(self, decision_id: int, actor: Actor, now: datetime, claim_ttl: timedelta = timedelta(minutes=15)) -> dict[str, Any]:
         with self.store.write() as conn:
             case_id = conn.execute(sa.select(D.c.case_id).where(D.c.id == decision_id)).scalar()

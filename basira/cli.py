@@ -691,6 +691,10 @@ def demo(
         f"(and actors, returning, coordinated)\n"
         f"- Scan your own data: [bold]basira scan PATH... --db {db_arg}[/] (formats: docs/formats.md); "
         f"a second scan adds nothing, a killed scan resumes where it stopped\n"
+        f"- Match known content: [bold]basira banks create NAME[/] and [bold]basira banks import NAME FILE[/], then "
+        f"scan again (docs/hash-matching.md)\n"
+        f"- Comply: removal orders at /orders in the web app or [bold]basira orders import FILE --db {db_arg}[/]; "
+        f"[bold]basira report transparency --from D --to D --db {db_arg}[/] (docs/compliance.md, docs/reports.md)\n"
         f"- Measure the detector on labelled data: [bold]basira eval FILE.jsonl[/] (docs/model-card.md)\n"
         f"- Ground truth of this platform: {escape(out)}/ground_truth.json; speed and memory: docs/benchmarks.md",
         highlight=False,

@@ -9,6 +9,7 @@ from compliance_support import T0, Clock, Mailbox, Receiver, add_users
 
 from basira.compliance.alerts import AlertSettings
 from basira.compliance.service import ComplianceService
+from basira.ingest.records import MediaRecord, PostRecord
 from basira.review.demo import seed_cases
 from basira.review.service import ReviewSettings
 from basira.store import open_store
@@ -133,6 +134,13 @@ def test_purge_after_six_months_keeps_the_minimal_record_and_respects_a_legal_ho
         first.content_sha256, first.post_id, "p7-0", oid, T0)
     assert texts[a.post_id] == "" and [m.url for m in media] == [None] * len(p0_media)
     assert [m.sha256 for m in media] == [m.sha256 for m in p0_media]  # hashes stay
+    # The same post exported again and re-ingested does not bring the purged text back: posts are insert-only.
+    store.upsert_posts([PostRecord("demo", "p7-0", None, "the purged text, exported again",
+                                   media=[MediaRecord(url="https://e.x/again.jpg", kind="photo")])])
+    with store.read() as conn:
+        assert conn.execute(sa.select(Post.text).where(Post.id == a.post_id)).scalar_one() == ""
+        assert [u for (u,) in conn.execute(sa.select(Media.url).where(Media.post_id == a.post_id))] == \
+            [None] * len(p0_media)
     assert b.content is not None and texts[b.post_id]  # on legal hold: untouched
     clock.t = T0 + timedelta(days=299)
     assert svc.purge() == []

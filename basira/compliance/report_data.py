@@ -161,47 +161,27 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
 
 
 def _orders_and_complaints(store: Store, rc: ReportCounts) -> None:
-    """Removal orders and complaints, read through basira.store.compliance's models when they exist;
-    zero counts (and `*_available` False, said in the report) when that module or its tables are absent."""
-    try:
-        from basira.store import compliance_models as cm
-    except ImportError:
-        return
-    insp = sa.inspect(store.engine)
-    order_t = getattr(cm, "RemovalOrder", None)
-    if order_t is not None and insp.has_table(order_t.__table__.name):
-        _orders(store, rc, order_t.__table__)
-    complaint_t = getattr(cm, "Complaint", None)
-    if complaint_t is not None and insp.has_table(complaint_t.__table__.name):
-        _complaints(store, rc, complaint_t.__table__)
+    """Removal orders (received, by status and authority, time to execute) and complaints (by status,
+    reinstated, time to decide) received in the period."""
+    from basira.store.compliance_models import Complaint, RemovalOrder
 
-
-def _orders(store: Store, rc: ReportCounts, t: sa.Table) -> None:
-    rc.orders_available = True
-    cols = t.c
+    RO, CP = RemovalOrder.__table__, Complaint.__table__
     with store.read() as conn:
-        rows = conn.execute(sa.select(t).where(_in(cols.received_at, rc.start, rc.end))).all()
-    rc.orders_received = len(rows)
-    rc.orders_by_status = _sorted(Counter(str(getattr(r, "status", "unknown")) for r in rows))
-    if "authority" in cols:
-        rc.orders_by_authority = _sorted(Counter(str(r.authority or "unknown") for r in rows))
+        orders = conn.execute(sa.select(RO.c.status, RO.c.authority, RO.c.received_at, RO.c.executed_at)
+                              .where(_in(RO.c.received_at, rc.start, rc.end))).all()
+        complaints = conn.execute(sa.select(CP.c.status, CP.c.reinstated, CP.c.received_at, CP.c.decided_at)
+                                  .where(_in(CP.c.received_at, rc.start, rc.end))).all()
+    rc.orders_available = rc.complaints_available = True
+    rc.orders_received = len(orders)
+    rc.orders_by_status = _sorted(Counter(r.status for r in orders))
+    rc.orders_by_authority = _sorted(Counter(r.authority or "unknown" for r in orders))
     rc.order_execute_seconds = sorted(
-        (r.executed_at - r.received_at).total_seconds() for r in rows if getattr(r, "executed_at", None) is not None)
-
-
-def _complaints(store: Store, rc: ReportCounts, t: sa.Table) -> None:
-    rc.complaints_available = True
-    cols = t.c
-    with store.read() as conn:
-        rows = conn.execute(sa.select(t).where(_in(cols.received_at, rc.start, rc.end))).all()
-    rc.complaints_received = len(rows)
-    outcome = "outcome" if "outcome" in cols else "status"
-    rc.complaints_by_outcome = _sorted(Counter(str(getattr(r, outcome) or "pending") for r in rows))
-    if "reinstated" in cols:
-        rc.complaints_reinstated = sum(1 for r in rows if r.reinstated)
-    if "decided_at" in cols:
-        rc.complaint_decide_seconds = sorted(
-            (r.decided_at - r.received_at).total_seconds() for r in rows if r.decided_at is not None)
+        (r.executed_at - r.received_at).total_seconds() for r in orders if r.executed_at is not None)
+    rc.complaints_received = len(complaints)
+    rc.complaints_by_outcome = _sorted(Counter(r.status for r in complaints))
+    rc.complaints_reinstated = sum(1 for r in complaints if r.reinstated)
+    rc.complaint_decide_seconds = sorted(
+        (r.decided_at - r.received_at).total_seconds() for r in complaints if r.decided_at is not None)
 
 
 def statement_facts(store: Store, *, start: datetime | None = None, end: datetime | None = None,

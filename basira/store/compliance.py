@@ -188,14 +188,19 @@ class ComplianceRepo:
 
     # --- execution ----------------------------------------------------------------------------------------------
 
-    def _lock_order(self, conn: Connection, order_id: int) -> Any:
-        q = sa.select(RO).where(RO.c.id == order_id)
+    def _locked(self, conn: Connection, table: sa.Table, row_id: int, what: str) -> Any:
+        """The row, locked against concurrent writers until the transaction ends (PostgreSQL; SQLite's writes
+        are serialized already)."""
+        q = sa.select(table).where(table.c.id == row_id)
         if self.store.dialect == "postgresql":
             q = q.with_for_update()
         r = conn.execute(q).first()
         if r is None:
-            raise ComplianceError("not_found", f"no removal order {order_id}")
+            raise ComplianceError("not_found", f"no {what} {row_id}")
         return r
+
+    def _lock_order(self, conn: Connection, order_id: int) -> Any:
+        return self._locked(conn, RO, order_id, "removal order")
 
     def execute(self, order_id: int, who: Executor, now: datetime, webhook: Webhook | None,
                 method: str | None = None) -> dict[str, Any]:
@@ -643,12 +648,7 @@ class ComplianceRepo:
         if not (reasons or "").strip():
             raise ComplianceError("invalid", "a decision on a complaint needs its reasons")
         with self.store.write() as conn:
-            q = sa.select(CP).where(CP.c.id == complaint_id)
-            if self.store.dialect == "postgresql":
-                q = q.with_for_update()
-            c = conn.execute(q).first()
-            if c is None:
-                raise ComplianceError("not_found", f"no complaint {complaint_id}")
+            c = self._locked(conn, CP, complaint_id, "complaint")
             if c.status != "open":
                 raise ComplianceError("conflict", f"complaint {complaint_id} is already {c.status}")
             restored = 0

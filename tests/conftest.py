@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -29,11 +30,12 @@ def _pg_unavailable() -> str | None:
     return _pg_reason[0]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'basira.db'}"
+@contextmanager
+def fresh_db_url(kind: str, folder) -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file in `folder`, or a PostgreSQL schema dropped afterwards
+    (skips the test when PostgreSQL does not answer)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'basira.db'}"
         return
     reason = _pg_unavailable()
     if reason:
@@ -49,6 +51,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty database URL, once on SQLite and once on PostgreSQL."""
+    with fresh_db_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

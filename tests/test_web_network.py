@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 import sqlalchemy as sa
-from conftest import PG_URL, _pg_unavailable
+from conftest import fresh_db_url
 from fastapi.routing import APIRoute
 from markupsafe import escape as markup_escape
 
@@ -73,32 +73,13 @@ def _roles(path) -> dict[str, str]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def site(request, platform, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('netweb-db') / 'w.db'}"
-        drop = None
-    else:
-        reason = _pg_unavailable()
-        if reason:
-            pytest.skip(reason)
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-
-        def drop():
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            admin.dispose()
-    _fill(url, platform)
-    store = open_store(url)
-    svc = ReviewService(store, ReviewSettings(secure_cookies=False))
-    app = create_app(svc)
-    yield store, svc, app
-    store.close()
-    if drop:
-        drop()
+    with fresh_db_url(request.param, tmp_path_factory.mktemp("netweb-db")) as url:
+        _fill(url, platform)
+        store = open_store(url)
+        svc = ReviewService(store, ReviewSettings(secure_cookies=False))
+        app = create_app(svc)
+        yield store, svc, app
+        store.close()
 
 
 def client(app, svc, username):

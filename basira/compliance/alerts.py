@@ -9,7 +9,9 @@ set) and e-mail through a configured SMTP server. Settings come from the environ
 
 from __future__ import annotations
 
+import email.errors
 import os
+import re
 import smtplib
 import time
 from dataclasses import dataclass, replace
@@ -18,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from basira.compliance.orders import one_line
 from basira.review import webhooks
 from basira.store import canonical_json
 
@@ -101,9 +104,15 @@ class AlertSender:
             return False, "no SMTP server configured (BASIRA_SMTP_HOST, BASIRA_SMTP_FROM)"
         if not to:
             return False, "no recipient"
-        msg = EmailMessage()
-        msg["From"], msg["To"], msg["Subject"] = s.smtp_from, ", ".join(to), subject.replace("\n", " ")[:200]
-        msg.set_content(text)
+        bad = [a for a in to if not valid_address(a)]
+        if bad:  # a newline in an address is header injection: refused, never sent
+            return False, f"invalid recipient address {one_line(bad[0])[:100]!r}"
+        try:
+            msg = EmailMessage()
+            msg["From"], msg["To"], msg["Subject"] = s.smtp_from, ", ".join(to), one_line(subject)[:200]
+            msg.set_content(text)
+        except (ValueError, TypeError, email.errors.MessageError) as exc:
+            return False, f"message refused: {type(exc).__name__}: {one_line(str(exc))}"[:500]
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout) as smtp:
                 if s.smtp_starttls:
@@ -114,6 +123,14 @@ class AlertSender:
         except (OSError, smtplib.SMTPException) as exc:
             return False, f"{type(exc).__name__}: {exc}"[:500]
         return True, None
+
+
+_ADDRESS = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+$")
+
+
+def valid_address(address: str) -> bool:
+    """A bare mailbox `local@domain`, no display name, no whitespace or control character."""
+    return bool(_ADDRESS.match(address or "")) and not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in address)
 
 
 def render_text(message: dict[str, Any]) -> str:

@@ -158,9 +158,12 @@ def orders_reject(order_id: int = typer.Argument(...),
 # --- compliance: the clock-driven jobs --------------------------------------------------------------------------
 
 @compliance_app.command("tick")
-def compliance_tick(now: str | None = NOW, db: str | None = DB) -> None:
+def compliance_tick(now: str | None = NOW, db: str | None = DB,
+                    as_json: bool = typer.Option(True, "--json/--no-json",
+                                                 help="Print the result as JSON (the default).")) -> None:
     """Send due deadline alerts and statements, preserve any removal left without a copy, purge what is past its
-    preservation, deliver action webhooks."""
+    preservation, deliver action webhooks. Every step runs, and every row on its own: the JSON names each step's
+    successes and failures (`steps`, `failures`); failed rows are retried by the next tick."""
     svc = _service(db, now)
     try:
         out = svc.tick()

@@ -95,6 +95,17 @@ def parse_time(value: Any, field_name: str) -> datetime:
     return dt.astimezone(UTC)
 
 
+# Fields that end up in e-mail headers, subjects and one-line logs: a control character there (a newline above
+# all) is header injection, and makes EmailMessage raise. Refused at intake; `reasons` may span lines.
+ONE_LINE = ("authority", "order_ref", "order_id", "contact", "legal_basis")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(value: str) -> str:
+    """`value` with every control character (newline, NUL, …) turned into a space: safe in a header or subject."""
+    return _CONTROL.sub(" ", value)
+
+
 def _text(obj: dict[str, Any], name: str, *, required: bool, limit: int, default: str | None = None) -> str | None:
     v = obj.get(name)
     if v is None or (isinstance(v, str) and not v.strip()):
@@ -108,6 +119,10 @@ def _text(obj: dict[str, Any], name: str, *, required: bool, limit: int, default
     v = v.strip()
     if len(v) > limit:
         raise OrderError(name, f"longer than {limit} characters")
+    if name in ONE_LINE and (m := _CONTROL.search(v)):
+        raise OrderError(name, f"must be one line: control character U+{ord(m.group()):04X} at position {m.start() + 1}")
+    if "\x00" in v:
+        raise OrderError(name, "contains a NUL character")
     return v
 
 
@@ -162,6 +177,8 @@ def order_from_dict(obj: dict[str, Any], now: datetime | None = None) -> OrderIn
 def parse_target(target: str) -> TargetRef:
     """`post:PLATFORM:ID`, `account:PLATFORM:ID`, `PLATFORM:ID` (a post) or an http(s) URL."""
     t = target.strip()
+    if _CONTROL.search(t):
+        raise OrderError("targets", f"{one_line(target)!r}: contains a control character")
     if t.lower().startswith(("http://", "https://")):
         parts = urlsplit(t)
         if not parts.netloc:

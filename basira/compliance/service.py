@@ -4,6 +4,7 @@ moving the clock, and `basira compliance tick --now ISO` can replay a moment."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import httpx
 from basira.compliance import orders as rules
 from basira.compliance.alerts import AlertSender, AlertSettings, render_text
 from basira.compliance.order_file import read_orders
+from basira.compliance.orders import one_line
 from basira.periodic import PeriodicLoop
 from basira.review import webhooks
 from basira.review.roles import allowed
@@ -22,6 +24,7 @@ from basira.store import Store
 from basira.store.compliance import ComplianceError, ComplianceRepo, Executor
 
 Clock = Callable[[], datetime]
+log_ = logging.getLogger("basira.compliance")
 
 
 def utcnow() -> datetime:
@@ -124,62 +127,122 @@ class ComplianceService:
 
     # --- the tick: alerts, statements, purge, action webhooks --------------------------------------------------
 
-    def send_alerts(self) -> dict[str, int]:
-        """Send each due deadline alert once per channel (30, 10 and 0 minutes left)."""
+    def send_alerts(self, report: TickReport | None = None) -> dict[str, int]:
+        """Send each due deadline alert once per channel (30, 10 and 0 minutes left). An order whose alert cannot
+        be built or recorded is logged and left for the next tick; the others go out."""
         counts = {"sent": 0, "failed": 0, "skipped": 0}
         channels = self.alert_settings.channels()
         if not channels:
             return counts
+        report = report if report is not None else TickReport()
         for o in self.repo.open_orders(self.now()):
-            now = self.now()
-            for ch in channels:
-                plan = rules.due_alert(o["deadline_at"], now, o["alerts_done"].get(ch, ()))
-                for t in plan.skip:
-                    if self.repo.claim_alert(o["id"], t, ch, now, status="skipped") is not None:
-                        counts["skipped"] += 1
-                if plan.send is None:
-                    continue
-                aid = self.repo.claim_alert(o["id"], plan.send, ch, now)
-                if aid is None:
-                    continue
-                ok, error = self.sender.send(ch, rules.alert_message(o, plan.send, now))
-                self.repo.record_alert(aid, ok, error, self.now())
-                counts["sent" if ok else "failed"] += 1
+            try:
+                for ch in channels:
+                    now = self.now()
+                    plan = rules.due_alert(o["deadline_at"], now, o["alerts_done"].get(ch, ()))
+                    for t in plan.skip:
+                        if self.repo.claim_alert(o["id"], t, ch, now, status="skipped") is not None:
+                            counts["skipped"] += 1
+                    if plan.send is None:
+                        continue
+                    aid = self.repo.claim_alert(o["id"], plan.send, ch, now)
+                    if aid is None:
+                        continue
+                    ok, error = self.sender.send(ch, rules.alert_message(o, plan.send, now))
+                    self.repo.record_alert(aid, ok, error, self.now())
+                    counts["sent" if ok else "failed"] += 1
+                    if not ok:
+                        report.fail("alerts", f"order:{o['id']}", f"{ch}: {error}", log=False)
+            except Exception as exc:  # noqa: BLE001 - one order's fault never stops the others' alerts
+                counts["failed"] += 1
+                report.fail("alerts", f"order:{o['id']}", exc)
         return counts
 
-    def send_statements(self) -> int:
+    def send_statements(self, report: TickReport | None = None) -> int:
         """E-mail each statement not yet sent to the authority's contact address (when SMTP is configured).
-        Statements to other kinds of contact are sent by hand and marked sent in the web app."""
+        Statements to other kinds of contact are sent by hand and marked sent in the web app. One that fails
+        (a bad address, the server down) is logged and tried again by the next tick."""
         if not self.alert_settings.smtp_ready:
             return 0
+        report = report if report is not None else TickReport()
         sent = 0
         for o in self.repo.statements_to_send():
-            if "@" not in (o["contact"] or "") or o["contact"].lower().startswith(("http://", "https://")):
-                continue
-            subject = f"Removal order {o['order_ref']}: {o['statement'].get('status')}"
-            ok, _ = self.sender.email([o["contact"]], subject, render_text(o["statement"]))
-            if ok and self.repo.mark_statement_sent(o["id"], "basira", self.now(), "email"):
-                sent += 1
+            try:
+                contact = (o["contact"] or "").strip()
+                if "@" not in contact or contact.lower().startswith(("http://", "https://")):
+                    continue
+                subject = f"Removal order {o['order_ref']}: {o['statement'].get('status')}"
+                ok, error = self.sender.email([contact], subject, render_text(o["statement"]))
+                if not ok:
+                    report.fail("statements", f"order:{o['id']}", error or "not sent")
+                elif self.repo.mark_statement_sent(o["id"], "basira", self.now(), "email"):
+                    sent += 1
+            except Exception as exc:  # noqa: BLE001 - one statement's fault never stops the others
+                report.fail("statements", f"order:{o['id']}", exc)
         return sent
 
     def mark_statement_sent(self, order_id: int, username: str) -> bool:
         self._executor(username, "manage_orders")
         return self.repo.mark_statement_sent(order_id, username, self.now(), "manual")
 
-    def purge(self) -> list[int]:
-        return self.repo.purge(self.now())
+    def purge(self, report: TickReport | None = None) -> list[int]:
+        return self.repo.purge(self.now(), on_error=(report if report is not None else TickReport()).item_failed("purge"))
 
-    def preserve_missed(self) -> list[int]:
-        return self.repo.preserve_missed(self.now())
+    def preserve_missed(self, report: TickReport | None = None) -> list[int]:
+        return self.repo.preserve_missed(
+            self.now(), on_error=(report if report is not None else TickReport()).item_failed("preserve_missed"))
 
     def tick(self, client: httpx.Client | None = None) -> dict[str, Any]:
-        """One round of everything time-driven; safe to run from several processes at once."""
-        out: dict[str, Any] = {"alerts": self.send_alerts(), "statements_sent": self.send_statements(),
-                               "preserved_missed": len(self.preserve_missed()), "purged": len(self.purge())}
+        """One round of everything time-driven; safe to run from several processes at once. Each step runs even
+        when an earlier one failed, and each item in a step on its own: a failure is logged, reported under
+        `failures` (step, item, error) and retried by the next tick."""
+        report = TickReport()
+        out: dict[str, Any] = {
+            "alerts": report.step("alerts", self.send_alerts, report, default={"sent": 0, "failed": 0, "skipped": 0}),
+            "statements_sent": report.step("statements", self.send_statements, report, default=0),
+            "preserved_missed": len(report.step("preserve_missed", self.preserve_missed, report, default=[])),
+            "purged": len(report.step("purge", self.purge, report, default=[])),
+        }
         if self.review.webhook_url and self.review.webhook_secret:
             svc = ReviewService(self.store, self.review, clock=self.now)
-            out["webhooks"] = svc.deliver_due(client)
+            out["webhooks"] = report.step("webhooks", svc.deliver_due, client, default={})
+        a = out["alerts"]
+        report.ok.update({"alerts": a["sent"] + a["skipped"], "statements": out["statements_sent"],
+                          "preserve_missed": out["preserved_missed"], "purge": out["purged"]})
+        out["steps"] = report.steps()
+        out["failures"] = report.failures
         return out
+
+
+@dataclass
+class TickReport:
+    """What one tick did, step by step: successes, and each failure (step, item, error) — logged as it happens."""
+
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    ok: dict[str, int] = field(default_factory=dict)
+
+    def fail(self, step: str, item: str | None, error: BaseException | str, *, log: bool = True) -> None:
+        text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        text = one_line(text)[:500]
+        self.failures.append({"step": step, "item": item, "error": text})
+        if log:
+            log_.warning("compliance %s: %s failed (retried next tick): %s", step, item or "step", text,
+                         exc_info=None if isinstance(error, str) else error)
+
+    def item_failed(self, step: str) -> Callable[[str, BaseException], None]:
+        return lambda item, exc: self.fail(step, item, exc)
+
+    def step(self, name: str, fn: Callable[..., Any], *args: Any, default: Any) -> Any:
+        """Run one step; a step that fails as a whole (the database away) is reported, and the next runs."""
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001 - the purge must run even when the alerts could not
+            self.fail(name, None, exc)
+            return default
+
+    def steps(self) -> dict[str, dict[str, int]]:
+        names = list(dict.fromkeys([*self.ok, *(f["step"] for f in self.failures)]))
+        return {n: {"ok": self.ok.get(n, 0), "failed": sum(f["step"] == n for f in self.failures)} for n in names}
 
 
 class ComplianceLoop(PeriodicLoop):
@@ -191,7 +254,8 @@ class ComplianceLoop(PeriodicLoop):
         super().__init__(self._round, interval, "basira-compliance")
 
     def _round(self) -> None:
-        self.service.send_alerts()
-        self.service.send_statements()
-        self.service.preserve_missed()
-        self.service.purge()
+        report = TickReport()  # failures are logged as they happen; every step runs every round
+        report.step("alerts", self.service.send_alerts, report, default=None)
+        report.step("statements", self.service.send_statements, report, default=None)
+        report.step("preserve_missed", self.service.preserve_missed, report, default=None)
+        report.step("purge", self.service.purge, report, default=None)

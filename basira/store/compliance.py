@@ -41,6 +41,8 @@ C, D, W, CL, U = Case.__table__, Decision.__table__, WebhookDelivery.__table__, 
 STALE_SENDING = timedelta(minutes=2)  # an alert "sending" this long had its sender die: send it again
 # webhook(decision_id, platform action, facts) -> (url, idempotency key, payload) or None (no webhook configured)
 Webhook = Callable[[int, str, dict], "tuple[str, str, dict] | None"]
+# on_error(item, exception): told about one row that failed, so a sweep can go on with the others
+OnError = Callable[[str, BaseException], None]
 
 
 class ComplianceError(ValueError):
@@ -505,7 +507,8 @@ class ComplianceRepo:
                              delivery_id=delivery)
         return pid
 
-    def preserve_missed(self, now: datetime, actor: str = "basira", limit: int = 500) -> list[int]:
+    def preserve_missed(self, now: datetime, actor: str = "basira", limit: int = 500,
+                        on_error: OnError | None = None) -> list[int]:
         """Preserve live reviewer removals that have no preserved copy yet. A reviewer's decision and its
         preservation are two transactions; this sweep (run by every compliance tick) closes the gap left by a
         crash between them, so no removal escapes art. 6. Return the decision ids preserved."""
@@ -516,7 +519,16 @@ class ComplianceRepo:
                 .where(D.c.action == "remove", D.c.undone_at.is_(None), D.c.stage.in_(("review", "escalation")),
                        ~has_copy)
                 .order_by(D.c.id).limit(limit)).all()
-        return [r.id for r in missed if self.preserve_decision(r.case_id, r.id, now, actor) is not None]
+        done = []
+        for r in missed:
+            try:
+                if self.preserve_decision(r.case_id, r.id, now, actor) is not None:
+                    done.append(r.id)
+            except Exception as exc:  # one decision's fault never stops the others' preservation
+                if on_error is None:
+                    raise
+                on_error(f"decision:{r.id}", exc)
+        return done
 
     def preserved(self, *, include_purged: bool = True, limit: int = 500) -> list[dict[str, Any]]:
         """Preserved items without their content (minimal record plus legal hold)."""
@@ -545,7 +557,8 @@ class ComplianceRepo:
             self._events(conn, ("preservation.legal_hold", actor, f"preserved:{item_id}",
                                 {"until": rules.iso(until), "reason": reason.strip()}))
 
-    def purge(self, now: datetime, actor: str = "basira", limit: int = 1000) -> list[int]:
+    def purge(self, now: datetime, actor: str = "basira", limit: int = 1000,
+              on_error: OnError | None = None) -> list[int]:
         """Purge every preserved item whose time (six months, or the legal hold if later) is over: its snapshot
         is deleted; a post still removed has its text blanked and media URLs dropped (hashes, ids and dates
         stay). Return the ids purged."""
@@ -554,21 +567,34 @@ class ComplianceRepo:
             due = [r._asdict() for r in conn.execute(
                 sa.select(PI.c.id, PI.c.post_id, PI.c.account_id, PI.c.order_id, PI.c.case_id, PI.c.decision_id,
                           PI.c.preserve_until, PI.c.legal_hold_until, PI.c.purged_at, PI.c.content_sha256)
-                .where(PI.c.purged_at.is_(None), PI.c.preserve_until <= now).order_by(PI.c.id).limit(limit))]
+                .where(PI.c.purged_at.is_(None), PI.c.preserve_until <= now,  # held items do not crowd out the rest
+                       sa.or_(PI.c.legal_hold_until.is_(None), PI.c.legal_hold_until <= now))
+                .order_by(PI.c.id).limit(limit))]
             for item in (i for i in due if keep.purge_due(i, now)):
-                conn.execute(sa.update(PI).where(PI.c.id == item["id"]).values(content=None, purged_at=now))
-                blanked = False
-                if item["post_id"] is not None and self._still_removed(conn, item) and not conn.execute(
-                        sa.select(PI.c.id).where(PI.c.post_id == item["post_id"], PI.c.purged_at.is_(None))).first():
-                    conn.execute(sa.update(P).where(P.c.id == item["post_id"]).values(text=""))
-                    conn.execute(sa.update(M).where(M.c.post_id == item["post_id"]).values(url=None))
-                    blanked = True
+                try:
+                    with conn.begin_nested():  # one item's fault rolls back that item only
+                        blanked = self._purge_item(conn, item, now)
+                except Exception as exc:
+                    if on_error is None:
+                        raise
+                    on_error(f"preserved:{item['id']}", exc)
+                    continue
                 events.append(("preservation.purged", actor, f"preserved:{item['id']}", {
                     "post_id": item["post_id"], "account_id": item["account_id"], "order_id": item["order_id"],
                     "content_sha256": item["content_sha256"], "post_text_blanked": blanked}))
                 purged.append(item["id"])
             self._events(conn, *events)  # one append for the batch: the chain's head is read once
         return purged
+
+    def _purge_item(self, conn: Connection, item: dict[str, Any], now: datetime) -> bool:
+        """Delete one item's snapshot; blank the post when it is still removed. True when the post was blanked."""
+        conn.execute(sa.update(PI).where(PI.c.id == item["id"]).values(content=None, purged_at=now))
+        if item["post_id"] is not None and self._still_removed(conn, item) and not conn.execute(
+                sa.select(PI.c.id).where(PI.c.post_id == item["post_id"], PI.c.purged_at.is_(None))).first():
+            conn.execute(sa.update(P).where(P.c.id == item["post_id"]).values(text=""))
+            conn.execute(sa.update(M).where(M.c.post_id == item["post_id"]).values(url=None))
+            return True
+        return False
 
     def _still_removed(self, conn: Connection, item: dict[str, Any]) -> bool:
         """False when the removal was reversed (decision undone, appeal overturned, complaint upheld): the post

@@ -489,14 +489,23 @@ class ComplianceRepo:
         """Preserve what a reviewer's `remove` decision removed, and record the notice to its provider (art. 11).
         Idempotent per decision."""
         with self.store.write() as conn:
+            # The decision row locked first: a second writer (the request path and the compliance loop) waits
+            # here, then sees the first one's copy. The unique index on decision_id is the backstop.
+            q = sa.select(D.c.action, D.c.reason_code, D.c.id).where(D.c.id == decision_id)
+            d = conn.execute(q.with_for_update() if self.store.dialect == "postgresql" else q).first()
             if conn.execute(sa.select(PI.c.id).where(PI.c.decision_id == decision_id)).first() is not None:
                 return None
-            d = conn.execute(sa.select(D.c.action, D.c.reason_code, D.c.id).where(D.c.id == decision_id)).first()
             c = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
             if d is None or c is None or d.action != "remove":
                 return None
-            pid = self._preserve(conn, c.subject_kind, c.subject_id, now, reason="decision", case_id=case_id,
-                                 decision_id=decision_id, actor=actor)
+            try:
+                with conn.begin_nested():
+                    pid = self._preserve(conn, c.subject_kind, c.subject_id, now, reason="decision",
+                                         case_id=case_id, decision_id=decision_id, actor=actor)
+            except IntegrityError:  # another writer preserved it between our check and our insert
+                if conn.execute(sa.select(PI.c.id).where(PI.c.decision_id == decision_id)).first() is None:
+                    raise
+                return None
             ids = subject_ids(conn, c.subject_kind, c.subject_id)
             body = rules.content_notice(None, ids, reasons=f"Removed under the service's terms: {d.reason_code}",
                                         legal_basis="Terms of service; Regulation (EU) 2021/784, art. 5", now=now,

@@ -112,7 +112,8 @@ class ContentNotice(Base):
     external_post_id: Mapped[str | None] = mapped_column(sa.String(128))
     external_account_id: Mapped[str | None] = mapped_column(sa.String(128))
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("removal_orders.id"), index=True)
-    decision_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # One notice / one preserved copy per decision, enforced by the database (migration 0006); NULLs are distinct.
+    decision_id: Mapped[int | None] = mapped_column(sa.Integer, index=True, unique=True)
     reasons: Mapped[str] = mapped_column(sa.Text)
     legal_basis: Mapped[str] = mapped_column(sa.Text)
     redress: Mapped[str] = mapped_column(sa.Text)
@@ -150,7 +151,8 @@ class PreservedItem(Base):
     external_id: Mapped[str | None] = mapped_column(sa.String(128))
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("removal_orders.id"), index=True)
-    decision_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # One notice / one preserved copy per decision, enforced by the database (migration 0006); NULLs are distinct.
+    decision_id: Mapped[int | None] = mapped_column(sa.Integer, index=True, unique=True)
     reason: Mapped[str] = mapped_column(sa.String(32))
     legal_basis: Mapped[str] = mapped_column(sa.Text)
     preserved_at: Mapped[datetime] = mapped_column(UTCDateTime)

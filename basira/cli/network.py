@@ -9,11 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from basira.cli._common import DB_HELP, err
+
 app = typer.Typer(name="network", help="Network intelligence: communities, key actors, coordination, "
                   "returning accounts.", no_args_is_help=True)
-err = Console(stderr=True)
 
-DB = typer.Option(None, "--db", help="Database URL or SQLite path (default: $BASIRA_DB or basira.db).")
+DB = typer.Option(None, "--db", help=DB_HELP)
 SINCE = typer.Option(None, "--since", help="Only interactions at or after this time (ISO 8601).")
 UNTIL = typer.Option(None, "--until", help="Only interactions before this time (ISO 8601).")
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")

@@ -6,13 +6,13 @@ import getpass
 import os
 
 import typer
-from rich.console import Console
 from rich.markup import escape
+
+from basira.cli._common import DB_HELP, err
 
 app = typer.Typer(name="evidence", help="Signed evidence packages for investigators: keygen, export, verify.",
                   no_args_is_help=True)
-err = Console(stderr=True)
-DB = typer.Option(None, "--db", help="Database URL or SQLite path (default: $BASIRA_DB or basira.db).")
+DB = typer.Option(None, "--db", help=DB_HELP)
 
 
 def _bad(message: str) -> typer.Exit:

@@ -6,13 +6,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import typer
-from rich.console import Console
 from rich.markup import escape
+
+from basira.cli._common import DB_HELP, err
 
 app = typer.Typer(name="report", help="Transparency reports (HTML, PDF, JSON) and DSA statements of reasons.",
                   no_args_is_help=True)
-err = Console(stderr=True)
-DB = typer.Option(None, "--db", help="Database URL or SQLite path (default: $BASIRA_DB or basira.db).")
+DB = typer.Option(None, "--db", help=DB_HELP)
 FROM = typer.Option(..., "--from", help="Start (YYYY-MM-DD or ISO 8601 time, UTC), inclusive.")
 TO = typer.Option(..., "--to", help="End: a date is inclusive (the whole day), a time exclusive.")
 FORMATS = ("html", "pdf", "json")

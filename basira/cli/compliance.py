@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from basira.cli._common import DB_HELP, err
 from basira.errors import InputError
 
 orders_app = typer.Typer(name="orders", help="Removal orders (EU 2021/784): import, list, show, execute, reject.",
@@ -21,8 +21,7 @@ compliance_app = typer.Typer(name="compliance", help="Deadline alerts, statement
                              no_args_is_help=True)
 complaints_app = typer.Typer(name="complaints", help="Complaints about removals (art. 10): list, file, decide.",
                              no_args_is_help=True)
-err = Console(stderr=True)
-DB = typer.Option(None, "--db", help="Database URL or SQLite path (default: $BASIRA_DB or basira.db).")
+DB = typer.Option(None, "--db", help=DB_HELP)
 AS = typer.Option(..., "--as", help="The Basira user acting (legal or admin); logged.")
 NOW = typer.Option(None, "--now", help="Act as if it were this ISO-8601 time (e.g. 2027-06-01T00:00:00Z).")
 

@@ -1,0 +1,144 @@
+"""`basira banks ... | match`: hash banks and matching (basira.signals; docs/hash-matching.md)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from basira.cli._common import DB_HELP, err
+
+app = typer.Typer(name="banks", help="Hash banks: create, import, export, sync, list.", no_args_is_help=True)
+
+
+def _bank_store(db: str | None):
+    from basira.config import settings
+    from basira.store import open_store
+
+    return open_store(settings(db).db_url)
+
+
+def _bank_fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    return typer.Exit(code=2)
+
+
+@app.command("create")
+def banks_create(
+    name: str = typer.Argument(..., help="Bank name."),
+    negative: bool = typer.Option(False, "--negative", help="An allow-list: its matches veto positive ones."),
+    ratio: float = typer.Option(1.0, "--ratio", min=0.0, max=1.0, help="Share of lookups that consult it."),
+    threshold: list[str] = typer.Option([], "--threshold", help="SIGNAL=DISTANCE, e.g. pdq=24; repeatable."),
+    description: str = typer.Option("", "--description"),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Create a bank."""
+    from basira.store import banks as repo
+
+    try:
+        thresholds = {k.strip(): float(v) for k, _, v in (t.partition("=") for t in threshold)}
+        with _bank_store(db) as store:
+            bank = repo.create_bank(store, name, negative=negative, enabled_ratio=ratio, thresholds=thresholds,
+                                    description=description, actor="cli")
+    except ValueError as exc:
+        raise _bank_fail(exc) from None
+    print(f"created bank {bank.name} (id {bank.id})")
+
+
+@app.command("import")
+def banks_import(
+    name: str = typer.Argument(..., help="Bank name."),
+    files: list[str] = typer.Argument(..., metavar="FILE...", help="Bank files (threatexchange, JSONL, CSV, STIX)."),
+    fmt: str | None = typer.Option(None, "--format", help="threatexchange | basira-jsonl | tat-csv | stix."),
+    source: str | None = typer.Option(None, "--source", help="Source label for the items (default: file name)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Import bank files into a bank."""
+    from basira.signals.exchange import read_entries
+    from basira.store import banks as repo
+
+    try:
+        with _bank_store(db) as store:
+            for f in files:
+                added, removed = repo.add_entries(store, name, read_entries(f, fmt, source=source), actor="cli",
+                                                  note=f"import {f}")
+                print(f"{f}: {added} added, {removed} removed")
+    except ValueError as exc:
+        raise _bank_fail(exc) from None
+
+
+@app.command("export")
+def banks_export(
+    name: str = typer.Argument(..., help="Bank name."),
+    out: str = typer.Argument(..., metavar="FILE", help="Output file; the format follows its extension."),
+    fmt: str | None = typer.Option(None, "--format", help="threatexchange | basira-jsonl | tat-csv | stix."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Export a bank's items."""
+    from basira.signals.exchange import write_entries
+    from basira.store import banks as repo
+
+    try:
+        with _bank_store(db) as store:
+            if repo.get_bank(store, name) is None:
+                raise ValueError(f"no bank named {name!r}")
+            n = write_entries(out, repo.entries_of(store, name), fmt)
+    except ValueError as exc:
+        raise _bank_fail(exc) from None
+    print(f"wrote {n} items to {out}")
+
+
+@app.command("sync")
+def banks_sync(
+    name: str = typer.Argument(..., help="Bank name."),
+    source: str = typer.Argument(..., help="A file path or an http(s) URL; resumed from its checkpoint."),
+    fmt: str | None = typer.Option(None, "--format", help="threatexchange | basira-jsonl | tat-csv | stix."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Pull what is new at a source into a bank."""
+    from basira.store import banks as repo
+
+    try:
+        with _bank_store(db) as store:
+            added, removed, full = repo.sync_bank(store, name, source, fmt, actor="cli")
+    except ValueError as exc:
+        raise _bank_fail(exc) from None
+    print(f"{source}: {added} added, {removed} removed ({'full read' if full else 'incremental'})")
+
+
+@app.command("list")
+def banks_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """List banks with their item counts and settings."""
+    from basira.store import banks as repo
+
+    with _bank_store(db) as store:
+        for bank, n in repo.list_banks(store):
+            kind = "negative" if bank.negative else "positive"
+            extra = f" ratio={bank.enabled_ratio:g}" if bank.enabled_ratio < 1 else ""
+            th = "".join(f" {k}<={v:g}" for k, v in sorted(bank.thresholds.items()))
+            print(f"{bank.name}\t{n} items\t{kind}{extra}{th}")
+
+
+def match_files(
+    files: list[str] = typer.Argument(..., metavar="FILE...", help="Images, videos or text files to match."),
+    record: bool = typer.Option(False, "--record", help="Save the matches (subject file:<path>)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Hash files (MD5, SHA-256, PDQ / vPDQ / text MinHash) and match them against every bank; JSON lines out."""
+    import orjson
+
+    from basira.signals.banks import match_files as match_many
+    from basira.store import banks as repo
+
+    with _bank_store(db) as store:
+        matcher = repo.load_matcher(store)
+        # 64 files at a time hashed on both cores, printed as each chunk is matched.
+        chunks = ((files[i : i + 64], match_many(matcher, files[i : i + 64])) for i in range(0, len(files), 64))
+        for f, results in ((f, r) for names, rs in chunks for f, r in zip(names, rs, strict=True)):
+            if record:
+                repo.record_matches(store, f"file:{f}", results, monitor=matcher.monitor)
+            out = {"file": f, "matched": any(r.matched for r in results),
+                   "results": [r.as_dict() for r in results if r.matches or r.vetoed or r.quarantined],
+                   "signals": {r.signal_type: r.signal for r in results if r.signal_type != "vpdq"}}
+            sys.stdout.write(orjson.dumps(out).decode() + "\n")
+

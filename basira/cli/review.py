@@ -1,0 +1,151 @@
+"""`basira serve | users | audit | review`: the review web app and its accounts, audit chain and utilities."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from basira.cli._common import DB_HELP, err
+
+users_app = typer.Typer(help="Reviewer accounts and API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+review_app = typer.Typer(help="Review workflow utilities.", no_args_is_help=True)
+
+
+def _review_service(db: str | None):
+    from basira.config import settings
+    from basira.review.service import ReviewService, ReviewSettings, open_review_store
+
+    return ReviewService(open_review_store(settings(db).db_url), ReviewSettings.from_env())
+
+
+def serve(
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    insecure_cookies: bool = typer.Option(
+        False, "--insecure-cookies", help="Send session cookies over plain HTTP (local development only)."
+    ),
+    workers: int = typer.Option(1, "--workers", help="Server processes (login throttling is per process)."),
+) -> None:
+    """Run the review web app and REST API (/api/v1, schema at /api/v1/openapi.json)."""
+    import uvicorn
+
+    from basira.web.app import create_app
+
+    svc = _review_service(db)  # opens (and migrates) the database once, before any worker starts
+    if workers > 1:
+        import os
+
+        from basira.config import settings
+
+        os.environ["BASIRA_DB"] = settings(db).db_url
+        os.environ["BASIRA_INSECURE_COOKIES"] = "1" if insecure_cookies else "0"
+        svc.store.close()
+        # Each worker is its own process; webhooks are sent by this one (a DeliveryLoop below), not by workers.
+        from basira.review.service import DeliveryLoop
+
+        loop = DeliveryLoop(svc) if svc.settings.webhook_url else None
+        if loop:
+            loop.start()
+        from basira.web.compliance_api import background_loop
+
+        background_loop(svc).start()  # removal-order alerts and the preservation purge: this process only
+        uvicorn.run("basira.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning", proxy_headers=True)
+        return
+    if insecure_cookies:
+        from dataclasses import replace
+
+        svc.settings = replace(svc.settings, secure_cookies=False)
+    uvicorn.run(create_app(svc, deliver_webhooks=True), host=host, port=port, log_level="warning",
+                proxy_headers=True)
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(...),
+    role: str = typer.Option(..., "--role", help="admin, reviewer, analyst, legal, auditor or platform."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+) -> None:
+    """Add a user (asks for the password unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        _review_service(db).add_user(username, password, role, actor="cli")
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    err.print(f"added {username} ({role})")
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(...), db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Disable a user: their sessions end and their API tokens are revoked."""
+    if not _review_service(db).disable_user(username, actor="cli"):
+        err.print(f"[bold red]error:[/] no user {username!r}")
+        raise typer.Exit(code=2)
+    err.print(f"disabled {username}")
+
+
+@users_app.command("list")
+def users_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """List users and roles."""
+    for u in _review_service(db).repo.list_users():
+        print(f"{u['username']}\t{u['role']}\t{'disabled' if u['disabled_at'] else 'active'}")
+
+
+@users_app.command("token")
+def users_token(
+    username: str = typer.Argument(...),
+    name: str = typer.Option("integration", "--name", help="What the token is for."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Create an API token for a user (printed once; only its hash is stored)."""
+    try:
+        print(_review_service(db).create_token(username, name, actor="cli"))
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    expect_head: str | None = typer.Option(None, "--head", help="Hash the newest entry must have (catches deleted tails)."),
+) -> None:
+    """Recompute the audit chain; exit 1 if any entry was edited or deleted."""
+    svc = _review_service(db)
+    ok, bad = svc.store.verify_events()
+    last = svc.repo.events(limit=1)
+    head = last[0]["hash"] if last else None
+    if ok and expect_head and head != expect_head:
+        err.print(f"[bold red]audit chain shortened or replaced:[/] head is {head}, expected {expect_head}")
+        raise typer.Exit(code=1)
+    if not ok:
+        err.print(f"[bold red]audit chain broken at entry {bad}[/]: an entry was edited or deleted")
+        raise typer.Exit(code=1)
+    print(f"audit chain intact: {svc.store.count_events()} entries, head {head}")
+
+
+@review_app.command("seed")
+def review_seed(
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    cases: int = typer.Option(30, "--cases", help="How many synthetic (harmless) cases to open."),
+    seed: int = typer.Option(7, "--seed"),
+) -> None:
+    """Open synthetic, harmless cases to try the review app with."""
+    from basira.review.demo import seed_cases
+
+    ids = seed_cases(_review_service(db).store, cases, seed)
+    err.print(f"opened {len(ids)} synthetic cases")
+
+
+@review_app.command("deliver")
+def review_deliver(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Send due webhooks once ($BASIRA_WEBHOOK_URL, $BASIRA_WEBHOOK_SECRET) and print the counts."""
+    print(_review_service(db).deliver_due())

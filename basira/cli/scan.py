@@ -1,0 +1,203 @@
+"""`basira scan | demo`: the main job end to end (basira.scan) and its summary tables."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from basira.cli._common import err, fail
+from basira.errors import InputError
+
+
+def _print_scan_summary(console: Console, s) -> None:
+    """The scan summary as Rich tables; texts from the input are printed without markup."""
+    from rich.table import Table
+
+    totals = Table(title="Scan summary", show_header=True)
+    for col in ("", "total", "new this run"):
+        totals.add_column(col, justify="left" if not col else "right")
+    totals.add_row("posts", f"{s.posts_total:,}", f"{s.posts_new:,}")
+    totals.add_row("accounts", f"{s.accounts_total:,}", f"{s.accounts_new:,}")
+    totals.add_row("flagged posts", f"{s.flagged_total:,}", f"{s.flagged_new:,}")
+    totals.add_row("open cases", f"{s.cases_open:,}", f"{s.cases_new:,}")
+    totals.add_row("hash-bank matches", "", f"{s.hash_matches:,}")
+    totals.add_row("malformed records", "", f"{s.error_count:,}")
+    console.print(totals)
+    if s.by_language:
+        langs = Table(title="By language")
+        for col in ("language", "posts", "flagged", "flag rate"):
+            langs.add_column(col, justify="left" if col == "language" else "right")
+        for lang, c in s.by_language.items():
+            rate = c["flagged"] / c["posts"] if c["posts"] else 0.0
+            langs.add_row(escape(lang), f"{c['posts']:,}", f"{c['flagged']:,}", f"{rate:.1%}")
+        console.print(langs)
+    if s.by_category:
+        cats = Table(title="Flagged posts by category")
+        cats.add_column("category")
+        cats.add_column("posts", justify="right")
+        for cat, n in s.by_category.items():
+            cats.add_row(escape(cat), f"{n:,}")
+        console.print(cats)
+    console.print(
+        f"model {escape(s.model_version)} (threshold {s.threshold:.3f}), {s.workers} scoring process(es), "
+        f"{s.seconds:.1f} s",
+        highlight=False,
+    )
+    for f in s.skipped_files:
+        console.print(f"skipped {f['file']}: {f['reason']}", markup=False, highlight=False)
+    for e in s.errors[:20]:
+        where = e["file"] if e["line"] is None else f"{e['file']}:{e['line']}"
+        console.print(f"malformed: {where}: {e['reason']}", markup=False, highlight=False, style="yellow")
+    if s.error_count > 20:
+        console.print(f"... and {s.error_count - 20:,} more (see --json)", highlight=False, style="yellow")
+
+
+def _scan_progress(enabled: bool):
+    """Two live counters on stderr: records ingested and posts scored (totals are unknown while streaming)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,.0f}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not enabled,
+        transient=False,
+    )
+    tasks = {
+        "ingest": progress.add_task("records ingested", total=None),
+        "score": progress.add_task("posts scored", total=None),
+    }
+
+    def update(stage: str, done: int, total: int | None) -> None:
+        progress.update(tasks[stage], completed=done)
+
+    return progress, update
+
+
+def scan(
+    paths: list[str] = typer.Argument(..., metavar="PATH...", help="Files or folders to scan (folders recursively)."),
+    fmt: str = typer.Option("auto", "--format", help="auto, jsonl, csv, x-v2 or telegram (see docs/formats.md)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL or SQLite path (default: $BASIRA_DB or ./basira.db)."),
+    on_error: str = typer.Option("skip", "--on-error", help="skip: report malformed records and go on; stop: stop at the first."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Scoring processes (default: both cores for large inputs)."),
+    batch_size: int = typer.Option(500, "--batch-size", min=1, help="Posts per scoring batch (one transaction each)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+) -> None:
+    """Ingest files, score every new post, open a case per flagged post and print a summary."""
+    import orjson
+
+    from basira.config import settings
+    from basira.scan import scan_paths
+    from basira.store import open_store
+
+    if on_error not in ("skip", "stop"):
+        err.print("[bold red]error:[/] --on-error must be skip or stop")
+        raise typer.Exit(code=2)
+    try:
+        with open_store(settings(db).db_url) as store:
+            progress, update = _scan_progress(enabled=not as_json)
+            with progress:
+                summary = scan_paths(store, paths, fmt, on_error, workers, update, batch_size=batch_size)
+    except InputError as exc:
+        raise fail(exc) from None
+    if as_json:
+        print(orjson.dumps(summary.to_dict()).decode())
+    else:
+        _print_scan_summary(Console(), summary)
+    if summary.stopped:
+        e = summary.errors[-1]
+        where = e["file"] if e["line"] is None else f"{e['file']}:{e['line']}"
+        err.print(f"error: {where}: {e['reason']} (stopped: --on-error stop)", markup=False, highlight=False)
+        raise typer.Exit(code=2)
+
+
+def _print_top_cases(console: Console, cases: list[dict], width: int = 200) -> None:
+    """Each case: score, language, categories, author and the post (escaped, truncated), then its evidence."""
+    console.print(f"[bold]Top {len(cases)} open cases[/] (highest score first)")
+    for c in cases:
+        ev = c.get("evidence") or {}
+        text = " ".join((c["text"] or "").split())
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        who = f"@{c['handle']}" if c.get("handle") else (c.get("account_external_id") or "?")
+        score = c["score"] if c.get("score") is not None else c["priority"]
+        console.print(
+            f"[bold]case {c['case_id']}[/]  score [bold]{score:.3f}[/]  {escape(str(ev.get('lang', '?')))}  "
+            f"[magenta]{escape(', '.join(c.get('categories') or []))}[/]  "
+            f"{escape(c['platform'])} post {escape(c['post_external_id'])} by {escape(who)}",
+            highlight=False,
+        )
+        console.print(Text("    " + text))
+        whys = list(dict.fromkeys(s["why"] for s in ev.get("spans") or []))[:4]
+        if whys:
+            console.print(Text("    evidence: " + "; ".join(whys), style="dim"))
+
+
+def demo(
+    accounts: int = typer.Option(2000, "--accounts", min=50, help="Accounts on the simulated platform."),
+    seed: int = typer.Option(7, "--seed", help="Random seed of the simulated platform."),
+    out: str = typer.Option("demo-platform", "--out", help="Where to write the simulated platform."),
+    db: str = typer.Option("basira.db", "--db", help="SQLite file to scan into (a demo database is replaced)."),
+) -> None:
+    """The main job end to end: simulate a platform, scan it into SQLite, show the summary and top cases."""
+    from pathlib import Path
+
+    from basira.scan import scan_paths
+    from basira.simulate import simulate_platform
+    from basira.store import open_store
+
+    console = Console()
+    target = Path(db)
+    marker = target.with_name(target.name + ".demo")  # says: this database was made by `basira demo`
+    if target.exists() and not marker.exists():
+        target = Path(out) / "basira.db"
+        marker = target.with_name(target.name + ".demo")
+        console.print(
+            f"{db} exists and was not made by the demo: leaving it alone; the demo uses {target} instead.",
+            markup=False,
+            highlight=False,
+        )
+    if target.exists() and not marker.exists():
+        err.print(f"error: {target} exists and was not made by the demo; remove it or pass --db", markup=False)
+        raise typer.Exit(code=2)
+    for p in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+        p.unlink(missing_ok=True)
+    console.rule("[bold]1. Simulate a platform")
+    s = simulate_platform(accounts, seed, out)
+    console.print(
+        f"{s.accounts:,} accounts, {s.tweets:,} tweets ({s.positive_tweets:,} propaganda by the ground truth) "
+        f"in {s.out_dir} ({s.seconds:.1f} s)",
+        highlight=False,
+    )
+    console.rule("[bold]2. Scan it")
+    console.print(f"basira scan {out} --db {target}", markup=False, highlight=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("Made by `basira demo`; the next `basira demo` replaces this database.\n")
+    with open_store(str(target)) as store:
+        progress, update = _scan_progress(enabled=True)
+        with progress:
+            summary = scan_paths(store, [out], progress=update)
+        _print_scan_summary(console, summary)
+        console.rule("[bold]3. Top cases")
+        _print_top_cases(console, store.top_cases(10))
+    console.rule("[bold]Next")
+    db_arg = escape(str(target))
+    console.print(
+        f"- Review the cases in the web app: [bold]basira users add alice --role reviewer --db {db_arg}[/], then "
+        f"[bold]basira serve --db {db_arg}[/] and open http://127.0.0.1:8000\n"
+        f"- Map the networks behind them: [bold]basira network communities --db {db_arg}[/] "
+        f"(and actors, returning, coordinated)\n"
+        f"- Scan your own data: [bold]basira scan PATH... --db {db_arg}[/] (formats: docs/formats.md); "
+        f"a second scan adds nothing, a killed scan resumes where it stopped\n"
+        f"- Match known content: [bold]basira banks create NAME[/] and [bold]basira banks import NAME FILE[/], then "
+        f"scan again (docs/hash-matching.md)\n"
+        f"- Comply: removal orders at /orders in the web app or [bold]basira orders import FILE --db {db_arg}[/]; "
+        f"[bold]basira report transparency --from D --to D --db {db_arg}[/] (docs/compliance.md, docs/reports.md)\n"
+        f"- Measure the detector on labelled data: [bold]basira eval FILE.jsonl[/] (docs/model-card.md)\n"
+        f"- Ground truth of this platform: {escape(out)}/ground_truth.json; speed and memory: docs/benchmarks.md",
+        highlight=False,
+    )

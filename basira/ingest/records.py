@@ -28,6 +28,9 @@ class AccountRecord:
     profile_image_hash: str | None = None
     source_file: str | None = None
     source_line: int | None = None
+    # The id is unknown (a suspension reported by username): the store applies the record to the account it
+    # knows by this handle, and keeps it under external_id ("@handle") only if it knows none.
+    match_handle: bool = False
 
 
 @dataclass(slots=True)

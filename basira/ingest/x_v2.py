@@ -122,6 +122,53 @@ def _tweet(
     )
 
 
+_BY_USERNAME = re.compile(r"(?:^|\.)usernames?$")
+
+
+def _known_ids(resp: dict, users: dict[str, AccountRecord]) -> dict[str, str]:
+    """username (lower-cased) → user id, from the response's users and its tweets' mention entities."""
+    out = {u.handle.lower(): ext for ext, u in users.items() if u.handle}
+    data = resp.get("data")
+    includes = resp.get("includes") if isinstance(resp.get("includes"), dict) else {}
+    tweets = (data if isinstance(data, list) else [data] if isinstance(data, dict) else []) + list(
+        includes.get("tweets") or [])
+    for t in tweets:
+        ents = t.get("entities") if isinstance(t, dict) else None
+        for m in (ents.get("mentions") or []) if isinstance(ents, dict) else []:
+            if isinstance(m, dict) and isinstance(m.get("username"), str) and isinstance(m.get("id"), str | int):
+                out.setdefault(m["username"].lower(), str(m["id"]))
+    return out
+
+
+def _suspensions(resp: dict, users: dict[str, AccountRecord], file: str, line: int | None) -> Iterator[Item]:
+    """Suspended users, which lookups and expansions return as error objects (the one sign of a suspension
+    the API gives), keyed by the user id: `resource_id` when the request named ids (`ids`, `id`,
+    `author_id`, ...); when it named usernames (`usernames`, `entities.mentions.username`), the id the
+    response itself gives for that username, else the account the store knows by that handle."""
+    known: dict[str, str] | None = None
+    for err in resp.get("errors") or []:
+        if not (isinstance(err, dict) and err.get("resource_type") == "user"
+                and "suspended" in str(err.get("detail", "")).lower()):
+            continue
+        rid = err.get("resource_id") or err.get("value")
+        if not isinstance(rid, str | int) or isinstance(rid, bool) or str(rid) == "":
+            continue
+        rid = str(rid)
+        param = str(err.get("parameter") or "")
+        if not _BY_USERNAME.search(param) and rid.isdigit():
+            yield line, AccountRecord(PLATFORM, rid, status="suspended", source_file=file, source_line=line)
+            continue
+        known = _known_ids(resp, users) if known is None else known
+        handle = rid.lstrip("@")
+        uid = known.get(handle.lower())
+        if uid is not None:
+            yield line, AccountRecord(PLATFORM, uid, handle=handle, status="suspended", source_file=file,
+                                      source_line=line)
+        else:
+            yield line, AccountRecord(PLATFORM, "@" + handle, handle=handle, status="suspended", match_handle=True,
+                                      source_file=file, source_line=line)
+
+
 def records_from_response(resp: Any, file: str, line: int | None, where: str = "") -> Iterator[Item]:
     """Accounts (includes.users, suspended users in errors) first, then posts (data, includes.tweets)."""
     pre = f"{where}." if where else ""
@@ -141,19 +188,7 @@ def records_from_response(resp: Any, file: str, line: int | None, where: str = "
             continue
         users[rec.external_id] = rec
         yield line, rec
-    for err in resp.get("errors") or []:
-        # Lookups of suspended users come back as errors: the one sign of suspension the API gives.
-        if (
-            isinstance(err, dict)
-            and err.get("resource_type") == "user"
-            and "suspended" in str(err.get("detail", ""))
-        ):
-            if err.get("resource_id") or err.get("value"):
-                ext = str(err.get("resource_id") or err.get("value"))
-                yield (
-                    line,
-                    AccountRecord(PLATFORM, ext, status="suspended", source_file=file, source_line=line),
-                )
+    yield from _suspensions(resp, users, file, line)
     media = {
         m["media_key"]: m for m in includes.get("media") or [] if isinstance(m, dict) and m.get("media_key")
     }
@@ -179,6 +214,13 @@ def records_from_response(resp: Any, file: str, line: int | None, where: str = "
             yield line, exc
 
 
+def _only_user_errors(obj: dict) -> bool:
+    """A users lookup where every user asked for was suspended: only `errors`, of X's problem shape."""
+    errs = obj.get("errors")
+    return (isinstance(errs, list) and bool(errs) and isinstance(errs[0], dict)
+            and errs[0].get("resource_type") == "user" and "api.twitter.com/2/problems" in str(errs[0].get("type")))
+
+
 @register
 class XV2(IngestFormat):
     name = "x_v2"
@@ -193,7 +235,7 @@ class XV2(IngestFormat):
         line = first_line(head)
         try:
             obj = orjson.loads(line)
-            return isinstance(obj, dict) and bool(_RESPONSE_KEYS & obj.keys())
+            return isinstance(obj, dict) and (bool(_RESPONSE_KEYS & obj.keys()) or _only_user_errors(obj))
         except orjson.JSONDecodeError:
             return bool(_RESPONSE_KEYS & head_keys(head, ""))
 

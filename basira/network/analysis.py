@@ -89,8 +89,14 @@ def returning_accounts(data: NetworkData, *, since: int | None = None, top_k: in
         return []
     if since is None:
         since = min((data.accounts[i].gone_at for i in gone if data.accounts[i].gone_at is not None), default=None)
-    new = [i for i, a in enumerate(data.accounts)
-           if a.created_at is not None and (since is None or a.created_at >= since)]
+    # A new account: created at or after `since`, or (creation unknown) first seen posting then.
+    first = data.first_post or [None] * data.n
+
+    def existed(i: int) -> int | None:
+        c = data.accounts[i].created_at
+        return c if c is not None else first[i]
+
+    new = [i for i in range(data.n) if (t := existed(i)) is not None and (since is None or t >= since)]
     return find_returning([data.profile(i) for i in new], [data.profile(i) for i in gone], top_k=top_k,
                           threshold=threshold, max_gap_days=max_gap_days)
 

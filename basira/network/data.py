@@ -5,6 +5,7 @@ Pure: no database here. basira.network.load fetches the rows; tests and other ca
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,35 @@ class AccountNode:
 
 
 @dataclass
+class Activity:
+    """Co-activity of one account, for returning-account matching: accounts it replied to, links, domains,
+    hashtags, threads (pages, channels, conversations) and media it posted."""
+
+    replied: set[int] = field(default_factory=set)
+    urls: set[str] = field(default_factory=set)
+    domains: set[str] = field(default_factory=set)
+    hashtags: set[str] = field(default_factory=set)
+    threads: set[str] = field(default_factory=set)
+    media: set[str] = field(default_factory=set)
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+# Links to posts on the platform itself are quotes and replies by another name, not material shared.
+_SELF_HOSTS = frozenset({"twitter.com", "x.com", "t.co", "mobile.twitter.com", "t.me"})
+_MAX_ITEMS = 200  # per account and kind: enough to match on, bounded memory
+
+
+def canonical_url(url: str) -> tuple[str, str] | None:
+    """(url without scheme, www, fragment or trailing slash, host lower-cased; host) or None for a self link."""
+    u = _SCHEME.sub("", url.strip()).split("#", 1)[0]
+    host, _, path = u.partition("/")
+    host = host.lower().removeprefix("www.")
+    if not host or host in _SELF_HOSTS:
+        return None
+    return (host + ("/" + path if path else "")).rstrip("/"), host
+
+
+@dataclass
 class NetworkData:
     """Everything the network algorithms need, indexed by node (0..n-1)."""
 
@@ -72,6 +102,8 @@ class NetworkData:
     mentioned: list[set[int]]
     texts: list[list[str]]  # a sample of each node's original posts, for writing style
     post_external: dict[int, str] = field(default_factory=dict)  # post id → external id, for evidence
+    activity: list[Activity] = field(default_factory=list)  # what each node shared and where it acted
+    first_post: list[int | None] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -82,11 +114,14 @@ class NetworkData:
 
     def profile(self, i: int) -> Profile:
         a = self.accounts[i]
+        act = self.activity[i] if self.activity else Activity()
         return Profile(
             id=i, handle=a.handle, display_name=a.display_name, bio=a.bio, created_at=a.created_at,
             suspended_at=a.gone_at, image=a.image, followers=frozenset(self.followers[i]),
             followees=frozenset(self.followees[i]), mentioned=frozenset(self.mentioned[i]),
-            style=style_vector(self.texts[i]),
+            style=style_vector(self.texts[i]), replied=frozenset(act.replied), urls=frozenset(act.urls),
+            domains=frozenset(act.domains), hashtags=frozenset(act.hashtags), threads=frozenset(act.threads),
+            media=frozenset(act.media), first_seen=self.first_post[i] if self.first_post else None,
         )
 
 
@@ -101,7 +136,8 @@ def build_network_data(
     """accounts: {id, platform, external_id, handle, display_name, bio, created_at, status, suspended_at,
     removed_at, profile_image_hash}; posts: {id, platform, external_id, account_id, created_at, text,
     reply_to, quote_of, repost_of, forwarded_from, mentions, urls, score (None if not scored), flagged
-    (optional; else score >= flag_threshold)}; follows: (follower account id, followee account id)."""
+    (optional; else score >= flag_threshold); optional: hashtags, thread, media (hashes or URLs)};
+    follows: (follower account id, followee account id)."""
     nodes: list[AccountNode] = []
     index: dict[int, int] = {}
     by_handle: dict[tuple[str, str], int] = {}
@@ -143,6 +179,7 @@ def build_network_data(
     last = np.full(n, np.iinfo(np.int64).min, np.int64)
     mentioned: list[set[int]] = [set() for _ in range(n)]
     texts: list[list[str]] = [[] for _ in range(n)]
+    activity = [Activity() for _ in range(n)]
     shares = ShareBuilder()
     post_external: dict[int, str] = {}
 
@@ -174,12 +211,30 @@ def build_network_data(
                 fl_rep[me] += 1
             else:
                 fl_orig[me] += 1
+        act = activity[me]
         for field_name, k in (("reply_to", "reply"), ("quote_of", "quote"), ("repost_of", "repost")):
             ref = p.get(field_name)
             if ref:
                 other = author_of.get((plat, str(ref)))
                 if other is not None:
                     add(me, other, k, t, f)
+                    if k == "reply" and other != me:
+                        act.replied.add(other)
+        thread = p.get("thread")
+        if thread and len(act.threads) < _MAX_ITEMS:
+            act.threads.add(str(thread))
+        if not repost:
+            for tag in p.get("hashtags") or ():
+                if len(act.hashtags) < _MAX_ITEMS:
+                    act.hashtags.add(normalize_text(str(tag)).lstrip("#"))
+            for u in p.get("urls") or ():
+                c = canonical_url(str(u))
+                if c is not None and len(act.urls) < _MAX_ITEMS:
+                    act.urls.add(c[0])
+                    act.domains.add(c[1])
+            for m in p.get("media") or ():
+                if m and len(act.media) < _MAX_ITEMS:
+                    act.media.add(str(m))
         fwd = p.get("forwarded_from")
         if fwd:
             other = by_external.get((plat, str(fwd)))
@@ -223,7 +278,9 @@ def build_network_data(
     stats = ActivityStats(posts_n, fl_orig, fl_rep, np.maximum(active, 1.0))
     edges = Edges(np.array(src, np.int64), np.array(dst, np.int64), np.array(kind, np.int8),
                   np.array(when, np.int64), flagged=np.array(flag, bool))
-    return NetworkData(nodes, edges, shares.build(), stats, followers, followees, mentioned, texts, post_external)
+    first_post = [int(first[i]) if last[i] >= first[i] else None for i in range(n)]
+    return NetworkData(nodes, edges, shares.build(), stats, followers, followees, mentioned, texts, post_external,
+                       activity, first_post)
 
 
 def group_by(values: Iterable[tuple[int, Any]]) -> dict[int, list[Any]]:

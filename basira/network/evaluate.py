@@ -3,7 +3,9 @@ returning accounts (precision/recall at the threshold), coordinated groups (prec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,7 +13,7 @@ import numpy as np
 from basira.network.analysis import NetworkAnalysis, analyze, coordinated_groups, returning_accounts
 from basira.network.coordinated import CoordinatedGroup
 from basira.network.data import NetworkData
-from basira.network.returning import THRESHOLD, ReturningMatch
+from basira.network.returning import THRESHOLD, Profile, ReturningMatch, find_returning
 
 if TYPE_CHECKING:
     from basira.store import Store
@@ -171,7 +173,186 @@ def prepare_simulated(store: Store, sim_dir: str, *, detect: bool = True) -> dic
     ingest_file(store, str(d / "tweets.jsonl"))
     ingest_file(store, str(d / "follows.jsonl"))
     truth = orjson.loads((d / "ground_truth.json").read_bytes())
-    mark_suspensions(store, truth)
+    if (d / "suspended_accounts.jsonl").exists():
+        # What the platform exports: the users lookup (suspensions as X error objects) and its list of
+        # suspended accounts with handles and dates.
+        ingest_file(store, str(d / "users_lookup.jsonl"))
+        ingest_file(store, str(d / "suspended_accounts.jsonl"))
+    else:  # a folder written before the simulator exported suspensions
+        mark_suspensions(store, truth)
     if detect:
         score_posts(store)
     return truth
+
+
+# --- ranked returning-account evaluation (simulator profiles, public ban-evasion pairs) -------------------
+
+PROFILE_LEVELS = ("handles", "profiles", "full")
+
+
+def mask_profile(p: Profile, level: str) -> Profile:
+    """What a platform with less data would know: `handles` (handle and dates only), `profiles` (and display
+    name, bio, image), `full` (everything: follows, mentions, replies, links, hashtags, threads, media, style)."""
+    if level == "full":
+        return p
+    keep = {"id": p.id, "handle": p.handle, "created_at": p.created_at, "suspended_at": p.suspended_at,
+            "first_seen": p.first_seen}
+    if level == "profiles":
+        keep.update(display_name=p.display_name, bio=p.bio, image=p.image)
+    elif level != "handles":
+        raise ValueError(f"level must be one of {', '.join(PROFILE_LEVELS)}")
+    return Profile(**keep)
+
+
+def ranked_metrics(ranked: dict[int, list[tuple[int, float]]], truth: dict[int, int], *,
+                   threshold: float | None = None, new_accounts: Iterable[int] | None = None) -> dict[str, Any]:
+    """ranked: new account → [(old account, score)] best first; truth: new → old for the returning ones.
+    hit@k and MRR over the true pairs; precision/recall of "top candidate at or above threshold" over every
+    new account (a flag on a new account that returns nobody is a false positive)."""
+    pairs = truth
+    hit1 = hit5 = 0
+    rr = 0.0
+    for n, o in pairs.items():
+        olds = [x for x, _ in ranked.get(n, [])]
+        if olds[:1] == [o]:
+            hit1 += 1
+        if o in olds[:5]:
+            hit5 += 1
+        if o in olds:
+            rr += 1 / (olds.index(o) + 1)
+    out: dict[str, Any] = {"true_pairs": len(pairs),
+                           "hit_at_1": round(hit1 / len(pairs), 4) if pairs else 0.0,
+                           "hit_at_5": round(hit5 / len(pairs), 4) if pairs else 0.0,
+                           "mrr": round(rr / len(pairs), 4) if pairs else 0.0}
+    if threshold is not None:
+        consider = set(ranked) if new_accounts is None else set(new_accounts)
+        flagged = {n: r[0][0] for n, r in ranked.items() if n in consider and r and r[0][1] >= threshold}
+        tp = sum(1 for n, o in flagged.items() if pairs.get(n) == o)
+        out.update(threshold=threshold, flagged=len(flagged), correct=tp,
+                   precision=round(tp / len(flagged), 4) if flagged else None,
+                   recall=round(tp / len(pairs), 4) if pairs else 0.0)
+    return out
+
+
+def rank_basira(new: Sequence[Profile], old: Sequence[Profile], top_k: int = 50) -> dict[int, list[tuple[int, float]]]:
+    matches = find_returning(new, old, top_k=top_k, min_score=0.0)
+    return {m.account: [(c.account, c.score) for c in m.candidates] for m in matches}
+
+
+def rank_username_baseline(new: Sequence[Profile], old: Sequence[Profile],
+                           top_k: int = 50) -> dict[int, list[tuple[int, float]]]:
+    """Username similarity alone: difflib's ratio of the lower-cased usernames, over every old account."""
+    from difflib import SequenceMatcher
+
+    out = {}
+    olds = [(o.id, (o.handle or "").lower()) for o in old if o.handle]
+    for n in new:
+        if not n.handle:
+            continue
+        sm = SequenceMatcher(None, "", n.handle.lower())  # seq2 fixed: difflib caches its analysis
+        scored = []
+        for oid, h in olds:
+            if oid == n.id:
+                continue
+            sm.set_seq1(h)
+            scored.append((oid, sm.ratio()))
+        scored.sort(key=lambda x: -x[1])
+        out[n.id] = scored[:top_k]
+    return out
+
+
+def rank_recent_baseline(new: Sequence[Profile], old: Sequence[Profile],
+                         top_k: int = 50) -> dict[int, list[tuple[int, float]]]:
+    """Most recent suspension: the old accounts suspended last before the new one appeared, latest first."""
+    gone = sorted((o.suspended_at, o.id) for o in old if o.suspended_at is not None)
+    times = [t for t, _ in gone]
+    out = {}
+    for n in new:
+        if n.since is None:
+            continue
+        end = bisect.bisect_right(times, n.since)
+        out[n.id] = [(oid, 1.0) for _, oid in reversed(gone[max(0, end - top_k):end]) if oid != n.id]
+    return out
+
+
+def compare_returning(new: Sequence[Profile], old: Sequence[Profile], truth: dict[int, int],
+                      threshold: float = THRESHOLD, baseline_threshold: float = 0.8) -> dict[str, Any]:
+    """Basira's ranking against the two baselines on one dataset (the same new and old accounts)."""
+    ids = [n.id for n in new]
+    return {
+        "basira": ranked_metrics(rank_basira(new, old), truth, threshold=threshold, new_accounts=ids),
+        "username_difflib": ranked_metrics(rank_username_baseline(new, old), truth, threshold=baseline_threshold,
+                                           new_accounts=ids),
+        "most_recent_suspension": ranked_metrics(rank_recent_baseline(new, old), truth),
+        "new_accounts": len(new), "old_accounts": len(old),
+    }
+
+
+def simulated_returning_sets(data: NetworkData, truth: dict[str, Any]) -> tuple[list[int], list[int], dict[int, int]]:
+    """(new nodes, gone nodes, truth new → old) as returning_accounts chooses them on a simulated platform."""
+    node = {a.external_id: i for i, a in enumerate(data.accounts)}
+    gone = [i for i, a in enumerate(data.accounts) if a.gone]
+    since = min((data.accounts[i].gone_at for i in gone if data.accounts[i].gone_at is not None), default=None)
+    first = data.first_post or [None] * data.n
+    new = [i for i, a in enumerate(data.accounts)
+           if (t := a.created_at if a.created_at is not None else first[i]) is not None
+           and (since is None or t >= since)]
+    gone_set, new_set = set(gone), set(new)
+    pairs = {node[p["new"]]: node[p["old"]] for p in truth["returning_pairs"]
+             if p["new"] in node and p["old"] in node and node[p["old"]] in gone_set and node[p["new"]] in new_set}
+    return new, gone, pairs
+
+
+def evaluate_simulated_profiles(data: NetworkData, truth: dict[str, Any],
+                                levels: Sequence[str] = PROFILE_LEVELS) -> dict[str, Any]:
+    new, gone, pairs = simulated_returning_sets(data, truth)
+    out = {}
+    for level in levels:
+        nps = [mask_profile(data.profile(i), level) for i in new]
+        ops = [mask_profile(data.profile(i), level) for i in gone]
+        out[level] = compare_returning(nps, ops, pairs)
+    return out
+
+
+def load_ban_evasion_pairs(folder: str) -> tuple[list[Profile], list[Profile], dict[int, int]]:
+    """The public Wikipedia ban-evasion sample (claws-lab/ban_evasion, `final_data/`): every parent-child pair
+    of its CSVs (usernames, creation and block times; pages edited as threads where user_contribs has them),
+    the task-1 banned accounts as extra old accounts, the task-2 control accounts as new accounts that
+    return nobody. Returns (new, old, truth new id → old id)."""
+    import csv
+    from pathlib import Path
+
+    import orjson
+
+    root = Path(folder)
+
+    def t(s: str | None) -> int | None:
+        if not s:
+            return None
+        return int(datetime.strptime(s, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp())
+
+    contribs: dict[str, set[str]] = {}
+    for f in root.glob("*/user_contribs/*.json"):
+        rows = orjson.loads(f.read_bytes())
+        contribs[f.stem] = {r["title"] for r in rows if r.get("title")}
+    old: dict[int, Profile] = {}
+    new: dict[int, Profile] = {}
+    truth: dict[int, int] = {}
+
+    def prof(name: str, uid: str, created: str | None, blocked: str | None, *, is_old: bool) -> Profile:
+        return Profile(int(uid), handle=name, created_at=t(created), suspended_at=t(blocked) if is_old else None,
+                       threads=frozenset(contribs.get(name.replace(" ", "_"), contribs.get(name, set()))))
+
+    for f in sorted(root.glob("*/*_meta.csv")):
+        with open(f, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                po = prof(r["parent-username"], r["parent-id"], r["parent-creation-time"], r["parent-block-time"],
+                          is_old=True)
+                old.setdefault(po.id, po)
+                if "child-id" not in r:
+                    continue
+                pn = prof(r["child-username"], r["child-id"], r["child-creation-time"], None, is_old=False)
+                new.setdefault(pn.id, pn)
+                if r.get("label", "1") == "1":
+                    truth[pn.id] = po.id
+    return list(new.values()), list(old.values()), truth

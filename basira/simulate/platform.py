@@ -1037,6 +1037,43 @@ class Simulator:
             fh.write(b"\n")
         return pages
 
+    def write_users_lookup(self, fh: IO[bytes]) -> int:
+        """What `GET /2/users?ids=` answers at the end of the window, 100 ids a request: active users in
+        `data`, suspended ones as X's error objects (the only sign of a suspension the API gives)."""
+        A = self.accounts
+        ordered = sorted(A, key=lambda a: int(a.id))
+        n = 0
+        for start in range(0, len(ordered), 100):
+            batch = ordered[start:start + 100]
+            resp: dict[str, Any] = {}
+            data = [self.user_json(a.idx) for a in batch if a.suspended_ms is None]
+            errors = [{"value": a.id, "detail": f"User has been suspended: [{a.id}].", "title": "Forbidden",
+                       "resource_type": "user", "parameter": "ids", "resource_id": a.id,
+                       "type": "https://api.twitter.com/2/problems/resource-not-found"}
+                      for a in batch if a.suspended_ms is not None]
+            if data:
+                resp["data"] = data
+            if errors:
+                resp["errors"] = errors
+            fh.write(orjson.dumps(resp))
+            fh.write(b"\n")
+            n += 1
+        return n
+
+    def write_suspended_list(self, fh: IO[bytes]) -> int:
+        """The platform's list of suspended accounts, as platforms share it (ids, handles, dates), in the
+        generic account format (docs/formats.md)."""
+        n = 0
+        for a in sorted(self.accounts, key=lambda a: (a.suspended_ms or 0, int(a.id))):
+            if a.suspended_ms is None:
+                continue
+            fh.write(orjson.dumps({"type": "account", "platform": "x", "id": a.id, "handle": a.username,
+                                   "created_at": iso(a.created_ms), "suspended_at": iso(a.suspended_ms),
+                                   "status": "suspended"}))
+            fh.write(b"\n")
+            n += 1
+        return n
+
     def write_follows(self, fh: IO[bytes]) -> None:
         A = self.accounts
         for s, d in self.follows:
@@ -1073,7 +1110,9 @@ class Simulator:
         roles = {r: sum(1 for a in A if a.role == r) for r in ROLES}
         return {
             "description": ("Synthetic platform written by `basira simulate`: X API v2 search pages in tweets.jsonl, "
-                            "follow edges in follows.jsonl, and this ground truth. All accounts and texts are "
+                            "follow edges in follows.jsonl, an X API v2 users lookup at the end of the window "
+                            "(suspended users as error objects) in users_lookup.jsonl, the platform's list of "
+                            "suspended accounts in suspended_accounts.jsonl, and this ground truth. All accounts and texts are "
                             "synthetic (or sampled from the --texts files). label 1 = post promotes a jihadist "
                             "organisation; retweets inherit the label of the retweeted post."),
             "seed": self.seed, "accounts": len(A), "tweets": len(self.tweets), "pages": pages,
@@ -1140,6 +1179,10 @@ class Simulator:
             pages = self.write_tweets(fh)
         with atomic_output(str(out / "follows.jsonl")) as fh:
             self.write_follows(fh)
+        with atomic_output(str(out / "users_lookup.jsonl")) as fh:
+            self.write_users_lookup(fh)
+        with atomic_output(str(out / "suspended_accounts.jsonl")) as fh:
+            self.write_suspended_list(fh)
         summary = self.summary_dict(pages)
         with atomic_output(str(out / "ground_truth.json")) as fh:
             self.write_ground_truth(fh, summary)
@@ -1186,5 +1229,6 @@ def simulate_platform(accounts: int, seed: int, out_dir: str, texts: Iterable[st
         bursts=s["bursts"], roles=s["roles"], langs=s["langs"],
         texts="built-in" if not paths else ", ".join(paths),
         seconds=round(time.perf_counter() - started, 3),
-        files=[str(Path(out_dir) / f) for f in ("tweets.jsonl", "follows.jsonl", "ground_truth.json")],
+        files=[str(Path(out_dir) / f) for f in ("tweets.jsonl", "follows.jsonl", "users_lookup.jsonl",
+                                                 "suspended_accounts.jsonl", "ground_truth.json")],
     )

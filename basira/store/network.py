@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from basira.ingest.records import FollowRecord, utc
-from basira.store.models import Account, Case, Detection, Platform, Post, now
+from basira.store.models import Account, Case, Detection, Media, Platform, Post, now
 from basira.store.network_models import Follow
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ def iter_network_posts(
             sa.select(
                 t.c.id, pt.c.name.label("platform"), t.c.external_id, t.c.account_id, t.c.created_at, t.c.text,
                 t.c.reply_to, t.c.quote_of, t.c.repost_of, t.c.forwarded_from, t.c.mentions, t.c.urls,
+                t.c.hashtags, *([t.c.thread] if "thread" in t.c else []),
                 d2.c.score, d2.c.evidence["flagged"].as_boolean().label("flagged"),
             )
             .join(pt, pt.c.id == t.c.platform_id)
@@ -125,7 +126,21 @@ def iter_network_posts(
             q = q.where(t.c.created_at < until)
         return q
 
-    yield from store.iter_keyset(page)
+    mt = Media.__table__
+    for batch in store.iter_keyset(page):
+        # Each post's media identities (PDQ, else SHA-256, else the URL): one query per batch.
+        ids = [r["id"] for r in batch]
+        media: dict[int, list[str]] = {}
+        with store.read() as conn:
+            for chunk in (ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)):
+                q = sa.select(mt.c.post_id, mt.c.pdq, mt.c.sha256, mt.c.url).where(mt.c.post_id.in_(chunk))
+                for m in conn.execute(q):
+                    ident = m.pdq or m.sha256 or (f"url:{m.url}" if m.url else None)
+                    if ident:
+                        media.setdefault(m.post_id, []).append(ident)
+        for r in batch:
+            r["media"] = media.get(r["id"], [])
+        yield batch
 
 
 def open_network_case(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -369,6 +370,7 @@ class Store:
     def _upsert_accounts(self, conn: Connection, batch: Sequence[AccountRecord]) -> int:
         if not batch:
             return 0
+        batch = self._resolve_handles(conn, batch)
         # Merge duplicates inside the batch: later non-empty values win.
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for rec in batch:
@@ -418,6 +420,32 @@ class Store:
             for group in changed.values():
                 self._update_rows(conn, t, ("platform_id", "external_id"), group)
         return new_total
+
+    def _resolve_handles(self, conn: Connection, batch: Sequence[AccountRecord]) -> Sequence[AccountRecord]:
+        """Records known only by handle (`match_handle`: a suspension reported by username) take the external
+        id of the account stored with that handle (case-insensitive), so the suspension lands on it."""
+        pending = [r for r in batch if getattr(r, "match_handle", False) and r.handle]
+        if not pending:
+            return batch
+        t, pt = Account.__table__, Platform.__table__
+        # The same batch may carry the account itself (its user object before the error).
+        found: dict[tuple[str, str], str] = {(r.platform, r.handle.lower()): r.external_id for r in batch
+                                              if r.handle and not getattr(r, "match_handle", False)}
+        for platform in {r.platform for r in pending}:
+            handles = sorted({r.handle.lower() for r in pending if r.platform == platform and r.handle})
+            for chunk in _chunks(handles):
+                q = (sa.select(sa.func.lower(t.c.handle).label("h"), t.c.external_id)
+                     .join(pt, pt.c.id == t.c.platform_id)
+                     .where(pt.c.name == platform, sa.func.lower(t.c.handle).in_(chunk),
+                            ~t.c.external_id.startswith("@"))
+                     .order_by(t.c.id))
+                for r in conn.execute(q):
+                    found.setdefault((platform, r.h), r.external_id)
+        out = []
+        for r in batch:
+            ext = found.get((r.platform, r.handle.lower())) if getattr(r, "match_handle", False) and r.handle else None
+            out.append(dataclasses.replace(r, external_id=ext, handle=None, match_handle=False) if ext else r)
+        return out
 
     def _account_ids(self, conn: Connection, pid: int, externals: Iterable[str]) -> dict[str, int]:
         t = Account.__table__

@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "retry_delivery": frozenset({"admin"}),
     "set_prefs": frozenset(HUMAN_ROLES),
     "match_content": frozenset({"admin", "reviewer", "analyst", "legal", "platform"}),  # POST /api/v1/match
+    # Curating banks through the HMA-compatible API (/c/...): a platform integration (Coop) creates its banks.
+    "manage_banks": frozenset({"admin", "analyst", "platform"}),
     # Removal orders, complaints and preservation (Regulation (EU) 2021/784; basira.compliance).
     "view_orders": frozenset({"admin", "legal", "reviewer", "auditor"}),
     "manage_orders": frozenset({"admin", "legal"}),  # intake, execute, reject, legal holds

@@ -22,6 +22,10 @@ from basira.signals.text import minhash_from_hex
 from basira.signals.vpdq import FRAME_THRESHOLD, distinct_frame_hashes
 
 OPINIONS = ("positive", "negative", "disputed")
+#: How a bank's images are decoded for PDQ: `full` resolution (the hash HMA, python-threatexchange and pdqhash
+#: compute, so partners' hashes match to the bit) or `fast` (JPEG decoded at reduced scale: ~4x faster on large
+#: photos, 2-10 bits off the full-resolution hash). See docs/hash-matching.md.
+PDQ_DECODES = ("full", "fast")
 LABEL_KEYS = ("entity", "ideology", "content_type", "behaviour")
 Clock = Callable[[], datetime]
 
@@ -40,8 +44,11 @@ class Bank:
     thresholds: dict[str, float] = field(default_factory=dict)  # signal type name -> max distance
     description: str = ""
     id: int | None = None
+    pdq_decode: str = "fast"  # PDQ_DECODES: used when media is hashed to be added to or matched against it
 
     def __post_init__(self) -> None:
+        if self.pdq_decode not in PDQ_DECODES:
+            raise ValueError(f"pdq_decode must be one of {', '.join(PDQ_DECODES)}, not {self.pdq_decode!r}")
         if not 0.0 <= self.enabled_ratio <= 1.0:
             raise ValueError(f"enabled_ratio must be within 0..1, not {self.enabled_ratio}")
         self.thresholds = {get_signal_type(k).name: float(v) for k, v in self.thresholds.items()}
@@ -233,6 +240,11 @@ class Matcher:
     def add_bank(self, bank: Bank) -> None:
         self.banks[bank.name] = bank
 
+    @property
+    def pdq_decode(self) -> str:
+        """`full` when any bank asks for full-resolution PDQ: a query hashed fast could miss its hashes."""
+        return "full" if any(b.pdq_decode == "full" for b in self.banks.values()) else "fast"
+
     def add_items(self, items: Iterable[BankItem]) -> int:
         """Index items (their banks must be known); an item id seen before is replaced. Return the count."""
         by_type: dict[str, list[BankItem]] = defaultdict(list)
@@ -400,12 +412,19 @@ class Matcher:
         return res
 
 
-def hash_file(path: str, signal_types: Sequence[str] = ("md5", "sha256", "pdq")) -> dict[str, str]:
-    """Every listed signal the file yields; types that do not apply to it (a video for PDQ) are skipped."""
+def hash_file(
+    path: str, signal_types: Sequence[str] = ("md5", "sha256", "pdq"), *, pdq_decode: str = "fast"
+) -> dict[str, str]:
+    """Every listed signal the file yields; types that do not apply to it (a video for PDQ) are skipped.
+    `pdq_decode` (PDQ_DECODES) says how images are decoded for PDQ."""
+    from basira.signals.pdq import PdqSignal
+
     out = {}
     for name in signal_types:
+        st = get_signal_type(name)
         try:
-            out[get_signal_type(name).name] = get_signal_type(name).hash_file(path)
+            out[st.name] = (PdqSignal.hash_file(path, full=pdq_decode == "full") if st is PdqSignal
+                            else st.hash_file(path))
         except SignalError:
             continue
     return out
@@ -414,18 +433,19 @@ def hash_file(path: str, signal_types: Sequence[str] = ("md5", "sha256", "pdq"))
 def match_file(matcher: Matcher, path: str, signal_types: Sequence[str] | None = None) -> list[MatchResult]:
     """Hash a file every way that applies (md5, sha256, pdq for images, vpdq for videos) and match each."""
     names = signal_types or _types_for(path)
-    return [matcher.match(st, sig) for st, sig in hash_file(path, names).items()]
+    return [matcher.match(st, sig) for st, sig in hash_file(path, names, pdq_decode=matcher.pdq_decode).items()]
 
 
 def hash_files(
-    paths: Sequence[str], signal_types: Sequence[str] | None = None, workers: int | None = None
+    paths: Sequence[str], signal_types: Sequence[str] | None = None, workers: int | None = None, *,
+    pdq_decode: str = "fast",
 ) -> list[dict[str, str]]:
     """`hash_file` for many files, in order, on a thread pool: JPEG decoding (Pillow), PDQ (C++) and hashlib
     release the GIL, so two threads hash about twice as many images per second as one."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(path: str) -> dict[str, str]:
-        return hash_file(str(path), signal_types or _types_for(str(path)))
+        return hash_file(str(path), signal_types or _types_for(str(path)), pdq_decode=pdq_decode)
 
     workers = workers or min(4, os.cpu_count() or 1)
     if workers <= 1 or len(paths) < 2:
@@ -436,7 +456,8 @@ def hash_files(
 
 def match_files(matcher: Matcher, paths: Sequence[str], workers: int | None = None) -> list[list[MatchResult]]:
     """`match_file` for many files: hashed in parallel (`hash_files`), matched in one thread."""
-    return [[matcher.match(st, sig) for st, sig in sigs.items()] for sigs in hash_files(paths, workers=workers)]
+    return [[matcher.match(st, sig) for st, sig in sigs.items()]
+            for sigs in hash_files(paths, workers=workers, pdq_decode=matcher.pdq_decode)]
 
 
 _VIDEO_EXT = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif", ".3gp"}
@@ -490,7 +511,7 @@ def match_post_media_and_text(
         signals = {k: get(k) for k in ("md5", "sha256", "pdq", "vpdq") if get(k)}
         path = get("path")
         if path:
-            for st, sig in hash_file(path, _types_for(str(path))).items():
+            for st, sig in hash_file(path, _types_for(str(path)), pdq_decode=matcher.pdq_decode).items():
                 signals.setdefault(st, sig)
         for st, sig in signals.items():
             try:

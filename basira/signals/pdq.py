@@ -78,8 +78,9 @@ class PdqSignal(SignalType):
         return pdq_distance(a, b)
 
     @classmethod
-    def hash_file(cls, path: str | Path) -> str:
-        signal, quality = pdq_from_file(path)
+    def hash_file(cls, path: str | Path, *, full: bool = False) -> str:
+        """`full`: decode the image at full resolution (what HMA and pdqhash hash; slower on large JPEGs)."""
+        signal, quality = pdq_from_file(path, min_side=0 if full else 256)
         if quality < MIN_QUALITY:
             raise SignalError(f"{path}: PDQ quality {quality} < {MIN_QUALITY} (image too flat to hash)")
         return signal

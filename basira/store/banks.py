@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from basira.store.store import Store
 
 _CHUNK = 500
+CONTENT_LABEL = "hma_content"  # the content id (HMA API) an item belongs to, when it is not the content's first
 
 
 def signal_key(signal_type: str, signal: str) -> str:
@@ -41,7 +42,8 @@ def signal_key(signal_type: str, signal: str) -> str:
 
 def _bank(r: Any) -> Bank:
     return Bank(r.name, negative=bool(r.negative), enabled_ratio=float(r.enabled_ratio),
-                thresholds=dict(r.thresholds or {}), description=r.description or "", id=r.id)
+                thresholds=dict(r.thresholds or {}), description=r.description or "", id=r.id,
+                pdq_decode=r.pdq_decode or "fast")
 
 
 def create_bank(
@@ -52,24 +54,109 @@ def create_bank(
     enabled_ratio: float = 1.0,
     thresholds: dict[str, float] | None = None,
     description: str = "",
+    pdq_decode: str | None = None,
     actor: str | None = None,
 ) -> Bank:
-    """Create a bank; raise ValueError if the name is taken or a setting is invalid."""
+    """Create a bank; raise ValueError if the name is taken or a setting is invalid. `pdq_decode` None: fast
+    until an exchange first feeds the bank (`sync_bank`), then full."""
     bank = Bank(name, negative=negative, enabled_ratio=enabled_ratio, thresholds=thresholds or {},
-                description=description)
+                description=description, pdq_decode=pdq_decode or "fast")
     t = BankRow.__table__
     with store.write() as conn:
         if conn.execute(sa.select(t.c.id).where(t.c.name == name)).first() is not None:
             raise ValueError(f"bank {name!r} already exists")
         bank.id = conn.execute(
             sa.insert(t).values(name=name, negative=negative, enabled_ratio=enabled_ratio,
-                                thresholds=bank.thresholds, description=description, created_at=now())
+                                thresholds=bank.thresholds, description=description, created_at=now(),
+                                pdq_decode=pdq_decode)
             .returning(t.c.id)
         ).scalar_one()
         store._append_events(conn, [("bank.created", actor, f"bank:{bank.id}",
                                      {"name": name, "negative": negative, "enabled_ratio": enabled_ratio,
-                                      "thresholds": bank.thresholds})])
+                                      "thresholds": bank.thresholds, "pdq_decode": pdq_decode})])
     return bank
+
+
+def update_bank(
+    store: Store, name: str, *, new_name: str | None = None, enabled_ratio: float | None = None,
+    pdq_decode: str | None = None, actor: str | None = None,
+) -> Bank:
+    """Rename a bank or change its enabled ratio or PDQ decode; raise ValueError (no such bank, name taken,
+    bad value)."""
+    t = BankRow.__table__
+    changes: dict[str, Any] = {}
+    if new_name is not None and new_name != name:
+        changes["name"] = new_name
+    if enabled_ratio is not None:
+        changes["enabled_ratio"] = float(enabled_ratio)
+    if pdq_decode is not None:
+        changes["pdq_decode"] = pdq_decode
+    with store.write() as conn:
+        r = conn.execute(sa.select(t).where(t.c.name == name)).first()
+        if r is None:
+            raise ValueError(f"no bank named {name!r}")
+        merged = {**r._asdict(), **changes}
+        Bank(merged["name"], enabled_ratio=merged["enabled_ratio"], pdq_decode=merged["pdq_decode"] or "fast")
+        if "name" in changes and conn.execute(sa.select(t.c.id).where(t.c.name == new_name)).first():
+            raise ValueError(f"bank {new_name!r} already exists")
+        if changes:
+            conn.execute(sa.update(t).where(t.c.id == r.id).values(**changes))
+            store._append_events(conn, [("bank.changed", actor, f"bank:{r.id}", {"name": name, **changes})])
+        out = conn.execute(sa.select(t).where(t.c.id == r.id)).first()
+    return _bank(out)
+
+
+def delete_bank(store: Store, name: str, *, actor: str | None = None) -> int:
+    """Delete a bank and its items; return the number of items. Refused (ValueError) while any of its items
+    has a recorded match: those records are evidence cases rest on. Deleting a missing bank does nothing."""
+    t, it, m = BankRow.__table__, BankItemRow.__table__, BankMatchRow.__table__
+    with store.write() as conn:
+        bid = conn.execute(sa.select(t.c.id).where(t.c.name == name)).scalar()
+        if bid is None:
+            return 0
+        if conn.execute(sa.select(m.c.id).join(it, it.c.id == m.c.item_id).where(it.c.bank_id == bid)
+                        .limit(1)).first():
+            raise ValueError(f"bank {name!r} has recorded matches (evidence for cases): not deleted")
+        n = conn.execute(sa.delete(it).where(it.c.bank_id == bid)).rowcount
+        conn.execute(sa.delete(BankSyncCheckpoint.__table__).where(BankSyncCheckpoint.__table__.c.bank_id == bid))
+        conn.execute(sa.delete(t).where(t.c.id == bid))
+        store._append_events(conn, [("bank.deleted", actor, f"bank:{bid}", {"name": name, "items": n})])
+    return int(n)
+
+
+def add_content(
+    store: Store, bank: str, signals: dict[str, str], *, labels: dict[str, Any] | None = None,
+    source: str | None = None, actor: str | None = None, note: str | None = None,
+) -> tuple[int, dict[str, int]]:
+    """Add one piece of content (its signals, one item each) to a bank; return (content id, item id by signal
+    type). The content id is its first item's id; its other items carry it as label `hma_content`. A signal the
+    bank already holds keeps its item, and the content takes the oldest such item's content id."""
+    entries = [BankEntry.make(st, sig, labels=dict(labels or {}), source=source) for st, sig in signals.items()]
+    t = BankItemRow.__table__
+    with store.write() as conn:
+        _add_entries(store, conn, bank, entries, actor=actor, note=note)
+        bid = _require(conn, bank)
+        rows = {e.signal_type: conn.execute(
+            sa.select(t.c.id, t.c.labels).where(t.c.bank_id == bid, t.c.signal_type == e.signal_type,
+                                                t.c.signal_key == signal_key(e.signal_type, e.signal))).first()
+            for e in entries}
+        ids = {st: int(r.id) for st, r in rows.items()}
+        content = min(int((r.labels or {}).get(CONTENT_LABEL, r.id)) for r in rows.values())
+        for r in rows.values():
+            if r.id != content and (r.labels or {}).get(CONTENT_LABEL) is None:
+                conn.execute(sa.update(t).where(t.c.id == r.id).values(labels={**(r.labels or {}),
+                                                                                CONTENT_LABEL: content}))
+    return content, ids
+
+
+def content_items(store: Store, bank: str, content_id: int) -> list[BankItem]:
+    """The items of one piece of content (see `add_content`) in a bank, by id; [] when there is none."""
+    return [it for it in iter_items(store, bank)
+            if it.id == content_id or it.labels.get(CONTENT_LABEL) == content_id]
+
+
+def content_id_of(item: BankItem) -> int:
+    return int(item.labels.get(CONTENT_LABEL, item.id))
 
 
 def get_bank(store: Store, name: str) -> Bank | None:
@@ -288,6 +375,7 @@ def sync_bank(
     with store.write() as conn:
         added, removed = _add_entries(store, conn, bank, res.entries, actor=actor, note=f"sync {source}")
         bid = _require(conn, bank)
+        mark_exchange_fed(conn, bid)
         stmt = store._insert(t).values(bank_id=bid, source=source, checkpoint=res.checkpoint, updated_at=now())
         conn.execute(stmt.on_conflict_do_update(index_elements=["bank_id", "source"],
                                                 set_={"checkpoint": res.checkpoint, "updated_at": now()}))
@@ -295,6 +383,21 @@ def sync_bank(
                                      {"source": source, "entries": len(res.entries), "full": res.full,
                                       "offset": res.checkpoint.get("offset")})])
     return added, removed, res.full
+
+
+def exchange_fed_banks(store: Store) -> list[str]:
+    """Names of the banks some exchange (a `sync_bank` source) feeds, by name."""
+    t, b = BankSyncCheckpoint.__table__, BankRow.__table__
+    with store.read() as conn:
+        return list(conn.execute(sa.select(b.c.name).join(t, t.c.bank_id == b.c.id)
+                                 .where(t.c.source != SCAN_SOURCE).distinct().order_by(b.c.name)).scalars())
+
+
+def mark_exchange_fed(conn: Any, bank_id: int) -> None:
+    """A bank an exchange feeds decodes PDQ at full resolution (the hashes partners compute), unless someone
+    chose otherwise: call in the transaction that first adds exchanged items."""
+    t = BankRow.__table__
+    conn.execute(sa.update(t).where(t.c.id == bank_id, t.c.pdq_decode.is_(None)).values(pdq_decode="full"))
 
 
 # --- matching ingested posts (basira scan) -----------------------------------------------------------------
@@ -546,8 +649,8 @@ def unbank_case_content(store: Store, case_id: int, *, actor: str, decision_id: 
     return removed
 
 
-_BANK_EVENTS = ("bank.created", "bank.items_added", "bank.items_removed", "bank.item_changed", "bank.synced",
-                "bank.item_quarantined")
+_BANK_EVENTS = ("bank.created", "bank.changed", "bank.deleted", "bank.items_added", "bank.items_removed",
+                "bank.item_changed", "bank.synced", "bank.item_quarantined")
 
 
 def bank_state(store: Store) -> tuple[int, int]:

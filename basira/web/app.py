@@ -22,7 +22,7 @@ from basira.review import (
 from basira.review.auth import LoginLimiter
 from basira.review.content import strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
-from basira.web import api, compliance_api, compliance_pages, match_api, network_pages, pages
+from basira.web import api, compliance_api, compliance_pages, hma_api, match_api, network_pages, pages
 from basira.web.compliance_reports import router as reports_router
 from basira.web.security import NotLoggedIn, SecurityHeaders
 
@@ -71,13 +71,17 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     app.include_router(compliance_api.router)
     app.include_router(compliance_pages.router)
     app.include_router(reports_router)
+    for router in hma_api.routers:  # HMA-compatible /c, /h, /m, /livez, /readyz (docs/hash-matching.md)
+        app.include_router(router)
     app.add_middleware(SecurityHeaders)
 
     def wants_json(request: Request) -> bool:
-        return request.url.path.startswith("/api/")
+        return request.url.path.startswith("/api/") or hma_api.is_hma_path(request.url.path)
 
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
+        if hma_api.is_hma_path(request.url.path):
+            return hma_api.error_response(401, "not authenticated", {"WWW-Authenticate": "Bearer"})
         if wants_json(request) or request.method != "GET":
             return JSONResponse({"detail": "not authenticated"}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -85,6 +89,8 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if hma_api.is_hma_path(request.url.path):
+            return hma_api.error_response(exc.status_code, exc.detail, exc.headers)
         if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return pages.render(request, "error.html", status_code=exc.status_code, status=exc.status_code,
@@ -93,6 +99,9 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
+        if hma_api.is_hma_path(request.url.path):
+            return hma_api.error_response(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                                         for e in errors))
         if wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
         return pages.render(request, "error.html", status_code=422, status=422,

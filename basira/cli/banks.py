@@ -30,6 +30,11 @@ def banks_create(
     ratio: float = typer.Option(1.0, "--ratio", min=0.0, max=1.0, help="Share of lookups that consult it."),
     threshold: list[str] = typer.Option([], "--threshold", help="SIGNAL=DISTANCE, e.g. pdq=24; repeatable."),
     description: str = typer.Option("", "--description"),
+    pdq_decode: str | None = typer.Option(
+        None, "--pdq-decode", metavar="full|fast",
+        help="How images are decoded for PDQ when hashed for this bank: full resolution (the hash HMA and "
+             "partners compute) or fast (reduced-scale JPEG decode, ~4x faster, 2-10 bits off). Default: fast, "
+             "until an exchange first feeds the bank (`banks sync`), then full."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Create a bank."""
@@ -39,7 +44,7 @@ def banks_create(
         thresholds = {k.strip(): float(v) for k, _, v in (t.partition("=") for t in threshold)}
         with _bank_store(db) as store:
             bank = repo.create_bank(store, name, negative=negative, enabled_ratio=ratio, thresholds=thresholds,
-                                    description=description, actor="cli")
+                                    description=description, pdq_decode=pdq_decode, actor="cli")
     except ValueError as exc:
         raise _bank_fail(exc) from None
     print(f"created bank {bank.name} (id {bank.id})")
@@ -116,7 +121,7 @@ def banks_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> Non
             kind = "negative" if bank.negative else "positive"
             extra = f" ratio={bank.enabled_ratio:g}" if bank.enabled_ratio < 1 else ""
             th = "".join(f" {k}<={v:g}" for k, v in sorted(bank.thresholds.items()))
-            print(f"{bank.name}\t{n} items\t{kind}{extra}{th}")
+            print(f"{bank.name}\t{n} items\t{kind}{extra}{th} pdq-decode={bank.pdq_decode}")
 
 
 def match_files(

@@ -20,7 +20,7 @@ class BankRow(Base):
     thresholds: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    # full | fast; NULL: never chosen (fast, until an exchange first feeds the bank: then full). 0006.
+    # full | fast; NULL: never chosen (fast, until an exchange first feeds the bank: then full). 0007.
     pdq_decode: Mapped[str | None] = mapped_column(sa.String(8))
 
 

@@ -1,8 +1,8 @@
 """banks.pdq_decode: how each bank's images are decoded for PDQ (full | fast; NULL: not chosen, read as fast
 until the bank is first fed by an exchange, which makes it full)
 
-Revision ID: 0006_bank_pdq_decode
-Revises: 0005_compliance
+Revision ID: 0007_bank_pdq_decode
+Revises: 0006_one_copy_per_decision
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_bank_pdq_decode"
-down_revision = "0005_compliance"
+revision = "0007_bank_pdq_decode"
+down_revision = "0006_one_copy_per_decision"
 branch_labels = None
 depends_on = None
 

@@ -64,11 +64,21 @@ def test_orders_dashboard_counts_down_and_executes(server):
             page.screenshot(path=str(SHOTS / "orders.png"))
             page.click("text=TCO-2026-0042")
             page.wait_for_url("**/orders/1")
-            page.click("button:has-text('Execute')")
+            assert page.locator(".order-banner").count() == 1  # under 30 minutes left: on every page
+            page.click("text=Execute: review the content")
+            page.wait_for_url("**/orders/1/execute")  # the confirmation shows the content first, media blurred
+            assert page.locator(".target-preview blockquote.content").count() == 2
+            assert "No action sink is configured" in page.locator("p.error").inner_text()
+            page.screenshot(path=str(SHOTS / "order-confirm.png"), full_page=True)
+            page.click("button:has-text('Confirm')")
             page.wait_for_url("**/orders/1?notice=*")
-            assert "2 item(s) removed" in page.locator(".notice").inner_text()
-            assert '"within_deadline": true' in page.locator("pre.statement").first.inner_text()
+            assert "2 item(s) only recorded" in page.locator(".notice").inner_text()
+            assert "Not executed yet" in page.locator("p.error").first.inner_text()
             page.screenshot(path=str(SHOTS / "order.png"), full_page=True)
+            page.click("text=Read the statement")
+            page.wait_for_url("**/orders/1/statement")
+            assert "not confirmed removed" in page.locator("p.error").inner_text()
+            page.screenshot(path=str(SHOTS / "order-statement.png"), full_page=True)
             assert problems == []
 
             nojs = browser.new_context(base_url=server, java_script_enabled=False)

@@ -51,14 +51,16 @@ def test_order_executed_removes_preserves_notifies_and_states(store):
         assert e.value.kind == "forbidden"
 
         out = svc.execute(oid, "lena")
-        assert out["removed"] == 2
+        assert (out["sent"], out["recorded"], out["removal_confirmed"]) == (2, 0, False)
         st = out["statement"]
-        assert st["execution_seconds"] == 1050 and st["within_deadline"] is True
-        assert [i["outcome"] for i in st["items"]] == ["removed", "removed", "not_found"]
+        # Not executed yet in the statement's words: the platform has not acknowledged the removals.
+        assert st["execution_seconds"] is None and st["within_deadline"] is False and st["outstanding"] == 2
+        assert [i["outcome"] for i in st["items"]] == ["sent", "sent", "not_found"]
         with pytest.raises(ComplianceError):
             svc.execute(oid, "lena")  # once
 
         # The removal went out as action webhooks, due at once (no undo window), with the notice beside it.
+        clock.advance(seconds=20)
         assert svc.tick()["webhooks"]["delivered"] == 4
         removes, notices = rx.bodies("remove"), rx.bodies("notify")
         assert {b["post_id"] for b in removes} == {"p7-0", "p7-1"}
@@ -68,7 +70,9 @@ def test_order_executed_removes_preserves_notifies_and_states(store):
 
         detail = svc.order(oid)
         assert detail["status"] == "executed" and detail["executed_by"] == "lena"
-        assert detail["statement"] == st
+        st = detail["statement"]  # prepared again on the acknowledgement: now executed, at the ack's time
+        assert st["removal_confirmed"] is True and st["outstanding"] == 0
+        assert st["execution_seconds"] == 1070 and st["within_deadline"] is True
         assert [t["outcome"] for t in detail["targets"]] == ["removed", "removed", "not_found"]
         assert all(n["delivered_at"] is not None for n in detail["notices"]) and len(detail["notices"]) == 2
         with store.read() as conn:
@@ -80,7 +84,7 @@ def test_order_executed_removes_preserves_notifies_and_states(store):
             items = conn.execute(sa.select(PreservedItem).order_by(PreservedItem.id)).all()
         assert len(items) == 2 and items[0].content["post"]["text"].startswith("Join the marching band")
         assert items[0].content["detections"][0]["model_version"] == "demo-0"
-        assert items[0].preserve_until == clock() + timedelta(days=181)  # 29 Nov + 6 months = 29 May
+        assert items[0].preserve_until == clock() - timedelta(seconds=20) + timedelta(days=181)  # 29 Nov + 6 months
         kinds = [e["kind"] for e in store.iter_events()]
         for k in ("order.received", "order.executed", "preservation.created", "notice.created", "webhook.delivered"):
             assert k in kinds
@@ -113,15 +117,17 @@ def test_an_order_for_content_a_reviewer_already_removed_records_that_and_sends_
 
         oid = svc.receive(ORDER, "api", "lena")
         out = svc.execute(oid, "lena")
-        assert (out["removed"], out["already_removed"]) == (1, 1)
+        assert (out["sent"], out["already_removed"]) == (1, 1)
         items = {i["target"]: i for i in out["statement"]["items"]}
         assert items["demo:p7-0"]["outcome"] == "already_removed" and "already removed" in items["demo:p7-0"]["action"]
-        assert items["https://demo.example/u/status/p7-1"]["outcome"] == "removed"
+        assert items["https://demo.example/u/status/p7-1"]["outcome"] == "sent"
         svc.tick()
         assert [b["post_id"] for b in rx.bodies("remove")[before:]] == ["p7-1"]  # nothing sent again for p7-0
         detail = svc.order(oid)
         t0 = next(t for t in detail["targets"] if t["target"] == "demo:p7-0")
-        assert (t0["case_id"], t0["decision_id"], t0["delivery_id"]) == (c0, d0["decision_id"], None)
+        assert (t0["case_id"], t0["decision_id"]) == (c0, d0["decision_id"])
+        assert t0["delivery_id"] is not None and t0["outcome"] == "already_removed"  # the reviewer's acknowledged one
+        assert detail["statement"]["removal_confirmed"] is True
         with store.read() as conn:
             orders_copies = conn.execute(sa.select(PreservedItem.post_id).where(PreservedItem.order_id == oid)).all()
         assert sorted(r.post_id for r in orders_copies) == sorted(pids.values())  # six months run from the order

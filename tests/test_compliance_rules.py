@@ -75,8 +75,25 @@ def test_statement_reports_execution_time_and_each_item():
                {"target": "demo:zz", "outcome": "not_found", "executed_at": T0 + timedelta(minutes=61)}]
     st = rules.statement(order, targets, T0 + timedelta(minutes=62))
     assert st["execution_seconds"] == 3660 and st["within_deadline"] is False
-    assert [(i["action"], i["removed_at"]) for i in st["items"]] == [("removed", "2026-11-29T09:01:00Z"),
-                                                                     ("not found on the service", None)]
+    assert [(i["action"], i["removed_at"]) for i in st["items"]] == [
+        ("removed (the platform acknowledged the removal)", "2026-11-29T09:01:00Z"), ("not found on the service", None)]
+
+
+def test_statement_never_claims_a_removal_only_recorded_or_not_yet_acknowledged():
+    order = {"authority": "BKA", "order_ref": "R-2", "legal_basis": rules.DEFAULT_LEGAL_BASIS, "received_at": T0,
+             "deadline_at": rules.deadline(T0), "status": "executed", "executed_at": T0 + timedelta(minutes=5),
+             "execution_method": "recorded only"}
+    for outcome in ("recorded", "sent"):
+        targets = [{"target": "demo:a", "outcome": outcome, "executed_at": T0 + timedelta(minutes=5)},
+                   {"target": "demo:b", "outcome": "removed", "executed_at": T0 + timedelta(minutes=5),
+                    "removed_at": T0 + timedelta(minutes=6)}]
+        st = rules.statement(order, targets, T0 + timedelta(minutes=7))
+        assert st["removal_confirmed"] is False and st["within_deadline"] is False
+        assert st["executed_at"] is None and st["execution_seconds"] is None and st["outstanding"] == 1
+        assert st["items"][0]["removed_at"] is None and "removed" not in st["items"][0]["outcome"]
+    targets[0] = {**targets[0], "outcome": "already_removed", "removed_at": T0 - timedelta(days=1)}
+    st = rules.statement(order, targets, T0 + timedelta(minutes=7))
+    assert st["removal_confirmed"] is True and st["execution_seconds"] == 360  # the last acknowledgement
     rejected = rules.statement({**order, "status": "rejected", "executed_at": None, "status_reason": "manifest error"},
                                [], T0)
     assert rejected["reason"] == "manifest error" and "executed_at" not in rejected

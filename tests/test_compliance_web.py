@@ -29,7 +29,8 @@ ENDPOINTS = [
     ("POST", "/api/v1/complaints/{complaint_id}/decision", "decide_complaints"),
     ("GET", "/api/v1/preserved", "manage_orders"), ("POST", "/api/v1/preserved/{item_id}/hold", "manage_orders"),
     ("GET", "/orders", "view_orders"), ("POST", "/orders", "manage_orders"), ("GET", "/orders/{order_id}", "view_orders"),
-    ("POST", "/orders/{order_id}/execute", "manage_orders"), ("POST", "/orders/{order_id}/close", "manage_orders"),
+    ("GET", "/orders/{order_id}/execute", "manage_orders"), ("POST", "/orders/{order_id}/execute", "manage_orders"),
+    ("GET", "/orders/{order_id}/statement", "view_orders"), ("GET", "/orders/{order_id}/statement.pdf", "view_orders"), ("POST", "/orders/{order_id}/close", "manage_orders"),
     ("POST", "/orders/{order_id}/statement-sent", "manage_orders"), ("POST", "/preserved/{item_id}/hold", "manage_orders"),
     ("GET", "/complaints", "decide_complaints"), ("POST", "/complaints", "file_complaint"),
     ("POST", "/complaints/{complaint_id}/decide", "decide_complaints"),
@@ -114,12 +115,31 @@ def test_dashboard_intake_clock_execute_statement_and_complaint(web):
     clock.advance(minutes=10)
     assert 'class="overdue"' in legal.get("/orders").text
     clock.t = T0 + timedelta(minutes=40)
+    # Overdue and urgent orders show on every page for those who execute them; not for reviewers.
+    assert "Removal orders due" in legal.get("/settings").text and "Removal orders due" in admin.get("/queue").text
+    assert "Removal orders due" not in reviewer.get("/queue").text
+    # One click never removes: the POST without the confirmation goes to the confirmation page, which shows the
+    # content (escaped, media blurred by the stylesheet) and says no action sink is configured.
     r = legal.post("/orders/1/execute", data={"csrf": csrf})
-    assert r.status_code == 303 and "2+item" in r.headers["location"]
+    assert r.status_code == 303 and r.headers["location"] == "/orders/1/execute"
+    assert legal.get("/api/v1/orders/1").json()["status"] == "open"
+    confirm = legal.get("/orders/1/execute").text
+    assert "Join the marching band" in confirm and "No action sink is configured" in confirm
+    assert 'name="confirm" value="execute"' in confirm and "<script>alert" not in confirm
+    r = legal.post("/orders/1/execute", data={"csrf": csrf, "confirm": "execute"})
+    assert r.status_code == 303 and "2+item%28s%29+only+recorded" in r.headers["location"]
+    assert "NOTHING+was+removed" in r.headers["location"]
     page = legal.get("/orders/1").text
-    assert "Statement to the authority" in page and '"within_deadline": true' in page
+    assert "Statement to the authority" in page and '"within_deadline": false' in page
+    assert "not confirmed" in page and '"removal_confirmed": false' in page
     assert "<script>alert" not in page and "Notices to content providers" in page
-    assert legal.get("/api/v1/orders/1/statement").json()["execution_seconds"] == 2400
+    st = legal.get("/api/v1/orders/1/statement").json()
+    assert st["execution_seconds"] is None and [i["outcome"] for i in st["items"]] == ["recorded", "recorded"]
+    readable = legal.get("/orders/1/statement").text  # the statement as a page for people
+    assert "Not executed yet: 2 item(s)" in readable and "NOT removed" in readable and "<script>alert" not in readable
+    pdf = legal.get("/orders/1/statement.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert "Removal orders due" not in legal.get("/settings").text  # no longer open
     case_id = legal.get("/api/v1/orders/1").json()["targets"][0]["case_id"]
     case_page = legal.get(f"/cases/{case_id}")  # the review app shows the order's decision
     assert case_page.status_code == 200 and "W-1" in case_page.text
@@ -157,7 +177,7 @@ def test_api_intake_errors_execute_and_complaints(web):
     assert api.get("/api/v1/orders?status=open").json()[0]["order_ref"] == "IT-9"
     assert api.get("/api/v1/orders/1/statement").status_code == 404
     out = api.post(f"/api/v1/orders/{o['id']}/execute").json()
-    assert out["removed"] == 1 and out["statement"]["within_deadline"] is True
+    assert out["recorded"] == 1 and out["statement"]["within_deadline"] is False  # no action sink: not removed
     assert api.post(f"/api/v1/orders/{o['id']}/execute").status_code == 409
 
     platform = clients["platform"]

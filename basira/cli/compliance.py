@@ -137,6 +137,9 @@ def orders_execute(order_id: int = typer.Argument(...), user: str = AS, db: str 
         out = _run(svc.execute, order_id, user)
     finally:
         svc.store.close()
+    if out["recorded"]:
+        typer.echo(f"warning: {out['recorded']} item(s) only recorded — no action sink is configured "
+                   "(BASIRA_WEBHOOK_URL), so nothing was removed on the platform", err=True)
     _json(out["statement"])
 
 

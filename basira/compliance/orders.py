@@ -252,9 +252,34 @@ def alert_message(order: dict[str, Any], threshold: int, now: datetime) -> dict[
 
 # --- what goes out --------------------------------------------------------------------------------------------
 
+# Target outcomes that mean the content is gone from the platform: the platform acknowledged the removal (a 2xx
+# answer from the action sink), or a reviewer's acknowledged removal came first. `sent` is waiting for that answer;
+# `recorded` means Basira wrote the decision down but no action sink is configured, so nothing was removed.
+CONFIRMED_OUTCOMES = ("removed", "already_removed")
+OUTCOME_WORDS = {
+    "removed": "removed (the platform acknowledged the removal)",
+    "already_removed": "already removed before the order, by the service's own review",
+    "sent": "removal sent to the platform, not yet acknowledged",
+    "recorded": "recorded only: no action sink is configured, so the content was NOT removed",
+    "not_found": "not found on the service",
+    "pending": "not executed",
+}
+
+
+def removal_confirmed_at(targets: Sequence[dict[str, Any]]) -> datetime | None:
+    """When the last found target was confirmed removed, or None while any found target is not (or none is found)."""
+    found = [t for t in targets if t["outcome"] != "not_found"]
+    if not found or any(t["outcome"] not in CONFIRMED_OUTCOMES for t in found):
+        return None
+    times = [t.get("removed_at") or t.get("executed_at") for t in found]
+    return max((x for x in times if x is not None), default=None)
+
+
 def statement(order: dict[str, Any], targets: Sequence[dict[str, Any]], now: datetime) -> dict[str, Any]:
     """The statement back to the issuing authority (art. 3(6)): what was done, to which item, when — or, for a
-    rejected order, why it could not be executed (art. 3(7)-(8))."""
+    rejected order, why it could not be executed (art. 3(7)-(8)). An order is only stated as executed (with its
+    time and whether it met the deadline) once every found target is confirmed removed; until then the statement
+    says what is outstanding."""
     executed = order["status"] == "executed"
     received, done_at = order["received_at"], order.get("executed_at")
     out: dict[str, Any] = {
@@ -264,16 +289,19 @@ def statement(order: dict[str, Any], targets: Sequence[dict[str, Any]], now: dat
         "prepared_at": iso(now),
     }
     if executed and done_at is not None:
-        secs = int((done_at - received).total_seconds())
-        out.update(executed_at=iso(done_at), execution_seconds=secs, within_deadline=done_at <= order["deadline_at"],
-                   method=order.get("execution_method"))
+        confirmed_at = removal_confirmed_at(targets)
+        out.update(actioned_at=iso(done_at), method=order.get("execution_method"),
+                   removal_confirmed=confirmed_at is not None, executed_at=iso(confirmed_at),
+                   execution_seconds=(int((confirmed_at - received).total_seconds())
+                                      if confirmed_at is not None else None),
+                   within_deadline=confirmed_at is not None and confirmed_at <= order["deadline_at"],
+                   outstanding=sum(t["outcome"] in ("sent", "recorded") for t in targets))
     else:
         out["reason"] = order.get("status_reason")
-    words = {"removed": "removed", "already_removed": "already removed before the order, by the service's own review",
-             "not_found": "not found on the service", "pending": "not executed"}
-    out["items"] = [{"target": t["target"], "outcome": t["outcome"], "action": words.get(t["outcome"], t["outcome"]),
+    out["items"] = [{"target": t["target"], "outcome": t["outcome"],
+                     "action": OUTCOME_WORDS.get(t["outcome"], t["outcome"]),
                      "removed_at": iso(t.get("removed_at") or t.get("executed_at"))
-                     if t["outcome"] in ("removed", "already_removed") else None}
+                     if t["outcome"] in CONFIRMED_OUTCOMES else None}
                     for t in targets]
     out["preservation"] = ("Removed content and related data are preserved for six months (art. 6)."
                            if executed else None)

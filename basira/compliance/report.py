@@ -29,9 +29,12 @@ METHODOLOGY = [
      "detection, 'hash_bank' when the post has an acted-on hash-bank match, 'network' for community and "
      "coordinated-group cases, 'removal_order' when an authority's order removed it or opened its case, 'other' "
      "for none of these (e.g. opened by hand). One item can have several."),
-    ("Removal orders", "Orders received in the period. Time to execute = executed_at - received_at for those "
-     "executed; median and 95th percentile (nearest rank). 'Within one hour' is the share of all orders "
-     "received in the period that were executed within 60 minutes of receipt (pending orders count as not)."),
+    ("Removal orders", "Orders received in the period. An order counts as executed only when the platform "
+     "acknowledged the removal of every item found (a 2xx answer from the action webhook, or an acknowledged "
+     "earlier removal by review); an order recorded without an action sink, or still awaiting the "
+     "acknowledgement, counts as not executed (shown as 'recorded, not confirmed'). Time to execute = the last "
+     "acknowledgement - received_at; median and 95th percentile (nearest rank). 'Within one hour' is the share of "
+     "all orders received in the period that were executed within 60 minutes of receipt."),
     ("Complaints", "Complaints (by content providers, against a removal) received in the period, by status: open, "
      "upheld (content reinstated) or rejected; time to decide as for orders."),
     ("Appeals", "Appeals filed in the period; appeal decisions made in the period. The overturned share "
@@ -119,6 +122,7 @@ def build_report(c: ReportCounts, *, platform_name: str | None = None, generated
             "received": c.orders_received,
             "executed": executed,
             "not_executed": c.orders_received - executed,
+            "recorded_not_confirmed": c.orders_unconfirmed,
             "by_status": _rows(c.orders_by_status, c.orders_received),
             "by_authority": _rows(c.orders_by_authority, c.orders_received),
             "time_to_execute": orders_timing,

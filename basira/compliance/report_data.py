@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from basira.compliance.orders import removal_confirmed_at
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow
 from basira.store.models import Case, Detection, Platform, Post
 from basira.store.network import NETWORK_SUBJECT_KINDS
@@ -58,6 +59,7 @@ class ReportCounts:
     orders_received: int = 0
     orders_by_status: dict[str, int] = field(default_factory=dict)
     orders_by_authority: dict[str, int] = field(default_factory=dict)
+    orders_unconfirmed: int = 0  # marked executed, but a removal not (yet) acknowledged by the platform
     order_execute_seconds: list[float] = field(default_factory=list)  # orders received in the period, executed
     complaints_available: bool = False
     complaints_received: int = 0
@@ -160,6 +162,22 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
     return rc
 
 
+def _order_targets(store: Store, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """{order id: its targets (outcome, executed_at, removed_at = when the platform acknowledged the removal)}."""
+    from basira.store.compliance_models import RemovalOrderTarget
+    from basira.store.review_models import WebhookDelivery
+
+    T, W = RemovalOrderTarget.__table__, WebhookDelivery.__table__
+    out: dict[int, list[dict[str, Any]]] = {}
+    with store.read() as conn:
+        for i in range(0, len(order_ids), 500):
+            q = (sa.select(T.c.order_id, T.c.outcome, T.c.executed_at, W.c.delivered_at.label("removed_at"))
+                 .outerjoin(W, W.c.id == T.c.delivery_id).where(T.c.order_id.in_(order_ids[i:i + 500])))
+            for t in conn.execute(q):
+                out.setdefault(t.order_id, []).append(t._asdict())
+    return out
+
+
 def _orders_and_complaints(store: Store, rc: ReportCounts) -> None:
     """Removal orders (received, by status and authority, time to execute) and complaints (by status,
     reinstated, time to decide) received in the period."""
@@ -167,7 +185,7 @@ def _orders_and_complaints(store: Store, rc: ReportCounts) -> None:
 
     RO, CP = RemovalOrder.__table__, Complaint.__table__
     with store.read() as conn:
-        orders = conn.execute(sa.select(RO.c.status, RO.c.authority, RO.c.received_at, RO.c.executed_at)
+        orders = conn.execute(sa.select(RO.c.id, RO.c.status, RO.c.authority, RO.c.received_at)
                               .where(_in(RO.c.received_at, rc.start, rc.end))).all()
         complaints = conn.execute(sa.select(CP.c.status, CP.c.reinstated, CP.c.received_at, CP.c.decided_at)
                                   .where(_in(CP.c.received_at, rc.start, rc.end))).all()
@@ -175,8 +193,17 @@ def _orders_and_complaints(store: Store, rc: ReportCounts) -> None:
     rc.orders_received = len(orders)
     rc.orders_by_status = _sorted(Counter(r.status for r in orders))
     rc.orders_by_authority = _sorted(Counter(r.authority or "unknown" for r in orders))
-    rc.order_execute_seconds = sorted(
-        (r.executed_at - r.received_at).total_seconds() for r in orders if r.executed_at is not None)
+    # Executed means: every found target confirmed removed by the platform (the statement's removal_confirmed);
+    # an order only recorded (no action sink) or still waiting for the acknowledgement is not executed.
+    executed = [r for r in orders if r.status == "executed"]
+    targets = _order_targets(store, [r.id for r in executed])
+    seconds = []
+    for r in executed:
+        at = removal_confirmed_at(targets.get(r.id, []))
+        if at is not None:
+            seconds.append((at - r.received_at).total_seconds())
+    rc.order_execute_seconds = sorted(seconds)
+    rc.orders_unconfirmed = len(executed) - len(seconds)
     rc.complaints_received = len(complaints)
     rc.complaints_by_outcome = _sorted(Counter(r.status for r in complaints))
     rc.complaints_reinstated = sum(1 for r in complaints if r.reinstated)

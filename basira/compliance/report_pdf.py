@@ -209,10 +209,11 @@ class _Doc:
             self.para("Removal orders are not recorded in this database (the compliance tables are absent), so "
                       "none are counted here.", size=9, color=MUTED)
         t = o["time_to_execute"]
-        self.table(["received", "executed", "not executed", "median time", "95th percentile", "within 1 hour"],
-                   [[_n(o["received"]), _n(o["executed"]), _n(o["not_executed"]), duration(t["median_seconds"]),
-                     duration(t["p95_seconds"]), f"{_n(t['within_1h'])} ({percent(t['within_1h_share'])})"]],
-                   (26, 26, 28, 30, 34, 34), ("RIGHT",) * 6)
+        self.table(["received", "executed", "not executed", "recorded only", "median", "95th pct.", "within 1 hour"],
+                   [[_n(o["received"]), _n(o["executed"]), _n(o["not_executed"]), _n(o["recorded_not_confirmed"]),
+                     duration(t["median_seconds"]), duration(t["p95_seconds"]),
+                     f"{_n(t['within_1h'])} ({percent(t['within_1h_share'])})"]],
+                   (22, 22, 26, 26, 26, 26, 30), ("RIGHT",) * 7)
         if o["executed"]:
             self.chart(charts.execution_times(o["execute_seconds"]), width=150)
         if o["by_authority"]:

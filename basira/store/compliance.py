@@ -9,6 +9,7 @@ action webhook queued in webhook_deliveries, due at once (no undo window: the la
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,11 +39,18 @@ N, CP, PI = ContentNotice.__table__, Complaint.__table__, PreservedItem.__table_
 P, A, PF, M, DT = Post.__table__, Account.__table__, Platform.__table__, Media.__table__, Detection.__table__
 C, D, W, CL, U = Case.__table__, Decision.__table__, WebhookDelivery.__table__, CaseClaim.__table__, User.__table__
 
+# Outcomes whose removal decision the order made (a complaint can be about it; reinstating undoes it).
+REMOVAL_OUTCOMES = ("removed", "sent", "recorded")
 STALE_SENDING = timedelta(minutes=2)  # an alert "sending" this long had its sender die: send it again
 # webhook(decision_id, platform action, facts) -> (url, idempotency key, payload) or None (no webhook configured)
 Webhook = Callable[[int, str, dict], "tuple[str, str, dict] | None"]
 # on_error(item, exception): told about one row that failed, so a sweep can go on with the others
 OnError = Callable[[str, BaseException], None]
+
+
+def _awaiting_ack(statement: dict[str, Any] | None) -> bool:
+    """A statement with removals sent but not yet acknowledged is not final: it goes out once they are."""
+    return any(i.get("outcome") == "sent" for i in (statement or {}).get("items", ()))
 
 
 class ComplianceError(ValueError):
@@ -173,6 +181,34 @@ class ComplianceRepo:
                 .order_by(PI.c.id))]
         return out
 
+    def target_previews(self, order_id: int, text_limit: int = 2000) -> list[dict[str, Any]]:
+        """What executing the order would act on, per target: the post (text, media, account) or the account, found
+        now (content ingested since the order came in included). For the confirmation step; reads only."""
+        out = []
+        with self.store.read() as conn:
+            for t in conn.execute(sa.select(T).where(T.c.order_id == order_id).order_by(T.c.id)):
+                d = t._asdict()
+                if d["post_id"] is None and d["account_id"] is None:
+                    d["kind"], d["post_id"], d["account_id"] = self._resolve(conn, d["target"])
+                d["post"] = d["account"] = None
+                d["media"] = []
+                aid = d["account_id"]
+                if d["post_id"] is not None:
+                    p = conn.execute(sa.select(P.c.external_id, P.c.text, P.c.lang, P.c.created_at, P.c.account_id,
+                                               PF.c.name.label("platform")).join(PF, PF.c.id == P.c.platform_id)
+                                     .where(P.c.id == d["post_id"])).first()
+                    if p is not None:
+                        d["post"] = {**p._asdict(), "text": p.text[:text_limit], "cut": len(p.text) > text_limit}
+                        aid = p.account_id
+                        d["media"] = [m._asdict() for m in conn.execute(
+                            sa.select(M.c.url, M.c.kind).where(M.c.post_id == d["post_id"]).order_by(M.c.position))]
+                if aid is not None:
+                    a = conn.execute(sa.select(A.c.handle, A.c.display_name, A.c.external_id, A.c.status)
+                                     .where(A.c.id == aid)).first()
+                    d["account"] = a._asdict() if a else None
+                out.append(d)
+        return out
+
     def _notices(self, conn: Connection, *where: Any) -> list[dict[str, Any]]:
         q = (sa.select(N, W.c.status.label("delivery_status"), W.c.delivered_at.label("webhook_delivered_at"))
              .outerjoin(W, W.c.id == N.c.delivery_id).where(*where).order_by(N.c.id))
@@ -226,42 +262,88 @@ class ComplianceRepo:
             withheld = order["details"].get("notice_withheld_until")
             withheld_at = rules.parse_time(withheld, "notice_withheld_until") if withheld else None
             done: dict[tuple[str, int], dict[str, Any]] = {}
-            queued = 0
             for t in targets:
                 if t["post_id"] is None and t["account_id"] is None:
                     conn.execute(sa.update(T).where(T.c.id == t["id"]).values(kind="unknown", outcome="not_found",
                                                                               executed_at=now))
-                    t.update(outcome="not_found", executed_at=now)
                     continue
                 kind, sid = ("post", t["post_id"]) if t["post_id"] is not None else ("account", t["account_id"])
                 if (kind, sid) not in done:  # one item named twice (URL and id) is removed once
-                    prior = self._prior_removal(conn, kind, sid, now)
-                    if prior is not None:  # a reviewer removed it already: record that, send nothing again
-                        self._preserve(conn, kind, sid, now, reason="removal_order", case_id=prior.case_id,
-                                       order_id=order["id"], actor=who.username)
-                        done[(kind, sid)] = {"case_id": prior.case_id, "decision_id": prior.id, "delivery_id": None,
-                                             "outcome": "already_removed", "removed_at": prior.final_at}
-                    else:
-                        done[(kind, sid)] = self._remove(conn, order, kind, sid, who, now, webhook, withheld_at)
-                        queued += done[(kind, sid)]["delivery_id"] is not None
+                    done[(kind, sid)] = self._prior_or_remove(conn, order, kind, sid, who, now, webhook, withheld_at)
                 r = done[(kind, sid)]
-                outcome = r.get("outcome", "removed")
                 conn.execute(sa.update(T).where(T.c.id == t["id"]).values(
                     kind=kind, post_id=t["post_id"], account_id=t["account_id"], case_id=r["case_id"],
-                    decision_id=r["decision_id"], delivery_id=r["delivery_id"], outcome=outcome, executed_at=now))
-                t.update(outcome=outcome, executed_at=now, removed_at=r.get("removed_at", now))
-            how = method or ("action webhook (remove)" if queued else "recorded; no action webhook configured")
+                    decision_id=r["decision_id"], delivery_id=r["delivery_id"], outcome=r["outcome"],
+                    executed_at=now))
+            n = Counter(r["outcome"] for r in done.values())
+            how = method or (f"action webhook (remove): {n['sent']} sent, awaiting acknowledgement" if n["sent"]
+                             else "recorded only; no action sink configured, nothing removed" if n["recorded"]
+                             else "already removed by review")
             order.update(status="executed", executed_at=now, executed_by=who.username, execution_method=how)
+            targets = self._statement_targets(conn, order_id)
             st = rules.statement(order, targets, now)
             conn.execute(sa.update(RO).where(RO.c.id == order_id).values(
                 status="executed", executed_at=now, executed_by=who.username, execution_method=how, statement=st))
-            already = sum(r.get("outcome") == "already_removed" for r in done.values())
             self._events(conn, ("order.executed", who.username, f"order:{order_id}", {
-                "removed": len(done) - already, "already_removed": already,
+                "sent": n["sent"], "recorded": n["recorded"], "already_removed": n["already_removed"],
                 "not_found": sum(t["outcome"] == "not_found" for t in targets),
-                "executed_at": rules.iso(now), "within_deadline": now <= order["deadline_at"], "method": how}))
-        return {"order_id": order_id, "status": "executed", "removed": len(done) - already, "already_removed": already,
+                "actioned_at": rules.iso(now), "removal_confirmed": st["removal_confirmed"], "method": how}))
+        return {"order_id": order_id, "status": "executed", "sent": n["sent"], "recorded": n["recorded"],
+                "already_removed": n["already_removed"], "removal_confirmed": st["removal_confirmed"],
                 "statement": st}
+
+    def _statement_targets(self, conn: Connection, order_id: int) -> list[dict[str, Any]]:
+        """An order's targets with `removed_at`: when the platform acknowledged the removal webhook."""
+        q = (sa.select(T, W.c.delivered_at.label("removed_at")).outerjoin(W, W.c.id == T.c.delivery_id)
+             .where(T.c.order_id == order_id).order_by(T.c.id))
+        return [r._asdict() for r in conn.execute(q)]
+
+    def _prior_or_remove(self, conn: Connection, order: dict[str, Any], kind: str, sid: int, who: Executor,
+                         now: datetime, webhook: Webhook | None, withheld_at: datetime | None) -> dict[str, Any]:
+        """Remove one found item for the order, unless a reviewer's removal already stands. A prior removal counts
+        as `already_removed` only once the platform acknowledged it; one still being delivered is `sent` (the order
+        waits on that delivery); one never sent is sent now (or `recorded`, with no action sink)."""
+        prior = self._prior_removal(conn, kind, sid, now)
+        if prior is not None:
+            dl = conn.execute(sa.select(W.c.id, W.c.status).where(W.c.decision_id == prior.id, W.c.action == "remove")
+                              .order_by(W.c.id.desc())).first()
+            base = {"case_id": prior.case_id, "decision_id": prior.id, "delivery_id": dl.id if dl else None}
+            outcome = ("already_removed" if dl is not None and dl.status == "delivered"
+                       else "sent" if dl is not None and dl.status != "failed"
+                       else None)
+            if outcome is None and webhook is None:
+                outcome = "recorded"
+            if outcome is not None:
+                self._preserve(conn, kind, sid, now, reason="removal_order", case_id=prior.case_id,
+                               order_id=order["id"], actor=who.username)
+                return {**base, "outcome": outcome}
+            if dl is None:  # a removal never sent to the platform: send it now, under the reviewer's decision
+                facts = {"case_id": prior.case_id, "decision_id": prior.id, "stage": "order", "action": "remove",
+                         "reason_code": order["reason_code"], "platform_action": "remove",
+                         "final_at": rules.iso(now), **subject_ids(conn, kind, sid)}
+                base["delivery_id"] = self._enqueue(conn, prior.case_id, prior.id, "remove", facts, webhook, now)
+                self._preserve(conn, kind, sid, now, reason="removal_order", case_id=prior.case_id,
+                               order_id=order["id"], actor=who.username)
+                return {**base, "outcome": "sent"}
+        r = self._remove(conn, order, kind, sid, who, now, webhook, withheld_at)
+        return {**r, "outcome": "sent" if r["delivery_id"] is not None else "recorded"}
+
+    def confirm_removals(self, conn: Connection, delivery_id: int, now: datetime) -> None:
+        """The platform acknowledged a removal webhook: order targets waiting on it become `removed`, and each
+        order's statement is prepared again (it now states the time of execution once all are confirmed)."""
+        orders = sorted(set(conn.execute(sa.select(T.c.order_id).where(
+            T.c.delivery_id == delivery_id, T.c.outcome == "sent")).scalars()))
+        if not orders:
+            return
+        conn.execute(sa.update(T).where(T.c.delivery_id == delivery_id, T.c.outcome == "sent")
+                     .values(outcome="removed"))
+        for oid in orders:
+            o = conn.execute(sa.select(RO).where(RO.c.id == oid)).first()._asdict()
+            st = rules.statement(o, self._statement_targets(conn, oid), now)
+            conn.execute(sa.update(RO).where(RO.c.id == oid).values(statement=st))
+            self._events(conn, ("order.removal_confirmed", "basira", f"order:{oid}", {
+                "delivery_id": delivery_id, "all_confirmed": st["removal_confirmed"],
+                "executed_at": st["executed_at"], "within_deadline": st["within_deadline"]}))
 
     def _prior_removal(self, conn: Connection, kind: str, sid: int, now: datetime) -> Any:
         """The final, unreversed removal decision already taken on this item, if any (the newest)."""
@@ -389,7 +471,15 @@ class ComplianceRepo:
             return [r._asdict() for r in conn.execute(
                 sa.select(RO.c.id, RO.c.authority, RO.c.order_ref, RO.c.contact, RO.c.statement)
                 .where(RO.c.statement.is_not(None), RO.c.statement_sent_at.is_(None), RO.c.contact.is_not(None))
-                .order_by(RO.c.id))]
+                .order_by(RO.c.id)) if not _awaiting_ack(r.statement)]
+
+    def due_orders(self, now: datetime, within: timedelta, limit: int = 5) -> list[dict[str, Any]]:
+        """Open orders whose deadline is within `within` of now or past, most urgent first (the banner on every page)."""
+        with self.store.read() as conn:
+            return [r._asdict() for r in conn.execute(
+                sa.select(RO.c.id, RO.c.authority, RO.c.order_ref, RO.c.deadline_at)
+                .where(RO.c.status == "open", RO.c.deadline_at <= now + within)
+                .order_by(RO.c.deadline_at, RO.c.id).limit(limit))]
 
     # --- deadline alerts ----------------------------------------------------------------------------------------
 
@@ -641,7 +731,7 @@ class ComplianceRepo:
                 if o.status != "executed":
                     raise ComplianceError("conflict", f"removal order {order_id} is {o.status}: nothing was removed")
                 if post_id is not None and not conn.execute(sa.select(T.c.id).where(
-                        T.c.order_id == order_id, T.c.post_id == post_id, T.c.outcome == "removed")).first():
+                        T.c.order_id == order_id, T.c.post_id == post_id, T.c.outcome.in_(REMOVAL_OUTCOMES))).first():
                     raise ComplianceError("invalid", f"post {post_id} was not removed under order {order_id}")
             else:
                 c = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
@@ -690,7 +780,7 @@ class ComplianceRepo:
             if upheld and webhook is not None:
                 if c.order_id is not None:
                     q2 = sa.select(T.c.case_id, T.c.decision_id).distinct().where(
-                        T.c.order_id == c.order_id, T.c.outcome == "removed")
+                        T.c.order_id == c.order_id, T.c.outcome.in_(REMOVAL_OUTCOMES))
                     if c.post_id is not None:
                         q2 = q2.where(T.c.post_id == c.post_id)
                     pairs = [(r.case_id, r.decision_id) for r in conn.execute(q2)]

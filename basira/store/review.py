@@ -478,6 +478,10 @@ class ReviewRepo:
             if status == "delivered":
                 values["delivered_at"] = now
             conn.execute(sa.update(W).where(W.c.id == delivery["id"]).values(**values))
+            if status == "delivered" and delivery.get("action") == "remove":
+                from basira.store.compliance import ComplianceRepo  # compliance builds on review: import late
+
+                ComplianceRepo(self.store).confirm_removals(conn, delivery["id"], now)
             self._events(conn, (f"webhook.{'delivered' if status == 'delivered' else 'attempt_failed'}", "basira",
                                 f"case:{delivery['case_id']}",
                                 {"delivery_id": delivery["id"], "status": status, "http": status_code,

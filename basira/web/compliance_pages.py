@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
-from basira.compliance.orders import OrderError, parse_time
+from basira.compliance.orders import OUTCOME_WORDS, OrderError, parse_time
+from basira.compliance.statement_pdf import render_statement_pdf, statement_rows
 from basira.store.compliance import ComplianceError
 from basira.web.compliance_api import compliance
 from basira.web.pages import back, render
@@ -52,19 +53,74 @@ def order_page(request: Request, order_id: int, p: Annotated[Principal, Depends(
     o = compliance(request).order(order_id)
     if o is None:
         raise HTTPException(404, f"no removal order {order_id}")
-    return render(request, "order.html", o=o)
+    return render(request, "order.html", o=o, words=OUTCOME_WORDS)
+
+
+def _safe_media(media: list[dict]) -> list[dict]:
+    out = []
+    for m in media:
+        url = m.get("url") or ""
+        safe = url.startswith(("https://", "http://")) or url.startswith("data:image/")
+        out.append({**m, "safe_url": url if safe else None,
+                    "is_video": (m.get("kind") or "") in ("video", "animated_gif")})
+    return out
+
+
+@router.get("/orders/{order_id}/execute")
+def confirm_execute(request: Request, order_id: int,
+                    p: Annotated[Principal, Depends(require("manage_orders"))]) -> Response:
+    """The confirmation step: every target's content (escaped; media blurred) before anything is removed."""
+    cs = compliance(request)
+    o = cs.order(order_id)
+    if o is None:
+        raise HTTPException(404, f"no removal order {order_id}")
+    if o["status"] != "open":
+        return back(f"/orders/{order_id}", f"Order {o['order_ref']} is {o['status']}, not open.")
+    previews = [{**t, "media": _safe_media(t["media"])} for t in cs.repo.target_previews(order_id)]
+    return render(request, "order_execute.html", o=o, previews=previews,
+                  sink=bool(cs.review.webhook_url and cs.review.webhook_secret))
 
 
 @router.post("/orders/{order_id}/execute")
 def execute_order(request: Request, order_id: int,
-                  p: Annotated[Principal, Depends(require("manage_orders"))]) -> Response:
+                  p: Annotated[Principal, Depends(require("manage_orders"))],
+                  confirm: Annotated[str, Form()] = "") -> Response:
+    if confirm != "execute":  # one click never removes: show what would be removed first
+        return RedirectResponse(f"/orders/{order_id}/execute", status_code=303)
     try:
         out = compliance(request).execute(order_id, p.username)
     except ComplianceError as exc:
         return back(f"/orders/{order_id}", str(exc))
-    already = f", {out['already_removed']} already removed by review" if out.get("already_removed") else ""
-    return back(f"/orders/{order_id}",
-                f"Order executed: {out['removed']} item(s) removed{already}. The statement is below.")
+    parts = []
+    if out["sent"]:
+        parts.append(f"{out['sent']} removal(s) sent to the platform, awaiting its acknowledgement")
+    if out["recorded"]:
+        parts.append(f"{out['recorded']} item(s) only recorded: no action sink is configured, so NOTHING was removed "
+                     "on the platform — remove them there by hand")
+    if out["already_removed"]:
+        parts.append(f"{out['already_removed']} already removed by review")
+    return back(f"/orders/{order_id}", "Order actioned: " + "; ".join(parts) + ".")
+
+
+@router.get("/orders/{order_id}/statement")
+def statement_page(request: Request, order_id: int,
+                   p: Annotated[Principal, Depends(require("view_orders"))]) -> Response:
+    o = compliance(request).order(order_id)
+    if o is None or o["statement"] is None:
+        raise HTTPException(404, f"no statement for removal order {order_id} (not executed or rejected yet)")
+    return render(request, "order_statement.html", o=o, st=o["statement"], rows=statement_rows(o["statement"]),
+                  words=OUTCOME_WORDS)
+
+
+@router.get("/orders/{order_id}/statement.pdf")
+def statement_pdf(request: Request, order_id: int,
+                  p: Annotated[Principal, Depends(require("view_orders"))]) -> Response:
+    o = compliance(request).order(order_id)
+    if o is None or o["statement"] is None:
+        raise HTTPException(404, f"no statement for removal order {order_id} (not executed or rejected yet)")
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in o["order_ref"])[:80]
+    return Response(render_statement_pdf(o["statement"]), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="statement-{name}.pdf"'})
 
 
 @router.post("/orders/{order_id}/close")

@@ -4,7 +4,7 @@ dir="auto", visible bidi controls and evidence highlighting from basira.review.c
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -26,6 +26,7 @@ from basira.web.api import queue_filter
 from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, require
 
 router = APIRouter(include_in_schema=False)
+ORDER_BANNER_WINDOW = timedelta(minutes=30)  # the first deadline alert (30 minutes left) and later
 ACTION_LABELS = {"remove": "Remove", "keep": "Keep (not violating)", "escalate": "Escalate",
                  "refer": "Refer to authorities", "uphold": "Uphold decision", "overturn": "Overturn (restore)"}
 ACTION_KEYS = {"remove": "r", "keep": "k", "escalate": "e", "refer": "p", "uphold": "h", "overturn": "o"}
@@ -37,7 +38,23 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
     ctx.update(request=request, me=p, now=svc.now(), notice=request.query_params.get("notice"))
     if p is not None and p.session_started is not None:
         ctx["session_minutes"] = int((svc.now() - p.session_started).total_seconds() // 60)
+    if p is not None and p.can("manage_orders"):
+        ctx["due_orders"] = _due_orders(request, svc.now())
     return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def _due_orders(request: Request, now: datetime) -> list[dict[str, Any]]:
+    """Open removal orders due within 30 minutes or overdue, for the banner that those who execute them see on
+    every page (one indexed query)."""
+    from basira.compliance.orders import format_left
+    from basira.web.compliance_api import compliance
+
+    out = []
+    for o in compliance(request).repo.due_orders(now, ORDER_BANNER_WINDOW):
+        left = o["deadline_at"] - now
+        out.append({**o, "time_left": format_left(left), "overdue": left.total_seconds() < 0,
+                    "urgent": left.total_seconds() < 600})
+    return out
 
 
 def back(url: str, notice: str | None = None) -> RedirectResponse:

@@ -11,6 +11,24 @@ from basira.cli._common import err, fail
 from basira.errors import InputError
 
 
+def _print_returning(console: Console, store, top: int = 10) -> None:
+    """Likely returning accounts (new accounts matched to a suspended one) with the evidence for each."""
+    from basira.network.analysis import returning_accounts, returning_summary
+    from basira.network.load import load_network_data
+
+    data = load_network_data(store)
+    rows = [returning_summary(data, m) for m in returning_accounts(data) if m.likely]
+    rows.sort(key=lambda r: -r["candidates"][0]["score"])
+    gone = sum(1 for a in data.accounts if a.gone)
+    console.print(f"{len(rows):,} likely returning accounts among {gone:,} suspended or removed "
+                  f"(basira network returning; top {min(top, len(rows))}):", highlight=False)
+    for r in rows[:top]:
+        c = r["candidates"][0]
+        console.print(Text(f"  @{r['handle']} was @{c['handle']} ({c['status']}), score {c['score']:.3f}",
+                           style="bold"))
+        console.print(Text("    " + "; ".join(c["evidence"]), style="dim"))
+
+
 def _print_scan_summary(console: Console, s) -> None:
     """The scan summary as Rich tables; texts from the input are printed without markup."""
     from rich.table import Table
@@ -184,6 +202,8 @@ def demo(
         _print_scan_summary(console, summary)
         console.rule("[bold]3. Top cases")
         _print_top_cases(console, store.top_cases(10))
+        console.rule("[bold]4. Returning accounts")
+        _print_returning(console, store)
     console.rule("[bold]Next")
     db_arg = escape(str(target))
     console.print(

@@ -183,6 +183,7 @@ def returning_summary(data: NetworkData, m: ReturningMatch) -> dict[str, Any]:
     return {
         "account_id": new.id, "handle": new.handle, "likely_returning": m.likely,
         "candidates": [{"account_id": acc[c.account].id, "handle": acc[c.account].handle,
-                        "status": acc[c.account].status, "score": c.score, "features": c.features,
+                        "status": acc[c.account].status, "score": c.score, "evidence_profile": c.profile,
+                        "features": c.features,
                         "evidence": c.evidence} for c in m.candidates],
     }

@@ -165,3 +165,23 @@ def test_blocking_never_drops_a_pair_with_one_strong_signal(case):
     matches = find_returning([new], [old, *crowd], min_score=0.0, top_k=10_000)
     assert matches, signal
     assert 1 in {c.account for c in matches[0].candidates}, signal
+
+
+def test_posts_in_the_same_thread_make_co_activity_edges():
+    from basira.network.analysis import build
+    from basira.network.data import build_network_data
+    from basira.network.graph import KIND
+
+    accounts = [{"id": i, "platform": "x", "external_id": str(i), "handle": f"a{i}"} for i in (1, 2, 3)]
+    posts = [{"id": 10, "platform": "x", "external_id": "p10", "account_id": 1, "created_at": 1000, "text": "x",
+              "thread": "page-1"},
+             {"id": 11, "platform": "x", "external_id": "p11", "account_id": 2, "created_at": 1600, "text": "y",
+              "thread": "page-1"},
+             {"id": 12, "platform": "x", "external_id": "p12", "account_id": 3, "created_at": 90_000, "text": "z",
+              "thread": "page-1"}]  # a day later: not together
+    data = build_network_data(accounts, posts)
+    g = build(data)
+    co = g.edges.kind == KIND["co_thread"]
+    assert sorted(zip(g.edges.src[co].tolist(), g.edges.dst[co].tolist(), strict=True)) == [(0, 1)]
+    assert data.profile(2).threads == frozenset({"page-1"})
+    assert len(data.shares) == 0  # threads stay out of coordinated sharing

@@ -49,9 +49,11 @@ def _window_shares(shares: Shares, since: int | None, until: int | None) -> Shar
 
 def build(data: NetworkData, *, since: int | None = None, until: int | None = None,
           weights: Mapping[str, float] | None = None, co_window: int = 3600) -> Graph:
-    """The weighted graph of interactions, follows and co-sharing inside [since, until)."""
+    """The weighted graph of interactions, follows, co-sharing and co-activity (posts in the same thread
+    within `co_window`) inside [since, until)."""
     co = co_sharing_edges(_window_shares(data.shares, since, until), window=co_window)
-    return build_graph(Edges.concat([data.edges, co]), data.n, since=since, until=until, weights=weights)
+    co_thread = co_sharing_edges(_window_shares(data.threads, since, until), window=co_window)
+    return build_graph(Edges.concat([data.edges, co, co_thread]), data.n, since=since, until=until, weights=weights)
 
 
 def analyze(data: NetworkData, *, since: int | None = None, until: int | None = None,

@@ -103,6 +103,7 @@ class NetworkData:
     texts: list[list[str]]  # a sample of each node's original posts, for writing style
     post_external: dict[int, str] = field(default_factory=dict)  # post id → external id, for evidence
     activity: list[Activity] = field(default_factory=list)  # what each node shared and where it acted
+    threads: Shares = field(default_factory=Shares.empty)  # posts by thread (co-activity), kept out of `shares`
     first_post: list[int | None] = field(default_factory=list)
 
     @property
@@ -181,6 +182,7 @@ def build_network_data(
     texts: list[list[str]] = [[] for _ in range(n)]
     activity = [Activity() for _ in range(n)]
     shares = ShareBuilder()
+    thread_shares = ShareBuilder()
     post_external: dict[int, str] = {}
 
     def add(s: int, d: int, k: str, t: int, f: bool) -> None:
@@ -221,8 +223,11 @@ def build_network_data(
                     if k == "reply" and other != me:
                         act.replied.add(other)
         thread = p.get("thread")
-        if thread and len(act.threads) < _MAX_ITEMS:
-            act.threads.add(str(thread))
+        if thread:
+            if len(act.threads) < _MAX_ITEMS:
+                act.threads.add(str(thread))
+            if t != NO_TIME:
+                thread_shares.add(me, t, "thread", f"{plat}:{thread}", int(p["id"]), f"thread {thread}")
         if not repost:
             for tag in p.get("hashtags") or ():
                 if len(act.hashtags) < _MAX_ITEMS:
@@ -280,7 +285,7 @@ def build_network_data(
                   np.array(when, np.int64), flagged=np.array(flag, bool))
     first_post = [int(first[i]) if last[i] >= first[i] else None for i in range(n)]
     return NetworkData(nodes, edges, shares.build(), stats, followers, followees, mentioned, texts, post_external,
-                       activity, first_post)
+                       activity=activity, first_post=first_post, threads=thread_shares.build())
 
 
 def group_by(values: Iterable[tuple[int, Any]]) -> dict[int, list[Any]]:

@@ -13,9 +13,9 @@ import numpy as np
 
 # Directed kinds point from the acting account to the account acted upon (reposter → author,
 # follower → followee). Co-sharing kinds are symmetric and stored once per pair and share.
-EDGE_KINDS = ("mention", "reply", "repost", "quote", "forward", "follow", "co_url", "co_content")
+EDGE_KINDS = ("mention", "reply", "repost", "quote", "forward", "follow", "co_url", "co_content", "co_thread")
 KIND = {k: i for i, k in enumerate(EDGE_KINDS)}
-SYMMETRIC = frozenset({KIND["co_url"], KIND["co_content"]})
+SYMMETRIC = frozenset({KIND["co_url"], KIND["co_content"], KIND["co_thread"]})
 AMPLIFYING = (KIND["repost"], KIND["quote"], KIND["forward"])
 # Why these weights: a repost or forward spreads the author's material as is, a quote or reply engages
 # with it, a mention only names; a follow is cheap and old; co-sharing is evidence of a shared source.
@@ -28,6 +28,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "follow": 0.5,
     "co_url": 1.0,
     "co_content": 1.5,
+    "co_thread": 0.5,
 }
 NO_TIME = -1  # follows (and anything undated) carry no time and survive every window
 

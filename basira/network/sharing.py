@@ -11,7 +11,7 @@ import numpy as np
 
 from basira.network.graph import KIND, Edges
 
-SHARE_KINDS = ("url", "repost", "content")
+SHARE_KINDS = ("url", "repost", "content", "thread")
 SHARE_KIND = {k: i for i, k in enumerate(SHARE_KINDS)}
 _RT_PREFIX = re.compile(r"^rt <user>:\s*")
 _PLACEHOLDERS = re.compile(r"<url>|<user>")
@@ -81,8 +81,8 @@ def content_key(normalized: str) -> str | None:
 
 def co_sharing_edges(shares: Shares, *, window: int = 3600, max_neighbours: int = 10) -> Edges:
     """Link each share to up to `max_neighbours` earlier shares of the same item by other accounts within
-    `window` seconds (so a viral item costs linear, not quadratic, edges). Kind co_url for URLs, else
-    co_content."""
+    `window` seconds (so a viral item costs linear, not quadratic, edges). Kind co_url for URLs, co_thread
+    for posts in the same thread (co-activity), else co_content."""
     if len(shares) < 2:
         return Edges.empty()
     order = np.lexsort((shares.time, shares.key))
@@ -99,7 +99,9 @@ def co_sharing_edges(shares: Shares, *, window: int = 3600, max_neighbours: int 
         idx = np.nonzero(same)[0]
         srcs.append(acc[idx])
         dsts.append(acc[idx + lag])
-        kinds.append(np.where(kind[idx + lag] == SHARE_KIND["url"], KIND["co_url"], KIND["co_content"]))
+        k = kind[idx + lag]
+        kinds.append(np.select([k == SHARE_KIND["url"], k == SHARE_KIND["thread"]],
+                               [KIND["co_url"], KIND["co_thread"]], KIND["co_content"]))
         times.append(t[idx + lag])
     if not srcs:
         return Edges.empty()

@@ -6,7 +6,7 @@
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"];
   const EDGE = { repost: "#b5523b", forward: "#b5523b", quote: "#c98a3c", mention: "#5b7fa6", reply: "#5b7fa6",
-    follow: "#b8b5ad", co_url: "#7a5aa6", co_content: "#7a5aa6" };
+    follow: "#b8b5ad", co_url: "#7a5aa6", co_content: "#7a5aa6", co_thread: "#7a5aa6" };
 
   function riskColour(r) {  // green (0) → amber → red (1)
     const x = Math.max(0, Math.min(1, r));

@@ -6,14 +6,15 @@ Unset (always, outside those tests), nothing happens.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
 
 def pause_point(env: str) -> tuple[str, int] | None:
     """The (where, n) requested by the environment variable `env`, or None."""
-    value = os.environ.get(env)
+    from basira.core.settings import Settings
+
+    value = Settings.from_env().test_pauses.get(env)
     if not value:
         return None
     where, _, n = value.partition(":")

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.hash_scan import match_ingested_posts
 from basira.ingest import detect_format, get_format, ingest_file
 from basira.ingest.base import read_head

@@ -10,7 +10,7 @@ from compliance_support import Clock, Receiver, add_users
 
 from basira.compliance.orders import OrderError
 from basira.compliance.service import ComplianceService
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.review.decisions import Actor
 from basira.review.demo import seed_cases
 from basira.review.queue import QueueFilter

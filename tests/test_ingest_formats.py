@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest import AccountRecord, PostRecord, detect_format, get_format, ingest_file
 
 FIX = Path(__file__).parent / "fixtures"

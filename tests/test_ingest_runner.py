@@ -9,7 +9,7 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest import ingest_file
 from basira.store.models import Post
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest import detect_format, ingest_file
 from basira.ingest.x_v2 import image_identity
 from basira.network.analysis import (

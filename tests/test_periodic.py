@@ -2,7 +2,7 @@
 
 import threading
 
-from basira.periodic import PeriodicLoop
+from basira.core.periodic import PeriodicLoop
 
 
 def test_a_failing_round_does_not_stop_the_loop_and_stop_cleans_up():

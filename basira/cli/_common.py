@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 
 err = Console(stderr=True)
 DB_HELP = "Database URL or SQLite path (default: $BASIRA_DB or basira.db)."

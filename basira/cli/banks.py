@@ -12,7 +12,7 @@ app = typer.Typer(name="banks", help="Hash banks: create, import, export, sync, 
 
 
 def _bank_store(db: str | None):
-    from basira.config import settings
+    from basira.core.settings import settings
     from basira.store import open_store
 
     return open_store(settings(db).db_url)

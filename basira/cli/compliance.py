@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from basira.cli._common import DB_HELP, err
-from basira.errors import InputError
+from basira.core.errors import InputError
 
 orders_app = typer.Typer(name="orders", help="Removal orders (EU 2021/784): import, list, show, execute, reject.",
                          no_args_is_help=True)
@@ -35,7 +35,7 @@ def _service(db: str | None, now: str | None = None):
     from basira.compliance.alerts import AlertSettings
     from basira.compliance.orders import OrderError, parse_time
     from basira.compliance.service import ComplianceService, utcnow
-    from basira.config import settings
+    from basira.core.settings import settings
     from basira.review.service import ReviewSettings
     from basira.store import open_store
 

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 
 from basira.cli._common import count_lines, err, fail, progress_bar
-from basira.errors import InputError
+from basira.core.errors import InputError
 
 
 def classify(
@@ -16,9 +16,9 @@ def classify(
     fast: bool = typer.Option(False, "--fast", help="First stage only: skip the embedding second stage."),
 ) -> None:
     """Score each text: score, flagged, lang, categories and evidence spans on the original text."""
+    from basira.core.jsonio import atomic_output
     from basira.detect import load_detector
     from basira.detect.batch import classify_pool, classify_stream, pool_workers
-    from basira.jsonio import atomic_output
 
     try:
         detector = load_detector(threshold=threshold, cascade=not fast)

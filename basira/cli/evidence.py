@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from basira.cli._common import DB_HELP, err
+from basira.core.settings import Settings
 
 app = typer.Typer(name="evidence", help="Signed evidence packages for investigators: keygen, export, verify.",
                   no_args_is_help=True)
@@ -21,7 +22,7 @@ def _bad(message: str) -> typer.Exit:
 
 
 def _store(db: str | None):
-    from basira.config import settings
+    from basira.core.settings import settings
     from basira.store import open_store
 
     return open_store(settings(db).db_url)
@@ -65,7 +66,7 @@ def export(
     from basira.compliance.evidence import PackageError, export_package
     from basira.compliance.evidence_data import SubjectError
 
-    key_path = key or os.environ.get("BASIRA_SIGNING_KEY")
+    key_path = key or Settings.from_env().signing_key
     if not key_path:
         raise _bad("--key: no signing key (give --key or set BASIRA_SIGNING_KEY; create one with "
                    "`basira evidence keygen`)")

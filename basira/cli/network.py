@@ -23,7 +23,7 @@ JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
 def _time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
-    from basira.ingest.records import parse_time
+    from basira.core.time import parse_time
 
     try:
         return parse_time(value)
@@ -33,7 +33,7 @@ def _time(value: str | None, name: str) -> datetime | None:
 
 
 def _load(db: str | None, since: str | None, until: str | None) -> tuple[Any, Any, int | None, int | None]:
-    from basira.config import settings
+    from basira.core.settings import settings
     from basira.network.load import load_network_data
     from basira.store import open_store
 

@@ -26,7 +26,7 @@ def _bad(message: str) -> typer.Exit:
 
 def period(start: str, end: str) -> tuple[datetime, datetime]:
     """[start, end) in UTC from the options; a date-only --to covers that whole day."""
-    from basira.ingest.records import parse_time
+    from basira.core.time import parse_time
 
     out = []
     for name, value, is_end in (("--from", start, False), ("--to", end, True)):
@@ -43,7 +43,7 @@ def period(start: str, end: str) -> tuple[datetime, datetime]:
 
 
 def _store(db: str | None):
-    from basira.config import settings
+    from basira.core.settings import settings
     from basira.store import open_store
 
     return open_store(settings(db).db_url)
@@ -66,7 +66,7 @@ def transparency(
 
     from basira.compliance.report import build_report
     from basira.compliance.report_data import gather_counts
-    from basira.jsonio import atomic_output
+    from basira.core.jsonio import atomic_output
 
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in FORMATS]
@@ -120,7 +120,7 @@ def statements(
 
     from basira.compliance.report_data import statement_facts
     from basira.compliance.statements import EEA, NoStatement, statement_of_reasons
-    from basira.jsonio import atomic_output
+    from basira.core.jsonio import atomic_output
     from basira.review.policy import load_catalogue
 
     if decision is None and (start is None or end is None):
@@ -167,7 +167,7 @@ def demo_decisions(
 ) -> None:
     """Decide open cases with synthetic reviewers (remove, keep, escalate, refer, appeals): demo data for reports."""
     from basira.compliance.demo import seed_decisions
-    from basira.ingest.records import parse_time
+    from basira.core.time import parse_time
 
     try:
         t0 = parse_time(start)

@@ -14,7 +14,7 @@ review_app = typer.Typer(help="Review workflow utilities.", no_args_is_help=True
 
 
 def _review_service(db: str | None):
-    from basira.config import settings
+    from basira.core.settings import settings
     from basira.review.service import ReviewService, ReviewSettings, open_review_store
 
     return ReviewService(open_review_store(settings(db).db_url), ReviewSettings.from_env())
@@ -36,12 +36,11 @@ def serve(
 
     svc = _review_service(db)  # opens (and migrates) the database once, before any worker starts
     if workers > 1:
-        import os
+        from dataclasses import replace
 
-        from basira.config import settings
+        from basira.core.settings import export_for_workers, settings
 
-        os.environ["BASIRA_DB"] = settings(db).db_url
-        os.environ["BASIRA_INSECURE_COOKIES"] = "1" if insecure_cookies else "0"
+        export_for_workers(replace(settings(db), insecure_cookies=insecure_cookies))
         svc.store.close()
         # Each worker is its own process; webhooks are sent by this one (a DeliveryLoop below), not by workers.
         from basira.review.service import DeliveryLoop

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from basira.cli._common import err, fail
-from basira.errors import InputError
+from basira.core.errors import InputError
 
 
 def _print_returning(console: Console, store, top: int = 10) -> None:
@@ -108,7 +108,7 @@ def scan(
     """Ingest files, score every new post, open a case per flagged post and print a summary."""
     import orjson
 
-    from basira.config import settings
+    from basira.core.settings import settings
     from basira.scan import scan_paths
     from basira.store import open_store
 

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 
 from basira.cli._common import fail
-from basira.errors import InputError
+from basira.core.errors import InputError
 
 
 def simulate(

@@ -10,7 +10,6 @@ set) and e-mail through a configured SMTP server. Settings come from the environ
 from __future__ import annotations
 
 import email.errors
-import os
 import re
 import smtplib
 import time
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 
 from basira.compliance.orders import one_line
+from basira.core.settings import Settings
 from basira.review import webhooks
 from basira.store import canonical_json
 
@@ -39,20 +39,15 @@ class AlertSettings:
     timeout: float = 10.0
 
     @classmethod
+    def from_settings(cls, s: Settings, **overrides: Any) -> AlertSettings:
+        a = cls(webhook_url=s.alert_webhook_url, webhook_secret=s.alert_webhook_secret, smtp_host=s.smtp_host,
+                smtp_port=s.smtp_port, smtp_from=s.smtp_from, email_to=s.alert_email_to, smtp_user=s.smtp_user,
+                smtp_password=s.smtp_password, smtp_starttls=s.smtp_starttls)
+        return replace(a, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
     def from_env(cls, **overrides: Any) -> AlertSettings:
-        env = os.environ
-        s = cls(
-            webhook_url=env.get("BASIRA_ALERT_WEBHOOK_URL") or None,
-            webhook_secret=env.get("BASIRA_ALERT_WEBHOOK_SECRET") or None,
-            smtp_host=env.get("BASIRA_SMTP_HOST") or None,
-            smtp_port=int(env.get("BASIRA_SMTP_PORT") or 25),
-            smtp_from=env.get("BASIRA_SMTP_FROM") or None,
-            email_to=tuple(a.strip() for a in (env.get("BASIRA_ALERT_EMAIL_TO") or "").split(",") if a.strip()),
-            smtp_user=env.get("BASIRA_SMTP_USER") or None,
-            smtp_password=env.get("BASIRA_SMTP_PASSWORD") or None,
-            smtp_starttls=(env.get("BASIRA_SMTP_STARTTLS") or "0").lower() in ("1", "true", "yes"),
-        )
-        return replace(s, **{k: v for k, v in overrides.items() if v is not None})
+        return cls.from_settings(Settings.from_env(), **overrides)
 
     @property
     def smtp_ready(self) -> bool:

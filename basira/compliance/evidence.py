@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from basira.compliance import signing
+from basira.core.errors import BasiraError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -66,7 +67,7 @@ logged there as an `evidence.exported` entry naming this manifest's SHA-256 ({ma
 """
 
 
-class PackageError(ValueError):
+class PackageError(BasiraError, ValueError):
     """A package path that cannot be read as a package at all (the CLI exits 2)."""
 
 

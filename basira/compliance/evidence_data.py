@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from basira.core.errors import BasiraError
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow
 from basira.store.models import Account, Case, Detection, Event, Media, Platform, Post
 from basira.store.network import NETWORK_SUBJECT_KINDS
@@ -25,7 +26,7 @@ BM, BI, B = BankMatchRow.__table__, BankItemRow.__table__, BankRow.__table__
 _CHUNK = 500
 
 
-class SubjectError(ValueError):
+class SubjectError(BasiraError, ValueError):
     """A reference that names nothing in the store, or is malformed (the CLI exits 2)."""
 
 

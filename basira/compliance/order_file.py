@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from basira.compliance.orders import OrderError, OrderInput, order_from_dict
-from basira.errors import InputError
+from basira.core.errors import InputError
 
 MAX_BYTES = 50 * 1024 * 1024
 

@@ -13,6 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from basira.core.errors import BasiraError
+from basira.core.time import iso
+
 DEADLINE = timedelta(hours=1)  # art. 3(3): "as soon as possible and in any event within one hour of receipt"
 ALERT_THRESHOLDS = (30, 10, 0)  # minutes left at which the people on duty are alerted
 DEFAULT_LEGAL_BASIS = "Regulation (EU) 2021/784, art. 3"
@@ -37,7 +40,7 @@ REDRESS_OWN = (
 )
 
 
-class OrderError(ValueError):
+class OrderError(BasiraError, ValueError):
     """An order (or a target) that cannot be accepted; `field` names the field at fault."""
 
     def __init__(self, field_name: str | None, reason: str) -> None:
@@ -325,6 +328,4 @@ def content_notice(order: dict[str, Any] | None, subject: dict[str, Any], *, rea
     return body
 
 
-def iso(t: datetime | None) -> str | None:
-    return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

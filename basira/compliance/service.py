@@ -16,7 +16,8 @@ from basira.compliance import orders as rules
 from basira.compliance.alerts import AlertSender, AlertSettings, render_text
 from basira.compliance.order_file import read_orders
 from basira.compliance.orders import one_line
-from basira.periodic import PeriodicLoop
+from basira.core.periodic import PeriodicLoop
+from basira.core.time import utcnow
 from basira.review import webhooks
 from basira.review.roles import allowed
 from basira.review.service import ReviewService, ReviewSettings
@@ -27,8 +28,6 @@ Clock = Callable[[], datetime]
 log_ = logging.getLogger("basira.compliance")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -15,11 +15,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from basira.core.errors import BasiraError
+
 PRIVATE_NAME = "basira-evidence.key"
 PUBLIC_NAME = "basira-evidence.pub"
 
 
-class SigningKeyError(ValueError):
+class SigningKeyError(BasiraError, ValueError):
     """A key file that is missing, unreadable or not an Ed25519 key (the CLI exits 2)."""
 
 

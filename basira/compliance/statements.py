@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from basira.core.errors import BasiraError
 from basira.review.policy import PolicyCatalogue
 
 # Territorial scope when none is configured: the EEA (EU member states plus Iceland, Liechtenstein, Norway).
@@ -51,7 +52,7 @@ class StatementFacts:
     order: dict[str, Any] | None = None  # authority, order_ref, legal_basis of the order an order-stage decision executed
 
 
-class NoStatement(ValueError):
+class NoStatement(BasiraError, ValueError):
     """A decision that restricts nothing (keep, escalate, refer, appeal outcomes): no statement is due."""
 
 

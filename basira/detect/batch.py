@@ -16,9 +16,9 @@ from typing import IO, Any
 
 import orjson
 
+from basira.core.jsonio import iter_jsonl
 from basira.detect.detector import Detection, Detector
 from basira.detect.metrics import Counts, grouped_counts
-from basira.jsonio import iter_jsonl
 
 BATCH = 512
 IN_FLIGHT = 6  # batches queued for the workers: enough to keep both busy, little memory

@@ -16,10 +16,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from basira import __version__
+from basira.core.jsonio import iter_jsonl
 from basira.detect.features import FeatureConfig, FeatureExtractor
 from basira.detect.metrics import grouped_counts
 from basira.detect.model import LinearModel
-from basira.jsonio import iter_jsonl
 from basira.text import normalize_text
 
 SEED = 20261129

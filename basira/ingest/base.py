@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
 
 HEAD_BYTES = 64 * 1024

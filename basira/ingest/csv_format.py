@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest.base import IngestFormat, Item, register, strip_bom
 from basira.ingest.generic import ACCOUNT_FIELDS, POST_FIELDS, record_from_generic
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import orjson
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest.base import IngestFormat, Item, first_line, register
 from basira.ingest.jsonl import iter_json_lines
 from basira.ingest.records import FollowRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord, parse_time
 
 POST_FIELDS = (

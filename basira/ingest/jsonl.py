@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import orjson
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest.base import IngestFormat, Item, first_line, register
 from basira.ingest.generic import record_from_generic
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import ijson
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 
 
 def head_keys(head: bytes, prefix: str) -> set[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+
+from basira.core.time import parse_time, utc  # noqa: F401 - moved to basira.core.time; re-exported
 
 
 @dataclass(slots=True)
@@ -66,35 +68,3 @@ class FollowRecord:
 
 
 Record = AccountRecord | PostRecord
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """Aware UTC datetime; a naive one is taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def parse_time(value: object) -> datetime:
-    """ISO 8601 (a trailing Z allowed; no offset means UTC) or Unix seconds, as aware UTC.
-
-    Raises ValueError with a short reason.
-    """
-    if isinstance(value, bool):
-        raise ValueError("expected a time, got a boolean")
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("expected an ISO 8601 time or Unix seconds")
-    text = value.strip()
-    if text.lstrip("-").replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(text), UTC)
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 time: {value!r}") from None
-    return utc(parsed)  # type: ignore[return-value]

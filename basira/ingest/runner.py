@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest.base import detect_format, get_format
 from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
 from basira.killpoints import pause, pause_point

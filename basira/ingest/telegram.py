@@ -9,7 +9,7 @@ from typing import Any
 
 import ijson
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest.base import IngestFormat, Item, register
 from basira.ingest.jsonstream import first_char, head_keys, open_json
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord, parse_time

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest.base import IngestFormat, Item, first_line, register
 from basira.ingest.jsonl import iter_json_lines
 from basira.ingest.jsonstream import first_char, head_keys, stream_items

@@ -9,7 +9,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from basira.jsonio import atomic_output
+from basira.core.jsonio import atomic_output
 
 if TYPE_CHECKING:
     from basira.network.analysis import NetworkAnalysis

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from basira.core.errors import BasiraError
 from basira.review.roles import STAGE_ROLES
 
 UNDO_SECONDS = 60
@@ -30,7 +31,7 @@ PLATFORM_ACTION = {"remove": "remove", "keep": "keep", "refer": "refer", "escala
                    "uphold": "uphold_removal", "overturn": "restore"}
 
 
-class DecisionError(Exception):
+class DecisionError(BasiraError):
     """A request the state machine refuses. `kind` maps to an HTTP status in the web face."""
 
     def __init__(self, kind: str, message: str) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from basira.core.errors import BasiraError
 from basira.review.decisions import ALL_ACTIONS
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("policies.toml")
@@ -35,7 +35,7 @@ class PolicyCatalogue:
         return [r for r in self.reasons if action in r.actions]
 
 
-class CatalogueError(ValueError):
+class CatalogueError(BasiraError, ValueError):
     pass
 
 
@@ -69,7 +69,9 @@ def parse_catalogue(text: str, source: str = "<catalogue>") -> PolicyCatalogue:
 
 def load_catalogue(path: str | Path | None = None) -> PolicyCatalogue:
     """Load the catalogue at path, $BASIRA_POLICY_CATALOGUE, or the packaged default."""
-    p = Path(path or os.environ.get("BASIRA_POLICY_CATALOGUE") or DEFAULT_CATALOGUE)
+    from basira.core.settings import Settings
+
+    p = Path(path or Settings.from_env().policy_catalogue or DEFAULT_CATALOGUE)
     return _load(str(p.resolve()))
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from basira.periodic import PeriodicLoop
+from basira.core.periodic import PeriodicLoop
+from basira.core.settings import Settings
+from basira.core.time import utcnow
 from basira.review import webhooks
 from basira.review.auth import hash_password, new_token, token_digest, verify_password
 from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
@@ -27,8 +28,6 @@ SESSION_CACHE_SECONDS = 2.0
 DEFAULT_PREFS = {"blur_media": True, "greyscale_media": True, "break_reminder_minutes": 90}
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -42,15 +41,14 @@ class ReviewSettings:
     policy_catalogue: str | None = None
 
     @classmethod
+    def from_settings(cls, s: Settings, **overrides: Any) -> ReviewSettings:
+        r = cls(webhook_url=s.webhook_url, webhook_secret=s.webhook_secret, policy_catalogue=s.policy_catalogue,
+                claim_minutes=s.claim_minutes)
+        return replace(r, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
     def from_env(cls, **overrides: Any) -> ReviewSettings:
-        env = os.environ
-        s = cls(
-            webhook_url=env.get("BASIRA_WEBHOOK_URL") or None,
-            webhook_secret=env.get("BASIRA_WEBHOOK_SECRET") or None,
-            policy_catalogue=env.get("BASIRA_POLICY_CATALOGUE") or None,
-            claim_minutes=float(env.get("BASIRA_CLAIM_MINUTES", 15)),
-        )
-        return replace(s, **{k: v for k, v in overrides.items() if v is not None})
+        return cls.from_settings(Settings.from_env(), **overrides)
 
 
 @dataclass

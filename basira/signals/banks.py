@@ -13,9 +13,10 @@ import os
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from basira.core.time import utcnow
 from basira.signals.base import SignalError, get_signal_type
 from basira.signals.index import ExactIndex, HammingIndex, MinHashIndex, hex_to_words
 from basira.signals.text import minhash_from_hex
@@ -30,8 +31,6 @@ LABEL_KEYS = ("entity", "ideology", "content_type", "behaviour")
 Clock = Callable[[], datetime]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

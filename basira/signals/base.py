@@ -11,8 +11,10 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
+from basira.core.errors import BasiraError
 
-class SignalError(ValueError):
+
+class SignalError(BasiraError, ValueError):
     """A signal string that is not valid for its type, or content that cannot be hashed."""
 
 

@@ -33,10 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from basira.core.errors import BasiraError
+from basira.core.time import iso
 from basira.signals.base import SignalError, get_signal_type
 
 
-class ExchangeError(ValueError):
+class ExchangeError(BasiraError, ValueError):
     """A bank file or source that cannot be read (with the line or object that failed)."""
 
 
@@ -136,14 +138,13 @@ class ThreatExchangeFormat(BankFormat):
         return "".join(f"{names.get(e.signal_type, e.signal_type)} {e.signal}\n" for e in entries if not e.deleted)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+_iso = iso  # basira.core.time
 
 
 def _parse_time(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
-    from basira.ingest.records import parse_time
+    from basira.core.time import parse_time
 
     try:
         return parse_time(value)

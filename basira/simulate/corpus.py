@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from basira.jsonio import iter_jsonl
+from basira.core.jsonio import iter_jsonl
 
 LANGS = ("ar", "en", "ru")
 POSITIVE_CATEGORIES = frozenset({"propaganda", "migrate", "pledge", "support", "shoutout"})

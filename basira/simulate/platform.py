@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import orjson
 
-from basira.jsonio import atomic_output
+from basira.core.jsonio import atomic_output
 from basira.simulate.corpus import BuiltinCorpus, PooledTexts, Text
 
 TWEPOCH_MS = 1288834974657

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from basira.ingest.records import utc
+from basira.core.time import utc
 from basira.review.priority import SEVERITY, PrioritySignals, case_priority
 from basira.signals.banks import (
     OPINIONS,

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from basira.compliance import orders as rules
 from basira.compliance import preservation as keep
+from basira.core.errors import BasiraError
 from basira.store.compliance_models import (
     Complaint,
     ContentNotice,
@@ -53,7 +54,7 @@ def _awaiting_ack(statement: dict[str, Any] | None) -> bool:
     return any(i.get("outcome") == "sent" for i in (statement or {}).get("items", ()))
 
 
-class ComplianceError(ValueError):
+class ComplianceError(BasiraError, ValueError):
     """A request refused. `kind` maps to an HTTP status: not_found, conflict, invalid, forbidden."""
 
     def __init__(self, kind: str, message: str) -> None:

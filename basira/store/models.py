@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from basira.core.time import utcnow
+
 
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
@@ -32,8 +34,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+now = utcnow  # the column default clock (basira.core.time)
 
 
 class Base(DeclarativeBase):

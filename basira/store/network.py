@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from basira.ingest.records import FollowRecord, utc
+from basira.core.time import utc
+from basira.ingest.records import FollowRecord
 from basira.store.models import Account, Case, Detection, Media, Platform, Post, now
 from basira.store.network_models import Follow
 

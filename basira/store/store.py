@@ -21,7 +21,8 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from basira.ingest.records import AccountRecord, PostRecord, utc
+from basira.core.time import utc
+from basira.ingest.records import AccountRecord, PostRecord
 from basira.store.models import (
     Account,
     Case,

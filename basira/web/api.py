@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from basira.core.errors import HTTP_STATUS, http_status
 from basira.review.decisions import DecisionError
 from basira.review.queue import QueueFilter, statuses_for
 from basira.web.security import Principal, require
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
-ERROR_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422, "not_found": 404}
+ERROR_STATUS = HTTP_STATUS  # the one kind -> status map (basira.core.errors)
 
 
 def svc(request: Request):
@@ -21,7 +22,7 @@ def svc(request: Request):
 
 
 def http_error(exc: DecisionError) -> HTTPException:
-    return HTTPException(ERROR_STATUS.get(exc.kind, 400), str(exc))
+    return HTTPException(http_status(exc), str(exc))
 
 
 class DecisionIn(BaseModel):

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basira import __version__
+from basira.core.errors import BasiraError, http_detail
 from basira.review import (
     hash_panel,  # noqa: F401 - registers the case page's hash-match panel
     network_panel,  # noqa: F401 - registers the case page's network panel
@@ -96,6 +97,11 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
         return pages.render(request, "error.html", status_code=exc.status_code, status=exc.status_code,
                             detail=str(exc.detail))
 
+    @app.exception_handler(BasiraError)
+    async def refused(request: Request, exc: BasiraError) -> Response:
+        """The one handler for what Basira refuses and no route caught: the status its kind maps to."""
+        return await http_error(request, StarletteHTTPException(*http_detail(exc)))
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
@@ -115,11 +121,9 @@ __all__ = ["create_app", "HTTPException"]
 
 def app_from_env() -> FastAPI:
     """App factory for multi-process serving (`basira serve --workers N`): settings come from the environment."""
-    import os
-
-    from basira.config import settings
+    from basira.core.settings import Settings
     from basira.review.service import open_review_store
 
-    secure = os.environ.get("BASIRA_INSECURE_COOKIES") != "1"
-    svc = ReviewService(open_review_store(settings().db_url), ReviewSettings.from_env(secure_cookies=secure))
-    return create_app(svc, deliver_webhooks=os.environ.get("BASIRA_DELIVERY_WORKER") == "1")
+    s = Settings.from_env()
+    svc = ReviewService(open_review_store(s.db_url), ReviewSettings.from_settings(s, secure_cookies=not s.insecure_cookies))
+    return create_app(svc, deliver_webhooks=s.delivery_worker)

@@ -11,13 +11,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from basira.compliance.alerts import AlertSettings
-from basira.compliance.orders import OrderError
 from basira.compliance.service import ComplianceService
-from basira.store.compliance import ComplianceError
+from basira.core.errors import HTTP_STATUS, BasiraError, http_detail
 from basira.web.security import Principal, require
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
-ERROR_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422, "not_found": 404}
+ERROR_STATUS = HTTP_STATUS  # the one kind -> status map (basira.core.errors)
 
 
 def compliance(request: Request) -> ComplianceService:
@@ -31,17 +30,15 @@ def compliance(request: Request) -> ComplianceService:
 
 
 def http_error(exc: Exception) -> HTTPException:
-    if isinstance(exc, OrderError):
-        return HTTPException(422, {"field": exc.field, "reason": exc.reason})
-    if isinstance(exc, ComplianceError):
-        return HTTPException(ERROR_STATUS.get(exc.kind, 400), str(exc))
+    if isinstance(exc, BasiraError):  # OrderError: 422 {field, reason}; ComplianceError: its kind's status
+        return HTTPException(*http_detail(exc))
     return HTTPException(422, str(exc))
 
 
 async def call(fn: Any, *args: Any, **kw: Any) -> Any:
     try:
         return await run_in_threadpool(fn, *args, **kw)
-    except (OrderError, ComplianceError, ValueError) as exc:
+    except (BasiraError, ValueError) as exc:  # ValueError: plain parse errors of the service's own callees
         raise http_error(exc) from None
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -18,6 +17,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
+from basira.core.errors import BasiraError
+from basira.core.settings import Settings
 from basira.web.pages import back, render
 from basira.web.security import Principal, require
 
@@ -35,7 +36,7 @@ NO_KEY = ("Evidence export is not configured: no signing key. Create one with `b
           "investigators DIR/basira-evidence.pub.")
 
 
-class PeriodError(ValueError):
+class PeriodError(BasiraError, ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field, self.reason = field, reason
@@ -72,7 +73,7 @@ def build(request: Request, a: datetime, b: datetime) -> dict[str, Any]:
     from basira.compliance.report_data import gather_counts
 
     svc = request.app.state.service
-    return build_report(gather_counts(svc.store, a, b), platform_name=os.environ.get("BASIRA_PLATFORM_NAME") or None,
+    return build_report(gather_counts(svc.store, a, b), platform_name=Settings.from_env().platform_name,
                         generated_at=svc.now())
 
 
@@ -142,7 +143,7 @@ def statements_jsonl(request: Request, p: Reader, start: From = None, end: To = 
 
     a, b = _period(request, start, end)
     svc = request.app.state.service
-    policy_url = os.environ.get("BASIRA_POLICY_URL") or None
+    policy_url = Settings.from_env().policy_url
     try:
         lines = [orjson.dumps({"decision_id": f.decision_id, "case_id": f.case_id,
                                "statement": statement_of_reasons(f, svc.catalogue, policy_url=policy_url)}) + b"\n"
@@ -181,7 +182,7 @@ def export_evidence(request: Request, p: Annotated[Principal, Depends(require("e
     where = _safe_next(next)
     if not _REF.match(ref):
         return back(where, f"Not exported — ref: {ref[:60]!r} is not case:ID, account:ID or community:N.")
-    key_path = os.environ.get("BASIRA_SIGNING_KEY")
+    key_path = Settings.from_env().signing_key
     if not key_path:
         return back(where, NO_KEY)
     try:

@@ -437,7 +437,7 @@ def _content_type_of(mime: str, hint: str | None) -> str:
 def _hash_url(request: Request, url: str, content_type: str | None, types: str | None,
               pdq_decode: str) -> dict[str, str]:
     """Basira signal name -> hash of the media at `url` (fetched under the Settings' fetch policy)."""
-    from basira.config import Settings
+    from basira.core.settings import Settings
     from basira.web.media_fetch import FetchError, FetchPolicy, fetch_media
 
     if content_type is not None:

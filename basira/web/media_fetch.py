@@ -17,16 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from basira.core.errors import BasiraError
+
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
 
-class FetchError(Exception):
+class FetchError(BasiraError):
     """A URL that may not or could not be fetched; `status` is the HTTP status to answer with (400 or 413)."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+        self.kind = "too_large" if status == 413 else "bad_request"
 
 
 @dataclass(frozen=True)

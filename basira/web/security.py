@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from basira.core.errors import BasiraError
 from basira.review.decisions import Actor
 from basira.review.roles import allowed
 
@@ -72,8 +73,10 @@ class Principal:
         return allowed(self.role, permission)
 
 
-class NotLoggedIn(Exception):
-    pass
+class NotLoggedIn(BasiraError):
+    """No session: the app's own handler sends the browser to the login page."""
+
+    kind = "unauthenticated"
 
 
 def _lookup(request: Request) -> Principal | None:

@@ -1,0 +1,59 @@
+"""One error base for everything Basira refuses, with a `kind` the faces map to an exit code or an HTTP status.
+
+Why one base: the web layer used to catch `ValueError`, which also swallowed the standard library's own bugs.
+Faces now catch `BasiraError`, or let the web app's one handler (basira/web/app.py) turn it into a response. During the move
+most subclasses still also derive from `ValueError`, so code that catches `ValueError` keeps working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["HTTP_STATUS", "BasiraError", "InputError", "http_detail", "http_status"]
+
+# kind -> HTTP status: the one map the web app and the REST API use.
+HTTP_STATUS: dict[str, int] = {
+    "input": 422,  # bad input: a file, a line, a field
+    "invalid": 422,  # a request the rules refuse as malformed
+    "bad_request": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+}
+
+
+class BasiraError(Exception):
+    """Something Basira refuses, said so a user can act on it. `kind` is one of HTTP_STATUS's keys."""
+
+    kind: str = "invalid"
+
+
+def http_status(exc: BaseException) -> int:
+    """The HTTP status for an error: its kind's, 400 for an unknown kind."""
+    return HTTP_STATUS.get(getattr(exc, "kind", "invalid"), 400)
+
+
+def http_detail(exc: BaseException) -> tuple[int, Any]:
+    """(status, detail) for the web app's one handler: `{field, reason}` when the error names a field."""
+    if hasattr(exc, "field") and hasattr(exc, "reason") and not isinstance(exc, InputError):
+        return http_status(exc), {"field": exc.field, "reason": exc.reason}
+    return http_status(exc), str(exc)
+
+
+@dataclass
+class InputError(BasiraError):
+    """Bad input: `file:line: field: reason`. The CLI prints it and exits with code 2."""
+
+    file: str
+    line: int | None
+    field: str | None
+    reason: str
+    kind = "input"  # not a dataclass field: a class default, like every subclass's
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        what = f"field '{self.field}': " if self.field else ""
+        return f"{where}: {what}{self.reason}"

@@ -39,7 +39,7 @@ def entries() -> list[BankEntry]:
                                      ("threatexchange", "txt")])
 def test_round_trip(tmp_path, fmt, ext):
     p = tmp_path / f"bank.{ext}"
-    n = write_entries(p, entries(), fmt)
+    n = write_entries(p, entries(), fmt).written
     back = read_entries(p)  # detected
     assert n == 4 and len(back) == 4
     assert [(e.signal_type, e.signal) for e in back] == [(e.signal_type, e.signal) for e in entries()]

@@ -90,4 +90,13 @@ def test_sync_bank_moves_checkpoint_with_items(store, tmp_path):
         f.write(fmt.write([BankEntry.make("pdq", PDQ), BankEntry.make("md5", MD5, deleted=True)]))
     assert repo.sync_bank(store, "feed", str(p)) == (1, 1, False)
     assert repo.get_sync_checkpoint(store, "feed", str(p))["offset"] == p.stat().st_size
-    assert [i.signal_type for i in repo.iter_items(store, "feed")] == ["pdq"]
+    # The source deleted the MD5: its item stays, withdrawn: a match on it is reported disabled, never acted on.
+    assert [(i.signal_type, i.withdrawn) for i in repo.iter_items(store, "feed")] == [("md5", True), ("pdq", False)]
+    res = repo.load_matcher(store).match("md5", MD5)
+    assert not res.matched and [m.signal_type for m in res.disabled] == ["md5"]
+    assert [e.deleted for e in repo.entries_of(store, "feed")] == [True, False]
+    # Shared again: live again.
+    with p.open("a") as f:
+        f.write(fmt.write([BankEntry.make("md5", MD5)]))
+    repo.sync_bank(store, "feed", str(p))
+    assert repo.load_matcher(store).match("md5", MD5).matched

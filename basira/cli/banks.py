@@ -11,6 +11,9 @@ from basira.cli._common import DB_HELP, err
 app = typer.Typer(name="banks", help="Hash banks: create, import, export, sync, list.", no_args_is_help=True)
 
 
+_FORMATS = "threatexchange | threatexchange-csv | basira-jsonl | tat-csv | tat-json | stix (default: detected)."
+
+
 def _bank_store(db: str | None):
     from basira.core.settings import settings
     from basira.store import open_store
@@ -54,29 +57,40 @@ def banks_create(
 def banks_import(
     name: str = typer.Argument(..., help="Bank name."),
     files: list[str] = typer.Argument(..., metavar="FILE...", help="Bank files (threatexchange, JSONL, CSV, STIX)."),
-    fmt: str | None = typer.Option(None, "--format", help="threatexchange | basira-jsonl | tat-csv | stix."),
+    fmt: str | None = typer.Option(None, "--format", help=_FORMATS),
     source: str | None = typer.Option(None, "--source", help="Source label for the items (default: file name)."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Import bank files into a bank."""
-    from basira.signals.exchange import read_entries
+    """Import bank files into a bank. Lines of a signal type Basira does not know are reported and skipped;
+    items the file marks deleted are withdrawn (kept, never a positive)."""
+    from basira.signals.exchange import ReadReport, read_entries
     from basira.store import banks as repo
 
     try:
         with _bank_store(db) as store:
             for f in files:
-                added, removed = repo.add_entries(store, name, read_entries(f, fmt, source=source), actor="cli",
-                                                  note=f"import {f}")
-                print(f"{f}: {added} added, {removed} removed")
+                report = ReadReport()
+                entries = read_entries(f, fmt, source=source, report=report)
+                added, removed = repo.add_entries(store, name, entries, actor="cli", note=f"import {f}",
+                                                  on_deleted="withdraw")
+                _print_skipped(f, report.skipped)
+                print(f"{f}: {len(entries)} read, {added} added, {removed} withdrawn, {len(report.skipped)} skipped")
     except ValueError as exc:
         raise _bank_fail(exc) from None
+
+
+def _print_skipped(where: str, skipped: list[str], limit: int = 20) -> None:
+    for msg in skipped[:limit]:
+        err.print(f"[yellow]warning:[/] {where}: {msg}", highlight=False, markup=True)
+    if len(skipped) > limit:
+        err.print(f"[yellow]warning:[/] {where}: {len(skipped) - limit} more lines skipped", markup=True)
 
 
 @app.command("export")
 def banks_export(
     name: str = typer.Argument(..., help="Bank name."),
     out: str = typer.Argument(..., metavar="FILE", help="Output file; the format follows its extension."),
-    fmt: str | None = typer.Option(None, "--format", help="threatexchange | basira-jsonl | tat-csv | stix."),
+    fmt: str | None = typer.Option(None, "--format", help=_FORMATS),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Export a bank's items."""
@@ -87,17 +101,17 @@ def banks_export(
         with _bank_store(db) as store:
             if repo.get_bank(store, name) is None:
                 raise ValueError(f"no bank named {name!r}")
-            n = write_entries(out, repo.entries_of(store, name), fmt)
+            report = write_entries(out, repo.entries_of(store, name), fmt)
     except ValueError as exc:
         raise _bank_fail(exc) from None
-    print(f"wrote {n} items to {out}")
+    print(f"{report.summary()} to {out}")
 
 
 @app.command("sync")
 def banks_sync(
     name: str = typer.Argument(..., help="Bank name."),
     source: str = typer.Argument(..., help="A file path or an http(s) URL; resumed from its checkpoint."),
-    fmt: str | None = typer.Option(None, "--format", help="threatexchange | basira-jsonl | tat-csv | stix."),
+    fmt: str | None = typer.Option(None, "--format", help=_FORMATS),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Pull what is new at a source into a bank."""
@@ -105,10 +119,13 @@ def banks_sync(
 
     try:
         with _bank_store(db) as store:
-            added, removed, full = repo.sync_bank(store, name, source, fmt, actor="cli")
+            skipped: list[str] = []
+            added, removed, full = repo.sync_bank(store, name, source, fmt, actor="cli", skipped=skipped)
     except ValueError as exc:
         raise _bank_fail(exc) from None
-    print(f"{source}: {added} added, {removed} removed ({'full read' if full else 'incremental'})")
+    _print_skipped(source, skipped)
+    print(f"{source}: {added} added, {removed} withdrawn, {len(skipped)} skipped "
+          f"({'full read' if full else 'incremental'})")
 
 
 @app.command("list")

@@ -19,7 +19,7 @@ from typing import Any
 from basira.core.time import utcnow
 from basira.signals.base import SignalError, get_signal_type
 from basira.signals.index import ExactIndex, HammingIndex, MinHashIndex, hex_to_words
-from basira.signals.text import minhash_from_hex
+from basira.signals.url import threatexchange_url_md5
 from basira.signals.vpdq import FRAME_THRESHOLD, distinct_frame_hashes
 
 OPINIONS = ("positive", "negative", "disputed")
@@ -71,6 +71,7 @@ class BankItem:
     disabled_until: datetime | None = None
     opinion: str = "positive"
     quarantined: bool = False
+    withdrawn: bool = False  # its source deleted it (an exchange's `deleted`): reported as disabled, never acted on
 
     def __post_init__(self) -> None:
         st = get_signal_type(self.signal_type)
@@ -275,10 +276,12 @@ class Matcher:
                 self._hamming.setdefault(st_name, HammingIndex()).add(hashes, owners)
             elif kind == "similarity":
                 idx = self._minhash.setdefault(st_name, MinHashIndex())
+                st = get_signal_type(st_name)
                 for it in group:
-                    idx.add(it.id, minhash_from_hex(it.signal))
+                    idx.add(it.id, st.similarity_values(it.signal))
             else:
-                self._exact.setdefault(st_name, ExactIndex()).add([it.signal for it in group], ids)
+                key = get_signal_type(st_name).match_key
+                self._exact.setdefault(st_name, ExactIndex()).add([key(it.signal) for it in group], ids)
         return sum(len(g) for g in by_type.values())
 
     def remove_items(self, ids: Iterable[int]) -> None:
@@ -344,12 +347,12 @@ class Matcher:
             idx_m = self._minhash.get(st.name)
             if idx_m is not None:
                 for n, sig in enumerate(signals):
-                    out[n] = idx_m.search(minhash_from_hex(sig), limit)
+                    out[n] = idx_m.search(st.similarity_values(sig), limit)
         else:
             idx_e = self._exact.get(st.name)
             if idx_e is not None:
                 for n, sig in enumerate(signals):
-                    out[n] = [(i, 0.0) for i in idx_e.lookup(sig)]
+                    out[n] = [(i, 0.0) for i in idx_e.lookup(st.match_key(sig))]
         return out
 
     def match(self, signal_type: str, signal: str, *, key: str | None = None) -> MatchResult:
@@ -391,7 +394,7 @@ class Matcher:
                 continue
             m = Match(bank.name, it.id, st_name, dist, it.signal, dict(it.labels), it.opinion, it.source,
                       bank.negative)
-            if it.disabled_until is not None and now < it.disabled_until:
+            if it.withdrawn or (it.disabled_until is not None and now < it.disabled_until):
                 res.disabled.append(m)
             elif it.opinion == "negative":
                 res.dismissed.append(m)
@@ -499,6 +502,15 @@ def match_post_media_and_text(
             keep("text", matcher.match("text_minhash", sig, key=key or sig))
         except SignalError:
             pass
+    if text and text.strip() and "raw_text" in matcher.indexed_types:
+        try:
+            keep("text", matcher.match("raw_text", text, key=key or text))
+        except SignalError:
+            pass
+    if "url_md5" in matcher.indexed_types:
+        for n, u in enumerate(urls):
+            if u:
+                keep(f"url:{n}", matcher.match("url_md5", threatexchange_url_md5(u), key=key or u))
     if "url" in matcher.indexed_types:
         for n, u in enumerate(urls):
             try:
@@ -546,8 +558,12 @@ def match_posts(
                 want["text_minhash"].append((p.id, "text", text_type.hash_text(p.text)))
             except SignalError:
                 pass
+        if "raw_text" in types and p.text and p.text.strip():
+            want["raw_text"].append((p.id, "text", p.text))
         if "url" in types:
             want["url"].extend((p.id, f"url:{n}", u) for n, u in enumerate(p.urls) if u)
+        if "url_md5" in types:
+            want["url_md5"].extend((p.id, f"url:{n}", threatexchange_url_md5(u)) for n, u in enumerate(p.urls) if u)
         for n, m in enumerate(p.media):
             for st in ("md5", "sha256", "pdq", "vpdq"):
                 sig = m.get(st)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from basira.core.errors import BasiraError
 
@@ -40,6 +40,17 @@ class SignalType(ABC):
     def distance(cls, a: str, b: str) -> float:
         """Distance between two canonical signals (0 = identical)."""
         return 0 if a == b else 1
+
+    @classmethod
+    def match_key(cls, signal: str) -> str:
+        """What an `exact` index compares: the signal itself, or a normalized form of it (a URL is stored as
+        received, so it goes back to partners unchanged, and matched on its canonical form)."""
+        return signal
+
+    @classmethod
+    def similarity_values(cls, signal: str) -> Any:
+        """For `similarity` types: the MinHash values (uint32 array) a MinHashIndex stores and searches."""
+        raise SignalError(f"signal type {cls.name} has no similarity values")
 
     @classmethod
     def hash_file(cls, path: str | Path) -> str:

@@ -1,16 +1,19 @@
 """Bank exchange formats and incremental sync, pure (the store saves what they read).
 
-Formats, each a small class in one registry (`get_format`, `detect_format`):
+Formats, each a small class in one registry (`get_format`, `detect_format`); the partners' own formats live in
+basira/signals/partners/ (see docs/hash-matching.md):
 
-- `threatexchange`: python-threatexchange / HMA signal files, one `<signal_type> <signal>` per line
-  (`pdq <hex>`, `video_md5 <hex>`, `url <url>`, ...); `#` comments and blank lines skipped.
+- `threatexchange`: python-threatexchange / HMA local signal files, one `<signal_type> <signal>` per line, with
+  its names (`pdq`, `video_md5`, `video_sha256`, `raw_text`, `url`, `url_md5`, `vpdq`).
+- `threatexchange-csv`: `threatexchange dataset -P --csv` output (signal_type, signal_str, collab, category, tags).
 - `basira-jsonl`: one JSON object per line: signal_type, signal, labels, source, added_at, opinion,
-  external_id, and `"deleted": true` to take an item out on sync. Lossless round trip of a bank.
-- `tat-csv`: CSV hash lists as Tech Against Terrorism publishes them: hash, type (algorithm), ideology,
-  entity (group), and optional file_type / content_type, behaviour, source, added/created columns.
-- `stix`: STIX 2.1 bundles (via `stix2`): Indicators whose pattern is `[file:hashes.'MD5' = '...']`,
-  `[file:hashes.'SHA-256' = ...]`, `[file:hashes.'PDQ' = ...]` or `[url:value = '...']`; labels in the
-  indicator's `labels` (key:value) and in `x_basira_labels`.
+  external_id, and `"deleted": true` for an item its source withdrew. Lossless round trip of a bank.
+- `tat-csv` / `tat-json`: Tech Against Terrorism's hash list, as CSV or as hash-list v2 JSON pages
+  (hash_digest, algorithm, ideology, file_type, deleted, updated_on, id).
+- `stix`: STIX 2.1 bundles with a Basira extension definition (valid under `stix2-validator --strict`).
+
+Reading never aborts a file over a signal type it does not know: the line (or object) is reported in the
+`ReadReport` and skipped. A known type with a malformed value is an error naming the line.
 
 Sync (`sync_source`) reads a file path or an http(s) URL and resumes from a checkpoint: the byte offset read so
 far plus a hash of the bytes just before it, so an append-only source is read only where it grew, and a source
@@ -19,14 +22,13 @@ that was rewritten (the bytes before the offset changed) is read again from the 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
-import re
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,12 +55,48 @@ class BankEntry:
     added_at: datetime | None = None
     opinion: str = "positive"
     external_id: str | None = None
-    deleted: bool = False
+    deleted: bool = False  # the source withdrew it: stored disabled, never a positive
 
     @classmethod
     def make(cls, signal_type: str, signal: str, **kw: Any) -> BankEntry:
         st = get_signal_type(signal_type)
         return cls(st.name, st.validate(signal), **kw)
+
+
+@dataclass
+class ReadReport:
+    """What a read skipped (unknown signal types, algorithms a bank cannot hold), one message per line."""
+
+    skipped: list[str] = field(default_factory=list)
+
+    def skip(self, where: str, why: str) -> None:
+        self.skipped.append(f"{where}: {why}, skipped")
+
+
+@dataclass
+class WriteReport:
+    """What a write put out, and what it had to leave out (per signal type) because the format cannot say it."""
+
+    written: int = 0
+    withdrawn: int = 0  # deleted items written as such (formats that carry `deleted`)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        s = f"wrote {self.written} items"
+        if self.withdrawn:
+            s += f" ({self.withdrawn} of them marked deleted)"
+        if self.skipped:
+            s += "; left out (no such signal type in this format): " + ", ".join(
+                f"{n} {t}" for t, n in sorted(self.skipped.items()))
+        return s
+
+
+def known_type(name: str) -> str | None:
+    """Basira's name for a signal type name used in a partner's file, or None when Basira has no such type."""
+    try:
+        return get_signal_type(name).name
+    except SignalError:
+        return None
 
 
 class BankFormat(ABC):
@@ -68,12 +106,13 @@ class BankFormat(ABC):
     line_oriented: ClassVar[bool] = True
 
     @abstractmethod
-    def read(self, text: str, *, source: str | None = None) -> Iterator[BankEntry]:
-        """Entries in a text; raise ExchangeError (with the line) on malformed input."""
+    def read(self, text: str, *, source: str | None = None, report: ReadReport | None = None) -> Iterator[BankEntry]:
+        """Entries in a text; skipped lines go to `report`; raise ExchangeError (with the line) on malformed
+        input."""
 
     @abstractmethod
-    def write(self, entries: Iterable[BankEntry]) -> str:
-        """The entries in this format."""
+    def write(self, entries: Iterable[BankEntry], report: WriteReport | None = None) -> str:
+        """The entries in this format; what it cannot carry is counted in `report.skipped`."""
 
     def header(self) -> str:
         """What must precede a chunk read from an offset (a CSV header); empty for most."""
@@ -88,7 +127,15 @@ def _register(cls: type[BankFormat]) -> type[BankFormat]:
     return cls
 
 
+register_format = _register
+
+
+def _load_partners() -> None:
+    from basira.signals.partners import stix, tat, te_files  # noqa: F401 - importing registers them
+
+
 def get_format(name: str) -> BankFormat:
+    _load_partners()
     try:
         return _FORMATS[name]
     except KeyError:
@@ -96,46 +143,30 @@ def get_format(name: str) -> BankFormat:
 
 
 def formats() -> list[str]:
+    _load_partners()
     return sorted(_FORMATS)
 
 
 def detect_format(name: str, head: str) -> BankFormat:
     """Pick a format from a file name and its first bytes."""
+    _load_partners()
     lower = name.lower().split("?")[0]
     s = head.lstrip()
+    first = next((ln for ln in s.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    cols = [c.strip().lower() for c in first.split(",")]
+    if "signal_type" in cols and "signal_str" in cols:
+        return _FORMATS["threatexchange-csv"]
     if lower.endswith(".csv"):
         return _FORMATS["tat-csv"]
     if s.startswith("{") and '"type"' in s[:2000] and '"bundle"' in s[:2000]:
         return _FORMATS["stix"]
+    if (s.startswith("{") and '"results"' in s[:4000]) or (s.startswith("[") and '"hash_digest"' in s[:4000]):
+        return _FORMATS["tat-json"]
     if s.startswith("{"):
         return _FORMATS["basira-jsonl"]
-    first = next((ln for ln in s.splitlines() if ln.strip() and not ln.startswith("#")), "")
     if "," in first and not first.split(" ", 1)[0].isidentifier():
         return _FORMATS["tat-csv"]
     return _FORMATS["threatexchange"]
-
-
-@_register
-class ThreatExchangeFormat(BankFormat):
-    name = "threatexchange"
-    extensions = (".txt", ".te")
-
-    def read(self, text: str, *, source: str | None = None) -> Iterator[BankEntry]:
-        for n, line in enumerate(text.splitlines(), 1):
-            s = line.strip()
-            if not s or s.startswith("#"):
-                continue
-            st, _, signal = s.partition(" ")
-            if not signal.strip():
-                raise ExchangeError(f"line {n}: expected '<signal_type> <signal>', got {s[:80]!r}")
-            try:
-                yield BankEntry.make(st, signal.strip(), source=source)
-            except SignalError as exc:
-                raise ExchangeError(f"line {n}: {exc}") from None
-
-    def write(self, entries: Iterable[BankEntry]) -> str:
-        names = {"md5": "video_md5", "text_minhash": "text_minhash"}  # threatexchange's name for file MD5
-        return "".join(f"{names.get(e.signal_type, e.signal_type)} {e.signal}\n" for e in entries if not e.deleted)
 
 
 _iso = iso  # basira.core.time
@@ -152,17 +183,22 @@ def _parse_time(value: Any) -> datetime | None:
         raise ExchangeError(f"bad time {value!r}: {exc}") from None
 
 
+
 @_register
 class JsonlFormat(BankFormat):
     name = "basira-jsonl"
     extensions = (".jsonl", ".ndjson")
 
-    def read(self, text: str, *, source: str | None = None) -> Iterator[BankEntry]:
+    def read(self, text: str, *, source: str | None = None, report: ReadReport | None = None) -> Iterator[BankEntry]:
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 o = json.loads(line)
+                if known_type(str(o["signal_type"])) is None:
+                    if report is not None:
+                        report.skip(f"line {n}", f"unknown signal type {o['signal_type']!r}")
+                    continue
                 yield BankEntry.make(
                     o["signal_type"],
                     o["signal"],
@@ -176,7 +212,7 @@ class JsonlFormat(BankFormat):
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError, SignalError, ExchangeError) as exc:
                 raise ExchangeError(f"line {n}: {type(exc).__name__}: {exc}") from None
 
-    def write(self, entries: Iterable[BankEntry]) -> str:
+    def write(self, entries: Iterable[BankEntry], report: WriteReport | None = None) -> str:
         out = io.StringIO()
         for e in entries:
             o = {"signal_type": e.signal_type, "signal": e.signal, "labels": e.labels, "source": e.source,
@@ -184,150 +220,21 @@ class JsonlFormat(BankFormat):
             if e.deleted:
                 o["deleted"] = True
             out.write(json.dumps(o, ensure_ascii=False, separators=(",", ":")) + "\n")
+            _count(report, e)
         return out.getvalue()
 
 
-_TAT_COLUMNS = {
-    "hash": ("hash", "hash_digest", "digest", "signal", "value"),
-    "type": ("type", "algorithm", "hash_type", "signal_type"),
-    "ideology": ("ideology",),
-    "entity": ("entity", "group", "organisation", "organization", "terrorist_entity"),
-    "content_type": ("content_type", "file_type", "media_type"),
-    "behaviour": ("behaviour", "behavior"),
-    "source": ("source", "platform"),
-    "added_at": ("added_at", "created_on", "created_at", "date", "added"),
-    "id": ("id", "external_id", "hash_id"),
-}
-_TAT_HEADER = ["hash", "type", "ideology", "entity", "content_type", "behaviour", "source", "added_at", "id"]
+def _count(report: WriteReport | None, e: BankEntry) -> None:
+    if report is not None:
+        report.written += 1
+        report.withdrawn += bool(e.deleted)
 
 
-@_register
-class TatCsvFormat(BankFormat):
-    name = "tat-csv"
-    extensions = (".csv",)
-
-    def __init__(self) -> None:
-        self._last_header = ",".join(_TAT_HEADER)
-
-    def header(self) -> str:
-        return self._last_header + "\n"
-
-    def read(self, text: str, *, source: str | None = None) -> Iterator[BankEntry]:
-        reader = csv.reader(io.StringIO(text))
-        header = next(reader, None)
-        if header is None:
-            return
-        self._last_header = ",".join(header)
-        cols = [h.strip().lower().replace(" ", "_") for h in header]
-        where = {}
-        for key, names in _TAT_COLUMNS.items():
-            where[key] = next((cols.index(n) for n in names if n in cols), None)
-        if where["hash"] is None or where["type"] is None:
-            raise ExchangeError(f"line 1: CSV needs 'hash' and 'type' columns, has {header}")
-        for n, row in enumerate(reader, 2):
-            if not row or not any(c.strip() for c in row):
-                continue
-
-            def col(key: str, _row: list[str] = row) -> str | None:
-                i = where[key]
-                return _row[i].strip() if i is not None and i < len(_row) and _row[i].strip() else None
-
-            labels = {k: col(k) for k in ("ideology", "entity", "content_type", "behaviour") if col(k)}
-            try:
-                yield BankEntry.make(col("type") or "", col("hash") or "", labels=labels,
-                                     source=col("source") or source, added_at=_parse_time(col("added_at")),
-                                     external_id=col("id"))
-            except (SignalError, ExchangeError) as exc:
-                raise ExchangeError(f"line {n}: {exc}") from None
-
-    def write(self, entries: Iterable[BankEntry]) -> str:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(_TAT_HEADER)
-        for e in entries:
-            if e.deleted:
-                continue
-            w.writerow([e.signal, e.signal_type, e.labels.get("ideology", ""), e.labels.get("entity", ""),
-                        e.labels.get("content_type", ""), e.labels.get("behaviour", ""), e.source or "",
-                        _iso(e.added_at) or "", e.external_id or ""])
-        return out.getvalue()
-
-
-_STIX_HASH_NAMES = {"md5": "MD5", "sha256": "SHA-256", "pdq": "PDQ"}
-_STIX_PATTERN = re.compile(
-    r"^\[\s*(?:file:hashes\.(?:'(?P<alg>[^']+)'|(?P<alg2>[A-Za-z0-9_-]+))|(?P<url>url:value))\s*=\s*"
-    r"'(?P<value>(?:[^'\\]|\\.)*)'\s*\]$"
-)
-
-
-@_register
-class StixFormat(BankFormat):
-    name = "stix"
-    extensions = (".stix", ".stix.json")
-    line_oriented = False
-
-    def read(self, text: str, *, source: str | None = None) -> Iterator[BankEntry]:
-        import stix2
-        from stix2.exceptions import STIXError
-
-        try:
-            bundle = stix2.parse(text, allow_custom=True)
-        except (STIXError, ValueError) as exc:
-            raise ExchangeError(f"not a STIX 2.1 bundle: {exc}") from None
-        if bundle.get("type") != "bundle":
-            raise ExchangeError(f"not a STIX 2.1 bundle (type {bundle.get('type')!r})")
-        for obj in getattr(bundle, "objects", None) or []:
-            if obj.get("type") != "indicator":
-                continue
-            m = _STIX_PATTERN.match(str(obj.get("pattern", "")).strip())
-            if m is None:
-                continue  # patterns that are not a single hash or URL are not bank items
-            value = m.group("value").replace("\\'", "'").replace("\\\\", "\\")
-            if m.group("url"):
-                st = "url"
-            else:
-                alg = (m.group("alg") or m.group("alg2") or "").upper().replace("_", "-")
-                st = {"MD5": "md5", "SHA-256": "sha256", "SHA256": "sha256", "PDQ": "pdq"}.get(alg, "")
-                if not st:
-                    continue
-            labels: dict[str, Any] = {}
-            for lab in obj.get("labels") or []:
-                k, sep, v = str(lab).partition(":")
-                if sep:
-                    labels[k] = v
-            labels.update(obj.get("x_basira_labels") or {})
-            try:
-                yield BankEntry.make(st, value, labels=labels, source=obj.get("x_basira_source") or source,
-                                     added_at=obj.get("valid_from") or obj.get("created"),
-                                     opinion=obj.get("x_basira_opinion") or "positive", external_id=str(obj.id))
-            except SignalError as exc:
-                raise ExchangeError(f"{obj.id}: {exc}") from None
-
-    def write(self, entries: Iterable[BankEntry]) -> str:
-        import stix2
-
-        objs = []
-        for e in entries:
-            if e.deleted or e.signal_type not in (*_STIX_HASH_NAMES, "url"):
-                continue
-            if e.signal_type == "url":
-                pattern = "[url:value = '{}']".format(e.signal.replace("\\", "\\\\").replace("'", "\\'"))
-            else:
-                pattern = f"[file:hashes.'{_STIX_HASH_NAMES[e.signal_type]}' = '{e.signal}']"
-            kw: dict[str, Any] = {"pattern": pattern, "pattern_type": "stix", "indicator_types": ["malicious-activity"],
-                                  "x_basira_labels": e.labels, "x_basira_opinion": e.opinion,
-                                  "labels": [f"{k}:{v}" for k, v in sorted(e.labels.items())] or None}
-            if e.added_at:
-                kw["valid_from"] = e.added_at
-            if e.source:
-                kw["x_basira_source"] = e.source
-            objs.append(stix2.Indicator(allow_custom=True, **{k: v for k, v in kw.items() if v is not None}))
-        return stix2.Bundle(objects=objs, allow_custom=True).serialize(pretty=False) if objs else \
-            json.dumps({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000", "objects": []})
-
-
-def read_entries(path: str | Path, fmt: str | None = None, *, source: str | None = None) -> list[BankEntry]:
-    """Every entry of a bank file (format detected from the name and content unless given)."""
+def read_entries(
+    path: str | Path, fmt: str | None = None, *, source: str | None = None, report: ReadReport | None = None
+) -> list[BankEntry]:
+    """Every entry of a bank file (format detected from the name and content unless given); lines skipped
+    (unknown signal types) are listed in `report`."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -335,24 +242,32 @@ def read_entries(path: str | Path, fmt: str | None = None, *, source: str | None
         raise ExchangeError(f"{path}: cannot read ({exc})") from None
     f = get_format(fmt) if fmt else detect_format(p.name, text[:4096])
     try:
-        return list(f.read(text, source=source or p.name))
+        return list(f.read(text, source=source or p.name, report=report))
     except ExchangeError as exc:
         raise ExchangeError(f"{path}: {exc}") from None
 
 
-def write_entries(path: str | Path, entries: Iterable[BankEntry], fmt: str | None = None) -> int:
-    """Write entries to a bank file (format from `fmt` or the file's extension); return the count written."""
-    entries = list(entries)
+def format_for_path(path: str | Path, fmt: str | None = None) -> BankFormat:
+    if fmt:
+        return get_format(fmt)
+    _load_partners()
     name = str(path).lower()
-    f = get_format(fmt) if fmt else next(
-        (f for f in _FORMATS.values() if any(name.endswith(x) for x in f.extensions)), _FORMATS["basira-jsonl"]
-    )
-    text = f.write(entries)
+    # Longest extension first: `.stix.json` is STIX, `.json` alone a TAT page.
+    by_ext = sorted(((x, f) for f in _FORMATS.values() for x in f.extensions), key=lambda t: -len(t[0]))
+    return next((f for x, f in by_ext if name.endswith(x)), _FORMATS["basira-jsonl"])
+
+
+def write_entries(path: str | Path, entries: Iterable[BankEntry], fmt: str | None = None) -> WriteReport:
+    """Write entries to a bank file (format from `fmt` or the file's extension): what was written and what the
+    format had to leave out."""
+    f = format_for_path(path, fmt)
+    report = WriteReport()
+    text = f.write(entries, report)
     out = Path(path)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)
-    return sum(1 for e in entries if not e.deleted)
+    return report
 
 
 # --- incremental sync -----------------------------------------------------------------------------------------
@@ -366,6 +281,7 @@ class SyncResult:
     checkpoint: dict[str, Any]
     full: bool  # read from the start (first sync, or the source was rewritten)
     unchanged: bool = False
+    skipped: list[str] = field(default_factory=list)
 
 
 def _fetch(source: str, start: int, etag: str | None, timeout: float) -> tuple[bytes, int, str | None, bool]:
@@ -429,8 +345,9 @@ def sync_source(
     text = body[:end].decode("utf-8-sig" if offset == 0 else "utf-8", "strict")
     if offset and cp.get("header"):
         text = cp["header"] + text
+    report = ReadReport()
     try:
-        entries = list(f.read(text, source=source)) if text.strip() else []
+        entries = list(f.read(text, source=source, report=report)) if text.strip() else []
     except ExchangeError as exc:
         raise ExchangeError(f"{source}: {exc}") from None
     tail = raw[max(0, new_offset - _TAIL) - got_from : new_offset - got_from]
@@ -443,4 +360,4 @@ def sync_source(
     }
     if f.header():
         new_cp["header"] = f.header() if offset == 0 else cp.get("header")
-    return SyncResult(entries, new_cp, full=offset == 0)
+    return SyncResult(entries, new_cp, full=offset == 0, skipped=report.skipped)

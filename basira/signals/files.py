@@ -1,4 +1,4 @@
-"""Cryptographic file hashes (MD5, SHA-256): exact matches only, on the file's bytes."""
+"""Cryptographic file hashes (MD5, SHA-256, SHA-512): exact matches only, on the file's bytes."""
 
 from __future__ import annotations
 
@@ -63,6 +63,18 @@ class Sha256Signal(_Digest):
     """SHA-256 of a file's bytes."""
 
     name = "sha256"
-    aliases: ClassVar[tuple[str, ...]] = ("sha-256", "sha256_hash", "hash_sha256", "file_sha256", "sha256sum")
+    #: python-threatexchange calls it `video_sha256` (its only SHA-256 type); the value is the same.
+    aliases: ClassVar[tuple[str, ...]] = ("sha-256", "sha256_hash", "hash_sha256", "file_sha256", "sha256sum",
+                                          "video_sha256", "photo_sha256")
     algorithm = "sha256"
     hex_len = 64
+
+
+@register
+class Sha512Signal(_Digest):
+    """SHA-512 of a file's bytes (Tech Against Terrorism's hash list carries it)."""
+
+    name = "sha512"
+    aliases: ClassVar[tuple[str, ...]] = ("sha-512", "sha512_hash", "hash_sha512", "file_sha512", "sha512sum")
+    algorithm = "sha512"
+    hex_len = 128

@@ -77,6 +77,10 @@ class TextMinHashSignal(SignalType):
         return 1.0 - float(np.mean(minhash_from_hex(a) == minhash_from_hex(b)))
 
     @classmethod
+    def similarity_values(cls, signal: str) -> np.ndarray:
+        return minhash_from_hex(signal)
+
+    @classmethod
     def hash_text(cls, text: str) -> str:
         return minhash_hex(minhash_values(text))
 
@@ -87,3 +91,39 @@ class TextMinHashSignal(SignalType):
                 return cls.hash_text(f.read())
         except (OSError, UnicodeDecodeError) as exc:
             raise SignalError(f"{path}: not a UTF-8 text file ({exc})") from exc
+
+
+MAX_RAW_TEXT = 20_000  # characters: a shared text is a post or a phrase, not a document
+
+
+@register
+class RawTextSignal(SignalType):
+    """A text as shared (python-threatexchange's `raw_text`): kept verbatim, so it goes back out unchanged, and
+    matched as a near-duplicate on the MinHash of its normalized form (distance = 1 - estimated Jaccard)."""
+
+    name = "raw_text"
+    aliases: ClassVar[tuple[str, ...]] = ("raw_text_string", "debug_string")
+    index_kind = "similarity"
+    content = "text"
+    default_threshold = 0.2  # Jaccard >= 0.8: partners share exact phrases, so stricter than text_minhash
+
+    @classmethod
+    def validate(cls, signal: str) -> str:
+        s = signal.strip()
+        if not s:
+            raise SignalError("empty raw_text")
+        if len(s) > MAX_RAW_TEXT:
+            raise SignalError(f"raw_text longer than {MAX_RAW_TEXT:,} characters ({len(s):,})")
+        return s
+
+    @classmethod
+    def similarity_values(cls, signal: str) -> np.ndarray:
+        return minhash_values(signal)
+
+    @classmethod
+    def distance(cls, a: str, b: str) -> float:
+        return 1.0 - float(np.mean(minhash_values(a) == minhash_values(b)))
+
+    @classmethod
+    def hash_text(cls, text: str) -> str:
+        return cls.validate(text)

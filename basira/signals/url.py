@@ -3,13 +3,18 @@
 Lower-case scheme and host, IDNA host, no `www.`/`m.`, no default port, no fragment, no user info, no tracking
 parameters (utm_*, fbclid, gclid, si, igshid, ...), sorted query, no trailing slash, `http` taken as `https`,
 percent-encoding normalized, and short-link hosts' case kept in the path (it is significant: t.me/AbC != t.me/abc).
+
+A `url` item keeps the URL as it was received (so an export gives partners back exactly what they sent, and a
+partner holding the raw URL still matches); the canonical form is only its match key. `url_md5` is
+python-threatexchange's URL hash: MD5 of the URL lower-cased without its scheme.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import ClassVar
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse, urlsplit, urlunsplit
 
 from basira.signals.base import SignalError, SignalType, register
 
@@ -61,18 +66,58 @@ def canonicalize_url(url: str) -> str:
 
 @register
 class UrlSignal(SignalType):
-    """A canonicalized URL; exact match on the canonical form."""
+    """A URL as received; exact match on its canonical form."""
 
     name = "url"
-    aliases: ClassVar[tuple[str, ...]] = ("uri", "link", "url_canonical")
+    aliases: ClassVar[tuple[str, ...]] = ("uri", "link", "url_canonical", "raw_uri")
     index_kind = "exact"
     content = "url"
     default_threshold = 0
 
     @classmethod
     def validate(cls, signal: str) -> str:
+        s = signal.strip()
+        canonicalize_url(s)  # raises SignalError if it is not a URL
+        return s
+
+    @classmethod
+    def match_key(cls, signal: str) -> str:
         return canonicalize_url(signal)
 
     @classmethod
+    def distance(cls, a: str, b: str) -> float:
+        return 0 if canonicalize_url(a) == canonicalize_url(b) else 1
+
+    @classmethod
     def hash_text(cls, text: str) -> str:
-        return canonicalize_url(text)
+        return cls.validate(text)
+
+
+def threatexchange_url_md5(url: str) -> str:
+    """python-threatexchange's `url_md5` of a URL: MD5 of the URL lower-cased, its first `scheme://` removed."""
+    parts = urlparse(url.strip().lower())
+    # geturl() re-joins the parts (an empty `?` or `#` goes), as the exchange's normalization does.
+    s = parts.geturl().replace(f"{parts.scheme}://", "", 1)
+    return hashlib.md5(s.encode("utf-8")).hexdigest()  # noqa: S324 - the exchange's hash, not a security use
+
+
+@register
+class UrlMd5Signal(SignalType):
+    """python-threatexchange's URL hash (`url_md5`, ThreatExchange HASH_URL_MD5): exact."""
+
+    name = "url_md5"
+    aliases: ClassVar[tuple[str, ...]] = ("hash_url_md5",)
+    index_kind = "exact"
+    content = "url"
+    default_threshold = 0
+
+    @classmethod
+    def validate(cls, signal: str) -> str:
+        s = signal.strip().lower()
+        if len(s) != 32 or not frozenset("0123456789abcdef").issuperset(s):
+            raise SignalError(f"not a url_md5 hash (32 hex characters): {signal[:80]!r}")
+        return s
+
+    @classmethod
+    def hash_text(cls, text: str) -> str:
+        return threatexchange_url_md5(text)

@@ -85,7 +85,9 @@ class VpdqSignal(SignalType):
         frames = parse_frames(signal)
         if not frames:
             raise SignalError("vPDQ signal has no frames")
-        return frames_to_signal(frames)
+        # Kept as written (a partner's float formatting and spacing differ from ours): an exported item is
+        # byte for byte what was received; the frames are what is matched.
+        return signal.strip()
 
     @classmethod
     def distance(cls, a: str, b: str) -> float:

@@ -1,4 +1,4 @@
-"""Tables for hash matching: banks, their items, matches found, and sync checkpoints (migration 0004_banks)."""
+"""Tables for hash matching: banks, their items, matches found, and sync checkpoints (migrations 0004_banks, 0007_bank_pdq_decode, 0008_bank_withdrawn)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ class BankItemRow(Base):
     disabled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opinion: Mapped[str] = mapped_column(sa.String(16), default="positive")
     quarantined: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The source withdrew it (TAT `deleted`, ThreatExchange `should_delete`; migration 0008): kept, never a positive.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class BankMatchRow(Base):

@@ -184,15 +184,23 @@ def _require(conn: Any, name: str) -> int:
 
 
 def add_entries(
-    store: Store, bank: str, entries: Iterable[BankEntry], *, actor: str | None = None, note: str | None = None
+    store: Store, bank: str, entries: Iterable[BankEntry], *, actor: str | None = None, note: str | None = None,
+    on_deleted: str = "remove",
 ) -> tuple[int, int]:
-    """Add entries to a bank (deleted ones are removed); return (added, removed). Known signals are kept."""
+    """Add entries to a bank; return (added, removed or withdrawn). A `deleted` entry removes its item
+    (`on_deleted="remove"`: a curator's delete) or, for what a partner's file or exchange marks deleted
+    (`"withdraw"`: imports and syncs), withdraws it: kept, disabled, a match on it reported and never acted on.
+    A withdrawn signal that comes back is live again. Known signals keep their item (an empty external id is
+    filled in)."""
+    if on_deleted not in ("remove", "withdraw"):
+        raise ValueError(f"on_deleted must be 'remove' or 'withdraw', not {on_deleted!r}")
     with store.write() as conn:
-        return _add_entries(store, conn, bank, entries, actor=actor, note=note)
+        return _add_entries(store, conn, bank, entries, actor=actor, note=note, on_deleted=on_deleted)
 
 
 def _add_entries(
-    store: Store, conn: Any, bank: str, entries: Iterable[BankEntry], *, actor: str | None, note: str | None
+    store: Store, conn: Any, bank: str, entries: Iterable[BankEntry], *, actor: str | None, note: str | None,
+    on_deleted: str = "withdraw",
 ) -> tuple[int, int]:
     entries = list(entries)
     t = BankItemRow.__table__
@@ -218,27 +226,54 @@ def _add_entries(
                      "labels": e.labels, "source": e.source, "external_id": e.external_id,
                      "added_at": utc(e.added_at) or added_at, "disabled_until": None,
                      "opinion": e.opinion, "quarantined": False}
-    added = 0
+    added = restored = 0
     values = list(rows.values())
     for i in range(0, len(values), _CHUNK):
+        chunk = values[i : i + _CHUNK]
         stmt = store._insert(t).on_conflict_do_nothing(index_elements=["bank_id", "signal_type", "signal_key"])
-        added += len(conn.execute(stmt.returning(t.c.id), values[i : i + _CHUNK]).all())
+        added += len(conn.execute(stmt.returning(t.c.id), chunk).all())
+        keys = [v["signal_key"] for v in chunk]
+        # Back from withdrawal (TAT un-deletes, a re-share): live again.
+        restored += conn.execute(sa.update(t).where(t.c.bank_id == bid, t.c.signal_key.in_(keys),
+                                                    t.c.withdrawn_at.is_not(None))
+                                 .values(withdrawn_at=None)).rowcount
+        with_ids = {(v["signal_type"], v["signal_key"]): v["external_id"] for v in chunk if v["external_id"]}
+        if with_ids:  # an item stored before its source's id was known gets it now (usually none)
+            for r in conn.execute(sa.select(t.c.id, t.c.signal_type, t.c.signal_key).where(
+                    t.c.bank_id == bid, t.c.signal_key.in_([k for _, k in with_ids]), t.c.external_id.is_(None))):
+                ext = with_ids.get((r.signal_type, r.signal_key))
+                if ext:
+                    conn.execute(sa.update(t).where(t.c.id == r.id).values(external_id=ext))
     removed = 0
+    at = now()
+    tombstones = {(e.signal_type, signal_key(e.signal_type, e.signal)): e for e in entries if e.deleted}
     for st, key in gone:
-        removed += conn.execute(
-            sa.delete(t).where(t.c.bank_id == bid, t.c.signal_type == st, t.c.signal_key == key)
-        ).rowcount
-    if added or removed:
-        store._append_events(conn, [("bank.items_added" if added else "bank.items_removed", actor,
-                                     f"bank:{bid}", {"bank": bank, "added": added, "removed": removed,
-                                                     "note": note})])
+        where = sa.and_(t.c.bank_id == bid, t.c.signal_type == st, t.c.signal_key == key)
+        if on_deleted == "remove":
+            removed += conn.execute(sa.delete(t).where(where)).rowcount
+            continue
+        n = conn.execute(sa.update(t).where(where, t.c.withdrawn_at.is_(None)).values(withdrawn_at=at)).rowcount
+        if not n:  # first heard of as deleted: kept withdrawn, so its source's id and state go back out
+            e = tombstones[(st, key)]
+            stmt = store._insert(t).on_conflict_do_nothing(index_elements=["bank_id", "signal_type", "signal_key"])
+            n = len(conn.execute(stmt.returning(t.c.id), [{
+                "bank_id": bid, "signal_type": st, "signal": e.signal, "signal_key": key, "labels": e.labels,
+                "source": e.source, "external_id": e.external_id, "added_at": utc(e.added_at) or added_at,
+                "disabled_until": None, "opinion": e.opinion if e.opinion in OPINIONS else "positive",
+                "quarantined": False, "withdrawn_at": at}]).all())
+        removed += n
+    if added or removed or restored:
+        kind = "bank.items_added" if added or restored else "bank.items_removed"
+        store._append_events(conn, [(kind, actor, f"bank:{bid}",
+                                     {"bank": bank, "added": added, "removed": removed, "restored": restored,
+                                      "withdrawn": on_deleted != "remove", "note": note})])
     return added, removed
 
 
 def _item(r: Any, bank: str) -> BankItem:
     return BankItem(r.id, bank, r.signal_type, r.signal, labels=dict(r.labels or {}), source=r.source,
                     added_at=r.added_at, disabled_until=r.disabled_until, opinion=r.opinion,
-                    quarantined=bool(r.quarantined))
+                    quarantined=bool(r.quarantined), withdrawn=r.withdrawn_at is not None)
 
 
 def iter_items(store: Store, bank: str | None = None, batch_size: int = 5000) -> Iterator[BankItem]:
@@ -258,11 +293,25 @@ def iter_items(store: Store, bank: str | None = None, batch_size: int = 5000) ->
         last = rows[-1].id
 
 
-def entries_of(store: Store, bank: str) -> Iterator[BankEntry]:
-    """A bank's items as exchange entries (for export)."""
-    for it in iter_items(store, bank):
-        yield BankEntry(it.signal_type, it.signal, labels=it.labels, source=it.source, added_at=it.added_at,
-                        opinion=it.opinion)
+def entries_of(store: Store, bank: str, *, withdrawn: bool = True) -> Iterator[BankEntry]:
+    """A bank's items as exchange entries (for export), with their external ids; withdrawn items come as
+    `deleted` entries (formats that can say so write them; the others leave them out)."""
+    t, b = BankItemRow.__table__, BankRow.__table__
+    last = 0
+    while True:
+        q = (sa.select(t).join(b, b.c.id == t.c.bank_id).where(b.c.name == bank, t.c.id > last)
+             .order_by(t.c.id).limit(5000))
+        if not withdrawn:
+            q = q.where(t.c.withdrawn_at.is_(None))
+        with store.read() as conn:
+            rows = conn.execute(q).all()
+        if not rows:
+            return
+        for r in rows:
+            yield BankEntry(r.signal_type, r.signal, labels=dict(r.labels or {}), source=r.source,
+                            added_at=r.added_at, opinion=r.opinion, external_id=r.external_id,
+                            deleted=r.withdrawn_at is not None)
+        last = rows[-1].id
 
 
 def update_item(
@@ -361,28 +410,42 @@ def get_sync_checkpoint(store: Store, bank: str, source: str) -> dict[str, Any] 
 
 
 def sync_bank(
-    store: Store, bank: str, source: str, fmt: str | None = None, *, actor: str | None = None
+    store: Store, bank: str, source: str, fmt: str | None = None, *, actor: str | None = None,
+    skipped: list[str] | None = None,
 ) -> tuple[int, int, bool]:
     """Pull what is new at `source` into a bank and move its checkpoint in the same transaction.
-    Return (added, removed, read in full)."""
+    Return (added, withdrawn, read in full); lines skipped (unknown signal types) are appended to `skipped`."""
     from basira.signals.exchange import sync_source
 
     cp = get_sync_checkpoint(store, bank, source)
     res = sync_source(source, cp, fmt)
+    if skipped is not None:
+        skipped.extend(res.skipped)
     if res.unchanged:
         return 0, 0, False
+    added, removed = save_sync(store, bank, source, res.entries, res.checkpoint, full=res.full, actor=actor)
+    return added, removed, res.full
+
+
+def save_sync(
+    store: Store, bank: str, source: str, entries: Sequence[BankEntry], checkpoint: dict[str, Any], *,
+    full: bool, actor: str | None = None,
+) -> tuple[int, int]:
+    """Store a sync's entries and its new checkpoint in one transaction (a crash keeps both or neither);
+    return (added, withdrawn)."""
     t = BankSyncCheckpoint.__table__
     with store.write() as conn:
-        added, removed = _add_entries(store, conn, bank, res.entries, actor=actor, note=f"sync {source}")
+        added, removed = _add_entries(store, conn, bank, entries, actor=actor, note=f"sync {source}",
+                                      on_deleted="withdraw")
         bid = _require(conn, bank)
         mark_exchange_fed(conn, bid)
-        stmt = store._insert(t).values(bank_id=bid, source=source, checkpoint=res.checkpoint, updated_at=now())
+        stmt = store._insert(t).values(bank_id=bid, source=source, checkpoint=checkpoint, updated_at=now())
         conn.execute(stmt.on_conflict_do_update(index_elements=["bank_id", "source"],
-                                                set_={"checkpoint": res.checkpoint, "updated_at": now()}))
+                                                set_={"checkpoint": checkpoint, "updated_at": now()}))
         store._append_events(conn, [("bank.synced", actor, f"bank:{bid}",
-                                     {"source": source, "entries": len(res.entries), "full": res.full,
-                                      "offset": res.checkpoint.get("offset")})])
-    return added, removed, res.full
+                                     {"source": source, "entries": len(entries), "full": full,
+                                      "offset": checkpoint.get("offset"), "added": added, "withdrawn": removed})])
+    return added, removed
 
 
 def exchange_fed_banks(store: Store) -> list[str]:
@@ -645,7 +708,7 @@ def unbank_case_content(store: Store, case_id: int, *, actor: str, decision_id: 
                             .where(t.c.signal_key.in_(keys), t.c.source == f"review:case:{case_id}")).all()
         for name in sorted({r.name for r in rows}):
             gone = [BankEntry(r.signal_type, r.signal, deleted=True) for r in rows if r.name == name]
-            removed += _add_entries(store, conn, name, gone, actor=actor, note=note)[1]
+            removed += _add_entries(store, conn, name, gone, actor=actor, note=note, on_deleted="remove")[1]
     return removed
 
 

@@ -173,7 +173,7 @@ def test_api_intake_errors_execute_and_complaints(web):
     assert o["time_left"] == "0:00" and o["found_count"] == 1
     assert api.post("/api/v1/orders", json=body).status_code == 409
     r = api.post("/api/v1/orders", json={**body, "order_ref": "IT-10", "received_at": "2026-11-29T08:00:00"})
-    assert r.status_code == 422 and r.json()["detail"]["field"] == "received_at"
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "received_at"]
     assert api.get("/api/v1/orders?status=open").json()[0]["order_ref"] == "IT-9"
     assert api.get("/api/v1/orders/1/statement").status_code == 404
     out = api.post(f"/api/v1/orders/{o['id']}/execute").json()

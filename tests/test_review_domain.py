@@ -126,6 +126,10 @@ def test_webhook_signature_and_backoff():
     assert not webhooks.verify_signature("other", body, header, 1_700_000_010)
     assert not webhooks.verify_signature("s3cret", body, header, 1_700_001_000)  # replayed later
     assert not webhooks.verify_signature("s3cret", body, "garbage", 1_700_000_000)
+    # A hostile header: a non-ASCII or surrogate MAC, a non-ASCII or huge timestamp — False, never a TypeError.
+    for bad in ("t=1700000000,v1=é" + "0" * 63, "t=1700000000,v1=\udc80", "t=١٧٠٠٠٠٠٠٠٠,v1=00",
+                "t=" + "9" * 5000 + ",v1=00", "t=1700000000,v1", ""):
+        assert not webhooks.verify_signature("s3cret", body, bad, 1_700_000_010), bad
     assert [webhooks.backoff(i) for i in (1, 2, 3)] == [10, 30, 90] and webhooks.backoff(20) == 3600
     assert webhooks.idempotency_key(5, "remove") == webhooks.idempotency_key(5, "remove")
     assert webhooks.idempotency_key(5, "remove") != webhooks.idempotency_key(6, "remove")

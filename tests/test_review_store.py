@@ -110,13 +110,66 @@ def test_audit_verify_cli_detects_deleted_entry(db_url):
     r = runner.invoke(app, ["audit", "verify", "--db", db_url])
     assert r.exit_code == 1 and "broken at entry 3" in r.output
     r = runner.invoke(app, ["users", "disable", "admin1", "--db", db_url])
+    assert r.exit_code == 1 and "last active admin" in r.output  # nobody could manage users afterwards
+    r = runner.invoke(app, ["users", "add", "admin2", "--role", "admin", "--db", db_url, "--password-stdin"],
+                      input="a long enough password\n")
     assert r.exit_code == 0
     s = open_store(db_url)
     with s.write() as conn:  # delete the newest entry: only --head catches a shortened tail
         conn.execute(sa.delete(Event.__table__).where(Event.__table__.c.id >= 2))
     s.close()
     r = runner.invoke(app, ["audit", "verify", "--db", db_url, "--head", head])
-    assert r.exit_code == 1
+    assert r.exit_code == 1 and "shortened or replaced" in r.output
+
+
+def test_audit_verify_head_tells_growth_from_truncation(db_url):
+    from typer.testing import CliRunner
+
+    from basira.cli import app
+
+    s = open_store(db_url)
+    seed_cases(s, 2)
+    s.close()
+    runner = CliRunner()
+    head = runner.invoke(app, ["audit", "verify", "--db", db_url]).output.strip().split()[-1]
+    r = runner.invoke(app, ["audit", "verify", "--db", db_url, "--head", head])
+    assert r.exit_code == 0 and "still the head" in r.output
+    for name in ("ann", "ben"):  # legitimate growth: two more entries
+        assert runner.invoke(app, ["users", "add", name, "--role", "admin", "--db", db_url, "--password-stdin"],
+                             input="a long enough password\n").exit_code == 0
+    r = runner.invoke(app, ["audit", "verify", "--db", db_url, "--head", head])
+    assert r.exit_code == 0 and "2 entries appended since" in r.output, r.output
+    grown = r.output.split("head ")[1].split(";")[0]
+    s = open_store(db_url)
+    with s.write() as conn:  # the tail deleted, then a new entry appended: the chain is intact but not ours
+        conn.execute(sa.delete(Event.__table__).where(Event.__table__.c.hash == grown))
+    s.close()
+    assert runner.invoke(app, ["users", "add", "cat", "--role", "admin", "--db", db_url, "--password-stdin"],
+                         input="a long enough password\n").exit_code == 0
+    assert runner.invoke(app, ["audit", "verify", "--db", db_url]).exit_code == 0
+    r = runner.invoke(app, ["audit", "verify", "--db", db_url, "--head", grown])
+    assert r.exit_code == 1 and "shortened or replaced" in r.output
+    assert runner.invoke(app, ["audit", "verify", "--db", db_url, "--head", head]).exit_code == 0
+    assert runner.invoke(app, ["audit", "verify", "--db", db_url, "--head", "x\x00"]).exit_code == 2
+
+
+def test_users_enable_and_disable_cli(db_url):
+    from typer.testing import CliRunner
+
+    from basira.cli import app
+
+    runner = CliRunner()
+    for name in ("root", "alice"):
+        role = "admin" if name == "root" else "reviewer"
+        assert runner.invoke(app, ["users", "add", name, "--role", role, "--db", db_url, "--password-stdin"],
+                             input="a long enough password\n").exit_code == 0
+    assert runner.invoke(app, ["users", "disable", "alice", "--db", db_url]).exit_code == 0
+    assert "alice\treviewer\tdisabled" in runner.invoke(app, ["users", "list", "--db", db_url]).output
+    r = runner.invoke(app, ["users", "enable", "alice", "--db", db_url])
+    assert r.exit_code == 0 and "enabled alice" in r.output
+    assert "alice\treviewer\tactive" in runner.invoke(app, ["users", "list", "--db", db_url]).output
+    assert runner.invoke(app, ["users", "enable", "nobody", "--db", db_url]).exit_code == 2
+    assert runner.invoke(app, ["users", "disable", "root", "--db", db_url]).exit_code == 1
 
 
 def test_concurrent_claims_never_share_a_case(db_url):

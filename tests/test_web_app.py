@@ -29,7 +29,7 @@ ENDPOINTS = [
     ("POST", "/cases/{case_id}/appeal", "file_appeal"), ("POST", "/deliveries/{delivery_id}/retry", "retry_delivery"),
     ("GET", "/accounts/{account_id}", "investigate"), ("GET", "/audit", "view_audit"),
     ("GET", "/admin/users", "manage_users"), ("POST", "/admin/users", "manage_users"),
-    ("POST", "/admin/users/{username}/disable", "manage_users"),
+    ("POST", "/admin/users/{username}/disable", "manage_users"), ("POST", "/admin/users/{username}/enable", "manage_users"),
     ("GET", "/settings", "set_prefs"), ("POST", "/settings", "set_prefs"),
     ("GET", "/api/v1/me", "view_self"), ("GET", "/api/v1/policies", "view_policies"),
     ("GET", "/api/v1/queue", "view_queue"), ("POST", "/api/v1/queue/claim-next", "claim"),
@@ -41,6 +41,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/accounts/{account_id}", "investigate"), ("GET", "/api/v1/audit/events", "view_audit"),
     ("GET", "/api/v1/audit/verify", "view_audit"), ("GET", "/api/v1/users", "manage_users"),
     ("POST", "/api/v1/users", "manage_users"), ("POST", "/api/v1/users/{username}/disable", "manage_users"),
+    ("POST", "/api/v1/users/{username}/enable", "manage_users"),
 ]
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
 

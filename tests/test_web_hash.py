@@ -122,7 +122,7 @@ def test_remove_adds_content_to_a_bank_from_the_form_and_the_api(web):
                       ({"action": "remove", "add_to_bank": "nope"}, "no bank named"),
                       ({"action": "keep", "add_to_bank": "removed"}, "only content being removed")):
         r = rev.post(f"/api/v1/cases/{case_ids[1]}/decisions", json={"reason_code": "TVEC-1.1", **body})
-        assert r.status_code == 422 and msg in r.json()["detail"]
+        assert r.status_code == 422 and msg in r.json()["detail"][0]["msg"]
     assert svc.case(case_ids[1])["decisions"] == []
     assert store.verify_events() == (True, None)
 

@@ -191,7 +191,7 @@ def test_bad_period_is_a_clear_error(web):
     r = c.get("/reports", params={"from": "2026-11-20", "to": "2026-11-01"})
     assert r.status_code == 400 and "2026-11-20 is after to 2026-11-01" in r.text
     r = c.get("/api/v1/reports/transparency", params={"from": "yesterday"})
-    assert r.status_code == 400 and r.json()["detail"] == "from: 'yesterday' is not a date (YYYY-MM-DD)"
+    assert r.status_code == 400 and r.json()["detail"][0]["msg"] == "from: 'yesterday' is not a date (YYYY-MM-DD)"
     assert c.get("/reports/transparency.pdf", params={"to": "x"}).status_code == 400
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
@@ -84,11 +85,29 @@ def users_add(
 
 @users_app.command("disable")
 def users_disable(username: str = typer.Argument(...), db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Disable a user: their sessions end and their API tokens are revoked."""
-    if not _review_service(db).disable_user(username, actor="cli"):
+    """Disable a user: their sessions end and their API tokens are revoked. The last active admin cannot be."""
+    _set_disabled(db, username, True)
+    err.print(f"disabled {username}")
+
+
+@users_app.command("enable")
+def users_enable(username: str = typer.Argument(...), db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Enable a disabled user again (their old sessions and tokens stay revoked: issue a new token)."""
+    _set_disabled(db, username, False)
+    err.print(f"enabled {username}")
+
+
+def _set_disabled(db: str | None, username: str, disabled: bool) -> None:
+    from basira.store.review import LockoutError
+
+    try:
+        found = _review_service(db).disable_user(username, actor="cli", disabled=disabled)
+    except LockoutError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=1) from None
+    if not found:
         err.print(f"[bold red]error:[/] no user {username!r}")
         raise typer.Exit(code=2)
-    err.print(f"disabled {username}")
 
 
 @users_app.command("list")
@@ -115,20 +134,35 @@ def users_token(
 @audit_app.command("verify")
 def audit_verify(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
-    expect_head: str | None = typer.Option(None, "--head", help="Hash the newest entry must have (catches deleted tails)."),
+    expect_head: str | None = typer.Option(
+        None, "--head", help="A head hash noted earlier: it must still be in the chain (growth is fine; a deleted "
+                             "or replaced tail is not)."),
 ) -> None:
-    """Recompute the audit chain; exit 1 if any entry was edited or deleted."""
+    """Recompute the audit chain; exit 1 if any entry was edited or deleted, or if an earlier head (--head) is no
+    longer part of it."""
+    if expect_head is not None and not re.fullmatch(r"[0-9a-f]{64}", expect_head.strip().lower()):
+        err.print("[bold red]error:[/] --head: expected the 64 hex digits of a SHA-256 head hash")
+        raise typer.Exit(code=2)
     svc = _review_service(db)
     ok, bad = svc.store.verify_events()
-    last = svc.repo.events(limit=1)
-    head = last[0]["hash"] if last else None
-    if ok and expect_head and head != expect_head:
-        err.print(f"[bold red]audit chain shortened or replaced:[/] head is {head}, expected {expect_head}")
-        raise typer.Exit(code=1)
     if not ok:
         err.print(f"[bold red]audit chain broken at entry {bad}[/]: an entry was edited or deleted")
         raise typer.Exit(code=1)
-    print(f"audit chain intact: {svc.store.count_events()} entries, head {head}")
+    last = svc.repo.events(limit=1)
+    head = last[0]["hash"] if last else None
+    count = svc.store.count_events()
+    grown = ""
+    if expect_head:
+        # The chain is intact, so an entry with that hash means everything up to it is unchanged: the old
+        # chain is a prefix of this one, and the entries after it were appended since.
+        at = svc.store.event_id_of_hash(expect_head.strip().lower())
+        if at is None:
+            err.print(f"[bold red]audit chain shortened or replaced:[/] {expect_head} is not in it "
+                      f"(head is now {head}, {count} entries)")
+            raise typer.Exit(code=1)
+        grown = (f"; {expect_head} is entry {at}, " + ("still the head" if at == count else
+                                                       f"{count - at} entries appended since"))
+    print(f"audit chain intact: {count} entries, head {head}{grown}")
 
 
 @review_app.command("seed")

@@ -81,3 +81,8 @@ def highlight(text: str, evidence: Iterable[Mapping[str, Any]] = (), limit: int 
 def strip_controls(text: str) -> str:
     """Text for one-line contexts (titles, lists): controls replaced by markers, newlines by spaces."""
     return "".join(f"[{BIDI_CONTROLS[c]}]" if c in BIDI_CONTROLS else c for c in text).replace("\n", " ")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters (NUL, newline, …) as `\\xNN` escapes: a hostile name kept legible in one line of a log."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

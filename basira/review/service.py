@@ -90,9 +90,11 @@ class ReviewService:
         return token
 
     def authenticate(self, username: str, password: str) -> dict[str, Any] | None:
-        user = self.repo.user_by_name(username)
+        """The user for a password login, or None. The `platform` role signs in with API tokens only."""
+        valid = 0 < len(username) <= 64 and username.isprintable()  # a NUL or a 1 MB name never reaches the DB
+        user = self.repo.user_by_name(username) if valid else None
         ok = verify_password(user["password_hash"] if user else None, password)
-        if not ok or user is None or user["disabled_at"] is not None:
+        if not ok or user is None or user["disabled_at"] is not None or user["role"] == "platform":
             return None
         user.pop("password_hash", None)
         return user

@@ -45,8 +45,10 @@ def verify_signature(secret: str, body: bytes, header: str, now: int, tolerance:
         return False
     if abs(now - ts) > tolerance:
         return False
-    expected = sign(secret, body, ts).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    expected = sign(secret, body, ts).split("v1=", 1)[1].encode("ascii")
+    # compare_digest takes str only when both are ASCII: compare bytes, so a non-ASCII v1= is a mismatch, not
+    # a TypeError.
+    return hmac.compare_digest(expected, parts.get("v1", "").encode("utf-8", "surrogatepass"))
 
 
 def backoff(attempt: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:

@@ -67,6 +67,12 @@ def subject_ids(conn: Connection, kind: str, sid: int) -> dict[str, Any]:
     return {"platform": r.name, "account_id": r.external_id} if r else {}
 
 
+class LockoutError(ValueError):
+    """A user change refused because it would leave nobody able to manage users (a conflict, HTTP 409)."""
+
+    kind = "conflict"
+
+
 class ReviewRepo:
     """The review workflow's view of the store."""
 
@@ -93,7 +99,18 @@ class ReviewRepo:
         return uid
 
     def set_disabled(self, username: str, disabled: bool, actor: str | None = None) -> bool:
+        """Disable (or enable) a user; False when there is no such user. Refuses (LockoutError) to disable the
+        acting user itself or the last active admin: someone must be able to manage users afterwards."""
         with self.store.write() as conn:
+            if disabled:
+                if actor is not None and actor == username:
+                    raise LockoutError("you cannot disable yourself; ask another admin")
+                q = sa.select(U.c.username).where(U.c.role == "admin", U.c.disabled_at.is_(None))
+                # Locked: two admins disabling each other at once must not leave none.
+                admins = set(conn.execute(q.with_for_update() if self.store.dialect == "postgresql" else q)
+                             .scalars())
+                if admins == {username}:
+                    raise LockoutError(f"{username!r} is the last active admin; add or enable another admin first")
             n = conn.execute(
                 sa.update(U).where(U.c.username == username).values(disabled_at=_now() if disabled else None)
             ).rowcount

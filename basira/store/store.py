@@ -1008,6 +1008,12 @@ class Store:
             yield from rows
             last = rows[-1]["id"]
 
+    def event_id_of_hash(self, digest: str) -> int | None:
+        """The id of the entry whose hash this is, or None."""
+        t = Event.__table__
+        with self.read() as conn:
+            return conn.execute(sa.select(t.c.id).where(t.c.hash == digest)).scalar()
+
     def verify_events(self) -> tuple[bool, int | None]:
         """Recompute the chain; return (intact, id of the first bad entry or None)."""
         prev = GENESIS_HASH

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from basira.core.errors import HTTP_STATUS, http_status
 from basira.review.decisions import DecisionError
 from basira.review.queue import QueueFilter, statuses_for
+from basira.store.review import LockoutError
 from basira.web.security import Principal, require
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
@@ -213,6 +214,17 @@ def add_user(request: Request, body: UserIn, p: Annotated[Principal, Depends(req
 
 @router.post("/users/{username}/disable")
 def disable_user(request: Request, username: str, p: Annotated[Principal, Depends(require("manage_users"))]) -> dict:
-    if not svc(request).disable_user(username, actor=p.username):
+    try:
+        found = svc(request).disable_user(username, actor=p.username)
+    except LockoutError as exc:  # yourself, or the last admin
+        raise HTTPException(409, str(exc)) from None
+    if not found:
         raise HTTPException(404, f"no user {username!r}")
     return {"username": username, "disabled": True}
+
+
+@router.post("/users/{username}/enable")
+def enable_user(request: Request, username: str, p: Annotated[Principal, Depends(require("manage_users"))]) -> dict:
+    if not svc(request).disable_user(username, actor=p.username, disabled=False):
+        raise HTTPException(404, f"no user {username!r}")
+    return {"username": username, "disabled": False}

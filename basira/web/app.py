@@ -23,9 +23,9 @@ from basira.review import (
 from basira.review.auth import LoginLimiter
 from basira.review.content import strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
-from basira.web import api, compliance_api, compliance_pages, hma_api, match_api, network_pages, pages
+from basira.web import api, compliance_api, compliance_pages, errors, hma_api, match_api, network_pages, pages
 from basira.web.compliance_reports import router as reports_router
-from basira.web.security import NotLoggedIn, SecurityHeaders
+from basira.web.security import NoticeSigner, NotLoggedIn, SecurityHeaders
 
 HERE = Path(__file__).parent
 
@@ -74,6 +74,7 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     app.include_router(reports_router)
     for router in hma_api.routers:  # HMA-compatible /c, /h, /m, /livez, /readyz (docs/hash-matching.md)
         app.include_router(router)
+    app.add_middleware(NoticeSigner)
     app.add_middleware(SecurityHeaders)
 
     def wants_json(request: Request) -> bool:
@@ -84,7 +85,7 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
         if hma_api.is_hma_path(request.url.path):
             return hma_api.error_response(401, "not authenticated", {"WWW-Authenticate": "Bearer"})
         if wants_json(request) or request.method != "GET":
-            return JSONResponse({"detail": "not authenticated"}, status_code=401,
+            return JSONResponse(errors.body(401, "not authenticated"), status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
@@ -92,10 +93,11 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if hma_api.is_hma_path(request.url.path):
             return hma_api.error_response(exc.status_code, exc.detail, exc.headers)
+        items = errors.error_items(exc.status_code, exc.detail)
         if wants_json(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+            return JSONResponse({"detail": items}, status_code=exc.status_code, headers=exc.headers)
         return pages.render(request, "error.html", status_code=exc.status_code, status=exc.status_code,
-                            detail=str(exc.detail))
+                            detail=errors.message(items))
 
     @app.exception_handler(BasiraError)
     async def refused(request: Request, exc: BasiraError) -> Response:
@@ -104,15 +106,15 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
+        items = errors.validation_items(exc.errors())
         if hma_api.is_hma_path(request.url.path):
-            return hma_api.error_response(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                                         for e in errors))
+            return hma_api.error_response(422, errors.message(items))
         if wants_json(request):
-            return JSONResponse({"detail": errors}, status_code=422)
-        return pages.render(request, "error.html", status_code=422, status=422,
-                            detail="; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
+            return JSONResponse({"detail": items}, status_code=422)
+        return pages.render(request, "error.html", status_code=422, status=422, detail=errors.message(items))
 
+    # HMA-compatible routes keep HMA's own error body ({"message": ...}); the schema says so for them.
+    errors.install_openapi(app, other=(hma_api.is_hma_path, "HMAError", errors.MESSAGE_SCHEMA))
     return app
 
 

@@ -3,6 +3,7 @@ dir="auto", visible bidi controls and evidence highlighting from basira.review.c
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from basira.review.content import highlight, strip_controls
+from basira.review.content import escape_controls, highlight, strip_controls
 from basira.review.decisions import (
     ACTIONS_OF_STAGE,
     STAGE_OF_STATUS,
@@ -22,8 +23,9 @@ from basira.review.decisions import (
 )
 from basira.review.panels import panels_for
 from basira.review.roles import ROLES, STAGE_ROLES
+from basira.store.review import LockoutError
 from basira.web.api import queue_filter
-from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, require
+from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, notice_mac, require
 
 router = APIRouter(include_in_schema=False)
 ORDER_BANNER_WINDOW = timedelta(minutes=30)  # the first deadline alert (30 minutes left) and later
@@ -35,7 +37,7 @@ ACTION_KEYS = {"remove": "r", "keep": "k", "escalate": "e", "refer": "p", "uphol
 def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
     p: Principal | None = getattr(request.state, "principal", None)
     svc = request.app.state.service
-    ctx.update(request=request, me=p, now=svc.now(), notice=request.query_params.get("notice"))
+    ctx.update(request=request, me=p, now=svc.now(), notice=_our_notice(request, p))
     if p is not None and p.session_started is not None:
         ctx["session_minutes"] = int((svc.now() - p.session_started).total_seconds() // 60)
     if p is not None and p.can("manage_orders"):
@@ -55,6 +57,14 @@ def _due_orders(request: Request, now: datetime) -> list[dict[str, Any]]:
         out.append({**o, "time_left": format_left(left), "overdue": left.total_seconds() < 0,
                     "urgent": left.total_seconds() < 600})
     return out
+
+
+def _our_notice(request: Request, p: Principal | None) -> str | None:
+    """The `?notice=` banner only when we wrote it for this session (NoticeSigner added its MAC)."""
+    notice, mac = request.query_params.get("notice"), request.query_params.get("ns", "")
+    if not notice or p is None or not p.cookie:
+        return None
+    return notice if hmac.compare_digest(notice_mac(p.cookie, notice), mac.encode("ascii", "replace").decode()) else None
 
 
 def back(url: str, notice: str | None = None) -> RedirectResponse:
@@ -89,10 +99,12 @@ async def login(request: Request, username: Annotated[str, Form()], password: An
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf):
         raise HTTPException(403, "missing or bad CSRF token")
+    username = username[:256]  # the name is logged and rate-limited by; a 1 MB name is cut, not stored
+    shown = escape_controls(username[:64])  # NUL and other controls escaped: PostgreSQL refuses NUL in text
     keys = (f"u:{username.strip().lower()}", f"ip:{request.client.host if request.client else '?'}")
     wait = limiter.blocked(*keys)
     if wait > 0:
-        await run_in_threadpool(svc.repo.log, "session.login_throttled", None, f"user:{username[:64]}", {})
+        await run_in_threadpool(svc.repo.log, "session.login_throttled", None, f"user:{shown}", {})
         resp = render(request, "login.html", status_code=429, login_csrf=expected, next=_safe_next(next),
                       error=f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
         resp.headers["Retry-After"] = str(int(wait) + 1)
@@ -100,7 +112,7 @@ async def login(request: Request, username: Annotated[str, Form()], password: An
     user = await run_in_threadpool(svc.authenticate, username.strip(), password)
     if user is None:
         limiter.failed(*keys)
-        await run_in_threadpool(svc.repo.log, "session.login_failed", None, f"user:{username[:64]}", {})
+        await run_in_threadpool(svc.repo.log, "session.login_failed", None, f"user:{shown}", {})
         return render(request, "login.html", status_code=401, login_csrf=expected, next=_safe_next(next),
                       error="Wrong username or password.")
     limiter.succeeded(keys[0])
@@ -343,8 +355,17 @@ def add_user(request: Request, p: Annotated[Principal, Depends(require("manage_u
 
 @router.post("/admin/users/{username}/disable")
 def disable_user(request: Request, username: str, p: Annotated[Principal, Depends(require("manage_users"))]) -> Response:
-    ok = request.app.state.service.disable_user(username, actor=p.username)
+    try:
+        ok = request.app.state.service.disable_user(username, actor=p.username)
+    except LockoutError as exc:  # yourself, or the last admin
+        return back("/admin/users", str(exc))
     return back("/admin/users", f"User {username} disabled." if ok else "No such user.")
+
+
+@router.post("/admin/users/{username}/enable")
+def enable_user(request: Request, username: str, p: Annotated[Principal, Depends(require("manage_users"))]) -> Response:
+    ok = request.app.state.service.disable_user(username, actor=p.username, disabled=False)
+    return back("/admin/users", f"User {username} enabled." if ok else "No such user.")
 
 
 @router.get("/settings")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import cookie_parser
 
 from basira.core.errors import BasiraError
 from basira.review.decisions import Actor
@@ -52,6 +55,41 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def notice_mac(session_cookie: str, notice: str) -> str:
+    """The MAC that makes a `?notice=` banner ours: keyed by the session cookie, which only the browser and we
+    know, so a link someone else crafted (`/queue?notice=Call this number…`) shows no banner."""
+    key = b"basira-notice:" + session_cookie.encode("utf-8", "surrogatepass")
+    return hmac.new(key, notice.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+
+
+class NoticeSigner:
+    """Pure ASGI middleware: a redirect whose Location carries `notice=` gets `ns=` (its MAC for this session)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sign(message: dict) -> None:
+            if message["type"] == "http.response.start" and 300 <= message.get("status", 200) < 400:
+                headers = list(message.get("headers", []))
+                for i, (k, v) in enumerate(headers):
+                    if k.lower() == b"location" and b"notice=" in v:
+                        cookie = cookie_parser(next((cv.decode("latin-1") for ck, cv in scope.get("headers", [])
+                                                     if ck == b"cookie"), "")).get(SESSION_COOKIE)
+                        notice = parse_qs(urlsplit(v.decode("latin-1")).query).get("notice", [""])[0]
+                        if cookie and notice:
+                            mac = notice_mac(cookie, notice)
+                            headers[i] = (k, v + b"&ns=" + mac.encode("ascii"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, sign)
 
 
 @dataclass

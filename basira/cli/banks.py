@@ -110,15 +110,26 @@ def banks_export(
 @app.command("sync")
 def banks_sync(
     name: str = typer.Argument(..., help="Bank name."),
-    source: str = typer.Argument(..., help="A file path or an http(s) URL; resumed from its checkpoint."),
+    source: str = typer.Argument(..., help="A file path, an http(s) URL, or a live exchange: `tat` (Tech Against "
+                                           "Terrorism's hash list) or `threatexchange:<privacy group id>`; resumed "
+                                           "from its checkpoint."),
     fmt: str | None = typer.Option(None, "--format", help=_FORMATS),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Pull what is new at a source into a bank."""
+    """Pull what is new at a source into a bank. Live exchanges use python-threatexchange's clients, with
+    credentials from BASIRA_TAT_USERNAME / BASIRA_TAT_PASSWORD or BASIRA_TE_TOKEN."""
+    from basira.core.settings import settings
+    from basira.signals.partners.live import is_live, open_source
     from basira.store import banks as repo
 
     try:
         with _bank_store(db) as store:
+            if is_live(source):
+                res = repo.sync_exchange(store, name, open_source(source, settings(db)), actor="cli")
+                _print_skipped(source, res.skipped)
+                print(f"{source}: {res.pages} pages, {res.entries} read, {res.added} added, {res.withdrawn} withdrawn, "
+                      f"{len(res.skipped)} skipped ({'from the start' if res.full else 'from its checkpoint'})")
+                return
             skipped: list[str] = []
             added, removed, full = repo.sync_bank(store, name, source, fmt, actor="cli", skipped=skipped)
     except ValueError as exc:
@@ -126,6 +137,33 @@ def banks_sync(
     _print_skipped(source, skipped)
     print(f"{source}: {added} added, {removed} withdrawn, {len(skipped)} skipped "
           f"({'full read' if full else 'incremental'})")
+
+
+@app.command("react")
+def banks_react(
+    item_id: int = typer.Argument(..., help="Bank item id (from `basira match` or the case page)."),
+    reaction: str = typer.Argument(..., metavar="seen|true-positive|false-positive"),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Write an opinion on an exchanged item back to the exchange it came from (ThreatExchange reactions:
+    SAW_THIS_TOO, HELPFUL, DISAGREE_WITH_TAGS on each of its descriptors)."""
+    from basira.core.settings import settings
+    from basira.signals.partners.live import is_live, open_source
+    from basira.store import banks as repo
+
+    key = reaction.replace("-", "_")
+    try:
+        with _bank_store(db) as store:
+            item = repo.get_item(store, item_id)
+            if item is None:
+                raise ValueError(f"no bank item {item_id}")
+            if not item.source or not is_live(item.source):
+                raise ValueError(f"bank item {item_id} did not come from a live exchange (source {item.source!r})")
+            answers = open_source(item.source, settings(db)).react(item.labels, key)
+            repo.record_reaction(store, item_id, key, item.source, answers, actor="cli")
+    except ValueError as exc:
+        raise _bank_fail(exc) from None
+    print(f"item {item_id}: {reaction} sent to {item.source} ({len(answers)} descriptors)")
 
 
 @app.command("list")

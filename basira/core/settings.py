@@ -102,6 +102,12 @@ class Settings:
     hma_fetch_timeout: float = _var("BASIRA_HMA_FETCH_TIMEOUT", _number(30.0))  # the whole fetch, redirects too
     # Host names media may be fetched from (a host or any subdomain of it); empty: any public host.
     hma_fetch_hosts: tuple[str, ...] = _var("BASIRA_HMA_FETCH_HOSTS", _hosts)
+    # Live hash exchanges (`basira banks sync NAME tat | threatexchange:<privacy group>`, via python-threatexchange).
+    tat_username: str | None = _var("BASIRA_TAT_USERNAME", _text)  # Tech Against Terrorism (TCAP) account
+    tat_password: str | None = _var("BASIRA_TAT_PASSWORD", _text)
+    tat_url: str | None = _var("BASIRA_TAT_URL", _text)  # base URL; unset: python-threatexchange's (TAT's own)
+    te_token: str | None = _var("BASIRA_TE_TOKEN", _text)  # Meta ThreatExchange app token, `<app id>|<secret>`
+    te_url: str | None = _var("BASIRA_TE_URL", _text)  # Graph API base URL; unset: python-threatexchange's
     # test-only pause points (basira.killpoints): BASIRA_SCAN_TEST_PAUSE, BASIRA_INGEST_TEST_PAUSE
     test_pauses: Mapping[str, str] = field(default_factory=lambda: _pauses(os.environ))
 

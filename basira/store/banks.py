@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -446,6 +447,53 @@ def save_sync(
                                      {"source": source, "entries": len(entries), "full": full,
                                       "offset": checkpoint.get("offset"), "added": added, "withdrawn": removed})])
     return added, removed
+
+
+@dataclass
+class ExchangeSync:
+    """What a live exchange sync did: pages saved, entries read, items added / withdrawn, lines skipped."""
+
+    source: str
+    pages: int = 0
+    entries: int = 0
+    added: int = 0
+    withdrawn: int = 0
+    skipped: list[str] = field(default_factory=list)
+    full: bool = False
+
+
+def sync_exchange(store: Store, bank: str, exchange: Any, *, actor: str | None = None) -> ExchangeSync:
+    """Pull what is new at a live exchange (basira.signals.partners.live) into a bank, page by page: each page's
+    entries and the checkpoint after it are saved together, so an interrupted sync resumes where it stopped."""
+    cp = get_sync_checkpoint(store, bank, exchange.name)
+    if get_bank(store, bank) is None:
+        raise ValueError(f"no bank named {bank!r}")
+    out = ExchangeSync(exchange.name, full=cp is None)
+    for batch in exchange.fetch(cp):
+        added, withdrawn = save_sync(store, bank, exchange.name, batch.entries, batch.checkpoint, full=out.full,
+                                     actor=actor)
+        out.pages += 1
+        out.entries += len(batch.entries)
+        out.added += added
+        out.withdrawn += withdrawn
+        out.skipped += batch.skipped
+    return out
+
+
+def get_item(store: Store, item_id: int) -> BankItem | None:
+    t, b = BankItemRow.__table__, BankRow.__table__
+    with store.read() as conn:
+        r = conn.execute(sa.select(t, b.c.name.label("bank_name")).join(b, b.c.id == t.c.bank_id)
+                         .where(t.c.id == item_id)).first()
+    return _item(r, r.bank_name) if r else None
+
+
+def record_reaction(store: Store, item_id: int, reaction: str, exchange: str, answers: list[Any], *,
+                    actor: str | None = None) -> None:
+    """Log an opinion written back to an exchange (bank.item_reported)."""
+    with store.write() as conn:
+        store._append_events(conn, [("bank.item_reported", actor, f"bank_item:{item_id}",
+                                     {"reaction": reaction, "exchange": exchange, "answers": answers})])
 
 
 def exchange_fed_banks(store: Store) -> list[str]:

@@ -313,3 +313,33 @@ def test_urls_kept_as_received_matched_canonically_and_url_md5_as_threatexchange
                                         ["http://example.org/Join", "https://t.me/SomeChannel"])])
     hits = {(where, r.matches[0].item_id) for where, r in found[7]}
     assert hits == {("url:0", 1), ("url:1", 2), ("text", 3)}
+
+
+def test_cli_import_reports_skipped_lines_and_export_counts_what_it_left_out(tmp_path, db_url):
+    from typer.testing import CliRunner
+
+    from basira.cli import app
+
+    r = CliRunner()
+    src = tmp_path / "partner.txt"
+    pdq = PdqSignal.get_examples()[3]
+    src.write_text(f"pdq {pdq}\ntrend_query {{}}\nvideo_md5 cab08b36195edb1a1231d2d09fa450e0\n")
+    assert r.invoke(app, ["banks", "create", "p", "--db", db_url]).exit_code == 0
+    res = r.invoke(app, ["banks", "import", "p", str(src), "--db", db_url])
+    assert res.exit_code == 0, res.output
+    assert "line 2: unknown signal type 'trend_query', skipped" in res.output
+    assert "3 read" not in res.output and "2 read, 2 added, 0 withdrawn, 1 skipped" in res.output
+    tat = tmp_path / "tat.csv"
+    tat.write_text("hash_digest,algorithm,deleted,id\n" + "ab" * 64 + ",SHA512,false,9\n"
+                   "cab08b36195edb1a1231d2d09fa450e0,MD5,true,10\n")
+    res = r.invoke(app, ["banks", "import", "p", str(tat), "--db", db_url])
+    assert "2 read, 1 added, 1 withdrawn, 0 skipped" in res.output, res.output
+    out = tmp_path / "out.txt"
+    res = r.invoke(app, ["banks", "export", "p", str(out), "--db", db_url])
+    assert res.exit_code == 0 and out.read_text() == f"pdq {pdq}\n"
+    assert ("wrote 1 items; 1 withdrawn items left out (the format cannot mark them deleted); left out (no such "
+            "signal type in this format): 1 sha512") in res.output
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"pdq {pdq}\npdq nothex\n")
+    res = r.invoke(app, ["banks", "import", "p", str(bad), "--db", db_url])
+    assert res.exit_code == 2 and "bad.txt: line 2:" in res.output and "Traceback" not in res.output

@@ -22,7 +22,7 @@ def _bank_store(db: str | None):
 
 
 def _bank_fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -81,7 +81,7 @@ def banks_import(
 
 def _print_skipped(where: str, skipped: list[str], limit: int = 20) -> None:
     for msg in skipped[:limit]:
-        err.print(f"[yellow]warning:[/] {where}: {msg}", highlight=False, markup=True)
+        err.print(f"[yellow]warning:[/] {where}: {msg}", highlight=False, markup=True, soft_wrap=True)
     if len(skipped) > limit:
         err.print(f"[yellow]warning:[/] {where}: {len(skipped) - limit} more lines skipped", markup=True)
 

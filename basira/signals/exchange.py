@@ -79,12 +79,15 @@ class WriteReport:
 
     written: int = 0
     withdrawn: int = 0  # deleted items written as such (formats that carry `deleted`)
+    withdrawn_left_out: int = 0  # deleted items a format with no way to say so could not write
     skipped: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
         s = f"wrote {self.written} items"
         if self.withdrawn:
             s += f" ({self.withdrawn} of them marked deleted)"
+        if self.withdrawn_left_out:
+            s += f"; {self.withdrawn_left_out} withdrawn items left out (the format cannot mark them deleted)"
         if self.skipped:
             s += "; left out (no such signal type in this format): " + ", ".join(
                 f"{n} {t}" for t, n in sorted(self.skipped.items()))

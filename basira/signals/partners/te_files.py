@@ -66,7 +66,9 @@ class ThreatExchangeFormat(BankFormat):
     def write(self, entries: Iterable[BankEntry], report: WriteReport | None = None) -> str:
         out = []
         for e in entries:
-            if e.deleted:  # a plain signal file has no way to say "withdrawn": leave it out
+            if e.deleted:  # a plain signal file has no way to say "withdrawn": leave it out, counted
+                if report is not None:
+                    report.withdrawn_left_out += 1
                 continue
             line = te_line_value(e)
             if line is None:
@@ -125,6 +127,8 @@ class ThreatExchangeCsvFormat(BankFormat):
         w.writeheader()
         for e in entries:
             if e.deleted:
+                if report is not None:
+                    report.withdrawn_left_out += 1
                 continue
             name = TE_NAMES.get(e.signal_type)
             if name is None:

@@ -368,6 +368,9 @@ def scan_paths(
     hashed = match_ingested_posts(store)
     summary.hash_matches, summary.hash_cases_raised = hashed.matches_new, hashed.cases_raised
     summary.cases_new += hashed.cases_new
+    from basira.store.prioritize import reprioritize  # the rank follows the evidence the scan added
+
+    reprioritize(store)
     summary.posts_total = store.count_posts()
     summary.accounts_total = store.count_accounts()
     summary.posts_new = summary.posts_total - posts_before

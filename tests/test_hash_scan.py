@@ -6,7 +6,7 @@ import orjson
 from typer.testing import CliRunner
 
 from basira.cli import app
-from basira.review.priority import HASH_MATCH_CONFIDENCE
+from basira.review.priority import HASH_MATCH_CONFIDENCE, WEIGHTS, PrioritySignals, components
 from basira.scan import scan_paths
 from basira.signals.exchange import BankEntry
 from basira.store import banks as repo
@@ -80,8 +80,9 @@ def test_scan_matches_posts_opens_cases_vetoes_and_rescan_adds_nothing(store, tm
         case = post_case(store, ext)
         assert case is not None and "hash match: bank 'tat'" in case["reason"], ext
         assert f"item {items[f'{signal_type}:tat:{entity}']}" in case["reason"]
-        # 100 × confidence (at least the hash match's) × severity (0.5 unless a label names a category)
-        assert case["priority"] >= 100 * HASH_MATCH_CONFIDENCE * 0.5 - 1e-6
+        # The harm term is at least a lone hash match's (confidence 0.97, severity 0.5 unless a label names one)
+        floor = WEIGHTS["harm"] * components(PrioritySignals(hash_matches=1))["harm"]
+        assert case["priority"] >= floor - 1e-6 and floor > 0.4 * 55 * HASH_MATCH_CONFIDENCE * 0.5
         (row,) = match_rows(store, ext)
         assert row["bank"] == "tat" and row["status"] == "match" and row["signal_type"] == signal_type
     assert match_rows(store, "2")[0]["distance"] == 9

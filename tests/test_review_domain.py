@@ -41,6 +41,33 @@ def test_priority_orders_by_confidence_severity_and_risk():
     assert account_risk(0, returning=True) == 0.6
 
 
+def test_priority_formula_is_monotone_in_every_input_spread_and_tie_free():
+    from dataclasses import replace
+
+    from basira.review.priority import components, tie_breaker
+
+    base = PrioritySignals(model_score=0.9, categories=("propaganda_brand",), followers=50, age_hours=10.0)
+    p0 = case_priority(base)
+    for change in ({"model_score": 0.99}, {"hash_matches": 1}, {"categories": ("threat_incitement",)},
+                   {"account_risk": 0.5}, {"community_risk": 0.5}, {"followers": 5000}, {"reposts": 40},
+                   {"group_size": 20, "group_accounts": 20}, {"age_hours": 1.0}):
+        assert case_priority(replace(base, **change)) > p0, change
+    # Scores crowded near 1.000 still rank (the log-odds half of the evidence term).
+    assert case_priority(replace(base, model_score=0.9999)) > case_priority(replace(base, model_score=0.999)) + 0.5
+    # Many copies by one account weigh less than the same number by distinct accounts.
+    assert (case_priority(replace(base, group_size=20, group_accounts=1))
+            < case_priority(replace(base, group_size=20, group_accounts=20)))
+    # The range: from nothing to everything, 0–100, every term in [0, 1].
+    low, high = PrioritySignals(), PrioritySignals(1.0, (), 3, ("threat_incitement",), 1.0, 1.0, 10**7, 10**6,
+                                                   5000, 5000, 0.0)
+    assert case_priority(low) < 10 and case_priority(high) > 99.9 and case_priority(high) < 100.001
+    assert all(0 <= v <= 1 for v in components(high).values())
+    # Ties only for identical inputs; the tie-breaker depends on the inputs alone.
+    assert case_priority(replace(base)) == p0 and tie_breaker(base) == tie_breaker(replace(base))
+    many = {case_priority(replace(base, followers=f, age_hours=h)) for f in range(50) for h in (1.0, 2.0)}
+    assert len(many) == 100
+
+
 def test_decide_claim_and_stage_rules():
     s = CaseState(1, "open")
     t = plan_decision(s, ALICE, "remove", REMOVE_REASON, T0)

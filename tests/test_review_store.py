@@ -299,3 +299,28 @@ def test_review_tables_restored_on_a_database_migrated_without_them(db_url):
     svc = ReviewService(store)  # recreates them
     assert svc.repo.list_users() == [] and ensure_review_tables(store) == []
     store.close()
+
+
+def test_reprioritize_uses_reach_risk_and_hash_matches_and_leaves_no_ties(store):
+    from basira.store.models import Account, Case, Post
+    from basira.store.network_models import Follow
+    from basira.store.prioritize import explain, reprioritize
+
+    ids = seed_cases(store, 8)
+    with store.write() as conn:  # the same score on every case: only the other inputs can rank them
+        conn.execute(sa.update(Case).values(priority=90.0))
+        accounts = list(conn.execute(sa.select(Account.id, Account.platform_id).order_by(Account.id)))
+        rich = conn.execute(sa.select(Post.account_id).where(Post.id == sa.select(Case.subject_id).where(
+            Case.id == ids[-1]).scalar_subquery())).scalar()
+        for a in accounts:
+            if a.id != rich:
+                conn.execute(sa.insert(Follow).values(platform_id=a.platform_id, source_id=a.id, target_id=rich))
+    before = {r["id"]: r for r in ReviewService(store).queue(QueueFilter(), 50)[0]}
+    assert len({r["priority"] for r in before.values()}) == 1
+    assert reprioritize(store) == 8 and reprioritize(store) == 0  # a second run changes nothing
+    rows = {r["id"]: r for r in ReviewService(store).queue(QueueFilter(), 50)[0]}
+    assert len({r["priority"] for r in rows.values()}) == 8  # no ties
+    x = explain(store, ids[-1])
+    assert x["inputs"]["followers"] == len(accounts) - 1 and x["terms"]["reach"] > 0
+    assert abs(x["priority"] - rows[ids[-1]]["priority"]) < 1e-9
+    assert all(0 <= r["priority"] <= 100.001 for r in rows.values())

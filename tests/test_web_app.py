@@ -23,6 +23,7 @@ PASSWORD = "a long enough password"
 ENDPOINTS = [
     ("GET", "/", "view_self"), ("POST", "/logout", "view_self"),
     ("GET", "/queue", "view_queue"), ("POST", "/queue/next", "claim"),
+    ("POST", "/queue/filters", "view_queue"), ("POST", "/queue/filters/delete", "view_queue"),
     ("GET", "/cases/{case_id}", "view_case"), ("GET", "/cases/{case_id}/text", "view_case"),
     ("POST", "/cases/{case_id}/claim", "claim"), ("POST", "/cases/{case_id}/release", "claim"),
     ("POST", "/cases/{case_id}/decide", "decide"), ("POST", "/decisions/{decision_id}/undo", "undo"),
@@ -350,3 +351,60 @@ def test_platform_files_appeal_second_reviewer_decides(web, template_db):
     page = bob.get(f"/cases/{cid}").text
     assert "&lt;script&gt;x()" in page and "<script>x()" not in page
     assert platform.get(f"/api/v1/cases/{cid}").json()["case"]["status"] == "closed"
+
+
+def test_queue_sorts_by_each_column_filters_policy_and_saves_filters(web):
+    import sqlalchemy as sa
+
+    from basira.store.models import Detection
+
+    svc, _, clients, ids = web
+    rev = clients["reviewer"]
+    by_prio = rev.get("/api/v1/queue").json()["cases"]
+    assert [r["priority"] for r in by_prio] == sorted((r["priority"] for r in by_prio), reverse=True)
+    up = rev.get("/api/v1/queue", params={"sort": "-score"}).json()["cases"]
+    assert [r["score"] for r in up] == sorted(r["score"] for r in up)
+    down = rev.get("/api/v1/queue", params={"sort": "opened"}).json()["cases"]
+    assert [r["opened_at"] for r in down] == sorted((r["opened_at"] for r in down), reverse=True)
+    # The column header links sort, and flip the order when clicked again.
+    page = rev.get("/queue", params={"sort": "score"}).text
+    assert 'aria-sort="descending"' in page and 'href="/queue?sort=-score"' in page
+    # `policy` comes from the detector when it provides one (evidence.policy).
+    with svc.store.write() as conn:
+        did = conn.execute(sa.select(Detection.id).order_by(Detection.id).limit(1)).scalar()
+        ev = conn.execute(sa.select(Detection.evidence).where(Detection.id == did)).scalar()
+        conn.execute(sa.update(Detection).where(Detection.id == did).values(evidence={**ev, "policy": "hate_speech"}))
+    hate = rev.get("/api/v1/queue", params={"policy": "hate_speech"}).json()
+    assert hate["total"] == 1 and hate["cases"][0]["policy"] == "hate_speech"
+    assert rev.get("/api/v1/queue", params={"policy": "terrorist_support"}).json()["total"] == 0
+    assert "hate speech" in rev.get("/queue", params={"policy": "hate_speech"}).text
+    # Saved filters belong to the reviewer: kept in their preferences, shown on their queue only.
+    r = rev.post("/queue/filters", data={"name": "Arabic, by score", "query": "lang=ar&sort=score"})
+    assert r.status_code == 303
+    mine = rev.get("/queue").text
+    assert 'href="/queue?lang=ar&amp;sort=score"' in mine and "Arabic, by score" in mine
+    assert "Arabic, by score" not in clients["admin"].get("/queue").text
+    assert rev.get("/api/v1/me").json()["prefs"]["blur_media"] is True  # other preferences kept
+    assert rev.post("/queue/filters", data={"name": " ", "query": "x"}).headers["location"].count("name") == 1
+    assert rev.post("/queue/filters/delete", data={"name": "Arabic, by score"}).status_code == 303
+    assert "Arabic, by score" not in rev.get("/queue").text
+
+
+def test_audit_page_filters_by_actor_kind_subject_and_time_with_paging(web):
+    svc, _, clients, ids = web
+    admin = clients["admin"]
+    for i in range(120):
+        svc.repo.log("test.ping", "robot" if i % 2 else "human", f"case:{ids[0]}" if i % 3 == 0 else "user:x", {"i": i})
+    page = admin.get("/audit", params={"actor": "robot"}).text
+    assert page.count("<td>test.ping</td>") == 60 and "human" not in page.split("<tbody>")[1]
+    assert "Older entries" not in page
+    full = admin.get("/audit", params={"kind": "test."}).text  # a prefix
+    assert full.count("<td>test.ping</td>") == 100 and "Older entries" in full
+    older = re.search(r'href="(/audit\?[^"]*before=\d+)"', full).group(1).replace("&amp;", "&")
+    rest = admin.get(older).text
+    assert rest.count("<td>test.ping</td>") == 20 and "Newest entries" in rest
+    subj = admin.get("/audit", params={"subject": f"case:{ids[0]}", "kind": "test.ping"}).text
+    assert subj.count("<td>test.ping</td>") == 40
+    assert admin.get("/audit", params={"since": "2999-01-01"}).text.count("<td>test.ping</td>") == 0
+    assert admin.get("/audit", params={"until": "2999-01-01", "kind": "test.ping"}).text.count("<td>test.ping</td>") == 100
+    assert admin.get("/audit", params={"since": "yesterday"}).status_code == 422

@@ -182,3 +182,24 @@ def review_seed(
 def review_deliver(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Send due webhooks once ($BASIRA_WEBHOOK_URL, $BASIRA_WEBHOOK_SECRET) and print the counts."""
     print(_review_service(db).deliver_due())
+
+
+@review_app.command("prioritize")
+def review_prioritize(db: str | None = typer.Option(None, "--db", help=DB_HELP),
+                      explain: int | None = typer.Option(None, "--explain", help="Print one case's inputs and terms.")
+                      ) -> None:
+    """Recompute every open case's priority from its current evidence (scans do this at their end)."""
+    import json
+
+    from basira.store.prioritize import explain as explain_case
+    from basira.store.prioritize import reprioritize
+
+    store = _review_service(db).store
+    if explain is not None:
+        x = explain_case(store, explain)
+        if x is None:
+            err.print(f"no open post or account case {explain}")
+            raise typer.Exit(1)
+        print(json.dumps(x, indent=2))
+        return
+    err.print(f"{reprioritize(store)} case priorities changed")

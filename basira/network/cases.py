@@ -14,12 +14,11 @@ if TYPE_CHECKING:
 
 
 def network_priority(risks: np.ndarray) -> float:
-    """On the review queue's 0–125 scale (basira.review.priority: 100 × confidence × severity + 25 × account
-    risk): 100 × the members' mean risk + 25 × the riskiest member's, so a cluster of recruiters is reviewed
-    alongside the flagged posts it produced, not after them."""
+    """On the review queue's 0–100 scale (basira.review.priority): 80 × the members' mean risk + 20 × the
+    riskiest member's, so a cluster of recruiters is reviewed alongside the flagged posts it produced, not after."""
     if len(risks) == 0:
         return 0.0
-    return round(100.0 * float(np.mean(risks)) + 25.0 * float(np.max(risks)), 4)
+    return round(80.0 * float(np.mean(risks)) + 20.0 * float(np.max(risks)), 6)
 
 
 def community_case_details(a: NetworkAnalysis, community: int, max_members: int = 500) -> dict[str, Any]:

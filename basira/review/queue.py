@@ -10,6 +10,10 @@ from basira.review.roles import STAGE_ROLES
 QUEUE_STATUSES = tuple(STAGE_OF_STATUS)  # open, escalated, appealed
 
 
+SORTS = ("priority", "score", "opened", "lang", "source", "policy")  # queue columns one can sort by
+POLICIES = ("terrorist_support", "hate_speech")  # the detector's `policy`, when it provides one
+
+
 @dataclass(frozen=True, slots=True)
 class QueueFilter:
     lang: str | None = None
@@ -18,10 +22,16 @@ class QueueFilter:
     max_age_hours: float | None = None  # only cases opened in the last N hours
     min_age_hours: float | None = None  # only cases waiting at least N hours
     statuses: tuple[str, ...] = QUEUE_STATUSES
+    policy: str | None = None  # the detection's policy (evidence.policy), e.g. terrorist_support
+    min_score: float | None = None
+    sort: str = "priority"
+    desc: bool = True
 
     def to_query(self) -> dict[str, str]:
         out = {}
-        for k in ("lang", "category", "source", "max_age_hours", "min_age_hours"):
+        if self.sort != "priority" or not self.desc:
+            out["sort"] = self.sort if self.desc else "-" + self.sort
+        for k in ("lang", "category", "source", "max_age_hours", "min_age_hours", "policy", "min_score"):
             v = getattr(self, k)
             if v not in (None, ""):
                 out[k] = str(v)
@@ -34,3 +44,13 @@ def statuses_for(role: str, wanted: str | None = None) -> tuple[str, ...]:
     if wanted:
         return tuple(s for s in QUEUE_STATUSES if s == wanted)
     return mine
+
+
+def parse_sort(value: str | None) -> tuple[str, bool]:
+    """'score' → (score, descending), '-score' → (score, ascending); anything unknown → priority, descending."""
+    v = (value or "").strip()
+    asc = v.startswith("-")
+    key = v.lstrip("-")
+    if key not in SORTS:
+        return "priority", True
+    return key, not asc

@@ -136,6 +136,27 @@ class ReviewService:
         self.repo.set_prefs(user["id"], prefs, user["username"])
         self._session_cache.clear()
 
+    MAX_SAVED_FILTERS = 20
+
+    def save_filter(self, user: dict[str, Any], name: str, query: str) -> list[dict[str, str]]:
+        """Keep a named queue filter (the query string of /queue) for this reviewer; the same name replaces."""
+        name = " ".join((name or "").split())[:60]
+        if not name:
+            raise ValueError("a saved filter needs a name")
+        saved = [f for f in self.prefs(user).get("saved_filters", []) if f.get("name") != name]
+        saved = [{"name": name, "query": (query or "")[:1000]}, *saved][: self.MAX_SAVED_FILTERS]
+        self.repo.set_prefs(user["id"], {"saved_filters": saved}, user["username"])
+        self._session_cache.clear()
+        return saved
+
+    def delete_filter(self, user: dict[str, Any], name: str) -> bool:
+        saved = self.prefs(user).get("saved_filters", [])
+        kept = [f for f in saved if f.get("name") != name]
+        if len(kept) != len(saved):
+            self.repo.set_prefs(user["id"], {"saved_filters": kept}, user["username"])
+            self._session_cache.clear()
+        return len(kept) != len(saved)
+
     # --- the workflow ---------------------------------------------------------------------------------------
 
     def queue(self, f: QueueFilter, limit: int = 50, offset: int = 0):

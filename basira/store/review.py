@@ -132,8 +132,10 @@ class ReviewRepo:
             return [r._asdict() for r in conn.execute(sa.select(*_USER_COLS).order_by(U.c.username))]
 
     def set_prefs(self, user_id: int, prefs: dict[str, Any], actor: str) -> None:
+        """Merge `prefs` into the user's stored preferences (keys not named are kept)."""
         with self.store.write() as conn:
-            conn.execute(sa.update(U).where(U.c.id == user_id).values(prefs=prefs))
+            old = conn.execute(sa.select(U.c.prefs).where(U.c.id == user_id)).scalar() or {}
+            conn.execute(sa.update(U).where(U.c.id == user_id).values(prefs={**old, **prefs}))
             self._events(conn, ("user.prefs", actor, f"user:{actor}", prefs))
 
     def add_token(self, username: str, name: str, digest: str, actor: str | None = None) -> int:
@@ -192,6 +194,7 @@ class ReviewRepo:
                 C.c.id, C.c.status, C.c.priority, C.c.reason, C.c.opened_at, C.c.subject_kind, C.c.subject_id,
                 sa.func.substr(P.c.text, 1, 240).label("snippet"), P.c.lang, PF.c.name.label("source"),
                 A.c.handle, A.c.id.label("account_id"), DT.c.score, DT.c.categories,
+                DT.c.evidence["policy"].as_string().label("policy"),
                 CL.c.user_id.label("claimed_by_id"), CL.c.expires_at.label("claim_expires"),
             )
             .select_from(C)
@@ -212,7 +215,15 @@ class ReviewRepo:
             q = q.where(C.c.opened_at >= now - timedelta(hours=f.max_age_hours))
         if f.min_age_hours is not None:
             q = q.where(C.c.opened_at <= now - timedelta(hours=f.min_age_hours))
-        return q.order_by(C.c.priority.desc(), C.c.opened_at, C.c.id)
+        if f.policy:
+            q = q.where(DT.c.evidence["policy"].as_string() == f.policy)
+        if f.min_score is not None:
+            q = q.where(DT.c.score >= f.min_score)
+        col = {"priority": C.c.priority, "score": DT.c.score, "opened": C.c.opened_at, "lang": P.c.lang,
+               "source": PF.c.name, "policy": DT.c.evidence["policy"].as_string()}[f.sort]
+        first = col.desc().nulls_last() if f.desc else col.asc().nulls_last()
+        # Ties on the chosen column fall back to the priority (then the oldest case), so every sort is total.
+        return q.order_by(first, C.c.priority.desc(), C.c.opened_at, C.c.id)
 
     def queue(self, f: QueueFilter, now: datetime, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
         q = self._queue_select(f, now).add_columns(sa.func.count().over().label("total"))
@@ -514,14 +525,31 @@ class ReviewRepo:
 
     # --- audit ------------------------------------------------------------------------------------------------
 
-    def events(self, limit: int = 100, before: int | None = None, subject: str | None = None) -> list[dict[str, Any]]:
+    def events(self, limit: int = 100, before: int | None = None, subject: str | None = None, *,
+               actor: str | None = None, kind: str | None = None, since: datetime | None = None,
+               until: datetime | None = None) -> list[dict[str, Any]]:
+        """Newest first, `limit` at a time (page with `before` = the last id shown). `kind` matches a prefix
+        ('review.' → every review event); `subject` exactly, or a prefix when it ends with ':' ('case:')."""
         q = sa.select(E).order_by(E.c.id.desc()).limit(limit)
         if before is not None:
             q = q.where(E.c.id < before)
         if subject:
-            q = q.where(E.c.subject == subject)
+            q = q.where(E.c.subject.startswith(subject, autoescape=True) if subject.endswith(":")
+                        else E.c.subject == subject)
+        if actor:
+            q = q.where(E.c.actor == actor)
+        if kind:
+            q = q.where(E.c.kind.startswith(kind, autoescape=True) if kind.endswith(".") else E.c.kind == kind)
+        if since is not None:
+            q = q.where(E.c.at >= since)
+        if until is not None:
+            q = q.where(E.c.at < until)
         with self.store.read() as conn:
             return [r._asdict() for r in conn.execute(q)]
+
+    def event_kinds(self) -> list[str]:
+        with self.store.read() as conn:
+            return list(conn.execute(sa.select(E.c.kind).distinct().order_by(E.c.kind)).scalars())
 
 
 def _network_members(kind: str, details: dict | None) -> dict[str, Any]:

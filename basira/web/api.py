@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from basira.core.errors import HTTP_STATUS, http_status
 from basira.review.decisions import DecisionError
-from basira.review.queue import QueueFilter, statuses_for
+from basira.review.queue import QueueFilter, parse_sort, statuses_for
 from basira.store.review import LockoutError
 from basira.web.security import Principal, require
 
@@ -52,9 +52,13 @@ def queue_filter(
     max_age_hours: float | None = None,
     min_age_hours: float | None = None,
     status: str | None = None,
+    policy: str | None = None,
+    min_score: float | None = None,
+    sort: str | None = None,
 ) -> QueueFilter:
+    key, desc = parse_sort(sort)
     return QueueFilter(lang or None, category or None, source or None, max_age_hours, min_age_hours,
-                       statuses_for(role, status or None))
+                       statuses_for(role, status or None), policy or None, min_score, key, desc)
 
 
 class QueueParams(BaseModel):
@@ -64,6 +68,9 @@ class QueueParams(BaseModel):
     max_age_hours: float | None = Field(default=None, ge=0)
     min_age_hours: float | None = Field(default=None, ge=0)
     status: str | None = None
+    policy: str | None = None
+    min_score: float | None = Field(default=None, ge=0, le=1)
+    sort: str | None = None
 
 
 @router.get("/me")

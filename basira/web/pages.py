@@ -145,24 +145,59 @@ def home(p: Annotated[Principal, Depends(require("view_self"))]) -> Response:
 def queue_page(request: Request, p: Annotated[Principal, Depends(require("view_queue"))],
                lang: str | None = None, category: str | None = None, source: str | None = None,
                max_age_hours: float | None = None, min_age_hours: float | None = None, status: str | None = None,
+               policy: str | None = None, min_score: float | None = None, sort: str | None = None,
                page: int = 1) -> Response:
     svc = request.app.state.service
-    f = queue_filter(p.role, lang, category, source, max_age_hours, min_age_hours, status)
+    f = queue_filter(p.role, lang, category, source, max_age_hours, min_age_hours, status, policy, min_score, sort)
     page = max(1, page)
     rows, total = svc.queue(f, 50, (page - 1) * 50)
     for r in rows:  # a case on an account or a whole network has no post: its reason says what it is
         r["snippet"] = strip_controls(r["snippet"] or (r["reason"] if r["subject_kind"] != "post" else "") or "")
     from basira.detect.lexicon import SUPPORT_CATEGORIES
+    from basira.review.queue import POLICIES
 
+    base = {**f.to_query(), **({"status": status} if status else {})}
+    base.pop("sort", None)
+
+    def sort_link(key: str) -> str:
+        """The column header's link: sort by it (descending first), or flip the order when already sorted."""
+        flip = f.sort == key and f.desc
+        return "/queue?" + urlencode({**base, "sort": ("-" if flip else "") + key})
+
+    query = urlencode({**f.to_query(), **({"status": status} if status else {})})
     return render(request, "queue.html", rows=rows, total=total, f=f, status=status or "", page=page,
-                  facets=svc.repo.queue_facets(), categories=SUPPORT_CATEGORIES, filter_query=urlencode(f.to_query()))
+                  facets=svc.repo.queue_facets(), categories=SUPPORT_CATEGORIES, policies=POLICIES,
+                  filter_query=query, sort_link=sort_link, saved=p.prefs.get("saved_filters", []))
+
+
+def _user_of(p: Principal) -> dict[str, Any]:
+    return {"id": p.user_id, "username": p.username, "prefs": p.prefs}
+
+
+@router.post("/queue/filters")
+def save_filter(request: Request, p: Annotated[Principal, Depends(require("view_queue"))],
+                name: Annotated[str, Form()] = "", query: Annotated[str, Form()] = "") -> Response:
+    query = query.lstrip("?")
+    try:
+        request.app.state.service.save_filter(_user_of(p), name, query)
+    except ValueError as exc:
+        return back("/queue?" + query, str(exc))
+    return back("/queue?" + query, f"Filter “{' '.join(name.split())[:60]}” saved.")
+
+
+@router.post("/queue/filters/delete")
+def delete_filter(request: Request, p: Annotated[Principal, Depends(require("view_queue"))],
+                  name: Annotated[str, Form()] = "") -> Response:
+    ok = request.app.state.service.delete_filter(_user_of(p), name)
+    return back("/queue", "Filter deleted." if ok else "No such filter.")
 
 
 @router.post("/queue/next")
 def claim_next(request: Request, p: Annotated[Principal, Depends(require("claim"))],
                lang: Annotated[str, Form()] = "", category: Annotated[str, Form()] = "",
-               source: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "") -> Response:
-    f = queue_filter(p.role, lang, category, source, None, None, status)
+               source: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "",
+               policy: Annotated[str, Form()] = "") -> Response:
+    f = queue_filter(p.role, lang, category, source, None, None, status, policy)
     cid = request.app.state.service.claim_next(p.actor, f)
     if cid is None:
         return back("/queue", "No unclaimed cases match these filters.")
@@ -331,11 +366,41 @@ def account_page(request: Request, account_id: int, p: Annotated[Principal, Depe
 
 @router.get("/audit")
 def audit_page(request: Request, p: Annotated[Principal, Depends(require("view_audit"))],
-               before: int | None = None, verify: int = 0) -> Response:
+               before: int | None = None, verify: int = 0, actor: str | None = None, kind: str | None = None,
+               subject: str | None = None, since: str | None = None, until: str | None = None) -> Response:
     svc = request.app.state.service
-    events = svc.repo.events(100, before)
+    t0, t1 = _day_or_time(since, "since"), _day_or_time(until, "until", end=True)
+    filters = {k: v for k, v in {"actor": actor, "kind": kind, "subject": subject, "since": since,
+                                  "until": until}.items() if v}
+    events = svc.repo.events(AUDIT_PAGE + 1, before, subject or None, actor=actor or None, kind=kind or None,
+                             since=t0, until=t1)
+    more = len(events) > AUDIT_PAGE
+    events = events[:AUDIT_PAGE]
     result = svc.store.verify_events() if verify else None
-    return render(request, "audit.html", events=events, verify=result, total=svc.store.count_events())
+    return render(request, "audit.html", events=events, verify=result, total=svc.store.count_events(),
+                  filters=filters, more=more, kinds=svc.repo.event_kinds(),
+                  older=("/audit?" + urlencode({**filters, "before": events[-1]["id"]})) if more else None,
+                  newest=("/audit?" + urlencode(filters)) if before else None)
+
+
+AUDIT_PAGE = 100
+
+
+def _day_or_time(value: str | None, name: str, end: bool = False) -> datetime | None:
+    """'2026-11-29' (a whole day, in UTC) or an ISO time with an offset; 422 on anything else."""
+    from datetime import UTC
+
+    if not value:
+        return None
+    v = value.strip()
+    try:
+        if len(v) == 10:
+            d = datetime.fromisoformat(v).replace(tzinfo=UTC)
+            return d + timedelta(days=1) if end else d
+        t = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        raise HTTPException(422, f"{name}: not a date (YYYY-MM-DD) or ISO time: {value!r}") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @router.get("/admin/users")

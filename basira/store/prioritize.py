@@ -1,0 +1,168 @@
+"""Recompute the queue priority of open cases from everything the store knows about them (basira.review.priority
+has the formula): the detection, hash-bank matches, the account's prior removals and status, its network
+neighbourhood, its followers and the post's reposts, the review group and the content's age. Run at the end of
+every scan (so a case's rank follows new evidence) and by `basira review prioritize`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from basira.review.priority import PrioritySignals, account_risk, case_priority, components
+from basira.store.bank_models import BankMatchRow
+from basira.store.models import Account, Case, Detection, Post
+from basira.store.network_models import Follow
+from basira.store.review_models import Decision
+
+if TYPE_CHECKING:
+    from basira.store.store import Store
+
+C, DT, P, A, F = Case.__table__, Detection.__table__, Post.__table__, Account.__table__, Follow.__table__
+D, BM = Decision.__table__, BankMatchRow.__table__
+QUEUE_STATUSES = ("open", "escalated", "appealed")
+SUBJECTS = ("post", "account")  # network-level cases rank by their own rule (basira.network.cases)
+
+
+def _group_rows(store: Store, conn: Any, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """{case id: its review group's size, accounts, followers+reposts, newest post} for group leads, when the
+    groups table exists (basira.store.groups)."""
+    try:
+        from basira.store.groups import group_inputs
+    except ImportError:
+        return {}
+    return group_inputs(conn, case_ids)
+
+
+def signals_for(store: Store, case_ids: Iterable[int] | None = None) -> dict[int, PrioritySignals]:
+    """The priority inputs of open (queue) post and account cases; all of them when `case_ids` is None."""
+    q = (sa.select(C.c.id, C.c.subject_kind, C.c.subject_id, C.c.details, DT.c.score, DT.c.categories,
+                   P.c.account_id, P.c.external_id, P.c.platform_id, P.c.created_at)
+         .outerjoin(DT, DT.c.id == C.c.detection_id)
+         .outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
+         .where(C.c.status.in_(QUEUE_STATUSES), C.c.subject_kind.in_(SUBJECTS)))
+    ids = None if case_ids is None else sorted(set(case_ids))
+    with store.read() as conn:
+        rows = []
+        if ids is None:
+            rows = conn.execute(q).all()
+        else:
+            for i in range(0, len(ids), 900):
+                rows += conn.execute(q.where(C.c.id.in_(ids[i:i + 900]))).all()
+        if not rows:
+            return {}
+        account_of = {r.id: (r.subject_id if r.subject_kind == "account" else r.account_id) for r in rows}
+        accounts = {a for a in account_of.values() if a is not None}
+        post_ids = [r.subject_id for r in rows if r.subject_kind == "post"]
+        matches: dict[int, int] = {}
+        for i in range(0, len(post_ids), 900):
+            chunk = [f"post:{p}" for p in post_ids[i:i + 900]]
+            for subj, n in conn.execute(sa.select(BM.c.subject, sa.func.count(sa.distinct(BM.c.item_id)))
+                                        .where(BM.c.subject.in_(chunk), BM.c.status == "match")
+                                        .group_by(BM.c.subject)):
+                matches[int(subj.split(":", 1)[1])] = int(n)
+        followers = dict(conn.execute(sa.select(F.c.target_id, sa.func.count()).group_by(F.c.target_id)).all())
+        reposts: dict[tuple[int, str], int] = defaultdict(int)
+        for pf, ext, n in conn.execute(sa.select(P.c.platform_id, P.c.repost_of, sa.func.count())
+                                       .where(P.c.repost_of.is_not(None)).group_by(P.c.platform_id, P.c.repost_of)):
+            reposts[(pf, ext)] += int(n)
+        for pf, ext, n in conn.execute(sa.select(P.c.platform_id, P.c.quote_of, sa.func.count())
+                                       .where(P.c.quote_of.is_not(None)).group_by(P.c.platform_id, P.c.quote_of)):
+            reposts[(pf, ext)] += int(n)
+        # Prior removals: live removal decisions on the account's posts or on the account itself.
+        removed_post = (sa.select(P.c.account_id, sa.func.count(sa.distinct(C.c.id)))
+                        .select_from(D).join(C, C.c.id == D.c.case_id)
+                        .join(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
+                        .where(D.c.action == "remove", D.c.undone_at.is_(None)).group_by(P.c.account_id))
+        removals: dict[int, int] = defaultdict(int)
+        for aid, n in conn.execute(removed_post):
+            removals[aid] += int(n)
+        for aid, n in conn.execute(sa.select(C.c.subject_id, sa.func.count(sa.distinct(C.c.id))).select_from(D)
+                                   .join(C, C.c.id == D.c.case_id)
+                                   .where(C.c.subject_kind == "account", D.c.action == "remove",
+                                          D.c.undone_at.is_(None)).group_by(C.c.subject_id)):
+            removals[aid] += int(n)
+        status = {r.id: (r.status, r.suspended_at) for r in conn.execute(
+            sa.select(A.c.id, A.c.status, A.c.suspended_at).where(
+                sa.or_(A.c.status != "active", A.c.suspended_at.is_not(None))))}
+        # Community risk: the share of the account's follow neighbours (either direction) that posted content
+        # with a case, smoothed (k / (n + 3)) so one flagged neighbour of one is not a flagged community.
+        flagged_accounts = set(conn.execute(
+            sa.select(P.c.account_id).distinct().select_from(C)
+            .join(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))).scalars())
+        neigh_n: dict[int, int] = defaultdict(int)
+        neigh_k: dict[int, int] = defaultdict(int)
+        for s, t in conn.execute(sa.select(F.c.source_id, F.c.target_id)):
+            if s in accounts:
+                neigh_n[s] += 1
+                neigh_k[s] += t in flagged_accounts
+            if t in accounts:
+                neigh_n[t] += 1
+                neigh_k[t] += s in flagged_accounts
+        newest = dict(conn.execute(sa.select(P.c.platform_id, sa.func.max(P.c.created_at)).group_by(P.c.platform_id)).all())
+        groups = _group_rows(store, conn, [r.id for r in rows])
+    out = {}
+    for r in rows:
+        aid = account_of[r.id]
+        det = r.details or {}
+        cats = tuple(sorted(set(det.get("categories") or r.categories or [])))
+        st = status.get(aid)
+        g = groups.get(r.id)
+        created = g["newest"] if g and g.get("newest") else r.created_at
+        top = newest.get(r.platform_id)
+        age = _hours(top, created) if top is not None and created is not None else None
+        reach_posts = reposts.get((r.platform_id, r.external_id), 0) if r.external_id is not None else 0
+        out[r.id] = PrioritySignals(
+            model_score=round(float(r.score if r.score is not None else det.get("score") or 0.0), 6),
+            hash_matches=matches.get(r.subject_id, 0) if r.subject_kind == "post" else 0,
+            categories=cats,
+            account_risk=round(account_risk(removals.get(aid, 0) if aid else 0,
+                                            suspended=bool(st and (st[1] is not None or st[0] == "suspended")),
+                                            returning=bool(st and st[0] == "returning")), 6),
+            community_risk=round(neigh_k.get(aid, 0) / (neigh_n.get(aid, 0) + 3), 6) if aid else 0.0,
+            followers=int(g["followers"]) if g else int(followers.get(aid, 0)) if aid else 0,
+            reposts=int(g["reposts"]) if g else reach_posts,
+            group_size=int(g["size"]) if g else 1,
+            group_accounts=int(g["accounts"]) if g else 1,
+            age_hours=None if age is None else round(age, 4),
+        )
+    return out
+
+
+def _hours(a: datetime, b: datetime) -> float:
+    return max((a - b).total_seconds(), 0.0) / 3600.0
+
+
+def reprioritize(store: Store, case_ids: Iterable[int] | None = None) -> int:
+    """Store the formula's priority on each open case; return how many changed."""
+    sig = signals_for(store, case_ids)
+    if not sig:
+        return 0
+    new = {cid: case_priority(s) for cid, s in sig.items()}
+    ids = sorted(new)
+    changed = 0
+    with store.write() as conn:
+        old = {}
+        for i in range(0, len(ids), 900):
+            old.update(conn.execute(sa.select(C.c.id, C.c.priority).where(C.c.id.in_(ids[i:i + 900]))).all())
+        rows = [{"cid": cid, "p": p} for cid, p in new.items() if abs((old.get(cid) or 0.0) - p) > 1e-12]
+        if rows:
+            conn.execute(sa.update(C).where(C.c.id == sa.bindparam("cid")).values(priority=sa.bindparam("p")), rows)
+        changed = len(rows)
+    return changed
+
+
+def explain(store: Store, case_id: int) -> dict[str, Any] | None:
+    """The inputs and each weighted term of one case's priority (for the case page)."""
+    s = signals_for(store, [case_id]).get(case_id)
+    if s is None:
+        return None
+    from dataclasses import asdict
+
+    from basira.review.priority import WEIGHTS, tie_breaker
+
+    return {"inputs": asdict(s), "terms": {k: round(WEIGHTS[k] * v, 3) for k, v in components(s).items()},
+            "tie": tie_breaker(s), "priority": case_priority(s)}

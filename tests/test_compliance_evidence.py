@@ -263,7 +263,8 @@ def test_package_carries_the_orders_complaints_and_preserved_copies_about_it(see
     assert evidence.verify_entries(entries, signing.load_public_key(keys[0].public)).ok
     comp = orjson.loads(entries["compliance.json"])
     assert [o["order_ref"] for o in comp["removal_orders"]] == ["RO-1"]
-    assert [(x["order_id"], x["post_id"], x["outcome"]) for x in comp["order_targets"]] == [(oid, post_id, "removed")]
+    # No action sink is configured here, so the target is only recorded, never claimed removed.
+    assert [(x["order_id"], x["post_id"], x["outcome"]) for x in comp["order_targets"]] == [(oid, post_id, "recorded")]
     assert [c["id"] for c in comp["complaints"]] == [complaint]
     assert any(p["post_id"] == post_id and p["order_id"] == oid for p in comp["preserved_items"])
     assert any(n["order_id"] == oid for n in comp["content_notices"])

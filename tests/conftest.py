@@ -69,3 +69,27 @@ def store(db_url: str):
         yield s
     finally:
         s.close()
+
+
+TDB_CHECKED: list[str] = []  # PUIDs of the statements of reasons checked this session
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every DSA statement of reasons any test makes (library, CLI, web) is checked against the Transparency
+    Database's own validation rules (tests/tdb_rules.py): one the database would refuse fails the test."""
+    import basira.compliance.statements as statements
+    from tests import tdb_rules
+
+    original = statements.statement_of_reasons
+    if getattr(original, "tdb_checked", False):
+        return
+
+    def checked(*args, **kwargs):
+        s = original(*args, **kwargs)
+        errors = tdb_rules.check(s)
+        assert not errors, f"the Transparency Database would refuse this statement: {errors}\n{s}"
+        TDB_CHECKED.append(s["puid"])
+        return s
+
+    checked.tdb_checked = True  # type: ignore[attr-defined]
+    statements.statement_of_reasons = checked

@@ -310,7 +310,8 @@ def test_pdf_html_json_and_statements(store, platform, tmp_path):
         assert set(s["content_type"]) <= {"CONTENT_TYPE_TEXT", "CONTENT_TYPE_IMAGE", "CONTENT_TYPE_VIDEO",
                                           "CONTENT_TYPE_OTHER"}
         assert s["territorial_scope"] == sorted(EEA) and s["application_date"] == f.decided_at.strftime("%Y-%m-%d")
-        assert s["puid"] == f.puid and not any(f"@{h}" in s["decision_facts"] for h in handles)
+        assert s["puid"] == f"{f.platform}-post-{f.puid}-d{f.decision_id}"  # unique per statement
+        assert not any(f"@{h}" in s["decision_facts"] for h in handles)
     with store.read() as conn:
         keep_id = conn.execute(sa.text("SELECT min(id) FROM decisions WHERE action = 'keep'")).scalar_one()
     (keep,) = statement_facts(store, decision_id=keep_id)
@@ -384,8 +385,8 @@ def test_statement_fields_for_accounts_media_and_options():
     post = StatementFacts(1, 2, "escalation", "remove", "TVEC-1.4", t, "post", "x", "1790", t - timedelta(days=3),
                           "ar", ("photo", "video", "sticker"), detector=False, hash_bank=True)
     s = statement_of_reasons(post, cat, territorial_scope=("FR", "DE"), policy_url="https://example.org/terms")
-    assert s["content_type"] == ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_OTHER", "CONTENT_TYPE_TEXT",
-                                 "CONTENT_TYPE_VIDEO"] and s["content_type_other"] == "attachment"
+    assert s["content_type"] == ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_TEXT", "CONTENT_TYPE_VIDEO"]
+    assert "content_type_other" not in s  # a sticker is an image
     assert s["category_addition"] == ["STATEMENT_CATEGORY_VIOLENCE"] and s["territorial_scope"] == ["DE", "FR"]
     assert s["decision_ground_reference_url"] == "https://example.org/terms"
     assert (s["content_language"], s["content_date"], s["application_date"]) == ("AR", "2026-05-01", "2026-05-04")
@@ -395,7 +396,8 @@ def test_statement_fields_for_accounts_media_and_options():
     s = statement_of_reasons(acc, cat)
     assert s["decision_account"] == "DECISION_ACCOUNT_SUSPENDED" and "decision_visibility" not in s
     assert s["content_type"] == ["CONTENT_TYPE_OTHER"] and s["content_type_other"] == "account"
-    assert s["puid"] == "acc-9" and "content_language" not in s and "network analysis" in s["decision_facts"]
+    assert s["puid"] == "basira-community-acc-9-d3" and "content_language" not in s
+    assert "network analysis" in s["decision_facts"] and s["content_date"] == "2026-05-04"  # no date known
     manual = StatementFacts(5, 6, "review", "remove", "X-1", t, "post", "x", "1", None, None)
     s = statement_of_reasons(manual, cat)
     assert s["automated_detection"] == "No" and s["incompatible_content_illegal"] == "No"

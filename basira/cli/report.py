@@ -112,6 +112,11 @@ def statements(
     territorial_scope: str | None = typer.Option(None, "--territorial-scope",
                                                  help="Comma-separated country codes (default: the EEA)."),
     policy_url: str | None = typer.Option(None, "--policy-url", help="URL of the terms the decisions rely on."),
+    submit: str | None = typer.Option(
+        None, "--submit", metavar="URL",
+        help="Also post them to a Transparency Database batch endpoint (e.g. "
+             "https://transparency.dsa.ec.europa.eu/api/v1/statements) in batches of at most 100, with the token "
+             "in $BASIRA_TDB_TOKEN. Statements already there are skipped; exit 1 if any is refused."),
     db: str | None = DB,
 ) -> None:
     """DSA statements of reasons (Transparency Database API fields), one JSON line per removal:
@@ -125,6 +130,15 @@ def statements(
 
     if decision is None and (start is None or end is None):
         raise _bad("give --from and --to, or --decision ID")
+    token = None
+    if submit is not None:
+        from basira.config import Settings
+
+        token = Settings().tdb_token
+        if not token:
+            raise _bad("--submit needs the Transparency Database API token in BASIRA_TDB_TOKEN")
+        if not submit.startswith(("https://", "http://")):
+            raise _bad(f"--submit: not an http(s) URL: {submit!r}")
     scope = EEA
     if territorial_scope:
         scope = tuple(c.strip().upper() for c in territorial_scope.split(",") if c.strip())
@@ -143,18 +157,38 @@ def statements(
         if facts[0].action == "undone":
             raise _bad(f"--decision {decision}: the decision was undone; no statement of reasons is due")
     catalogue = load_catalogue()
-    lines = []
+    lines, made = [], []
     try:
         for f in facts:
-            lines.append(orjson.dumps({"decision_id": f.decision_id, "case_id": f.case_id,
-                                       "statement": statement_of_reasons(f, catalogue, territorial_scope=scope,
-                                                                         policy_url=policy_url)}) + b"\n")
+            st = statement_of_reasons(f, catalogue, territorial_scope=scope, policy_url=policy_url)
+            made.append(st)
+            lines.append(orjson.dumps({"decision_id": f.decision_id, "case_id": f.case_id, "statement": st}) + b"\n")
     except NoStatement as exc:
         raise _bad(str(exc)) from None
     with atomic_output(out) as fh:
         fh.writelines(lines)
     if out != "-":
         err.print(f"wrote {len(lines)} statements of reasons → {out}")
+    if submit is not None and token:
+        _submit(submit, token, made)
+
+
+def _submit(url: str, token: str, made: list[dict]) -> None:
+    from basira.compliance.tdb_submit import SubmitError, submit_statements
+
+    try:
+        res = submit_statements(url, token, made)
+    except SubmitError as exc:
+        res = exc.result
+        err.print(f"[bold red]error:[/] {escape(str(exc))} (accepted before it: {res.accepted}, already there: "
+                  f"{res.already_submitted})", highlight=False)
+        raise typer.Exit(code=1) from None
+    err.print(f"submitted to {escape(url)} in {res.batches} calls: {res.accepted} accepted, "
+              f"{res.already_submitted} already there, {len(res.rejected)} refused", highlight=False)
+    for r in res.rejected:
+        err.print(f"  refused {escape(str(r['puid']))}: {escape(str(r['errors']))}", highlight=False)
+    if res.rejected:
+        raise typer.Exit(code=1)
 
 
 @app.command("demo-decisions")

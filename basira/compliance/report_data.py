@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from basira.compliance.orders import removal_confirmed_at
+from basira.ingest.records import utc
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow
 from basira.store.models import Case, Detection, Platform, Post
 from basira.store.network import NETWORK_SUBJECT_KINDS
@@ -219,15 +220,22 @@ def statement_facts(store: Store, *, start: datetime | None = None, end: datetim
     from basira.store.models import Account, Media
 
     A, M = Account.__table__, Media.__table__
-    acc_ext = sa.select(A.c.external_id).where(A.c.id == C.c.subject_id).scalar_subquery()
+    # Account, community and group cases are anchored on an account: the statement's "content" is that account,
+    # dated by its creation (else its earliest stored post, else when Basira first saw it).
+    AP, APF = P.alias("account_posts"), PF.alias("account_platform")
+    first_post = sa.select(sa.func.min(AP.c.created_at)).where(AP.c.account_id == A.c.id).scalar_subquery()
     q = (sa.select(D.c.id, D.c.case_id, D.c.stage, D.c.action, D.c.reason_code, D.c.decided_at, D.c.undone_at,
                    C.c.subject_kind, C.c.subject_id, C.c.detection_id, C.c.details, P.c.external_id.label("post_ext"),
-                   P.c.lang, P.c.created_at, PF.c.name.label("platform"), acc_ext.label("account_ext"),
+                   P.c.lang, P.c.created_at, sa.func.coalesce(PF.c.name, APF.c.name).label("platform"),
+                   A.c.external_id.label("account_ext"),
+                   sa.func.coalesce(A.c.created_at, first_post, A.c.first_seen_at).label("account_date"),
                    sa.case((C.c.subject_kind == "post", _bank_matched(C.c.subject_id)), else_=sa.false())
                    .label("banked"))
          .join(C, C.c.id == D.c.case_id)
          .outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
          .outerjoin(PF, PF.c.id == P.c.platform_id)
+         .outerjoin(A, sa.and_(C.c.subject_kind != "post", A.c.id == C.c.subject_id))
+         .outerjoin(APF, APF.c.id == A.c.platform_id)
          .order_by(D.c.decided_at, D.c.id))
     if decision_id is not None:
         q = q.where(D.c.id == decision_id)
@@ -253,7 +261,8 @@ def statement_facts(store: Store, *, start: datetime | None = None, end: datetim
             decision_id=r.id, case_id=r.case_id, stage=r.stage,
             action="undone" if r.undone_at is not None else r.action, reason_code=r.reason_code,
             decided_at=r.decided_at, subject_kind=r.subject_kind, platform=r.platform,
-            puid=r.post_ext if post else r.account_ext, content_date=r.created_at if post else None,
+            puid=r.post_ext if post else r.account_ext,
+            content_date=utc(r.created_at) if post else utc(r.account_date),
             lang=r.lang if post else None, media_kinds=tuple(kinds.get(r.subject_id, ())) if post else (),
             detector=r.detection_id is not None, hash_bank=bool(r.banked),
             network=r.subject_kind in NETWORK_SUBJECT_KINDS, source=(r.details or {}).get("source"),

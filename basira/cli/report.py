@@ -132,7 +132,7 @@ def statements(
         raise _bad("give --from and --to, or --decision ID")
     token = None
     if submit is not None:
-        from basira.config import Settings
+        from basira.core.settings import Settings
 
         token = Settings().tdb_token
         if not token:

@@ -23,6 +23,8 @@ from basira.core.errors import InputError
 from basira.hash_scan import match_ingested_posts
 from basira.ingest import detect_format, get_format, ingest_file
 from basira.ingest.base import read_head
+from basira.ingest.clean import ReadOptions
+from basira.ingest.runner import fingerprint
 from basira.killpoints import pause, pause_point
 from basira.review.priority import PrioritySignals, case_priority
 
@@ -203,6 +205,8 @@ def scan_paths(
     workers: int | None = None,
     progress: Progress | None = None,
     batch_size: int = BATCH,
+    platform: str | None = None,
+    settings: Any | None = None,
 ) -> ScanSummary:
     """Ingest `paths` (files or folders) and score every post lacking a detection by the current model;
     open a case per flagged post. Re-running is a no-op; a killed run resumes.
@@ -210,13 +214,16 @@ def scan_paths(
     workers: scoring processes (None: both cores when the input is large, else in-process; they are spawned, so
     a script that calls this needs the `if __name__ == "__main__":` guard). on_error="stop"
     stops at the first malformed record (reported in `errors`, `stopped` set); what was committed before it
-    stays, and posts not yet scored are scored by the next run.
+    stays, and posts not yet scored are scored by the next run. platform: the platform of generic records
+    that name none (minimal {id, text} lines). settings: the record bounds (Settings.max_text_chars,
+    max_record_bytes; the environment's when not given).
     """
     from basira.detect import load_detector
 
     if on_error not in ("skip", "stop"):
         raise ValueError("on_error must be 'skip' or 'stop'")
     started = time.monotonic()
+    options = ReadOptions.from_settings(settings, default_platform=platform)
     inputs, skipped = resolve_inputs(paths, fmt)
     # The model's version and threshold only: without the sentence encoder, which a pool of workers would
     # load here for nothing (a second or more of CPU and ~100 MB).
@@ -256,12 +263,12 @@ def scan_paths(
             if stop_ingest.is_set():
                 return
             source = str(Path(inp.path).resolve())
-            if _unchanged_since_ingest(store, source, inp.format):
+            if _unchanged_since_ingest(store, source, inp.format, options):
                 summary.files.append({"file": inp.path, "format": inp.format, "unchanged": True})
                 continue
             ingest_state["file"] = source
             try:
-                res = ingest_file(store, inp.path, inp.format, on_error=on_error)
+                res = ingest_file(store, inp.path, inp.format, on_error=on_error, options=options)
             except InputError as exc:
                 if on_error == "stop":
                     raise
@@ -394,14 +401,13 @@ def scan_paths(
     return summary
 
 
-def _unchanged_since_ingest(store: Store, source: str, fmt: str) -> bool:
+def _unchanged_since_ingest(store: Store, source: str, fmt: str, options: ReadOptions | None = None) -> bool:
     """True when the file was ingested to the end and has not changed since (same size and mtime, which is
     the ingest checkpoint's fingerprint): a re-scan then need not read it again."""
     cp = store.get_checkpoint(source)
     if cp is None or not cp.completed or cp.format != fmt:
         return False
-    st = Path(source).stat()
-    return cp.fingerprint == f"{st.st_size}:{st.st_mtime_ns}"
+    return cp.fingerprint == fingerprint(Path(source), options)
 
 
 def _records_done(store: Store, source: str | None) -> int:

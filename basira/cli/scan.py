@@ -103,6 +103,7 @@ def scan(
     on_error: str = typer.Option("skip", "--on-error", help="skip: report malformed records and go on; stop: stop at the first."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Scoring processes (default: both cores for large inputs)."),
     batch_size: int = typer.Option(500, "--batch-size", min=1, help="Posts per scoring batch (one transaction each)."),
+    platform: str | None = typer.Option(None, "--platform", help="Platform of generic records that name none (minimal {id, text} lines)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ) -> None:
     """Ingest files, score every new post, open a case per flagged post and print a summary."""
@@ -119,7 +120,9 @@ def scan(
         with open_store(settings(db).db_url) as store:
             progress, update = _scan_progress(enabled=not as_json)
             with progress:
-                summary = scan_paths(store, paths, fmt, on_error, workers, update, batch_size=batch_size)
+                summary = scan_paths(
+                    store, paths, fmt, on_error, workers, update, batch_size=batch_size, platform=platform
+                )
     except InputError as exc:
         raise fail(exc) from None
     if as_json:

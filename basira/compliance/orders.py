@@ -95,7 +95,10 @@ def parse_time(value: Any, field_name: str) -> datetime:
         raise OrderError(field_name, "must be an ISO-8601 time such as 2026-11-29T08:00:00Z")
     if dt.tzinfo is None:
         raise OrderError(field_name, "needs a UTC offset (e.g. Z or +01:00)")
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise OrderError(field_name, f"time out of range (years 1-9999) once in UTC: {value!r}") from None
 
 
 # Fields that end up in e-mail headers, subjects and one-line logs: a control character there (a newline above

@@ -48,6 +48,25 @@ def _integer(default: int) -> Callable[[str | None], int]:
     return lambda v: int(v) if v else default
 
 
+def _positive(name: str, default: int) -> Callable[[str | None], int]:
+    """A whole number of at least 1; a bad value is an InputError naming the variable (exit 2, no traceback)."""
+
+    def parse(v: str | None) -> int:
+        if not v:
+            return default
+        from basira.core.errors import InputError
+
+        try:
+            n = int(v.replace("_", ""))
+        except ValueError:
+            raise InputError("<environment>", None, name, f"must be a whole number, got {v!r}") from None
+        if n < 1:
+            raise InputError("<environment>", None, name, f"must be at least 1, got {n}")
+        return n
+
+    return parse
+
+
 def _names(v: str | None) -> tuple[str, ...]:
     return tuple(a.strip() for a in (v or "").split(",") if a.strip())
 
@@ -108,6 +127,10 @@ class Settings:
     tat_url: str | None = _var("BASIRA_TAT_URL", _text)  # base URL; unset: python-threatexchange's (TAT's own)
     te_token: str | None = _var("BASIRA_TE_TOKEN", _text)  # Meta ThreatExchange app token, `<app id>|<secret>`
     te_url: str | None = _var("BASIRA_TE_URL", _text)  # Graph API base URL; unset: python-threatexchange's
+    # ingest bounds (docs/formats.md): a post text longer than this is an error naming it; so is one input record
+    # (a JSON line, a CSV line, the strings of a Telegram message) of more bytes, skipped without being read whole.
+    max_text_chars: int = _var("BASIRA_MAX_TEXT_CHARS", _positive("BASIRA_MAX_TEXT_CHARS", 1_000_000))
+    max_record_bytes: int = _var("BASIRA_MAX_RECORD_BYTES", _positive("BASIRA_MAX_RECORD_BYTES", 16 * 1024 * 1024))
     # test-only pause points (basira.killpoints): BASIRA_SCAN_TEST_PAUSE, BASIRA_INGEST_TEST_PAUSE
     test_pauses: Mapping[str, str] = field(default_factory=lambda: _pauses(os.environ))
 

@@ -29,24 +29,54 @@ def utc(value: datetime | None) -> datetime | None:
 as_utc = utc
 
 
+def _from_unix(seconds: float, value: object) -> datetime:
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise ValueError(f"not a time: {value!r}")
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"time out of range (years 1-9999): {_short(value)}") from None
+
+
+def _short(value: object, n: int = 40) -> str:
+    try:
+        r = repr(value)
+    except ValueError:  # an int of more digits than Python converts
+        return "a number of thousands of digits"
+    return r if len(r) <= n else r[: n - 3] + "..."
+
+
 def parse_time(value: object) -> datetime:
     """ISO 8601 (a trailing Z allowed; no offset means UTC) or Unix seconds, as aware UTC.
 
-    Raises ValueError with a short reason.
+    Raises ValueError with a short reason, also for times outside datetime's years 1-9999 once in UTC
+    (`1e20`, `"0001-01-01T00:00:00+01:00"`).
     """
     if isinstance(value, bool):
         raise ValueError("expected a time, got a boolean")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return _from_unix(float(value), value)
+        except OverflowError:  # an int too large for a float
+            raise ValueError(f"time out of range (years 1-9999): {_short(value)}") from None
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected an ISO 8601 time or Unix seconds")
     text = value.strip()
+    if len(text) > 64:
+        raise ValueError(f"not a time: {_short(value)}")
     if text.lstrip("-").replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(text), UTC)
+        try:
+            seconds = float(text)
+        except ValueError:  # digits float() does not read, such as superscripts
+            raise ValueError(f"not a time: {_short(value)}") from None
+        return _from_unix(seconds, value)
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"not an ISO 8601 time: {value!r}") from None
-    return utc(parsed)  # type: ignore[return-value]
+        raise ValueError(f"not an ISO 8601 time: {_short(value)}") from None
+    try:
+        return utc(parsed)  # type: ignore[return-value]
+    except OverflowError:
+        raise ValueError(f"time out of range (years 1-9999) once in UTC: {_short(value)}") from None

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import orjson
-
 from basira.core.errors import InputError
-from basira.ingest.base import IngestFormat, Item, first_line, register
+from basira.ingest.base import IngestFormat, Item, first_object, register
+from basira.ingest.clean import ReadOptions
 from basira.ingest.jsonl import iter_json_lines
 from basira.ingest.records import FollowRecord
 
@@ -31,15 +30,11 @@ class Follows(IngestFormat):
     description = "follow edges, JSON Lines of source_id (follower) and target_id (followed)"
 
     def sniff(self, path: str, head: bytes) -> bool:
-        line = first_line(head)
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            return False
-        return isinstance(obj, dict) and all(k in obj for k in _KEYS) and "text" not in obj
+        obj = first_object(path, head)
+        return obj is not None and all(k in obj for k in _KEYS) and "text" not in obj
 
-    def iter_records(self, path: str) -> Iterator[Item]:
-        for lineno, obj in iter_json_lines(path):
+    def iter_records(self, path: str, options: ReadOptions | None = None) -> Iterator[Item]:
+        for lineno, obj in iter_json_lines(path, options):
             if isinstance(obj, InputError):
                 yield lineno, obj
                 continue

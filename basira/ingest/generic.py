@@ -9,12 +9,29 @@ from basira.ingest.records import AccountRecord, MediaRecord, PostRecord, parse_
 
 POST_FIELDS = (
     "type platform id account_id handle text lang created_at reply_to quote_of repost_of forwarded_from "
-    "mentions hashtags urls media"
+    "mentions hashtags urls media thread page channel"
 ).split()
+THREAD_ALIASES = ("thread", "page", "channel")  # the thread, page or channel a post belongs to
 ACCOUNT_FIELDS = (
     "type platform id handle display_name bio created_at suspended_at removed_at status profile_image_hash"
 ).split()
 STATUSES = ("active", "suspended", "removed")
+_POST_KEYS = frozenset(POST_FIELDS)
+_ACCOUNT_KEYS = frozenset(ACCOUNT_FIELDS)
+
+
+def _extra(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
+    """The fields Basira has no column for, kept as given (empty CSV cells and nulls left out)."""
+    out = {k: v for k, v in obj.items() if k not in known and v is not None and v != ""}
+    return out or None
+
+
+def _thread(obj: dict[str, Any], file: str, line: int | None) -> str | None:
+    found = [(k, _id(obj, k, file, line)) for k in THREAD_ALIASES]
+    given = [(k, v) for k, v in found if v is not None]
+    if len({v for _, v in given}) > 1:
+        raise InputError(file, line, given[1][0], f"differs from '{given[0][0]}'; give one of {', '.join(THREAD_ALIASES)}")
+    return given[0][1] if given else None
 
 
 def _id(obj: dict[str, Any], key: str, file: str, line: int | None, required: bool = False) -> str | None:
@@ -89,12 +106,17 @@ def _media(obj: dict[str, Any], file: str, line: int | None) -> list[MediaRecord
     return out
 
 
-def record_from_generic(obj: dict[str, Any], file: str, line: int | None) -> AccountRecord | PostRecord:
-    """Map one generic JSONL object or CSV row to a record; InputError names the field at fault."""
+def record_from_generic(
+    obj: dict[str, Any], file: str, line: int | None, default_platform: str | None = None
+) -> AccountRecord | PostRecord:
+    """Map one generic JSONL object or CSV row to a record; InputError names the field at fault.
+    `default_platform` (basira scan --platform) stands in for a missing `platform`."""
     kind = obj.get("type") or "post"
-    platform = _str(obj, "platform", file, line)
+    if not isinstance(kind, str):
+        raise InputError(file, line, "type", "must be 'post' or 'account'")
+    platform = _str(obj, "platform", file, line) or default_platform
     if not platform:
-        raise InputError(file, line, "platform", "missing")
+        raise InputError(file, line, "platform", "missing (give it per record, or pass --platform NAME)")
     ext = _id(obj, "id", file, line, required=True)
     assert ext is not None
     if kind == "account":
@@ -114,6 +136,7 @@ def record_from_generic(obj: dict[str, Any], file: str, line: int | None) -> Acc
             profile_image_hash=_str(obj, "profile_image_hash", file, line),
             source_file=file,
             source_line=line,
+            extra=_extra(obj, _ACCOUNT_KEYS),
         )
     if kind != "post":
         raise InputError(file, line, "type", "must be 'post' or 'account'")
@@ -139,4 +162,6 @@ def record_from_generic(obj: dict[str, Any], file: str, line: int | None) -> Acc
         media=_media(obj, file, line),
         source_file=file,
         source_line=line,
+        thread=_thread(obj, file, line),
+        extra=_extra(obj, _POST_KEYS),
     )

@@ -7,7 +7,18 @@ from collections.abc import Iterator
 import orjson
 
 from basira.core.errors import InputError
-from basira.ingest.base import IngestFormat, Item, first_line, register
+from basira.ingest.base import (
+    MALFORMED,
+    IngestFormat,
+    Item,
+    LongLine,
+    first_object,
+    iter_lines,
+    looks_twarc,
+    malformed,
+    register,
+)
+from basira.ingest.clean import ReadOptions
 from basira.ingest.generic import record_from_generic
 
 
@@ -18,10 +29,15 @@ def _open(path: str):
         raise InputError(path, None, None, f"cannot open: {exc.strerror or exc}") from exc
 
 
-def iter_json_lines(path: str) -> Iterator[tuple[int, dict | InputError]]:
-    """(line, object) per non-blank line; a bad line is yielded as an InputError and reading goes on."""
+def iter_json_lines(path: str, options: ReadOptions | None = None) -> Iterator[tuple[int, dict | InputError]]:
+    """(line, object) per non-blank line; a bad line is yielded as an InputError and reading goes on. A line
+    over the record limit is skipped without being read into memory."""
+    options = options or ReadOptions()
     with _open(path) as fh:
-        for lineno, raw in enumerate(fh, start=1):
+        for lineno, raw in iter_lines(fh, options.max_record_bytes):
+            if isinstance(raw, LongLine):
+                yield lineno, raw.error(path, lineno, options.max_record_bytes)
+                continue
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if not raw.strip():
@@ -42,29 +58,30 @@ def iter_json_lines(path: str) -> Iterator[tuple[int, dict | InputError]]:
             yield lineno, obj
 
 
+def looks_generic(obj: dict | None) -> bool:
+    """A generic post or account; `platform` may be left to --platform (a minimal {id, text} line)."""
+    if obj is None or "data" in obj or "messages" in obj or "id" not in obj or looks_twarc(obj):
+        return False
+    return "text" in obj or (obj.get("type") == "account" and "platform" in obj)
+
+
 @register
 class JsonLines(IngestFormat):
     name = "jsonl"
     description = "generic JSON Lines of posts and accounts"
 
     def sniff(self, path: str, head: bytes) -> bool:
-        line = first_line(head)
-        if not line.startswith(b"{"):
-            return False
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            return False
-        if not isinstance(obj, dict) or "data" in obj or "messages" in obj:
-            return False
-        return "id" in obj and "platform" in obj and ("text" in obj or obj.get("type") == "account")
+        return looks_generic(first_object(path, head))
 
-    def iter_records(self, path: str) -> Iterator[Item]:
-        for lineno, obj in iter_json_lines(path):
+    def iter_records(self, path: str, options: ReadOptions | None = None) -> Iterator[Item]:
+        platform = options.default_platform if options else None
+        for lineno, obj in iter_json_lines(path, options):
             if isinstance(obj, InputError):
                 yield lineno, obj
                 continue
             try:
-                yield lineno, record_from_generic(obj, path, lineno)
+                yield lineno, record_from_generic(obj, path, lineno, platform)
             except InputError as exc:
                 yield lineno, exc
+            except MALFORMED as exc:
+                yield lineno, malformed(path, lineno, None, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from basira.core.time import parse_time, utc  # noqa: F401 - moved to basira.core.time; re-exported
 
@@ -30,6 +31,7 @@ class AccountRecord:
     profile_image_hash: str | None = None
     source_file: str | None = None
     source_line: int | None = None
+    extra: dict[str, Any] | None = None  # fields of the input Basira has no column for, as given
     # The id is unknown (a suspension reported by username): the store applies the record to the account it
     # knows by this handle, and keeps it under external_id ("@handle") only if it knows none.
     match_handle: bool = False
@@ -54,6 +56,9 @@ class PostRecord:
     media: list[MediaRecord] = field(default_factory=list)
     source_file: str | None = None
     source_line: int | None = None
+    # The thread, page, channel or group the post belongs to (co-activity: accounts posting in the same one).
+    thread: str | None = None
+    extra: dict[str, Any] | None = None  # fields of the input Basira has no column for, as given
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from basira.core.errors import InputError
 from basira.ingest.base import detect_format, get_format
+from basira.ingest.clean import ReadOptions, clean_record
 from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
 from basira.killpoints import pause, pause_point
 
@@ -35,9 +36,35 @@ class IngestResult:
     completed: bool = False
 
 
-def _fingerprint(path: Path) -> str:
+def fingerprint(path: Path, options: ReadOptions | None = None) -> str:
+    """size:mtime_ns, and the default platform when one is given: records that lacked a platform on an
+    earlier run are read again when --platform supplies it."""
     st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
+    fp = f"{st.st_size}:{st.st_mtime_ns}"
+    if options is not None and options.default_platform:
+        fp += f":platform={options.default_platform}"[:64]
+    return fp
+
+
+def _records(fmt_obj: Any, path: str, options: ReadOptions) -> Any:
+    """The format's records, each cleaned and bounded for the store (basira.ingest.clean); a record that
+    cannot be stored as given becomes its InputError. An exception the format did not foresee on one record
+    ends the file as an InputError naming where it was, never a traceback."""
+    line: int | None = None
+    try:
+        for line, item in fmt_obj.iter_records(path, options):
+            if not isinstance(item, InputError):
+                try:
+                    item = clean_record(item, options)
+                except InputError as exc:
+                    item = exc
+            yield line, item
+    except InputError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
+        raise InputError(
+            path, line, None, f"cannot read on after this record ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
 
 
 def ingest_file(
@@ -46,13 +73,15 @@ def ingest_file(
     fmt: str = "auto",
     on_error: str = "skip",
     batch_size: int = 1000,
+    options: ReadOptions | None = None,
 ) -> IngestResult:
     """Ingest one file. Each batch and the file's checkpoint commit together, so a re-run after a crash
     resumes after the last committed batch, and a re-run of a finished file stores nothing new.
 
     on_error="skip" records malformed records in the result and goes on; "stop" raises the first as an
     InputError (after committing the good records before it). Errors that make the rest of the file
-    unreadable (cannot open, unknown format, broken JSON structure) always raise.
+    unreadable (cannot open, unknown format, broken JSON structure) always raise. `options`: record bounds
+    and the default platform (ReadOptions.from_settings() when not given).
     """
     from basira.store import Checkpoint
 
@@ -64,11 +93,12 @@ def ingest_file(
     if not p.exists():
         raise InputError(path, None, None, "no such file")
     fmt_obj = detect_format(path) if fmt == "auto" else get_format(fmt)
+    options = options or ReadOptions.from_settings()
     source = str(p.resolve())
-    fingerprint = _fingerprint(p)
+    fp = fingerprint(p, options)
     done = 0
     previous = store.get_checkpoint(source)
-    if previous is not None and previous.fingerprint == fingerprint and previous.format == fmt_obj.name:
+    if previous is not None and previous.fingerprint == fp and previous.format == fmt_obj.name:
         done = previous.records_done
     result = IngestResult(file=path, format=fmt_obj.name)
     hook = pause_point(_PAUSE_ENV)
@@ -82,7 +112,7 @@ def ingest_file(
         nonlocal batches
         batches += 1
         inside = (lambda: pause("basira-ingest")) if hook and hook == ("inside", batches) else None
-        cp = Checkpoint(source, fingerprint, fmt_obj.name, max(seq, done), completed)
+        cp = Checkpoint(source, fp, fmt_obj.name, max(seq, done), completed)
         if follows:
             # Idempotent, so committing them just before the batch's checkpoint keeps resume exact.
             from basira.store.network import add_follows
@@ -98,7 +128,7 @@ def ingest_file(
             pause("basira-ingest")
 
     try:
-        for _line, item in fmt_obj.iter_records(path):
+        for _line, item in _records(fmt_obj, path, options):
             seq += 1
             if seq <= done:
                 result.records_skipped += 1
@@ -137,7 +167,7 @@ def ingest_file(
         {
             "file": source,
             "format": fmt_obj.name,
-            "fingerprint": fingerprint,
+            "fingerprint": fp,
             "posts_new": result.posts_new,
             "posts_seen": result.posts_seen,
             "accounts_new": result.accounts_new,

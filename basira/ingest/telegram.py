@@ -10,11 +10,13 @@ from typing import Any
 import ijson
 
 from basira.core.errors import InputError
-from basira.ingest.base import IngestFormat, Item, register
+from basira.ingest.base import MALFORMED, IngestFormat, Item, malformed, register
+from basira.ingest.clean import ReadOptions
 from basira.ingest.jsonstream import first_char, head_keys, open_json
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord, parse_time
 
 PLATFORM = "telegram"
+_JSON_KIND = {"start_map": "an object", "string": "a string", "number": "a number", "boolean": "a boolean"}
 CHANNEL_TYPES = {"public_channel", "private_channel"}
 # Where chats sit: a single-chat export is the chat itself; a full export lists them.
 _CHAT_PREFIXES = ("", "chats.list.item", "left_chats.list.item")
@@ -62,80 +64,180 @@ class _Chat:
         self.announced = False
 
 
+_PEER_PREFIXES = ("user", "channel", "chat")
+
+
+def _peer(value: Any, chat: _Chat, field: str) -> str | None:
+    """An account id as current exports write it (`user123`, `channel456`). Old exports (before 2021) wrote
+    bare numbers: the channel's own posts carry the chat id (so `10083966286` in a channel is the account
+    `channel10083966286`), and in other chats the number is a user."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{field}: must be a string such as user123")
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        bare = text.lstrip("-")
+        if chat.type in CHANNEL_TYPES and bare == str(chat.id).lstrip("-"):
+            return f"channel{bare}"
+        return f"user{bare}"
+    return text
+
+
+def _bare_chat(peer: str) -> str:
+    """The bare chat id of a peer id (`channel123` -> `123`), as chat ids appear in post ids."""
+    for p in _PEER_PREFIXES:
+        if peer.startswith(p) and peer[len(p) :].lstrip("-").isdigit():
+            return peer[len(p) :]
+    return peer
+
+
+def _opt_str(msg: dict[str, Any], key: str, where: str) -> str | None:
+    v = msg.get(key)
+    if v is None or v == "":
+        return None
+    if not isinstance(v, str | int) or isinstance(v, bool):
+        raise ValueError(f"{key}: must be a string")
+    return str(v)
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        self.field, self.reason = field, reason
+
+
 def _message(msg: dict[str, Any], chat: _Chat, base: Path, file: str, where: str) -> Iterator[Any]:
     """Author account (first time seen is the caller's business) and the post, or an InputError."""
-    if msg.get("type", "message") != "message":
+    try:
+        yield from _message_records(msg, chat, base, file, where)
+    except _Bad as exc:
+        yield InputError(file, None, f"{where}.{exc.field}", exc.reason)
+    except MALFORMED as exc:
+        yield malformed(file, None, where, exc)
+
+
+def _message_records(msg: dict[str, Any], chat: _Chat, base: Path, file: str, where: str) -> Iterator[Any]:
+    kind_ = msg.get("type", "message")
+    if not isinstance(kind_, str):
+        raise _Bad("type", "must be a string")
+    if kind_ != "message":
         return  # service messages: joins, pins, title changes
     mid = msg.get("id")
-    if not isinstance(mid, int | str) or isinstance(mid, bool):
-        yield InputError(file, None, f"{where}.id", "missing" if mid is None else "must be an integer")
-        return
-    try:
-        if msg.get("date_unixtime") is not None:
-            created = parse_time(str(msg["date_unixtime"]))
-        elif msg.get("date") is not None:
-            created = parse_time(msg["date"])  # local time of the exporting machine; taken as UTC
-        else:
-            created = None
-    except ValueError as exc:
-        yield InputError(file, None, f"{where}.date", str(exc))
-        return
+    if not isinstance(mid, int | str) or isinstance(mid, bool) or mid == "":
+        raise _Bad("id", "missing" if mid is None else "must be an integer")
+    created = _time(msg, "date_unixtime", "date")
+    edited = _time(msg, "edited_unixtime", "edited")
     raw = msg.get("text", "")
     if not isinstance(raw, str | list):
-        yield InputError(file, None, f"{where}.text", "must be a string or a list of text parts")
-        return
+        raise _Bad("text", "must be a string or a list of text parts")
     text, ents = _flatten(raw)
-    if isinstance(msg.get("text_entities"), list):
+    if msg.get("text_entities") is not None:
+        if not isinstance(msg["text_entities"], list):
+            raise _Bad("text_entities", "must be a list")
         ents = [e for e in msg["text_entities"] if isinstance(e, dict)]
     mentions, hashtags, urls = [], [], []
-    for e in ents:
-        kind, value = e.get("type"), str(e.get("text", ""))
+    for i, e in enumerate(ents):
+        kind, value = e.get("type"), e.get("text", "")
+        if not isinstance(value, str):
+            raise _Bad(f"text_entities[{i}].text", "must be a string")
         if kind == "mention":
             mentions.append(value.lstrip("@"))
         elif kind == "mention_name":
-            mentions.append(f"user{e['user_id']}" if e.get("user_id") is not None else value)
+            uid = e.get("user_id")
+            if uid is not None and (isinstance(uid, bool) or not isinstance(uid, int | str)):
+                raise _Bad(f"text_entities[{i}].user_id", "must be an integer")
+            mentions.append(f"user{uid}" if uid is not None else value)
         elif kind == "hashtag":
             hashtags.append(value.lstrip("#"))
         elif kind == "link":
             urls.append(value)
         elif kind == "text_link" and e.get("href"):
-            urls.append(str(e["href"]))
+            if not isinstance(e["href"], str):
+                raise _Bad(f"text_entities[{i}].href", "must be a string")
+            urls.append(e["href"])
+    media_type = msg.get("media_type")
+    if media_type is not None and not isinstance(media_type, str):
+        raise _Bad("media_type", "must be a string")
     media = []
     for key, kind in _MEDIA_FIELDS:
         rel = msg.get(key)
-        if isinstance(rel, str) and rel:
+        if rel is not None and not isinstance(rel, str):
+            raise _Bad(key, "must be a string (a path in the export)")
+        if rel:
             if key == "thumbnail" and media:
                 continue  # a thumbnail of the file already listed
             media.append(
                 MediaRecord(
                     url=None if rel.startswith("(") else rel,  # "(File not included. ...)": not downloaded
-                    kind=kind or msg.get("media_type") or "file",
+                    kind=kind or media_type or "file",
                     sha256=_sha256_of(base, rel),
                 )
             )
-    author = msg.get("from_id")
-    author = (
-        str(author) if author is not None else (f"channel{chat.id}" if chat.type in CHANNEL_TYPES else None)
-    )
+    try:
+        author = _peer(msg.get("from_id"), chat, "from_id")
+        fwd_id = _peer(msg.get("forwarded_from_id"), chat, "forwarded_from_id")
+        reply_peer = _peer(msg.get("reply_to_peer_id"), chat, "reply_to_peer_id")
+        extra_fields = {
+            k: _opt_str(msg, k, where) for k in ("forwarded_from", "author", "via_bot", "saved_from", "from")
+        }
+    except ValueError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise _Bad(field, reason) from None
+    if author is None and chat.type in CHANNEL_TYPES:
+        author = f"channel{chat.id}"
     if author is not None:
-        name = msg.get("from") if isinstance(msg.get("from"), str) else None
-        yield AccountRecord(PLATFORM, author, display_name=name, source_file=file)
+        yield AccountRecord(PLATFORM, author, display_name=extra_fields["from"], source_file=file)
     reply = msg.get("reply_to_message_id")
-    fwd = msg.get("forwarded_from_id") or msg.get("forwarded_from")
+    if reply is not None and (isinstance(reply, bool) or not isinstance(reply, int | str)):
+        raise _Bad("reply_to_message_id", "must be an integer")
+    extra: dict[str, Any] = {}
+    reply_chat = chat.id
+    if reply_peer is not None:
+        # A reply to a message of another chat: its post id is that chat's, which may not be in this export.
+        reply_chat = _bare_chat(reply_peer)
+        if reply_chat != str(chat.id):
+            extra["reply_to_peer"] = reply_peer
+            extra["reply_external"] = True
+    if edited is not None:
+        extra["edited_at"] = edited.isoformat()
+    if extra_fields["author"]:
+        extra["author_signature"] = extra_fields["author"]  # the channel admin who signed the post
+    for k in ("via_bot", "saved_from"):
+        if extra_fields[k]:
+            extra[k] = extra_fields[k]
+    if fwd_id and extra_fields["forwarded_from"]:
+        extra["forwarded_from_name"] = extra_fields["forwarded_from"]
     yield PostRecord(
         platform=PLATFORM,
         external_id=f"{chat.id}/{mid}",
         account_external_id=author,
         text=text,
         created_at=created,
-        reply_to=f"{chat.id}/{reply}" if reply is not None else None,
-        forwarded_from=str(fwd) if fwd is not None else None,
+        reply_to=f"{reply_chat}/{reply}" if reply is not None else None,
+        forwarded_from=fwd_id or extra_fields["forwarded_from"],
         mentions=mentions,
         hashtags=hashtags,
         urls=urls,
         media=media,
         source_file=file,
+        thread=str(chat.id),
+        extra=extra or None,
     )
+
+
+def _time(msg: dict[str, Any], unix_key: str, local_key: str):
+    """`date_unixtime` (Unix seconds as a string), else `date` (local time of the exporting machine, taken
+    as UTC); likewise `edited_unixtime` / `edited`."""
+    key = unix_key if msg.get(unix_key) is not None else local_key
+    v = msg.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        raise _Bad(key, "must be a time")
+    try:
+        return parse_time(str(v) if key == unix_key else v)
+    except ValueError as exc:
+        raise _Bad(key, str(exc)) from None
 
 
 @register
@@ -151,30 +253,58 @@ class TelegramExport(IngestFormat):
             {"chats", "left_chats", "personal_information"} & keys
         )
 
-    def iter_records(self, path: str) -> Iterator[Item]:
+    def iter_records(self, path: str, options: ReadOptions | None = None) -> Iterator[Item]:
+        options = options or ReadOptions()
         base = Path(path).resolve().parent
         msg_prefixes = {(p + ".messages.item" if p else "messages.item"): p for p in _CHAT_PREFIXES}
+        list_prefixes = {(p + ".messages" if p else "messages") for p in _CHAT_PREFIXES}
         chat_fields = {(f"{p}.{k}" if p else k): k for p in _CHAT_PREFIXES for k in ("id", "name", "type")}
         chat = _Chat()
         seen_authors: set[str] = set()
         builder: ijson.ObjectBuilder | None = None
         msg_prefix = ""
         n_msg = 0
+        size = 0  # bytes of strings in the message being built, against the record limit
+        oversize = False
         with open_json(path) as fh:
             try:
                 for prefix, event, value in ijson.parse(fh, use_float=True):
                     if builder is not None:
-                        builder.event(event, value)
+                        if not oversize:
+                            if isinstance(value, str):
+                                size += len(value) + 8
+                            if size > options.max_record_bytes:
+                                oversize = True  # stop building; skip to its end
+                            else:
+                                builder.event(event, value)
                         if event == "end_map" and prefix == msg_prefix:
                             msg, builder = builder.value, None
                             n_msg += 1
+                            if oversize:
+                                yield None, InputError(
+                                    path,
+                                    None,
+                                    f"chat {chat.id} message #{n_msg}",
+                                    f"record too long: over {options.max_record_bytes:,} bytes of text "
+                                    "(BASIRA_MAX_RECORD_BYTES); skipped",
+                                )
+                                oversize = False
+                                continue
                             yield from self._emit(msg, chat, base, path, n_msg, seen_authors)
                         continue
                     if event == "start_map" and prefix in msg_prefixes:
                         if chat.id is None:
                             raise InputError(path, None, "id", "the chat's id must come before its messages")
-                        builder, msg_prefix = ijson.ObjectBuilder(), prefix
+                        builder, msg_prefix, size = ijson.ObjectBuilder(), prefix, 0
                         builder.event(event, value)
+                    elif prefix in msg_prefixes and event in ("string", "number", "boolean", "null", "start_array"):
+                        n_msg += 1
+                        yield None, InputError(path, None, f"chat {chat.id} message #{n_msg}", "must be an object")
+                    elif prefix in list_prefixes and event in ("start_map", "string", "number", "boolean"):
+                        # Not a list: a message object keyed by id, say. Say so instead of 0 posts.
+                        raise InputError(
+                            path, None, f"chat {chat.id}.messages", f"must be a list, not {_JSON_KIND[event]}"
+                        )
                     elif event == "start_map" and prefix in ("chats.list.item", "left_chats.list.item"):
                         chat = _Chat()
                     elif prefix in chat_fields and event in ("string", "number"):

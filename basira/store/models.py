@@ -64,6 +64,8 @@ class Account(Base):
     status: Mapped[str] = mapped_column(sa.String(32), default="active", server_default="active")
     profile_image_hash: Mapped[str | None] = mapped_column(sa.String(128), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Input fields Basira has no column for, as given (docs/formats.md).
+    extra: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
 
 class Post(Base):
@@ -90,6 +92,9 @@ class Post(Base):
     source_file: Mapped[str | None] = mapped_column(sa.Text)
     source_line: Mapped[int | None] = mapped_column(sa.Integer)
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # The thread, page, channel or group the post belongs to (co-activity); Telegram: the chat id.
+    thread: Mapped[str | None] = mapped_column(sa.String(256), index=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
 
 class Media(Base):

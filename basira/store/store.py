@@ -47,6 +47,7 @@ _ACCOUNT_FIELDS = (
     "removed_at",
     "status",
     "profile_image_hash",
+    "extra",
 )
 _CHUNK = 500  # rows per IN (...) lookup
 
@@ -380,6 +381,8 @@ class Store:
             for f in _ACCOUNT_FIELDS:
                 v = getattr(rec, f)
                 if v is not None:
+                    if f == "extra" and row.get("extra"):
+                        v = {**row["extra"], **v}
                     row[f] = utc(v) if isinstance(v, datetime) else v
         t = Account.__table__
         new_total = 0
@@ -413,6 +416,8 @@ class Store:
                 old = existing.get(ext)
                 if old is None:
                     continue
+                if row.get("extra") and old.get("extra"):  # extra fields accumulate; new values win
+                    row = {**row, "extra": {**old["extra"], **row["extra"]}}
                 diff = {f: v for f, v in row.items() if old.get(f) != v}
                 if diff:
                     changed.setdefault(tuple(sorted(diff)), []).append(
@@ -498,6 +503,8 @@ class Store:
                     "source_file": r.source_file,
                     "source_line": r.source_line,
                     "ingested_at": ingested,
+                    "thread": r.thread,
+                    "extra": r.extra,
                 }
                 for r in recs
             ]
@@ -637,6 +644,7 @@ class Store:
                 t.c.text,
                 t.c.lang,
                 t.c.created_at,
+                t.c.thread,
             )
             .join(pt, pt.c.id == t.c.platform_id)
             .outerjoin(at, at.c.id == t.c.account_id)

@@ -296,3 +296,24 @@ def test_fetch_guard_caps_and_redirects(hma, media, monkeypatch):
     monkeypatch.setenv("BASIRA_HMA_FETCH_MAX_BYTES", str(1024 * 1024))
     assert client.error(http.get("/h/hash", params={"url": f"{base}/big.jpg"}), 413) == "Content too large"
     assert "HTTP 404" in client.error(http.get("/h/hash", params={"url": f"{base}/missing.jpg"}), 400)
+
+
+def test_exchanges_are_banks_fed_by_banks_sync(hma, tmp_path):
+    client, svc, _, _ = hma
+    http = client.http
+    repo.create_bank(svc.store, "PARTNER_FEED")
+    client.create_bank("LOCAL_ONLY")
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"signal_type": "pdq", "signal": "' + "ab" * 32 + '"}\n')
+    repo.sync_bank(svc.store, "PARTNER_FEED", str(feed))
+    assert client.exchanges() == ["PARTNER_FEED"]
+    assert http.get("/c/exchange/PARTNER_FEED").json() == {"name": "PARTNER_FEED", "api": "basira_bank_file",
+                                                           "source": str(feed), "enabled": True}
+    status = http.get("/c/exchange/PARTNER_FEED/status").json()
+    # HMA's FetchStatus, as Coop's getExchangeForBank reads it
+    assert set(status) == {"checkpoint_ts", "running_fetch_start_ts", "last_fetch_complete_ts",
+                           "last_fetch_succeeded", "up_to_date", "fetched_items"}
+    assert status["last_fetch_succeeded"] is True and status["fetched_items"] == 1
+    assert status["running_fetch_start_ts"] is None and status["last_fetch_complete_ts"] > 0
+    assert client.error(http.get("/c/exchange/LOCAL_ONLY"), 404) == "Exchange 'LOCAL_ONLY' not found"
+    assert repo.get_bank(svc.store, "PARTNER_FEED").pdq_decode == "full"  # fed by an exchange

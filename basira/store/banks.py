@@ -504,6 +504,17 @@ def exchange_fed_banks(store: Store) -> list[str]:
                                  .where(t.c.source != SCAN_SOURCE).distinct().order_by(b.c.name)).scalars())
 
 
+def exchange_sources(store: Store, bank: str) -> list[dict[str, Any]]:
+    """The exchange sources feeding a bank: {source, checkpoint, updated_at}, most recently synced first."""
+    t, b = BankSyncCheckpoint.__table__, BankRow.__table__
+    with store.read() as conn:
+        rows = conn.execute(sa.select(t.c.source, t.c.checkpoint, t.c.updated_at).join(b, b.c.id == t.c.bank_id)
+                            .where(b.c.name == bank, t.c.source != SCAN_SOURCE)
+                            .order_by(t.c.updated_at.desc(), t.c.id.desc())).all()
+    return [{"source": r.source, "checkpoint": dict(r.checkpoint or {}), "updated_at": utc(r.updated_at)}
+            for r in rows]
+
+
 def mark_exchange_fed(conn: Any, bank_id: int) -> None:
     """A bank an exchange feeds decodes PDQ at full resolution (the hashes partners compute), unless someone
     chose otherwise: call in the transaction that first adds exchanged items."""

@@ -367,6 +367,41 @@ def exchange_list(request: Request, p: Curator) -> list[str]:
     return _repo().exchange_fed_banks(_store(request))
 
 
+def _exchange(request: Request, name: str) -> tuple[str, list[dict[str, Any]]]:
+    sources = _repo().exchange_sources(_store(request), name)
+    if not sources:
+        raise HTTPException(404, f"Exchange '{name}' not found")
+    return name, sources
+
+
+def _api_of(source: str) -> dict[str, Any]:
+    """HMA's exchange API name (python-threatexchange's) for a `banks sync` source, with its config."""
+    if source.startswith("threatexchange:"):
+        group = source.split(":", 1)[1]
+        return {"api": "fb_threatexchange", "privacy_group": int(group) if group.isdigit() else group}
+    if source == "tat":
+        return {"api": "tat"}
+    return {"api": "basira_bank_file", "source": source}  # a file or URL in a bank format
+
+
+@curation.get("/exchange/{exchange_name}", summary="Get exchange (a bank fed by `basira banks sync`)")
+def exchange_show(request: Request, p: Curator, exchange_name: str) -> dict[str, Any]:
+    name, sources = _exchange(request, exchange_name)
+    return {"name": name, **_api_of(sources[0]["source"]), "enabled": True}
+
+
+@curation.get("/exchange/{exchange_name}/status", summary="Get exchange fetch status")
+def exchange_status(request: Request, p: Curator, exchange_name: str) -> dict[str, Any]:
+    """HMA's FetchStatus. Basira saves a checkpoint only with the page it belongs to, so the last one saved is
+    the last fetch that succeeded; whether the exchange has more since is not known until the next sync."""
+    name, sources = _exchange(request, exchange_name)
+    last = sources[0]["updated_at"]
+    ts = int(last.timestamp()) if last else None
+    items = sum(1 for _ in _repo().iter_items(_store(request), name))
+    return {"checkpoint_ts": ts, "running_fetch_start_ts": None, "last_fetch_complete_ts": ts,
+            "last_fetch_succeeded": True if ts else None, "up_to_date": False, "fetched_items": items}
+
+
 @curation.get("/exchanges/apis", response_model=list[str], summary="List exchange API types")
 def exchange_api_list(p: Curator) -> list[str]:
     return []  # exchanges are configured with `basira banks sync`, not through this API

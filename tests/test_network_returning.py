@@ -185,3 +185,16 @@ def test_posts_in_the_same_thread_make_co_activity_edges():
     assert sorted(zip(g.edges.src[co].tolist(), g.edges.dst[co].tolist(), strict=True)) == [(0, 1)]
     assert data.profile(2).threads == frozenset({"page-1"})
     assert len(data.shares) == 0  # threads stay out of coordinated sharing
+
+
+def test_matching_on_two_processes_gives_the_same_answer():
+    from basira.network.returning import ReturningIndex
+
+    old = [Profile(i, f"name_{i}_x", created_at=0, suspended_at=(10 + i % 5) * DAY) for i in range(200)]
+    new = [Profile(1000 + i, f"name_{i}_x2", created_at=20 * DAY) for i in range(0, 200, 3)]
+    index = ReturningIndex(old)
+    one = index.match(new, top_k=3)
+    two = index.match(new, top_k=3, workers=2)
+    assert [(m.account, [(c.account, c.score) for c in m.candidates]) for m in one] == \
+        [(m.account, [(c.account, c.score) for c in m.candidates]) for m in two]
+    assert len(one) == len(new) and all(m.best.account == m.account - 1000 for m in one)

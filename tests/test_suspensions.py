@@ -69,3 +69,13 @@ def test_simulated_platform_exports_suspensions_and_returning_accounts_are_found
     assert gone == suspended == {a.external_id for a in data.accounts if a.gone_at is not None}
     r = evaluate(data, truth)["returning"]
     assert s.returning and r["true_pairs"] > 0 and r["correct"] > 0 and r["precision"] >= 0.9, r
+    # What `basira demo` prints after its scan: the likely returning accounts, each with its evidence.
+    from rich.console import Console
+
+    from basira.cli.scan import _print_returning
+
+    console = Console(record=True, width=300)
+    _print_returning(console, store)
+    text = console.export_text()
+    assert f"{r['predicted']:,} likely returning accounts among {len(suspended):,} suspended" in text
+    assert " was @" in text and "days later" in text

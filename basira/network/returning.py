@@ -9,7 +9,7 @@ makes a candidate: the handle without case, separators or script; its stem witho
 transliteration skeleton, tokens and prefix; display-name tokens; the image; media hashes; URLs. Substring
 keys (5-letter pieces of the handle) make a candidate when they cover half of the shorter handle, so a
 joined-up handle meets its spaced form. Social keys (follows, mentions, replies, threads, hashtags,
-domains) need two. A key shared by more than `max_block` old accounts keeps the `max_block` suspended most
+domains) need two. A key shared by more than `max_block` old accounts keeps the 20 suspended most
 recently before the new account was created (not none: a strong signal in a common block still counts).
 """
 
@@ -39,7 +39,7 @@ WEIGHTS: dict[str, float] = {
     "handle_same": 5.0,  # identical apart from case, separators, script, leetspeak
     "handle_numbered": 4.5,  # same stem, another number (next number 1.0)
     "handle_contained": 5.0,  # one handle's letters inside the other's (joined-up vs spaced)
-    "handle_skeleton": 2.0,  # same transliteration skeleton
+    "handle_skeleton": 3.5,  # same transliteration skeleton (scaled down below 5 consonants)
     "name": 2.5,
     "bio": 2.5,
     "image": 4.0,
@@ -304,14 +304,31 @@ class _Prepared:
     has_network: bool  # follows, mentions, replies or any activity known
 
 
+def handle_skeleton(handle: str | None) -> str:
+    """The skeletons of the handle's words, joined (sarah_muhajira2, sara.muhajira → sr+mhjr)."""
+    if not handle:
+        return ""
+    h = _unleet(to_latin(_CAMEL.sub(" ", unicodedata.normalize("NFKC", handle))))
+    return "".join(skeleton(t) for t in _NON_ALPHA.split(h) if t)
+
+
+@lru_cache(maxsize=1 << 17)
+def _handle_parts(handle: str) -> tuple[str, str, str, tuple[str, ...]]:
+    """(folded letters, letters and digits, word skeletons joined, word skeletons of handle_tokens)."""
+    base = _unleet(to_latin(handle))
+    words = _unleet(to_latin(_CAMEL.sub(" ", unicodedata.normalize("NFKC", handle))))
+    parts = [t for t in _NON_ALPHA.split(words) if t]
+    return (_NON_ALPHA.sub("", base), _NON_ALNUM.sub("", base), "".join(skeleton(t) for t in parts),
+            tuple(skeleton(t) for t in parts if len(t) >= 3 and t not in _HANDLE_STOP))
+
+
 def _prepare(p: Profile) -> _Prepared:
-    folded = fold_handle(p.handle)
-    key = handle_key(p.handle)
+    folded, key, skel, tokens = _handle_parts(p.handle) if p.handle else ("", "", "", ())
     stem, number, _ = split_number(key)
     name = clean_text(to_latin(p.display_name)) if p.display_name else ""
     return _Prepared(
-        p, folded, key, skeleton(folded), [skeleton(t) for t in handle_tokens(p.handle)], bigrams(folded),
-        grams(folded), name, trigrams(name), trigrams(clean_text(p.bio)), stem, number,
+        p, folded, key, skel, list(tokens), bigrams(folded), grams(folded), name, trigrams(name),
+        trigrams(clean_text(p.bio)), stem, number,
         bool(p.display_name or p.bio or p.image),
         bool(p.followers or p.followees or p.mentioned or p.replied or p.urls or p.hashtags or p.threads
              or p.media or p.style is not None),
@@ -367,8 +384,8 @@ class _Postings:
         order = np.lexsort((t, k))
         self.keys, self.rows, self.times = k[order], r[order], t[order]
 
-    def lookup(self, keys: list[int], max_block: int, before: int | None = None) -> np.ndarray:
-        """Row ids of every key's block (repeats kept); a block larger than max_block keeps the max_block
+    def lookup(self, keys: list[int], max_block: int, before: int | None = None, keep: int = 20) -> np.ndarray:
+        """Row ids of every key's block (repeats kept); a block larger than max_block keeps only the `keep`
         rows suspended last at or before `before` (the latest overall if None)."""
         if not keys or not len(self.keys):
             return np.zeros(0, np.int64)
@@ -380,7 +397,7 @@ class _Postings:
             a, b = int(lo[j]), int(hi[j])
             if before is not None:
                 b = a + int(np.searchsorted(self.times[a:b], before, "right"))
-            lo[j], hi[j] = max(a, b - max_block), b
+            lo[j], hi[j] = max(a, b - keep), b
         size = hi - lo
         ok = size > 0
         if not ok.any():
@@ -456,7 +473,32 @@ class ReturningIndex:
         return found
 
     def match(self, new: Sequence[Profile], *, top_k: int = 5, min_score: float = 0.05,
-              threshold: float = THRESHOLD, max_gap_days: float | None = None) -> list[ReturningMatch]:
+              threshold: float = THRESHOLD, max_gap_days: float | None = None,
+              workers: int = 1) -> list[ReturningMatch]:
+        """Ranked candidates for each new account that has any. `workers` > 1 splits the new accounts over
+        forked processes that share the index (copy-on-write); where fork is unavailable, one process."""
+        if workers > 1 and len(new) >= 2 * workers:
+            import multiprocessing as mp
+
+            if "fork" in mp.get_all_start_methods():
+                global _FORKED
+                _FORKED = (self, dict(top_k=top_k, min_score=min_score, threshold=threshold,
+                                      max_gap_days=max_gap_days))
+                step = -(-len(new) // workers)
+                chunks = [list(new[i:i + step]) for i in range(0, len(new), step)]
+                pool = mp.get_context("fork").Pool(workers)
+                try:
+                    parts = pool.map(_match_forked, chunks)
+                    pool.close()
+                    pool.join()  # reaped, so their CPU time is counted as the caller's children
+                    return [m for part in parts for m in part]
+                finally:
+                    pool.terminate()
+                    _FORKED = None
+        return self._match(new, top_k=top_k, min_score=min_score, threshold=threshold, max_gap_days=max_gap_days)
+
+    def _match(self, new: Sequence[Profile], *, top_k: int, min_score: float, threshold: float,
+               max_gap_days: float | None) -> list[ReturningMatch]:
         min_logit = math.log(min_score / (1 - min_score)) if 0 < min_score < 1 else -math.inf
         out = []
         for p in new:
@@ -479,6 +521,14 @@ class ReturningIndex:
                      for _, _, _, z, i, feats in scored[:top_k]]
             out.append(ReturningMatch(p.id, cands, threshold))
         return out
+
+
+_FORKED: tuple[ReturningIndex, dict] | None = None
+
+
+def _match_forked(chunk: list[Profile]) -> list[ReturningMatch]:
+    index, kw = _FORKED  # type: ignore[misc]  # set by the parent before forking
+    return index._match(chunk, **kw)
 
 
 def find_returning(new: Sequence[Profile], old: Sequence[Profile], *, top_k: int = 5, min_score: float = 0.05,
@@ -536,7 +586,7 @@ def pair_features(old: _Prepared, new: _Prepared) -> dict[str, float]:
     f["handle_same"] = 1.0 if len(old.key) >= 3 and old.key == new.key else 0.0
     f["handle_numbered"] = _numbered(old, new)
     f["handle_contained"] = _contained(old.folded, new.folded) if both_handles else 0.0
-    f["handle_skeleton"] = 1.0 if len(old.skel) >= 3 and old.skel == new.skel else 0.0
+    f["handle_skeleton"] = min(1.0, len(old.skel) / 5) if len(old.skel) >= 3 and old.skel == new.skel else 0.0
     f["name"] = jaccard(old.name_grams, new.name_grams)
     f["bio"] = jaccard(old.bio_grams, new.bio_grams)
     img = image_similarity(o.image, n.image)
@@ -565,14 +615,17 @@ def pair_features(old: _Prepared, new: _Prepared) -> dict[str, float]:
     return f
 
 
+_PATTERNS = ("handle_same", "handle_numbered", "handle_contained", "handle_skeleton")
+
+
 def score_logit(f: dict[str, float], weights: dict[str, float] | None = None, intercept: float = INTERCEPT) -> float:
     w = weights or WEIGHTS
     # The handle signals overlap (a same handle is also similar, its skeleton equal): count the strongest
     # pattern in full and the others at a third.
-    pattern = sorted((w[k] * f.get(k, 0.0) for k in ("handle_same", "handle_numbered", "handle_contained",
-                                                      "handle_skeleton")), reverse=True)
-    z = intercept + pattern[0] + sum(pattern[1:]) / 3
-    z += sum(w[k] * f.get(k, 0.0) for k in w if not k.startswith("handle_"))
+    pattern = [w[k] * f.get(k, 0.0) for k in _PATTERNS]
+    top = max(pattern)
+    z = intercept + top + (sum(pattern) - top) / 3
+    z += sum(v * f.get(k, 0.0) for k, v in w.items() if k not in _PATTERNS)
     z -= (PENALTIES["name"] * f.get("name_mismatch", 0.0) + PENALTIES["image"] * f.get("image_mismatch", 0.0)
           + PENALTIES["social"] * f.get("social_mismatch", 0.0))
     return z

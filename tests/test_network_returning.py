@@ -198,3 +198,25 @@ def test_matching_on_two_processes_gives_the_same_answer():
     assert [(m.account, [(c.account, c.score) for c in m.candidates]) for m in one] == \
         [(m.account, [(c.account, c.score) for c in m.candidates]) for m in two]
     assert len(one) == len(new) and all(m.best.account == m.account - 1000 for m in one)
+
+
+def test_ranked_metrics_and_baselines_on_a_small_labelled_set(tmp_path):
+    from basira.network.evaluate import compare_returning, load_ban_evasion_pairs, ranked_metrics
+
+    m = ranked_metrics({10: [(1, 0.95), (2, 0.5)], 11: [(3, 0.4), (2, 0.3)], 12: [(4, 0.99)]},
+                       {10: 1, 11: 2}, threshold=0.9)
+    assert (m["hit_at_1"], m["hit_at_5"], m["mrr"]) == (0.5, 1.0, 0.75)
+    assert (m["flagged"], m["correct"], m["precision"], m["recall"]) == (2, 1, 0.5, 0.5)
+    # The public sample's CSV layout (rows written here, synthetic).
+    d = tmp_path / "final_data" / "task3a"
+    d.mkdir(parents=True)
+    (d / "task3a_matched_pairs_meta.csv").write_text(
+        "parent-username,parent-id,parent-creation-time,parent-block-time,child-username,child-id,"
+        "child-creation-time,child-block-time,label\n"
+        "Account10000,1,2020-12-03 00:59:32,2020-12-08 04:31:44,Account30000,2,2021-01-30 22:35:04,,1\n"
+        "Quietwriter,3,2020-12-01 00:00:00,2021-01-30 20:00:00,Counter7,4,2021-01-30 21:00:00,,1\n")
+    new, old, truth = load_ban_evasion_pairs(str(tmp_path / "final_data"))
+    assert truth == {2: 1, 4: 3} and {p.handle for p in old} == {"Account10000", "Quietwriter"}
+    r = compare_returning(new, old, truth)
+    assert r["basira"]["hit_at_1"] == 1.0  # the handle for one, the most recent suspension for the other
+    assert r["username_difflib"]["hit_at_1"] == 0.5 and r["most_recent_suspension"]["hit_at_1"] == 0.5

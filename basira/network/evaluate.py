@@ -231,6 +231,15 @@ def ranked_metrics(ranked: dict[int, list[tuple[int, float]]], truth: dict[int, 
         out.update(threshold=threshold, flagged=len(flagged), correct=tp,
                    precision=round(tp / len(flagged), 4) if flagged else None,
                    recall=round(tp / len(pairs), 4) if pairs else 0.0)
+        # Threshold-free: the best recall at precision >= 0.95 over every possible threshold.
+        tops = sorted(((r[0][1], pairs.get(n) == r[0][0]) for n, r in ranked.items() if n in consider and r),
+                      key=lambda x: -x[0])
+        best, correct = 0.0, 0
+        for k, (_, ok) in enumerate(tops, start=1):
+            correct += ok
+            if correct / k >= 0.95 and (k == len(tops) or tops[k][0] < tops[k - 1][0]):
+                best = max(best, correct / len(pairs)) if pairs else 0.0
+        out["recall_at_p95"] = round(best, 4)
     return out
 
 

@@ -19,14 +19,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from basira.cases.priority import PrioritySignals, case_priority
 from basira.core.errors import InputError
+from basira.core.killpoints import pause, pause_point
 from basira.hash_scan import match_ingested_posts
 from basira.ingest import detect_format, get_format, ingest_file
 from basira.ingest.base import read_head
 from basira.ingest.clean import ReadOptions
 from basira.ingest.runner import fingerprint
-from basira.killpoints import pause, pause_point
-from basira.review.priority import PrioritySignals, case_priority
 
 if TYPE_CHECKING:
     from basira.detect import Detector

@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 from typer.testing import CliRunner
 
+from basira.cases.priority import HASH_MATCH_CONFIDENCE, WEIGHTS, PrioritySignals, components
 from basira.cli import app
-from basira.review.priority import HASH_MATCH_CONFIDENCE, WEIGHTS, PrioritySignals, components
 from basira.scan import scan_paths
 from basira.signals.exchange import BankEntry
 from basira.store import banks as repo

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from basira.cases.priority import PrioritySignals, account_risk, case_priority, combined_confidence
 from basira.review import webhooks
 from basira.review.auth import LoginLimiter, hash_password, token_digest, verify_password
 from basira.review.content import highlight, strip_controls
@@ -17,7 +18,6 @@ from basira.review.decisions import (
     plan_undo,
 )
 from basira.review.policy import CatalogueError, load_catalogue, parse_catalogue
-from basira.review.priority import PrioritySignals, account_risk, case_priority, combined_confidence
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ALICE = Actor(1, "alice", "reviewer")
@@ -44,7 +44,7 @@ def test_priority_orders_by_confidence_severity_and_risk():
 def test_priority_formula_is_monotone_in_every_input_spread_and_tie_free():
     from dataclasses import replace
 
-    from basira.review.priority import components, tie_breaker
+    from basira.cases.priority import components, tie_breaker
 
     base = PrioritySignals(model_score=0.9, categories=("propaganda_brand",), followers=50, age_hours=10.0)
     p0 = case_priority(base)

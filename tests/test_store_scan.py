@@ -98,7 +98,7 @@ def test_threads_share_a_store(store):
 
 
 def test_cases_carry_the_queue_priority_of_their_detection(store):
-    from basira.review.priority import PrioritySignals, case_priority
+    from basira.cases.priority import PrioritySignals, case_priority
 
     store.upsert_posts(posts(2))
     ids = sorted(store.post_ids("x", ["p0", "p1"]).values())

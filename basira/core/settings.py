@@ -131,7 +131,7 @@ class Settings:
     # (a JSON line, a CSV line, the strings of a Telegram message) of more bytes, skipped without being read whole.
     max_text_chars: int = _var("BASIRA_MAX_TEXT_CHARS", _positive("BASIRA_MAX_TEXT_CHARS", 1_000_000))
     max_record_bytes: int = _var("BASIRA_MAX_RECORD_BYTES", _positive("BASIRA_MAX_RECORD_BYTES", 16 * 1024 * 1024))
-    # test-only pause points (basira.killpoints): BASIRA_SCAN_TEST_PAUSE, BASIRA_INGEST_TEST_PAUSE
+    # test-only pause points (basira.core.killpoints): BASIRA_SCAN_TEST_PAUSE, BASIRA_INGEST_TEST_PAUSE
     test_pauses: Mapping[str, str] = field(default_factory=lambda: _pauses(os.environ))
 
     @classmethod

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from basira.core.errors import InputError
+from basira.core.killpoints import pause, pause_point
 from basira.ingest.base import detect_format, get_format
 from basira.ingest.clean import ReadOptions, clean_record
 from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
-from basira.killpoints import pause, pause_point
 
 if TYPE_CHECKING:  # basira.store imports basira.ingest.records: import it lazily
     from basira.store import Store

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def network_priority(risks: np.ndarray) -> float:
-    """On the review queue's 0–100 scale (basira.review.priority): 80 × the members' mean risk + 20 × the
+    """On the review queue's 0–100 scale (basira.cases.priority): 80 × the members' mean risk + 20 × the
     riskiest member's, so a cluster of recruiters is reviewed alongside the flagged posts it produced, not after."""
     if len(risks) == 0:
         return 0.0

@@ -6,8 +6,8 @@ import base64
 import random
 from datetime import UTC, datetime, timedelta
 
+from basira.cases.priority import PrioritySignals, account_risk, case_priority
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord
-from basira.review.priority import PrioritySignals, account_risk, case_priority
 from basira.store import Store
 
 MODEL_VERSION = "demo-0"

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from basira.cases.intake import Finding, submit
+from basira.cases.priority import SEVERITY, PrioritySignals
 from basira.core.time import utc
-from basira.review.priority import SEVERITY, PrioritySignals, case_priority
 from basira.signals.banks import (
     OPINIONS,
     Bank,
@@ -28,6 +29,7 @@ from basira.signals.banks import (
 )
 from basira.signals.exchange import BankEntry
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow, BankSyncCheckpoint
+from basira.store.db import Tx
 from basira.store.models import Case, Detection, Media, Post, now
 
 if TYPE_CHECKING:
@@ -653,7 +655,7 @@ def _open_or_raise(store: Store, conn: Any, acted: dict[int, list[Any]], actor: 
     for r in conn.execute(sa.select(D.c.id, D.c.post_id, D.c.score, D.c.categories, D.c.model_version)
                           .where(D.c.post_id.in_(pids)).order_by(D.c.id)):
         latest[r.post_id] = r  # the last one wins
-    to_open, events, raised = [], [], 0
+    findings = []
     for pid, ms in sorted(acted.items()):
         desc = [_describe(m) for m in ms]
         listed = [{"bank": m.bank, "item_id": m.item_id, "signal_type": m.signal_type, "distance": m.distance,
@@ -665,30 +667,25 @@ def _open_or_raise(store: Store, conn: Any, acted: dict[int, list[Any]], actor: 
         if case is None:
             d = latest.get(pid)
             cats = [*(d.categories or [] if d else []), *_label_categories(ms)]
-            prio = case_priority(PrioritySignals(model_score=float(d.score) if d else 0.0,
-                                                 categories=tuple(cats), hash_matches=n))
             details = {"hash_matches": listed[:_DETAIL_MATCHES]}
             if d is not None:
                 details |= {"model_version": d.model_version, "score": float(d.score),
                             "categories": list(d.categories or [])}
-            to_open.append({"subject_kind": "post", "subject_id": pid, "reason": reason, "status": "open",
-                            "priority": prio, "detection_id": d.id if d else None, "details": details,
-                            "opened_at": now(), "closed_at": None})
+            findings.append(Finding(("post", pid), "hash", reason, details=details, detection_id=d.id if d else None,
+                                    signals=PrioritySignals(model_score=float(d.score) if d else 0.0,
+                                                            categories=tuple(cats), hash_matches=n)))
             continue
         det = dict(case.details or {})
         cats = [*(det.get("categories") or []), *_label_categories(ms)]
-        prio = case_priority(PrioritySignals(model_score=float(det.get("score") or 0.0), categories=tuple(cats),
-                                             hash_matches=n))
-        new_prio = max(float(case.priority or 0.0), prio)
-        det["hash_matches"] = [*(det.get("hash_matches") or []), *listed][:_DETAIL_MATCHES]
-        conn.execute(sa.update(C).where(C.c.id == case.id).values(
-            priority=new_prio, reason=f"{case.reason}; {reason}", details=det))
-        raised += 1
-        events.append(("case.hash_matched", actor, f"case:{case.id}",
-                       {"subject": f"post:{pid}", "matches": listed, "priority": [case.priority, new_prio]}))
-    opened = store._open_cases(conn, to_open, actor) if to_open else []
-    store._append_events(conn, events)
-    return len(opened), raised
+
+        def merge(old: Any, listed: list[dict[str, Any]] = listed) -> dict[str, Any]:
+            return {**old, "hash_matches": [*(old.get("hash_matches") or []), *listed][:_DETAIL_MATCHES]}
+
+        findings.append(Finding(("post", pid), "hash", reason, raises=True, merge=merge, evidence={"matches": listed},
+                                signals=PrioritySignals(model_score=float(det.get("score") or 0.0),
+                                                        categories=tuple(cats), hash_matches=n)))
+    got = submit(Tx(store, conn), findings, actor)
+    return len(got.opened), len(got.raised)
 
 
 # --- a reviewer's "remove" adds the content to a bank ------------------------------------------------------

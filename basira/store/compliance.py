@@ -19,6 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from basira.cases import events as case_events
+from basira.cases.intake import Finding, submit
+from basira.cases.priority import ORDER_PRIORITY
 from basira.compliance import orders as rules
 from basira.compliance import preservation as keep
 from basira.core.errors import BasiraError
@@ -30,6 +33,7 @@ from basira.store.compliance_models import (
     RemovalOrder,
     RemovalOrderTarget,
 )
+from basira.store.db import Tx
 from basira.store.models import Account, Case, Detection, Media, Platform, Post
 from basira.store.review import subject_ids
 from basira.store.review_models import CaseClaim, Decision, User, WebhookDelivery
@@ -362,19 +366,14 @@ class ComplianceRepo:
                 webhook: Webhook | None, withheld_at: datetime | None) -> dict[str, Any]:
         case = conn.execute(sa.select(C.c.id, C.c.status).where(
             C.c.subject_kind == kind, C.c.subject_id == sid, C.c.closed_at.is_(None))).first()
-        if case is None:
-            cid = conn.execute(sa.insert(C).values(
-                subject_kind=kind, subject_id=sid, reason=f"removal order {order['order_ref']} ({order['authority']})",
-                status="open", priority=1.0, details={"source": "removal_order", "order_id": order["id"]},
-                opened_at=now).returning(C.c.id)).scalar_one()
-            self._events(conn, ("case.opened", who.username, f"case:{cid}",
-                                {"subject": f"{kind}:{sid}", "reason": "removal order", "order_id": order["id"]}))
-            prev = "open"
-        else:  # the case already open on it (e.g. the detector's) now records the order too
-            cid, prev = case.id, case.status
-            details = conn.execute(sa.select(C.c.details).where(C.c.id == cid)).scalar() or {}
-            conn.execute(sa.update(C).where(C.c.id == cid).values(
-                details={"source": "removal_order", **details, "order_id": order["id"]}))
+        oid = order["id"]
+        # A case already open on it (e.g. the detector's) records the order too; its own source, if any, stays.
+        got = submit(Tx(self.store, conn), [Finding(
+            (kind, sid), "order", f"removal order {order['order_ref']} ({order['authority']})",
+            priority=ORDER_PRIORITY, details={"source": "removal_order", "order_id": oid}, ref=f"order:{oid}",
+            raises=True, append_reason=False, raise_priority=False,
+            merge=lambda old: {"source": "removal_order", **old, "order_id": oid})], who.username, at=now, lookup=True)
+        cid, prev = got.cases[(kind, sid)], ("open" if case is None else case.status)
         try:
             with conn.begin_nested():
                 did = conn.execute(sa.insert(D).values(
@@ -385,10 +384,8 @@ class ComplianceRepo:
             raise ComplianceError("conflict", f"case {cid} already has a live order decision") from None
         conn.execute(sa.update(C).where(C.c.id == cid).values(status="decided", closed_at=now))
         conn.execute(sa.delete(CL).where(CL.c.case_id == cid))
-        self._events(conn, ("review.decided", who.username, f"case:{cid}", {
-            "case_id": cid, "decision_id": did, "stage": "order", "action": "remove",
-            "reason_code": order["reason_code"], "decided_by": who.username, "order_id": order["id"],
-            "from": prev, "to": "decided"}))
+        self._events(conn, case_events.decided(cid, did, "order", "remove", order["reason_code"], who.username,
+                                               now, prev, "decided", order_id=order["id"]))
         ids = subject_ids(conn, kind, sid)
         delivery_id = notice_delivery = None
         if webhook is not None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from basira.core.time import utc
 from basira.ingest.records import FollowRecord
-from basira.store.models import Account, Case, Detection, Media, Platform, Post, now
+from basira.store.models import Account, Detection, Media, Platform, Post, now
 from basira.store.network_models import Follow
 
 if TYPE_CHECKING:
@@ -156,27 +156,9 @@ def open_network_case(
 ) -> tuple[int, bool]:
     """Open a case on a whole community or coordinated group, named by its anchor account (its riskiest
     member), unless one is open for that anchor; return (case id, newly opened). Logged as `case.opened`."""
-    if kind not in NETWORK_SUBJECT_KINDS:
-        raise ValueError(f"kind must be one of {NETWORK_SUBJECT_KINDS}, not {kind!r}")
-    t = Case.__table__
-    row = {
-        "subject_kind": kind, "subject_id": int(anchor_account_id), "reason": reason, "status": "open",
-        "priority": float(priority), "detection_id": None, "details": details or {}, "opened_at": now(),
-        "closed_at": None,
-    }
-    stmt = store._insert(t).on_conflict_do_nothing(
-        index_elements=["subject_kind", "subject_id"], index_where=sa.text("closed_at IS NULL")
-    )
-    with store.write() as conn:
-        new = conn.execute(stmt.returning(t.c.id), [row]).all()
-        if new:
-            cid = new[0].id
-            store._append_events(
-                conn, [("case.opened", actor, f"case:{cid}", {"subject": f"{kind}:{anchor_account_id}", "reason": reason})]
-            )
-            return cid, True
-        cid = conn.execute(
-            sa.select(t.c.id).where(t.c.subject_kind == kind, t.c.subject_id == int(anchor_account_id),
-                                    t.c.closed_at.is_(None))
-        ).scalar_one()
-    return cid, False
+    from basira.cases.intake import Finding, submit
+
+    f = Finding((kind, int(anchor_account_id)), "network", reason, priority=float(priority), details=details or {})
+    with store.transaction() as tx:
+        got = submit(tx, [f], actor, lookup=True)
+    return got.cases[f.subject], bool(got.opened)

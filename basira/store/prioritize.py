@@ -1,4 +1,4 @@
-"""Recompute the queue priority of open cases from everything the store knows about them (basira.review.priority
+"""Recompute the queue priority of open cases from everything the store knows about them (basira.cases.priority
 has the formula): the detection, hash-bank matches, the account's prior removals and status, its network
 neighbourhood, its followers and the post's reposts, the review group and the content's age. Run at the end of
 every scan (so a case's rank follows new evidence) and by `basira review prioritize`."""
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from basira.review.priority import PrioritySignals, account_risk, case_priority, components
+from basira.cases.priority import PrioritySignals, account_risk, case_priority, components
 from basira.store.bank_models import BankMatchRow
 from basira.store.models import Account, Case, Detection, Post
 from basira.store.network_models import Follow
@@ -162,7 +162,7 @@ def explain(store: Store, case_id: int) -> dict[str, Any] | None:
         return None
     from dataclasses import asdict
 
-    from basira.review.priority import WEIGHTS, tie_breaker
+    from basira.cases.priority import WEIGHTS, tie_breaker
 
     return {"inputs": asdict(s), "terms": {k: round(WEIGHTS[k] * v, 3) for k, v in components(s).items()},
             "tie": tie_breaker(s), "priority": case_priority(s)}

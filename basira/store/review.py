@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from basira.cases import events as case_events
 from basira.review.decisions import (
     Actor,
     CaseState,
@@ -356,8 +357,8 @@ class ReviewRepo:
             conn.execute(sa.delete(CL).where(CL.c.case_id == case_id))  # the next stage is someone else's
             facts = {"case_id": case_id, "decision_id": did, "stage": t.stage, "action": action,
                      "reason_code": reason_code, "decided_by": actor.username, "final_at": _iso(t.final_at)}
-            self._events(conn, ("review.decided", actor.username, f"case:{case_id}",
-                                {**facts, "from": state.status, "to": t.new_status, "note": note or ""}))
+            self._events(conn, case_events.decided(case_id, did, t.stage, action, reason_code, actor.username,
+                                                   t.final_at, state.status, t.new_status, note))
             if t.platform_action and webhook is not None:
                 subject = conn.execute(
                     sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from basira.core.time import utc
 from basira.ingest.records import AccountRecord, PostRecord
+from basira.store.db import Tx
 from basira.store.models import (
     Account,
     Case,
@@ -264,6 +265,12 @@ class Store:
                 new_platforms = conn.info.pop("basira_new_platforms", {})
             # Cache platform ids only once their insert is committed.
             self._platform_ids.update(new_platforms)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One unit of work: everything done through the Tx commits together when the block ends."""
+        with self.write() as conn:
+            yield Tx(self, conn)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -710,87 +717,27 @@ class Store:
         actor: str | None = "basira",
     ) -> tuple[int, bool]:
         """Open a case on a post or account unless one is already open; return (case id, newly opened)."""
-        opened = self.open_cases_for(
-            [
-                {
-                    "subject_kind": subject_kind,
-                    "subject_id": subject_id,
-                    "reason": reason,
-                    "priority": priority,
-                    "detection_id": detection_id,
-                    "details": details or {},
-                }
-            ],
-            actor=actor,
-        )
-        if opened:
-            return opened[0], True
-        t = Case.__table__
-        with self.read() as conn:
-            cid = conn.execute(
-                sa.select(t.c.id).where(
-                    t.c.subject_kind == subject_kind, t.c.subject_id == subject_id, t.c.closed_at.is_(None)
-                )
-            ).scalar_one()
-        return cid, False
+        from basira.cases.intake import Finding, submit
+
+        f = Finding((subject_kind, int(subject_id)), "manual", reason, priority=priority, detection_id=detection_id,
+                    details=details or {})
+        with self.transaction() as tx:
+            got = submit(tx, [f], actor, lookup=True)
+        return got.cases[f.subject], bool(got.opened)
 
     def open_cases_for(self, cases: Sequence[dict[str, Any]], actor: str | None = "basira") -> list[int]:
         """Bulk open_case_for: each dict has subject_kind, subject_id, reason and optionally priority,
         detection_id, details. Subjects with an open case are skipped. Return the ids of cases opened;
-        each is logged as a `case.opened` event in the same transaction."""
-        if not cases:
-            return []
-        for c in cases:
-            if c["subject_kind"] not in ("post", "account"):
-                raise ValueError(f"subject_kind must be 'post' or 'account', not {c['subject_kind']!r}")
-        opened = now()
-        rows = []
-        seen = set()
-        for c in cases:
-            key = (c["subject_kind"], int(c["subject_id"]))
-            if key in seen:
-                continue
-            seen.add(key)
-            rows.append(
-                {
-                    "subject_kind": key[0],
-                    "subject_id": key[1],
-                    "reason": c["reason"],
-                    "status": "open",
-                    "priority": float(c.get("priority") or 0.0),
-                    "detection_id": c.get("detection_id"),
-                    "details": c.get("details") or {},
-                    "opened_at": opened,
-                    "closed_at": None,
-                }
-            )
-        with self.write() as conn:
-            return self._open_cases(conn, rows, actor)
+        each is logged as a `case.opened` event in the same transaction (basira.cases.intake)."""
+        from basira.cases.intake import Finding, submit
 
-    def _open_cases(self, conn: Connection, rows: Sequence[dict[str, Any]], actor: str | None) -> list[int]:
-        if not rows:
+        findings = [Finding((c["subject_kind"], int(c["subject_id"])), c.get("source", "manual"), c["reason"],
+                            priority=float(c.get("priority") or 0.0), detection_id=c.get("detection_id"),
+                            details=c.get("details") or {}) for c in cases]
+        if not findings:
             return []
-        new = self._insert_rows(
-            conn,
-            Case.__table__,
-            rows,
-            ("subject_kind", "subject_id"),
-            ("id", "subject_kind", "subject_id", "reason"),
-            where="closed_at IS NULL",
-        )
-        self._append_events(
-            conn,
-            [
-                (
-                    "case.opened",
-                    actor,
-                    f"case:{r.id}",
-                    {"subject": f"{r.subject_kind}:{r.subject_id}", "reason": r.reason},
-                )
-                for r in new
-            ],
-        )
-        return [r.id for r in new]
+        with self.transaction() as tx:
+            return submit(tx, findings, actor).opened
 
     # --- scanning: posts to score, detections with their cases, summaries ------------------------------------
 
@@ -835,6 +782,8 @@ class Store:
         """Store new detections ({post_id, model_version, score, flagged, categories, evidence}) and open a
         case on each flagged post, in one transaction; a post already scored by that model version is
         left as it is. Return (detections new, cases opened)."""
+        from basira.cases.intake import Finding, submit
+
         if not rows:
             return 0, 0
         t = Detection.__table__
@@ -853,26 +802,23 @@ class Store:
         flagged = {int(r["post_id"]): r for r in rows if r.get("flagged")}
         with self.write() as conn:
             new = self._insert_rows(conn, t, values, ("post_id", "model_version"), ("id", "post_id"))
-            cases = [
-                {
-                    "subject_kind": "post",
-                    "subject_id": r.post_id,
-                    "reason": _detection_reason(flagged[r.post_id]),
-                    "status": "open",
-                    "priority": float(flagged[r.post_id].get("priority", flagged[r.post_id]["score"])),
-                    "detection_id": r.id,
-                    "details": {
+            findings = [
+                Finding(
+                    ("post", r.post_id),
+                    "detector",
+                    _detection_reason(flagged[r.post_id]),
+                    priority=float(flagged[r.post_id].get("priority", flagged[r.post_id]["score"])),
+                    detection_id=r.id,
+                    details={
                         "model_version": flagged[r.post_id]["model_version"],
                         "score": float(flagged[r.post_id]["score"]),
                         "categories": list(flagged[r.post_id].get("categories") or []),
                     },
-                    "opened_at": created,
-                    "closed_at": None,
-                }
+                )
                 for r in sorted(new, key=lambda r: r.post_id)
                 if r.post_id in flagged
             ]
-            opened = self._open_cases(conn, cases, actor)
+            opened = submit(Tx(self, conn), findings, actor, at=created).opened
             if before_commit is not None:
                 before_commit()
         return len(new), len(opened)

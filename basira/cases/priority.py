@@ -1,4 +1,5 @@
-"""Queue priority: one documented formula (docs/review.md, "Priority") over the signals a case carries. Pure.
+"""Case priority, the one rule: one documented formula (docs/review.md, "Priority") over the signals a case
+carries. Pure. Every way a case opens (basira.cases.intake) ranks it with this.
 
     P = 55·harm + 15·risk + 12·reach + 10·group + 8·fresh + tie            (0 ≤ P < 100.001)
 
@@ -35,6 +36,9 @@ WEIGHTS = {"harm": 55.0, "risk": 15.0, "reach": 12.0, "group": 10.0, "fresh": 8.
 TIE_SCALE = 1e-3
 FRESH_HALF_LIFE_HOURS = 72.0
 _LOGIT_CAP = 9.2
+# A removal order's case is executed from the orders page within the hour, not picked from the queue; it keeps
+# the priority it has always had (issue 12: low on the scale; a product decision, not taken in the move).
+ORDER_PRIORITY = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from basira.core.errors import BasiraError
+
 MAX_BATCH = 100  # the batch API's limit
 
 
-class SubmitError(Exception):
+class SubmitError(BasiraError):
     """The database could not be reached, refused the token, or answered something unexpected; `sent` so far
     is in the result attached."""
+
+    kind = "upstream"
 
     def __init__(self, message: str, result: SubmitResult) -> None:
         super().__init__(message)

@@ -22,6 +22,7 @@ HTTP_STATUS: dict[str, int] = {
     "not_found": 404,
     "conflict": 409,
     "too_large": 413,
+    "upstream": 502,  # a partner service (e.g. the Transparency Database) failed or refused us
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from basira.cases import events as case_events
+from basira.core.errors import BasiraError
 from basira.review.decisions import (
     Actor,
     CaseState,
@@ -68,7 +69,7 @@ def subject_ids(conn: Connection, kind: str, sid: int) -> dict[str, Any]:
     return {"platform": r.name, "account_id": r.external_id} if r else {}
 
 
-class LockoutError(ValueError):
+class LockoutError(BasiraError, ValueError):
     """A user change refused because it would leave nobody able to manage users (a conflict, HTTP 409)."""
 
     kind = "conflict"

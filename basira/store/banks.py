@@ -234,43 +234,58 @@ def _add_entries(
     for i in range(0, len(values), _CHUNK):
         chunk = values[i : i + _CHUNK]
         stmt = store._insert(t).on_conflict_do_nothing(index_elements=["bank_id", "signal_type", "signal_key"])
-        added += len(conn.execute(stmt.returning(t.c.id), chunk).all())
-        keys = [v["signal_key"] for v in chunk]
-        # Back from withdrawal (TAT un-deletes, a re-share): live again.
-        restored += conn.execute(sa.update(t).where(t.c.bank_id == bid, t.c.signal_key.in_(keys),
-                                                    t.c.withdrawn_at.is_not(None))
-                                 .values(withdrawn_at=None)).rowcount
-        with_ids = {(v["signal_type"], v["signal_key"]): v["external_id"] for v in chunk if v["external_id"]}
-        if with_ids:  # an item stored before its source's id was known gets it now (usually none)
-            for r in conn.execute(sa.select(t.c.id, t.c.signal_type, t.c.signal_key).where(
-                    t.c.bank_id == bid, t.c.signal_key.in_([k for _, k in with_ids]), t.c.external_id.is_(None))):
-                ext = with_ids.get((r.signal_type, r.signal_key))
-                if ext:
-                    conn.execute(sa.update(t).where(t.c.id == r.id).values(external_id=ext))
+        inserted = len(conn.execute(stmt.returning(t.c.id), chunk).all())
+        added += inserted
+        if inserted == len(chunk):
+            continue  # all new: nothing to restore or fill in
+        for st, keys in _keys_by_type((v["signal_type"], v["signal_key"]) for v in chunk):
+            where = sa.and_(t.c.bank_id == bid, t.c.signal_type == st, t.c.signal_key.in_(keys))
+            # Back from withdrawal (TAT un-deletes, a re-share): live again.
+            restored += conn.execute(sa.update(t).where(where, t.c.withdrawn_at.is_not(None))
+                                     .values(withdrawn_at=None)).rowcount
+            with_ids = {v["signal_key"]: v["external_id"] for v in chunk
+                        if v["external_id"] and v["signal_type"] == st}
+            if with_ids:  # an item stored before its source's id was known gets it now (usually none)
+                for r in conn.execute(sa.select(t.c.id, t.c.signal_key).where(where, t.c.external_id.is_(None))):
+                    if with_ids.get(r.signal_key):
+                        conn.execute(sa.update(t).where(t.c.id == r.id).values(external_id=with_ids[r.signal_key]))
     removed = 0
     at = now()
     tombstones = {(e.signal_type, signal_key(e.signal_type, e.signal)): e for e in entries if e.deleted}
-    for st, key in gone:
-        where = sa.and_(t.c.bank_id == bid, t.c.signal_type == st, t.c.signal_key == key)
+    for st, keys in _keys_by_type(gone):
+        where = sa.and_(t.c.bank_id == bid, t.c.signal_type == st, t.c.signal_key.in_(keys))
         if on_deleted == "remove":
             removed += conn.execute(sa.delete(t).where(where)).rowcount
-            continue
-        n = conn.execute(sa.update(t).where(where, t.c.withdrawn_at.is_(None)).values(withdrawn_at=at)).rowcount
-        if not n:  # first heard of as deleted: kept withdrawn, so its source's id and state go back out
-            e = tombstones[(st, key)]
-            stmt = store._insert(t).on_conflict_do_nothing(index_elements=["bank_id", "signal_type", "signal_key"])
-            n = len(conn.execute(stmt.returning(t.c.id), [{
-                "bank_id": bid, "signal_type": st, "signal": e.signal, "signal_key": key, "labels": e.labels,
+        else:
+            removed += conn.execute(sa.update(t).where(where, t.c.withdrawn_at.is_(None))
+                                    .values(withdrawn_at=at)).rowcount
+    if on_deleted != "remove" and gone:
+        # First heard of as deleted: kept withdrawn, so its source's id and state go back out.
+        new = [{"bank_id": bid, "signal_type": st, "signal": e.signal, "signal_key": key, "labels": e.labels,
                 "source": e.source, "external_id": e.external_id, "added_at": utc(e.added_at) or added_at,
                 "disabled_until": None, "opinion": e.opinion if e.opinion in OPINIONS else "positive",
-                "quarantined": False, "withdrawn_at": at}]).all())
-        removed += n
+                "quarantined": False, "withdrawn_at": at}
+               for (st, key), e in tombstones.items() if (st, key) in gone]
+        for i in range(0, len(new), _CHUNK):
+            stmt = store._insert(t).on_conflict_do_nothing(index_elements=["bank_id", "signal_type", "signal_key"])
+            removed += len(conn.execute(stmt.returning(t.c.id), new[i : i + _CHUNK]).all())
     if added or removed or restored:
         kind = "bank.items_added" if added or restored else "bank.items_removed"
         store._append_events(conn, [(kind, actor, f"bank:{bid}",
                                      {"bank": bank, "added": added, "removed": removed, "restored": restored,
                                       "withdrawn": on_deleted != "remove", "note": note})])
     return added, removed
+
+
+def _keys_by_type(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """(signal type, up to _CHUNK signal keys): a WHERE on bank, type and keys uses the unique index whole
+    (bank alone would scan the bank once per chunk)."""
+    by: dict[str, list[str]] = {}
+    for st, key in pairs:
+        by.setdefault(st, []).append(key)
+    for st, keys in by.items():
+        for i in range(0, len(keys), _CHUNK):
+            yield st, keys[i : i + _CHUNK]
 
 
 def _item(r: Any, bank: str) -> BankItem:

@@ -124,6 +124,11 @@ def test_threatexchange_sync_checkpoint_delete_and_react(store, db_url, monkeypa
         assert fake.reactions == [(11, "DISAGREE_WITH_TAGS"), (12, "DISAGREE_WITH_TAGS"), (21, "SAW_THIS_TOO")]
         assert [e["kind"] for e in store.iter_events()].count("bank.item_reported") == 2
 
+        # Nothing new (an empty page): up to date, the checkpoint kept.
+        fake.groups[505] = []
+        res = repo.sync_exchange(store, "te", open_source("threatexchange:505", s))
+        assert (res.pages, res.entries) == (0, 0)
+
         r = CliRunner().invoke(app, ["banks", "sync", "te", "threatexchange:404", "--db", db_url])
         assert r.exit_code == 2 and "HTTP 400" in r.output and "Traceback" not in r.output
     monkeypatch.setenv("BASIRA_TE_TOKEN", "not-a-token")

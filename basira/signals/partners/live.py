@@ -153,6 +153,10 @@ class ThreatExchangeSource:
                 delta = next(deltas)
             except StopIteration:
                 return
+            except AssertionError:
+                # threatexchange 1.2.17 asserts a page is not empty ("empty update?"); the Graph API answers
+                # an empty page when nothing changed: up to date.
+                return
             except (requests.RequestException, KeyError, TypeError, ValueError) as exc:
                 raise _http_error("threatexchange", exc) from None
             yield self._batch(delta)

@@ -293,6 +293,12 @@ def test_stix_reads_misp_compound_patterns_and_observed_data(tmp_path):
                              "misp:category": "Payload delivery", "misp:to_ids": "True"}
     assert got[1].labels == {"file_name": "synthetic.jpg"}
     assert len(report.skipped) == 2  # the SHA-1 (no such Basira type) and the IP indicator: said, not silent
+    # Written out again, the MISP tags stay machine tags a MISP-reading consumer parses back apart.
+    ind = next(o for o in json.loads(get_format("stix").write(got[:1]))["objects"] if o["type"] == "indicator")
+    assert 'misp:category="Payload delivery"' in ind["labels"] and "file_name:synthetic.mp4" in ind["labels"]
+    del ind["extensions"]
+    (again,) = get_format("stix").read(json.dumps({"type": "bundle", "id": bundle["id"], "objects": [ind]}))
+    assert again.labels == got[0].labels
 
 
 def test_urls_kept_as_received_matched_canonically_and_url_md5_as_threatexchange_hashes():

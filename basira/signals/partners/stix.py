@@ -110,7 +110,8 @@ def indicator_for(e: BankEntry) -> dict[str, Any]:
         "indicator_types": [_OPINION_TYPES.get(e.opinion, "unknown")],
         "pattern": pattern_for(e), "pattern_type": "stix", "pattern_version": "2.1", "valid_from": at,
     }
-    labels = [f"{k}:{v}" for k, v in sorted(e.labels.items()) if isinstance(v, str) and v]
+    # `key:value`; a key that is itself namespaced (MISP's `misp:type`) as a machine tag, `misp:type="md5"`.
+    labels = [f'{k}="{v}"' if ":" in k else f"{k}:{v}" for k, v in sorted(e.labels.items()) if isinstance(v, str) and v]
     if labels:
         ind["labels"] = labels
     if e.deleted:

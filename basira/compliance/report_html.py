@@ -15,8 +15,11 @@ from basira.compliance.report import duration, key_figures, parse_iso, percent, 
 def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+    from basira.review.content import mark_output
+
     return Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       finalize=mark_output)  # invisible and bidi characters marked in whatever is printed
 
 
 def _svg(data: bytes) -> str:

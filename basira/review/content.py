@@ -3,6 +3,7 @@ escape every segment."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,32 @@ BIDI_CONTROLS = {
     "\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
     "\u2066": "LRI", "\u2067": "RLI", "\u2068": "FSI", "\u2069": "PDI",
     "\u200e": "LRM", "\u200f": "RLM", "\u061c": "ALM", "\u200b": "ZWSP", "\ufeff": "BOM",
+    "\u2060": "WJ", "\u00ad": "SHY", "\u180e": "MVS", "\u3164": "HF", "\uffa0": "HWHF", "\u115f": "HCF",
+    "\u1160": "HJF", "\u034f": "CGJ", "\u2028": "LSEP", "\u2029": "PSEP", "\u17b4": "KIVAQ", "\u17b5": "KIVAA",
+    "\u2061": "FA", "\u2062": "IT", "\u2063": "IS", "\u2064": "IP", "\u206a": "ISS", "\u206b": "ASS",
+    "\u206c": "IAFS", "\u206d": "AAFS", "\u206e": "NADS", "\u206f": "NODS", "\ufff9": "IAA", "\ufffa": "IAS",
+    "\ufffb": "IAT", "\u2800": "BLANK",
 }
+# Also marked, by range: the other C0/C1 controls (not tab or newline), and the tag characters U+E0000–E007F,
+# which carry hidden ASCII ("ASCII smuggling"): each shown with the letter it hides, e.g. [TAG:a]. Left alone:
+# ZWJ/ZWNJ (needed by Persian, Indic scripts and emoji) and variation selectors.
+_INVISIBLE = re.compile("[" + "".join(BIDI_CONTROLS) + "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\U000e0000-\U000e007f]")
+
+
+def marker(ch: str) -> str:
+    """The visible marker for one invisible or bidi character."""
+    name = BIDI_CONTROLS.get(ch)
+    if name:
+        return f"[{name}]"
+    cp = ord(ch)
+    if 0xE0020 <= cp <= 0xE007E:
+        return f"[TAG:{chr(cp - 0xE0000)}]"
+    return f"[U+{cp:04X}]"
+
+
+def mark_invisible(text: str) -> str:
+    """Every invisible or bidi character replaced by its marker (newlines and tabs kept)."""
+    return _INVISIBLE.sub(lambda m: marker(m.group()), text) if _INVISIBLE.search(text) else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +73,14 @@ def _spans(evidence: Iterable[Mapping[str, Any]], n: int) -> list[tuple[int, int
 
 def _split_controls(text: str, why: str | None) -> list[Segment]:
     out: list[Segment] = []
-    buf: list[str] = []
-    for ch in text:
-        name = BIDI_CONTROLS.get(ch)
-        if name is None:
-            buf.append(ch)
-            continue
-        if buf:
-            out.append(Segment("".join(buf), why))
-            buf = []
-        out.append(Segment(f"[{name}]", why, control=True))
-    if buf:
-        out.append(Segment("".join(buf), why))
+    pos = 0
+    for m in _INVISIBLE.finditer(text):
+        if m.start() > pos:
+            out.append(Segment(text[pos:m.start()], why))
+        out.append(Segment(marker(m.group()), why, control=True))
+        pos = m.end()
+    if pos < len(text):
+        out.append(Segment(text[pos:], why))
     return out
 
 
@@ -78,11 +100,24 @@ def highlight(text: str, evidence: Iterable[Mapping[str, Any]] = (), limit: int 
     return segs, truncated
 
 
-def strip_controls(text: str) -> str:
-    """Text for one-line contexts (titles, lists): controls replaced by markers, newlines by spaces."""
-    return "".join(f"[{BIDI_CONTROLS[c]}]" if c in BIDI_CONTROLS else c for c in text).replace("\n", " ")
+def strip_controls(text: object) -> str:
+    """Text for one-line contexts (titles, lists): controls replaced by markers, newlines by spaces. Any value:
+    None is empty, a number its digits (templates pass `handle or account_id`)."""
+    if text is None:
+        return ""
+    return mark_invisible(text if isinstance(text, str) else str(text)).replace("\r", " ").replace("\n", " ")
 
 
 def escape_controls(text: str) -> str:
     """Control characters (NUL, newline, …) as `\\xNN` escapes: a hostile name kept legible in one line of a log."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def mark_output(value: Any) -> Any:
+    """Jinja's `finalize`: every `{{ … }}` a page prints has its invisible and bidi characters marked, whatever the
+    template — an author can no longer forget the filter. Markup (already-escaped HTML) stays Markup: markers are
+    plain ASCII."""
+    if isinstance(value, str) and _INVISIBLE.search(value):
+        marked = mark_invisible(value)
+        return type(value)(marked) if type(value) is not str else marked
+    return value

@@ -15,6 +15,7 @@ from basira.store.review import LockoutError
 from basira.web.security import Principal, require
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
+MAX_AGE_HOURS = 1e6  # about 114 years: any older bound means "all"
 ERROR_STATUS = HTTP_STATUS  # the one kind -> status map (basira.core.errors)
 
 
@@ -56,6 +57,10 @@ def queue_filter(
     min_score: float | None = None,
     sort: str | None = None,
 ) -> QueueFilter:
+    for name, hours in (("max_age_hours", max_age_hours), ("min_age_hours", min_age_hours)):
+        if hours is not None and not 0 <= hours <= MAX_AGE_HOURS:  # also NaN; now - 1e300 h overflows
+            raise HTTPException(422, [{"loc": ["query", name], "msg": f"must be between 0 and {MAX_AGE_HOURS:g}",
+                                       "type": "float_out_of_range"}])
     key, desc = parse_sort(sort)
     return QueueFilter(lang or None, category or None, source or None, max_age_hours, min_age_hours,
                        statuses_for(role, status or None), policy or None, min_score, key, desc)
@@ -65,8 +70,8 @@ class QueueParams(BaseModel):
     lang: str | None = None
     category: str | None = None
     source: str | None = None
-    max_age_hours: float | None = Field(default=None, ge=0)
-    min_age_hours: float | None = Field(default=None, ge=0)
+    max_age_hours: float | None = Field(default=None, ge=0, le=1e6)
+    min_age_hours: float | None = Field(default=None, ge=0, le=1e6)
     status: str | None = None
     policy: str | None = None
     min_score: float | None = Field(default=None, ge=0, le=1)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -21,9 +21,19 @@ from basira.review import (
     network_panel,  # noqa: F401 - registers the case page's network panel
 )
 from basira.review.auth import LoginLimiter
-from basira.review.content import strip_controls
+from basira.review.content import mark_output, strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
-from basira.web import api, compliance_api, compliance_pages, errors, hma_api, match_api, network_pages, pages
+from basira.web import (
+    api,
+    compliance_api,
+    compliance_pages,
+    errors,
+    guards,
+    hma_api,
+    match_api,
+    network_pages,
+    pages,
+)
 from basira.web.compliance_reports import router as reports_router
 from basira.web.security import NoticeSigner, NotLoggedIn, SecurityHeaders
 
@@ -56,11 +66,13 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # Swagger UI would need third-party JS; the schema is enough for integrators
         redoc_url=None,
+        dependencies=[Depends(guards.request_guard)],  # ids in range, no NUL: before any route (guards.py)
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True  # every template, whatever its extension
     templates.env.globals["version"] = __version__
-    templates.env.filters["visible"] = strip_controls  # bidi/invisible controls shown as markers
+    templates.env.filters["visible"] = strip_controls  # bidi/invisible controls shown as markers, one line
+    templates.env.finalize = mark_output  # and marked in everything any template prints
     app.state.service = service
     app.state.templates = templates
     app.state.limiter = LoginLimiter(clock=time.monotonic)

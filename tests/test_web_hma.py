@@ -317,3 +317,40 @@ def test_exchanges_are_banks_fed_by_banks_sync(hma, tmp_path):
     assert status["running_fetch_start_ts"] is None and status["last_fetch_complete_ts"] > 0
     assert client.error(http.get("/c/exchange/LOCAL_ONLY"), 404) == "Exchange 'LOCAL_ONLY' not found"
     assert repo.get_bank(svc.store, "PARTNER_FEED").pdq_decode == "full"  # fed by an exchange
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """A forward proxy for plain HTTP: answers every absolute-URL request with the original image."""
+
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        self.seen.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(ORIGINAL)))
+        self.end_headers()
+        self.wfile.write(ORIGINAL)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_fetches_go_through_the_configured_proxy(hma, monkeypatch):
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+
+    client, _, _, _ = hma
+    proxy = type("Proxy", (_Proxy,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("BASIRA_HMA_FETCH_PROXY", f"http://127.0.0.1:{server.server_port}")
+        client.create_bank("FULL_DECODE")  # an HMA-API bank: queries are hashed at full resolution
+        got = client.hash_url("http://127.0.0.1:9/never-reached-directly.jpg")
+        assert got["pdq"] == PdqSignal.hash_from_bytes(ORIGINAL)
+        assert proxy.seen == ["http://127.0.0.1:9/never-reached-directly.jpg"]
+        monkeypatch.setenv("BASIRA_HMA_FETCH_ALLOW_PRIVATE", "0")  # the address checks still apply
+        assert "non-public" in client.error(client.http.get("/h/hash", params={"url": "http://10.0.0.8/x.jpg"}), 400)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -121,6 +121,8 @@ class Settings:
     hma_fetch_timeout: float = _var("BASIRA_HMA_FETCH_TIMEOUT", _number(30.0))  # the whole fetch, redirects too
     # Host names media may be fetched from (a host or any subdomain of it); empty: any public host.
     hma_fetch_hosts: tuple[str, ...] = _var("BASIRA_HMA_FETCH_HOSTS", _hosts)
+    # An egress HTTP proxy for those fetches (e.g. one that pins DNS answers); unset: direct.
+    hma_fetch_proxy: str | None = _var("BASIRA_HMA_FETCH_PROXY", _text)
     # Live hash exchanges (`basira banks sync NAME tat | threatexchange:<privacy group>`, via python-threatexchange).
     tat_username: str | None = _var("BASIRA_TAT_USERNAME", _text)  # Tech Against Terrorism (TCAP) account
     tat_password: str | None = _var("BASIRA_TAT_PASSWORD", _text)

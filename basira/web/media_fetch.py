@@ -3,8 +3,8 @@ content to a bank by URL): http(s) only, a size cap, one time cap for the whole 
 are followed by hand, at most 5) checked against the allowed hosts and refused when its name resolves to a
 private, loopback, link-local, multicast or reserved address (a URL must not make Basira reach into its own
 network). Known limit: the name is resolved for the check and again by the HTTP client, so a DNS server that
-answers differently the second time (rebinding) is not stopped here; a deployment that needs that runs the
-fetch through an egress proxy.
+answers differently the second time (rebinding) is not stopped here; a deployment that needs that sends the
+fetches through an egress proxy that pins or filters addresses (BASIRA_HMA_FETCH_PROXY).
 """
 
 from __future__ import annotations
@@ -38,11 +38,13 @@ class FetchPolicy:
     timeout: float = 30.0
     allow_private: bool = False
     hosts: tuple[str, ...] = ()  # allowed host names (and their subdomains); empty: any public host
+    proxy: str | None = None  # an egress HTTP proxy; the checks above still apply to every URL
 
     @classmethod
     def from_settings(cls, s: object) -> FetchPolicy:
         return cls(max_bytes=s.hma_fetch_max_bytes, timeout=s.hma_fetch_timeout,  # type: ignore[attr-defined]
-                   allow_private=s.hma_fetch_allow_private, hosts=s.hma_fetch_hosts)  # type: ignore[attr-defined]
+                   allow_private=s.hma_fetch_allow_private, hosts=s.hma_fetch_hosts,  # type: ignore[attr-defined]
+                   proxy=s.hma_fetch_proxy)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -90,7 +92,8 @@ def fetch_media(url: str, policy: FetchPolicy) -> Fetched:
     import httpx
 
     deadline = time.monotonic() + policy.timeout
-    with httpx.Client(follow_redirects=False, timeout=policy.timeout, trust_env=False) as client:
+    # trust_env off: no proxy or .netrc from the environment, only the policy's proxy
+    with httpx.Client(follow_redirects=False, timeout=policy.timeout, trust_env=False, proxy=policy.proxy) as client:
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url, policy)
             try:

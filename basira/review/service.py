@@ -17,6 +17,7 @@ from basira.core.time import utcnow
 from basira.review import webhooks
 from basira.review.auth import hash_password, new_token, token_digest, verify_password
 from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
+from basira.review.effects import DecisionEffects, Removal, Undone
 from basira.review.policy import PolicyCatalogue, load_catalogue
 from basira.review.queue import QueueFilter
 from basira.review.roles import check_role
@@ -57,6 +58,7 @@ class ReviewService:
     settings: ReviewSettings = field(default_factory=ReviewSettings)
     clock: Clock = utcnow
     catalogue: PolicyCatalogue = field(init=False)
+    effects: DecisionEffects = field(default_factory=DecisionEffects)
 
     def __post_init__(self) -> None:
         self.repo = ReviewRepo(self.store)
@@ -184,17 +186,17 @@ class ReviewService:
             except ValueError as exc:
                 raise DecisionError("invalid", str(exc)) from None
         reason = self.catalogue.get(reason_code)
-        out = self.repo.decide(
-            case_id, actor, action, reason_code, reason.actions if reason else None, (note or "")[:4000] or None,
-            self.now(), self.settings.undo_seconds, self.claim_ttl, self._webhook,
-        )
-        if action == "remove":  # Regulation (EU) 2021/784, art. 6: removed content is preserved for six months
-            from basira.store.compliance import ComplianceRepo
-
-            ComplianceRepo(self.store).preserve_decision(case_id, out["decision_id"], self.now(), actor.username)
-        if add_to_bank:
-            out["banked"] = banks.bank_case_content(self.store, case_id, add_to_bank, actor=actor.username,
-                                                    decision_id=out["decision_id"])
+        now = self.now()
+        # One transaction: the decision and what it sets off (the preserved copy and notice, art. 6 and 11 of
+        # Regulation (EU) 2021/784; the bank entry) commit together or not at all.
+        with self.store.transaction() as tx:
+            out = self.repo.decide(
+                case_id, actor, action, reason_code, reason.actions if reason else None,
+                (note or "")[:4000] or None, now, self.settings.undo_seconds, self.claim_ttl, self._webhook,
+            )
+            if action == "remove":
+                out |= self.effects.announce(tx, "removed", Removal(case_id, out["decision_id"], now, actor.username,
+                                                                    add_to_bank))
         return out
 
     def _webhook(self, decision_id: int, action: str, facts: dict) -> tuple[str, str, dict] | None:
@@ -206,12 +208,11 @@ class ReviewService:
 
     def undo(self, decision_id: int, actor: Actor) -> dict:
         """Undo a decision within its window; an undone removal also takes back what it added to a bank."""
-        from basira.store import banks
-
-        out = self.repo.undo(decision_id, actor, self.now(), self.claim_ttl)
-        if self.repo.decision_action(decision_id) == "remove":
-            out["unbanked"] = banks.unbank_case_content(self.store, out["case_id"], actor=actor.username,
-                                                        decision_id=decision_id)
+        now = self.now()
+        with self.store.transaction() as tx:
+            out = self.repo.undo(decision_id, actor, now, self.claim_ttl)
+            if self.repo.decision_action(decision_id) == "remove":
+                out |= self.effects.announce(tx, "undone", Undone(out["case_id"], decision_id, now, actor.username))
         return out
 
     def file_appeal(self, case_id: int, statement: str, filed_by: str) -> int:

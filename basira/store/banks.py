@@ -783,6 +783,20 @@ def unbank_case_content(store: Store, case_id: int, *, actor: str, decision_id: 
     return removed
 
 
+def bank_on_removal(tx: Tx, removal: Any) -> dict[str, Any]:
+    """DecisionEffects listener: the reviewer asked for the removed content to go into a bank."""
+    if not removal.add_to_bank:
+        return {}
+    return {"banked": bank_case_content(tx.store, removal.case_id, removal.add_to_bank, actor=removal.actor,
+                                        decision_id=removal.decision_id)}
+
+
+def unbank_on_undo(tx: Tx, undone: Any) -> dict[str, Any]:
+    """DecisionEffects listener: an undone removal takes back what it added to a bank."""
+    return {"unbanked": unbank_case_content(tx.store, undone.case_id, actor=undone.actor,
+                                            decision_id=undone.decision_id)}
+
+
 _BANK_EVENTS = ("bank.created", "bank.changed", "bank.deleted", "bank.items_added", "bank.items_removed",
                 "bank.item_changed", "bank.synced", "bank.item_quarantined")
 

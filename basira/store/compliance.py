@@ -812,3 +812,10 @@ class ComplianceRepo:
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (rules.iso(v) if isinstance(v, datetime) else v) for k, v in d.items()}
+
+
+def preserve_on_removal(tx: Tx, removal: Any) -> dict[str, Any]:
+    """DecisionEffects listener: a reviewer's removal is preserved for six months (Regulation (EU) 2021/784,
+    art. 6) and its provider noticed (art. 11), in the decision's own transaction."""
+    ComplianceRepo(tx.store).preserve_decision(removal.case_id, removal.decision_id, removal.at, removal.actor)
+    return {}

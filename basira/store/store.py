@@ -239,6 +239,7 @@ class Store:
         self.dialect = engine.dialect.name
         self._platform_ids: dict[str, int] = {}
         self._write_lock: Any = threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        self._ambient = threading.local()  # this thread's open transaction (Store.transaction), if any
 
     # --- plumbing -------------------------------------------------------------------------------------------
 
@@ -253,7 +254,12 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction: committed on success, rolled back on any error."""
+        """A write transaction: committed on success, rolled back on any error. Inside `transaction()` (on
+        this thread) it joins that unit of work instead: its writes commit, or roll back, with the rest."""
+        outer = getattr(self._ambient, "conn", None)
+        if outer is not None:
+            yield outer
+            return
         # SQLite has one writer at a time. Threads of this process queue on a lock (woken at once) rather
         # than on SQLite's busy handler, which polls with sleeps of up to 100 ms.
         with self._write_lock, self.engine.connect() as conn:
@@ -268,9 +274,18 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """One unit of work: everything done through the Tx commits together when the block ends."""
+        """One unit of work: everything done through the Tx — and every `write()` this thread opens meanwhile,
+        however deep in a repository — commits together when the outermost block ends."""
+        outer = getattr(self._ambient, "conn", None)
+        if outer is not None:
+            yield Tx(self, outer)
+            return
         with self.write() as conn:
-            yield Tx(self, conn)
+            self._ambient.conn = conn
+            try:
+                yield Tx(self, conn)
+            finally:
+                self._ambient.conn = None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # The web app's graph library (cytoscape.js, pinned in package.json/package-lock.json); git-ignored.
 VENDOR := basira/web/static/vendor/cytoscape.min.js
 
-.PHONY: install system-deps demo test lint bench train eval clean
+.PHONY: install system-deps demo test lint typecheck bench train eval clean
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -31,7 +31,10 @@ demo: install
 lint: install
 	$(BIN)/ruff check basira tests bench
 
-test: install lint
+typecheck: install
+	$(BIN)/python -m mypy  # files and --strict from [tool.mypy] in pyproject.toml
+
+test: install lint typecheck
 	$(BIN)/python -m pytest
 
 bench: install

@@ -112,6 +112,12 @@ def one_line(value: str) -> str:
     return _CONTROL.sub(" ", value)
 
 
+def _required(obj: dict[str, Any], name: str, *, limit: int) -> str:
+    v = _text(obj, name, required=True, limit=limit)
+    assert v is not None  # _text raised OrderError(name, "missing")
+    return v
+
+
 def _text(obj: dict[str, Any], name: str, *, required: bool, limit: int, default: str | None = None) -> str | None:
     v = obj.get(name)
     if v is None or (isinstance(v, str) and not v.strip()):
@@ -157,17 +163,17 @@ def order_from_dict(obj: dict[str, Any], now: datetime | None = None) -> OrderIn
     """Check an order given as a mapping (file record, API body, web form). `now` refuses times in the future."""
     if not isinstance(obj, dict):
         raise OrderError(None, "an order must be an object")
-    authority = _text(obj, "authority", required=True, limit=256)
+    authority = _required(obj, "authority", limit=256)
     ref_key = "order_ref" if obj.get("order_ref") not in (None, "") else "order_id"
     ref = _text(obj, ref_key, required=False, limit=128)
     if ref is None:
         raise OrderError("order_ref", "missing (the authority's reference of the order)")
-    reasons = _text(obj, "reasons", required=True, limit=20_000)
+    reasons = _required(obj, "reasons", limit=20_000)
     if "targets" not in obj or obj["targets"] in (None, ""):
         raise OrderError("targets", "missing")
     targets = split_targets(obj["targets"])
-    legal_basis = _text(obj, "legal_basis", required=False, limit=1000, default=DEFAULT_LEGAL_BASIS)
-    code = _text(obj, "reason_code", required=False, limit=64, default=DEFAULT_REASON_CODE)
+    legal_basis = _text(obj, "legal_basis", required=False, limit=1000) or DEFAULT_LEGAL_BASIS
+    code = _text(obj, "reason_code", required=False, limit=64) or DEFAULT_REASON_CODE
     if not _CODE.match(code or ""):
         raise OrderError("reason_code", "letters, digits, '.', '_' or '-' only")
     contact = _text(obj, "contact", required=False, limit=1000)

@@ -292,7 +292,9 @@ class Matcher:
             self._vpdq_frames.pop(i, None)
 
     def _unindex(self, ids: Sequence[int]) -> None:
-        for idx in (*self._hamming.values(), *self._exact.values(), *self._minhash.values()):
+        indexes: list[HammingIndex | ExactIndex | MinHashIndex] = [*self._hamming.values(), *self._exact.values(),
+                                                                   *self._minhash.values()]
+        for idx in indexes:
             idx.remove(ids)
 
     def update_item(self, item_id: int, **changes: Any) -> BankItem:
@@ -518,15 +520,17 @@ def match_post_media_and_text(
             except SignalError:
                 continue
     for n, m in enumerate(media):
-        get = m.get if isinstance(m, dict) else (lambda k, _m=m: getattr(_m, k, None))
-        signals = {k: get(k) for k in ("md5", "sha256", "pdq", "vpdq") if get(k)}
-        path = get("path")
+        def get(k: str, _m: Any = m) -> Any:  # a dict or a MediaRecord
+            return _m.get(k) if isinstance(_m, dict) else getattr(_m, k, None)
+
+        signals: dict[str, str] = {k: get(k) for k in ("md5", "sha256", "pdq", "vpdq") if get(k)}
+        path: Any = get("path")
         if path:
             for st, sig in hash_file(path, _types_for(str(path)), pdq_decode=matcher.pdq_decode).items():
                 signals.setdefault(st, sig)
-        for st, sig in signals.items():
+        for st, value in signals.items():
             try:
-                keep(f"media:{n}:{st}", matcher.match(st, sig, key=key or sig))
+                keep(f"media:{n}:{st}", matcher.match(st, value, key=key or value))
             except SignalError:
                 continue
     return out

@@ -218,7 +218,7 @@ class JsonlFormat(BankFormat):
     def write(self, entries: Iterable[BankEntry], report: WriteReport | None = None) -> str:
         out = io.StringIO()
         for e in entries:
-            o = {"signal_type": e.signal_type, "signal": e.signal, "labels": e.labels, "source": e.source,
+            o: dict[str, Any] = {"signal_type": e.signal_type, "signal": e.signal, "labels": e.labels, "source": e.source,
                  "added_at": _iso(e.added_at), "opinion": e.opinion, "external_id": e.external_id}
             if e.deleted:
                 o["deleted"] = True

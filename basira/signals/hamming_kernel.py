@@ -28,7 +28,8 @@ def available() -> bool:
 
 def search(*args: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`_search`, compiled on first use (numba is imported then, not when basira.signals is)."""
-    return _compiled()(*args)
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] = _compiled()(*args)
+    return out
 
 
 _COMPILE_LOCK = threading.Lock()
@@ -55,7 +56,7 @@ def _popcount(x: np.uint64) -> np.uint64:
     return (x * _H01) >> np.uint64(56)
 
 
-def _search(words, order, offsets, inline, queries, masks, threshold, seg_radius):  # pragma: no cover - compiled
+def _search(words, order, offsets, inline, queries, masks, threshold, seg_radius):  # type: ignore[no-untyped-def]  # pragma: no cover - numba compiles it; its types are numba's
     """(query index, row, distance) of rows within `threshold`, each once: a row is reported from the first
     segment (in order) whose value is within `seg_radius` of the query's, so no later probe repeats it.
 

@@ -70,7 +70,8 @@ def words_to_hex(words: np.ndarray) -> list[str]:
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise Hamming distances between broadcastable (..., 4) uint64 arrays."""
     c = np.bitwise_count(a ^ b)
-    return c[..., 0].astype(np.int32) + c[..., 1] + c[..., 2] + c[..., 3]
+    out: np.ndarray = c[..., 0].astype(np.int32) + c[..., 1] + c[..., 2] + c[..., 3]
+    return out
 
 
 def brute_force(words: np.ndarray, queries: np.ndarray, threshold: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -404,7 +405,8 @@ class MinHashIndex:
 
     def _keys(self, values: np.ndarray) -> list[int]:
         v = values.astype(np.uint64).reshape(self.BANDS, self.ROWS)
-        return ((v[:, 0] << np.uint64(32)) | v[:, 1]).tolist()
+        keys: list[int] = ((v[:, 0] << np.uint64(32)) | v[:, 1]).tolist()
+        return keys
 
     def add(self, id_: int, values: np.ndarray) -> None:
         self._values[int(id_)] = values

@@ -36,7 +36,8 @@ def pdq_from_file(path: str | Path, min_side: int = 256) -> tuple[str, int]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with Image.open(path) as opened:
+            im: Image.Image = opened
             if min_side:
                 im.draft("RGB", (min_side, min_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
                 factor = min(im.size) // min_side

@@ -6,6 +6,7 @@ links first, so a copied text that was disguised still lands on the same shingle
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -44,7 +45,8 @@ def minhash_values(text: str, *, normalized: bool = False) -> np.ndarray:
         _PERMS.append(MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations)
     m = MinHash(num_perm=NUM_PERM, seed=_SEED, permutations=_PERMS[0], scheme=_SCHEME)
     m.update_batch(list(grams))
-    return m.hashvalues.astype(np.uint32)
+    out: np.ndarray = m.hashvalues.astype(np.uint32)
+    return out
 
 
 def minhash_hex(values: np.ndarray) -> str:
@@ -85,7 +87,7 @@ class TextMinHashSignal(SignalType):
         return minhash_hex(minhash_values(text))
 
     @classmethod
-    def hash_file(cls, path) -> str:  # a text file: its UTF-8 content
+    def hash_file(cls, path: str | Path) -> str:  # a text file: its UTF-8 content
         try:
             with open(path, encoding="utf-8") as f:
                 return cls.hash_text(f.read())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -12,7 +12,7 @@ from sqlalchemy.types import TypeDecorator
 from basira.core.time import utcnow
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
 
     impl = sa.DateTime(timezone=True)
@@ -38,7 +38,8 @@ now = utcnow  # the column default clock (basira.core.time)
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:  # every model here is mapped to a Table (SQLAlchemy types it as any FromClause)
+        __table__: ClassVar[sa.Table]
 
 
 class Platform(Base):

@@ -106,7 +106,7 @@ def iter_network_posts(
     latest_sq = latest.group_by(dt.c.post_id).subquery()
     d2 = dt.alias("d2")
 
-    def page(last: int) -> sa.Select:
+    def page(last: int) -> sa.Select[Any]:
         q = (
             sa.select(
                 t.c.id, pt.c.name.label("platform"), t.c.external_id, t.c.account_id, t.c.created_at, t.c.text,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from basira.store.store import Store
 
 
-def network_fingerprint(store: Store) -> tuple:
+def network_fingerprint(store: Store) -> tuple[Any, ...]:
     """Changes whenever a post, follow, detection or account is added, or an account is suspended or removed.
     Max ids come from primary-key indexes; the suspension counts scan the accounts table (fine to ~1M rows)."""
     A, P, F, D = Account.__table__, Post.__table__, Follow.__table__, Detection.__table__

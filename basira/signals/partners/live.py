@@ -74,7 +74,7 @@ class TatSource:
 
         self.client = TATHashListAPI(username, password)
         if base_url:  # the client builds every URL from BASE_URL (a class default)
-            self.client.BASE_URL = base_url.rstrip("/") + "/"
+            self.client.BASE_URL = base_url.rstrip("/") + "/"  # type: ignore[misc]
 
     def fetch(self, checkpoint: dict[str, Any] | None) -> Iterator[Batch]:
         import requests
@@ -208,7 +208,8 @@ class ThreatExchangeSource:
         out = []
         for d in descriptors:
             try:
-                _, err, body = self.client.react_to_threat_descriptor(int(d), REACTIONS[reaction])
+                _, err, body = self.client.react_to_threat_descriptor(  # type: ignore[no-untyped-call]
+                    int(d), REACTIONS[reaction])
             except requests.RequestException as exc:
                 raise _http_error("threatexchange", exc) from None
             if err is not None or not (isinstance(body, dict) and body.get("success")):

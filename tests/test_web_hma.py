@@ -5,6 +5,8 @@ python-threatexchange (the library HMA hashes and compares with), the fetch guar
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import threading
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -354,3 +356,34 @@ def test_fetches_go_through_the_configured_proxy(hma, monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _video(path, seconds=4, crf=23):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=320x240:rate=10",
+                    "-pix_fmt", "yuv420p", "-crf", str(crf), str(path)], check=True)
+    return path.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed (scripts/system-deps.sh)")
+def test_videos_hash_bank_and_match_by_vpdq_like_threatexchange(hma, tmp_path):
+    from threatexchange.extensions.vpdq.vpdq import VPDQSignal
+
+    client, _, _, _ = hma
+    original = _video(tmp_path / "a.mp4")  # a synthetic test pattern
+    copy = _video(tmp_path / "b.mp4", crf=35)  # the same video re-encoded: other bytes, same frames roughly
+    client.create_bank("VIDEOS")
+    added = client.add_content_file("VIDEOS", "video", original)
+    assert set(added.signals) == {"video_md5", "video_sha256", "vpdq"}
+    te = VPDQSignal.hash_from_file(tmp_path / "a.mp4")
+    same = VPDQSignal.compare_hash(added.signals["vpdq"], te)  # threatexchange reads Basira's vPDQ
+    assert same.match and same.distance.query_match_percent == 100.0
+
+    found = client.lookup_file("video", copy)
+    assert found["video_md5"] == {} and found["video_sha256"] == {}
+    (m,) = found["vpdq"]["VIDEOS"]
+    assert m.bank_content_id == added.id and m.distance.endswith("%]") and m.distance.startswith("100%")
+    other = client.hash_file("video", copy)["vpdq"]
+    got = client.compare({"vpdq": [other, added.signals["vpdq"]]})["vpdq"]
+    want = VPDQSignal.compare_hash(other, added.signals["vpdq"])
+    assert got[0] == want.match and round(got[1]["query_match_percent"]) == round(want.distance.query_match_percent)
+    assert round(got[1]["compared_match_percent"]) == round(want.distance.compared_match_percent)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, RootModel, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt, StrictStr
 
 
 class _Strict(BaseModel):
@@ -30,14 +30,31 @@ class AddContentResponse(_Strict):  # curation._bank_add_signals; Coop's BankCon
     signals: dict[str, StrictStr]
 
 
-class BankContentResponse(_Strict):  # schemas/curation.py BankContentResponse (optional keys dropped when None)
-    id: StrictInt
+class BankedContentMetadata(_Strict):  # schemas/curation.py, dumped whole (absent fields null)
+    content_id: StrictStr | None
+    content_uri: StrictStr | None
+    json_: dict[str, Any] | None = Field(alias="json")
+    collab: dict[str, list[str]] | None
+
+
+class BankContentResponse(_Strict):  # schemas/curation.py BankContentResponse (signals, metadata, note dropped
+    id: StrictInt                    # when None: curation.bank_get_content)
     disable_until_ts: StrictInt
-    original_media_uri: StrictStr | None = None
+    original_media_uri: StrictStr | None
     bank: BankConfig
     signals: dict[str, StrictStr] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: BankedContentMetadata | None = None
     note: StrictStr | None = None
+
+
+class BankContentConfig(_Strict):  # what PUT /c/bank/<name>/content/<id> returns: the stored record (jsonify)
+    id: StrictInt
+    disable_until_ts: StrictInt
+    collab_metadata: dict[str, list[str]]
+    original_media_uri: StrictStr | None
+    bank: BankConfig
+    user_metadata: dict[str, Any] | None
+    note: StrictStr | None
 
 
 class MatchWithDistance(_Strict):  # schemas/matching.py MatchWithDistance; Coop's BankMatch
@@ -115,6 +132,10 @@ class HmaClient:
     def content(self, bank: str, content_id: int, **params: str) -> BankContentResponse:
         r = self.http.get(f"/c/bank/{bank}/content/{content_id}", params=params)
         return BankContentResponse.model_validate(self._ok(r))
+
+    def update_content(self, bank: str, content_id: int, **changes: Any) -> BankContentConfig:
+        r = self.http.put(f"/c/bank/{bank}/content/{content_id}", json=changes)
+        return BankContentConfig.model_validate(self._ok(r))
 
     def signal_types(self) -> list[SignalTypeConfig]:
         return [SignalTypeConfig.model_validate(x) for x in self._ok(self.http.get("/c/signal_type"))]

@@ -183,16 +183,21 @@ def test_curation_endpoints_shapes_and_errors(hma, media):
     up = client.add_content_file("B_BANK", "photo", ORIGINAL,
                                  metadata='{"content_id": "post-17", "json": {"case": 3}}')
     shown = client.content("B_BANK", up.id)
-    assert shown.metadata == {"content_id": "post-17", "json": {"case": 3}} and shown.signals is None
+    assert shown.metadata.model_dump(by_alias=True) == {"content_id": "post-17", "content_uri": None,
+                                                        "json": {"case": 3}, "collab": None}
+    assert shown.signals is None and client.content("B_BANK", up.id, include_metadata="false").metadata is None
     assert client.error(http.post("/c/bank/B_BANK/content", files={"photo": ("x", ORIGINAL)},
                                   data={"metadata": "{nope"}), 400) == "metadata form field must be valid JSON"
     assert client.error(http.post("/c/bank/B_BANK/content"), 400).startswith("Neither `url`")
 
     # disable until a time, then enabled again (1); lookups skip disabled content
-    r = http.put(f"/c/bank/B_BANK/content/{one.id}", json={"disable_until_ts": 0})
-    assert r.status_code == 200 and r.json()["disable_until_ts"] == 0
+    off = client.update_content("B_BANK", one.id, disable_until_ts=0)
+    assert off.model_dump() == {"id": one.id, "disable_until_ts": 0, "collab_metadata": {},
+                                "original_media_uri": None, "bank": {"name": "B_BANK", "matching_enabled_ratio": 1.0},
+                                "user_metadata": None, "note": "from a partner"}
     assert client.lookup_signal("pdq", pdq) == {}
-    assert http.put(f"/c/bank/B_BANK/content/{one.id}", json={"disable_until_ts": 1}).json()["disable_until_ts"] == 1
+    assert client.update_content("B_BANK", one.id, disable_until_ts=1, note="").disable_until_ts == 1
+    assert client.content("B_BANK", one.id).note is None
     assert client.lookup_signal("pdq", pdq)["B_BANK"][0].bank_content_id == one.id
     assert client.error(http.put(f"/c/bank/B_BANK/content/{one.id}", json={"disable_until_ts": -4}), 400)
 

@@ -286,11 +286,20 @@ def _content_json(bank: Any, items: list[Any], *, signals: bool, metadata: bool)
     if signals:
         out["signals"] = {hma_name(it.signal_type): it.signal for it in items}
     meta = first.labels.get("hma_metadata")
-    if metadata and meta:
-        out["metadata"] = meta
+    if metadata and meta:  # HMA dumps its metadata model whole: absent fields are null
+        out["metadata"] = {"content_id": meta.get("content_id"), "content_uri": meta.get("content_uri"),
+                           "json": meta.get("json"), "collab": None}
     if first.labels.get("note"):
         out["note"] = first.labels["note"]
     return out
+
+
+def _content_config_json(bank: Any, items: list[Any]) -> dict[str, Any]:
+    """HMA's PUT answer: its BankContentConfig record as stored (not the GET shape)."""
+    first = min(items, key=lambda it: it.id)
+    return {"id": _repo().content_id_of(first), "disable_until_ts": _disable_ts(items), "collab_metadata": {},
+            "original_media_uri": None, "bank": _bank_json(bank),
+            "user_metadata": first.labels.get("hma_metadata"), "note": first.labels.get("note")}
 
 
 def _content(request: Request, bank_name: str, content_id: int) -> tuple[Any, list[Any]]:
@@ -341,7 +350,7 @@ async def bank_update_content(request: Request, p: Curator, bank_name: str, cont
                 labels = {k: v for k, v in it.labels.items() if k != "note"} | ({"note": note} if note else {})
                 repo.update_item(store, it.id, labels=labels, actor=p.username)
         _, fresh = _content(request, bank_name, content_id)
-        return _content_json(bank, fresh, signals=False, metadata=True)
+        return _content_config_json(bank, fresh)
 
     return await run_in_threadpool(apply)
 

@@ -302,6 +302,9 @@ def test_fetch_guard_caps_and_redirects(hma, media, monkeypatch):
 
     monkeypatch.setenv("BASIRA_HMA_FETCH_MAX_BYTES", str(1024 * 1024))
     assert client.error(http.get("/h/hash", params={"url": f"{base}/big.jpg"}), 413) == "Content too large"
+    big = b"\xff" * (1024 * 1024 + 1)  # uploads are held to the same cap
+    assert client.error(http.post("/h/hash", files={"photo": ("big.jpg", big)}), 413) == "Content too large"
+    assert client.error(http.post("/m/lookup", files={"photo": ("big.jpg", big)}), 413) == "Content too large"
     assert "HTTP 404" in client.error(http.get("/h/hash", params={"url": f"{base}/missing.jpg"}), 400)
 
 

@@ -513,17 +513,22 @@ async def _hash_form(form: Any, pdq_decode: str, types: str | None = None) -> di
         raise HTTPException(400, "Only one file allowed per request")
     field, upload = files[0]
     names = _signal_selection(field, types)
-    data = await upload.read()
+    from basira.core.settings import Settings
 
-    def work() -> dict[str, str]:
-        with tempfile.NamedTemporaryFile("wb", prefix="basira-upload-", delete=False) as tmp:
-            tmp.write(data)
-        try:
-            return _hash_path(tmp.name, names, pdq_decode)
-        finally:
-            Path(tmp.name).unlink(missing_ok=True)
-
-    return await run_in_threadpool(work)
+    cap = Settings().hma_fetch_max_bytes  # uploads are held to the same size cap as fetches
+    tmp = tempfile.NamedTemporaryFile("wb", prefix="basira-upload-", delete=False)  # noqa: SIM115 - removed below
+    path = Path(tmp.name)
+    try:
+        with tmp:
+            size = 0
+            while chunk := await upload.read(1 << 20):
+                size += len(chunk)
+                if size > cap:
+                    raise HTTPException(413, "Content too large")
+                tmp.write(chunk)
+        return await run_in_threadpool(_hash_path, str(path), names, pdq_decode)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _query_decode(request: Request, banks: set[str] | None = None) -> str:

@@ -79,3 +79,19 @@ def test_simulated_platform_exports_suspensions_and_returning_accounts_are_found
     text = console.export_text()
     assert f"{r['predicted']:,} likely returning accounts among {len(suspended):,} suspended" in text
     assert " was @" in text and "days later" in text
+
+
+def test_stored_threads_make_co_activity_edges_and_reach_the_matcher(store, tmp_path):
+    from basira.network.analysis import build
+    from basira.network.graph import KIND
+
+    rows = [{"type": "post", "platform": "forum", "id": f"p{i}", "account_id": a, "handle": h, "text": f"post {i}",
+             "created_at": f"2024-05-01T10:{10 * i:02d}:00Z", "page": "Talk:Some page"}
+            for i, (a, h) in enumerate((("1", "alpha"), ("2", "beta")))]
+    f = tmp_path / "forum.jsonl"
+    f.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    ingest_file(store, str(f))
+    data = load_network_data(store)
+    g = build(data)
+    assert int((g.edges.kind == KIND["co_thread"]).sum()) == 1
+    assert data.profile(0).threads == frozenset({"Talk:Some page"})

@@ -218,10 +218,6 @@ def run(parts: tuple[str, ...] = ("graph", "returning")) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
-
-
-if __name__ == "__main__":
     from bench.run import RESULTS, machine, write_doc
 
     result = run(tuple(sys.argv[1:]) or ("graph", "returning"))

@@ -60,7 +60,7 @@ WEIGHTS: dict[str, float] = {
 # pictures and names less often than not, so a complete mismatch lowers the score, never to nothing.
 PENALTIES: dict[str, float] = {"name": 1.5, "image": 0.8, "social": 1.0}
 INTERCEPT = -7.0
-CERTAIN_LOGIT = 5.0  # p > 0.993: past this, candidates tie and the latest suspension ranks first
+CERTAIN_LOGIT = 9.0  # p > 0.9999: past this, candidates tie and the latest suspension ranks first
 THRESHOLD = 0.9
 MAX_CANDIDATES = 400  # scored per new account at most (those sharing the most keys)
 RECENT_SUSPENSIONS = 10  # the accounts suspended last before a new one appeared are candidates whatever their handle
@@ -552,17 +552,20 @@ def evidence_profile(old: _Prepared, new: _Prepared) -> str:
 
 
 def _numbered(old: _Prepared, new: _Prepared) -> float:
-    """Same stem, another number: the next number (x → x2, x2 → x3) 1.0, a bigger one 0.8, a smaller one
-    0.5; scaled down for short stems (ali → ali2 is common among strangers). A case-only change is not one."""
+    """Same stem, another number: the next number (x → x2, x2 → x3) 1.0, a few on 0.8, a bigger one of the
+    same width 0.6, any other 0.4; scaled down for short stems (ali → ali2 is common among strangers). A
+    case-only change is not one."""
     if len(old.stem) < 3 or old.stem != new.stem or old.number == new.number:
         return 0.0
-    nxt = (old.number if old.number is not None else 1) + 1
-    if new.number == nxt:
+    prev = old.number if old.number is not None else 1
+    if new.number == prev + 1:
         v = 1.0
-    elif new.number is not None and (old.number is None or new.number > old.number):
-        v = 0.8
+    elif new.number is not None and 0 < new.number - prev <= 10:
+        v = 0.8  # a few numbers on: x3 → x5
+    elif new.number is not None and new.number > prev and len(str(new.number)) == len(str(prev)):
+        v = 0.6  # bigger, same width: Account10000 → Account30000
     else:
-        v = 0.5
+        v = 0.4  # another number: name326 → name_9538 is also what strangers pick
     return v * min(1.0, len(old.stem) / 7)
 
 

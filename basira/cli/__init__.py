@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from basira.cli import banks, compliance, detect, evidence, network, report, review, scan, simulate
+from basira.cli import banks, compliance, detect, evidence, network, report, review, scan, simulate, worker
 from basira.cli._common import fail
 
 __all__ = ["app", "fail", "main"]
@@ -51,6 +51,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(compliance.orders_app, name="orders")
 app.add_typer(compliance.compliance_app, name="compliance")
 app.add_typer(compliance.complaints_app, name="complaints")
+app.command()(worker.worker)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -133,7 +133,11 @@ class Settings:
     # (a JSON line, a CSV line, the strings of a Telegram message) of more bytes, skipped without being read whole.
     max_text_chars: int = _var("BASIRA_MAX_TEXT_CHARS", _positive("BASIRA_MAX_TEXT_CHARS", 1_000_000))
     max_record_bytes: int = _var("BASIRA_MAX_RECORD_BYTES", _positive("BASIRA_MAX_RECORD_BYTES", 16 * 1024 * 1024))
-    # test-only pause points (basira.core.killpoints): BASIRA_SCAN_TEST_PAUSE, BASIRA_INGEST_TEST_PAUSE
+    # content intake (POST /api/v1/content, `basira worker`) and cluster scans (`basira scan --cluster`)
+    intake_max_bytes: int = _var("BASIRA_INTAKE_MAX_BYTES", _positive("BASIRA_INTAKE_MAX_BYTES", 8 * 1024 * 1024))
+    dask_scheduler: str | None = _var("BASIRA_DASK_SCHEDULER", _text)  # tcp://host:8786 or a scheduler file
+    # test-only pause points (basira.core.killpoints): BASIRA_SCAN_TEST_PAUSE, BASIRA_INGEST_TEST_PAUSE,
+    # BASIRA_WORKER_TEST_PAUSE
     test_pauses: Mapping[str, str] = field(default_factory=lambda: _pauses(os.environ))
 
     @classmethod

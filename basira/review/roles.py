@@ -21,6 +21,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "retry_delivery": frozenset({"admin"}),
     "set_prefs": frozenset(HUMAN_ROLES),
+    # POST /api/v1/content: a platform hands Basira posts as they are published (basira.intake).
+    "submit_content": frozenset({"admin", "platform"}),
     "match_content": frozenset({"admin", "reviewer", "analyst", "legal", "platform"}),  # POST /api/v1/match
     # Curating banks through the HMA-compatible API (/c/...): a platform integration (Coop) creates its banks.
     "manage_banks": frozenset({"admin", "analyst", "platform"}),

@@ -1,7 +1,13 @@
 """The store: the only module that talks to the database (SQLite by default, PostgreSQL by URL)."""
 
 # Every table module registers with the one metadata here, so migrations and checks always see them all.
-from basira.store import bank_models, compliance_models, network_models, review_models  # noqa: F401
+from basira.store import (  # noqa: F401
+    bank_models,
+    compliance_models,
+    intake_models,
+    network_models,
+    review_models,
+)
 from basira.store.store import Checkpoint, Store, canonical_json, event_hash, migrate, open_store
 
 __all__ = ["Checkpoint", "Store", "canonical_json", "event_hash", "migrate", "open_store"]

@@ -27,6 +27,7 @@ from basira.web import (
     api,
     compliance_api,
     compliance_pages,
+    content_api,
     errors,
     guards,
     hma_api,
@@ -79,6 +80,7 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(match_api.router)
+    app.include_router(content_api.router)
     app.include_router(pages.router)
     app.include_router(network_pages.router)
     app.include_router(compliance_api.router)

@@ -1,0 +1,87 @@
+"""Process validated content items with the scan's own functions: store ingest batch, score_posts and
+record_detections (a case on each flagged post), the hash pass; then read each item's answer from the store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from basira.ingest.clean import ReadOptions
+from basira.ingest.records import AccountRecord, PostRecord
+
+if TYPE_CHECKING:
+    from basira.store import Store
+
+_lock = threading.Lock()
+_loaded: list[str] = []
+
+
+def ensure_detector(pool_worker: bool = False) -> str:
+    """Load the detector once in this process (the scan's scoring state); return the model version."""
+    from basira import scan
+
+    with _lock:
+        if not _loaded:
+            scan._init_worker(pool_worker)
+            assert scan._detector is not None
+            _loaded.append(scan._detector.version)
+    return _loaded[0]
+
+
+def records_of(items: Sequence[dict[str, Any]], options: ReadOptions | None = None) -> list[tuple[PostRecord, AccountRecord | None]]:
+    """Queue items (already validated once) back to records."""
+    from basira.intake.items import parse_item
+
+    options = options or ReadOptions.from_settings()
+    return [parse_item(i, n, options)[1:] for n, i in enumerate(items)]
+
+
+def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | None]],
+            actor: str = "intake") -> list[dict[str, Any]]:
+    """Store, score and hash-match the posts; one answer per record, in order: platform, post_id, post (store
+    id), score, flagged, policy, categories, evidence, bank_matches, case_id. Idempotent: a post already stored
+    keeps its stored detection and case."""
+    from basira import scan
+    from basira.hash_scan import match_ingested_posts
+    from basira.store import banks as repo
+    from basira.store.intake import stored_results
+
+    version = ensure_detector()
+    accounts = [a for _, a in records if a is not None]
+    posts = [p for p, _ in records]
+    store.ingest_batch(accounts, posts)
+    ids: dict[tuple[str, str], int] = {}
+    for platform in {p.platform for p in posts}:
+        got = store.post_ids(platform, [p.external_id for p in posts if p.platform == platform])
+        ids.update(((platform, ext), pid) for ext, pid in got.items())
+    post_ids = sorted(set(ids.values()))
+    have = stored_results(store, post_ids, version)
+    todo, seen = [], set()
+    for p in posts:
+        pid = ids[(p.platform, p.external_id)]
+        if "score" not in have[pid] and pid not in seen:
+            seen.add(pid)
+            todo.append((pid, p.text, p.lang))
+    if todo:
+        store.record_detections(scan.score_posts(todo), actor="detector")
+    banks = repo.has_items(store)
+    if banks:
+        match_ingested_posts(store)
+    have = stored_results(store, post_ids, version)
+    out = []
+    for p in posts:
+        pid = ids[(p.platform, p.external_id)]
+        r = have[pid]
+        ev = r.get("evidence") or {}
+        matches = []
+        if banks:
+            matches = [{"bank": m["bank"], "item_id": m["item_id"], "signal_type": m["signal_type"],
+                        "distance": float(m["distance"]), "status": m["status"], "labels": m["labels"] or {}}
+                       for m in repo.matches_for(store, f"post:{pid}")]
+        out.append({"platform": p.platform, "post_id": p.external_id, "post": pid, "model_version": version,
+                    "score": r.get("score"), "flagged": bool(ev.get("flagged")), "policy": ev.get("policy"),
+                    "categories": r.get("categories", []),
+                    "evidence": {k: ev[k] for k in ("lang", "threshold", "signals", "spans") if k in ev},
+                    "bank_matches": matches, "case_id": r["case_id"]})
+    return out

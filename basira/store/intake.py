@@ -1,0 +1,161 @@
+"""The content intake repository: the async work queue, and the stored results an intake answer is read from.
+
+PostgreSQL: a worker claims pending rows with `SELECT … FOR UPDATE SKIP LOCKED` in a transaction it keeps open
+while it processes them (the processing writes through other transactions, idempotently), and marks them done
+in that same transaction. Two workers never take the same row; a killed worker's transaction rolls back when
+its connection drops, and its rows are pending again. SQLite has no row locks: one worker at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from basira.store.intake_models import ContentQueueItem
+from basira.store.models import Case, Detection, now
+
+if TYPE_CHECKING:
+    from basira.store import Store
+
+Q = ContentQueueItem.__table__
+_CHUNK = 500
+
+
+def enqueue(store: Store, items: Sequence[dict[str, Any]], submitted_by: str | None,
+            deliver: bool) -> list[tuple[int, bool]]:
+    """Queue validated items ({platform, post_id, ...}); return (queue id, newly queued) per item, in order.
+    An item whose (platform, post id) was queued before is not queued again (idempotent)."""
+    if not items:
+        return []
+    at = now()
+    rows = [{"platform": i["platform"], "external_id": i["post_id"], "item": i, "status": "pending", "attempts": 0,
+             "submitted_by": submitted_by, "enqueued_at": at,
+             "delivery_status": "waiting" if deliver else "none", "delivery_attempts": 0} for i in items]
+    with store.write() as conn:
+        new = {(r.platform, r.external_id): r.id for r in store._insert_rows(
+            conn, Q, rows, ("platform", "external_id"), ("id", "platform", "external_id"))}
+        keys = {(i["platform"], i["post_id"]) for i in items}
+        old: dict[tuple[str, str], int] = {}
+        for platform in {k[0] for k in keys}:
+            ext = sorted(k[1] for k in keys if k[0] == platform and k not in new)
+            for i in range(0, len(ext), _CHUNK):
+                old.update(((platform, r.external_id), r.id) for r in conn.execute(
+                    sa.select(Q.c.external_id, Q.c.id).where(Q.c.platform == platform,
+                                                             Q.c.external_id.in_(ext[i:i + _CHUNK]))))
+    out, seen = [], set()
+    for i in items:
+        k = (i["platform"], i["post_id"])
+        out.append((new.get(k) or old[k], k in new and k not in seen))
+        seen.add(k)
+    return out
+
+
+@dataclass
+class Claim:
+    """Rows a worker holds: (queue id, item). Set `results[queue id]` before the `with` ends."""
+
+    rows: list[tuple[int, dict[str, Any]]]
+    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+@contextmanager
+def claim(store: Store, limit: int, worker: str, before_commit: Any = None) -> Iterator[Claim]:
+    """Up to `limit` pending items, held until the block ends; those given a result are then marked done in
+    the claiming transaction. An exception (or a kill) leaves them all pending."""
+    if store.dialect == "postgresql":
+        with store.engine.connect() as conn, conn.begin():
+            rows = [(r.id, r.item) for r in conn.execute(
+                sa.select(Q.c.id, Q.c.item).where(Q.c.status == "pending").order_by(Q.c.id).limit(limit)
+                .with_for_update(skip_locked=True))]
+            c = Claim(rows)
+            yield c
+            _finish(conn, c, worker)
+            if before_commit is not None:
+                before_commit()
+        return
+    # SQLite: no row locks, and a write transaction held across the processing would block the processing's
+    # own writes. Read, process, then mark done; a second worker on the same file could repeat work (harmless:
+    # the store is idempotent) but never lose any.
+    with store.read() as conn:
+        rows = [(r.id, r.item) for r in conn.execute(
+            sa.select(Q.c.id, Q.c.item).where(Q.c.status == "pending").order_by(Q.c.id).limit(limit))]
+    c = Claim(rows)
+    yield c
+    with store.write() as conn:
+        _finish(conn, c, worker)
+        if before_commit is not None:
+            before_commit()
+
+
+def _finish(conn: Any, c: Claim, worker: str) -> None:
+    at = now()
+    for qid, result in c.results.items():
+        conn.execute(sa.update(Q).where(Q.c.id == qid, Q.c.status == "pending").values(
+            status="done", result=result, worker=worker[:128], done_at=at, attempts=Q.c.attempts + 1,
+            delivery_status=sa.case((Q.c.delivery_status == "waiting", "pending"), else_=Q.c.delivery_status),
+            next_delivery_at=at))
+
+
+def queue_counts(store: Store) -> dict[str, int]:
+    with store.read() as conn:
+        return {r.status: int(r.n) for r in conn.execute(
+            sa.select(Q.c.status, sa.func.count().label("n")).group_by(Q.c.status))}
+
+
+def queued(store: Store, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Queue rows by id (status, result, worker, delivery), in id order."""
+    out: list[dict[str, Any]] = []
+    with store.read() as conn:
+        for i in range(0, len(ids), _CHUNK):
+            out.extend(r._asdict() for r in conn.execute(
+                sa.select(Q).where(Q.c.id.in_(list(ids[i:i + _CHUNK]))).order_by(Q.c.id)))
+    return out
+
+
+@contextmanager
+def due_deliveries(store: Store, at: datetime, limit: int) -> Iterator[list[dict[str, Any]]]:
+    """Done items whose result webhook is due, held (locked, on PostgreSQL) while the caller sends it."""
+    q = (sa.select(Q.c.id, Q.c.platform, Q.c.external_id, Q.c.result, Q.c.delivery_attempts)
+         .where(Q.c.delivery_status == "pending", Q.c.next_delivery_at <= at).order_by(Q.c.id).limit(limit))
+    if store.dialect == "postgresql":
+        with store.engine.connect() as conn, conn.begin():
+            rows = [r._asdict() for r in conn.execute(q.with_for_update(skip_locked=True))]
+            yield rows
+            for r in rows:
+                conn.execute(sa.update(Q).where(Q.c.id == r["id"]).values(**r["update"]))
+        return
+    with store.read() as conn:
+        rows = [r._asdict() for r in conn.execute(q)]
+    yield rows
+    with store.write() as conn:
+        for r in rows:
+            conn.execute(sa.update(Q).where(Q.c.id == r["id"]).values(**r["update"]))
+
+
+def stored_results(store: Store, post_ids: Sequence[int], model_version: str) -> dict[int, dict[str, Any]]:
+    """post id -> {score, categories, evidence, case_id}: its detection by `model_version` and its case (the
+    open one, else the newest)."""
+    dt, ct = Detection.__table__, Case.__table__
+    out: dict[int, dict[str, Any]] = {int(p): {"case_id": None} for p in post_ids}
+    ids = sorted(out)
+    with store.read() as conn:
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i:i + _CHUNK]
+            for r in conn.execute(sa.select(dt.c.post_id, dt.c.score, dt.c.categories, dt.c.evidence).where(
+                    dt.c.model_version == model_version, dt.c.post_id.in_(chunk))):
+                out[r.post_id].update(score=float(r.score), categories=list(r.categories or []),
+                                      evidence=r.evidence or {})
+            for r in conn.execute(sa.select(ct.c.id, ct.c.subject_id, ct.c.closed_at).where(
+                    ct.c.subject_kind == "post", ct.c.subject_id.in_(chunk)).order_by(ct.c.id)):
+                cur = out[r.subject_id]
+                if cur.get("_open") and r.closed_at is not None:
+                    continue
+                cur["case_id"], cur["_open"] = r.id, r.closed_at is None
+    for v in out.values():
+        v.pop("_open", None)
+    return out

@@ -11,7 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 PG_URL = os.environ.get("BASIRA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/basira_test")
+# CI sets BASIRA_REQUIRE_PG=1: a PostgreSQL test then fails instead of skipping when the server is away.
+REQUIRE_PG = os.environ.get("BASIRA_REQUIRE_PG") == "1"
+PG_SKIP = "PostgreSQL unreachable"
 _pg_reason: list[str | None] = []
+_pg_skipped: list[str] = []
 
 
 def _pg_unavailable() -> str | None:
@@ -25,7 +29,7 @@ def _pg_unavailable() -> str | None:
             _pg_reason.append(None)
         except Exception as exc:  # noqa: BLE001 - any failure means: skip PostgreSQL
             _pg_reason.append(
-                f"PostgreSQL unreachable at {PG_URL}: {type(exc).__name__}: {exc}".splitlines()[0]
+                f"{PG_SKIP} at {PG_URL}: {type(exc).__name__}: {exc}".splitlines()[0]
             )
     return _pg_reason[0]
 
@@ -39,6 +43,8 @@ def fresh_db_url(kind: str, folder) -> Iterator[str]:
         return
     reason = _pg_unavailable()
     if reason:
+        if REQUIRE_PG:
+            pytest.fail(f"BASIRA_REQUIRE_PG=1 and {reason}")
         pytest.skip(reason)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL)
@@ -93,3 +99,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
     checked.tdb_checked = True  # type: ignore[attr-defined]
     statements.statement_of_reasons = checked
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and PG_SKIP in str(report.longrepr):
+        _pg_skipped.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001 - pytest's hook
+    """Say loudly when the PostgreSQL half of the suite did not run (it used to skip silently)."""
+    if not _pg_skipped:
+        return
+    tr = terminalreporter
+    tr.write_sep("!", f"{len(_pg_skipped)} PostgreSQL tests SKIPPED", red=True, bold=True)
+    tr.write_line(f"why: {_pg_reason[0] if _pg_reason else PG_SKIP}", red=True)
+    tr.write_line("fix: run `bash scripts/ensure-postgres.sh` (as root it installs and starts a server), or set "
+                  "BASIRA_TEST_PG to a server you have; BASIRA_REQUIRE_PG=1 makes these tests fail instead "
+                  "(CI sets it).", red=True)
+    tr.write_sep("!", red=True, bold=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import _pg_unavailable, fresh_db_url
+from conftest import REQUIRE_PG, _pg_unavailable, fresh_db_url
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
@@ -78,7 +78,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path):
-    kind = "postgresql" if _pg_unavailable() is None else "sqlite"
+    kind = "postgresql" if REQUIRE_PG or _pg_unavailable() is None else "sqlite"
     with fresh_db_url(kind, tmp_path) as url:
         token = seed(url)
         port = free_port()

@@ -201,7 +201,14 @@ def test_curation_endpoints_shapes_and_errors(hma, media):
     assert client.lookup_signal("pdq", pdq)["B_BANK"][0].bank_content_id == one.id
     assert client.error(http.put(f"/c/bank/B_BANK/content/{one.id}", json={"disable_until_ts": -4}), 400)
 
-    assert http.delete(f"/c/bank/B_BANK/content/{two.id}").json() == {"deleted": 2}
+    # a signal the bank already holds: the new upload joins that content (one content per signal, as items are)
+    again = client.add_signals("B_BANK", {"pdq": "0" * 64, "video_sha256": "ab" * 32})
+    assert again.id == two.id
+    assert set(client.content("B_BANK", two.id, include_signals="true").signals) == {"video_md5", "pdq",
+                                                                                     "video_sha256"}
+    sha_item = next(i.id for i in repo.iter_items(svc.store, "B_BANK") if i.signal_type == "sha256")
+    assert client.error(http.get(f"/c/bank/B_BANK/content/{sha_item}"), 404)  # an item, not a content
+    assert http.delete(f"/c/bank/B_BANK/content/{two.id}").json() == {"deleted": 3}
     assert client.error(http.get(f"/c/bank/B_BANK/content/{two.id}"), 404)
 
     assert {t.name for t in client.signal_types()} >= {"pdq", "video_md5", "video_sha256", "vpdq", "url"}

@@ -153,9 +153,16 @@ def add_content(
 
 
 def content_items(store: Store, bank: str, content_id: int) -> list[BankItem]:
-    """The items of one piece of content (see `add_content`) in a bank, by id; [] when there is none."""
-    return [it for it in iter_items(store, bank)
-            if it.id == content_id or it.labels.get(CONTENT_LABEL) == content_id]
+    """The items of one piece of content (see `add_content`) in a bank, by id; [] when there is none. Its items
+    all have ids from the content id up (it is the smallest), so the search starts there."""
+    t, b = BankItemRow.__table__, BankRow.__table__
+    label = t.c.labels[CONTENT_LABEL].as_integer()
+    q = (sa.select(t, b.c.name.label("bank_name")).join(b, b.c.id == t.c.bank_id)
+         .where(b.c.name == bank, t.c.id >= content_id,
+                sa.or_(label == content_id, sa.and_(t.c.id == content_id, label.is_(None))))
+         .order_by(t.c.id))
+    with store.read() as conn:
+        return [_item(r, r.bank_name) for r in conn.execute(q)]
 
 
 def content_id_of(item: BankItem) -> int:

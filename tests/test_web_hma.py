@@ -161,9 +161,13 @@ def test_curation_endpoints_shapes_and_errors(hma, media):
 
     assert client.update_bank("A_BANK", enabled=False).matching_enabled_ratio == 0
     assert client.update_bank("A_BANK", enabled_ratio=0.5).matching_enabled_ratio == 0.5
-    assert client.update_bank("A_BANK", name="B_BANK").model_dump() == {"name": "B_BANK",
-                                                                         "matching_enabled_ratio": 0.5}
+    assert client.update_bank("A_BANK", name="B_BANK", enabled_ratio=0).model_dump() == {
+        "name": "B_BANK", "matching_enabled_ratio": 0.0}
     assert client.error(http.put("/c/bank/B_BANK", json={"name": "1_bad"}), 400)
+    # sampling: a bank at ratio 0 is never consulted, unless the caller bypasses the coin flip (HMA's flag)
+    client.add_signals("B_BANK", {"pdq": "c3" * 32})
+    assert client.lookup_signal("pdq", "c3" * 32) == {}
+    assert list(client.lookup_signal("pdq", "c3" * 32, bypass_coinflip="true")) == ["B_BANK"]
     assert client.update_bank("B_BANK", enabled=True).matching_enabled_ratio == 1.0
     assert [b.name for b in client.banks()] == ["B_BANK"]
 

@@ -357,13 +357,13 @@ class Matcher:
                     out[n] = [(i, 0.0) for i in idx_e.lookup(st.match_key(sig))]
         return out
 
-    def match(self, signal_type: str, signal: str, *, key: str | None = None) -> MatchResult:
+    def match(self, signal_type: str, signal: str, *, key: str | None = None, sample: bool = True) -> MatchResult:
         """Match one signal against every bank under the full policy. `key` identifies the content for
-        sampling (defaults to the signal itself)."""
-        return self.match_many(signal_type, [signal], keys=[key] if key is not None else None)[0]
+        sampling (defaults to the signal itself); `sample=False` consults every bank whatever its ratio."""
+        return self.match_many(signal_type, [signal], keys=[key] if key is not None else None, sample=sample)[0]
 
     def match_many(
-        self, signal_type: str, signals: Sequence[str], *, keys: Sequence[str] | None = None
+        self, signal_type: str, signals: Sequence[str], *, keys: Sequence[str] | None = None, sample: bool = True
     ) -> list[MatchResult]:
         """Batched `match` for signals of one type (one index pass for PDQ)."""
         st = get_signal_type(signal_type)
@@ -372,11 +372,12 @@ class Matcher:
         results = []
         for n, cands in enumerate(self.candidates_many(st.name, canon)):
             key = keys[n] if keys is not None else canon[n]
-            results.append(self._apply_policy(st.name, canon[n], key, cands, now))
+            results.append(self._apply_policy(st.name, canon[n], key, cands, now, sample))
         return results
 
     def _apply_policy(
-        self, st_name: str, signal: str, key: str, cands: list[tuple[int, float]], now: datetime
+        self, st_name: str, signal: str, key: str, cands: list[tuple[int, float]], now: datetime,
+        sample: bool = True,
     ) -> MatchResult:
         res = MatchResult(st_name, signal)
         sampled: dict[str, bool] = {}
@@ -389,7 +390,8 @@ class Matcher:
             if dist > bank.threshold(st_name) + 1e-12:
                 continue
             if bank.name not in sampled:
-                sampled[bank.name] = bank.enabled_ratio >= 1.0 or _sample_point(bank.name, key) < bank.enabled_ratio
+                sampled[bank.name] = (not sample or bank.enabled_ratio >= 1.0
+                                      or _sample_point(bank.name, key) < bank.enabled_ratio)
                 if not sampled[bank.name]:
                     res.sampled_out.append(bank.name)
             if not sampled[bank.name]:

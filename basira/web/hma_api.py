@@ -590,7 +590,7 @@ def _validated(st: str, signal: str) -> str:
 
 
 def _lookup(request: Request, p: Principal, st: str, signal: str, banks: set[str] | None,
-            seed: str | None) -> dict[str, list[dict[str, Any]]]:
+            seed: str | None, bypass_coinflip: bool = False) -> dict[str, list[dict[str, Any]]]:
     """HMA's lookup: bank name -> [{bank_content_id, distance}] under Basira's full match policy (thresholds,
     sampling keyed on `seed`, disabled items, negative opinions, allow-list vetoes, quarantine). Matches are
     recorded under `hma:<seed or username>`, like /api/v1/match."""
@@ -601,7 +601,7 @@ def _lookup(request: Request, p: Principal, st: str, signal: str, banks: set[str
     cache = _cache(request)
     with cache.lock:
         matcher = cache.get(store)
-        res = matcher.match(st, signal, key=seed or signal)
+        res = matcher.match(st, signal, key=seed or signal, sample=not bypass_coinflip)
         repo.record_matches(store, f"hma:{seed or p.username}", [res], monitor=matcher.monitor,
                             actor=p.username)
     out: dict[str, list[dict[str, Any]]] = {}
@@ -648,29 +648,30 @@ def raw_lookup(request: Request, p: Matcher_, signal: str, signal_type: str, ban
 @matching.get("/lookup", summary="Content lookup by URL or signal")
 def lookup_get(request: Request, p: Matcher_, url: str | None = None, content_type: str | None = None,
                types: str | None = None, signal: str | None = None, signal_type: str | None = None,
-               banks: str | None = None, seed: str | None = None) -> dict[str, Any]:
+               banks: str | None = None, seed: str | None = None, bypass_coinflip: bool = False) -> dict[str, Any]:
     """With `signal` and `signal_type`: `{bank: [{bank_content_id, distance}]}`. With `url`: the same keyed by
     signal type (`{"pdq": {bank: [...]}}`), or just that type's with `signal_type` given too."""
     wanted = _banks_param(banks)
     if url:
         hashes = _hash_url(request, url, content_type, types, _query_decode(request, wanted))
-        resp = {hma_name(st): _lookup(request, p, st, sig, wanted, seed) for st, sig in hashes.items()}
+        resp = {hma_name(st): _lookup(request, p, st, sig, wanted, seed, bypass_coinflip)
+                for st, sig in hashes.items()}
         if signal_type is not None:
             return resp.get(hma_name(basira_type(signal_type)), {})
         return resp
     if not signal or not signal_type:
         raise HTTPException(400, "Either url or both signal and signal_type are required")
-    return _lookup(request, p, basira_type(signal_type), signal, wanted, seed)
+    return _lookup(request, p, basira_type(signal_type), signal, wanted, seed, bypass_coinflip)
 
 
 @matching.post("/lookup", summary="Content lookup of an uploaded file (multipart; field name = content type)")
 async def lookup_post(request: Request, p: Matcher_, banks: str | None = None, seed: str | None = None,
-                      types: str | None = None) -> dict[str, Any]:
+                      types: str | None = None, bypass_coinflip: bool = False) -> dict[str, Any]:
     wanted = _banks_param(banks)
     form = await request.form()
     decode = await run_in_threadpool(_query_decode, request, wanted)
     hashes = await _hash_form(form, decode, types)
-    return {hma_name(st): await run_in_threadpool(_lookup, request, p, st, sig, wanted, seed)
+    return {hma_name(st): await run_in_threadpool(_lookup, request, p, st, sig, wanted, seed, bypass_coinflip)
             for st, sig in hashes.items()}
 
 

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,8 @@ class ScanSummary:
     detections_new: int = 0
     hash_matches: int = 0  # new bank matches acted on (cases opened or raised); see basira.hash_scan
     hash_cases_raised: int = 0  # open cases whose priority a new match raised
+    groups_new: int = 0  # review groups of copies formed (basira.store.groups)
+    cases_grouped: int = 0  # new cases that joined a group
     errors: list[dict[str, Any]] = field(default_factory=list)  # {file, line, reason}; the first 1,000
     error_count: int = 0
     files: list[dict[str, Any]] = field(default_factory=list)  # per file: file, format, posts_new, ...
@@ -375,9 +378,12 @@ def scan_paths(
     hashed = match_ingested_posts(store)
     summary.hash_matches, summary.hash_cases_raised = hashed.matches_new, hashed.cases_raised
     summary.cases_new += hashed.cases_new
-    from basira.store.prioritize import reprioritize  # the rank follows the evidence the scan added
+    from basira.store.groups import assign_groups
+    from basira.store.prioritize import reprioritize
 
-    reprioritize(store)
+    grouped = assign_groups(store, datetime.now(UTC))  # copies of one content join one review group
+    summary.groups_new, summary.cases_grouped = grouped["groups_new"], grouped["joined"]
+    reprioritize(store)  # the rank follows the evidence the scan added
     summary.posts_total = store.count_posts()
     summary.accounts_total = store.count_accounts()
     summary.posts_new = summary.posts_total - posts_before

@@ -324,3 +324,61 @@ def test_reprioritize_uses_reach_risk_and_hash_matches_and_leaves_no_ties(store)
     assert x["inputs"]["followers"] == len(accounts) - 1 and x["terms"]["reach"] > 0
     assert abs(x["priority"] - rows[ids[-1]]["priority"]) < 1e-9
     assert all(0 <= r["priority"] <= 100.001 for r in rows.values())
+
+
+def test_copies_form_one_group_decided_together_undone_together_and_split(store):
+    import sqlalchemy as sa
+
+    from basira.review.demo import seed_copies
+    from basira.store.groups import assign_groups, group_of_case
+    from basira.store.models import Case
+    from basira.store.prioritize import reprioritize
+    from basira.store.review_models import WebhookDelivery
+
+    ids = seed_copies(store, reposts=5, copies=3)
+    svc, clock, p = make(store, webhook_url="http://127.0.0.1:9/hook", webhook_secret="s")
+    out = assign_groups(store, clock())
+    assert out == {"seen": 10, "joined": 8, "groups_new": 1}  # original + 5 retweets + 3 copies; the other alone
+    assert assign_groups(store, clock())["seen"] == 0  # nothing new: nothing done
+    reprioritize(store)
+    rows, total = svc.queue(QueueFilter())
+    assert total == 2  # the group's lead and the unrelated post
+    lead = next(r for r in rows if r["id"] == ids["original"][0])
+    assert (lead["group_size"], lead["group_accounts"]) == (9, 9)
+    assert lead["priority"] > next(r for r in rows if r["id"] == ids["other"][0])["priority"]
+    g = group_of_case(store, ids["reposts"][0])
+    assert g["lead_case_id"] == ids["original"][0] and g["kind"] == "repost" and g["reposts"] == 5
+
+    # The groups keep growing: later copies (same text, new accounts) join at the next assignment, and the
+    # second unrelated post meets the first one (same text): a second group.
+    more = seed_copies(store, reposts=0, copies=1, seed=12)
+    assert assign_groups(store, clock()) == {"seen": 3, "joined": 3, "groups_new": 1}
+    assert group_of_case(store, more["copies"][0])["id"] == g["id"]
+    assert group_of_case(store, more["original"][0])["id"] == g["id"]
+    assert group_of_case(store, more["other"][0])["lead_case_id"] == ids["other"][0]
+    assert svc.queue(QueueFilter())[1] == 2
+
+    # Split one member off (the lead cannot be): it is a case of its own again; splitting is logged.
+    assert svc.split_group(g["id"], [ids["copies"][2], ids["original"][0]], p["alice"]) == [ids["copies"][2]]
+    assert svc.queue(QueueFilter())[1] == 3
+    assert assign_groups(store, clock())["seen"] == 0  # a split case is not grouped again
+    # A decision on the lead applies to every member: own decision, audit entry and webhook each.
+    d = svc.decide(ids["original"][0], p["alice"], "remove", "TVEC-1.1")
+    members = {m["case_id"] for m in d["members"]}
+    assert members == {*ids["reposts"], *ids["copies"][:2], more["copies"][0], more["original"][0]}
+    with store.read() as conn:
+        st = dict(conn.execute(sa.select(Case.id, Case.status).where(Case.id.in_([*members, ids["copies"][2]]))).all())
+        hooks = conn.execute(sa.select(WebhookDelivery.case_id).where(WebhookDelivery.status == "pending")).scalars().all()
+    assert all(st[m] == "decided" for m in members) and st[ids["copies"][2]] == "open"
+    assert set(hooks) == members | {ids["original"][0]}
+    decided = [e for e in store.iter_events() if e["kind"] == "review.decided"]
+    assert {int(e["subject"].split(":")[1]) for e in decided} == members | {ids["original"][0]}
+    # Undoing the group decision undoes every member's.
+    clock.advance(10)
+    svc.undo(d["decision_id"], p["alice"])
+    with store.read() as conn:
+        st = dict(conn.execute(sa.select(Case.id, Case.status).where(Case.id.in_(members))).all())
+        live = conn.execute(sa.select(sa.func.count()).where(WebhookDelivery.status == "pending")).scalar()
+    assert set(st.values()) == {"open"} and live == 0
+    assert group_of_case(store, ids["original"][0])["status"] == "open"
+    assert store.verify_events() == (True, None)

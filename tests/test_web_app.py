@@ -24,6 +24,7 @@ ENDPOINTS = [
     ("GET", "/", "view_self"), ("POST", "/logout", "view_self"),
     ("GET", "/queue", "view_queue"), ("POST", "/queue/next", "claim"),
     ("POST", "/queue/filters", "view_queue"), ("POST", "/queue/filters/delete", "view_queue"),
+    ("POST", "/groups/{group_id}/split", "claim"),
     ("GET", "/cases/{case_id}", "view_case"), ("GET", "/cases/{case_id}/text", "view_case"),
     ("POST", "/cases/{case_id}/claim", "claim"), ("POST", "/cases/{case_id}/release", "claim"),
     ("POST", "/cases/{case_id}/decide", "decide"), ("POST", "/decisions/{decision_id}/undo", "undo"),
@@ -112,7 +113,7 @@ def csrf_of(c):
 
 def fill(path):
     return (path.replace("{case_id}", "1").replace("{decision_id}", "1").replace("{account_id}", "1")
-            .replace("{delivery_id}", "1").replace("{username}", "nobody"))
+            .replace("{delivery_id}", "1").replace("{username}", "nobody").replace("{group_id}", "1"))
 
 
 def test_every_route_is_listed_with_its_permission(web):
@@ -408,3 +409,40 @@ def test_audit_page_filters_by_actor_kind_subject_and_time_with_paging(web):
     assert admin.get("/audit", params={"since": "2999-01-01"}).text.count("<td>test.ping</td>") == 0
     assert admin.get("/audit", params={"until": "2999-01-01", "kind": "test.ping"}).text.count("<td>test.ping</td>") == 100
     assert admin.get("/audit", params={"since": "yesterday"}).status_code == 422
+
+
+def test_grouped_copies_show_as_one_row_decided_and_split_from_the_case_page(tmp_path):
+    from basira.review.demo import seed_copies
+    from basira.store.groups import assign_groups
+    from basira.store.prioritize import reprioritize
+
+    store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
+    ids = seed_copies(store, reposts=4, copies=2)
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False))
+    from basira.review.auth import hash_password
+    from basira.review.queue import QueueFilter
+
+    svc.repo.add_user("rana", hash_password(PASSWORD), "reviewer")
+    assign_groups(store, svc.now())
+    reprioritize(store)
+    app = create_app(svc)
+    c = session_client(app, svc, "rana")
+    page = c.get("/queue").text
+    assert "2 cases" in page and "×7 · 7 accounts" in page
+    lead = ids["original"][0]
+    case = c.get(f"/cases/{lead}").text
+    assert "Review group" in case and "7 copies (repost) by 7 accounts" in case
+    assert case.count('name="case_id"') == 6  # every member but the lead can be split off
+    member = c.get(f"/cases/{ids['reposts'][0]}").text
+    assert f'Decided through <a href="/cases/{lead}">' in member
+    gid = svc.repo.queue(QueueFilter(), svc.now())[0][0]["group_id"]
+    r = c.post(f"/groups/{gid}/split", data={"csrf": c.headers["X-CSRF-Token"], "case_id": [ids["copies"][1]],
+                                              "back_to": lead})
+    assert r.status_code == 303 and "1+case%28s%29+split" in r.headers["location"]
+    assert "3 cases" in c.get("/queue").text
+    c.post(f"/cases/{lead}/claim", data={"csrf": c.headers["X-CSRF-Token"]})
+    r = c.post(f"/cases/{lead}/decide", data={"csrf": c.headers["X-CSRF-Token"], "action": "keep",
+                                               "reason_code": "OK-1"})
+    assert "Applied+to+the+5+other+copies" in r.headers["location"], r.headers["location"]
+    assert "2 cases" in c.get("/queue").text  # the split copy and the unrelated post remain
+    store.close()

@@ -284,12 +284,12 @@ def test_network_case_from_the_community_page(site):
         assert f'href="/accounts/{a.data.accounts[i].id}"' in page
     assert f'href="/communities/{comm}"' in page
     assert f"/cases/{case_id}" in ana.get(f"/communities/{comm}").text  # the community page shows its case
-    # on the queue it ranks with flagged posts (0-125 scale), and its row says what it is
+    # on the queue it ranks with flagged posts (0-100 scale), and its row says what it is
     from basira.network.cases import network_priority
 
     risks = a.risk.score[members]
     case = svc.case(case_id)["case"]
-    assert case["priority"] == pytest.approx(100 * risks.mean() + 25 * risks.max(), abs=1e-3) and case["priority"] > 25
+    assert case["priority"] == pytest.approx(80 * risks.mean() + 20 * risks.max(), abs=1e-3) and case["priority"] > 20
     assert network_priority(risks) == pytest.approx(case["priority"])
     rows = (r for page in range(1, 40) for r in rev.get(f"/queue?page={page}").text.split("<tr"))
     row = next(r for r in rows if f'href="/cases/{case_id}"' in r)

@@ -67,3 +67,35 @@ def seed_cases(store: Store, n: int = 30, seed: int = 7, platform: str = "demo",
                       "priority": prio, "detection_id": store.detection_id(ids[ext], MODEL_VERSION),
                       "details": {"model_score": score}})
     return store.open_cases_for(cases, actor="demo")
+
+
+def seed_copies(store: Store, reposts: int = 5, copies: int = 3, seed: int = 11, platform: str = "demo",
+                now: datetime | None = None) -> dict[str, list[int]]:
+    """One harmless original post with `reposts` retweets ("RT @…: " + its text, repost_of set) and `copies`
+    copy-pasted duplicates, each by its own account, each with a detection and an open case, plus one unrelated
+    post. Returns case ids: {"original", "reposts", "copies", "other"}."""
+    now = now or datetime.now(UTC)
+    n = 2 + reposts + copies
+    accs = [AccountRecord(platform, f"cp{seed}-{i}", handle=f"copier_{seed}_{i}") for i in range(n)]
+    store.upsert_accounts(accs)
+    text = "Join the marching band this weekend, everyone is welcome at the park by the river (synthetic)."
+    posts = [PostRecord(platform, f"o{seed}", accs[0].external_id, text, lang="en", created_at=now - timedelta(hours=5))]
+    for i in range(reposts):
+        posts.append(PostRecord(platform, f"rt{seed}-{i}", accs[1 + i].external_id, f"RT @{accs[0].handle}: {text}",
+                                lang="en", created_at=now - timedelta(hours=4, minutes=i), repost_of=f"o{seed}"))
+    for i in range(copies):
+        posts.append(PostRecord(platform, f"cp{seed}-{i}", accs[1 + reposts + i].external_id, text.replace("!", ""),
+                                lang="en", created_at=now - timedelta(hours=3, minutes=i)))
+    posts.append(PostRecord(platform, f"x{seed}", accs[-1].external_id,
+                            "Присоединяйтесь к хору в субботу вечером, ждём всех (synthetic)", lang="ru",
+                            created_at=now - timedelta(hours=2)))
+    store.upsert_posts(posts)
+    ids = store.post_ids(platform, [p.external_id for p in posts])
+    store.add_detections([{"post_id": ids[p.external_id], "model_version": MODEL_VERSION, "score": 0.9,
+                           "categories": ["recruitment"], "evidence": {"spans": []}} for p in posts])
+    cids = store.open_cases_for([{"subject_kind": "post", "subject_id": ids[p.external_id],
+                                  "reason": "detector flagged (synthetic)", "priority": 50.0,
+                                  "detection_id": store.detection_id(ids[p.external_id], MODEL_VERSION)}
+                                 for p in posts], actor="demo")
+    return {"original": cids[:1], "reposts": cids[1:1 + reposts], "copies": cids[1 + reposts:1 + reposts + copies],
+            "other": cids[-1:]}

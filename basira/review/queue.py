@@ -10,7 +10,7 @@ from basira.review.roles import STAGE_ROLES
 QUEUE_STATUSES = tuple(STAGE_OF_STATUS)  # open, escalated, appealed
 
 
-SORTS = ("priority", "score", "opened", "lang", "source", "policy")  # queue columns one can sort by
+SORTS = ("priority", "score", "opened", "lang", "source", "policy", "group")  # queue columns one can sort by
 POLICIES = ("terrorist_support", "hate_speech")  # the detector's `policy`, when it provides one
 
 

@@ -197,6 +197,9 @@ class ReviewService:
             if action == "remove":
                 out |= self.effects.announce(tx, "removed", Removal(case_id, out["decision_id"], now, actor.username,
                                                                     add_to_bank))
+                for m in out.get("members", ()):  # a group decision removed every copy: each is preserved
+                    self.effects.announce(tx, "removed", Removal(m["case_id"], m["decision_id"], now,
+                                                                 actor.username, None))
         return out
 
     def _webhook(self, decision_id: int, action: str, facts: dict) -> tuple[str, str, dict] | None:
@@ -220,6 +223,16 @@ class ReviewService:
         if not statement:
             raise DecisionError("invalid", "an appeal needs the owner's statement")
         return self.repo.file_appeal(case_id, statement[:10_000], filed_by, self.now())
+
+    def split_group(self, group_id: int, case_ids: list[int], actor: Actor) -> list[int]:
+        from basira.store.groups import split
+        from basira.store.prioritize import reprioritize
+
+        out = split(self.store, group_id, case_ids, actor.username, self.now())
+        if out:
+            lead = self.repo.group_lead(group_id)
+            reprioritize(self.store, [*out, *([lead] if lead else [])])
+        return out
 
     def case(self, case_id: int) -> dict[str, Any] | None:
         return self.repo.case_detail(case_id, self.now())

@@ -4,6 +4,7 @@
 from basira.store import (  # noqa: F401
     bank_models,
     compliance_models,
+    group_models,
     intake_models,
     network_models,
     review_models,

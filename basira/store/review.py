@@ -25,6 +25,8 @@ from basira.review.decisions import (
     plan_undo,
 )
 from basira.review.queue import QueueFilter
+from basira.store.group_models import ReviewGroup
+from basira.store.groups import member_hidden
 from basira.store.models import Account, Case, Detection, Event, Media, Platform, Post
 from basira.store.review_models import (
     ApiToken,
@@ -38,6 +40,7 @@ from basira.store.review_models import (
 from basira.store.store import Store
 
 U, TK, SS = User.__table__, ApiToken.__table__, ReviewSession.__table__
+GR = ReviewGroup.__table__
 C, CL, D, AP, W = Case.__table__, CaseClaim.__table__, Decision.__table__, Appeal.__table__, WebhookDelivery.__table__
 P, A, DT, PF, M, E = Post.__table__, Account.__table__, Detection.__table__, Platform.__table__, Media.__table__, Event.__table__
 _USER_COLS = (U.c.id, U.c.username, U.c.role, U.c.prefs, U.c.disabled_at, U.c.created_at)
@@ -197,6 +200,8 @@ class ReviewRepo:
                 sa.func.substr(P.c.text, 1, 240).label("snippet"), P.c.lang, PF.c.name.label("source"),
                 A.c.handle, A.c.id.label("account_id"), DT.c.score, DT.c.categories,
                 DT.c.evidence["policy"].as_string().label("policy"),
+                GR.c.id.label("group_id"), GR.c.size.label("group_size"), GR.c.accounts.label("group_accounts"),
+                GR.c.followers.label("group_followers"), GR.c.kind.label("group_kind"),
                 CL.c.user_id.label("claimed_by_id"), CL.c.expires_at.label("claim_expires"),
             )
             .select_from(C)
@@ -205,7 +210,8 @@ class ReviewRepo:
             .outerjoin(PF, PF.c.id == sa.func.coalesce(P.c.platform_id, A.c.platform_id))
             .outerjoin(DT, DT.c.id == C.c.detection_id)
             .outerjoin(CL, CL.c.case_id == C.c.id)
-            .where(C.c.status.in_(f.statuses))
+            .outerjoin(GR, sa.and_(GR.c.lead_case_id == C.c.id, GR.c.status == "open"))
+            .where(C.c.status.in_(f.statuses), ~member_hidden())
         )
         if f.lang:
             q = q.where(P.c.lang == f.lang)
@@ -222,7 +228,7 @@ class ReviewRepo:
         if f.min_score is not None:
             q = q.where(DT.c.score >= f.min_score)
         col = {"priority": C.c.priority, "score": DT.c.score, "opened": C.c.opened_at, "lang": P.c.lang,
-               "source": PF.c.name, "policy": DT.c.evidence["policy"].as_string()}[f.sort]
+               "source": PF.c.name, "policy": DT.c.evidence["policy"].as_string(), "group": GR.c.size}[f.sort]
         first = col.desc().nulls_last() if f.desc else col.asc().nulls_last()
         # Ties on the chosen column fall back to the priority (then the oldest case), so every sort is total.
         return q.order_by(first, C.c.priority.desc(), C.c.opened_at, C.c.id)
@@ -360,19 +366,74 @@ class ReviewRepo:
                      "reason_code": reason_code, "decided_by": actor.username, "final_at": _iso(t.final_at)}
             self._events(conn, case_events.decided(case_id, did, t.stage, action, reason_code, actor.username,
                                                    t.final_at, state.status, t.new_status, note))
-            if t.platform_action and webhook is not None:
-                subject = conn.execute(
-                    sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
-                out = webhook(did, t.platform_action, {
-                    **facts, "platform_action": t.platform_action,
-                    **subject_ids(conn, subject.subject_kind, subject.subject_id),
-                    **_network_members(subject.subject_kind, subject.details)})
-                if out is not None:
-                    url, key, payload = out
-                    conn.execute(sa.insert(W).values(
-                        case_id=case_id, decision_id=did, idempotency_key=key, url=url, action=t.platform_action,
-                        payload=payload, status="pending", attempts=0, next_attempt_at=t.final_at, created_at=now))
-        return {"decision_id": did, "status": t.new_status, "final_at": t.final_at, "stage": t.stage}
+            self._enqueue_action(conn, case_id, did, t, facts, webhook, now)
+            members = self._decide_members(conn, case_id, did, state.status, actor, action, reason_code,
+                                           reason_actions, note, now, undo_seconds, webhook)
+        return {"decision_id": did, "status": t.new_status, "final_at": t.final_at, "stage": t.stage,
+                "members": members}
+
+    def _enqueue_action(self, conn: Connection, case_id: int, did: int, t: Any, facts: dict,
+                        webhook: Callable[[int, str, dict], tuple[str, str, dict] | None] | None,
+                        now: datetime) -> None:
+        if not t.platform_action or webhook is None:
+            return
+        subject = conn.execute(
+            sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
+        out = webhook(did, t.platform_action, {
+            **facts, "platform_action": t.platform_action,
+            **subject_ids(conn, subject.subject_kind, subject.subject_id),
+            **_network_members(subject.subject_kind, subject.details)})
+        if out is not None:
+            url, key, payload = out
+            conn.execute(sa.insert(W).values(
+                case_id=case_id, decision_id=did, idempotency_key=key, url=url, action=t.platform_action,
+                payload=payload, status="pending", attempts=0, next_attempt_at=t.final_at, created_at=now))
+
+    def _decide_members(self, conn: Connection, lead_case_id: int, lead_did: int, lead_status: str, actor: Actor,
+                        action: str, reason_code: str, reason_actions: tuple[str, ...] | None, note: str | None,
+                        now: datetime, undo_seconds: int, webhook: Any) -> list[dict[str, Any]]:
+        """A decision on a group's lead applies to every member in the same status: one decision, audit entry and
+        webhook per member (same stage, action and reason), linked to the lead's decision so that undoing it
+        undoes them. A member that cannot take it (another status, or claimed by someone else) leaves the group
+        and is reviewed on its own."""
+        from basira.store.group_models import ReviewGroup, ReviewGroupDecision, ReviewGroupMember
+
+        G, GM, GD = ReviewGroup.__table__, ReviewGroupMember.__table__, ReviewGroupDecision.__table__
+        g = conn.execute(sa.select(G.c.id).where(G.c.lead_case_id == lead_case_id, G.c.status == "open")).first()
+        if g is None:
+            return []
+        out = []
+        for mid in conn.execute(sa.select(GM.c.case_id).where(GM.c.group_id == g.id, GM.c.role == "member")
+                                .order_by(GM.c.case_id)).scalars().all():
+            st = self._state(conn, mid)
+            try:
+                if st.status != lead_status:
+                    raise DecisionError("conflict", f"case {mid} is {st.status}")
+                t = plan_decision(st, actor, action, reason_actions, now, undo_seconds)
+            except DecisionError as exc:
+                conn.execute(sa.delete(GM).where(GM.c.case_id == mid))
+                self._events(conn, ("group.left", actor.username, f"case:{mid}",
+                                    {"group_id": g.id, "why": str(exc)}))
+                continue
+            did = conn.execute(sa.insert(D).values(
+                case_id=mid, stage=t.stage, action=action, reason_code=reason_code, note=note, user_id=actor.user_id,
+                decided_at=now, final_at=t.final_at, prev_status=st.status).returning(D.c.id)).scalar_one()
+            conn.execute(sa.insert(GD).values(decision_id=did, lead_decision_id=lead_did, group_id=g.id))
+            conn.execute(sa.update(C).where(C.c.id == mid).values(status=t.new_status,
+                                                                  closed_at=now if t.closes else None))
+            conn.execute(sa.delete(CL).where(CL.c.case_id == mid))
+            facts = {"case_id": mid, "decision_id": did, "stage": t.stage, "action": action,
+                     "reason_code": reason_code, "decided_by": actor.username, "final_at": _iso(t.final_at),
+                     "group_id": g.id, "group_decision_id": lead_did}
+            entry = case_events.decided(mid, did, t.stage, action, reason_code, actor.username, t.final_at,
+                                        st.status, t.new_status, note)
+            entry[3].update(group_id=g.id, group_decision_id=lead_did)
+            self._events(conn, entry)
+            self._enqueue_action(conn, mid, did, t, facts, webhook, now)
+            out.append({"case_id": mid, "decision_id": did})
+        if action != "escalate":  # an escalated group stays together for legal
+            conn.execute(sa.update(G).where(G.c.id == g.id).values(status="closed", updated_at=now))
+        return out
 
     def decision_action(self, decision_id: int) -> str | None:
         with self.store.read() as conn:
@@ -394,9 +455,34 @@ class ReviewRepo:
             self._upsert_claim(conn, case_id, actor, now, claim_ttl)  # the undoer keeps working on it
             cancelled = conn.execute(sa.update(W).where(W.c.decision_id == decision_id, W.c.status == "pending")
                                      .values(status="cancelled")).rowcount
+            cancelled += self._undo_members(conn, decision_id, actor, now)
             self._events(conn, ("review.undone", actor.username, f"case:{case_id}",
                                 {"decision_id": decision_id, "to": t.new_status, "webhooks_cancelled": cancelled}))
         return {"case_id": case_id, "status": t.new_status}
+
+    def _undo_members(self, conn: Connection, lead_did: int, actor: Actor, now: datetime) -> int:
+        """Undo the member decisions a group decision made; the group is open again. Returns webhooks cancelled."""
+        from basira.store.group_models import ReviewGroup, ReviewGroupDecision
+
+        G, GD = ReviewGroup.__table__, ReviewGroupDecision.__table__
+        rows = conn.execute(sa.select(GD.c.decision_id, GD.c.group_id, D.c.case_id, D.c.prev_status)
+                            .join(D, D.c.id == GD.c.decision_id)
+                            .where(GD.c.lead_decision_id == lead_did, D.c.undone_at.is_(None))).all()
+        cancelled = 0
+        for r in rows:
+            conn.execute(sa.update(D).where(D.c.id == r.decision_id).values(undone_at=now))
+            conn.execute(sa.update(C).where(C.c.id == r.case_id).values(status=r.prev_status, closed_at=None))
+            cancelled += conn.execute(sa.update(W).where(W.c.decision_id == r.decision_id, W.c.status == "pending")
+                                      .values(status="cancelled")).rowcount
+            self._events(conn, ("review.undone", actor.username, f"case:{r.case_id}",
+                                {"decision_id": r.decision_id, "to": r.prev_status, "group_decision_id": lead_did}))
+        for gid in {r.group_id for r in rows}:
+            conn.execute(sa.update(G).where(G.c.id == gid).values(status="open", updated_at=now))
+        return cancelled
+
+    def group_lead(self, group_id: int) -> int | None:
+        with self.store.read() as conn:
+            return conn.execute(sa.select(GR.c.lead_case_id).where(GR.c.id == group_id)).scalar()
 
     def file_appeal(self, case_id: int, statement: str, filed_by: str, now: datetime) -> int:
         with self.store.write() as conn:

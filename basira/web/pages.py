@@ -252,8 +252,11 @@ def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
         safe = url.startswith(("https://", "http://")) or url.startswith("data:image/")
         media.append({**m, "safe_url": url if safe else None,
                       "is_video": (m.get("kind") or "") in ("video", "animated_gif")})
+    from basira.store.groups import group_of_case
+
+    group = group_of_case(svc.store, case["id"])
     return dict(
-        d=detail, case=case, post=post, det=det, evidence=ev, segments=segments, truncated=truncated,
+        group=group, d=detail, case=case, post=post, det=det, evidence=ev, segments=segments, truncated=truncated,
         text_len=len(post.get("text") or ""), stage=stage, claim=claim, claimed_by_other=claimed_by_other,
         can_decide=can_decide, actions=actions, action_labels=ACTION_LABELS, action_keys=ACTION_KEYS,
         reasons=[r for r in svc.catalogue.reasons if set(r.actions) & set(actions)], can_appeal=can_appeal,
@@ -319,8 +322,22 @@ def decide(request: Request, case_id: int, p: Annotated[Principal, Depends(requi
         return _decision_error(case_id, exc)
     banked = out.get("banked")
     extra = f" Added {banked['added']} new signal(s) to bank {banked['bank']}." if banked else ""
+    if out.get("members"):
+        extra += f" Applied to the {len(out['members'])} other copies in its group."
     return back(f"/cases/{case_id}", f"Decision recorded: {ACTION_LABELS.get(action, action)}. "
                 f"You can undo it for {request.app.state.service.settings.undo_seconds} seconds.{extra}")
+
+
+@router.post("/groups/{group_id}/split")
+def split_group(request: Request, group_id: int, p: Annotated[Principal, Depends(require("claim"))],
+                case_id: Annotated[list[int], Form()] = [], back_to: Annotated[int, Form()] = 0) -> Response:  # noqa: B006
+    where = f"/cases/{back_to}" if back_to else "/queue"
+    try:
+        out = request.app.state.service.split_group(group_id, case_id, p.actor)
+    except DecisionError as exc:
+        return back(where, str(exc))
+    return back(where, f"{len(out)} case(s) split off the group: each is reviewed on its own now."
+                if out else "Nothing split: choose members of the group.")
 
 
 @router.post("/decisions/{decision_id}/undo")

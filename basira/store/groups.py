@@ -1,0 +1,193 @@
+"""Repository functions of grouped review (tables in basira.store.group_models; keys from basira.review.grouping).
+
+`assign_groups` runs where cases are opened — at the end of every scan — and puts each new open post case into the
+open group of a copy it shares a key with (or starts a group with that copy); groups keep growing as later scans
+bring more copies. A decision on the group's lead applies to every member (basira.store.review); `split` takes
+members out again."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from basira.review.grouping import PostForGrouping, group_keys, kind_of, strongest
+from basira.store.group_models import ReviewGroup, ReviewGroupKey, ReviewGroupMember
+from basira.store.models import Case, Media, Post
+from basira.store.network_models import Follow
+
+if TYPE_CHECKING:
+    from basira.store.store import Store
+
+G, GM, GK = ReviewGroup.__table__, ReviewGroupMember.__table__, ReviewGroupKey.__table__
+C, P, M, F = Case.__table__, Post.__table__, Media.__table__, Follow.__table__
+OPEN = ("open", "escalated", "appealed")
+CHUNK = 900
+
+
+def _chunks(xs: list, n: int = CHUNK):
+    for i in range(0, len(xs), n):
+        yield xs[i:i + n]
+
+
+def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, int]:
+    """Group every open post case the grouper has not seen yet; return counts (seen, joined, groups_new)."""
+    counts = {"seen": 0, "joined": 0, "groups_new": 0}
+    while True:
+        with store.write() as conn:
+            seen = sa.select(GK.c.id).where(GK.c.case_id == C.c.id).exists()
+            rows = conn.execute(
+                sa.select(C.c.id, C.c.status, P.c.platform_id, P.c.external_id, P.c.text, P.c.repost_of)
+                .join(P, P.c.id == C.c.subject_id)
+                .where(C.c.subject_kind == "post", C.c.status == "open", ~seen)
+                .order_by(C.c.id).limit(batch)).all()
+            if not rows:
+                return counts
+            media: dict[int, list[str]] = defaultdict(list)
+            for chunk in _chunks([r.id for r in rows]):
+                for cid, h in conn.execute(sa.select(C.c.id, M.c.sha256).join(M, M.c.post_id == C.c.subject_id)
+                                           .where(C.c.id.in_(chunk), M.c.sha256.is_not(None))):
+                    media[cid].append(h)
+            keys_of = {r.id: group_keys(PostForGrouping(r.platform_id, r.external_id, r.text or "", r.repost_of,
+                                                        tuple(media.get(r.id, ())))) for r in rows}
+            all_keys = sorted({k for ks in keys_of.values() for k in ks})
+            holders: dict[str, list[int]] = defaultdict(list)  # key -> earlier open cases holding it
+            for chunk in _chunks(all_keys):
+                for k, cid in conn.execute(sa.select(GK.c.key, GK.c.case_id).join(C, C.c.id == GK.c.case_id)
+                                           .where(GK.c.key.in_(chunk), C.c.status.in_(OPEN))):
+                    holders[k].append(cid)
+            held = sorted({c for cs in holders.values() for c in cs})
+            group_of: dict[int, int] = {}
+            for chunk in _chunks(held):
+                group_of.update(conn.execute(sa.select(GM.c.case_id, GM.c.group_id).join(G, G.c.id == GM.c.group_id)
+                                             .where(GM.c.case_id.in_(chunk), G.c.status == "open")).all())
+            touched: set[int] = set()
+            for r in rows:
+                keys = keys_of[r.id]
+                hits = [(k, c) for k in keys for c in holders.get(k, ()) if c != r.id]
+                groups = sorted({group_of[c] for _, c in hits if c in group_of})
+                via = strongest(k for k, _ in hits) if hits else None
+                if groups:
+                    gid = groups[0]  # several groups: the oldest (groups are not merged; see docs/review.md)
+                elif hits:
+                    first = min(c for _, c in hits)
+                    gid = conn.execute(sa.insert(G).values(
+                        lead_case_id=first, kind=via, size=1, accounts=1, followers=0, reposts=0, status="open",
+                        opened_at=now, updated_at=now).returning(G.c.id)).scalar_one()
+                    conn.execute(sa.insert(GM).values(case_id=first, group_id=gid, role="lead", via=via, joined_at=now))
+                    group_of[first] = gid
+                    counts["groups_new"] += 1
+                    store._append_events(conn, [("group.opened", "basira", f"group:{gid}",
+                                                 {"lead_case_id": first, "kind": via})])
+                else:
+                    gid = None
+                if gid is not None:
+                    conn.execute(sa.insert(GM).values(case_id=r.id, group_id=gid, role="member", via=via,
+                                                      joined_at=now))
+                    group_of[r.id] = gid
+                    touched.add(gid)
+                    counts["joined"] += 1
+                    store._append_events(conn, [("group.joined", "basira", f"case:{r.id}",
+                                                 {"group_id": gid, "via": via})])
+                conn.execute(sa.insert(GK), [{"key": k, "case_id": r.id} for k in keys] or
+                             [{"key": f"none:{r.id}", "case_id": r.id}])
+                for k in keys:
+                    holders[k].append(r.id)
+                counts["seen"] += 1
+            _refresh(conn, sorted(touched), now)
+
+
+def _refresh(conn: Connection, group_ids: list[int], now: datetime) -> None:
+    """Recompute each group's aggregates from its members: size, distinct accounts, their followers, the reposts
+    of the members' posts, the newest post."""
+    for gid in group_ids:
+        members = conn.execute(sa.select(P.c.account_id, P.c.external_id, P.c.platform_id, P.c.created_at)
+                               .select_from(GM).join(C, C.c.id == GM.c.case_id)
+                               .join(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
+                               .where(GM.c.group_id == gid)).all()
+        accounts = sorted({m.account_id for m in members if m.account_id is not None})
+        followers = 0
+        for chunk in _chunks(accounts):
+            followers += conn.execute(sa.select(sa.func.count()).where(F.c.target_id.in_(chunk))).scalar_one()
+        reposts = 0
+        exts = sorted({(m.platform_id, m.external_id) for m in members})
+        for pf in {e[0] for e in exts}:
+            ids = [e[1] for e in exts if e[0] == pf]
+            for chunk in _chunks(ids):
+                reposts += conn.execute(sa.select(sa.func.count()).where(
+                    P.c.platform_id == pf, P.c.repost_of.in_(chunk))).scalar_one()
+        newest = max((m.created_at for m in members if m.created_at is not None), default=None)
+        conn.execute(sa.update(G).where(G.c.id == gid).values(
+            size=len(members), accounts=max(len(accounts), 1), followers=followers, reposts=reposts,
+            newest_at=newest, updated_at=now))
+
+
+def group_inputs(conn: Connection, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """{lead case id: size, accounts, followers, reposts, newest} of open groups led by these cases."""
+    out = {}
+    for chunk in _chunks(sorted(case_ids)):
+        for g in conn.execute(sa.select(G).where(G.c.lead_case_id.in_(chunk), G.c.status == "open")):
+            out[g.lead_case_id] = {"size": g.size, "accounts": g.accounts, "followers": g.followers,
+                                   "reposts": g.reposts, "newest": g.newest_at, "group_id": g.id}
+    return out
+
+
+def group_of_case(store: Store, case_id: int, limit: int = 200) -> dict[str, Any] | None:
+    """The group a case belongs to (any status), with its members (lead first, then by case id)."""
+    with store.read() as conn:
+        gid = conn.execute(sa.select(GM.c.group_id).where(GM.c.case_id == case_id)).scalar()
+        if gid is None:
+            return None
+        g = conn.execute(sa.select(G).where(G.c.id == gid)).first()._asdict()
+        from basira.store.models import Account
+
+        A = Account.__table__
+        g["members"] = [r._asdict() for r in conn.execute(
+            sa.select(GM.c.case_id, GM.c.role, GM.c.via, C.c.status, P.c.external_id, P.c.account_id,
+                      A.c.handle, sa.func.substr(P.c.text, 1, 160).label("snippet"))
+            .join(C, C.c.id == GM.c.case_id).outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
+            .outerjoin(A, A.c.id == P.c.account_id)
+            .where(GM.c.group_id == gid).order_by(sa.case((GM.c.role == "lead", 0), else_=1), GM.c.case_id)
+            .limit(limit))]
+    return g
+
+
+def split(store: Store, group_id: int, case_ids: list[int], actor: str, now: datetime) -> list[int]:
+    """Take members (not the lead) out of an open group: each becomes a case of its own in the queue and is not
+    grouped again. Splitting every member dissolves the group. Returns the cases split off."""
+    with store.write() as conn:
+        g = conn.execute(sa.select(G.c.lead_case_id, G.c.status).where(G.c.id == group_id)).first()
+        if g is None or g.status != "open":
+            from basira.review.decisions import DecisionError
+
+            raise DecisionError("not_found" if g is None else "conflict", f"no open group {group_id}")
+        ids = [c for c in conn.execute(sa.select(GM.c.case_id).where(
+            GM.c.group_id == group_id, GM.c.role == "member", GM.c.case_id.in_(case_ids))).scalars()]
+        if not ids:
+            return []
+        conn.execute(sa.delete(GM).where(GM.c.case_id.in_(ids)))
+        conn.execute(sa.delete(GK).where(GK.c.case_id.in_(ids)))
+        conn.execute(sa.insert(GK), [{"key": f"split:{c}", "case_id": c} for c in ids])
+        left = conn.execute(sa.select(sa.func.count()).where(GM.c.group_id == group_id,
+                                                             GM.c.role == "member")).scalar_one()
+        if left == 0:
+            conn.execute(sa.delete(GM).where(GM.c.group_id == group_id))
+            conn.execute(sa.update(G).where(G.c.id == group_id).values(status="split", size=1, updated_at=now))
+        else:
+            _refresh(conn, [group_id], now)
+        store._append_events(conn, [("group.split", actor, f"group:{group_id}",
+                                     {"cases": ids, "dissolved": left == 0})])
+    return ids
+
+
+def member_hidden():
+    """SQL condition: the case is a non-lead member of a group (shown in the queue through its lead), unless it
+    was appealed on its own."""
+    return sa.exists(sa.select(GM.c.case_id).where(GM.c.case_id == C.c.id, GM.c.role == "member")) & (
+        C.c.status != "appealed")
+
+
+__all__ = ["assign_groups", "group_inputs", "group_of_case", "kind_of", "member_hidden", "split"]

@@ -8,6 +8,7 @@ losing or repeating anything.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import threading
@@ -28,6 +29,7 @@ from basira.ingest import detect_format, get_format, ingest_file
 from basira.ingest.base import read_head
 from basira.ingest.clean import ReadOptions
 from basira.ingest.runner import fingerprint
+from basira.scan_chunks import detect_bounded
 
 if TYPE_CHECKING:
     from basira.detect import Detector
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 FORMAT_ALIASES = {"x-v2": "x_v2", "x": "x_v2", "twitter": "x_v2"}
 SCAN_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 BATCH = 500  # posts per scoring batch
+BATCH_CHARS = 2_000_000  # and no more text than this per batch (bounded memory with million-character posts)
+LONG_KEY = 4096  # texts longer than this are remembered by their hash, not their text
 POOL_MIN_BYTES = 4 << 20  # inputs smaller than this are scored in-process (a pool costs more than it saves)
 MAX_ERRORS_KEPT = 1000
 SEEN_MAX = 10_000  # texts remembered per scoring process (a few MB; tens at most for long texts)
@@ -160,15 +164,21 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
     scored once: in the batch, and across batches through a bounded cache in each process."""
     assert _detector is not None, "call _init_worker first"
     det = _detector
-    keys = [
-        (text, None if not lang or lang.lower() in _UNSPECIFIC_LANGS else lang) for _, text, lang in posts
-    ]
+    texts: dict[tuple[str, str | None], str] = {}
+    keys = []
+    for _, text, lang in posts:
+        # A long text is remembered by its hash (the cache holds up to SEEN_MAX keys); NUL never occurs in a
+        # stored text (basira.ingest.clean), so a hash key cannot equal a text.
+        tk = text if len(text) <= LONG_KEY else "\x00sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+        key = (tk, None if not lang or lang.lower() in _UNSPECIFIC_LANGS else lang)
+        texts[key] = text
+        keys.append(key)
     todo = list(dict.fromkeys(k for k in keys if k not in _seen))
     if todo:
         threshold_for = getattr(det, "threshold_for", lambda lang: det.threshold)
-        for key, d in zip(
-            todo, det.detect([t for t, _ in todo], langs=[lang for _, lang in todo]), strict=True
-        ):
+        # Long texts are scored chunk by chunk (basira.scan_chunks): bounded memory, offsets on the whole text.
+        results = detect_bounded(det, [texts[k] for k in todo], [lang for _, lang in todo])
+        for key, d in zip(todo, results, strict=True):
             _seen[key] = {
                 "model_version": det.version,
                 "score": d.score,
@@ -332,7 +342,9 @@ def scan_paths(
             room = (2 * workers + 1) - len(inflight) if pool else 1
             got = 0
             while room > 0:
-                batch, last_id = store.posts_lacking_detection(version, last_id, batch_size)
+                batch, last_id = store.posts_lacking_detection(
+                    version, last_id, batch_size, max_chars=BATCH_CHARS
+                )
                 if not batch:
                     break
                 posts = [(b["id"], b["text"], b["lang"]) for b in batch]

@@ -757,10 +757,11 @@ class Store:
     # --- scanning: posts to score, detections with their cases, summaries ------------------------------------
 
     def posts_lacking_detection(
-        self, model_version: str, after_id: int = 0, limit: int = 1000
+        self, model_version: str, after_id: int = 0, limit: int = 1000, max_chars: int | None = None
     ) -> tuple[list[dict[str, Any]], int]:
         """Posts (id, text, lang) after `after_id`, in id order, that have no detection by `model_version`:
-        up to `limit` of them, and the id to continue after. An empty list means there are no more.
+        up to `limit` of them (and, with `max_chars`, no more text than that in all, but at least one post),
+        and the id to continue after. An empty list means there are no more.
 
         Walks the posts in id windows and looks their detections up by key, so each call costs the same
         on any table size, whatever the planner's statistics say (an anti-join can turn into a full scan).
@@ -768,6 +769,7 @@ class Store:
         t, dt = Post.__table__, Detection.__table__
         out: list[dict[str, Any]] = []
         last = after_id
+        chars = 0
         with self.read() as conn:
             while len(out) < limit:
                 ids = list(
@@ -777,7 +779,7 @@ class Store:
                 )
                 if not ids:
                     break
-                last = ids[-1]
+                window_start, last = last, ids[-1]
                 done = set(
                     conn.execute(
                         sa.select(dt.c.post_id).where(
@@ -786,9 +788,28 @@ class Store:
                     ).scalars()
                 )
                 todo = [i for i in ids if i not in done]
+                full = False
+                if todo and max_chars is not None:
+                    # Bound the batch's memory by its texts' length (a batch of million-character posts).
+                    lens = dict(
+                        conn.execute(sa.select(t.c.id, sa.func.length(t.c.text)).where(self._in(t.c.id, todo))).all()
+                    )
+                    keep: list[int] = []
+                    for i in todo:
+                        if (out or keep) and chars + (lens.get(i) or 0) > max_chars:
+                            full = True
+                            break
+                        keep.append(i)
+                        chars += lens.get(i) or 0
+                    if full:
+                        # Continue after the last post taken (the first one left out comes next time).
+                        stop = keep[-1] if keep else max((i for i in ids if i < todo[0]), default=window_start)
+                        todo, last = keep, stop
                 if todo:
                     q = sa.select(t.c.id, t.c.text, t.c.lang).where(self._in(t.c.id, todo)).order_by(t.c.id)
                     out.extend(r._asdict() for r in conn.execute(q))
+                if full:
+                    break
         return out, last
 
     def record_detections(

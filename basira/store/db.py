@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from basira.store import bulk, events
+
 if TYPE_CHECKING:
     from basira.store.store import Store
 
@@ -35,16 +37,16 @@ class Tx:
 
     def insert(self, table: sa.Table) -> Any:
         """The dialect's INSERT (with on_conflict_do_nothing/update)."""
-        return self.store._insert(table)
+        return bulk.dialect_insert(self.dialect, table)
 
     def insert_rows(self, table: sa.Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str] = (),
                     returning: Sequence[str] = (), where: str | None = None) -> list[Any]:
         """Bulk INSERT skipping rows that hit the unique index on `conflict` (see Store._insert_rows)."""
-        return self.store._insert_rows(self.conn, table, rows, conflict, returning, where)
+        return bulk.insert_rows(self.conn, table, rows, conflict, returning, where)
 
     def update_rows(self, table: sa.Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-        self.store._update_rows(self.conn, table, keys, rows)
+        bulk.update_rows(self.conn, table, keys, rows)
 
     def append_events(self, entries: Sequence[EventEntry]) -> list[int]:
         """Append to the hash-chained log in this transaction: the events commit with the change they record."""
-        return self.store._append_events(self.conn, entries)
+        return events.append(self.conn, entries)

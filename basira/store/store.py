@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -23,7 +19,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from basira.core.time import utc
 from basira.ingest.records import AccountRecord, PostRecord
+from basira.store import bulk, events
 from basira.store.db import Tx
+from basira.store.events import GENESIS_HASH, _event_entry, canonical_json, event_hash  # noqa: F401 - re-exported
 from basira.store.models import (
     Account,
     Case,
@@ -37,8 +35,6 @@ from basira.store.models import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-GENESIS_HASH = "0" * 64
-_EVENT_LOCK_KEY = 7367298902  # PostgreSQL advisory lock that serializes the event chain
 _ACCOUNT_FIELDS = (
     "handle",
     "display_name",
@@ -62,28 +58,6 @@ class Checkpoint:
     completed: bool
 
 
-def canonical_json(value: Any) -> bytes:
-    """Deterministic JSON (sorted keys, no spaces, UTF-8) for hashing."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-
-
-def event_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(entry)).hexdigest()
-
-
-def _event_entry(
-    id_: int, at: datetime, kind: str, actor: str | None, subject: str | None, payload: Any
-) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "at": utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),  # type: ignore[union-attr]
-        "kind": kind,
-        "actor": actor,
-        "subject": subject,
-        "payload": payload,
-    }
-
-
 def _detection_reason(row: dict[str, Any]) -> str:
     cats = ", ".join(row.get("categories") or []) or "unspecified"
     return f"detector flagged the post (score {float(row['score']):.3f}; {cats})"
@@ -92,92 +66,6 @@ def _detection_reason(row: dict[str, Any]) -> str:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-@lru_cache(maxsize=128)
-def _pg_arrays(
-    dialect: Any, table: sa.Table, cols: tuple[str, ...]
-) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
-    """For PostgreSQL statements that take a batch as one array per column: the typed placeholders
-    `%(p<i>)b::type[]`, and the per-column value converters SQLAlchemy would apply (JSON serialized with
-    the dialect's serializer, json.dumps by default). The arrays go in binary: psycopg quotes every element
-    of a text-format array with a regular expression, ten times slower for posts' texts."""
-    arrays, procs = [], []
-    for i, c in enumerate(cols):
-        col_type = table.c[c].type
-        arrays.append(f"%(p{i})b::{col_type.compile(dialect=dialect)}[]")
-        if isinstance(col_type, sa.JSON):
-            dumps = getattr(dialect, "_json_serializer", None) or json.dumps
-            # None is JSON null unless the column asks for SQL NULL, as SQLAlchemy does it.
-            procs.append((lambda v, d=dumps: None if v is None else d(v)) if col_type.none_as_null else dumps)
-        elif isinstance(col_type, sa.Float):  # an array cannot mix ints and floats
-            procs.append(lambda v: None if v is None else float(v))
-        else:
-            procs.append(col_type.bind_processor(dialect))
-    return arrays, procs
-
-
-@lru_cache(maxsize=64)
-def _python_defaults(table: sa.Table, given: frozenset[str]) -> tuple[tuple[str, Any], ...]:
-    """(column, default) of the columns not in `given` with a Python-side scalar or callable default."""
-    return tuple(
-        (c.name, c.default)
-        for c in table.columns
-        if c.name not in given and c.default is not None and (c.default.is_scalar or c.default.is_callable)
-    )
-
-
-@lru_cache(maxsize=64)
-def _unnest_insert(
-    dialect: Any,
-    table: sa.Table,
-    cols: tuple[str, ...],
-    conflict: tuple[str, ...],
-    returning: tuple[str, ...],
-    where: str | None,
-) -> str:
-    """PostgreSQL `INSERT ... SELECT FROM unnest(arrays) ... ON CONFLICT DO NOTHING RETURNING`."""
-    q = dialect.identifier_preparer.quote
-    names = ", ".join(q(c) for c in cols)
-    arrays, _ = _pg_arrays(dialect, table, cols)
-    sql = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
-        f"SELECT {names} FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS u({names}, basira_ord) "
-        "ORDER BY basira_ord"  # ids in the rows' order, as a multi-row VALUES would give them
-    )
-    if conflict:
-        sql += f" ON CONFLICT ({', '.join(q(c) for c in conflict)})"
-        if where:
-            sql += f" WHERE {where}"
-        sql += " DO NOTHING"
-    if returning:
-        sql += f" RETURNING {', '.join(q(c) for c in returning)}"
-    return sql
-
-
-@lru_cache(maxsize=64)
-def _unnest_update(dialect: Any, table: sa.Table, keys: tuple[str, ...], cols: tuple[str, ...]) -> str:
-    """PostgreSQL `UPDATE ... FROM unnest(arrays)`: set `cols` of the rows matching `keys`."""
-    q = dialect.identifier_preparer.quote
-    arrays, _ = _pg_arrays(dialect, table, keys + cols)
-    return (
-        f"UPDATE {dialect.identifier_preparer.format_table(table)} AS t "
-        f"SET {', '.join(f'{q(c)} = u.{q(c)}' for c in cols)} "
-        f"FROM unnest({', '.join(arrays)}) AS u({', '.join(q(c) for c in keys + cols)}) "
-        f"WHERE {' AND '.join(f't.{q(k)} = u.{q(k)}' for k in keys)}"
-    )
-
-
-def _pg_params(
-    dialect: Any, table: sa.Table, cols: tuple[str, ...], rows: Sequence[dict[str, Any]]
-) -> dict[str, list[Any]]:
-    """The batch as one list per column (`p<i>`), converted as SQLAlchemy would convert each value."""
-    _, procs = _pg_arrays(dialect, table, cols)
-    params = {}
-    for i, (c, proc) in enumerate(zip(cols, procs, strict=True)):
-        values = [r[c] for r in rows]
-        params[f"p{i}"] = [proc(v) for v in values] if proc else values
-    return params
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -293,13 +181,7 @@ class Store:
             yield conn
 
     def _insert(self, table: sa.Table) -> Any:
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif self.dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover
-            raise RuntimeError(f"unsupported database: {self.dialect} (use SQLite or PostgreSQL)")
-        return insert(table)
+        return bulk.dialect_insert(self.dialect, table)
 
     def _insert_rows(
         self,
@@ -310,52 +192,14 @@ class Store:
         returning: Sequence[str] = (),
         where: str | None = None,
     ) -> list[Any]:
-        """INSERT `rows` (dicts with the same keys), skipping those that hit the unique index on `conflict`
-        (whose predicate is `where`, for a partial index); return the `returning` columns of the rows inserted
-        (as the driver returns them: ask for ids and plain columns). Columns left out get their Python defaults.
-
-        On PostgreSQL the rows go as one array per column through unnest(): one short statement per call,
-        whatever the number of rows. A multi-row VALUES statement is new text for psycopg to parse on every
-        batch, and that parsing took most of the ingest's CPU.
-        """
-        if not rows:
-            return []
-        if self.dialect != "postgresql":
-            stmt = self._insert(table)
-            if conflict:
-                stmt = stmt.on_conflict_do_nothing(
-                    index_elements=list(conflict), index_where=sa.text(where) if where else None
-                )
-            if returning:
-                return conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows).all()
-            conn.execute(stmt, rows)
-            return []
-        defaults = _python_defaults(table, frozenset(rows[0]))
-        if defaults:  # what SQLAlchemy would fill in for the columns left out
-            rows = [{**r, **{c: d.arg(None) if d.is_callable else d.arg for c, d in defaults}} for r in rows]
-        cols = tuple(rows[0])
-        sql = _unnest_insert(conn.dialect, table, cols, tuple(conflict), tuple(returning), where)
-        res = conn.exec_driver_sql(sql, _pg_params(conn.dialect, table, cols, rows))
-        return res.all() if returning else []
+        """Bulk INSERT skipping rows that hit the unique index on `conflict` (basira.store.bulk.insert_rows)."""
+        return bulk.insert_rows(conn, table, rows, conflict, returning, where)
 
     def _update_rows(
         self, conn: Connection, table: sa.Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]
     ) -> None:
-        """UPDATE the rows matching each dict's `keys` columns with its other columns (the same in every
-        dict): one statement on PostgreSQL (unnest), one executemany on SQLite."""
-        if not rows:
-            return
-        cols = tuple(c for c in rows[0] if c not in keys)
-        if self.dialect == "postgresql":
-            sql = _unnest_update(conn.dialect, table, tuple(keys), cols)
-            conn.exec_driver_sql(sql, _pg_params(conn.dialect, table, (*keys, *cols), rows))
-            return
-        stmt = (
-            sa.update(table)
-            .where(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys))
-            .values({c: sa.bindparam(f"v_{c}") for c in cols})
-        )
-        conn.execute(stmt, [{f"{'k' if c in keys else 'v'}_{c}": v for c, v in r.items()} for r in rows])
+        """Bulk UPDATE by `keys` (basira.store.bulk.update_rows)."""
+        bulk.update_rows(conn, table, keys, rows)
 
     def _in(self, column: sa.ColumnElement, values: Iterable[Any]) -> sa.ColumnElement[bool]:
         """`column IN values`; on PostgreSQL `column = ANY(array)`: one short statement text whatever the
@@ -951,36 +795,7 @@ class Store:
     def _append_events(
         self, conn: Connection, entries: Sequence[tuple[str, str | None, str | None, Any]]
     ) -> list[int]:
-        if not entries:
-            return []
-        if self.dialect == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_LOCK_KEY})
-        t = Event.__table__
-        last = conn.execute(sa.select(t.c.id, t.c.hash).order_by(t.c.id.desc()).limit(1)).first()
-        next_id, prev = (last.id + 1, last.hash) if last else (1, GENESIS_HASH)
-        rows = []
-        at = now()
-        for kind, actor, subject, payload in entries:
-            # Round-trip the payload through JSON so the hash is of what the database will return.
-            payload = orjson.loads(canonical_json(payload))
-            entry = _event_entry(next_id, at, kind, actor, subject, payload)
-            h = event_hash(prev, entry)
-            rows.append(
-                {
-                    "id": next_id,
-                    "at": at,
-                    "kind": kind,
-                    "actor": actor,
-                    "subject": subject,
-                    "payload": payload,
-                    "prev_hash": prev,
-                    "hash": h,
-                }
-            )
-            prev = h
-            next_id += 1
-        self._insert_rows(conn, t, rows)
-        return [r["id"] for r in rows]
+        return events.append(conn, entries)
 
     def iter_events(self, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         t = Event.__table__
@@ -1006,15 +821,7 @@ class Store:
 
     def verify_events(self) -> tuple[bool, int | None]:
         """Recompute the chain; return (intact, id of the first bad entry or None)."""
-        prev = GENESIS_HASH
-        expected_id = 1
-        for r in self.iter_events():
-            entry = _event_entry(r["id"], r["at"], r["kind"], r["actor"], r["subject"], r["payload"])
-            if r["id"] != expected_id or r["prev_hash"] != prev or event_hash(prev, entry) != r["hash"]:
-                return False, r["id"]
-            prev = r["hash"]
-            expected_id += 1
-        return True, None
+        return events.verify(self.iter_events())
 
     # --- counts ---------------------------------------------------------------------------------------------
 

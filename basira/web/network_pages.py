@@ -161,6 +161,18 @@ def export_community(request: Request, community: int, fmt: str, p: Investigator
     return _export(snap, fmt, snap.view.analysis.communities.members(c), f"basira-community-{c}")
 
 
+@router.get("/accounts/{account_id}")
+def account_page(request: Request, account_id: int, p: Annotated[Principal, Depends(require("investigate"))]) -> Response:
+    """An account with its posts and its network section (here, so pages.py need not import this module)."""
+    from basira.web.pages import render
+
+    d = request.app.state.service.repo.account_detail(account_id)
+    if d is None:
+        raise HTTPException(404, f"no account {account_id}")
+    posts = [{**o, "snippet": strip_controls(o["snippet"] or "")} for o in d["posts"]]
+    return render(request, "account.html", account=d["account"], posts=posts, **account_context(request, account_id))
+
+
 def account_context(request: Request, account_id: int) -> dict[str, Any]:
     """The account page's network section: risk and reasons, community, metrics, ego graph, returning or
     successor candidates, coordinated groups, flagged posts (with their cases)."""

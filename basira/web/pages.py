@@ -370,17 +370,6 @@ def retry(request: Request, delivery_id: int, p: Annotated[Principal, Depends(re
 
 # --- account, audit, users, settings -----------------------------------------------------------------------
 
-@router.get("/accounts/{account_id}")
-def account_page(request: Request, account_id: int, p: Annotated[Principal, Depends(require("investigate"))]) -> Response:
-    d = request.app.state.service.repo.account_detail(account_id)
-    if d is None:
-        raise HTTPException(404, f"no account {account_id}")
-    posts = [{**o, "snippet": strip_controls(o["snippet"] or "")} for o in d["posts"]]
-    from basira.web.network_pages import account_context
-
-    return render(request, "account.html", account=d["account"], posts=posts, **account_context(request, account_id))
-
-
 @router.get("/audit")
 def audit_page(request: Request, p: Annotated[Principal, Depends(require("view_audit"))],
                before: int | None = None, verify: int = 0, actor: str | None = None, kind: str | None = None,

@@ -5,6 +5,7 @@ and NUL characters are 4xx in the one error shape, never 500; /network works whe
 import re
 import warnings
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from compliance_support import add_users
@@ -55,11 +56,15 @@ def site(store):
     case_id, _ = store.open_case_for("post", pid, f"reason {SNEAKY}", priority=999)
     compliance = ComplianceService(store, ReviewSettings())
     order_id = compliance.receive({"authority": f"Auth{SNEAKY.replace(chr(7), '')}", "order_ref": "R\u202e1",
-                                   "reasons": f"why {SNEAKY}", "targets": [f"x:post{SNEAKY.replace(chr(7), '')}"],
+                                   "reasons": f"why {SNEAKY}", "targets": ["demo:p7-0"],
                                    "contact": "tco@example.org"}, "api", None)
+    compliance.execute(order_id, "lena")
+    complaint_id = compliance.file_complaint(complainant=f"owner{SNEAKY}", grounds=f"grounds {SNEAKY}",
+                                             order_id=order_id)
     app = create_app(svc)
     return svc, app, {"case_id": case_id, "account_id": store.get_account("x", f"acc{SNEAKY}")["id"],
-                      "order_id": order_id, "post_id": pid, "users": users}
+                      "order_id": order_id, "post_id": pid, "users": users,
+                      "complaint_id": complaint_id}
 
 
 def all_routes(routes):
@@ -102,6 +107,16 @@ def test_every_page_marks_invisible_and_bidi_characters(site):
     assert "[RLO]" in c.get(f"/orders/{ids['order_id']}").text
     assert "[RLO]" in c.get(f"/accounts/{ids['account_id']}").text
     assert len(seen) >= 12, seen
+    open_order = ComplianceService(svc.store, ReviewSettings()).receive(
+        {"authority": "Auth\u202e2", "order_ref": "R2", "reasons": f"why {SNEAKY}", "targets": ["demo:p7-1"]},
+        "api", None)
+    r = c.get(f"/orders/{open_order}/execute")
+    assert r.status_code == 200 and not _INVISIBLE.search(r.text)
+    # Every template file was rendered by the pages above (the partials through their pages).
+    loaded = {name for _, name in app.state.templates.env.cache}
+    on_disk = {p.name for p in (Path(__file__).parent.parent / "basira/web/templates").glob("*.html")}
+    assert on_disk <= loaded, sorted(on_disk - loaded)
+    assert "[RLO]" in c.get(f"/orders/{ids['order_id']}/statement").text
 
 
 def test_the_report_template_marks_too():

@@ -201,7 +201,7 @@ class Store:
         """Bulk UPDATE by `keys` (basira.store.bulk.update_rows)."""
         bulk.update_rows(conn, table, keys, rows)
 
-    def _in(self, column: sa.ColumnElement, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    def _in(self, column: sa.ColumnElement[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
         """`column IN values`; on PostgreSQL `column = ANY(array)`: one short statement text whatever the
         number of values, instead of one placeholder per value for psycopg to parse."""
         values = list(values)
@@ -217,7 +217,7 @@ class Store:
             return pid
         t = Platform.__table__
         conn.execute(self._insert(t).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
-        pid = conn.execute(sa.select(t.c.id).where(t.c.name == name)).scalar_one()
+        pid = int(conn.execute(sa.select(t.c.id).where(t.c.name == name)).scalar_one())
         conn.info.setdefault("basira_new_platforms", {})[name] = pid
         return pid
 
@@ -313,10 +313,10 @@ class Store:
                      .order_by(t.c.id))
                 for r in conn.execute(q):
                     found.setdefault((platform, r.h), r.external_id)
-        out = []
-        for r in batch:
-            ext = found.get((r.platform, r.handle.lower())) if getattr(r, "match_handle", False) and r.handle else None
-            out.append(dataclasses.replace(r, external_id=ext, handle=None, match_handle=False) if ext else r)
+        out: list[AccountRecord] = []
+        for a in batch:
+            ext = found.get((a.platform, a.handle.lower())) if getattr(a, "match_handle", False) and a.handle else None
+            out.append(dataclasses.replace(a, external_id=ext, handle=None, match_handle=False) if ext else a)
         return out
 
     def _account_ids(self, conn: Connection, pid: int, externals: Iterable[str]) -> dict[str, int]:
@@ -479,7 +479,7 @@ class Store:
                 out.update({r.external_id: r.id for r in conn.execute(q)})
         return out
 
-    def iter_keyset(self, query: Callable[[int], sa.Select], after_id: int = 0) -> Iterator[list[dict[str, Any]]]:
+    def iter_keyset(self, query: Callable[[int], sa.Select[Any]], after_id: int = 0) -> Iterator[list[dict[str, Any]]]:
         """Yield the batches of `query(last_id)` (ordered and limited by id): keyset pagination, constant memory
         on any table size. `created_at` comes back timezone-aware."""
         last = after_id
@@ -539,7 +539,7 @@ class Store:
             for r in rows
         ]
         with self.write() as conn:
-            existing = set()
+            existing: set[tuple[int, str]] = set()
             for chunk in _chunks(values):
                 q = sa.select(t.c.post_id, t.c.model_version).where(
                     t.c.post_id.in_([v["post_id"] for v in chunk])

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # The web app's graph library (cytoscape.js, pinned in package.json/package-lock.json); git-ignored.
 VENDOR := basira/web/static/vendor/cytoscape.min.js
 
-.PHONY: install system-deps demo test lint typecheck bench train eval clean
+.PHONY: install system-deps demo test lint typecheck bench train eval clean i18n
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -48,6 +48,13 @@ train: install
 
 eval: install
 	$(BIN)/basira eval $(DATA)/*.jsonl --dev-only
+
+# The interface's catalogues: re-extract the strings, merge them into each language, compile the .mo files
+# (committed, so an install needs no build step; tests/test_web_i18n.py fails when a .mo is stale).
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o basira/web/locale/basira.pot .
+	$(BIN)/pybabel update -D basira -i basira/web/locale/basira.pot -d basira/web/locale -w 120
+	$(BIN)/pybabel compile -D basira -d basira/web/locale --statistics
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache node_modules basira/web/static/vendor

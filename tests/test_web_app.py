@@ -352,6 +352,10 @@ def test_platform_files_appeal_second_reviewer_decides(web, template_db):
     page = bob.get(f"/cases/{cid}").text
     assert "&lt;script&gt;x()" in page and "<script>x()" not in page
     assert platform.get(f"/api/v1/cases/{cid}").json()["case"]["status"] == "closed"
+    # The platform never learns who acted, the appeal's filer included (a reviewer may file for the owner).
+    seen = platform.get(f"/api/v1/cases/{cid}").json()
+    assert seen["appeal"]["statement"] and "filed_by" not in seen["appeal"]
+    assert "filed_by" in bob.get(f"/api/v1/cases/{cid}").json()["appeal"]
 
 
 def test_queue_sorts_by_each_column_filters_policy_and_saves_filters(web):

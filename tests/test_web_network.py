@@ -142,6 +142,11 @@ def test_index_and_community_pages(site, platform):
     assert f'href="/accounts/{riskiest}"' in r.text  # a key actor
     assert "Flagged content" in r.text and f'action="/communities/{comm}/case"' in r.text
     assert g == c.get(f"/communities/{comm}/graph.json").json()
+    assert "built-in method" not in r.text  # a group's item count, not dict.items
+    with_groups = next((ci for ci in range(a.communities.count) if snap.view.community(ci)["groups"]), None)
+    if with_groups is not None:
+        page = c.get(f"/communities/{with_groups}").text
+        assert "Coordinated groups" in page and "built-in method" not in page and " shared)" in page
     assert c.get(f"/communities/{a.communities.count}").status_code == 404
     assert c.get("/communities/-1/graph.json").status_code == 404
 

@@ -126,6 +126,8 @@ def _case(request: Request, case_id: int, p: Principal) -> dict[str, Any]:
         for x in d["decisions"]:
             x.pop("decided_by", None)
             x.pop("note", None)
+        if d.get("appeal"):  # who filed it may be a reviewer acting for the owner
+            d["appeal"].pop("filed_by", None)
     return d
 
 

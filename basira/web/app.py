@@ -72,6 +72,9 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True  # every template, whatever its extension
     templates.env.globals["version"] = __version__
+    from basira.web import i18n
+
+    i18n.install(templates.env)
     templates.env.filters["visible"] = strip_controls  # bidi/invisible controls shown as markers, one line
     templates.env.finalize = mark_output  # and marked in everything any template prints
     app.state.service = service

@@ -93,7 +93,7 @@ def community_page(request: Request, community: int, p: Investigator) -> Respons
     info = view.community(c)
     return render(request, "community.html", c=info, graph=for_page(view.community_graph(c)),
                   cases=_network_cases_by_community(request, snap).get(c, []),
-                  groups=[{"group": gi, "accounts": len(view.groups[gi].accounts), "items": view.groups[gi].items}
+                  groups=[{"group": gi, "accounts": len(view.groups[gi].accounts), "shared": view.groups[gi].items}
                           for gi in info["groups"]], **_ctx(snap))
 
 

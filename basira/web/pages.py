@@ -24,6 +24,7 @@ from basira.review.decisions import (
 from basira.review.panels import panels_for
 from basira.review.roles import ROLES, STAGE_ROLES
 from basira.store.review import LockoutError
+from basira.web import i18n
 from basira.web.api import queue_filter
 from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, notice_mac, require
 
@@ -42,7 +43,15 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
         ctx["session_minutes"] = int((svc.now() - p.session_started).total_seconds() // 60)
     if p is not None and p.can("manage_orders"):
         ctx["due_orders"] = _due_orders(request, svc.now())
-    return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    lang = i18n.pick((p.prefs or {}).get("lang") if p else None, request.headers.get("accept-language"))
+    ctx.update(lang=lang, dir=i18n.direction(lang))
+    token = i18n.use(lang)  # the template renders now, in this context: its strings come out in `lang`
+    try:
+        resp = request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    finally:
+        i18n.reset(token)
+    resp.headers["Content-Language"] = lang
+    return resp
 
 
 def _due_orders(request: Request, now: datetime) -> list[dict[str, Any]]:
@@ -447,8 +456,16 @@ def settings_page(request: Request, p: Annotated[Principal, Depends(require("set
 @router.post("/settings")
 def save_settings(request: Request, p: Annotated[Principal, Depends(require("set_prefs"))],
                   blur_media: Annotated[str, Form()] = "", greyscale_media: Annotated[str, Form()] = "",
-                  break_reminder_minutes: Annotated[int, Form()] = 90) -> Response:
+                  break_reminder_minutes: Annotated[int, Form()] = 90, lang: Annotated[str, Form()] = "") -> Response:
     svc = request.app.state.service
     svc.set_prefs({"id": p.user_id, "username": p.username}, blur_media == "on", greyscale_media == "on",
                   break_reminder_minutes)
-    return back("/settings", "Preferences saved.")
+    if lang in i18n.LANGUAGES or (lang == "" and p.prefs.get("lang")):  # "" = follow the browser again
+        svc.repo.set_prefs(p.user_id, {"lang": lang or None}, p.username)
+        svc._session_cache.clear()
+    token = i18n.use(i18n.pick(lang or None, request.headers.get("accept-language")))
+    try:
+        saved = i18n.gettext("Preferences saved.")
+    finally:
+        i18n.reset(token)
+    return back("/settings", saved)

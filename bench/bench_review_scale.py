@@ -1,0 +1,180 @@
+"""Review at scale: the queue page with 100,000 open cases, 10,000 review groups (50,000 grouped cases) on
+PostgreSQL, 20 concurrent reviewers (threads with httpx) each loading queue pages — default order, sorted by
+score, filtered by language, page 2 — against `basira serve --workers 2`. Reports p50/p95/max and the server's
+CPU-seconds (its process tree, from /proc). `python -m bench.run review_scale`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from bench.bench_review import PASSWORD, PG_URL, WORKERS, _free_port, _percentile
+
+CASES = int(os.environ.get("BASIRA_BENCH_CASES", 100_000))
+GROUPS = CASES // 10
+GROUP_SIZE = 5
+REVIEWERS = 20
+PAGES_EACH = 15
+VIEWS = ["/queue", "/queue?sort=score", "/queue?lang=ar", "/queue?page=2", "/queue?sort=-opened&lang=en"]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, ut, st = int(fields[1]), int(fields[11]), int(fields[12])
+        if int(p.name) == pid or ppid == pid:
+            total += (ut + st) / tick
+    return total
+
+
+def _seed(url: str) -> None:
+    """100k posts/detections/open cases and 10k groups in SQL (generate_series): seconds, not minutes."""
+    e = sa.create_engine(url)
+    with e.begin() as c:
+        c.execute(sa.text("INSERT INTO platforms (name) VALUES ('bench')"))
+        c.execute(sa.text(
+            "INSERT INTO accounts (platform_id, external_id, handle, status, first_seen_at) "
+            "SELECT 1, 'a' || g, 'user_' || g, 'active', now() FROM generate_series(1, 2000) g"))
+        c.execute(sa.text(
+            "INSERT INTO posts (platform_id, external_id, account_id, text, lang, created_at, mentions, hashtags, urls,"
+            " ingested_at) SELECT 1, 'p' || g, 1 + g % 2000, 'synthetic bench post number ' || g || ' about the "
+            "weekly market and the reading club', (ARRAY['ar','en','ru'])[1 + g % 3], now() - (g || ' seconds')::interval,"
+            " '[]', '[]', '[]', now() FROM generate_series(1, :n) g"), {"n": CASES})
+        c.execute(sa.text(
+            "INSERT INTO detections (post_id, model_version, score, categories, evidence, created_at) "
+            "SELECT id, 'bench', (id % 1000) / 1000.0, '[\"recruitment\"]', '{\"spans\": []}', now() FROM posts"))
+        c.execute(sa.text(
+            "INSERT INTO cases (subject_kind, subject_id, reason, status, priority, detection_id, details, opened_at) "
+            "SELECT 'post', p.id, 'bench', 'open', (p.id * 7919 % 100000) / 1000.0, d.id, '{}', now() - "
+            "(p.id || ' seconds')::interval FROM posts p JOIN detections d ON d.post_id = p.id"))
+        c.execute(sa.text(
+            "INSERT INTO review_groups (lead_case_id, kind, size, accounts, followers, reposts, status, opened_at, "
+            "updated_at) SELECT g * :s - (:s - 1), 'repost', :s, :s, 0, 0, 'open', now(), now() "
+            "FROM generate_series(1, :g) g"), {"s": GROUP_SIZE, "g": GROUPS})
+        c.execute(sa.text(
+            "INSERT INTO review_group_members (case_id, group_id, role, via, joined_at) "
+            "SELECT c, (c - 1) / :s + 1, CASE WHEN (c - 1) % :s = 0 THEN 'lead' ELSE 'member' END, 'repost', now() "
+            "FROM generate_series(1, :m) c"), {"s": GROUP_SIZE, "m": GROUPS * GROUP_SIZE})
+        c.execute(sa.text("ANALYZE"))
+    e.dispose()
+
+
+def _reviewer(base: str, name: str, times: list[float], errors: list[str], lock: threading.Lock,
+              start: threading.Event) -> None:
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=60) as c:
+        r = c.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+        r = c.post("/login", data={"username": name, "password": PASSWORD, "csrf": token})
+        assert r.status_code == 303, r.text
+        c.get("/queue")
+        start.wait()
+        mine = []
+        for i in range(PAGES_EACH):
+            t = time.perf_counter()
+            r = c.get(VIEWS[(i + hash(name)) % len(VIEWS)])
+            mine.append(time.perf_counter() - t)
+            if r.status_code != 200 or "Queue" not in r.text:
+                errors.append(f"{r.status_code}")
+    with lock:
+        times.extend(mine)
+
+
+def run() -> dict:
+    from basira.review.service import ReviewService, ReviewSettings
+    from basira.store import open_store
+
+    schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    proc = None
+    try:
+        store = open_store(url)
+        t = time.perf_counter()
+        _seed(url)
+        seed_s = time.perf_counter() - t
+        svc = ReviewService(store, ReviewSettings())
+        names = [f"reviewer{i:02d}" for i in range(REVIEWERS)]
+        for n in names:
+            svc.add_user(n, PASSWORD, "reviewer")
+        with store.read() as conn:
+            rows = conn.execute(sa.text("SELECT count(*) FROM cases WHERE status = 'open'")).scalar()
+        visible = svc.queue(__import__("basira.review.queue", fromlist=["QueueFilter"]).QueueFilter(), 1)[1]
+        store.close()
+        port = _free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "basira.cli", "serve", "--db", url, "--port", str(port), "--insecure-cookies",
+             "--workers", str(WORKERS)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                httpx.get(base + "/login", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        times: list[float] = []
+        errors: list[str] = []
+        lock, go = threading.Lock(), threading.Event()
+        threads = [threading.Thread(target=_reviewer, args=(base, n, times, errors, lock, go)) for n in names]
+        for th in threads:
+            th.start()
+        time.sleep(1.0)
+        cpu0 = _cpu_seconds(proc.pid)
+        t0 = time.perf_counter()
+        go.set()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - t0
+        cpu = _cpu_seconds(proc.pid) - cpu0
+        ms = lambda x: round(x * 1000, 1)  # noqa: E731
+        p95 = ms(_percentile(times, 95))
+        result = {
+            "title": "Review at scale: the queue page, 100,000 open cases and 10,000 groups on PostgreSQL",
+            "open_cases": rows, "groups": GROUPS, "grouped_cases": GROUPS * GROUP_SIZE, "queue_rows": visible,
+            "reviewers": REVIEWERS, "server_workers": WORKERS, "requests": len(times), "errors": errors[:10],
+            "seed_seconds": round(seed_s, 1), "wall_seconds": round(wall, 2), "server_cpu_seconds": round(cpu, 2),
+            "queue_ms": {"p50": ms(statistics.median(times)), "p95": p95, "max": ms(max(times))},
+            "views": VIEWS,
+        }
+        result["summary"] = [
+            f"{rows:,} open cases ({GROUPS:,} groups of {GROUP_SIZE}: {visible:,} queue rows), {REVIEWERS} reviewers "
+            f"loading {len(times)} queue pages (default order, by score, by language, page 2) against `basira serve "
+            f"--workers {WORKERS}` on PostgreSQL in {wall:.1f} s wall, {cpu:.1f} server CPU-seconds.",
+            "",
+            "| queue page | p50 | p95 | max |",
+            "|---|---|---|---|",
+            f"| {len(times)} requests | {result['queue_ms']['p50']} ms | **{p95} ms** | {result['queue_ms']['max']} ms |",
+            "",
+            f"Errors {len(errors)}. Target: p95 < 300 ms — {'met' if p95 < 300 and not errors else 'NOT met'}.",
+        ]
+        return result
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

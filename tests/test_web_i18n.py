@@ -1,0 +1,106 @@
+"""The interface in Arabic, English and Russian: the language per request (user setting, Accept-Language),
+`lang`/`dir` on every page, plural forms, localised numbers, and the committed .mo files matching their .po."""
+
+import warnings
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from basira.review.auth import hash_password
+from basira.review.demo import seed_cases
+from basira.review.service import ReviewService, ReviewSettings
+from basira.store import open_store
+from basira.web import i18n
+from basira.web.app import create_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+def test_accept_language_and_the_users_setting_pick_the_language():
+    assert i18n.pick(None, "ar-EG,ar;q=0.9,en;q=0.5") == "ar"
+    assert i18n.pick(None, "de-DE, ru;q=0.4, en;q=0.8") == "en"
+    assert i18n.pick(None, "fr, ru;q=0.3") == "ru"
+    assert i18n.pick(None, "") == "en" and i18n.pick(None, "ar;q=0") == "en"
+    assert i18n.pick("ar", "ru") == "ar" and i18n.pick("xx", "ru") == "ru"
+    assert (i18n.direction("ar"), i18n.direction("en"), i18n.direction("ru")) == ("rtl", "ltr", "ltr")
+
+
+@pytest.mark.parametrize(("n", "want"), [(0, "لا حالات"), (1, "حالة واحدة"), (2, "حالتان"), (3, "3 حالات"),
+                                         (10, "10 حالات"), (11, "11 حالةً"), (99, "99 حالةً"), (100, "100 حالة"),
+                                         (102, "102 حالة"), (103, "103 حالات")])
+def test_arabic_has_six_plural_forms(n, want):
+    token = i18n.use("ar")
+    try:
+        assert i18n.ngettext("%(num)s case", "%(num)s cases", n, num=n) == want
+    finally:
+        i18n.reset(token)
+
+
+def test_russian_plurals_and_localised_numbers():
+    token = i18n.use("ru")
+    try:
+        got = [i18n.ngettext("%(num)s case", "%(num)s cases", n, num=n) for n in (1, 3, 5, 21, 111)]
+        assert got == ["1 случай", "3 случая", "5 случаев", "21 случай", "111 случаев"]
+        assert i18n.number(12345.5, 1) == "12\xa0345,5"
+    finally:
+        i18n.reset(token)
+    token = i18n.use("ar")
+    try:
+        assert i18n.number(12345, 0) in ("12,345", "12٬345")
+    finally:
+        i18n.reset(token)
+
+
+def _key(x):
+    return tuple(x) if isinstance(x, list | tuple) else x
+
+
+def test_committed_mo_files_match_their_catalogues():
+    for lang in ("ar", "ru"):
+        base = i18n.LOCALE_DIR / lang / "LC_MESSAGES"
+        with open(base / "basira.po", "rb") as f:
+            po = {_key(m.id): _key(m.string) for m in read_po(f) if m.id}
+        with open(base / "basira.mo", "rb") as f:
+            mo = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id}
+        assert po == mo, f"{lang}: run `make i18n`"
+        assert all(po.values()), f"{lang}: untranslated messages"
+
+
+@pytest.fixture
+def app(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'i.db'}")
+    seed_cases(store, 3)
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False))
+    svc.repo.add_user("rana", hash_password("a long enough password"), "reviewer")
+    yield svc, create_app(svc)
+    store.close()
+
+
+def _client(svc, app, name="rana"):
+    cookie, csrf = svc.start_session(svc.repo.user_by_name(name))
+    c = TestClient(app, follow_redirects=False)
+    c.cookies.set("basira_session", cookie)
+    c.headers["X-CSRF-Token"] = csrf
+    return c
+
+
+def test_pages_follow_the_browser_then_the_users_setting(app):
+    svc, a = app
+    c = _client(svc, a)
+    en = c.get("/queue")
+    assert '<html lang="en" dir="ltr">' in en.text and "3 cases" in en.text and en.headers["content-language"] == "en"
+    ar = c.get("/queue", headers={"Accept-Language": "ar,en;q=0.5"})
+    assert '<html lang="ar" dir="rtl">' in ar.text and "قائمة المراجعة" in ar.text and "3 حالات" in ar.text
+    assert "استلام الحالة التالية" in ar.text and ar.headers["content-language"] == "ar"
+    ru = c.get("/settings", headers={"Accept-Language": "ru"})
+    assert '<html lang="ru" dir="ltr">' in ru.text and "Язык интерфейса" in ru.text
+    # The user's own setting beats the browser's.
+    r = c.post("/settings", data={"lang": "ar", "blur_media": "on", "greyscale_media": "on",
+                                  "break_reminder_minutes": "90"}, headers={"Accept-Language": "en"})
+    assert r.status_code == 303 and "%D8%AD%D9%8F%D9%81%D8%B8%D8%AA" in r.headers["location"]  # «حُفظت»
+    assert '<html lang="ar" dir="rtl">' in c.get("/queue", headers={"Accept-Language": "en"}).text
+    c.post("/settings", data={"lang": "", "blur_media": "on", "greyscale_media": "on", "break_reminder_minutes": "90"})
+    assert '<html lang="en" dir="ltr">' in c.get("/queue", headers={"Accept-Language": "en"}).text

@@ -6,7 +6,19 @@ import sys
 
 import typer
 
-from basira.cli import banks, compliance, detect, evidence, network, report, review, scan, simulate, worker
+from basira.cli import (
+    banks,
+    cluster,
+    compliance,
+    detect,
+    evidence,
+    network,
+    report,
+    review,
+    scan,
+    simulate,
+    worker,
+)
 from basira.cli._common import fail
 
 __all__ = ["app", "fail", "main"]
@@ -52,6 +64,7 @@ app.add_typer(compliance.orders_app, name="orders")
 app.add_typer(compliance.compliance_app, name="compliance")
 app.add_typer(compliance.complaints_app, name="complaints")
 app.command()(worker.worker)
+app.command()(cluster.rescore)
 
 
 def main() -> None:  # pragma: no cover - entry point

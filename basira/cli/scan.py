@@ -96,6 +96,21 @@ def _scan_progress(enabled: bool):
     return progress, update
 
 
+def cluster_progress(enabled: bool):
+    """A bar per stage of a cluster run: ingest tasks, then scoring tasks (their totals are known)."""
+    from basira.cli._common import progress_bar
+
+    progress = progress_bar(enabled)
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(f"{stage} tasks", total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return progress, update
+
+
 def scan(
     paths: list[str] = typer.Argument(..., metavar="PATH...", help="Files or folders to scan (folders recursively)."),
     fmt: str = typer.Option("auto", "--format", help="auto, jsonl, csv, x-v2 or telegram (see docs/formats.md)."),
@@ -105,6 +120,10 @@ def scan(
     batch_size: int = typer.Option(500, "--batch-size", min=1, help="Posts per scoring batch (one transaction each)."),
     platform: str | None = typer.Option(None, "--platform", help="Platform of generic records that name none (minimal {id, text} lines)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    cluster: str | None = typer.Option(None, "--cluster", metavar="ADDRESS",
+                                       help="Run on a Dask cluster: tcp://host:8786 or a scheduler file "
+                                            "(default: $BASIRA_DASK_SCHEDULER; PostgreSQL only; docs/deploy.md)."),
+    local: bool = typer.Option(False, "--local", help="Scan on this machine even when BASIRA_DASK_SCHEDULER is set."),
 ) -> None:
     """Ingest files, score every new post, open a case per flagged post and print a summary."""
     import orjson
@@ -116,13 +135,24 @@ def scan(
     if on_error not in ("skip", "stop"):
         err.print("[bold red]error:[/] --on-error must be skip or stop")
         raise typer.Exit(code=2)
+    s = settings(db)
+    address = None if local else (cluster or s.dask_scheduler)
     try:
-        with open_store(settings(db).db_url) as store:
-            progress, update = _scan_progress(enabled=not as_json)
-            with progress:
-                summary = scan_paths(
-                    store, paths, fmt, on_error, workers, update, batch_size=batch_size, platform=platform
-                )
+        with open_store(s.db_url) as store:
+            if address:
+                from basira.cluster.client import cluster_scan, require_postgresql
+
+                require_postgresql(store)
+                progress, update = cluster_progress(enabled=not as_json)
+                with progress:
+                    summary = cluster_scan(store, s.db_url, address, paths, fmt, on_error, update,
+                                           batch_size=batch_size, platform=platform, settings=s)
+            else:
+                progress, update = _scan_progress(enabled=not as_json)
+                with progress:
+                    summary = scan_paths(
+                        store, paths, fmt, on_error, workers, update, batch_size=batch_size, platform=platform
+                    )
     except InputError as exc:
         raise fail(exc) from None
     if as_json:

@@ -74,6 +74,7 @@ def ingest_file(
     on_error: str = "skip",
     batch_size: int = 1000,
     options: ReadOptions | None = None,
+    part_of: tuple[str, str, int] | None = None,
 ) -> IngestResult:
     """Ingest one file. Each batch and the file's checkpoint commit together, so a re-run after a crash
     resumes after the last committed batch, and a re-run of a finished file stores nothing new.
@@ -81,7 +82,10 @@ def ingest_file(
     on_error="skip" records malformed records in the result and goes on; "stop" raises the first as an
     InputError (after committing the good records before it). Errors that make the rest of the file
     unreadable (cannot open, unknown format, broken JSON structure) always raise. `options`: record bounds
-    and the default platform (ReadOptions.from_settings() when not given).
+    and the default platform (ReadOptions.from_settings() when not given). `part_of`: (checkpoint key,
+    fingerprint, line offset) when `path` holds one byte range of a larger file (a cluster scan's task,
+    basira.cluster): the range resumes under that key, and records and errors name the larger file and its
+    line numbers.
     """
     from basira.store import Checkpoint
 
@@ -96,6 +100,10 @@ def ingest_file(
     options = options or ReadOptions.from_settings()
     source = str(p.resolve())
     fp = fingerprint(p, options)
+    origin, offset = path, 0
+    if part_of is not None:
+        source, fp, offset = part_of
+        origin = source.split("#", 1)[0]
     done = 0
     previous = store.get_checkpoint(source)
     if previous is not None and previous.fingerprint == fp and previous.format == fmt_obj.name:
@@ -129,6 +137,13 @@ def ingest_file(
 
     try:
         for _line, item in _records(fmt_obj, path, options):
+            if part_of is not None:
+                if isinstance(item, InputError):
+                    item.file, item.line = origin, None if item.line is None else item.line + offset
+                else:
+                    item.source_file = origin
+                    if item.source_line is not None:
+                        item.source_line += offset
             seq += 1
             if seq <= done:
                 result.records_skipped += 1

@@ -58,9 +58,10 @@ WEIGHTS: dict[str, float] = {
 }
 # Contradictions: a family both accounts show that does not match at all. Returning accounts change
 # pictures and names less often than not, so a complete mismatch lowers the score, never to nothing.
-PENALTIES: dict[str, float] = {"name": 1.5, "image": 0.8, "social": 1.0}
+PENALTIES: dict[str, float] = {"name": 1.5, "image": 0.8, "social": 2.5}
 INTERCEPT = -7.0
-CERTAIN_LOGIT = 9.0  # p > 0.9999: past this, candidates tie and the latest suspension ranks first
+CERTAIN_LOGIT = 5.0  # p > 0.993: past this, candidates close to the best tie and the latest suspension ranks first
+TIE_MARGIN = 2.0
 THRESHOLD = 0.9
 MAX_CANDIDATES = 400  # scored per new account at most (those sharing the most keys)
 RECENT_SUSPENSIONS = 10  # the accounts suspended last before a new one appeared are candidates whatever their handle
@@ -508,17 +509,24 @@ class ReturningIndex:
                 feats = pair_features(self.old[i], q)
                 z = score_logit(feats)
                 if z >= min_logit:
-                    # Rank by the logit (probabilities saturate); on a tie, the suspension closest before the
-                    # creation: a persona returns as the continuation of its most recent account.
-                    scored.append((-round(min(z, CERTAIN_LOGIT), 1), -int(self.suspended[i]), self.old[i].p.id,
-                                   z, i, feats))
+                    scored.append((z, i, feats))
             if not scored:
                 continue
-            scored.sort(key=lambda x: x[:3])
+            # Rank by the logit (probabilities saturate). Near-certain candidates within TIE_MARGIN of the
+            # best tie, and the suspension closest before the creation ranks first among them: a persona
+            # returns as the continuation of its most recent account.
+            best = max(z for z, _, _ in scored)
+
+            def rank(x: tuple[float, int, dict], best: float = best) -> tuple:
+                z, i = x[0], x[1]
+                tied = z >= CERTAIN_LOGIT and z >= best - TIE_MARGIN
+                return (0 if tied else 1, -int(self.suspended[i]) if tied else -z, -z, self.old[i].p.id)
+
+            scored.sort(key=rank)
             cands = [Candidate(self.old[i].p.id, round(1 / (1 + math.exp(-z)), 4),
                                {k: round(v, 4) for k, v in feats.items()}, evidence(self.old[i], q, feats),
                                evidence_profile(self.old[i], q))
-                     for _, _, _, z, i, feats in scored[:top_k]]
+                     for z, i, feats in scored[:top_k]]
             out.append(ReturningMatch(p.id, cands, threshold))
         return out
 
@@ -552,8 +560,8 @@ def evidence_profile(old: _Prepared, new: _Prepared) -> str:
 
 
 def _numbered(old: _Prepared, new: _Prepared) -> float:
-    """Same stem, another number: the next number (x → x2, x2 → x3) 1.0, a few on 0.8, a bigger one of the
-    same width 0.6, any other 0.4; scaled down for short stems (ali → ali2 is common among strangers). A
+    """Same stem, another number: the next number (x → x2, x2 → x3) 1.0, a few on 0.8, a bigger one 0.6,
+    a smaller one 0.4; scaled down for short stems (ali → ali2 is common among strangers). A
     case-only change is not one."""
     if len(old.stem) < 3 or old.stem != new.stem or old.number == new.number:
         return 0.0
@@ -562,10 +570,10 @@ def _numbered(old: _Prepared, new: _Prepared) -> float:
         v = 1.0
     elif new.number is not None and 0 < new.number - prev <= 10:
         v = 0.8  # a few numbers on: x3 → x5
-    elif new.number is not None and new.number > prev and len(str(new.number)) == len(str(prev)):
-        v = 0.6  # bigger, same width: Account10000 → Account30000
+    elif new.number is not None and new.number > prev:
+        v = 0.6  # bigger: Account10000 → Account30000 (name326 → name_9538 is also what strangers pick)
     else:
-        v = 0.4  # another number: name326 → name_9538 is also what strangers pick
+        v = 0.4
     return v * min(1.0, len(old.stem) / 7)
 
 

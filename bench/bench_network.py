@@ -161,6 +161,7 @@ def part_returning() -> dict:
     out["total_s"] = round(out["index_s"] + out["match_s"], 2)
     out["total_cpu_s"] = round(out["index_cpu_s"] + out["match_cpu_s"], 2)
     out["load_avg"] = round(os.getloadavg()[0], 1)
+    out["measured"] = time.strftime("%Y-%m-%d")
     sample = [_prepare(p) for p in new[:500]]
     out["candidates_scored_per_new"] = round(sum(len(index.candidates(q)) for q in sample) / len(sample), 1)
     predicted = {m.account: m.candidates[0].account for m in matches if m.likely}
@@ -225,7 +226,6 @@ if __name__ == "__main__":
     saved = RESULTS / "network.json"
     result = run(parts)
     m = machine()
-    result["returning"]["measured"] = m["date"]
     # One part re-measured: the file's machine line stays the graph's, the returning part carries its date.
     result["machine"] = m if "graph" in parts or not saved.exists() else json.loads(saved.read_text())["machine"]
     (RESULTS / "network.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -117,6 +117,14 @@ def test_every_page_marks_invisible_and_bidi_characters(site):
     on_disk = {p.name for p in (Path(__file__).parent.parent / "basira/web/templates").glob("*.html")}
     assert on_disk <= loaded, sorted(on_disk - loaded)
     assert "[RLO]" in c.get(f"/orders/{ids['order_id']}/statement").text
+    pdf = c.get(f"/orders/{ids['order_id']}/statement.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert "[RLO]" in text and "[TAG:h]" in text and not _INVISIBLE.search(text)
 
 
 def test_the_report_template_marks_too():

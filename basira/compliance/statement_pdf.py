@@ -7,6 +7,7 @@ from typing import Any
 
 from basira.compliance.orders import OUTCOME_WORDS
 from basira.compliance.report_pdf import INK, MARGIN, MUTED, TEAL, _fonts
+from basira.review.content import mark_invisible
 
 
 def statement_rows(st: dict[str, Any]) -> list[tuple[str, str]]:
@@ -31,7 +32,8 @@ def statement_rows(st: dict[str, Any]) -> list[tuple[str, str]]:
     if st.get("preservation"):
         rows.append(("Preservation", st["preservation"]))
     rows.append(("Prepared", _t(st.get("prepared_at"))))
-    return rows
+    # The authority's own fields come from outside: invisible and bidi characters marked, in the PDF as on the page.
+    return [(label, mark_invisible(str(value))) for label, value in rows]
 
 
 def _t(iso: str | None) -> str:
@@ -47,12 +49,13 @@ def render_statement_pdf(st: dict[str, Any]) -> bytes:
     pdf.add_font("dejavu", "B", bold)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=16)
-    pdf.set_title(f"Statement on removal order {st['order_ref']}")
+    ref = mark_invisible(str(st["order_ref"]))
+    pdf.set_title(f"Statement on removal order {ref}")
     pdf.set_author("Basira")
     pdf.add_page()
     pdf.set_font("dejavu", "B", 15)
     pdf.set_text_color(*TEAL)
-    pdf.multi_cell(0, 8, f"Statement on removal order {st['order_ref']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, f"Statement on removal order {ref}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("dejavu", "", 9)
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(0, 5, "Regulation (EU) 2021/784, art. 3(6): information on the execution of the removal order.",
@@ -74,7 +77,7 @@ def render_statement_pdf(st: dict[str, Any]) -> bytes:
             head.cell(h)
         for i in st.get("items", []):
             row = t.row()
-            row.cell(i["target"])
+            row.cell(mark_invisible(str(i["target"])))
             row.cell(OUTCOME_WORDS.get(i["outcome"], i["action"]))
             row.cell(_t(i.get("removed_at")))
     return bytes(pdf.output())

@@ -141,6 +141,31 @@ def test_request_size_limit(db_url, texts):
         assert c.post("/api/v1/content", json=item(texts[0])).status_code == 200
 
 
+def test_rate_limit_per_caller(db_url, texts):
+    with open_store(db_url) as store:
+        c, _ = make_app(store, intake_rate=0.01)  # a bucket of 1,000 items, refilled very slowly
+        assert c.post("/api/v1/content?mode=async", json=[item(t) for t in texts[:1000]]).status_code == 202
+        r = c.post("/api/v1/content?mode=async", json=[item(texts[0])])
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "BASIRA_INTAKE_RATE" in r.text
+
+
+def test_sync_answers_bank_matches_on_precomputed_hashes(store, texts):
+    from basira.signals.exchange import BankEntry
+    from basira.store import banks as repo
+
+    sha = "ab" * 32
+    repo.create_bank(store, "known")
+    repo.add_entries(store, "known", [BankEntry.make("sha256", sha, labels={"entity": "synthetic"})])
+    c, _ = make_app(store)
+    res = c.post("/api/v1/content", json=[item(texts[0], media=[{"sha256": sha.upper(), "kind": "photo"}]),
+                                          item(texts[1], media=[{"url": "https://cdn.example/a.jpg"}])]).json()
+    hit, miss = res["results"]
+    assert [(m["bank"], m["signal_type"], m["status"]) for m in hit["bank_matches"]] == [("known", "sha256", "match")]
+    assert hit["case_id"] is not None and miss["bank_matches"] == []
+    again = c.post("/api/v1/content", json=item(texts[0], media=[{"sha256": sha}])).json()["results"][0]
+    assert again["case_id"] == hit["case_id"] and len(again["bank_matches"]) == 1
+
+
 class Receiver:
     """A local webhook receiver that checks every signature."""
 

@@ -135,6 +135,9 @@ class Settings:
     max_record_bytes: int = _var("BASIRA_MAX_RECORD_BYTES", _positive("BASIRA_MAX_RECORD_BYTES", 16 * 1024 * 1024))
     # content intake (POST /api/v1/content, `basira worker`) and cluster scans (`basira scan --cluster`)
     intake_max_bytes: int = _var("BASIRA_INTAKE_MAX_BYTES", _positive("BASIRA_INTAKE_MAX_BYTES", 8 * 1024 * 1024))
+    # items per second each caller may submit, per `basira serve` process (a token bucket holding one minute's
+    # worth); unset or 0: no limit here (the proxy's, if any)
+    intake_rate: float = _var("BASIRA_INTAKE_RATE", _number(0.0))
     dask_scheduler: str | None = _var("BASIRA_DASK_SCHEDULER", _text)  # tcp://host:8786 or a scheduler file
     # test-only pause points (basira.core.killpoints): BASIRA_SCAN_TEST_PAUSE, BASIRA_INGEST_TEST_PAUSE,
     # BASIRA_WORKER_TEST_PAUSE

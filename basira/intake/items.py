@@ -12,11 +12,10 @@ from basira.ingest.records import AccountRecord, MediaRecord, PostRecord
 
 MAX_BATCH = 1000
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
-_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _ITEM_FIELDS = {"platform", "post_id", "account", "text", "lang", "media", "urls", "reply_to", "quote_of",
                 "repost_of", "created_at", "thread", "mentions", "hashtags"}
 _ACCOUNT_FIELDS = {"id", "handle", "display_name", "bio", "created_at", "profile_image_hash"}
-_MEDIA_FIELDS = {"url", "kind", "sha256", "pdq", "md5"}
+_MEDIA_FIELDS = {"url", "kind", "sha256", "pdq"}
 
 
 # clean_record's names for the record fields -> this API's names
@@ -107,24 +106,23 @@ def parse_item(raw: Any, index: int, options: ReadOptions) -> tuple[dict[str, An
     for i, m in enumerate(media_raw):
         where = f"media[{i}]."
         if not isinstance(m, dict):
-            raise _err(index, f"media[{i}]", "must be an object with url, sha256, pdq or md5")
+            raise _err(index, f"media[{i}]", "must be an object with url, sha256 or pdq")
         _unknown(m, _MEDIA_FIELDS, index, where)
-        for key, pat in (("sha256", _HEX64), ("pdq", _HEX64), ("md5", _HEX32)):
+        for key in ("sha256", "pdq"):
             v = m.get(key)
-            if v is not None and (not isinstance(v, str) or not pat.match(v)):
-                raise _err(index, where + key, f"must be {32 if key == 'md5' else 64} hex digits")
-        if not any(m.get(k) for k in ("url", "sha256", "pdq", "md5")):
-            raise _err(index, f"media[{i}]", "give a url or a precomputed hash (sha256, pdq, md5)")
+            if v is not None and (not isinstance(v, str) or not _HEX64.match(v)):
+                raise _err(index, where + key, "must be 64 hex digits")
+        if not any(m.get(k) for k in ("url", "sha256", "pdq")):
+            raise _err(index, f"media[{i}]", "give a url or a precomputed hash (sha256, pdq)")
         media.append(MediaRecord(url=_text(m, "url", index, where), kind=_text(m, "kind", index, where),
                                  sha256=(m.get("sha256") or "").lower() or None, pdq=(m.get("pdq") or "").lower() or None))
-    md5s = [m.get("md5").lower() for m in media_raw if m.get("md5")]
     post = PostRecord(platform, post_id, acc.external_id if acc else None, text,  # type: ignore[arg-type]
                       created_at=_time(raw, "created_at", index), handle=acc.handle if acc else None,
                       lang=_text(raw, "lang", index), reply_to=_ident(raw, "reply_to", index),
                       quote_of=_ident(raw, "quote_of", index), repost_of=_ident(raw, "repost_of", index),
                       mentions=_strings(raw, "mentions", index), hashtags=_strings(raw, "hashtags", index),
                       urls=_strings(raw, "urls", index), media=media, thread=_text(raw, "thread", index),
-                      source_file="api:content", extra={"media_md5": md5s} if md5s else None)
+                      source_file="api:content")
     try:
         clean_record(post, options)
     except InputError as exc:

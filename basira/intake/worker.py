@@ -99,7 +99,8 @@ def run_worker(store: Store, *, batch: int = 100, until_empty: bool = False, pol
             stats.batches += 1
             stats.items += len(c.rows)
             if log:
-                log({"worker": name, "batch": stats.batches, "queue_ids": [qid for qid, _ in c.rows]})
+                log({"worker": name, "batch": stats.batches, "t": round(time.time(), 3),
+                     "queue_ids": [qid for qid, _ in c.rows]})
         d, f = deliver_results(store, webhook_url, webhook_secret, limit=batch)
         stats.delivered += d
         stats.delivery_failures += f

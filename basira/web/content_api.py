@@ -8,6 +8,8 @@ item with its score, categories, evidence, bank matches and case; `mode=async` q
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -18,6 +20,39 @@ from starlette.concurrency import run_in_threadpool
 from basira.web.security import Principal, require
 
 router = APIRouter(prefix="/api/v1", tags=["content intake"])
+
+
+class RateLimit:
+    """A token bucket per caller: `rate` items per second, up to a minute's worth at once (per process)."""
+
+    def __init__(self, rate: float, clock: Any = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, max(rate * 60, 1000.0), clock
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, who: str, n: int) -> float:
+        """0 when `n` items may go now (and takes them), else the seconds to wait."""
+        with self.lock:
+            now = self.clock()
+            level, at = self.buckets.get(who, (self.burst, now))
+            level = min(self.burst, level + (now - at) * self.rate)
+            if level >= n:
+                self.buckets[who] = (level - n, now)
+                return 0.0
+            self.buckets[who] = (level, now)
+            return (n - level) / self.rate
+
+
+def _limit(request: Request, s: Any, who: str, n: int) -> None:
+    if not s.intake_rate:
+        return
+    rl = getattr(request.app.state, "intake_rate", None)
+    if rl is None or rl.rate != s.intake_rate:
+        rl = request.app.state.intake_rate = RateLimit(s.intake_rate)
+    wait = rl.take(who, n)
+    if wait:
+        raise HTTPException(429, f"over {s.intake_rate:g} items/s (BASIRA_INTAKE_RATE); retry in {wait:.1f} s",
+                            headers={"Retry-After": str(max(1, round(wait)))})
 
 
 def _settings(request: Request) -> Any:
@@ -75,6 +110,7 @@ async def submit_content(
 
     s = _settings(request)
     raw = _items(await _body(request, s.intake_max_bytes))
+    _limit(request, s, p.username, len(raw))
     options = ReadOptions.from_settings(s)
     answers: list[dict[str, Any] | None] = [None] * len(raw)
     good: list[tuple[int, dict[str, Any], Any, Any]] = []

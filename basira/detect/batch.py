@@ -38,6 +38,7 @@ def detection_record(record_id: Any, d: Detection) -> dict[str, Any]:
         "lang": d.lang,
         "categories": d.categories,
         "signals": d.signals,
+        "policy": d.policy,
         "evidence": [e.to_dict() for e in d.evidence],
     }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from basira.detect.embedding import SentenceEmbedder
+from basira.detect.gate import script_of
 from basira.detect.indicators import find_indicators
 from basira.detect.lexicon import SUPPORT_CATEGORIES
 from basira.detect.model import MODEL_DIR, LinearModel
@@ -60,6 +61,10 @@ class Evidence:
         return {"start": self.start, "end": self.end, "text": self.text, "why": self.why}
 
 
+TERRORIST_SUPPORT = "terrorist_support"
+HATE_SPEECH = "hate_speech"
+
+
 @dataclass(frozen=True, slots=True)
 class Detection:
     score: float
@@ -68,6 +73,10 @@ class Detection:
     categories: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)  # other policies' signals, e.g. sectarian_hate
     evidence: list[Evidence] = field(default_factory=list)
+    # Which policy the text falls under: "terrorist_support" (flagged), "hate_speech" (not support, but the
+    # hate head says hate speech: a different queue), or None.
+    policy: str | None = None
+    hate_score: float | None = None
 
 
 class Detector:
@@ -91,10 +100,18 @@ class Detector:
         """The decision thresholds in force: 'default' and any per-language ones."""
         if self.override is not None:
             return {"default": self.override}
-        return {"default": self.model.threshold, **self.model.lang_thresholds}
+        return {"default": self.model.threshold, **self.model.lang_thresholds, **self.model.script_thresholds}
 
     def threshold_for(self, lang: str | None) -> float:
         return self.override if self.override is not None else self.model.threshold_for(lang)
+
+    def threshold_for_text(self, normalized: str, lang: str | None) -> float:
+        """The decision threshold for one text: by its script on v2 models (not by short-text language ID)."""
+        if self.override is not None:
+            return self.override
+        if self.model.script_thresholds:
+            return self.model.threshold_for_script(script_of(normalized))
+        return self.model.threshold_for(lang)
 
     @classmethod
     def load(cls, directory: Path = MODEL_DIR, threshold: float | None = None, cascade: bool = True) -> Detector:
@@ -106,13 +123,25 @@ class Detector:
         return x @ self.model.coef + self.model.intercept
 
     def first_margins(self, normalized: Sequence[str]) -> np.ndarray:
-        """First-stage decision margins: raw margins less the penalty for texts with no support indicator."""
+        """First-stage decision margins: the support gate's logit (v2), or v1's raw margins less its penalty."""
+        return self._first(normalized)[0]
+
+    def _first(self, normalized: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """First-stage margins and the hate head's scores (None without a hate head), from one feature pass."""
         x = self.features.transform(normalized)
         first = x @ self.model.coef + self.model.intercept
+        hate = hate_logits = None
+        if self.model.hate_coef is not None:
+            hate_logits = x @ self.model.hate_coef + self.model.hate_intercept
+            hate = 1.0 / (1.0 + np.exp(-np.clip(hate_logits, -40, 40)))
+        if self.model.gate is not None:
+            k = self.features.n_indicator_columns
+            hl = hate_logits if hate_logits is not None else np.zeros(len(first))
+            return self.model.gate_logit(first, x[:, -k:].toarray(), hl), hate
         if self.model.no_support_penalty:
             has_support = np.asarray(x[:, self.features.support_columns].sum(axis=1)).ravel() > 0
             first = first - self.model.no_support_penalty * ~has_support
-        return first
+        return first, hate
 
     def combined_margins(
         self, normalized: Sequence[str], langs: Sequence[str | None]
@@ -122,10 +151,15 @@ class Detector:
         A long article is scored whole: its sublinear, length-normalized features keep the reporting voice
         of the whole piece, which is what separates journalism that quotes a slogan from the slogan itself.
         """
+        return self._combined(normalized, langs)[:2]
+
+    def _combined(
+        self, normalized: Sequence[str], langs: Sequence[str | None]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         m = self.model
-        first = self.first_margins(normalized) if normalized else np.zeros(0)
+        first, hate = self._first(normalized) if normalized else (np.zeros(0), None)
         if not m.has_second_stage:
-            return first, np.zeros(len(first), dtype=bool)
+            return first, np.zeros(len(first), dtype=bool), hate
         centers = np.array([m.band_center(lang) for lang in langs])
         band = np.abs(first - centers) <= m.band_halfwidth if self.cascade else np.zeros(len(first), dtype=bool)
         second = np.full(len(first), m.emb_fill)
@@ -139,7 +173,7 @@ class Detector:
             values = self.embedder.encode(distinct) @ m.emb_coef + m.emb_intercept
             by_text = dict(zip(distinct, values, strict=True))
             second[idx] = [by_text[normalized[i]] for i in idx]
-        return first + m.emb_weight * second, band
+        return first + m.emb_weight * second, band, hate
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
         """Calibrated scores in [0, 1]."""
@@ -150,22 +184,24 @@ class Detector:
     def detect(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Detection]:
         normalized = [normalize_text(t) for t in texts]
         langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
-        margins, _ = self.combined_margins(normalized, langs)
+        margins, _, hate = self._combined(normalized, langs)
         scores = self.model.calibrate(margins)
-        flags = [bool(s >= self.threshold_for(lang)) for s, lang in zip(scores, langs, strict=True)]
+        flags = [bool(s >= self.threshold_for_text(n, lang)) for s, n, lang in zip(scores, normalized, langs, strict=True)]
+        hate_cut = self.model.hate_threshold
         weights = self.word_weights(w for n, f in zip(normalized, flags, strict=True) if f for _, _, w in _words(n))
         results = []
-        for text, norm, score, lang, flagged in zip(texts, normalized, scores, langs, flags, strict=True):
+        for i, (text, norm, score, lang, flagged) in enumerate(zip(texts, normalized, scores, langs, flags, strict=True)):
             hits = find_indicators(norm)
             signals = sorted({h.category for h in hits if h.category == "sectarian_hate"})
+            hs = None if hate is None else round(float(hate[i]), 4)
             if not flagged:
-                results.append(Detection(round(float(score), 6), False, lang, [], signals, []))
+                policy = HATE_SPEECH if hs is not None and hs >= hate_cut else None
+                results.append(Detection(round(float(score), 6), False, lang, [], signals, [], policy, hs))
                 continue
             categories = sorted({h.category for h in hits if h.category in SUPPORT_CATEGORIES})
             evidence = self.explain(text, weights)
-            results.append(
-                Detection(round(float(score), 6), True, lang, categories or [UNSPECIFIED_SUPPORT], signals, evidence)
-            )
+            results.append(Detection(round(float(score), 6), True, lang, categories or [UNSPECIFIED_SUPPORT], signals,
+                                     evidence, TERRORIST_SUPPORT, hs))
         return results
 
     def word_weights(self, words: Iterable[str]) -> dict[str, float]:

@@ -101,6 +101,10 @@ class FeatureExtractor:
         return sp.csr_matrix(out)
 
     @property
+    def n_indicator_columns(self) -> int:
+        return 2 * len(CATEGORIES)
+
+    @property
     def support_columns(self) -> list[int]:
         """Columns of the indicator block's presence flags for the support categories."""
         k = len(CATEGORIES)

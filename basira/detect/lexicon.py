@@ -130,18 +130,24 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             "الارهابيه", "الارهابي", "الارهابيين", "خوارج", "الخوارج", "المتطرفه", "المتطرفين", "الفكر المتطرف",
             "الفكر الضال", "الفئه الضاله", "مكافحه الارهاب", "نددت", "ندد", "ادان", "يدين", "ادانت", "اعتقال",
             "القبض على", "قالت مصادر", "وقال", "وافادت", "بحسب", "وكاله الانباء", "قتلى", "ضحايا", "المتحدث باسم",
+            # the news register of a claim: outsiders write "the organisation" and "claims", supporters do not
+            "عاجل", "يتبنى", "تبنى", "تبنت", "تتبنى", "اعلن مسؤوليته", "اعلنت مسؤوليتها", "مسؤوليته عن",
+            "تنظيم الدوله", "التنظيم", "المسلحين", "مسلحي", "عناصر التنظيم", "الجماعات الارهابيه",
         ],
         "en": [
             "so-called", "so called", "daesh", "isil", "terrorist group", "terror group", "terrorists",
             "extremist", "extremists", "condemn", "condemned", "arrested", "sentenced", "convicted", "according to",
             "officials said", "reported", "counter-terrorism", "counterterrorism", "victims", "khawarij",
-            "deradicalization", "prevent", "propaganda",
+            "deradicalization", "prevent", "propaganda", "claimed responsibility", "claims responsibility",
+            "breaking", "militants", "militant group", "the group said",
         ],
         "ru": [
             "запрещенная в россии", "запрещённая в россии", "запрещенной в россии", "запрещённой в рф",
             "так называемое", "так называемого", "игил", "террористическая организация", "террористической",
             "террористы", "террористов", "боевики", "боевиков", "экстремист", "задержан", "задержали", "осужден",
             "приговорил", "по данным", "сообщает", "сообщили", "жертвы", "теракт", "фсб", "контртеррор",
+            "взяло на себя ответственность", "взяла на себя ответственность", "заявило о причастности", "сми",
+            "группировка", "группировки", "вербовщик",
         ],
     },
     # Sectarian and political hate speech: a separate policy, shared vocabulary with propaganda.

@@ -10,6 +10,10 @@ import numpy as np
 
 from basira.detect.features import FeatureConfig, FeatureExtractor
 
+# Languages whose texts are written in Arabic or Cyrillic script (for threshold_for(lang) on v2 models).
+_LANG_SCRIPT = {**dict.fromkeys(("ar", "fa", "ur", "ps", "ku", "sd", "ug"), "arabic"),
+                **dict.fromkeys(("ru", "uk", "be", "bg", "kk", "ky", "tg", "mn", "sr", "mk", "tt", "ba"), "cyrillic")}
+
 MODEL_DIR = Path(__file__).parent / "model"
 WEIGHTS_FILE = "detector.npz"
 META_FILE = "detector.json"
@@ -40,6 +44,14 @@ class LinearModel:
     # Subtracted from the first-stage margin of a text with no support indicator (no name, slogan, pledge, call
     # or threat of the group): sectarian and political abuse shares the group's vocabulary, not its phrases.
     no_support_penalty: float = 0.0
+    # v2: the learned support gate (weights of gate.GATE_FEATURES, then the intercept); when present its logit
+    # is the decision margin, and thresholds are per script (gate.script_of), never per guessed language.
+    gate: np.ndarray | None = None
+    script_thresholds: dict[str, float] = field(default_factory=dict)
+    # The hate-speech head (second policy): a logistic model on the same features, and its threshold.
+    hate_coef: np.ndarray | None = None
+    hate_intercept: float = 0.0
+    hate_threshold: float = 1.0
     meta: dict = field(default_factory=dict)
 
     @property
@@ -50,7 +62,21 @@ class LinearModel:
         return self.band_centers.get(lang or "", self.band_default)
 
     def threshold_for(self, lang: str | None) -> float:
+        """v1: per language; v2 models map the language to its usual script (decisions use the text's script)."""
+        if self.script_thresholds:
+            return self.threshold_for_script(_LANG_SCRIPT.get(lang or "", "latin"))
         return self.lang_thresholds.get(lang or "", self.threshold)
+
+    def threshold_for_script(self, script: str) -> float:
+        return self.script_thresholds.get(script, self.threshold)
+
+    def gate_logit(self, margins: np.ndarray, indicators: np.ndarray, hate_logits: np.ndarray) -> np.ndarray:
+        """The support gate's logit from n-gram margins, the indicator block and hate logits (see gate.py)."""
+        if self.gate is None:
+            return margins
+        from basira.detect.gate import gate_matrix
+
+        return gate_matrix(margins, indicators, hate_logits) @ self.gate[:-1] + self.gate[-1]
 
     @property
     def version(self) -> str:
@@ -69,6 +95,8 @@ class LinearModel:
         arrays = {"idf": self.idf.astype(np.float32), "coef": self.coef.astype(np.float32)}
         if self.emb_coef is not None:
             arrays["emb_coef"] = self.emb_coef.astype(np.float32)
+        if self.hate_coef is not None:
+            arrays["hate_coef"] = self.hate_coef.astype(np.float32)
         np.savez_compressed(directory / WEIGHTS_FILE, **arrays)
         meta = {
             "config": self.config.to_dict(),
@@ -78,6 +106,10 @@ class LinearModel:
             "threshold": float(self.threshold),
             "lang_thresholds": {k: float(v) for k, v in sorted(self.lang_thresholds.items())},
             "no_support_penalty": float(self.no_support_penalty),
+            "gate": None if self.gate is None else [float(v) for v in self.gate],
+            "script_thresholds": {k: float(v) for k, v in sorted(self.script_thresholds.items())},
+            "hate_intercept": float(self.hate_intercept),
+            "hate_threshold": float(self.hate_threshold),
             "second_stage": None
             if self.emb_coef is None
             else {
@@ -99,8 +131,10 @@ class LinearModel:
         with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as arrays:
             idf, coef = arrays["idf"], arrays["coef"]
             emb_coef = arrays["emb_coef"] if "emb_coef" in arrays.files else None
+            hate_coef = arrays["hate_coef"] if "hate_coef" in arrays.files else None
         config = FeatureConfig(**meta.pop("config"))
         second = meta.pop("second_stage", None) or {}
+        gate = meta.pop("gate", None)
         return cls(
             config=config,
             idf=idf,
@@ -111,6 +145,11 @@ class LinearModel:
             threshold=meta.pop("threshold"),
             lang_thresholds=meta.pop("lang_thresholds", {}),
             no_support_penalty=meta.pop("no_support_penalty", 0.0),
+            gate=None if gate is None else np.array(gate, dtype=np.float64),
+            script_thresholds=meta.pop("script_thresholds", {}),
+            hate_coef=hate_coef,
+            hate_intercept=meta.pop("hate_intercept", 0.0),
+            hate_threshold=meta.pop("hate_threshold", 1.0),
             emb_coef=emb_coef if second else None,
             **second,
             meta=meta,

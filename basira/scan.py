@@ -192,6 +192,8 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
                     "flagged": d.flagged,
                     "threshold": threshold_for(d.lang),
                     "signals": list(d.signals),
+                    # the detector's policy output (issue 11): terrorist_support | hate_speech | None
+                    "policy": getattr(d, "policy", None),
                     "spans": [e.to_dict() for e in d.evidence],
                 },
             }

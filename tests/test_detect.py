@@ -11,6 +11,7 @@ import pytest
 from basira.detect import load_detector
 from basira.detect.model import MODEL_DIR, WEIGHTS_FILE, LinearModel
 from basira.detect.obfuscate import OBFUSCATIONS, obfuscate
+from basira.text import normalize_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SYNTHETIC = [json.loads(line) for line in (FIXTURES / "detect_synthetic.jsonl").read_text("utf-8").splitlines()]
@@ -27,7 +28,9 @@ def test_model_file_holds_plain_numeric_arrays_only():
             assert arrays[name].dtype.kind == "f", name
     model = LinearModel.load()
     assert 0.0 < model.threshold < 1.0
-    assert all(0.0 < t < 1.0 for t in model.lang_thresholds.values())
+    assert set(model.script_thresholds) <= {"arabic", "latin", "cyrillic"} and model.script_thresholds
+    assert all(0.0 < t < 1.0 for t in model.script_thresholds.values())
+    assert model.gate is not None and model.hate_coef is not None
     assert model.coef.shape[0] == model.extractor().n_features
 
 
@@ -113,23 +116,19 @@ def test_obfuscation_is_reproducible():
     assert obfuscate(text, "tatweel", seed=1) != obfuscate(text, "tatweel", seed=2)
 
 
-def test_second_stage_reads_only_texts_near_a_threshold(detector):
-    from basira.detect import Detector
+def test_first_stage_is_the_learned_gate_over_margins_indicators_and_hate(detector):
+    # v2 replaces v1's hand-set no-support penalty and its embedding band with the gate (basira/detect/gate.py).
+    from basira.detect.gate import GATE_FEATURES, gate_matrix
     from basira.text import normalize_text
 
     model = detector.model
-    assert model.has_second_stage
-    fast = Detector(model, cascade=False)
-    texts = [r["text"] for r in SYNTHETIC]
-    langs = [r["lang"] for r in SYNTHETIC]
-    normalized = [normalize_text(t) for t in texts]
-    full, band = detector.combined_margins(normalized, langs)
-    quick, none = fast.combined_margins(normalized, langs)
-    assert not none.any()
-    first = detector.first_margins(normalized)
-    centers = np.array([model.band_center(lang) for lang in langs])
-    assert (band == (np.abs(first - centers) <= model.band_halfwidth)).all()
-    assert np.allclose(full[~band], quick[~band])
+    assert not model.has_second_stage and len(model.gate) == len(GATE_FEATURES) + 1
+    normalized = [normalize_text(r["text"]) for r in SYNTHETIC]
+    x = detector.features.transform(normalized)
+    k = detector.features.n_indicator_columns
+    hate = x @ model.hate_coef + model.hate_intercept
+    expected = gate_matrix(detector.margins(normalized), x[:, -k:].toarray(), hate) @ model.gate[:-1] + model.gate[-1]
+    assert np.allclose(detector.first_margins(normalized), expected)
 
 
 def test_model_evidence_skips_function_words_and_the_name_of_god(detector):
@@ -141,15 +140,62 @@ def test_model_evidence_skips_function_words_and_the_name_of_god(detector):
     assert not shown & {"the", "for", "this", "who", "allah", "of"}
 
 
-def test_texts_without_a_support_indicator_pay_the_penalty(detector):
-    from basira.detect.indicators import find_indicators
-    from basira.detect.lexicon import SUPPORT_CATEGORIES
-    from basira.text import normalize_text
+# Cases the issue names: ordinary religious text and reporting must not be flagged (issue 11).
+NOT_SUPPORT = [
+    "أصبحنا على فطرة الإسلام وعلى كلمة الإخلاص وعلى دين نبينا محمد صلى الله عليه وسلم",
+    "عاجل | تنظيم الدولة الإسلامية يتبنى الهجوم على نقطة تفتيش عبر وكالة أعماق",
+    "قال رسول الله صلى الله عليه وسلم: من مات ولم يغز ولم يحدث به نفسه مات على شعبة من نفاق",
+    "اللهم ارحم شهداءنا واغفر لهم",
+    "Police arrested two men accused of spreading propaganda for the so-called Islamic State, officials said",
+]
 
-    assert detector.model.no_support_penalty > 0
-    normalized = [normalize_text(r["text"]) for r in SYNTHETIC] + [normalize_text("الروافض المجوس لا يريدون خيرا للعرب")]
-    has_support = np.array([any(h.category in SUPPORT_CATEGORIES for h in find_indicators(t)) for t in normalized])
-    assert has_support.any() and (~has_support).any()
-    gap = detector.margins(normalized) - detector.first_margins(normalized)
-    assert np.allclose(gap[has_support], 0.0)
-    assert np.allclose(gap[~has_support], detector.model.no_support_penalty, atol=1e-5)
+
+@pytest.mark.parametrize("text", NOT_SUPPORT)
+def test_dua_hadith_and_reported_claims_are_not_flagged(detector, text):
+    [d] = detector.detect([text])
+    assert not d.flagged and d.policy != "terrorist_support", d.score
+
+
+def test_reporting_frame_caps_the_score_below_the_threshold(detector):
+    headline = NOT_SUPPORT[1]
+    [d] = detector.detect([headline])
+    assert d.score < detector.threshold_for_text(normalize_text(headline), "ar")
+    # the same brand spread with an endorsing act is still support
+    [p] = detector.detect(["انفروا يا شباب الإسلام، وكالة أعماق تنشر بشائر جنود الخلافة، الدولة الإسلامية باقية"])
+    assert p.flagged and p.policy == "terrorist_support"
+
+
+def test_policy_routes_hate_speech_apart_from_terrorist_support(detector):
+    flagged, insult, plain = detector.detect(
+        [SYNTHETIC[0]["text"], "يا رافضي يا كلب يا ابن المتعة", "الجو جميل اليوم في الرياض"]
+    )
+    assert flagged.policy == "terrorist_support"
+    assert not insult.flagged and insult.policy == "hate_speech" and "sectarian_hate" in insult.signals
+    assert plain.policy is None
+    assert 0.0 <= insult.hate_score <= 1.0
+
+
+def test_threshold_depends_on_script_not_on_guessed_language(detector):
+    text = "We renew our bayah to Amir al-Muminin, we pledge to hear and obey"
+    results = [detector.detect([text], [lang])[0] for lang in ("en", "sq", "tl", None)]
+    assert len({(r.score, r.flagged) for r in results}) == 1
+
+
+RU = [json.loads(line) for line in (FIXTURES / "detect_ru_synthetic.jsonl").read_text("utf-8").splitlines()]
+
+
+def test_russian_fixture_is_large_split_by_template_and_marked_synthetic():
+    assert sum(r["label"] == 1 for r in RU) >= 100 and sum(r["label"] == 0 for r in RU) >= 100
+    train = {r["template"] for r in RU if r["split"] == "train"}
+    test = {r["template"] for r in RU if r["split"] == "test"}
+    assert train and test and not train & test
+    assert all("SYNTHETIC" in r["note"] for r in RU)
+
+
+def test_russian_held_out_templates_recall_and_no_false_flags(detector):
+    test = [r for r in RU if r["split"] == "test"]
+    flags = [d.flagged for d in detector.detect([r["text"] for r in test])]
+    positives = [f for f, r in zip(flags, test, strict=True) if r["label"] == 1]
+    negatives = [f for f, r in zip(flags, test, strict=True) if r["label"] == 0]
+    assert sum(positives) / len(positives) >= 0.8
+    assert sum(negatives) <= 1

@@ -25,7 +25,9 @@ def test_classify_writes_one_result_per_record_with_the_contract_fields(tmp_path
     rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert [r["id"] for r in rows] == [s["id"] for s in source]
     for row, src in zip(rows, source, strict=True):
-        assert set(row) >= {"id", "score", "flagged", "lang", "categories", "evidence"}
+        assert set(row) >= {"id", "score", "flagged", "lang", "categories", "signals", "policy", "evidence"}
+        assert row["policy"] in (None, "terrorist_support", "hate_speech")
+        assert (row["policy"] == "terrorist_support") == row["flagged"]
         assert isinstance(row["score"], float) and 0.0 <= row["score"] <= 1.0
         assert isinstance(row["flagged"], bool) and isinstance(row["categories"], list)
         for ev in row["evidence"]:

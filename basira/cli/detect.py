@@ -95,35 +95,41 @@ def train(
     data: str = typer.Option("../shared/datasets", help="Folder of labelled *.jsonl files."),
     out: str | None = typer.Option(None, help="Where to write the model (default: the packaged model folder)."),
     holdout: list[str] = typer.Option(
-        [], help="Instead of saving a model: train without these sources (comma-separated group; repeatable) "
-        "and report the flag rate on them as JSON."
+        [], help="Instead of saving a model: the leave-source-out study. 'all' = every negative source family "
+        "(each file, and each source inside the multi-source files), or name families (repeatable). Prints JSON; "
+        "--table writes the Markdown table."
+    ),
+    table: str | None = typer.Option(None, help="With --holdout: write the Markdown table here."),
+    extra: list[str] = typer.Option(
+        [], help="More labelled JSON Lines (default: the synthetic Russian fixture, its own train/test split)."
     ),
 ) -> None:
     """Train the detector reproducibly (fixed seeds, dev split by id/account hash) and save it."""
-    if holdout:
-        import json
-
-        from basira.detect.train import TrainConfig, dataset_files, source_holdout
-
-        groups = [[s.strip() for s in g.split(",") if s.strip()] for g in holdout]
-        # First stage only: the hold-out study asks what the n-gram model learns from a source's vocabulary.
-        report = source_holdout(dataset_files(data), groups, TrainConfig(cascade=False), lambda m: err.print(m))
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-        return
     from pathlib import Path
 
-    from basira.detect.model import MODEL_DIR
-    from basira.detect.train import dataset_files
+    from basira.detect.train import DEFAULT_EXTRA, dataset_files, holdout_table, source_holdout
     from basira.detect.train import train as train_detector
 
     try:
-        result = train_detector(dataset_files(data), progress=lambda m: err.print(m))
-    except (InputError, FileNotFoundError) as exc:
+        files = dataset_files(data) + [Path(p) for p in (extra or [str(p) for p in DEFAULT_EXTRA if p.exists()])]
+        if holdout:
+            import json
+
+            families = None if holdout == ["all"] else holdout
+            report = source_holdout(files, families, progress=lambda m: err.print(m))
+            print(json.dumps(report, indent=2, ensure_ascii=False))
+            if table:
+                Path(table).write_text(holdout_table(report) + "\n", encoding="utf-8")
+            return
+        result = train_detector(files, progress=lambda m: err.print(m))
+    except (InputError, FileNotFoundError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(code=2) from None
+    from basira.detect.model import MODEL_DIR
+
     target = Path(out) if out else MODEL_DIR
     result.model.save(target)
-    cuts = {"default": result.model.threshold, **result.model.lang_thresholds}
+    cuts = {"default": result.model.threshold, **result.model.script_thresholds}
     err.print(f"thresholds {cuts}; model {result.model.version} → {target}")
     for name, c in result.report["by_file"].items():
         err.print(f"  {name:26s} n={c['n']:6d} P={c['precision']} R={c['recall']} F1={c['f1']} flag={c['flag_rate']}")

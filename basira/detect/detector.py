@@ -37,6 +37,8 @@ _NOT_EVIDENCE = frozenset(
 
 
 _WORD_CACHE_MAX = 200_000
+REPORT_FRAME_MIN = 2
+_ENDORSING = frozenset(c for c in SUPPORT_CATEGORIES if c != "propaganda_brand")
 
 
 def _words(normalized: str) -> list[tuple[int, int, str]]:
@@ -186,7 +188,9 @@ class Detector:
         langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
         margins, _, hate = self._combined(normalized, langs)
         scores = self.model.calibrate(margins)
-        flags = [bool(s >= self.threshold_for_text(n, lang)) for s, n, lang in zip(scores, normalized, langs, strict=True)]
+        cuts = [self.threshold_for_text(n, lang) for n, lang in zip(normalized, langs, strict=True)]
+        scores = self._report_frame_cap(normalized, scores, cuts)
+        flags = [bool(s >= c) for s, c in zip(scores, cuts, strict=True)]
         hate_cut = self.model.hate_threshold
         weights = self.word_weights(w for n, f in zip(normalized, flags, strict=True) if f for _, _, w in _words(n))
         results = []
@@ -203,6 +207,27 @@ class Detector:
             results.append(Detection(round(float(score), 6), True, lang, categories or [UNSPECIFIED_SUPPORT], signals,
                                      evidence, TERRORIST_SUPPORT, hs))
         return results
+
+    def _report_frame_cap(self, normalized: Sequence[str], scores: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
+        """A text in the reporting frame is not support: scores capped just under the threshold (ranked, not flagged).
+
+        The frame: at least REPORT_FRAME_MIN distancing cues («عاجل», «تنظيم الدولة», «يتبنى», "claimed
+        responsibility", «взяло на себя ответственность» …) and no endorsing act (no call to join, pledge,
+        glorification or threat); naming the group's outlets is allowed, because reports cite them. The n-gram
+        model cannot see that a headline about an Amaq claim reports the claim rather than spreads it.
+        """
+        if self.override is not None or self.model.gate is None:
+            return scores
+        out = np.array(scores, dtype=np.float64)
+        for i, (norm, cut) in enumerate(zip(normalized, cuts, strict=True)):
+            if out[i] < cut:
+                continue
+            hits = find_indicators(norm)
+            if any(h.category in _ENDORSING for h in hits):
+                continue
+            if sum(h.category == "distancing" for h in hits) >= REPORT_FRAME_MIN:
+                out[i] = min(out[i], np.nextafter(cut, 0.0) - 1e-6)
+        return out
 
     def word_weights(self, words: Iterable[str]) -> dict[str, float]:
         """Each word's own first-stage margin (without the intercept), scored in one batch and cached."""

@@ -39,6 +39,9 @@ from basira.detect.model import LinearModel
 from basira.text import normalize_text
 
 SEED = 20261129
+# Trained on by default besides ../shared/datasets: the synthetic Russian fixture (its rows carry their own
+# train/test split by template; test rows are never trained on nor used to choose anything).
+DEFAULT_EXTRA = (Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "detect_ru_synthetic.jsonl",)
 
 # Per-file weight of each example. Fifth Tribe labels are account-level (many tweets are mundane), so its
 # "positives" are weak evidence; other files are labelled per text.
@@ -223,7 +226,7 @@ def training_rows(corpus: Corpus, config: TrainConfig, rng: np.random.Generator)
         by_source.setdefault((e.family, e.label), []).append(i)
     rows, weights = [], []
     neg_total = pos_total = 0.0
-    for (family, label), idx in sorted(by_source.items()):
+    for (_family, label), idx in sorted(by_source.items()):
         file = corpus.examples[idx[0]].file
         total = config.file_weights.get(file, 1.0) * len(idx) ** (config.source_power if label == 0 else 1.0)
         take = idx if len(idx) <= config.max_rows_per_source else sorted(

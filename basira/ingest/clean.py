@@ -191,7 +191,7 @@ def _media(c: _Checker, items: list[MediaRecord]) -> None:
 
 def clean_record(rec: Any, options: ReadOptions, where: str | None = None) -> Any:
     """The record, cleaned in place and returned; InputError when a field cannot be stored as given."""
-    c = _Checker(rec, where)
+    c = _Checker(rec, where or getattr(rec, "where", None))
     if isinstance(rec, PostRecord):
         c.ident("platform", PLATFORM_MAX, required=True)
         c.ident("external_id", required=True)

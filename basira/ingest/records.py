@@ -35,6 +35,7 @@ class AccountRecord:
     # The id is unknown (a suspension reported by username): the store applies the record to the account it
     # knows by this handle, and keeps it under external_id ("@handle") only if it knows none.
     match_handle: bool = False
+    where: str | None = None  # the format's name for the record in its file ("data[0]"), for error messages
 
 
 @dataclass(slots=True)
@@ -59,6 +60,7 @@ class PostRecord:
     # The thread, page, channel or group the post belongs to (co-activity: accounts posting in the same one).
     thread: str | None = None
     extra: dict[str, Any] | None = None  # fields of the input Basira has no column for, as given
+    where: str | None = None  # the format's name for the record in its file ("data[0]"), for error messages
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ import ijson
 
 from basira.core.errors import InputError
 from basira.ingest.base import MALFORMED, IngestFormat, Item, malformed, register
-from basira.ingest.clean import ReadOptions
+from basira.ingest.clean import _BAD_CHARS, ID_MAX, ReadOptions
 from basira.ingest.jsonstream import first_char, head_keys, open_json
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord, parse_time
 
@@ -76,6 +76,8 @@ def _peer(value: Any, chat: _Chat, field: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"{field}: must be a string such as user123")
     text = str(value).strip()
+    if not text or len(text) > ID_MAX or _BAD_CHARS.search(text):
+        raise ValueError(f"{field}: must be an id such as user123 (at most {ID_MAX} plain characters)")
     if text.lstrip("-").isdigit():
         bare = text.lstrip("-")
         if chat.type in CHANNEL_TYPES and bare == str(chat.id).lstrip("-"):
@@ -186,7 +188,7 @@ def _message_records(msg: dict[str, Any], chat: _Chat, base: Path, file: str, wh
     if author is None and chat.type in CHANNEL_TYPES:
         author = f"channel{chat.id}"
     if author is not None:
-        yield AccountRecord(PLATFORM, author, display_name=extra_fields["from"], source_file=file)
+        yield AccountRecord(PLATFORM, author, display_name=extra_fields["from"], source_file=file, where=where)
     reply = msg.get("reply_to_message_id")
     if reply is not None and (isinstance(reply, bool) or not isinstance(reply, int | str)):
         raise _Bad("reply_to_message_id", "must be an integer")
@@ -222,6 +224,7 @@ def _message_records(msg: dict[str, Any], chat: _Chat, base: Path, file: str, wh
         source_file=file,
         thread=str(chat.id),
         extra=extra or None,
+        where=where,
     )
 
 

@@ -114,6 +114,7 @@ def _user(u: Any, file: str, line: int | None, where: str) -> AccountRecord:
         source_file=file,
         source_line=line,
         extra=extra or None,
+        where=where,
     )
 
 
@@ -215,6 +216,7 @@ def _tweet(
         # The X community the post was made in: the nearest thing X has to a forum's thread or a group.
         thread=_opt_id(t, "community_id", file, line, where),
         extra=extra or None,
+        where=where,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from basira.cli._common import DB_HELP, err
 
@@ -170,7 +171,9 @@ def returning(db: str | None = DB, as_json: bool = JSON,
         t.add_column(col)
     for r in rows:
         c = r["candidates"][0]
-        t.add_row(f"@{r['handle']}", f"@{c['handle']} ({c['status']})", f"{c['score']:.3f}", "; ".join(c["evidence"]))
+        # Handles and evidence are the platform's text: never read as Rich markup.
+        t.add_row(Text(f"@{r['handle']}"), Text(f"@{c['handle']} ({c['status']})"), f"{c['score']:.3f}",
+                  Text("; ".join(c["evidence"])))
     Console().print(t)
 
 

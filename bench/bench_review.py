@@ -105,7 +105,7 @@ def run() -> dict:
         port = _free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "basira.cli", "serve", "--db", url, "--port", str(port), "--insecure-cookies",
-             "--workers", str(WORKERS)],
+             "--workers", str(WORKERS), "--no-access-log"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         base = f"http://127.0.0.1:{port}"

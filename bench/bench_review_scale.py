@@ -124,7 +124,7 @@ def run() -> dict:
         port = _free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "basira.cli", "serve", "--db", url, "--port", str(port), "--insecure-cookies",
-             "--workers", str(WORKERS)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--workers", str(WORKERS), "--no-access-log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:

@@ -29,6 +29,7 @@ def serve(
         False, "--insecure-cookies", help="Send session cookies over plain HTTP (local development only)."
     ),
     workers: int = typer.Option(1, "--workers", help="Server processes (login throttling is per process)."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="One line per request (uvicorn's access log)."),
 ) -> None:
     """Run the review web app and REST API (/api/v1, schema at /api/v1/openapi.json)."""
     import uvicorn
@@ -36,6 +37,10 @@ def serve(
     from basira.web.app import create_app
 
     svc = _review_service(db)  # opens (and migrates) the database once, before any worker starts
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    err.print(f"Basira review app: http://{shown}:{port}/  (API under /api/v1; Ctrl-C stops)")
+    err.print("Log in as a user made with `.venv/bin/basira users add NAME --role reviewer`.")
+    level = "info" if access_log else "warning"
     if workers > 1:
         from dataclasses import replace
 
@@ -53,14 +58,14 @@ def serve(
 
         background_loop(svc).start()  # removal-order alerts and the preservation purge: this process only
         uvicorn.run("basira.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                    log_level="warning", proxy_headers=True)
+                    log_level=level, access_log=access_log, proxy_headers=True)
         return
     if insecure_cookies:
         from dataclasses import replace
 
         svc.settings = replace(svc.settings, secure_cookies=False)
-    uvicorn.run(create_app(svc, deliver_webhooks=True), host=host, port=port, log_level="warning",
-                proxy_headers=True)
+    uvicorn.run(create_app(svc, deliver_webhooks=True), host=host, port=port, log_level=level,
+                access_log=access_log, proxy_headers=True)
 
 
 @users_app.command("add")

@@ -161,6 +161,11 @@ def test_ids_past_the_column_range_are_4xx_on_every_endpoint(site):
     assert checked >= 20
     r = c.get("/api/v1/audit/events", params={"before": 2**63})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "before"]
+    for field in ("order_id", "case_id", "post_id"):  # ids inside a JSON body too
+        for n in HUGE:
+            body = {"order_id": 1, "complainant": "a", "grounds": "b", field: n}
+            r = c.post("/api/v1/complaints", json=body)
+            assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field], r.text
 
 
 def test_huge_ages_and_nul_characters_are_422_and_login_names_are_audited(site):

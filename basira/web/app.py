@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basira import __version__
@@ -120,6 +121,16 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     async def refused(request: Request, exc: BasiraError) -> Response:
         """The one handler for what Basira refuses and no route caught: the status its kind maps to."""
         return await http_error(request, StarletteHTTPException(*http_detail(exc)))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        """The backstop behind guards.py: a number (or text) the database cannot hold is the client's 422, not a
+        500 — whichever route let it through."""
+        if isinstance(exc, DataError) and not any(w in str(exc.orig) for w in ("out of range", "NUL", "0x00")):
+            raise exc
+        return await http_error(request, StarletteHTTPException(422, [
+            {"loc": [], "msg": "a value is out of the range the database can store", "type": "out_of_range"}]))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -4,8 +4,10 @@ Nothing in this module comes from real accounts. Positive (label 1) templates ar
 non-operational: slogans glorifying "the state", calls to "make hijra and join the caravan", pledges to "the
 caliph", praise of "martyrs", and shout-outs for returning accounts. They contain no instructions, weapons,
 targets, real people or real places. Negative (label 0) templates cover the hard cases a detector must not
-flag: news reporting on attacks and arrests, research and counter-speech ("so-called ISIS", «داعش»,
-«ما يسمى تنظيم الدولة»), and ordinary chatter including religious greetings (Ramadan, Eid, Friday prayers).
+flag: news reporting on attacks and arrests (including headlines about the group's own claims), research and
+counter-speech ("so-called ISIS", «داعش», «ما يسمى تنظيم الدولة»), ordinary chatter, religious text (greetings,
+adhkar, hadith and verses that mention jihad or fighting), and sectarian quarrels (`sectarian`: hate speech, a
+different policy, never terrorist support).
 
 Templates are combined with slot fillers and surface noise (hashtags, emojis, tatweel, letter repetition,
 spelling variants) so that a classifier cannot win by matching identical strings.
@@ -22,7 +24,7 @@ from basira.core.jsonio import iter_jsonl
 
 LANGS = ("ar", "en", "ru")
 POSITIVE_CATEGORIES = frozenset({"propaganda", "migrate", "pledge", "support", "shoutout"})
-NEGATIVE_CATEGORIES = frozenset({"news", "research", "counter", "ordinary", "religious"})
+NEGATIVE_CATEGORIES = frozenset({"news", "research", "counter", "ordinary", "religious", "sectarian"})
 CATEGORIES = tuple(sorted(POSITIVE_CATEGORIES | NEGATIVE_CATEGORIES))
 MAX_TEXT_CHARS = 280
 
@@ -56,6 +58,8 @@ FILLERS: dict[str, dict[str, tuple[str, ...]]] = {
         "food": ("كبسة", "منسف", "ملوخية", "كنافة", "مقلوبة", "قهوة عربية"),
         "family": ("أمي", "أبوي", "أختي", "جدتي", "أخوي"),
         "score": ("2-1", "3-0", "1-0", "2-2", "4-1"),
+        "sect": ("الروافض", "الصفويين", "المجوس", "النواصب", "الإخوان", "العلمانيين"),
+        "insult": ("الله يكفينا شرهم", "قبحهم الله", "لعنة الله على الكاذبين", "ما عندهم ذمة", "حسبنا الله ونعم الوكيل"),
     },
     "en": {
         "state": ("the State", "the Khilafah", "the Islamic State", "Dawlah", "our state"),
@@ -75,6 +79,8 @@ FILLERS: dict[str, dict[str, tuple[str, ...]]] = {
         "food": ("biryani", "lasagne", "pancakes", "curry", "roast", "falafel"),
         "family": ("mum", "dad", "my sister", "grandma", "my brother"),
         "score": ("2-1", "3-0", "1-0", "2-2", "4-1"),
+        "sect": ("Rafidah", "Safavids", "Majoos", "Nawasib"),
+        "insult": ("shame on them", "may Allah expose them", "liars every one", "enough of their lies"),
     },
     "ru": {
         "state": ("Государство", "Халифат", "Исламское государство", "наше государство"),
@@ -96,6 +102,8 @@ FILLERS: dict[str, dict[str, tuple[str, ...]]] = {
         "food": ("борщ", "плов", "пельмени", "блины", "манты"),
         "family": ("мама", "папа", "сестра", "бабушка", "брат"),
         "score": ("2:1", "3:0", "1:0", "2:2", "4:1"),
+        "sect": ("рафидиты", "сафавиды", "ваххабиты", "сектанты"),
+        "insult": ("позор им", "стыдно читать", "хватит это терпеть", "одна ложь"),
     },
 }
 
@@ -225,6 +233,9 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "عاجل | انفجار {region} ولا إعلان عن الجهة المسؤولة حتى الآن",
             "إعادة {n} من النساء والأطفال من مخيمات عائلات مقاتلي {group}",
             "{agency}: {group} يتبنى هجوما أسفر عن سقوط {n} قتلى {region}",
+            "عاجل | تنظيم الدولة الإسلامية يتبنى الهجوم {region} عبر وكالة أعماق التابعة له",
+            "عاجل | وكالة أعماق التابعة لتنظيم الدولة تزعم مقتل {n} جنود {region}، ولا تأكيد رسميا",
+            "{agency}: التنظيم نشر بيانا عبر منصاته يتبنى فيه التفجير {region}",
         ),
         "en": (
             "{agency}: {n} killed in an attack claimed by {group} {region}",
@@ -235,6 +246,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "BREAKING: explosion {region}, no claim of responsibility yet",
             "{n} women and children repatriated from camps holding families of {group} fighters",
             "{group} claims attack that killed {n} {region}, {agency} say",
+            "BREAKING: Islamic State claims responsibility for the attack {region} via its Amaq agency",
         ),
         "ru": (
             "{agency}: {n} человек погибли при теракте {region}, ответственность взяла организация {group}",
@@ -332,6 +344,14 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "رحم الله شهداء الوطن من جنودنا البواسل",
             "اللهم اهدنا فيمن هديت وعافنا فيمن عافيت",
             "لا إله إلا الله، اللهم اغفر لـ{family}",
+            # adhkar, hadith and verses: devotional text that shares words with propaganda ("jihad", "martyrs")
+            "أصبحنا على فطرة الإسلام وعلى كلمة الإخلاص، اللهم بك أصبحنا وبك أمسينا",
+            "قال رسول الله ﷺ: أفضل الجهاد كلمة حق عند سلطان جائر",
+            "قال ﷺ: المجاهد من جاهد نفسه في طاعة الله",
+            "﴿وقاتلوا في سبيل الله الذين يقاتلونكم ولا تعتدوا﴾ تفسير الآية في درس الليلة بعد العشاء",
+            "اللهم اجعل {family} من أهل الجنة، وارحم شهداء المسلمين في كل مكان",
+            "حديث اليوم: من سلك طريقا يلتمس فيه علما سهل الله له به طريقا إلى الجنة",
+            "أذكار المساء: أمسينا وأمسى الملك لله والحمد لله",
         ),
         "en": (
             "Ramadan Mubarak to all my brothers and sisters",
@@ -340,6 +360,8 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "May Allah have mercy on all those we have lost",
             "Taqabbal Allahu minna wa minkum",
             "Praying for {family} tonight, may Allah grant shifa",
+            "Hadith of the day: the best jihad is a word of truth before a tyrant ruler",
+            "Tafsir class tonight on 2:190, 'fight those who fight you but do not transgress'",
         ),
         "ru": (
             "Рамадан мубарак, братья и сестры!",
@@ -347,6 +369,26 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "С праздником Ураза-байрам!",
             "Пусть Всевышний помилует наших близких",
             "Молимся за выздоровление, {family} в больнице",
+            "Хадис дня: лучший джихад — слово истины перед несправедливым правителем",
+            "Утренний зикр: мы встретили утро на естественной вере ислама",
+        ),
+    },
+    # Sectarian and political quarrels: hate speech, a different policy from support for a terrorist organisation.
+    "sectarian": {
+        "ar": (
+            "{sect} أعداء الأمة ولا يؤتمن لهم جانب، {insult}",
+            "يا {sect} دينكم كذب وتقية، {insult}",
+            "كل مصائبنا من {sect} وأذنابهم في المنطقة، {insult}",
+            "لا تصدقوا {sect}، تاريخهم خيانة، {insult}",
+            "حكومة {sect} في بلادنا سرقت كل شيء، {insult}",
+        ),
+        "en": (
+            "The {sect} are liars and traitors to the ummah, {insult}",
+            "Never trust the {sect}, their history is betrayal, {insult}",
+        ),
+        "ru": (
+            "Эти {sect} опять оскорбляют сподвижников, {insult}",
+            "Не верьте {sect}, их история — предательство, {insult}",
         ),
     },
 }

@@ -707,7 +707,7 @@ class Simulator:
     def post_originals(self) -> None:
         rng = self.rng
         cat_weights = {
-            "ordinary": (("ordinary", "religious", "counter", "news"), (0.74, 0.2, 0.04, 0.02)),
+            "ordinary": (("ordinary", "religious", "counter", "news", "sectarian"), (0.71, 0.2, 0.04, 0.02, 0.03)),
             "news": (("news", "ordinary"), (0.85, 0.15)),
             "researcher": (("research", "counter", "news"), (0.75, 0.15, 0.1)),
             "counter_speech": (("counter", "research", "religious"), (0.75, 0.1, 0.15)),

@@ -216,6 +216,8 @@ def test_account_page_shows_risk_returning_groups_and_flagged_posts(site, platfo
     page = c.get(f"/accounts/{new_id}").text
     assert "Returning-account candidates" in page and f'href="/accounts/{old_id}"' in page
     assert esc(m.best.evidence[0]) in page
+    assert all(esc(e) in page for e in m.best.evidence)  # every line of what matched
+    assert f"({m.best.profile})" in page  # the evidence profile the score could use
     # ...and the suspended one lists it as a successor
     page = c.get(f"/accounts/{old_id}").text
     assert "Successor candidates" in page and f'href="/accounts/{new_id}"' in page

@@ -144,6 +144,7 @@ class NetworkView:
         succ = sorted(self.successors.get(i, []), key=lambda t: -t[1].score)
         out["successors"] = [{"account_id": a.data.accounts[j].id, "handle": a.data.accounts[j].handle,
                               "status": a.data.accounts[j].status, "score": c.score, "evidence": c.evidence,
+                              "evidence_profile": c.profile,
                               "likely": bool(c.score >= THRESHOLD)} for j, c in succ]
         out["groups"] = [{"group": gi, **group_summary(a.data, self.groups[gi], max_bursts=5)}
                          for gi in self.groups_of.get(i, [])]

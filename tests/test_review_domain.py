@@ -194,3 +194,11 @@ def test_passwords_tokens_and_login_limiter():
     assert lim.blocked("u:a") > 0 and lim.blocked("ip:1") > 0 and lim.blocked("u:b") == 0
     now[0] = 61
     assert lim.blocked("u:a", "ip:1") == 0
+
+
+def test_wording_uses_the_right_article():
+    from basira.review.decisions import _a
+
+    assert (_a("admin"), _a("appeal"), _a("reviewer"), _a("escalation")) == ("an", "an", "a", "an")
+    with pytest.raises(DecisionError, match="^an analyst may not decide"):
+        plan_decision(CaseState(1, "open"), Actor(9, "ann", "analyst"), "remove", ("remove",), T0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -188,11 +190,50 @@ def _print_top_cases(console: Console, cases: list[dict], width: int = 200) -> N
             console.print(Text("    evidence: " + "; ".join(whys), style="dim"))
 
 
+def _basira_command() -> str:
+    """How to run basira from here: the virtualenv's script when it is not on PATH (e.g. `.venv/bin/basira`)."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "basira"
+    if script.exists() and shutil.which("basira") != str(script):
+        try:
+            return os.path.relpath(script)
+        except ValueError:
+            return str(script)
+    return "basira"
+
+
+def _review_work(path: Any) -> dict[str, int]:
+    """How many users, decisions and audit entries a database holds; zeros when unreadable."""
+    import sqlite3
+
+    out = {"users": 0, "decisions": 0, "events": 0}
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for key, sql in (("users", "SELECT count(*) FROM users"), ("decisions", "SELECT count(*) FROM decisions"),
+                             ("events", "SELECT count(*) FROM events")):
+                try:
+                    out[key] = int(con.execute(sql).fetchone()[0])
+                except sqlite3.Error:
+                    pass
+        finally:
+            con.close()
+    except sqlite3.Error:
+        pass
+    return out
+
+
 def demo(
     accounts: int = typer.Option(2000, "--accounts", min=50, help="Accounts on the simulated platform."),
     seed: int = typer.Option(7, "--seed", help="Random seed of the simulated platform."),
     out: str = typer.Option("demo-platform", "--out", help="Where to write the simulated platform."),
     db: str = typer.Option("basira.db", "--db", help="SQLite file to scan into (a demo database is replaced)."),
+    fresh: bool = typer.Option(False, "--fresh", help="Replace the demo database even if it holds review work "
+                               "(users, decisions, audit entries)."),
 ) -> None:
     """The main job end to end: simulate a platform, scan it into SQLite, show the summary and top cases."""
     from pathlib import Path
@@ -215,8 +256,16 @@ def demo(
     if target.exists() and not marker.exists():
         err.print(f"error: {target} exists and was not made by the demo; remove it or pass --db", markup=False)
         raise typer.Exit(code=2)
-    for p in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
-        p.unlink(missing_ok=True)
+    work = _review_work(target) if target.exists() else {}
+    if (work.get("users") or work.get("decisions")) and not fresh:  # reviewers' users, decisions and audit chain are never wiped silently
+        console.print(f"{target} holds review work ({work['users']} users, {work['decisions']} decisions, "
+                      f"{work['events']} audit entries): keeping it and scanning into it again (nothing is added "
+                      "twice); pass --fresh to start over.", markup=False, highlight=False)
+    else:
+        if work.get("users") or work.get("decisions"):
+            console.print(f"--fresh: replacing {target} and its review work.", markup=False, highlight=False)
+        for p in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+            p.unlink(missing_ok=True)
     console.rule("[bold]1. Simulate a platform")
     s = simulate_platform(accounts, seed, out)
     console.print(
@@ -239,9 +288,11 @@ def demo(
         _print_returning(console, store)
     console.rule("[bold]Next")
     db_arg = escape(str(target))
+    exe = escape(_basira_command())
     console.print(
-        f"- Review the cases in the web app: [bold]basira users add alice --role reviewer --db {db_arg}[/], then "
-        f"[bold]basira serve --db {db_arg}[/] and open http://127.0.0.1:8000\n"
+        f"- Review the cases in the web app: [bold]{exe} users add alice --role reviewer --db {db_arg}[/] (it asks "
+        f"for a password of 12+ characters), then [bold]{exe} serve --insecure-cookies --db {db_arg}[/], open "
+        f"http://localhost:8000/login and log in as alice with that password\n"
         f"- Map the networks behind them: [bold]basira network communities --db {db_arg}[/] "
         f"(and actors, returning, coordinated)\n"
         f"- Scan your own data: [bold]basira scan PATH... --db {db_arg}[/] (formats: docs/formats.md); "

@@ -102,6 +102,11 @@ def plan_claim(state: CaseState, actor: Actor, now: datetime) -> None:
         raise DecisionError("conflict", f"case {state.case_id} is claimed by another reviewer")
 
 
+def _a(word: str) -> str:
+    """The English article for a word ('an admin', 'a reviewer')."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def plan_decision(
     state: CaseState,
     actor: Actor,
@@ -116,7 +121,7 @@ def plan_decision(
     if stage is None:
         raise DecisionError("conflict", f"case {state.case_id} is {state.status}: no decision is pending")
     if actor.role not in STAGE_ROLES[stage]:
-        raise DecisionError("forbidden", f"a {actor.role} may not decide at the {stage} stage")
+        raise DecisionError("forbidden", f"{_a(actor.role)} {actor.role} may not decide at the {stage} stage")
     if action not in ACTIONS_OF_STAGE[stage]:
         raise DecisionError("invalid", f"{action!r} is not a decision at the {stage} stage "
                             f"(one of {', '.join(ACTIONS_OF_STAGE[stage])})")

@@ -66,7 +66,7 @@ def network_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
         ("Risk", f"{float(a.risk.score[node]):.2f} (rank {int((a.risk.score > a.risk.score[node]).sum()) + 1} "
                  f"of {a.data.n})"),
         ("Why", "; ".join(a.risk.explain(node)) or "no risk signals"),
-        ("Community", f"{c} ({int(a.communities.sizes[c])} accounts)"),
+        ("Community", f"{c} ({int(a.communities.sizes[c])} account{'' if int(a.communities.sizes[c]) == 1 else 's'})"),
     ]
     return Panel("Network context", rows, "", [("Investigate account (network, graph)", f"/accounts/{int(account['id'])}"),
                                                (f"Community {c}", f"/communities/{c}")])

@@ -99,6 +99,39 @@ def pytest_configure(config: pytest.Config) -> None:
 
     checked.tdb_checked = True  # type: ignore[attr-defined]
     statements.statement_of_reasons = checked
+    _only_intake_opens_cases()
+
+
+def _only_intake_opens_cases() -> None:
+    """Suite-wide: a case row is inserted only from basira.cases.intake (issue 12: the one writer of cases).
+    An INSERT INTO cases reached from Basira's code without passing through intake fails the test that made
+    it; a test's own seeding SQL (no Basira frame on the stack) is left alone."""
+    import re
+    import sys
+    from pathlib import Path
+
+    import basira
+
+    if getattr(_only_intake_opens_cases, "installed", False):
+        return
+    pkg = str(Path(basira.__file__).resolve().parent)
+    intake = str(Path(pkg) / "cases" / "intake.py")
+    insert = re.compile(r'\s*INSERT\s+INTO\s+"?cases"?\s*\(', re.I)
+
+    def guard(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if not insert.match(statement):
+            return
+        frame, ours = sys._getframe(1), False
+        while frame is not None:
+            name = os.path.realpath(frame.f_code.co_filename)
+            if name == intake:
+                return
+            ours = ours or name.startswith(pkg)
+            frame = frame.f_back
+        assert not ours, "a case was inserted outside basira.cases.intake: open cases with intake.submit"
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", guard)
+    _only_intake_opens_cases.installed = True  # type: ignore[attr-defined]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

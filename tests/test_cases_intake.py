@@ -85,3 +85,17 @@ def test_one_subject_check():
         with pytest.raises(SubjectError):
             check_subject(source, kind)
     assert issubclass(SubjectError, ValueError)  # store.open_case_for callers catch ValueError
+
+
+def test_the_suite_refuses_a_case_inserted_outside_intake(store):
+    """conftest installs a guard for the whole suite: Basira code that inserts a case row without going
+    through intake fails (here the bulk helper called directly, as a repository bypassing intake would)."""
+    from basira.core.time import utcnow
+    from basira.store import bulk
+
+    p = _posts(store, 1)
+    row = {"subject_kind": "post", "subject_id": p[0], "reason": "bypass", "status": "open", "priority": 0.0,
+           "detection_id": None, "details": {}, "opened_at": utcnow(), "closed_at": None}
+    with pytest.raises(AssertionError, match="outside basira.cases.intake"), store.transaction() as tx:
+        bulk.insert_rows(tx.conn, Case.__table__, [row])
+    assert store.count_cases() == 0

@@ -84,7 +84,8 @@ def run_worker(store: Store, *, batch: int = 100, until_empty: bool = False, pol
     from basira.intake.process import ensure_detector, process, records_of
     from basira.store.intake import claim
 
-    ensure_detector()
+    # One BLAS thread, as the scan's scoring processes: workers run side by side, and more threads than cores spin.
+    ensure_detector(pool_worker=True)
     name = worker_name()
     hook = pause_point(_PAUSE_ENV)
     stats = WorkerStats()

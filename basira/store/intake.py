@@ -61,6 +61,7 @@ class Claim:
 
     rows: list[tuple[int, dict[str, Any]]]
     results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    state: dict[int, tuple[int, str]] = field(default_factory=dict)  # queue id -> (attempts, delivery status)
 
 
 @contextmanager
@@ -69,12 +70,12 @@ def claim(store: Store, limit: int, worker: str, before_commit: Any = None) -> I
     the claiming transaction. An exception (or a kill) leaves them all pending."""
     if store.dialect == "postgresql":
         with store.engine.connect() as conn, conn.begin():
-            rows = [(r.id, r.item) for r in conn.execute(
-                sa.select(Q.c.id, Q.c.item).where(Q.c.status == "pending").order_by(Q.c.id).limit(limit)
-                .with_for_update(skip_locked=True))]
-            c = Claim(rows)
+            got = list(conn.execute(
+                sa.select(Q.c.id, Q.c.item, Q.c.attempts, Q.c.delivery_status).where(Q.c.status == "pending")
+                .order_by(Q.c.id).limit(limit).with_for_update(skip_locked=True)))
+            c = Claim([(r.id, r.item) for r in got], state={r.id: (r.attempts, r.delivery_status) for r in got})
             yield c
-            _finish(conn, c, worker)
+            _finish(store, conn, c, worker)
             if before_commit is not None:
                 before_commit()
         return
@@ -82,23 +83,25 @@ def claim(store: Store, limit: int, worker: str, before_commit: Any = None) -> I
     # own writes. Read, process, then mark done; a second worker on the same file could repeat work (harmless:
     # the store is idempotent) but never lose any.
     with store.read() as conn:
-        rows = [(r.id, r.item) for r in conn.execute(
-            sa.select(Q.c.id, Q.c.item).where(Q.c.status == "pending").order_by(Q.c.id).limit(limit))]
-    c = Claim(rows)
+        got = list(conn.execute(sa.select(Q.c.id, Q.c.item, Q.c.attempts, Q.c.delivery_status)
+                                .where(Q.c.status == "pending").order_by(Q.c.id).limit(limit)))
+    c = Claim([(r.id, r.item) for r in got], state={r.id: (r.attempts, r.delivery_status) for r in got})
     yield c
     with store.write() as conn:
-        _finish(conn, c, worker)
+        _finish(store, conn, c, worker)
         if before_commit is not None:
             before_commit()
 
 
-def _finish(conn: Any, c: Claim, worker: str) -> None:
+def _finish(store: Store, conn: Any, c: Claim, worker: str) -> None:
+    """Mark the items given a result done, in one statement (one per item cost a millisecond each)."""
     at = now()
-    for qid, result in c.results.items():
-        conn.execute(sa.update(Q).where(Q.c.id == qid, Q.c.status == "pending").values(
-            status="done", result=result, worker=worker[:128], done_at=at, attempts=Q.c.attempts + 1,
-            delivery_status=sa.case((Q.c.delivery_status == "waiting", "pending"), else_=Q.c.delivery_status),
-            next_delivery_at=at))
+    rows = [{"id": qid, "status": "done", "result": result, "worker": worker[:128], "done_at": at,
+             "attempts": c.state[qid][0] + 1,
+             "delivery_status": "pending" if c.state[qid][1] == "waiting" else c.state[qid][1],
+             "next_delivery_at": at} for qid, result in c.results.items()]
+    if rows:
+        store._update_rows(conn, Q, ("id",), rows)
 
 
 def queue_counts(store: Store) -> dict[str, int]:

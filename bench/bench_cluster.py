@@ -1,0 +1,267 @@
+"""Cluster scans and content intake (issue 17): a real Dask scheduler with 1 and 2 worker processes against a
+local scan of the same input (PostgreSQL), async intake throughput with 2 `basira worker` processes, and the
+one-item sync latency of POST /api/v1/content.
+
+Each configuration scans a fresh PostgreSQL schema. Wall time and CPU seconds (client, Dask workers and the
+PostgreSQL server) are reported side by side; on this shared 2-core machine the ratios measured in one run are
+the figures to quote. Environment: BASIRA_BENCH_CLUSTER_ACCOUNTS (default 2500 simulated accounts),
+BASIRA_BENCH_INTAKE_ITEMS (default 5000), BASIRA_BENCH_PG (a PostgreSQL URL; default the test server).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("BASIRA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/basira_test")
+
+
+def _cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return sum(int(x) for x in f[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu() -> float:
+    total = 0.0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/comm") as fh:
+                    if fh.read().strip() == "postgres":
+                        total += _cpu(int(d))
+            except OSError:
+                continue
+    return total
+
+
+@contextmanager
+def schema():
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(False)
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def cluster(tmp: Path, workers: int):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    sched = tmp / f"scheduler-{workers}.json"
+    sched.unlink(missing_ok=True)
+    nice = ["nice", "-n", "10"]
+    procs = [subprocess.Popen([*nice, sys.executable, "-m", "distributed.cli.dask_scheduler", "--scheduler-file",
+                               str(sched), "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp)]
+    for _ in range(workers):
+        procs.append(subprocess.Popen(
+            [*nice, sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(sched),
+             "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp))
+    try:
+        while not sched.exists():
+            time.sleep(0.2)
+        from distributed import Client
+
+        with Client(scheduler_file=str(sched), timeout="60s") as c:
+            c.wait_for_workers(workers, timeout=300)
+        yield str(sched), procs[1:]
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _state(store) -> tuple:
+    with store.engine.connect() as conn:
+        return tuple(conn.execute(sa.text(q)).scalar() for q in (
+            "SELECT count(*) FROM posts", "SELECT count(*) FROM detections",
+            "SELECT count(*) FROM cases WHERE status = 'open'",
+            "SELECT md5(string_agg(p.external_id || ':' || round(d.score::numeric, 9)::text, ',' "
+            "ORDER BY p.external_id)) FROM detections d JOIN posts p ON p.id = d.post_id"))
+
+
+def scan_local(data: Path) -> dict:
+    from basira.detect.embedding import SentenceEmbedder
+    from basira.scan import scan_paths
+    from basira.store import open_store
+
+    SentenceEmbedder.use_threads(1)  # as one Dask worker (one thread, one scoring process)
+    with schema() as url, open_store(url) as store:
+        pg0, cpu0, t0 = _postgres_cpu(), time.process_time(), time.monotonic()
+        s = scan_paths(store, [str(data)], workers=1)
+        wall = time.monotonic() - t0
+        cpu = time.process_time() - cpu0
+        pg = _postgres_cpu() - pg0
+        return {"wall_s": round(wall, 1), "cpu_s": round(cpu + pg, 1), "postgres_cpu_s": round(pg, 1),
+                "posts": s.posts_total, "state": _state(store)}
+
+
+def scan_cluster(data: Path, tmp: Path, workers: int) -> dict:
+    from basira.cluster.client import cluster_scan
+    from basira.store import open_store
+
+    with cluster(tmp, workers) as (address, procs), schema() as url, open_store(url) as store:
+        w0 = sum(_cpu(p.pid) for p in procs)
+        pg0, cpu0, t0 = _postgres_cpu(), time.process_time(), time.monotonic()
+        s = cluster_scan(store, url, address, [str(data)], chunk_bytes=1 << 20)
+        wall = time.monotonic() - t0
+        cpu = time.process_time() - cpu0 + sum(_cpu(p.pid) for p in procs) - w0
+        pg = _postgres_cpu() - pg0
+        return {"wall_s": round(wall, 1), "cpu_s": round(cpu + pg, 1), "postgres_cpu_s": round(pg, 1),
+                "posts": s.posts_total, "workers": s.workers, "state": _state(store)}
+
+
+def _texts(data: Path, n: int) -> list[dict]:
+    out: dict[str, dict] = {}
+    for line in (data / "tweets.jsonl").read_bytes().splitlines():
+        for t in orjson.loads(line).get("data", []):
+            out.setdefault(t["id"], t)
+    items = list(out.values())
+    return [{"platform": "x", "post_id": f"{i}-{t['id']}", "text": t["text"], "lang": t.get("lang"),
+             "account": {"id": t["author_id"]}} for i, t in enumerate((items * (n // len(items) + 1))[:n])]
+
+
+def _app(url: str):
+    from basira.review.service import ReviewService, ReviewSettings
+    from basira.store import open_store
+    from basira.web.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    store = open_store(url)
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False))
+    svc.add_user("plat", "a long enough password", "platform")
+    c = TestClient(create_app(svc))
+    c.headers["Authorization"] = "Bearer " + svc.create_token("plat", "bench")
+    return store, c
+
+
+def intake_async(data: Path, n: int) -> dict:
+    items = _texts(data, n)
+    with schema() as url:
+        store, c = _app(url)
+        t0 = time.monotonic()
+        for i in range(0, n, 100):
+            r = c.post("/api/v1/content?mode=async", json=items[i:i + 100])
+            assert r.status_code == 202, r.text
+        enqueue_s = time.monotonic() - t0
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        procs = [subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "basira.cli", "worker", "--db", url,
+                                   "--batch", "100", "--until-empty", "--log"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, env=env, text=True, cwd=ROOT) for _ in range(2)]
+        pg0 = _postgres_cpu()
+        cpu: list[float] = []
+        logs = []
+        for p in procs:
+            out, _ = p.communicate()
+            logs.extend(json.loads(x) for x in out.splitlines())
+        cpu.append(_postgres_cpu() - pg0)
+        store.close()
+    ts = sorted(e["t"] for e in logs)
+    by_t = sorted(logs, key=lambda e: e["t"])
+    after_first = sum(len(e["queue_ids"]) for e in by_t[1:])
+    span = ts[-1] - ts[0]
+    return {"items": n, "enqueue_items_per_s": round(n / enqueue_s, 1),
+            "worker_items_per_s": round(after_first / span, 1) if span > 0 else None,
+            "processed": sum(len(e["queue_ids"]) for e in logs), "workers": len({e["worker"] for e in logs})}
+
+
+def intake_sync(data: Path, n: int = 200) -> dict:
+    items = _texts(data, n + 20)
+    with schema() as url:
+        store, c = _app(url)
+        for it in items[:20]:  # warm: the detector, the banks' state, the connection pool
+            c.post("/api/v1/content", json=it)
+        times = []
+        for it in items[20:]:
+            t0 = time.perf_counter()
+            r = c.post("/api/v1/content", json=it)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert r.status_code == 200
+        store.close()
+    times.sort()
+    return {"requests": n, "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[int(0.95 * len(times)) - 1], 1), "max_ms": round(times[-1], 1)}
+
+
+def run() -> dict:
+    from basira.simulate import simulate_platform
+
+    accounts = int(os.environ.get("BASIRA_BENCH_CLUSTER_ACCOUNTS", "2500"))
+    n_items = int(os.environ.get("BASIRA_BENCH_INTAKE_ITEMS", "5000"))
+    with tempfile.TemporaryDirectory(prefix="basira-bench-cluster-") as d:
+        tmp = Path(d)
+        data = tmp / "platform"
+        simulate_platform(accounts=accounts, seed=17, out_dir=str(data))
+        load0 = os.getloadavg()[0]
+        local = scan_local(data)
+        print("local", local, flush=True)
+        one = scan_cluster(data, tmp, 1)
+        print("1 worker", one, flush=True)
+        two = scan_cluster(data, tmp, 2)
+        print("2 workers", two, flush=True)
+        same = local["state"] == one["state"] == two["state"]
+        sync = intake_sync(data)
+        print("sync", sync, flush=True)
+        asyn = intake_async(data, n_items)
+        print("async", asyn, flush=True)
+        load1 = os.getloadavg()[0]
+    for r in (local, one, two):
+        r.pop("state")
+    speedup = round(one["wall_s"] / two["wall_s"], 2)
+    overhead = round(one["wall_s"] / local["wall_s"] - 1, 3)
+    return {
+        "name": "cluster", "title": "Cluster scans (Dask) and content intake",
+        "posts": local["posts"], "local_1_process": local, "cluster_1_worker": one, "cluster_2_workers": two,
+        "same_state": same, "speedup_2_vs_1": speedup, "overhead_1_worker_vs_local": overhead,
+        "intake_sync": sync, "intake_async": asyn, "load_average": [round(load0, 1), round(load1, 1)],
+        "summary": [
+            f"- Input: {local['posts']:,} simulated posts ({accounts:,} accounts; the issue's 200,000 would take "
+            "too long on the shared machine), PostgreSQL, one fresh schema per run; load average "
+            f"{load0:.1f} → {load1:.1f} on 2 cores.",
+            "| run | wall s | CPU s (all processes + PostgreSQL) |", "|---|---:|---:|",
+            f"| local scan, 1 scoring process | {local['wall_s']} | {local['cpu_s']} |",
+            f"| cluster, 1 Dask worker | {one['wall_s']} | {one['cpu_s']} |",
+            f"| cluster, 2 Dask workers | {two['wall_s']} | {two['cpu_s']} |",
+            f"- 2 workers vs 1: **{speedup}×** (target ≥ 1.6×); 1 worker vs local: **{overhead:+.1%}** "
+            f"(target ≤ 15 %); identical database state in all three: {same}.",
+            f"- Intake, async (batches of 100, 2 `basira worker` processes): **{asyn['worker_items_per_s']}** items/s "
+            f"processed (target ≥ 1,000), enqueued at {asyn['enqueue_items_per_s']} items/s; {asyn['processed']:,} of "
+            f"{asyn['items']:,} processed once each by {asyn['workers']} workers.",
+            f"- Intake, sync, one text item: p50 {sync['p50_ms']} ms, **p95 {sync['p95_ms']} ms** (target < 150 ms), "
+            f"max {sync['max_ms']} ms over {sync['requests']} requests (in-process ASGI client, model warm).",
+        ],
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

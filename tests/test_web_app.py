@@ -451,3 +451,14 @@ def test_grouped_copies_show_as_one_row_decided_and_split_from_the_case_page(tmp
     assert "Applied+to+the+5+other+copies" in r.headers["location"], r.headers["location"]
     assert "2 cases" in c.get("/queue").text  # the split copy and the unrelated post remain
     store.close()
+
+
+def test_reason_keys_are_numbered_once_for_every_action(web):
+    svc, _, clients, ids = web
+    page = clients["reviewer"].get(f"/cases/{ids[0]}").text
+    keys = re.findall(r'<option value="([^"]+)" data-actions="([^"]*)" data-key="(\d)">(\d) · ', page)
+    assert keys and [int(k) for _, _, k, _ in keys] == list(range(1, len(keys) + 1))
+    assert all(k == shown for _, _, k, shown in keys)  # the number shown is the key
+    assert len({a for _, a, _, _ in keys}) > 1  # one numbering across reasons of different actions
+    assert "the same number under every action" in page
+    assert "chooseReason" in clients["reviewer"].get("/static/app.js").text

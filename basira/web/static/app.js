@@ -35,12 +35,14 @@
     return true;
   }
 
+  // Key n always means the reason numbered n on the page, whatever the action (numbers never shift); a reason
+  // that does not back the chosen action is not chosen.
   function chooseReason(n) {
     const select = $("#reason");
     if (!select) return false;
-    const visible = $$("option", select).filter((o) => o.value && !o.disabled);
-    if (n > visible.length) return false;
-    select.value = visible[n - 1].value;
+    const opt = $$("option", select).find((o) => o.dataset.key === String(n));
+    if (!opt || opt.disabled) return false;
+    select.value = opt.value;
     return true;
   }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from basira.errors import InputError
+from basira.core.errors import InputError
 from basira.ingest import ingest_file
 from basira.ingest.base import detect_format
 from basira.ingest.clean import ReadOptions

@@ -137,7 +137,10 @@ def scan(
     if on_error not in ("skip", "stop"):
         err.print("[bold red]error:[/] --on-error must be skip or stop")
         raise typer.Exit(code=2)
-    s = settings(db)
+    try:
+        s = settings(db)  # a bad BASIRA_* value is an InputError naming the variable: exit 2
+    except InputError as exc:
+        raise fail(exc) from None
     address = None if local else (cluster or s.dask_scheduler)
     try:
         with open_store(s.db_url) as store:

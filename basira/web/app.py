@@ -89,6 +89,9 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     app.include_router(network_pages.router)
     app.include_router(compliance_api.router)
     app.include_router(compliance_pages.router)
+    from basira.web import banks_pages
+
+    app.include_router(banks_pages.router)
     app.include_router(reports_router)
     for router in hma_api.routers:  # HMA-compatible /c, /h, /m, /livez, /readyz (docs/hash-matching.md)
         app.include_router(router)

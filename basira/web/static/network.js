@@ -8,11 +8,17 @@
   const EDGE = { repost: "#b5523b", forward: "#b5523b", quote: "#c98a3c", mention: "#5b7fa6", reply: "#5b7fa6",
     follow: "#b8b5ad", co_url: "#7a5aa6", co_content: "#7a5aa6", co_thread: "#7a5aa6" };
 
-  function riskColour(r) {  // green (0) → amber → red (1)
-    const x = Math.max(0, Math.min(1, r));
-    const hue = 120 * (1 - x);
-    return "hsl(" + hue.toFixed(0) + ", 65%, " + (45 - 8 * x).toFixed(0) + "%)";
+  // Risk on a colour-blind-safe sequential scale (viridis: pale yellow = low, dark purple = high), readable in
+  // greyscale too; the old green→red scale was invisible to the most common colour blindness.
+  const VIRIDIS = [[253, 231, 37], [94, 201, 98], [33, 145, 140], [59, 82, 139], [68, 1, 84]];
+  function riskColour(r) {
+    const x = Math.max(0, Math.min(1, r)) * (VIRIDIS.length - 1);
+    const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+    const t = x - i;
+    const c = VIRIDIS[i].map((v, k) => Math.round(v + (VIRIDIS[i + 1][k] - v) * t));
+    return "rgb(" + c.join(",") + ")";
   }
+  const LABELS = 15;  // only the riskiest nodes (and the centre) are labelled: 150 labels overlap into noise
 
   function draw(box) {
     const block = document.getElementById(box.dataset.graph);
@@ -29,8 +35,12 @@
     }
     const center = data.center;
     const elements = [];
+    const ranked = data.nodes.map((n) => n.risk).sort((a, b) => b - a);
+    const cut = ranked.length > LABELS ? ranked[LABELS - 1] : -1;
+    let labelled = 0;
     data.nodes.forEach((n) => elements.push({ group: "nodes", data: {
-      id: String(n.id), label: n.label, href: n.href, risk: n.risk, community: n.community,
+      id: String(n.id), label: (n.id === center || (n.risk >= cut && labelled++ < LABELS)) ? n.label : "",
+      fullLabel: n.label, href: n.href, risk: n.risk, community: n.community,
       size: 14 + 26 * Math.sqrt(Math.min(1, n.risk)), center: n.id === center ? 1 : 0 } }));
     const maxW = data.edges.reduce((m, e) => Math.max(m, e.weight), 1);
     data.edges.forEach((e, i) => elements.push({ group: "edges", data: {
@@ -52,6 +62,8 @@
       ],
     });
     cy.on("tap", "node", (ev) => { const href = ev.target.data("href"); if (href) window.location.assign(href); });
+    cy.on("mouseover", "node", (ev) => ev.target.style("label", ev.target.data("fullLabel")));  // any name on hover
+    cy.on("mouseout", "node", (ev) => ev.target.removeStyle("label"));
     const select = box.querySelector(".graph-colour");
     if (select) {
       select.addEventListener("change", () => {

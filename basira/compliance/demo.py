@@ -72,6 +72,8 @@ def seed_decisions(store: Store, *, seed: int = 7, share: float = 0.7, appeal_sh
     r1, r2, legal = actors["demo-reviewer-1"], actors["demo-reviewer-2"], actors["demo-legal"]
     for case_id, cats in rows:
         clock.advance(rng.uniform(*gap_seconds))
+        if svc.repo.case_state(case_id).status != "open":
+            continue  # decided with its review group (a copy of an earlier case's content)
         remove_reason = REASON_OF_CATEGORY.get((cats or ["?"])[0], "TVEC-1.3")
         roll = rng.random()
         if roll < 0.55:

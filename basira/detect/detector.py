@@ -218,16 +218,7 @@ class Detector:
         """
         if self.override is not None or self.model.gate is None:
             return scores
-        out = np.array(scores, dtype=np.float64)
-        for i, (norm, cut) in enumerate(zip(normalized, cuts, strict=True)):
-            if out[i] < cut:
-                continue
-            hits = find_indicators(norm)
-            if any(h.category in _ENDORSING for h in hits):
-                continue
-            if sum(h.category == "distancing" for h in hits) >= REPORT_FRAME_MIN:
-                out[i] = min(out[i], np.nextafter(cut, 0.0) - 1e-6)
-        return out
+        return report_frame_cap(normalized, scores, cuts)
 
     def word_weights(self, words: Iterable[str]) -> dict[str, float]:
         """Each word's own first-stage margin (without the intercept), scored in one batch and cached."""
@@ -270,6 +261,23 @@ class Detector:
             o_start, o_end = nt.to_original(start, end)
             evidence.append(Evidence(o_start, o_end, text[o_start:o_end], why))
         return evidence
+
+
+def in_report_frame(normalized: str) -> bool:
+    """At least REPORT_FRAME_MIN distancing/reporting cues and no endorsing act (see Detector._report_frame_cap)."""
+    hits = find_indicators(normalized)
+    if any(h.category in _ENDORSING for h in hits):
+        return False
+    return sum(h.category == "distancing" for h in hits) >= REPORT_FRAME_MIN
+
+
+def report_frame_cap(normalized: Sequence[str], scores: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
+    """Scores of flagged texts in the reporting frame, capped just under their threshold."""
+    out = np.array(scores, dtype=np.float64)
+    for i, (norm, cut) in enumerate(zip(normalized, cuts, strict=True)):
+        if out[i] >= cut and in_report_frame(norm):
+            out[i] = min(out[i], np.nextafter(cut, 0.0) - 1e-6)
+    return out
 
 
 @lru_cache(maxsize=4)

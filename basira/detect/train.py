@@ -541,7 +541,12 @@ def source_holdout(
         ind = corpus.indicators[held].toarray()
         hl = xh @ model.hate_coef + model.hate_intercept
         scores = model.calibrate(model.gate_logit(xh @ model.coef + model.intercept, ind, hl))
-        cuts = np.array([model.threshold_for_script(script_of(normalize_text(corpus.examples[i].text))) for i in held])
+        normalized = [normalize_text(corpus.examples[i].text) for i in held]
+        cuts = np.array([model.threshold_for_script(script_of(n)) for n in normalized])
+        # the detector's reporting-frame cap, as in production (basira.detect.detector.report_frame_cap)
+        from basira.detect.detector import report_frame_cap
+
+        scores = report_frame_cap(normalized, scores, cuts)
         flagged = int((scores >= cuts).sum())
         dev = fold["dev"]
         dev_cuts = np.array([model.threshold_for_script(script_of(normalize_text(e.text))) for e in dev])

@@ -389,6 +389,23 @@ def scan_paths(
         summary.errors.append(_error_row(exc.file, exc.line, exc.field, exc.reason))
     elif exc is not None:
         raise exc
+    finish_scan(store, summary, posts_before, accounts_before)
+    summary.seconds = round(time.monotonic() - started, 3)
+    store.append_event(
+        "scan.completed" if not summary.stopped else "scan.stopped",
+        {
+            k: v
+            for k, v in summary.to_dict().items()
+            if k not in ("errors", "files", "skipped_files", "by_language", "by_category")
+        }
+        | {"files": [i.path for i in inputs]},
+        actor="scan",
+    )
+    return summary
+
+
+def finish_scan(store: Store, summary: ScanSummary, posts_before: int, accounts_before: int) -> None:
+    """After scoring (here or on a cluster, basira.cluster): the hash pass, review groups, priorities, totals."""
     hashed = match_ingested_posts(store)
     summary.hash_matches, summary.hash_cases_raised = hashed.matches_new, hashed.cases_raised
     summary.cases_new += hashed.cases_new
@@ -402,23 +419,11 @@ def scan_paths(
     summary.accounts_total = store.count_accounts()
     summary.posts_new = summary.posts_total - posts_before
     summary.accounts_new = summary.accounts_total - accounts_before
-    summary.flagged_total = store.count_flagged(version)
+    summary.flagged_total = store.count_flagged(summary.model_version)
     summary.cases_open = store.count_cases("open")
-    breakdown = store.detection_breakdown(version)
+    breakdown = store.detection_breakdown(summary.model_version)
     summary.by_language = breakdown["by_language"]
     summary.by_category = breakdown["by_category"]
-    summary.seconds = round(time.monotonic() - started, 3)
-    store.append_event(
-        "scan.completed" if not summary.stopped else "scan.stopped",
-        {
-            k: v
-            for k, v in summary.to_dict().items()
-            if k not in ("errors", "files", "skipped_files", "by_language", "by_category")
-        }
-        | {"files": [i.path for i in inputs]},
-        actor="scan",
-    )
-    return summary
 
 
 def _unchanged_since_ingest(store: Store, source: str, fmt: str, options: ReadOptions | None = None) -> bool:

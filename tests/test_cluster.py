@@ -4,6 +4,7 @@ also after a worker is killed mid-scan. Synthetic input from the simulator, kept
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -58,8 +59,17 @@ def snapshot(store) -> dict:
                     "FROM accounts a JOIN platforms pl ON pl.id = a.platform_id",
         "detections": "SELECT p.external_id, d.model_version, round(d.score::numeric, 9), "
                       "d.categories::text, d.evidence::text FROM detections d JOIN posts p ON p.id = d.post_id",
-        "cases": "SELECT c.subject_kind, p.external_id, c.status, round(c.priority::numeric, 9), c.reason, "
-                 "c.details::text FROM cases c LEFT JOIN posts p ON p.id = c.subject_id AND c.subject_kind = 'post'",
+        "cases": "SELECT c.subject_kind, p.external_id, c.status, c.reason, c.details::text FROM cases c "
+                 "LEFT JOIN posts p ON p.id = c.subject_id AND c.subject_kind = 'post'",
+        # Priorities: of every case outside a review group (a group's lead is the copy whose case opened first,
+        # which on a cluster can be another copy, and carries the group's priority).
+        "priorities": "SELECT p.external_id, round(c.priority::numeric, 9) FROM cases c JOIN posts p ON "
+                      "p.id = c.subject_id AND c.subject_kind = 'post' WHERE c.id NOT IN "
+                      "(SELECT case_id FROM review_group_members)",
+        # Review groups, as the sets of their members' posts.
+        "groups": "SELECT string_agg(p.external_id, ',' ORDER BY p.external_id) FROM review_group_members m "
+                  "JOIN cases c ON c.id = m.case_id JOIN posts p ON p.id = c.subject_id AND c.subject_kind = 'post' "
+                  "GROUP BY m.group_id",
         "media": "SELECT p.external_id, m.position, m.url, m.sha256, m.pdq FROM media m JOIN posts p ON p.id = m.post_id",
     }
     with store.engine.connect() as conn:
@@ -80,10 +90,14 @@ def lines_of(platform: Path) -> dict[str, set[int]]:
     return out
 
 
-def assert_same(got: dict, want: dict, platform: Path) -> None:
+def assert_same(got: dict, want: dict, platform: Path, groups: bool = True) -> None:
     """Equal, except where a post is on several lines: ingest keeps the first copy stored, and tasks running at
     once may store a later line's copy first (same content; source_line is then one of that post's lines)."""
-    assert {k: v for k, v in got.items() if k != "posts"} == {k: v for k, v in want.items() if k != "posts"}
+    skip = {"posts"} if groups else {"posts", "groups", "priorities"}
+    for k in want:
+        if k not in skip and got[k] != want[k]:
+            a, b = set(got[k]) - set(want[k]), set(want[k]) - set(got[k])
+            raise AssertionError(f"{k}: {len(a)} rows differ; cluster {sorted(a, key=repr)[:2]} local {sorted(b, key=repr)[:2]}")
     where = lines_of(platform)
     mine = {r[:2]: r for r in got["posts"]}
     assert set(mine) == {r[:2] for r in want["posts"]}
@@ -141,9 +155,14 @@ def test_cluster_scan_equals_a_local_scan_and_rescans_add_nothing(platform, loca
         assert s.workers == 2 and stages["ingest"] > 3 and stages["score"] >= 1  # the big file was split
         assert s.flagged_new == s.flagged_total > 0 and s.cases_open == local_state["case_events"]
         assert_same(snapshot(store), local_state, platform)
-        again = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024)
-        assert (again.posts_new, again.detections_new, again.cases_new) == (0, 0, 0)
-        assert all(f.get("unchanged") for f in again.files)
+        # Again through the command line (BASIRA_DASK_SCHEDULER): nothing new, every file skipped as unchanged.
+        r = subprocess.run([sys.executable, "-m", "basira.cli", "scan", str(platform), "--db", pg, "--json"],
+                           capture_output=True, text=True, cwd=ROOT,
+                           env={**os.environ, "PYTHONPATH": str(ROOT), "BASIRA_DASK_SCHEDULER": address})
+        assert r.returncode == 0, r.stderr[-2000:]
+        again = json.loads(r.stdout)
+        assert (again["posts_new"], again["detections_new"], again["cases_new"], again["workers"]) == (0, 0, 0, 2)
+        assert again["files"] and all(f.get("unchanged") for f in again["files"])
         assert_same(snapshot(store), local_state, platform)
 
 
@@ -164,7 +183,10 @@ def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(platform, local_s
         threading.Thread(target=watch, daemon=True).start()
         cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024, batch_size=50)
         assert killed.is_set(), "the paused worker never got a scoring task"
-        assert_same(snapshot(store), local_state, platform)
+        # Review groups are formed in the order cases open (basira.store.groups: the first case leads, later
+        # copies join it), and the killed window's cases opened last here: groups and the priorities they
+        # carry can differ from the local scan's (a known limit, docs/deploy.md). Everything else is equal.
+        assert_same(snapshot(store), local_state, platform, groups=False)
 
 
 def test_rescore_on_the_cluster_scores_what_the_model_lacks(platform, local_state, pg, tmp_path):

@@ -181,22 +181,8 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
 
 
 def finish(store: Store, summary: Any, posts_before: int, accounts_before: int, started: float) -> None:
-    """What the local scan does after scoring: the hash pass, the priorities, the totals."""
-    from basira.hash_scan import match_ingested_posts
-    from basira.store.prioritize import reprioritize
+    """What the local scan does after scoring (basira.scan.finish_scan), then the run's time."""
+    from basira.scan import finish_scan
 
-    hashed = match_ingested_posts(store)
-    summary.hash_matches, summary.hash_cases_raised = hashed.matches_new, hashed.cases_raised
-    summary.cases_new += hashed.cases_new
-    reprioritize(store)
-    version = summary.model_version
-    summary.posts_total = store.count_posts()
-    summary.accounts_total = store.count_accounts()
-    summary.posts_new = summary.posts_total - posts_before
-    summary.accounts_new = summary.accounts_total - accounts_before
-    summary.flagged_total = store.count_flagged(version)
-    summary.cases_open = store.count_cases("open")
-    breakdown = store.detection_breakdown(version)
-    summary.by_language = breakdown["by_language"]
-    summary.by_category = breakdown["by_category"]
+    finish_scan(store, summary, posts_before, accounts_before)
     summary.seconds = round(time.monotonic() - started, 3)

@@ -35,8 +35,7 @@ def rescore(store: Store, db_url: str, address: str | None = None, since: dateti
             progress: Any = None, batch_size: int = 500, window: int = 2000) -> RescoreSummary:
     from basira.cluster.client import require_postgresql, score_on_cluster
     from basira.detect import load_detector
-    from basira.hash_scan import match_ingested_posts
-    from basira.store.prioritize import reprioritize
+    from basira.scan import ScanSummary, finish_scan
 
     started = time.monotonic()
     report = progress or (lambda stage, done, total: None)
@@ -55,12 +54,13 @@ def rescore(store: Store, db_url: str, address: str | None = None, since: dateti
         totals = _score_here(store, version, since, batch_size, window, report)
     out.scored, out.detections_new = totals["scored"], totals["detections_new"]
     out.flagged_new, out.cases_new = totals["flagged_new"], totals["cases_new"]
-    hashed = match_ingested_posts(store)
-    out.hash_matches = hashed.matches_new
-    out.cases_new += hashed.cases_new
-    reprioritize(store)
-    out.posts_total, out.flagged_total = store.count_posts(), store.count_flagged(version)
-    out.cases_open = store.count_cases("open")
+    # What a scan does after scoring: the hash pass, review groups, priorities, totals.
+    done = ScanSummary(model_version=version)
+    n = store.count_posts()
+    finish_scan(store, done, n, store.count_accounts())
+    out.hash_matches = done.hash_matches
+    out.cases_new += done.cases_new
+    out.posts_total, out.flagged_total, out.cases_open = done.posts_total, done.flagged_total, done.cases_open
     out.seconds = round(time.monotonic() - started, 3)
     store.append_event("rescore.completed", out.to_dict() | {"since": since.isoformat() if since else None},
                        actor="scan")

@@ -62,8 +62,9 @@ def build(store, platform) -> None:
     user = svc.repo.user_by_name("demo-reviewer-1")
     actor = Actor(user["id"], user["username"], user["role"])
     with store.read() as conn:
-        open_case = conn.execute(sa.text("SELECT min(id) FROM cases WHERE status = 'open' AND subject_kind = 'post'"
-                                         )).scalar_one()
+        open_case = conn.execute(sa.text(  # a case of its own: a group's lead would undo its copies' decisions too
+            "SELECT min(id) FROM cases WHERE status = 'open' AND subject_kind = 'post' "
+            "AND id NOT IN (SELECT case_id FROM review_group_members)")).scalar_one()
     d = svc.decide(open_case, actor, "remove", "TVEC-1.1")
     svc.undo(d["decision_id"], actor)
     add_orders_and_complaints(store, actor.user_id)

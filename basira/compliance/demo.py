@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from basira.store.groups import member_hidden
+
 if TYPE_CHECKING:
     from basira.store import Store
 
@@ -65,7 +67,8 @@ def seed_decisions(store: Store, *, seed: int = 7, share: float = 0.7, appeal_sh
     C, DT = Case.__table__, Detection.__table__
     with store.read() as conn:
         rows = conn.execute(sa.select(C.c.id, DT.c.categories).outerjoin(DT, DT.c.id == C.c.detection_id)
-                            .where(C.c.status == "open", C.c.subject_kind == "post").order_by(C.c.id)).all()
+                            .where(C.c.status == "open", C.c.subject_kind == "post", ~member_hidden())
+                            .order_by(C.c.id)).all()  # as the queue shows them: a group's decision decides its copies
     rows = [r for r in rows if rng.random() < share][:limit]
     out = SeedSummary()
     removals: list[tuple[int, datetime]] = []

@@ -104,7 +104,8 @@ def score_on_cluster(client: Any, store: Store, db_url: str, version: str, repor
 
 def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt: str = "auto",
                  on_error: str = "skip", progress: Progress | None = None, batch_size: int = 500,
-                 platform: str | None = None, settings: Any = None, chunk_bytes: int = CHUNK_BYTES) -> Any:
+                 platform: str | None = None, settings: Any = None, chunk_bytes: int = CHUNK_BYTES,
+                 score_window: int = SCORE_WINDOW) -> Any:
     """`basira scan --cluster`: the local scan's result (ScanSummary), computed on a Dask cluster."""
     from basira.detect import load_detector
     from basira.ingest.clean import ReadOptions
@@ -166,7 +167,7 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
                 src = str(Path(inp.path).resolve())
                 store.save_checkpoint(Checkpoint(src, fingerprint(Path(src), options), inp.format,
                                                  f["posts_seen"], True))
-        scored = score_on_cluster(client, store, db_url, detector.version, report, batch_size)
+        scored = score_on_cluster(client, store, db_url, detector.version, report, batch_size, score_window)
     finally:
         client.close()
     summary.detections_new = scored["detections_new"]

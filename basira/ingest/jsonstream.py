@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import ijson
@@ -21,6 +22,14 @@ def head_keys(head: bytes, prefix: str) -> set[str]:
     except Exception:  # noqa: BLE001 - a head is cut anywhere; keep what was read
         pass
     return keys
+
+
+def plain_numbers(events: Iterable[tuple[str, str, Any]]) -> Iterator[tuple[str, str, Any]]:
+    """ijson events with fractions as floats. Parsing with `use_float=True` makes yajl stop the whole file at an
+    integer beyond 64 bits ("integer overflow"); without it such an integer is a Python int (cleaned later like
+    any other value) and only fractions need turning from Decimal into float."""
+    for prefix, event, value in events:
+        yield prefix, event, float(value) if isinstance(value, Decimal) else value
 
 
 def first_char(head: bytes) -> bytes:
@@ -42,7 +51,8 @@ def stream_items(path: str, prefix: str, multiple_values: bool = False) -> Itera
     """Yield each value at `prefix` (e.g. 'item' for the elements of a top-level array), streaming."""
     with open_json(path) as fh:
         try:
-            yield from ijson.items(fh, prefix, use_float=True, multiple_values=multiple_values)
+            events = plain_numbers(ijson.parse(fh, multiple_values=multiple_values))
+            yield from ijson.items(events, prefix)
         except ijson.JSONError as exc:
             raise InputError(path, None, None, f"invalid JSON: {exc}") from None
         except UnicodeDecodeError as exc:

@@ -12,7 +12,7 @@ import ijson
 from basira.core.errors import InputError
 from basira.ingest.base import MALFORMED, IngestFormat, Item, malformed, register
 from basira.ingest.clean import _BAD_CHARS, ID_MAX, ReadOptions
-from basira.ingest.jsonstream import first_char, head_keys, open_json
+from basira.ingest.jsonstream import first_char, head_keys, open_json, plain_numbers
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord, parse_time
 
 PLATFORM = "telegram"
@@ -271,7 +271,7 @@ class TelegramExport(IngestFormat):
         oversize = False
         with open_json(path) as fh:
             try:
-                for prefix, event, value in ijson.parse(fh, use_float=True):
+                for prefix, event, value in plain_numbers(ijson.parse(fh)):
                     if builder is not None:
                         if not oversize:
                             if isinstance(value, str):

@@ -101,6 +101,19 @@ def _ids(stores, platform: str, ids: list[str]) -> list[dict[str, str]]:
     return out
 
 
+def _ingest_reporting_every_error(store, path: str, fmt: str):
+    """ingest_file with the report's cap (1,000 errors) lifted: one fuzzed file can hold more bad records than
+    that, and the invariant needs to find each of them in the report."""
+    from basira.ingest import runner
+
+    kept = runner.MAX_ERRORS_KEPT
+    runner.MAX_ERRORS_KEPT = 10**6
+    try:
+        return ingest_file(store, path, fmt=fmt)
+    finally:
+        runner.MAX_ERRORS_KEPT = kept
+
+
 def _check(stores, path: str, fmt: str, platform: str, good: dict[str, str], mutated: dict[str, int],
            lines_of: dict[str, int | None]) -> None:
     """Ingest `path` into both stores and check the invariant. good: id -> text of unmutated records;
@@ -108,7 +121,7 @@ def _check(stores, path: str, fmt: str, platform: str, good: dict[str, str], mut
     results = []
     for s in stores:
         try:
-            results.append(ingest_file(s, path, fmt=fmt))
+            results.append(_ingest_reporting_every_error(s, path, fmt))
         except InputError as exc:  # only the one-JSON-value formats stop a file, and only on broken JSON
             assert fmt in ("telegram",) and "invalid JSON" in exc.reason, exc
             raise

@@ -54,9 +54,24 @@ def fresh_db_url(kind: str, folder) -> Iterator[str]:
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        _drop_schema(admin, schema)
         admin.dispose()
+
+
+def _drop_schema(admin: sa.Engine, schema: str, tries: int = 10) -> None:
+    """DROP SCHEMA … CASCADE, retried when PostgreSQL picks it as a deadlock victim: a test's server thread can
+    still be finishing a query on the schema's tables when the test ends (seen once in a CI run)."""
+    import time
+
+    for attempt in range(tries):
+        try:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            return
+        except sa.exc.OperationalError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

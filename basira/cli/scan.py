@@ -173,7 +173,7 @@ def scan(
 
 def _print_top_cases(console: Console, cases: list[dict], width: int = 200) -> None:
     """Each case: score, language, categories, author and the post (escaped, truncated), then its evidence."""
-    console.print(f"[bold]Top {len(cases)} open cases[/] (highest score first)")
+    console.print(f"[bold]Top {len(cases)} open cases[/] (highest priority first)")
     for c in cases:
         ev = c.get("evidence") or {}
         text = " ".join((c["text"] or "").split())
@@ -296,15 +296,15 @@ def demo(
         f"- Review the cases in the web app: [bold]{exe} users add alice --role reviewer --db {db_arg}[/] (it asks "
         f"for a password of 12+ characters), then [bold]{exe} serve --insecure-cookies --db {db_arg}[/], open "
         f"http://localhost:8000/login and log in as alice with that password\n"
-        f"- Map the networks behind them: [bold]basira network communities --db {db_arg}[/] "
+        f"- Map the networks behind them: [bold]{exe} network communities --db {db_arg}[/] "
         f"(and actors, returning, coordinated)\n"
-        f"- Scan your own data: [bold]basira scan PATH... --db {db_arg}[/] (formats: docs/formats.md); "
+        f"- Scan your own data: [bold]{exe} scan PATH... --db {db_arg}[/] (formats: docs/formats.md); "
         f"a second scan adds nothing, a killed scan resumes where it stopped\n"
-        f"- Match known content: [bold]basira banks create NAME[/] and [bold]basira banks import NAME FILE[/], then "
+        f"- Match known content: [bold]{exe} banks create NAME[/] and [bold]{exe} banks import NAME FILE[/], then "
         f"scan again (docs/hash-matching.md)\n"
-        f"- Comply: removal orders at /orders in the web app or [bold]basira orders import FILE --db {db_arg}[/]; "
-        f"[bold]basira report transparency --from D --to D --db {db_arg}[/] (docs/compliance.md, docs/reports.md)\n"
-        f"- Measure the detector on labelled data: [bold]basira eval FILE.jsonl[/] (docs/model-card.md)\n"
+        f"- Comply: removal orders at /orders in the web app or [bold]{exe} orders import FILE --db {db_arg}[/]; "
+        f"[bold]{exe} report transparency --from D --to D --db {db_arg}[/] (docs/compliance.md, docs/reports.md)\n"
+        f"- Measure the detector on labelled data: [bold]{exe} eval FILE.jsonl[/] (docs/model-card.md)\n"
         f"- Ground truth of this platform: {escape(out)}/ground_truth.json; speed and memory: docs/benchmarks.md",
         highlight=False,
     )

@@ -36,25 +36,35 @@ SECURITY_HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware): adds the headers to every response."""
+class _ResponseStartMiddleware:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware) that edits each HTTP response's start message."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
+
+    def on_start(self, scope: dict, message: dict) -> None:
+        raise NotImplementedError
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: dict) -> None:
+        async def send_edited(message: dict) -> None:
             if message["type"] == "http.response.start":
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in SECURITY_HEADERS if k not in have]
+                self.on_start(scope, message)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_edited)
+
+
+class SecurityHeaders(_ResponseStartMiddleware):
+    """Adds the security headers to every response (those the route did not set itself)."""
+
+    def on_start(self, scope: dict, message: dict) -> None:
+        have = {k.lower() for k, _ in message.get("headers", [])}
+        message["headers"] = list(message.get("headers", [])) + [
+            (k, v) for k, v in SECURITY_HEADERS if k not in have]
 
 
 def notice_mac(session_cookie: str, notice: str) -> str:
@@ -64,32 +74,21 @@ def notice_mac(session_cookie: str, notice: str) -> str:
     return hmac.new(key, notice.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
-class NoticeSigner:
-    """Pure ASGI middleware: a redirect whose Location carries `notice=` gets `ns=` (its MAC for this session)."""
+class NoticeSigner(_ResponseStartMiddleware):
+    """A redirect whose Location carries `notice=` gets `ns=` (its MAC for this session)."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    def on_start(self, scope: dict, message: dict) -> None:
+        if not 300 <= message.get("status", 200) < 400:
             return
-
-        async def sign(message: dict) -> None:
-            if message["type"] == "http.response.start" and 300 <= message.get("status", 200) < 400:
-                headers = list(message.get("headers", []))
-                for i, (k, v) in enumerate(headers):
-                    if k.lower() == b"location" and b"notice=" in v:
-                        cookie = cookie_parser(next((cv.decode("latin-1") for ck, cv in scope.get("headers", [])
-                                                     if ck == b"cookie"), "")).get(SESSION_COOKIE)
-                        notice = parse_qs(urlsplit(v.decode("latin-1")).query).get("notice", [""])[0]
-                        if cookie and notice:
-                            mac = notice_mac(cookie, notice)
-                            headers[i] = (k, v + b"&ns=" + mac.encode("ascii"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, sign)
+        headers = list(message.get("headers", []))
+        for i, (k, v) in enumerate(headers):
+            if k.lower() == b"location" and b"notice=" in v:
+                cookie = cookie_parser(next((cv.decode("latin-1") for ck, cv in scope.get("headers", [])
+                                             if ck == b"cookie"), "")).get(SESSION_COOKIE)
+                notice = parse_qs(urlsplit(v.decode("latin-1")).query).get("notice", [""])[0]
+                if cookie and notice:
+                    headers[i] = (k, v + b"&ns=" + notice_mac(cookie, notice).encode("ascii"))
+        message["headers"] = headers
 
 
 @dataclass

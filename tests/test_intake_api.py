@@ -19,10 +19,10 @@ import orjson
 import pytest
 
 from basira.core.settings import Settings
+from basira.intake.queue import queue_counts
 from basira.review.service import ReviewService, ReviewSettings
 from basira.review.webhooks import verify_signature
 from basira.store import open_store
-from basira.store.intake import queue_counts
 from basira.web.app import create_app
 
 with warnings.catch_warnings():
@@ -240,7 +240,7 @@ def _worker(db_url: str, *args: str, env: dict | None = None) -> subprocess.Pope
 def _enqueue(store, texts: list[dict]) -> None:
     from basira.ingest.clean import ReadOptions
     from basira.intake.items import parse_item
-    from basira.store.intake import enqueue
+    from basira.intake.queue import enqueue
 
     opts = ReadOptions()
     enqueue(store, [parse_item(item(t), i, opts)[0] for i, t in enumerate(texts)], "test", False)

@@ -89,7 +89,7 @@ def _run(client: Any, futures: list[Any], stage: str, report: Progress) -> list[
 def score_on_cluster(client: Any, store: Store, db_url: str, version: str, report: Progress,
                      batch_size: int = 500, window: int = SCORE_WINDOW, since: Any = None) -> dict[str, int]:
     from basira.cluster.tasks import score_task
-    from basira.store.intake import post_id_bounds
+    from basira.intake.queue import post_id_bounds
 
     lo, hi = post_id_bounds(store)
     futures = [client.submit(score_task, db_url, version, a, min(a + window, hi), batch_size, since,

@@ -71,7 +71,7 @@ def _score_here(store: Store, version: str, since: datetime | None, batch_size: 
                 report: Any) -> dict[str, int]:
     from basira import scan
     from basira.intake.process import ensure_detector
-    from basira.store.intake import post_id_bounds, posts_lacking_detection_between
+    from basira.intake.queue import post_id_bounds, posts_lacking_detection_between
 
     ensure_detector()
     lo, hi = post_id_bounds(store)

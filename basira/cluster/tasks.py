@@ -79,7 +79,7 @@ def score_task(db_url: str, version: str, lo: int, hi: int, batch_size: int, sin
     given); commit per batch of `batch_size`, each with its cases."""
     from basira import scan
     from basira.intake.process import ensure_detector
-    from basira.store.intake import posts_lacking_detection_between
+    from basira.intake.queue import posts_lacking_detection_between
 
     if ensure_detector(pool_worker=True) != version:
         raise RuntimeError(f"this worker's model is {ensure_detector()}, the client's {version}: same install?")

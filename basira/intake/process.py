@@ -44,8 +44,8 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
     keeps its stored detection and case."""
     from basira import scan
     from basira.hash_scan import match_ingested_posts
+    from basira.intake.queue import stored_results
     from basira.store import banks as repo
-    from basira.store.intake import stored_results
 
     version = ensure_detector()
     accounts = [a for _, a in records if a is not None]

@@ -43,8 +43,8 @@ def deliver_results(store: Store, url: str | None, secret: str | None, limit: in
     import httpx
 
     from basira.core.time import utcnow
+    from basira.intake.queue import due_deliveries
     from basira.review import webhooks
-    from basira.store.intake import due_deliveries
 
     if not url or not secret:
         return 0, 0
@@ -82,7 +82,7 @@ def run_worker(store: Store, *, batch: int = 100, until_empty: bool = False, pol
                ) -> WorkerStats:
     """Claim, process and finish batches until stopped (or, with until_empty, until nothing is pending)."""
     from basira.intake.process import ensure_detector, process, records_of
-    from basira.store.intake import claim
+    from basira.intake.queue import claim
 
     # One BLAS thread, as the scan's scoring processes: workers run side by side, and more threads than cores spin.
     ensure_detector(pool_worker=True)

@@ -123,7 +123,7 @@ async def submit_content(
         good.append((i, stored, post, acc))
     store = request.app.state.service.store
     if mode == "async":
-        from basira.store.intake import enqueue
+        from basira.intake.queue import enqueue
 
         deliver = bool(s.webhook_url and s.webhook_secret)
         got = await run_in_threadpool(enqueue, store, [g[1] for g in good], p.username, deliver)

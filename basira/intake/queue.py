@@ -1,4 +1,4 @@
-"""The content intake repository: the async work queue, and the stored results an intake answer is read from.
+"""The content intake queue (its repository): the async work queue, and the stored results an intake answer is read from.
 
 PostgreSQL: a worker claims pending rows with `SELECT … FOR UPDATE SKIP LOCKED` in a transaction it keeps open
 while it processes them (the processing writes through other transactions, idempotently), and marks them done
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from basira.store import bulk
 from basira.store.intake_models import ContentQueueItem
 from basira.store.models import Case, Detection, now
 
@@ -36,9 +37,10 @@ def enqueue(store: Store, items: Sequence[dict[str, Any]], submitted_by: str | N
     rows = [{"platform": i["platform"], "external_id": i["post_id"], "item": i, "status": "pending", "attempts": 0,
              "submitted_by": submitted_by, "enqueued_at": at,
              "delivery_status": "waiting" if deliver else "none", "delivery_attempts": 0} for i in items]
-    with store.write() as conn:
-        new = {(r.platform, r.external_id): r.id for r in store._insert_rows(
-            conn, Q, rows, ("platform", "external_id"), ("id", "platform", "external_id"))}
+    with store.transaction() as tx:
+        conn = tx.conn
+        new: dict[tuple[str, str], int] = {(r.platform, r.external_id): r.id for r in tx.insert_rows(
+            Q, rows, ("platform", "external_id"), ("id", "platform", "external_id"))}
         keys = {(i["platform"], i["post_id"]) for i in items}
         old: dict[tuple[str, str], int] = {}
         for platform in {k[0] for k in keys}:
@@ -47,9 +49,10 @@ def enqueue(store: Store, items: Sequence[dict[str, Any]], submitted_by: str | N
                 old.update(((platform, r.external_id), r.id) for r in conn.execute(
                     sa.select(Q.c.external_id, Q.c.id).where(Q.c.platform == platform,
                                                              Q.c.external_id.in_(ext[i:i + _CHUNK]))))
-    out, seen = [], set()
-    for i in items:
-        k = (i["platform"], i["post_id"])
+    out: list[tuple[int, bool]] = []
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        k = (item["platform"], item["post_id"])
         out.append((new.get(k) or old[k], k in new and k not in seen))
         seen.add(k)
     return out
@@ -75,7 +78,7 @@ def claim(store: Store, limit: int, worker: str, before_commit: Any = None) -> I
                 .order_by(Q.c.id).limit(limit).with_for_update(skip_locked=True)))
             c = Claim([(r.id, r.item) for r in got], state={r.id: (r.attempts, r.delivery_status) for r in got})
             yield c
-            _finish(store, conn, c, worker)
+            _finish(conn, c, worker)
             if before_commit is not None:
                 before_commit()
         return
@@ -88,12 +91,12 @@ def claim(store: Store, limit: int, worker: str, before_commit: Any = None) -> I
     c = Claim([(r.id, r.item) for r in got], state={r.id: (r.attempts, r.delivery_status) for r in got})
     yield c
     with store.write() as conn:
-        _finish(store, conn, c, worker)
+        _finish(conn, c, worker)
         if before_commit is not None:
             before_commit()
 
 
-def _finish(store: Store, conn: Any, c: Claim, worker: str) -> None:
+def _finish(conn: Any, c: Claim, worker: str) -> None:
     """Mark the items given a result done, in one statement (one per item cost a millisecond each)."""
     at = now()
     rows = [{"id": qid, "status": "done", "result": result, "worker": worker[:128], "done_at": at,
@@ -101,7 +104,7 @@ def _finish(store: Store, conn: Any, c: Claim, worker: str) -> None:
              "delivery_status": "pending" if c.state[qid][1] == "waiting" else c.state[qid][1],
              "next_delivery_at": at} for qid, result in c.results.items()]
     if rows:
-        store._update_rows(conn, Q, ("id",), rows)
+        bulk.update_rows(conn, Q, ("id",), rows)
 
 
 def queue_counts(store: Store) -> dict[str, int]:
@@ -153,12 +156,12 @@ def stored_results(store: Store, post_ids: Sequence[int], model_version: str) ->
                     dt.c.model_version == model_version, dt.c.post_id.in_(chunk))):
                 out[r.post_id].update(score=float(r.score), categories=list(r.categories or []),
                                       evidence=r.evidence or {})
-            for r in conn.execute(sa.select(ct.c.id, ct.c.subject_id, ct.c.closed_at).where(
+            for c in conn.execute(sa.select(ct.c.id, ct.c.subject_id, ct.c.closed_at).where(
                     ct.c.subject_kind == "post", ct.c.subject_id.in_(chunk)).order_by(ct.c.id)):
-                cur = out[r.subject_id]
-                if cur.get("_open") and r.closed_at is not None:
+                cur = out[c.subject_id]
+                if cur.get("_open") and c.closed_at is not None:
                     continue
-                cur["case_id"], cur["_open"] = r.id, r.closed_at is None
+                cur["case_id"], cur["_open"] = c.id, c.closed_at is None
     for v in out.values():
         v.pop("_open", None)
     return out

@@ -65,7 +65,7 @@ class ScanSummary:
     detections_new: int = 0
     hash_matches: int = 0  # new bank matches acted on (cases opened or raised); see basira.hash_scan
     hash_cases_raised: int = 0  # open cases whose priority a new match raised
-    groups_new: int = 0  # review groups of copies formed (basira.store.groups)
+    groups_new: int = 0  # review groups of copies formed (basira.cases.groups)
     cases_grouped: int = 0  # new cases that joined a group
     errors: list[dict[str, Any]] = field(default_factory=list)  # {file, line, reason}; the first 1,000
     error_count: int = 0
@@ -409,8 +409,8 @@ def finish_scan(store: Store, summary: ScanSummary, posts_before: int, accounts_
     hashed = match_ingested_posts(store)
     summary.hash_matches, summary.hash_cases_raised = hashed.matches_new, hashed.cases_raised
     summary.cases_new += hashed.cases_new
-    from basira.store.groups import assign_groups
-    from basira.store.prioritize import reprioritize
+    from basira.cases.groups import assign_groups
+    from basira.cases.prioritize import reprioritize
 
     grouped = assign_groups(store, datetime.now(UTC))  # copies of one content join one review group
     summary.groups_new, summary.cases_grouped = grouped["groups_new"], grouped["joined"]

@@ -39,9 +39,9 @@ def _one(url: str) -> dict:
     from basira.compliance.service import ComplianceService
     from basira.review.auth import hash_password
     from basira.review.demo import seed_cases
+    from basira.review.repository import ReviewRepo
     from basira.review.service import ReviewSettings
     from basira.store import open_store
-    from basira.store.review import ReviewRepo
 
     rx = ThreadingHTTPServer(("127.0.0.1", 0), _Accept)
     threading.Thread(target=rx.serve_forever, daemon=True).start()

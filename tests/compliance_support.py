@@ -10,7 +10,7 @@ from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from basira.review.auth import hash_password
-from basira.store.review import ReviewRepo
+from basira.review.repository import ReviewRepo
 
 HASH = hash_password("a long enough password")  # once: argon2 is deliberately slow
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)

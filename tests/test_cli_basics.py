@@ -12,8 +12,8 @@ def test_version_prints_package_version():
 
 def test_demo_keeps_review_work_names_the_command_and_how_to_log_in(tmp_path, monkeypatch):
     from basira.review.auth import hash_password
+    from basira.review.repository import ReviewRepo
     from basira.store import open_store
-    from basira.store.review import ReviewRepo
 
     monkeypatch.chdir(tmp_path)
     args = ["demo", "--accounts", "60", "--out", str(tmp_path / "plat"), "--db", str(tmp_path / "demo.db")]

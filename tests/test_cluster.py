@@ -184,7 +184,7 @@ def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(platform, local_s
         # Many small scoring windows, so that the paused worker surely gets one.
         cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024, batch_size=50, score_window=100)
         assert killed.is_set(), "the paused worker never got a scoring task"
-        # Review groups are formed in the order cases open (basira.store.groups: the first case leads, later
+        # Review groups are formed in the order cases open (basira.cases.groups: the first case leads, later
         # copies join it), and the killed window's cases opened last here: groups and the priorities they
         # carry can differ from the local scan's (a known limit, docs/deploy.md). Everything else is equal.
         assert_same(snapshot(store), local_state, platform, groups=False)

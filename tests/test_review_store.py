@@ -290,7 +290,7 @@ def test_webhook_gives_up_then_admin_retries(store):
 
 
 def test_review_tables_restored_on_a_database_migrated_without_them(db_url):
-    from basira.store.review import REVIEW_TABLES, ensure_review_tables
+    from basira.review.repository import REVIEW_TABLES, ensure_review_tables
 
     store = open_store(db_url)
     with store.write() as conn:
@@ -302,9 +302,9 @@ def test_review_tables_restored_on_a_database_migrated_without_them(db_url):
 
 
 def test_reprioritize_uses_reach_risk_and_hash_matches_and_leaves_no_ties(store):
+    from basira.cases.prioritize import explain, reprioritize
     from basira.store.models import Account, Case, Post
     from basira.store.network_models import Follow
-    from basira.store.prioritize import explain, reprioritize
 
     ids = seed_cases(store, 8)
     with store.write() as conn:  # the same score on every case: only the other inputs can rank them
@@ -329,10 +329,11 @@ def test_reprioritize_uses_reach_risk_and_hash_matches_and_leaves_no_ties(store)
 def test_copies_form_one_group_decided_together_undone_together_and_split(store):
     import sqlalchemy as sa
 
+    from basira.cases.groups import assign_groups
+    from basira.cases.prioritize import reprioritize
     from basira.review.demo import seed_copies
-    from basira.store.groups import assign_groups, group_of_case
+    from basira.review.groups import group_of_case
     from basira.store.models import Case
-    from basira.store.prioritize import reprioritize
     from basira.store.review_models import WebhookDelivery
 
     ids = seed_copies(store, reposts=5, copies=3)

@@ -8,8 +8,8 @@ import warnings
 
 import pytest
 
+from basira.review.repository import LockoutError
 from basira.review.service import ReviewService, ReviewSettings
-from basira.store.review import LockoutError
 from basira.web.app import create_app
 
 with warnings.catch_warnings():

@@ -417,9 +417,9 @@ def test_audit_page_filters_by_actor_kind_subject_and_time_with_paging(web):
 
 
 def test_grouped_copies_show_as_one_row_decided_and_split_from_the_case_page(tmp_path):
+    from basira.cases.groups import assign_groups
+    from basira.cases.prioritize import reprioritize
     from basira.review.demo import seed_copies
-    from basira.store.groups import assign_groups
-    from basira.store.prioritize import reprioritize
 
     store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
     ids = seed_copies(store, reposts=4, copies=2)

@@ -20,10 +20,10 @@ LONG_AR = ("#القافلة #الهجرة يا موحدين هذا نص طويل
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    from basira.cases.groups import assign_groups
+    from basira.cases.prioritize import reprioritize
     from basira.compliance.service import ComplianceService
     from basira.ingest.records import AccountRecord, PostRecord
-    from basira.store.groups import assign_groups
-    from basira.store.prioritize import reprioritize
 
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('phone') / 'p.db'}")
     seed_cases(store, 12)

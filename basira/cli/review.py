@@ -103,7 +103,7 @@ def users_enable(username: str = typer.Argument(...), db: str | None = typer.Opt
 
 
 def _set_disabled(db: str | None, username: str, disabled: bool) -> None:
-    from basira.store.review import LockoutError
+    from basira.review.repository import LockoutError
 
     try:
         found = _review_service(db).disable_user(username, actor="cli", disabled=disabled)
@@ -196,8 +196,8 @@ def review_prioritize(db: str | None = typer.Option(None, "--db", help=DB_HELP),
     """Recompute every open case's priority from its current evidence (scans do this at their end)."""
     import json
 
-    from basira.store.prioritize import explain as explain_case
-    from basira.store.prioritize import reprioritize
+    from basira.cases.prioritize import explain as explain_case
+    from basira.cases.prioritize import reprioritize
 
     store = _review_service(db).store
     if explain is not None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from basira.store.groups import member_hidden
+from basira.review.groups import member_hidden
 
 if TYPE_CHECKING:
     from basira.store import Store

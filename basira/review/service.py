@@ -20,9 +20,9 @@ from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
 from basira.review.effects import DecisionEffects, Removal, Undone
 from basira.review.policy import PolicyCatalogue, load_catalogue
 from basira.review.queue import QueueFilter
+from basira.review.repository import ReviewRepo
 from basira.review.roles import check_role
 from basira.store import Store
-from basira.store.review import ReviewRepo
 
 Clock = Callable[[], datetime]
 SESSION_CACHE_SECONDS = 2.0
@@ -225,10 +225,13 @@ class ReviewService:
         return self.repo.file_appeal(case_id, statement[:10_000], filed_by, self.now())
 
     def split_group(self, group_id: int, case_ids: list[int], actor: Actor) -> list[int]:
-        from basira.store.groups import split
-        from basira.store.prioritize import reprioritize
+        from basira.cases.groups import GroupError, split
+        from basira.cases.prioritize import reprioritize
 
-        out = split(self.store, group_id, case_ids, actor.username, self.now())
+        try:
+            out = split(self.store, group_id, case_ids, actor.username, self.now())
+        except GroupError as exc:
+            raise DecisionError(exc.kind, str(exc)) from None
         if out:
             lead = self.repo.group_lead(group_id)
             reprioritize(self.store, [*out, *([lead] if lead else [])])

@@ -35,9 +35,9 @@ from basira.store.compliance_models import (
 )
 from basira.store.db import Tx
 from basira.store.models import Account, Case, Detection, Media, Platform, Post
-from basira.store.review import subject_ids
 from basira.store.review_models import CaseClaim, Decision, User, WebhookDelivery
 from basira.store.store import Store
+from basira.store.subjects import subject_ids
 
 RO, T, AL = RemovalOrder.__table__, RemovalOrderTarget.__table__, OrderAlert.__table__
 N, CP, PI = ContentNotice.__table__, Complaint.__table__, PreservedItem.__table__

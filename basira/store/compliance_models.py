@@ -3,7 +3,7 @@ notices to content providers, complaints, and preserved removed content (migrati
 
 Ids of posts and accounts are kept without foreign keys where the row must outlive the platform data (the
 minimal record the law requires survives the purge, and a later deletion of the post row); ids of decisions and
-webhook deliveries too (the review tables may be re-created on an old database: basira.store.review).
+webhook deliveries too (the review tables may be re-created on an old database: basira.review.repository).
 
 removal_orders — one order from a competent authority (art. 3):
     authority, order_ref   issuing authority and its reference; unique together (a re-sent order is one order)

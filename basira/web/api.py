@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from basira.core.errors import HTTP_STATUS, http_status
 from basira.review.decisions import DecisionError
 from basira.review.queue import QueueFilter, parse_sort, statuses_for
-from basira.store.review import LockoutError
+from basira.review.repository import LockoutError
 from basira.web.security import Principal, require
 
 router = APIRouter(prefix="/api/v1", tags=["review"])

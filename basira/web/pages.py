@@ -22,8 +22,8 @@ from basira.review.decisions import (
     plan_appeal,
 )
 from basira.review.panels import panels_for
+from basira.review.repository import LockoutError
 from basira.review.roles import ROLES, STAGE_ROLES
-from basira.store.review import LockoutError
 from basira.web import i18n
 from basira.web.api import queue_filter
 from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, notice_mac, require
@@ -261,7 +261,7 @@ def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
         safe = url.startswith(("https://", "http://")) or url.startswith("data:image/")
         media.append({**m, "safe_url": url if safe else None,
                       "is_video": (m.get("kind") or "") in ("video", "animated_gif")})
-    from basira.store.groups import group_of_case
+    from basira.review.groups import group_of_case
 
     group = group_of_case(svc.store, case["id"])
     return dict(

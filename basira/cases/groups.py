@@ -1,20 +1,24 @@
-"""Repository functions of grouped review (tables in basira.store.group_models; keys from basira.review.grouping).
+"""Forming review groups: near-duplicate cases reviewed as one (tables in basira.store.group_models; keys from
+basira.cases.grouping; reading them: basira.review.groups).
 
 `assign_groups` runs where cases are opened — at the end of every scan — and puts each new open post case into the
 open group of a copy it shares a key with (or starts a group with that copy); groups keep growing as later scans
-bring more copies. A decision on the group's lead applies to every member (basira.store.review); `split` takes
+bring more copies. A decision on the group's lead applies to every member (basira.review.repository); `split` takes
 members out again."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from basira.review.grouping import PostForGrouping, group_keys, kind_of, strongest
+from basira.cases.grouping import PostForGrouping, group_keys, strongest
+from basira.core.errors import BasiraError
+from basira.store import events
 from basira.store.group_models import ReviewGroup, ReviewGroupKey, ReviewGroupMember
 from basira.store.models import Case, Media, Post
 from basira.store.network_models import Follow
@@ -22,13 +26,24 @@ from basira.store.network_models import Follow
 if TYPE_CHECKING:
     from basira.store.store import Store
 
+__all__ = ["GroupError", "assign_groups", "group_inputs", "split"]
+
 G, GM, GK = ReviewGroup.__table__, ReviewGroupMember.__table__, ReviewGroupKey.__table__
 C, P, M, F = Case.__table__, Post.__table__, Media.__table__, Follow.__table__
 OPEN = ("open", "escalated", "appealed")
 CHUNK = 900
+_T = TypeVar("_T")
 
 
-def _chunks(xs: list, n: int = CHUNK):
+class GroupError(BasiraError):
+    """A group change refused: no such group (not_found) or not open (conflict)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _chunks(xs: Sequence[_T], n: int = CHUNK) -> Iterator[Sequence[_T]]:
     for i in range(0, len(xs), n):
         yield xs[i:i + n]
 
@@ -80,7 +95,7 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
                     conn.execute(sa.insert(GM).values(case_id=first, group_id=gid, role="lead", via=via, joined_at=now))
                     group_of[first] = gid
                     counts["groups_new"] += 1
-                    store._append_events(conn, [("group.opened", "basira", f"group:{gid}",
+                    events.append(conn, [("group.opened", "basira", f"group:{gid}",
                                                  {"lead_case_id": first, "kind": via})])
                 else:
                     gid = None
@@ -90,7 +105,7 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
                     group_of[r.id] = gid
                     touched.add(gid)
                     counts["joined"] += 1
-                    store._append_events(conn, [("group.joined", "basira", f"case:{r.id}",
+                    events.append(conn, [("group.joined", "basira", f"case:{r.id}",
                                                  {"group_id": gid, "via": via})])
                 conn.execute(sa.insert(GK), [{"key": k, "case_id": r.id} for k in keys] or
                              [{"key": f"none:{r.id}", "case_id": r.id}])
@@ -135,35 +150,13 @@ def group_inputs(conn: Connection, case_ids: list[int]) -> dict[int, dict[str, A
     return out
 
 
-def group_of_case(store: Store, case_id: int, limit: int = 200) -> dict[str, Any] | None:
-    """The group a case belongs to (any status), with its members (lead first, then by case id)."""
-    with store.read() as conn:
-        gid = conn.execute(sa.select(GM.c.group_id).where(GM.c.case_id == case_id)).scalar()
-        if gid is None:
-            return None
-        g = conn.execute(sa.select(G).where(G.c.id == gid)).first()._asdict()
-        from basira.store.models import Account
-
-        A = Account.__table__
-        g["members"] = [r._asdict() for r in conn.execute(
-            sa.select(GM.c.case_id, GM.c.role, GM.c.via, C.c.status, P.c.external_id, P.c.account_id,
-                      A.c.handle, sa.func.substr(P.c.text, 1, 160).label("snippet"))
-            .join(C, C.c.id == GM.c.case_id).outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
-            .outerjoin(A, A.c.id == P.c.account_id)
-            .where(GM.c.group_id == gid).order_by(sa.case((GM.c.role == "lead", 0), else_=1), GM.c.case_id)
-            .limit(limit))]
-    return g
-
-
 def split(store: Store, group_id: int, case_ids: list[int], actor: str, now: datetime) -> list[int]:
     """Take members (not the lead) out of an open group: each becomes a case of its own in the queue and is not
     grouped again. Splitting every member dissolves the group. Returns the cases split off."""
     with store.write() as conn:
         g = conn.execute(sa.select(G.c.lead_case_id, G.c.status).where(G.c.id == group_id)).first()
         if g is None or g.status != "open":
-            from basira.review.decisions import DecisionError
-
-            raise DecisionError("not_found" if g is None else "conflict", f"no open group {group_id}")
+            raise GroupError("not_found" if g is None else "conflict", f"no open group {group_id}")
         ids = [c for c in conn.execute(sa.select(GM.c.case_id).where(
             GM.c.group_id == group_id, GM.c.role == "member", GM.c.case_id.in_(case_ids))).scalars()]
         if not ids:
@@ -178,16 +171,6 @@ def split(store: Store, group_id: int, case_ids: list[int], actor: str, now: dat
             conn.execute(sa.update(G).where(G.c.id == group_id).values(status="split", size=1, updated_at=now))
         else:
             _refresh(conn, [group_id], now)
-        store._append_events(conn, [("group.split", actor, f"group:{group_id}",
+        events.append(conn, [("group.split", actor, f"group:{group_id}",
                                      {"cases": ids, "dissolved": left == 0})])
     return ids
-
-
-def member_hidden():
-    """SQL condition: the case is a non-lead member of a group (shown in the queue through its lead), unless it
-    was appealed on its own."""
-    return sa.exists(sa.select(GM.c.case_id).where(GM.c.case_id == C.c.id, GM.c.role == "member")) & (
-        C.c.status != "appealed")
-
-
-__all__ = ["assign_groups", "group_inputs", "group_of_case", "kind_of", "member_hidden", "split"]

@@ -24,9 +24,9 @@ from basira.review.decisions import (
     plan_decision,
     plan_undo,
 )
+from basira.review.groups import member_hidden
 from basira.review.queue import QueueFilter
 from basira.store.group_models import ReviewGroup
-from basira.store.groups import member_hidden
 from basira.store.models import Account, Case, Detection, Event, Media, Platform, Post
 from basira.store.review_models import (
     ApiToken,
@@ -38,6 +38,7 @@ from basira.store.review_models import (
     WebhookDelivery,
 )
 from basira.store.store import Store
+from basira.store.subjects import subject_ids
 
 U, TK, SS = User.__table__, ApiToken.__table__, ReviewSession.__table__
 GR = ReviewGroup.__table__
@@ -58,18 +59,6 @@ def ensure_review_tables(store: Store) -> list[str]:
             for t in missing:
                 t.create(conn, checkfirst=True)
     return [t.name for t in missing]
-
-
-def subject_ids(conn: Connection, kind: str, sid: int) -> dict[str, Any]:
-    """The platform's own ids of a case subject (post or account): what webhooks and notices name."""
-    if kind == "post":
-        r = conn.execute(sa.select(P.c.external_id, PF.c.name, A.c.external_id.label("acc"))
-                         .join(PF, PF.c.id == P.c.platform_id).outerjoin(A, A.c.id == P.c.account_id)
-                         .where(P.c.id == sid)).first()
-        return {"platform": r.name, "post_id": r.external_id, "account_id": r.acc} if r else {}
-    r = conn.execute(sa.select(A.c.external_id, PF.c.name).join(PF, PF.c.id == A.c.platform_id)
-                     .where(A.c.id == sid)).first()
-    return {"platform": r.name, "account_id": r.external_id} if r else {}
 
 
 class LockoutError(BasiraError, ValueError):

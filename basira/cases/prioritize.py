@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from basira.cases.groups import group_inputs
 from basira.cases.priority import PrioritySignals, account_risk, case_priority, components
 from basira.store.bank_models import BankMatchRow
 from basira.store.models import Account, Case, Detection, Post
@@ -27,16 +28,6 @@ QUEUE_STATUSES = ("open", "escalated", "appealed")
 SUBJECTS = ("post", "account")  # network-level cases rank by their own rule (basira.network.cases)
 
 
-def _group_rows(store: Store, conn: Any, case_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """{case id: its review group's size, accounts, followers+reposts, newest post} for group leads, when the
-    groups table exists (basira.store.groups)."""
-    try:
-        from basira.store.groups import group_inputs
-    except ImportError:
-        return {}
-    return group_inputs(conn, case_ids)
-
-
 def signals_for(store: Store, case_ids: Iterable[int] | None = None) -> dict[int, PrioritySignals]:
     """The priority inputs of open (queue) post and account cases; all of them when `case_ids` is None."""
     q = (sa.select(C.c.id, C.c.subject_kind, C.c.subject_id, C.c.details, DT.c.score, DT.c.categories,
@@ -46,9 +37,9 @@ def signals_for(store: Store, case_ids: Iterable[int] | None = None) -> dict[int
          .where(C.c.status.in_(QUEUE_STATUSES), C.c.subject_kind.in_(SUBJECTS)))
     ids = None if case_ids is None else sorted(set(case_ids))
     with store.read() as conn:
-        rows = []
+        rows: list[Any] = []
         if ids is None:
-            rows = conn.execute(q).all()
+            rows = list(conn.execute(q).all())
         else:
             for i in range(0, len(ids), 900):
                 rows += conn.execute(q.where(C.c.id.in_(ids[i:i + 900]))).all()
@@ -64,7 +55,7 @@ def signals_for(store: Store, case_ids: Iterable[int] | None = None) -> dict[int
                                         .where(BM.c.subject.in_(chunk), BM.c.status == "match")
                                         .group_by(BM.c.subject)):
                 matches[int(subj.split(":", 1)[1])] = int(n)
-        followers = dict(conn.execute(sa.select(F.c.target_id, sa.func.count()).group_by(F.c.target_id)).all())
+        followers: dict[int, int] = dict(conn.execute(sa.select(F.c.target_id, sa.func.count()).group_by(F.c.target_id)).all())
         reposts: dict[tuple[int, str], int] = defaultdict(int)
         for pf, ext, n in conn.execute(sa.select(P.c.platform_id, P.c.repost_of, sa.func.count())
                                        .where(P.c.repost_of.is_not(None)).group_by(P.c.platform_id, P.c.repost_of)):
@@ -103,7 +94,7 @@ def signals_for(store: Store, case_ids: Iterable[int] | None = None) -> dict[int
                 neigh_n[t] += 1
                 neigh_k[t] += s in flagged_accounts
         newest = dict(conn.execute(sa.select(P.c.platform_id, sa.func.max(P.c.created_at)).group_by(P.c.platform_id)).all())
-        groups = _group_rows(store, conn, [r.id for r in rows])
+        groups = group_inputs(conn, [r.id for r in rows])
     out = {}
     for r in rows:
         aid = account_of[r.id]
@@ -145,7 +136,7 @@ def reprioritize(store: Store, case_ids: Iterable[int] | None = None) -> int:
     ids = sorted(new)
     changed = 0
     with store.write() as conn:
-        old = {}
+        old: dict[int, float] = {}
         for i in range(0, len(ids), 900):
             old.update(conn.execute(sa.select(C.c.id, C.c.priority).where(C.c.id.in_(ids[i:i + 900]))).all())
         rows = [{"cid": cid, "p": p} for cid, p in new.items() if abs((old.get(cid) or 0.0) - p) > 1e-12]

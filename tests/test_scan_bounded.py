@@ -10,7 +10,7 @@ import pytest
 
 from basira.ingest import ingest_file
 from basira.ingest.base import LongLine, detect_format, iter_lines
-from basira.scan_chunks import chunk_bounds, detect_bounded
+from basira.scan.text_chunks import chunk_bounds, detect_bounded
 
 FIX = Path(__file__).parent / "fixtures"
 # SYNTHETIC, non-operational (tests/fixtures/detect_synthetic.jsonl)

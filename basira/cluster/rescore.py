@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from basira.scan.score import ScoreTally
     from basira.store import Store
 
 
@@ -52,8 +53,8 @@ def rescore(store: Store, db_url: str, address: str | None = None, since: dateti
             client.close()
     else:
         totals = _score_here(store, version, since, batch_size, window, report)
-    out.scored, out.detections_new = totals["scored"], totals["detections_new"]
-    out.flagged_new, out.cases_new = totals["flagged_new"], totals["cases_new"]
+    out.scored, out.detections_new = totals.scored, totals.detections_new
+    out.flagged_new, out.cases_new = totals.flagged_new, totals.cases_new
     # What a scan does after scoring: the hash pass, review groups, priorities, totals.
     done = ScanSummary(model_version=version)
     n = store.count_posts()
@@ -68,24 +69,15 @@ def rescore(store: Store, db_url: str, address: str | None = None, since: dateti
 
 
 def _score_here(store: Store, version: str, since: datetime | None, batch_size: int, window: int,
-                report: Any) -> dict[str, int]:
-    from basira import scan
-    from basira.intake.process import ensure_detector
-    from basira.intake.queue import post_id_bounds, posts_lacking_detection_between
+                report: Any) -> ScoreTally:
+    from basira.scan.score import ScoreTally, ensure_detector, post_id_bounds, score_window
 
     ensure_detector()
     lo, hi = post_id_bounds(store)
-    totals = {"scored": 0, "detections_new": 0, "cases_new": 0, "flagged_new": 0}
+    totals = ScoreTally()
     windows = list(range(lo - 1, hi, window)) if hi else []
     report("score", 0, len(windows))
     for n, a in enumerate(windows, start=1):
-        todo = posts_lacking_detection_between(store, version, a, min(a + window, hi), since)
-        for i in range(0, len(todo), batch_size):
-            rows = scan.score_posts([(b["id"], b["text"], b["lang"]) for b in todo[i:i + batch_size]])
-            new, opened = store.record_detections(rows)
-            totals["scored"] += len(rows)
-            totals["detections_new"] += new
-            totals["cases_new"] += opened
-            totals["flagged_new"] += sum(1 for r in rows if r["flagged"])
+        totals.add(score_window(store, version, a, min(a + window, hi), batch_size, since))
         report("score", n, len(windows))
     return totals

@@ -3,7 +3,6 @@ record_detections (a case on each flagged post), the hash pass; then read each i
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,20 +12,12 @@ from basira.ingest.records import AccountRecord, PostRecord
 if TYPE_CHECKING:
     from basira.store import Store
 
-_lock = threading.Lock()
-_loaded: list[str] = []
-
 
 def ensure_detector(pool_worker: bool = False) -> str:
     """Load the detector once in this process (the scan's scoring state); return the model version."""
-    from basira import scan
+    from basira.scan.score import ensure_detector as ensure
 
-    with _lock:
-        if not _loaded:
-            scan._init_worker(pool_worker)
-            assert scan._detector is not None
-            _loaded.append(scan._detector.version)
-    return _loaded[0]
+    return ensure(pool_worker)
 
 
 def records_of(items: Sequence[dict[str, Any]], options: ReadOptions | None = None) -> list[tuple[PostRecord, AccountRecord | None]]:
@@ -42,7 +33,6 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
     """Store, score and hash-match the posts; one answer per record, in order: platform, post_id, post (store
     id), score, flagged, policy, categories, evidence, bank_matches, case_id. Idempotent: a post already stored
     keeps its stored detection and case."""
-    from basira import scan
     from basira.hash_scan import match_ingested_posts
     from basira.intake.queue import stored_results
     from basira.store import banks as repo
@@ -64,7 +54,9 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
             seen.add(pid)
             todo.append((pid, p.text, p.lang))
     if todo:
-        store.record_detections(scan.score_posts(todo), actor="detector")
+        from basira.scan.score import record, score_posts
+
+        record(store, score_posts(todo))
     banks = repo.has_items(store)
     if banks:
         match_ingested_posts(store)

@@ -165,29 +165,3 @@ def stored_results(store: Store, post_ids: Sequence[int], model_version: str) ->
     for v in out.values():
         v.pop("_open", None)
     return out
-
-
-def post_id_bounds(store: Store) -> tuple[int, int]:
-    """(smallest, largest) post id; (0, 0) when there are none."""
-    from basira.store.models import Post
-
-    t = Post.__table__
-    with store.read() as conn:
-        lo, hi = conn.execute(sa.select(sa.func.min(t.c.id), sa.func.max(t.c.id))).one()
-    return int(lo or 0), int(hi or 0)
-
-
-def posts_lacking_detection_between(store: Store, model_version: str, lo: int, hi: int,
-                                    since: Any = None) -> list[dict[str, Any]]:
-    """Posts (id, text, lang) with lo < id <= hi and no detection by `model_version` (a cluster task's
-    window; `since`: only posts ingested at or after that time), in id order."""
-    from basira.store.models import Post
-
-    t, dt = Post.__table__, Detection.__table__
-    done = sa.select(dt.c.post_id).where(dt.c.model_version == model_version, dt.c.post_id > lo,
-                                         dt.c.post_id <= hi)
-    q = sa.select(t.c.id, t.c.text, t.c.lang).where(t.c.id > lo, t.c.id <= hi, t.c.id.not_in(done))
-    if since is not None:
-        q = q.where(t.c.ingested_at >= since)
-    with store.read() as conn:
-        return [r._asdict() for r in conn.execute(q.order_by(t.c.id))]

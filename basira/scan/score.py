@@ -1,0 +1,172 @@
+"""The scan's scoring step: the detector loaded once per process (a scoring pool's worker, a Dask worker, a
+`basira worker`), posts scored with copies scored once, detections committed with their cases.
+
+Every path that scores stored posts — the local scan, a cluster's windows, rescore, the content intake — goes
+through score_posts and record, so they leave the same detections and cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from basira.cases.priority import PrioritySignals, case_priority
+from basira.scan.text_chunks import detect_bounded
+from basira.store.models import Detection, Post
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from basira.detect import Detector
+    from basira.store import Store
+
+__all__ = ["ScoreTally", "ensure_detector", "init_worker", "record", "post_id_bounds", "posts_lacking_detection_between",
+           "score_posts", "score_window"]
+
+LONG_KEY = 4096  # texts longer than this are remembered by their hash, not their text
+SEEN_MAX = 10_000  # texts remembered per scoring process (a few MB; tens at most for long texts)
+_UNSPECIFIC_LANGS = {"und", "zxx", "qme", "qam", "qht", "qct", "art"}
+
+_detector: Detector | None = None
+_seen: OrderedDict[tuple[str, str | None], dict[str, Any]] = OrderedDict()  # (text, lang) -> result, LRU
+_lock = threading.Lock()
+
+
+@dataclass
+class ScoreTally:
+    scored: int = 0
+    detections_new: int = 0
+    cases_new: int = 0
+    flagged_new: int = 0
+
+    def add(self, other: ScoreTally) -> ScoreTally:
+        for k, v in asdict(other).items():
+            setattr(self, k, getattr(self, k) + v)
+        return self
+
+
+def init_worker(pool_worker: bool = False) -> None:
+    """Load the detector in this process (a pool's initializer). pool_worker: one BLAS thread."""
+    global _detector
+    from basira.detect import load_detector
+
+    if pool_worker:
+        from basira.detect.embedding import SentenceEmbedder
+
+        # One BLAS thread per worker: the workers already fill the cores, and more threads than cores spin
+        # (on a loaded machine that doubled the scan's CPU time).
+        SentenceEmbedder.use_threads(1)
+    _detector = load_detector()
+    if _seen and next(iter(_seen.values()))["model_version"] != _detector.version:
+        _seen.clear()
+
+
+def ensure_detector(pool_worker: bool = False) -> str:
+    """Load the detector once in this process, if it is not loaded yet; return the model version."""
+    with _lock:
+        if _detector is None:
+            init_worker(pool_worker)
+        assert _detector is not None
+        return _detector.version
+
+
+def noop() -> None:
+    return None
+
+
+def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, Any]]:
+    """Detection rows for (post id, text, lang) triples. Identical texts (copies, coordinated bursts) are
+    scored once: in the batch, and across batches through a bounded cache in each process."""
+    assert _detector is not None, "call init_worker (or ensure_detector) first"
+    det = _detector
+    texts: dict[tuple[str, str | None], str] = {}
+    keys = []
+    for _, text, lang in posts:
+        # A long text is remembered by its hash (the cache holds up to SEEN_MAX keys); NUL never occurs in a
+        # stored text (basira.ingest.clean), so a hash key cannot equal a text.
+        tk = text if len(text) <= LONG_KEY else "\x00sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+        key = (tk, None if not lang or lang.lower() in _UNSPECIFIC_LANGS else lang)
+        texts[key] = text
+        keys.append(key)
+    todo = list(dict.fromkeys(k for k in keys if k not in _seen))
+    if todo:
+        threshold_for = getattr(det, "threshold_for", lambda lang: det.threshold)
+        # Long texts are scored chunk by chunk (basira.scan.text_chunks): bounded memory, offsets on the whole text.
+        results = detect_bounded(det, [texts[k] for k in todo], [lang for _, lang in todo])
+        for key, d in zip(todo, results, strict=True):
+            _seen[key] = {
+                "model_version": det.version,
+                "score": d.score,
+                "flagged": d.flagged,
+                "categories": list(d.categories),
+                # The review queue's order: confidence × severity of the worst category (account risk and
+                # hash matches raise it later, when those signals arrive).
+                "priority": case_priority(PrioritySignals(model_score=d.score, categories=tuple(d.categories))),
+                "evidence": {
+                    "lang": d.lang,
+                    "flagged": d.flagged,
+                    "threshold": threshold_for(d.lang),
+                    "signals": list(d.signals),
+                    # the detector's policy output (issue 11): terrorist_support | hate_speech | None
+                    "policy": getattr(d, "policy", None),
+                    "spans": [e.to_dict() for e in d.evidence],
+                },
+            }
+    rows = [{"post_id": post_id, **_seen[key]} for (post_id, _, _), key in zip(posts, keys, strict=True)]
+    for key in keys:
+        _seen.move_to_end(key)
+    while len(_seen) > SEEN_MAX:
+        _seen.popitem(last=False)
+    return rows
+
+
+def record(store: Store, rows: list[dict[str, Any]], before_commit: Callable[[], None] | None = None,
+           actor: str = "detector") -> ScoreTally:
+    """Commit scored rows (score_posts) with a case on each new flagged detection, in one transaction."""
+    new, opened = store.record_detections(rows, before_commit=before_commit, actor=actor)
+    return ScoreTally(len(rows), new, opened, sum(1 for r in rows if r["flagged"]))
+
+
+def score_window(store: Store, version: str, lo: int, hi: int, batch_size: int = 500, since: datetime | None = None,
+                 before_commit: Callable[[], None] | None = None) -> ScoreTally:
+    """Score the posts with lo < id <= hi that lack a detection by `version` (ingested since `since`, when
+    given), committing per batch of `batch_size` (a cluster's task; rescore). `before_commit`: the first
+    batch's test hook."""
+    out = ScoreTally()
+    todo = posts_lacking_detection_between(store, version, lo, hi, since)
+    for i in range(0, len(todo), batch_size):
+        batch = todo[i:i + batch_size]
+        out.add(record(store, score_posts([(b["id"], b["text"], b["lang"]) for b in batch]), before_commit))
+        before_commit = None
+    return out
+
+
+# --- the posts a window scores (repository reads) --------------------------------------------------------
+
+
+def post_id_bounds(store: Store) -> tuple[int, int]:
+    """(smallest, largest) post id; (0, 0) when there are none."""
+    t = Post.__table__
+    with store.read() as conn:
+        lo, hi = conn.execute(sa.select(sa.func.min(t.c.id), sa.func.max(t.c.id))).one()
+    return int(lo or 0), int(hi or 0)
+
+
+def posts_lacking_detection_between(store: Store, model_version: str, lo: int, hi: int,
+                                    since: Any = None) -> list[dict[str, Any]]:
+    """Posts (id, text, lang) with lo < id <= hi and no detection by `model_version` (a cluster task's
+    window; `since`: only posts ingested at or after that time), in id order."""
+    t, dt = Post.__table__, Detection.__table__
+    done = sa.select(dt.c.post_id).where(dt.c.model_version == model_version, dt.c.post_id > lo,
+                                         dt.c.post_id <= hi)
+    q = sa.select(t.c.id, t.c.text, t.c.lang).where(t.c.id > lo, t.c.id <= hi, t.c.id.not_in(done))
+    if since is not None:
+        q = q.where(t.c.ingested_at >= since)
+    with store.read() as conn:
+        return [r._asdict() for r in conn.execute(q.order_by(t.c.id))]

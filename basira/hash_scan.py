@@ -27,8 +27,8 @@ class HashScanResult:
 
 def match_ingested_posts(store: Store, batch_size: int = BATCH) -> HashScanResult:
     """Match every post not yet matched against the current banks; open or raise cases for new matches."""
+    from basira import banks as repo
     from basira.signals.banks import match_posts
-    from basira.store import banks as repo
 
     out = HashScanResult()
     if not repo.has_items(store):

@@ -124,12 +124,12 @@ def _pdq_hashing(count: int = 60) -> dict:
 def _scan_matching(posts: int = 20_000) -> dict:
     """The scan's hash-matching pass over SQLite: posts with text and one PDQ each in a third of them, against
     a text bank of 1,000 items and a PDQ bank of 100,000."""
+    from basira import banks as repo
     from basira.hash_scan import match_ingested_posts
     from basira.ingest.records import MediaRecord, PostRecord
     from basira.signals import get_signal_type
     from basira.signals.exchange import BankEntry
     from basira.signals.index import words_to_hex
-    from basira.store import banks as repo
     from basira.store import open_store
 
     rng = np.random.default_rng(11)

@@ -19,6 +19,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def build(work: Path) -> Path:
     import orjson
 
+    from basira import banks
     from basira.compliance.demo import seed_decisions
     from basira.detect import load_detector
     from basira.network.analysis import analyze
@@ -28,7 +29,7 @@ def build(work: Path) -> Path:
     from basira.signals.base import get_signal_type
     from basira.signals.exchange import BankEntry
     from basira.simulate import simulate_platform
-    from basira.store import banks, open_store
+    from basira.store import open_store
 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

@@ -45,10 +45,11 @@ values = ["legal1", "analyst1", "intel"]
 def seed(url: str) -> str:
     """Cases, users, a bank with content, an executed order with its preserved copy and a complaint, a pending
     order: the fuzzer reaches real rows, not only 404s. Returns an admin's API token."""
+    from basira import banks
     from basira.compliance.service import ComplianceService
     from basira.review.demo import seed_cases
     from basira.review.service import ReviewService, ReviewSettings
-    from basira.store import banks, open_store
+    from basira.store import open_store
 
     store = open_store(url)
     try:

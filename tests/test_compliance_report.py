@@ -35,12 +35,12 @@ def platform(tmp_path_factory):
 
 def build(store, platform) -> None:
     """Scan the platform with a small hash bank, open a network case, decide, appeal, undo one decision."""
+    from basira import banks
     from basira.review.decisions import Actor
     from basira.review.service import ReviewService, ReviewSettings
     from basira.scan import scan_paths
     from basira.signals.base import get_signal_type
     from basira.signals.exchange import BankEntry
-    from basira.store import banks
     from basira.store.network import open_network_case
 
     banks.create_bank(store, "test-bank")

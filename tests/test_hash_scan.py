@@ -5,11 +5,11 @@ from __future__ import annotations
 import orjson
 from typer.testing import CliRunner
 
+from basira import banks as repo
 from basira.cases.priority import HASH_MATCH_CONFIDENCE, WEIGHTS, PrioritySignals, components
 from basira.cli import app
 from basira.scan import scan_paths
 from basira.signals.exchange import BankEntry
-from basira.store import banks as repo
 
 PDQ = "f" * 16 + "0" * 16 + "a5" * 16
 SHA = "ab" * 32

@@ -150,8 +150,8 @@ def test_rate_limit_per_caller(db_url, texts):
 
 
 def test_sync_answers_bank_matches_on_precomputed_hashes(store, texts):
+    from basira import banks as repo
     from basira.signals.exchange import BankEntry
-    from basira.store import banks as repo
 
     sha = "ab" * 32
     repo.create_bank(store, "known")

@@ -10,9 +10,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from basira import banks as repo
 from basira.core.settings import Settings
 from basira.signals.exchange import ExchangeError
-from basira.store import banks as repo
 from tests.exchange_fakes import FakeTat, FakeThreatExchange, te_descriptor, te_update
 
 pytest.importorskip("threatexchange")

@@ -180,7 +180,7 @@ def tat_page() -> dict:
 def test_tat_v2_page_imports_withdraws_and_exports_ids(store, tmp_path):
     from threatexchange.exchanges.clients.techagainstterrorism.api import TATHashListEntry
 
-    from basira.store import banks as repo
+    from basira import banks as repo
 
     page = tat_page()
     p = tmp_path / "tat_page.json"
@@ -232,7 +232,7 @@ def _validate_strict(path: Path) -> subprocess.CompletedProcess:
 
 
 def test_stix_export_is_strict_valid_deterministic_and_lossless(store, tmp_path):
-    from basira.store import banks as repo
+    from basira import banks as repo
 
     repo.create_bank(store, "b")
     t = datetime(2026, 10, 1, tzinfo=UTC)

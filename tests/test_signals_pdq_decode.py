@@ -7,11 +7,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from basira import banks as repo
 from basira.cli import app
 from basira.signals.banks import Bank, Matcher, hash_file, match_file
 from basira.signals.exchange import BankEntry
 from basira.signals.pdq import PdqSignal
-from basira.store import banks as repo
 from tests.test_signals_types import make_image
 
 

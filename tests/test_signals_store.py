@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from basira import banks as repo
 from basira.signals.banks import MatchRateMonitor
 from basira.signals.exchange import BankEntry, get_format
-from basira.store import banks as repo
 
 PDQ = "f" * 16 + "0" * 16 + "a5" * 16
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"

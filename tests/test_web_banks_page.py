@@ -2,10 +2,11 @@
 
 import warnings
 
+from basira import banks
 from basira.review.auth import hash_password
 from basira.review.service import ReviewService, ReviewSettings
 from basira.signals.text import minhash_hex, minhash_values
-from basira.store import banks, open_store
+from basira.store import open_store
 from basira.web import banks_pages
 from basira.web.app import create_app
 

@@ -6,11 +6,11 @@ import warnings
 
 import pytest
 
+from basira import banks as repo
 from basira.review.demo import seed_cases
 from basira.review.service import ReviewService, ReviewSettings
 from basira.signals.banks import PostContent, match_posts
 from basira.signals.exchange import BankEntry
-from basira.store import banks as repo
 from basira.web.app import create_app
 
 with warnings.catch_warnings():

@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance
 
+from basira import banks as repo
 from basira.review.service import ReviewService, ReviewSettings
-from basira.store import banks as repo
 from basira.web.app import create_app
 from basira.web.media_fetch import FetchError, FetchPolicy, check_url
 from tests.hma_client import HmaClient

@@ -41,7 +41,7 @@ def banks_create(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Create a bank."""
-    from basira.store import banks as repo
+    from basira import banks as repo
 
     try:
         thresholds = {k.strip(): float(v) for k, _, v in (t.partition("=") for t in threshold)}
@@ -63,8 +63,8 @@ def banks_import(
 ) -> None:
     """Import bank files into a bank. Lines of a signal type Basira does not know are reported and skipped;
     items the file marks deleted are withdrawn (kept, never a positive)."""
+    from basira import banks as repo
     from basira.signals.exchange import ReadReport, read_entries
-    from basira.store import banks as repo
 
     try:
         with _bank_store(db) as store:
@@ -94,8 +94,8 @@ def banks_export(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Export a bank's items."""
+    from basira import banks as repo
     from basira.signals.exchange import write_entries
-    from basira.store import banks as repo
 
     try:
         with _bank_store(db) as store:
@@ -118,9 +118,9 @@ def banks_sync(
 ) -> None:
     """Pull what is new at a source into a bank. Live exchanges use python-threatexchange's clients, with
     credentials from BASIRA_TAT_USERNAME / BASIRA_TAT_PASSWORD or BASIRA_TE_TOKEN."""
+    from basira import banks as repo
     from basira.core.settings import settings
     from basira.signals.partners.live import is_live, open_source
-    from basira.store import banks as repo
 
     try:
         with _bank_store(db) as store:
@@ -147,9 +147,9 @@ def banks_react(
 ) -> None:
     """Write an opinion on an exchanged item back to the exchange it came from (ThreatExchange reactions:
     SAW_THIS_TOO, HELPFUL, DISAGREE_WITH_TAGS on each of its descriptors)."""
+    from basira import banks as repo
     from basira.core.settings import settings
     from basira.signals.partners.live import is_live, open_source
-    from basira.store import banks as repo
 
     key = reaction.replace("-", "_")
     try:
@@ -169,7 +169,7 @@ def banks_react(
 @app.command("list")
 def banks_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """List banks with their item counts and settings."""
-    from basira.store import banks as repo
+    from basira import banks as repo
 
     with _bank_store(db) as store:
         for bank, n in repo.list_banks(store):
@@ -187,8 +187,8 @@ def match_files(
     """Hash files (MD5, SHA-256, PDQ / vPDQ / text MinHash) and match them against every bank; JSON lines out."""
     import orjson
 
+    from basira import banks as repo
     from basira.signals.banks import match_files as match_many
-    from basira.store import banks as repo
 
     with _bank_store(db) as store:
         matcher = repo.load_matcher(store)

@@ -33,9 +33,9 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
     """Store, score and hash-match the posts; one answer per record, in order: platform, post_id, post (store
     id), score, flagged, policy, categories, evidence, bank_matches, case_id. Idempotent: a post already stored
     keeps its stored detection and case."""
+    from basira import banks as repo
     from basira.hash_scan import match_ingested_posts
     from basira.intake.queue import stored_results
-    from basira.store import banks as repo
 
     version = ensure_detector()
     accounts = [a for _, a in records if a is not None]

@@ -43,8 +43,8 @@ class Undone:
 
 # event -> listeners, as "module:function". Each takes (tx, event) and returns a dict merged into the answer.
 LISTENERS: dict[str, tuple[str, ...]] = {
-    "removed": ("basira.store.compliance:preserve_on_removal", "basira.store.banks:bank_on_removal"),
-    "undone": ("basira.store.banks:unbank_on_undo",),
+    "removed": ("basira.store.compliance:preserve_on_removal", "basira.banks:bank_on_removal"),
+    "undone": ("basira.banks:unbank_on_undo",),
 }
 
 Listener = Callable[[Tx, Any], "dict[str, Any] | None"]

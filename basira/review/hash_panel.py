@@ -32,7 +32,7 @@ def hash_matches_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
     case = detail.get("case") or {}
     if case.get("subject_kind") != "post":
         return None
-    from basira.store import banks as repo
+    from basira import banks as repo
 
     rows = match_rows(repo.matches_for(store, f"post:{case['subject_id']}"))
     return Panel("Hash matches", rows, "No hash-bank matches recorded for this content.")

@@ -176,7 +176,7 @@ class ReviewService:
     def decide(self, case_id: int, actor: Actor, action: str, reason_code: str, note: str | None = None,
                add_to_bank: str | None = None) -> dict:
         """Record a decision; with `add_to_bank`, a removed post's text and media hashes go into that bank."""
-        from basira.store import banks
+        from basira import banks
 
         if add_to_bank:
             if action != "remove":

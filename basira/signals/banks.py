@@ -1,4 +1,4 @@
-"""Banks and the match policy, pure: no database here (basira.store.banks loads and saves these).
+"""Banks and the match policy, pure: no database here (basira.banks loads and saves these).
 
 A lookup goes: signal → index candidates (at the loosest threshold any bank uses) → per bank and signal type
 threshold → bank sampled in or out for this content → item disabled until a time? → item's opinion (negative:

@@ -17,7 +17,7 @@ MAX_TEXT = 20_000
 
 @router.get("/banks")
 def banks_page(request: Request, p: Annotated[Principal, Depends(require("manage_banks"))]) -> Response:
-    from basira.store import banks
+    from basira import banks
     from basira.web.pages import render
 
     return render(request, "banks.html", banks=banks.list_banks(request.app.state.service.store))
@@ -26,9 +26,9 @@ def banks_page(request: Request, p: Annotated[Principal, Depends(require("manage
 @router.post("/banks/{name}/text")
 def bank_text(request: Request, name: str, p: Annotated[Principal, Depends(require("manage_banks"))],
               text: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
+    from basira import banks
     from basira.signals.base import SignalError
     from basira.signals.text import minhash_hex, minhash_values
-    from basira.store import banks
     from basira.web.pages import back
 
     store = request.app.state.service.store

@@ -3,12 +3,12 @@ written for HMA (ROOST Coop, HMA's own clients) can point at Basira unchanged, w
 
 Routes, request parameters and response shapes follow HMA's blueprints (curation `/c`, hashing `/h`, matching
 `/m`; docs/hash-matching.md lists them and what differs). Hashing, banks, the index and the match policy are
-Basira's (basira.signals, basira.store.banks, the /api/v1/match cache); this module only translates.
+Basira's (basira.signals, basira.banks, the /api/v1/match cache); this module only translates.
 
 Names: HMA's signal types are python-threatexchange's (`pdq`, `video_md5`, `video_sha256`, `vpdq`, `url`);
 Basira's `md5`/`sha256` answer to those names here, and Basira's own names are accepted on input too. HMA's
 "content" (one upload, several signals) is a group of Basira bank items sharing one content id
-(basira.store.banks.add_content). Errors are `{"message": ...}` with HMA's status codes.
+(basira.banks.add_content). Errors are `{"message": ...}` with HMA's status codes.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _store(request: Request) -> Any:
 
 
 def _repo() -> Any:
-    from basira.store import banks as repo
+    from basira import banks as repo
 
     return repo
 

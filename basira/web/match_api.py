@@ -89,7 +89,7 @@ class _Cache:
         self.matcher: Any = None
 
     def get(self, store: Any) -> Any:
-        from basira.store import banks as repo
+        from basira import banks as repo
 
         state = repo.bank_state(store)
         if state != self.state:
@@ -117,8 +117,8 @@ def match(
 ) -> MatchResponse:
     """Match content against every bank. Matches (and vetoed ones) are recorded under `api:<ref>`, or
     `api:<your username>` without a ref."""
+    from basira import banks as repo
     from basira.signals.banks import PostContent, match_posts
-    from basira.store import banks as repo
 
     queries = body if isinstance(body, list) else [body]
     if len(queries) > MAX_BATCH:

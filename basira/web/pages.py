@@ -277,7 +277,7 @@ def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
 
 
 def _review_banks(store: Any) -> list[str]:
-    from basira.store.banks import list_banks
+    from basira.banks import list_banks
 
     return [b.name for b, _ in list_banks(store) if not b.negative]
 

@@ -375,11 +375,12 @@ def test_queue_sorts_by_each_column_filters_policy_and_saves_filters(web):
     # The column header links sort, and flip the order when clicked again.
     page = rev.get("/queue", params={"sort": "score"}).text
     assert 'aria-sort="descending"' in page and 'href="/queue?sort=-score"' in page
-    # `policy` comes from the detector when it provides one (evidence.policy).
-    with svc.store.write() as conn:
-        did = conn.execute(sa.select(Detection.id).order_by(Detection.id).limit(1)).scalar()
-        ev = conn.execute(sa.select(Detection.evidence).where(Detection.id == did)).scalar()
-        conn.execute(sa.update(Detection).where(Detection.id == did).values(evidence={**ev, "policy": "hate_speech"}))
+    # `policy` comes from the detector when it provides one: re-scoring a post stores it in detections.policy.
+    with svc.store.read() as conn:
+        d = conn.execute(sa.select(Detection.post_id, Detection.model_version, Detection.score, Detection.categories,
+                                   Detection.evidence).order_by(Detection.id).limit(1)).one()
+    svc.store.add_detections([{"post_id": d.post_id, "model_version": d.model_version, "score": d.score,
+                               "categories": d.categories, "evidence": {**d.evidence, "policy": "hate_speech"}}])
     hate = rev.get("/api/v1/queue", params={"policy": "hate_speech"}).json()
     assert hate["total"] == 1 and hate["cases"][0]["policy"] == "hate_speech"
     assert rev.get("/api/v1/queue", params={"policy": "terrorist_support"}).json()["total"] == 0

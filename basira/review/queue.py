@@ -22,7 +22,7 @@ class QueueFilter:
     max_age_hours: float | None = None  # only cases opened in the last N hours
     min_age_hours: float | None = None  # only cases waiting at least N hours
     statuses: tuple[str, ...] = QUEUE_STATUSES
-    policy: str | None = None  # the detection's policy (evidence.policy), e.g. terrorist_support
+    policy: str | None = None  # the detection's policy (detections.policy), e.g. terrorist_support
     min_score: float | None = None
     sort: str = "priority"
     desc: bool = True

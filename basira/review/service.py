@@ -20,7 +20,7 @@ from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
 from basira.review.effects import DecisionEffects, Removal, Undone
 from basira.review.policy import PolicyCatalogue, load_catalogue
 from basira.review.queue import QueueFilter
-from basira.review.repository import ReviewRepo
+from basira.review.repository import QueueCursor, QueuePage, ReviewRepo
 from basira.review.roles import check_role
 from basira.store import Store
 
@@ -163,6 +163,10 @@ class ReviewService:
 
     def queue(self, f: QueueFilter, limit: int = 50, offset: int = 0):
         return self.repo.queue(f, self.now(), limit, offset)
+
+    def queue_page(self, f: QueueFilter, limit: int = 50, offset: int = 0, after: str | None = None) -> QueuePage:
+        """A page of the queue; `after` is the previous page's cursor token (the default order only)."""
+        return self.repo.queue_page(f, self.now(), limit, offset, QueueCursor.parse(after))
 
     def claim(self, case_id: int, actor: Actor) -> datetime:
         return self.repo.claim(case_id, actor, self.now(), self.claim_ttl)

@@ -119,6 +119,9 @@ class Detection(Base):
     score: Mapped[float] = mapped_column(sa.Float, index=True)
     categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     evidence: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # The detector's policy output (terrorist_support | hate_speech | None), a column so the queue can filter
+    # and sort by it (migration 0012_queue; evidence keeps its copy for evidence packages).
+    policy: Mapped[str | None] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
@@ -145,6 +148,20 @@ class Case(Base):
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The review queue's indexes (migration 0012_queue): partial on the statuses a queue shows, so they stay as small
+# as the queue however many cases are closed; each serves an order the queue page walks and stops (LIMIT 50).
+QUEUE_STATUSES_SQL = "status IN ('open', 'escalated', 'appealed')"
+_C = Case.__table__.c
+sa.Index("ix_cases_queue_priority", _C.priority.desc(), _C.opened_at, _C.id,
+         postgresql_where=sa.text(QUEUE_STATUSES_SQL), sqlite_where=sa.text(QUEUE_STATUSES_SQL))
+sa.Index("ix_cases_queue_opened", _C.opened_at, _C.id,
+         postgresql_where=sa.text(QUEUE_STATUSES_SQL), sqlite_where=sa.text(QUEUE_STATUSES_SQL))
+sa.Index("ix_cases_queue_detection", _C.detection_id,
+         postgresql_where=sa.text(QUEUE_STATUSES_SQL), sqlite_where=sa.text(QUEUE_STATUSES_SQL))
+sa.Index("ix_detections_policy", Detection.__table__.c.policy, Detection.__table__.c.score,
+         postgresql_where=sa.text("policy IS NOT NULL"), sqlite_where=sa.text("policy IS NOT NULL"))
 
 
 class Event(Base):

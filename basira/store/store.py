@@ -534,6 +534,7 @@ class Store:
                 "score": float(r["score"]),
                 "categories": list(r.get("categories") or []),
                 "evidence": r.get("evidence") or {},
+                "policy": detection_policy(r),
                 "created_at": created,
             }
             for r in rows
@@ -552,6 +553,7 @@ class Store:
                     "score": stmt.excluded.score,
                     "categories": stmt.excluded.categories,
                     "evidence": stmt.excluded.evidence,
+                    "policy": stmt.excluded.policy,
                 },
             )
             conn.execute(stmt, values)
@@ -675,6 +677,7 @@ class Store:
                 "score": float(r["score"]),
                 "categories": list(r.get("categories") or []),
                 "evidence": {**(r.get("evidence") or {}), "flagged": bool(r.get("flagged"))},
+                "policy": detection_policy(r),
                 "created_at": created,
             }
             for r in rows
@@ -906,3 +909,14 @@ class Store:
         for k in ("created_at", "suspended_at", "removed_at", "first_seen_at"):
             out[k] = utc(out[k])
         return out
+
+
+POLICIES = ("terrorist_support", "hate_speech")  # the detector's Detection.policy values (issue 11)
+
+
+def detection_policy(row: dict[str, Any]) -> str | None:
+    """The detections.policy column of a detection row: its `policy`, else the copy in its evidence; a value
+    the detector does not produce is stored as None."""
+    ev = row.get("evidence")
+    value = row.get("policy", ev.get("policy") if isinstance(ev, dict) else None)
+    return value if value in POLICIES else None

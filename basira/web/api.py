@@ -97,10 +97,11 @@ def queue(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     f = queue_filter(p.role, **params.model_dump())
-    rows, total = svc(request).queue(f, limit, offset)
-    for r in rows:
+    page = svc(request).queue_page(f, limit, offset)
+    for r in page.rows:
         r.pop("claimed_by_id", None)
-    return {"total": total, "cases": rows}
+    # total_exact false: `total` is an estimate (above basira.review.repository.COUNT_EXACT cases)
+    return {"total": page.total, "total_exact": page.total_exact, "cases": page.rows}
 
 
 @router.post("/queue/claim-next")

@@ -155,11 +155,13 @@ def queue_page(request: Request, p: Annotated[Principal, Depends(require("view_q
                lang: str | None = None, category: str | None = None, source: str | None = None,
                max_age_hours: float | None = None, min_age_hours: float | None = None, status: str | None = None,
                policy: str | None = None, min_score: float | None = None, sort: str | None = None,
-               page: int = 1) -> Response:
+               page: int = 1, after: str | None = None) -> Response:
     svc = request.app.state.service
     f = queue_filter(p.role, lang, category, source, max_age_hours, min_age_hours, status, policy, min_score, sort)
     page = max(1, page)
-    rows, total = svc.queue(f, 50, (page - 1) * 50)
+    # The default order pages by keyset (`after` = the last row's cursor): page 1,000 costs what page 2 does.
+    q = svc.queue_page(f, 50, (page - 1) * 50, after)
+    rows, total = q.rows, q.total
     for r in rows:  # a case on an account or a whole network has no post: its reason says what it is
         r["snippet"] = strip_controls(r["snippet"] or (r["reason"] if r["subject_kind"] != "post" else "") or "")
     from basira.detect.lexicon import SUPPORT_CATEGORIES
@@ -174,7 +176,14 @@ def queue_page(request: Request, p: Annotated[Principal, Depends(require("view_q
         return "/queue?" + urlencode({**base, "sort": ("-" if flip else "") + key})
 
     query = urlencode({**f.to_query(), **({"status": status} if status else {})})
-    return render(request, "queue.html", rows=rows, total=total, f=f, status=status or "", page=page,
+    nxt = None
+    if q.next_after is not None:
+        nxt = urlencode({**f.to_query(), **({"status": status} if status else {}), "page": page + 1,
+                         "after": q.next_after.token()})
+    elif total > page * 50 and len(rows) == 50:
+        nxt = urlencode({**f.to_query(), **({"status": status} if status else {}), "page": page + 1})
+    return render(request, "queue.html", rows=rows, total=total, total_exact=q.total_exact, next_query=nxt,
+                  f=f, status=status or "", page=page,
                   facets=svc.repo.queue_facets(), categories=SUPPORT_CATEGORIES, policies=POLICIES,
                   filter_query=query, sort_link=sort_link, saved=p.prefs.get("saved_filters", []))
 

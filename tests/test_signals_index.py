@@ -7,15 +7,9 @@ import threading
 import numpy as np
 import pytest
 
-from basira.signals.index import (
-    ExactIndex,
-    HammingIndex,
-    MinHashIndex,
-    brute_force,
-    hex_to_words,
-    words_to_hex,
-)
-from basira.signals.text import minhash_values
+from basira.signals.base import ExactIndex
+from basira.signals.index import HammingIndex, brute_force, hex_to_words, words_to_hex
+from basira.signals.text import MinHashIndex, minhash_values
 
 
 def random_words(rng: np.random.Generator, n: int) -> np.ndarray:

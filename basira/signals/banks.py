@@ -17,10 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from basira.core.time import utcnow
-from basira.signals.base import SignalError, get_signal_type
-from basira.signals.index import ExactIndex, HammingIndex, MinHashIndex, hex_to_words
+from basira.signals.base import SignalError, SignalIndex, get_signal_type
 from basira.signals.url import threatexchange_url_md5
-from basira.signals.vpdq import FRAME_THRESHOLD, distinct_frame_hashes
 
 OPINIONS = ("positive", "negative", "disputed")
 #: How a bank's images are decoded for PDQ: `full` resolution (the hash HMA, python-threatexchange and pdqhash
@@ -226,10 +224,7 @@ class Matcher:
         self.monitor = monitor if monitor is not None else MatchRateMonitor()
         self.banks: dict[str, Bank] = {}
         self.items: dict[int, BankItem] = {}
-        self._hamming: dict[str, HammingIndex] = {}
-        self._exact: dict[str, ExactIndex] = {}
-        self._minhash: dict[str, MinHashIndex] = {}
-        self._vpdq_frames: dict[int, list[str]] = {}
+        self._indexes: dict[str, SignalIndex] = {}  # signal type name -> its index (SignalType.get_index_cls)
         self.indexed_types: set[str] = set()
         for b in banks:
             self.add_bank(b)
@@ -262,26 +257,10 @@ class Matcher:
             self._unindex(replaced)
         for st_name, group in by_type.items():
             self.indexed_types.add(st_name)
-            kind = get_signal_type(st_name).index_kind
-            ids = [it.id for it in group]
-            if kind == "hamming":
-                self._hamming.setdefault(st_name, HammingIndex()).add([it.signal for it in group], ids)
-            elif kind == "vpdq":
-                hashes, owners = [], []
-                for it in group:
-                    frames = distinct_frame_hashes(it.signal)
-                    self._vpdq_frames[it.id] = frames
-                    hashes.extend(frames)
-                    owners.extend([it.id] * len(frames))
-                self._hamming.setdefault(st_name, HammingIndex()).add(hashes, owners)
-            elif kind == "similarity":
-                idx = self._minhash.setdefault(st_name, MinHashIndex())
-                st = get_signal_type(st_name)
-                for it in group:
-                    idx.add(it.id, st.similarity_values(it.signal))
-            else:
-                key = get_signal_type(st_name).match_key
-                self._exact.setdefault(st_name, ExactIndex()).add([key(it.signal) for it in group], ids)
+            idx = self._indexes.get(st_name)
+            if idx is None:
+                idx = self._indexes[st_name] = get_signal_type(st_name).new_index()
+            idx.add([it.signal for it in group], [it.id for it in group])
         return sum(len(g) for g in by_type.values())
 
     def remove_items(self, ids: Iterable[int]) -> None:
@@ -289,12 +268,9 @@ class Matcher:
         self._unindex(ids)
         for i in ids:
             self.items.pop(i, None)
-            self._vpdq_frames.pop(i, None)
 
     def _unindex(self, ids: Sequence[int]) -> None:
-        indexes: list[HammingIndex | ExactIndex | MinHashIndex] = [*self._hamming.values(), *self._exact.values(),
-                                                                   *self._minhash.values()]
-        for idx in indexes:
+        for idx in self._indexes.values():
             idx.remove(ids)
 
     def update_item(self, item_id: int, **changes: Any) -> BankItem:
@@ -320,42 +296,10 @@ class Matcher:
 
     def candidates_many(self, signal_type: str, signals: Sequence[str]) -> list[list[tuple[int, float]]]:
         st = get_signal_type(signal_type)
-        limit = self._loosest(st.name)
-        out: list[list[tuple[int, float]]] = [[] for _ in signals]
-        if st.index_kind == "hamming":
-            idx = self._hamming.get(st.name)
-            if idx is None or not signals:
-                return out
-            qi, ids, dist = idx.search_arrays(hex_to_words(list(signals)), int(limit))
-            for q, i, d in zip(qi.tolist(), ids.tolist(), dist.tolist(), strict=True):
-                out[q].append((i, float(d)))
-        elif st.index_kind == "vpdq":
-            idx = self._hamming.get(st.name)
-            if idx is None:
-                return out
-            for n, sig in enumerate(signals):
-                frames = distinct_frame_hashes(sig)
-                if not frames:
-                    continue
-                qi, ids, _ = idx.search_arrays(hex_to_words(frames), FRAME_THRESHOLD)
-                matched_frames: dict[int, set[int]] = defaultdict(set)
-                for q, i in zip(qi.tolist(), ids.tolist(), strict=True):
-                    matched_frames[i].add(q)
-                for i, qs in matched_frames.items():
-                    d = 1.0 - len(qs) / len(frames)
-                    if d <= limit + 1e-12:
-                        out[n].append((i, d))
-        elif st.index_kind == "similarity":
-            idx_m = self._minhash.get(st.name)
-            if idx_m is not None:
-                for n, sig in enumerate(signals):
-                    out[n] = idx_m.search(st.similarity_values(sig), limit)
-        else:
-            idx_e = self._exact.get(st.name)
-            if idx_e is not None:
-                for n, sig in enumerate(signals):
-                    out[n] = [(i, 0.0) for i in idx_e.lookup(st.match_key(sig))]
-        return out
+        idx = self._indexes.get(st.name)
+        if idx is None or not signals:
+            return [[] for _ in signals]
+        return idx.query_many(signals, self._loosest(st.name))
 
     def match(self, signal_type: str, signal: str, *, key: str | None = None, sample: bool = True) -> MatchResult:
         """Match one signal against every bank under the full policy. `key` identifies the content for

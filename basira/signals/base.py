@@ -1,15 +1,18 @@
 """The signal-type seam: one small abstract class, one registry, one file per signal type.
 
 A signal type turns content (a file's bytes, an image, a text, a URL) into a signal string, says how far apart
-two signals are, and how its signals are searched: `exact` (a dict lookup), `hamming` (256-bit PDQ-style bit
-strings, searched by `HammingIndex`) or `similarity` (its own index, e.g. MinHash LSH for text).
+two signals are, and brings the index its signals are searched with (`get_index_cls`, as python-threatexchange's
+SignalType does): a dict lookup by default (`ExactSignalIndex`), PDQ's multi-index Hamming search, vPDQ's
+per-frame search, MinHash LSH for text. Adding a signal type is adding one file: the type, its index if the
+default does not fit, and its name in `_load_builtin`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from basira.core.errors import BasiraError
 
@@ -24,7 +27,7 @@ class SignalType(ABC):
     name: ClassVar[str]
     #: Other names the type goes by in exchange files (python-threatexchange, STIX, Tech Against Terrorism).
     aliases: ClassVar[tuple[str, ...]] = ()
-    #: exact | hamming | similarity
+    #: How its distances read (the HMA API prints them so): exact | hamming | vpdq | similarity
     index_kind: ClassVar[str] = "exact"
     #: Content this type hashes: file, image, video, text, url.
     content: ClassVar[str] = "file"
@@ -48,9 +51,14 @@ class SignalType(ABC):
         return signal
 
     @classmethod
-    def similarity_values(cls, signal: str) -> Any:
-        """For `similarity` types: the MinHash values (uint32 array) a MinHashIndex stores and searches."""
-        raise SignalError(f"signal type {cls.name} has no similarity values")
+    def get_index_cls(cls) -> type[SignalIndex]:
+        """The index this type's signals are searched with; exact lookup of `match_key` unless overridden."""
+        return ExactSignalIndex
+
+    @classmethod
+    def new_index(cls) -> SignalIndex:
+        """An empty index for this type's signals."""
+        return cls.get_index_cls()(cls)
 
     @classmethod
     def hash_file(cls, path: str | Path) -> str:
@@ -66,6 +74,82 @@ class SignalType(ABC):
     def matches(cls, a: str, b: str, threshold: float | None = None) -> bool:
         t = cls.default_threshold if threshold is None else threshold
         return cls.distance(a, b) <= t
+
+
+#: (item id, distance) of the indexed signals near one query
+Candidates = list[tuple[int, float]]
+
+
+class SignalIndex(ABC):
+    """The searchable items of one signal type (a Matcher holds one per type it has items of).
+
+    `add` takes canonical signals (`validate`d) and item ids; `query_many` returns, per query, every item within
+    `max_distance` (the loosest threshold any bank uses: a bank's own threshold is applied after). An index may
+    be approximate only where its type says so (MinHash LSH); the others are exact, checked against brute force.
+    """
+
+    def __init__(self, signal_type: type[SignalType]) -> None:
+        self.signal_type = signal_type
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """How many signals it holds."""
+
+    @abstractmethod
+    def add(self, signals: Sequence[str], ids: Sequence[int]) -> None:
+        """Index signals under their item ids (an id removed before is live again)."""
+
+    @abstractmethod
+    def remove(self, ids: Iterable[int]) -> None:
+        """Stop finding these item ids."""
+
+    @abstractmethod
+    def query_many(self, signals: Sequence[str], max_distance: float) -> list[Candidates]:
+        """For each canonical query signal, (item id, distance) of the items within `max_distance`."""
+
+
+class ExactIndex:
+    """Exact lookup of canonical signal strings (MD5, SHA-256, URLs)."""
+
+    def __init__(self) -> None:
+        self._map: dict[str, list[int]] = {}
+        self._removed: set[int] = set()
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._map.values())
+
+    def add(self, signals: Iterable[str], ids: Iterable[int]) -> None:
+        for s, i in zip(signals, ids, strict=True):
+            self._map.setdefault(s, []).append(int(i))
+            self._removed.discard(int(i))
+
+    def remove(self, ids: Iterable[int]) -> None:
+        self._removed.update(int(i) for i in ids)
+
+    def lookup(self, signal: str) -> list[int]:
+        return [i for i in self._map.get(signal, ()) if i not in self._removed]
+
+
+class ExactSignalIndex(SignalIndex):
+    """The default index: items whose `match_key` equals the query's, at distance 0."""
+
+    def __init__(self, signal_type: type[SignalType]) -> None:
+        super().__init__(signal_type)
+        self._index = ExactIndex()
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def add(self, signals: Sequence[str], ids: Sequence[int]) -> None:
+        key = self.signal_type.match_key
+        self._index.add([key(s) for s in signals], ids)
+
+    def remove(self, ids: Iterable[int]) -> None:
+        self._index.remove(ids)
+
+    def query_many(self, signals: Sequence[str], max_distance: float) -> list[Candidates]:
+        key = self.signal_type.match_key
+        return [[(i, 0.0) for i in self._index.lookup(key(s))] for s in signals]
 
 
 _REGISTRY: dict[str, type[SignalType]] = {}

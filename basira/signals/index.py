@@ -1,4 +1,4 @@
-"""Indexes: exact lookup for cryptographic hashes and URLs, exact-radius Hamming search for PDQ, LSH for MinHash.
+"""Exact-radius Hamming search over 256-bit hashes: the index under PDQ's and vPDQ's (`PdqIndex`, `VpdqIndex`).
 
 HammingIndex finds every stored 256-bit hash within distance T of a query (100% recall, no approximation) by
 multi-index hashing: the hash is cut into 16 segments of 16 bits; if two hashes differ in at most T bits, then
@@ -362,73 +362,3 @@ class HammingIndex:
             keep = ~np.isin(ids, np.fromiter(s.removed, dtype=np.int64))
             qi, ids, dist = qi[keep], ids[keep], dist[keep]
         return qi, ids, dist
-
-
-class ExactIndex:
-    """Exact lookup of canonical signal strings (MD5, SHA-256, URLs)."""
-
-    def __init__(self) -> None:
-        self._map: dict[str, list[int]] = {}
-        self._removed: set[int] = set()
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self._map.values())
-
-    def add(self, signals: Iterable[str], ids: Iterable[int]) -> None:
-        for s, i in zip(signals, ids, strict=True):
-            self._map.setdefault(s, []).append(int(i))
-            self._removed.discard(int(i))
-
-    def remove(self, ids: Iterable[int]) -> None:
-        self._removed.update(int(i) for i in ids)
-
-    def lookup(self, signal: str) -> list[int]:
-        return [i for i in self._map.get(signal, ()) if i not in self._removed]
-
-
-class MinHashIndex:
-    """LSH over MinHash values (32 bands of 2 rows): candidates are then checked exactly.
-
-    A pair with Jaccard similarity 0.5 shares a band with probability 1 - (1 - 0.5**2)**32 > 0.9998, so at the
-    default threshold (Jaccard >= 0.6) misses are below one in ten million pairs.
-    """
-
-    BANDS = 32
-    ROWS = 2
-
-    def __init__(self) -> None:
-        self._bands: list[dict[int, list[int]]] = [{} for _ in range(self.BANDS)]
-        self._values: dict[int, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def _keys(self, values: np.ndarray) -> list[int]:
-        v = values.astype(np.uint64).reshape(self.BANDS, self.ROWS)
-        keys: list[int] = ((v[:, 0] << np.uint64(32)) | v[:, 1]).tolist()
-        return keys
-
-    def add(self, id_: int, values: np.ndarray) -> None:
-        self._values[int(id_)] = values
-        for band, key in zip(self._bands, self._keys(values), strict=True):
-            band.setdefault(key, []).append(int(id_))
-
-    def remove(self, ids: Iterable[int]) -> None:
-        for i in ids:
-            self._values.pop(int(i), None)
-
-    def search(self, values: np.ndarray, max_distance: float) -> list[tuple[int, float]]:
-        """(id, distance = 1 - estimated Jaccard) of stored texts within max_distance, nearest first."""
-        cands: set[int] = set()
-        for band, key in zip(self._bands, self._keys(values), strict=True):
-            cands.update(band.get(key, ()))
-        out = []
-        for c in cands:
-            stored = self._values.get(c)
-            if stored is None:
-                continue
-            d = 1.0 - float(np.mean(stored == values))
-            if d <= max_distance + 1e-12:
-                out.append((c, d))
-        out.sort(key=lambda t: (t[1], t[0]))
-        return out

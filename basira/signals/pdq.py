@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from basira.signals.base import SignalError, SignalType, register
+from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
+from basira.signals.index import HammingIndex, hex_to_words
 
 #: PDQ's own advice: hashes of quality below 50 come from near-uniform images and match too much.
 MIN_QUALITY = 50
@@ -57,6 +59,33 @@ def pdq_distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
+class PdqIndex(SignalIndex):
+    """Every stored PDQ hash within the Hamming radius of a query, exactly (multi-index hashing: `HammingIndex`),
+    a batch of queries in one pass."""
+
+    def __init__(self, signal_type: type[SignalType]) -> None:
+        super().__init__(signal_type)
+        self.hamming = HammingIndex()
+
+    def __len__(self) -> int:
+        return len(self.hamming)
+
+    def add(self, signals: Sequence[str], ids: Sequence[int]) -> None:
+        self.hamming.add(list(signals), ids)
+
+    def remove(self, ids: Iterable[int]) -> None:
+        self.hamming.remove(ids)
+
+    def query_many(self, signals: Sequence[str], max_distance: float) -> list[Candidates]:
+        out: list[Candidates] = [[] for _ in signals]
+        if not signals:
+            return out
+        qi, ids, dist = self.hamming.search_arrays(hex_to_words(list(signals)), int(max_distance))
+        for q, i, d in zip(qi.tolist(), ids.tolist(), dist.tolist(), strict=True):
+            out[q].append((i, float(d)))
+        return out
+
+
 @register
 class PdqSignal(SignalType):
     """PDQ image hash: 64 hex characters; a match is Hamming distance <= 31 by default (HMA's default)."""
@@ -77,6 +106,10 @@ class PdqSignal(SignalType):
     @classmethod
     def distance(cls, a: str, b: str) -> int:
         return pdq_distance(a, b)
+
+    @classmethod
+    def get_index_cls(cls) -> type[SignalIndex]:
+        return PdqIndex
 
     @classmethod
     def hash_file(cls, path: str | Path, *, full: bool = False) -> str:

@@ -6,12 +6,13 @@ links first, so a copied text that was disguised still lands on the same shingle
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from basira.signals.base import SignalError, SignalType, register
+from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
 
 NUM_PERM = 64
 SHINGLE = 5
@@ -57,6 +58,79 @@ def minhash_from_hex(signal: str) -> np.ndarray:
     return np.frombuffer(bytes.fromhex(signal), dtype=">u4").astype(np.uint32)
 
 
+class MinHashIndex:
+    """LSH over MinHash values (32 bands of 2 rows): candidates are then checked exactly.
+
+    A pair with Jaccard similarity 0.5 shares a band with probability 1 - (1 - 0.5**2)**32 > 0.9998, so at the
+    default threshold (Jaccard >= 0.6) misses are below one in ten million pairs.
+    """
+
+    BANDS = 32
+    ROWS = 2
+
+    def __init__(self) -> None:
+        self._bands: list[dict[int, list[int]]] = [{} for _ in range(self.BANDS)]
+        self._values: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _keys(self, values: np.ndarray) -> list[int]:
+        v = values.astype(np.uint64).reshape(self.BANDS, self.ROWS)
+        keys: list[int] = ((v[:, 0] << np.uint64(32)) | v[:, 1]).tolist()
+        return keys
+
+    def add(self, id_: int, values: np.ndarray) -> None:
+        self._values[int(id_)] = values
+        for band, key in zip(self._bands, self._keys(values), strict=True):
+            band.setdefault(key, []).append(int(id_))
+
+    def remove(self, ids: Iterable[int]) -> None:
+        for i in ids:
+            self._values.pop(int(i), None)
+
+    def search(self, values: np.ndarray, max_distance: float) -> list[tuple[int, float]]:
+        """(id, distance = 1 - estimated Jaccard) of stored texts within max_distance, nearest first."""
+        cands: set[int] = set()
+        for band, key in zip(self._bands, self._keys(values), strict=True):
+            cands.update(band.get(key, ()))
+        out = []
+        for c in cands:
+            stored = self._values.get(c)
+            if stored is None:
+                continue
+            d = 1.0 - float(np.mean(stored == values))
+            if d <= max_distance + 1e-12:
+                out.append((c, d))
+        out.sort(key=lambda t: (t[1], t[0]))
+        return out
+
+
+class MinHashSignalIndex(SignalIndex):
+    """A text type's index: its signals' MinHash values (`similarity_values`) in a MinHashIndex."""
+
+    def __init__(self, signal_type: type[SignalType]) -> None:
+        super().__init__(signal_type)
+        self.minhash = MinHashIndex()
+        values = getattr(signal_type, "similarity_values", None)
+        if values is None:
+            raise TypeError(f"signal type {signal_type.name} has no similarity_values for a MinHash index")
+        self._values = values
+
+    def __len__(self) -> int:
+        return len(self.minhash)
+
+    def add(self, signals: Sequence[str], ids: Sequence[int]) -> None:
+        for signal, item_id in zip(signals, ids, strict=True):
+            self.minhash.add(item_id, self._values(signal))
+
+    def remove(self, ids: Iterable[int]) -> None:
+        self.minhash.remove(ids)
+
+    def query_many(self, signals: Sequence[str], max_distance: float) -> list[Candidates]:
+        return [self.minhash.search(self._values(s), max_distance) for s in signals]
+
+
 @register
 class TextMinHashSignal(SignalType):
     """Near-duplicate text: 64 MinHash values (512 hex chars); distance = 1 - estimated Jaccard similarity."""
@@ -81,6 +155,10 @@ class TextMinHashSignal(SignalType):
     @classmethod
     def similarity_values(cls, signal: str) -> np.ndarray:
         return minhash_from_hex(signal)
+
+    @classmethod
+    def get_index_cls(cls) -> type[SignalIndex]:
+        return MinHashSignalIndex
 
     @classmethod
     def hash_text(cls, text: str) -> str:
@@ -121,6 +199,10 @@ class RawTextSignal(SignalType):
     @classmethod
     def similarity_values(cls, signal: str) -> np.ndarray:
         return minhash_values(signal)
+
+    @classmethod
+    def get_index_cls(cls) -> type[SignalIndex]:
+        return MinHashSignalIndex
 
     @classmethod
     def distance(cls, a: str, b: str) -> float:

@@ -9,13 +9,16 @@ of some frame of the bank video (HMA's defaults); distance = 1 - that share.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from basira.signals.base import SignalError, SignalType, register
+from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
+from basira.signals.index import HammingIndex, hex_to_words
 from basira.signals.pdq import MIN_QUALITY, PdqSignal
 
 FRAME_THRESHOLD = 31
@@ -70,6 +73,50 @@ def query_match_share(query: list[str], target: list[str], threshold: int = FRAM
     return float((d.min(axis=1) <= threshold).mean())
 
 
+class VpdqIndex(SignalIndex):
+    """Each video's distinct frames in one Hamming index (owner: the video's item id). A query's frames are
+    searched at FRAME_THRESHOLD in one batch; a video's distance is 1 - the share of query frames it matched."""
+
+    def __init__(self, signal_type: type[SignalType]) -> None:
+        super().__init__(signal_type)
+        self.hamming = HammingIndex()
+        self._videos: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self._videos)
+
+    def add(self, signals: Sequence[str], ids: Sequence[int]) -> None:
+        hashes: list[str] = []
+        owners: list[int] = []
+        for signal, item_id in zip(signals, ids, strict=True):
+            frames = distinct_frame_hashes(signal)
+            hashes.extend(frames)
+            owners.extend([int(item_id)] * len(frames))
+            self._videos.add(int(item_id))
+        self.hamming.add(hashes, owners)
+
+    def remove(self, ids: Iterable[int]) -> None:
+        ids = [int(i) for i in ids]
+        self._videos.difference_update(ids)
+        self.hamming.remove(ids)
+
+    def query_many(self, signals: Sequence[str], max_distance: float) -> list[Candidates]:
+        out: list[Candidates] = [[] for _ in signals]
+        for n, signal in enumerate(signals):
+            frames = distinct_frame_hashes(signal)
+            if not frames:
+                continue
+            qi, ids, _ = self.hamming.search_arrays(hex_to_words(frames), FRAME_THRESHOLD)
+            matched_frames: dict[int, set[int]] = defaultdict(set)
+            for q, i in zip(qi.tolist(), ids.tolist(), strict=True):
+                matched_frames[i].add(q)
+            for i, qs in matched_frames.items():
+                d = 1.0 - len(qs) / len(frames)
+                if d <= max_distance + 1e-12:
+                    out[n].append((i, d))
+        return out
+
+
 @register
 class VpdqSignal(SignalType):
     """vPDQ video hash; distance = 1 - share of query frames matched (match: <= 0.2, i.e. >= 80% of frames)."""
@@ -92,6 +139,10 @@ class VpdqSignal(SignalType):
     @classmethod
     def distance(cls, a: str, b: str) -> float:
         return 1.0 - query_match_share(distinct_frame_hashes(a), distinct_frame_hashes(b))
+
+    @classmethod
+    def get_index_cls(cls) -> type[SignalIndex]:
+        return VpdqIndex
 
     @classmethod
     def hash_file(cls, path: str | Path, seconds_per_hash: float = 1.0) -> str:

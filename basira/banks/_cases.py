@@ -54,7 +54,7 @@ def open_or_raise_cases(tx: Tx, acted: dict[int, list[Any]], actor: str | None) 
         if case is None:
             d = latest.get(pid)
             cats = [*(d.categories or [] if d else []), *_label_categories(ms)]
-            details = {"hash_matches": listed[:_DETAIL_MATCHES]}
+            details: dict[str, Any] = {"hash_matches": listed[:_DETAIL_MATCHES]}
             if d is not None:
                 details |= {"model_version": d.model_version, "score": float(d.score),
                             "categories": list(d.categories or [])}

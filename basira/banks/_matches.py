@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from basira.banks._cases import open_or_raise_cases
 from basira.banks._items import _CHUNK
 from basira.banks._sync import SCAN_SOURCE
-from basira.signals.banks import MatchRateMonitor, MatchResult, PostContent
+from basira.signals.banks import Match, MatchRateMonitor, MatchResult, PostContent
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow, BankSyncCheckpoint
 from basira.store.models import Media, Post, now
 
@@ -27,7 +27,7 @@ def record_matches(
     New quarantines reported by `monitor` are saved on their items. Return the number of rows written."""
     t, it = BankMatchRow.__table__, BankItemRow.__table__
     at = now()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for res in results:
         for status, ms in (("match", res.matches), ("vetoed", res.vetoed), ("quarantined", res.quarantined)):
             rows.extend({"item_id": m.item_id, "subject": subject, "signal_type": m.signal_type,
@@ -129,7 +129,8 @@ def record_post_matches(
         for i in range(0, len(subjects), _CHUNK):
             seen.update((r.subject, r.item_id, r.status) for r in tx.execute(
                 sa.select(t.c.subject, t.c.item_id, t.c.status).where(t.c.subject.in_(subjects[i : i + _CHUNK]))))
-        rows, acted = [], {}
+        rows: list[dict[str, Any]] = []
+        acted: dict[int, list[Match]] = {}
         for pid, results in found.items():
             subject = f"post:{pid}"
             for _where, res in results:

@@ -66,7 +66,7 @@ def case_content_entries(store: Store, case_id: int) -> list[BankEntry]:
     return out
 
 
-def bank_case_content(store: Store, case_id: int, bank: str, *, actor: str, decision_id: int | None = None) -> dict:
+def bank_case_content(store: Store, case_id: int, bank: str, *, actor: str, decision_id: int | None = None) -> dict[str, Any]:
     """Add a removed case's content to a bank (logged as bank.items_added with the case and decision)."""
     entries = case_content_entries(store, case_id)
     note = f"added from review: case {case_id}" + (f", decision {decision_id}" if decision_id else "")

@@ -18,13 +18,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 import sqlalchemy as sa
+
+from bench.pg import PgSchema
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BASIRA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/basira_test")
@@ -52,19 +53,8 @@ def _postgres_cpu() -> float:
     return total
 
 
-@contextmanager
-def schema():
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(False)
-    try:
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        admin.dispose()
+def schema() -> PgSchema:
+    return PgSchema(PG_URL)
 
 
 @contextmanager

@@ -11,12 +11,13 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from bench.pg import PgSchema
 
 PG_URL = os.environ.get("BASIRA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/basira_test")
 TARGETS = 500  # posts named by one order
@@ -98,19 +99,13 @@ def run() -> dict:
                  "load_average_before": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory() as d:
         out["backends"]["sqlite"] = _one(f"sqlite:///{Path(d) / 'c.db'}")
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL)
+    schema = PgSchema(PG_URL)
     try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        out["backends"]["postgresql"] = _one(url.render_as_string(hide_password=False))
+        out["backends"]["postgresql"] = _one(schema.create())
     except sa.exc.OperationalError as exc:
         out["backends"]["postgresql"] = {"skipped": str(exc).splitlines()[0]}
     finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        schema.drop()
     out["load_average_after"] = round(os.getloadavg()[0], 2)
     lines = [f"One removal order naming {TARGETS} posts, executed in one transaction (per post: case, `order` "
              "decision, `remove` and `notify` webhooks queued, notice, preserved snapshot, audit entries); median "

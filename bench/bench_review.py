@@ -14,10 +14,11 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 
 import httpx
 import sqlalchemy as sa
+
+from bench.pg import PgSchema
 
 PG_URL = os.environ.get("BASIRA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/basira_test")
 REVIEWERS = 20
@@ -89,11 +90,8 @@ def run() -> dict:
     from basira.review.service import ReviewService, ReviewSettings
     from basira.store import open_store
 
-    schema = f"bench_review_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    schema = PgSchema(PG_URL, "bench_review")
+    url = schema.create()
     proc = None
     try:
         store = open_store(url)
@@ -182,6 +180,4 @@ def run() -> dict:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        schema.drop()

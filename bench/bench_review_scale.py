@@ -13,13 +13,13 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
 
 from bench.bench_review import PASSWORD, PG_URL, WORKERS, _free_port, _percentile
+from bench.pg import PgSchema
 
 CASES = int(os.environ.get("BASIRA_BENCH_CASES", 100_000))
 GROUPS = CASES // 10
@@ -115,11 +115,8 @@ def run() -> dict:
     from basira.review.service import ReviewService, ReviewSettings
     from basira.store import open_store
 
-    schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    schema = PgSchema(PG_URL, "bench_scale")
+    url = schema.create()
     proc = None
     try:
         store = open_store(url)
@@ -196,6 +193,4 @@ def run() -> dict:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        schema.drop()

@@ -24,8 +24,9 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
+
+from bench.pg import PgSchema
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "scan.json"
@@ -145,27 +146,6 @@ def count_posts(out: Path) -> int:
     return len(tweets)
 
 
-class _PgSchema:
-    """A throw-away PostgreSQL schema; its URL sets the search path."""
-
-    def __enter__(self) -> str:
-        import sqlalchemy as sa
-
-        self.name = f"bench_{uuid.uuid4().hex[:10]}"
-        self.admin = sa.create_engine(PG_URL)
-        with self.admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
-        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={self.name}"})
-        return url.render_as_string(hide_password=False)
-
-    def __exit__(self, *exc: object) -> None:
-        import sqlalchemy as sa
-
-        with self.admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
-        self.admin.dispose()
-
-
 def detector_rate(platform: Path, n: int = 3000) -> dict:
     """The detector alone, one process with one BLAS thread (as in each scoring worker): posts scored per CPU
     second on the platform's first `n` tweets (it needs this much CPU per post on top of ingest and the
@@ -199,7 +179,7 @@ def detector_rate(platform: Path, n: int = 3000) -> dict:
 def _scan_once(platform: Path, backend: str, db: Path, cwd: str | None = None) -> dict:
     if backend == "sqlite":
         return timed_scan([str(platform), "--db", str(db)], cwd=cwd)
-    with _PgSchema() as url:
+    with PgSchema(PG_URL) as url:
         return timed_scan([str(platform), "--db", url], postgres=True, cwd=cwd)
 
 

@@ -125,8 +125,8 @@ def _scan_matching(posts: int = 20_000) -> dict:
     """The scan's hash-matching pass over SQLite: posts with text and one PDQ each in a third of them, against
     a text bank of 1,000 items and a PDQ bank of 100,000."""
     from basira import banks as repo
-    from basira.hash_scan import match_ingested_posts
     from basira.ingest.records import MediaRecord, PostRecord
+    from basira.scan.hashes import match_ingested_posts
     from basira.signals import get_signal_type
     from basira.signals.exchange import BankEntry
     from basira.signals.index import words_to_hex

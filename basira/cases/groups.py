@@ -80,6 +80,11 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
                 group_of.update(conn.execute(sa.select(GM.c.case_id, GM.c.group_id).join(G, G.c.id == GM.c.group_id)
                                              .where(GM.c.case_id.in_(chunk), G.c.status == "open")).all())
             touched: set[int] = set()
+            # Written once per batch, in this order (one statement each, not one per case: at 1,155 cases a
+            # scan's tail spent 10 s here, most of it in per-case event appends and inserts).
+            log: list[tuple[str, str | None, str | None, Any]] = []
+            members: list[dict[str, Any]] = []
+            key_rows: list[dict[str, Any]] = []
             for r in rows:
                 keys = keys_of[r.id]
                 hits = [(k, c) for k in keys for c in holders.get(k, ()) if c != r.id]
@@ -92,26 +97,26 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
                     gid = conn.execute(sa.insert(G).values(
                         lead_case_id=first, kind=via, size=1, accounts=1, followers=0, reposts=0, status="open",
                         opened_at=now, updated_at=now).returning(G.c.id)).scalar_one()
-                    conn.execute(sa.insert(GM).values(case_id=first, group_id=gid, role="lead", via=via, joined_at=now))
+                    members.append({"case_id": first, "group_id": gid, "role": "lead", "via": via, "joined_at": now})
                     group_of[first] = gid
                     counts["groups_new"] += 1
-                    events.append(conn, [("group.opened", "basira", f"group:{gid}",
-                                                 {"lead_case_id": first, "kind": via})])
+                    log.append(("group.opened", "basira", f"group:{gid}", {"lead_case_id": first, "kind": via}))
                 else:
                     gid = None
                 if gid is not None:
-                    conn.execute(sa.insert(GM).values(case_id=r.id, group_id=gid, role="member", via=via,
-                                                      joined_at=now))
+                    members.append({"case_id": r.id, "group_id": gid, "role": "member", "via": via, "joined_at": now})
                     group_of[r.id] = gid
                     touched.add(gid)
                     counts["joined"] += 1
-                    events.append(conn, [("group.joined", "basira", f"case:{r.id}",
-                                                 {"group_id": gid, "via": via})])
-                conn.execute(sa.insert(GK), [{"key": k, "case_id": r.id} for k in keys] or
-                             [{"key": f"none:{r.id}", "case_id": r.id}])
+                    log.append(("group.joined", "basira", f"case:{r.id}", {"group_id": gid, "via": via}))
+                key_rows.extend([{"key": k, "case_id": r.id} for k in keys] or [{"key": f"none:{r.id}", "case_id": r.id}])
                 for k in keys:
                     holders[k].append(r.id)
                 counts["seen"] += 1
+            if members:
+                conn.execute(sa.insert(GM), members)
+            conn.execute(sa.insert(GK), key_rows)
+            events.append(conn, log)
             _refresh(conn, sorted(touched), now)
 
 

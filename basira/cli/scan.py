@@ -99,7 +99,7 @@ def _scan_progress(enabled: bool):
 
 
 def cluster_progress(enabled: bool):
-    """A bar per stage of a cluster run: ingest tasks, then scoring tasks (their totals are known)."""
+    """A bar per stage of a cluster run: ingest, score, then match (hash pass) tasks; their totals are known."""
     from basira.cli._common import progress_bar
 
     progress = progress_bar(enabled)

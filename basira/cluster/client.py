@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from basira.core.errors import InputError
+from basira.scan.hashes import HashScanResult
 from basira.scan.resolve import CHUNK_BYTES
 from basira.scan.score import ScoreTally
 
@@ -25,8 +26,9 @@ def require_postgresql(store: Store) -> None:
                          "it at once); SQLite is for one machine: run `basira scan` without --cluster")
 
 
-def connect(address: str) -> Any:
-    """A Dask client: `tcp://host:port`, or the path of a scheduler file (`dask scheduler --scheduler-file`)."""
+def connect(address: str, db_url: str | None = None) -> Any:
+    """A Dask client: `tcp://host:port`, or the path of a scheduler file (`dask scheduler --scheduler-file`).
+    Its workers load the detector, and the banks of `db_url`, before their first task."""
     from distributed import Client
 
     from basira.cluster.tasks import BasiraPlugin
@@ -38,7 +40,7 @@ def connect(address: str) -> Any:
             client = Client(address, timeout="30s")
     except OSError as exc:
         raise InputError("--cluster", None, None, f"cannot reach the Dask scheduler at {address}: {exc}") from None
-    client.register_plugin(BasiraPlugin())
+    client.register_plugin(BasiraPlugin(db_url))
     return client
 
 
@@ -55,18 +57,32 @@ def _run(client: Any, futures: list[Any], stage: str, report: Progress) -> list[
 
 
 def score_on_cluster(client: Any, store: Store, db_url: str, version: str, report: Progress,
-                     batch_size: int = 500, window: int = SCORE_WINDOW, since: Any = None) -> ScoreTally:
-    from basira.cluster.tasks import score_task
+                     batch_size: int = 500, window: int = SCORE_WINDOW,
+                     since: Any = None) -> tuple[ScoreTally, HashScanResult]:
+    """Score every window of post ids on the workers, then run the hash pass window by window on them, as the
+    local scan does (every detector case opens before the cases matches open: groups form in that order).
+    The banks' scan checkpoints move only at the end: windows finish in any order, and a killed client must
+    leave the unmatched ones to the next run."""
+    from basira.cluster.tasks import hash_task, score_task
+    from basira.scan.hashes import mark_matched, plan_hash_pass
     from basira.scan.score import post_id_bounds
 
     lo, hi = post_id_bounds(store)
-    futures = [client.submit(score_task, db_url, version, a, min(a + window, hi), batch_size, since,
+    windows = [(a, min(a + window, hi)) for a in range(lo - 1, hi, window)] if hi else []
+    futures = [client.submit(score_task, db_url, version, a, b, batch_size, since,
                              key=f"basira-score-{version}-{a}-{time.time_ns()}", retries=RETRIES, pure=False)
-               for a in range(lo - 1, hi, window)] if hi else []
-    totals = ScoreTally()
+               for a, b in windows]
+    totals, hashed = ScoreTally(), HashScanResult()
     for r in _run(client, futures, "score", report):
         totals.add(r)
-    return totals
+    plan = plan_hash_pass(store)
+    if plan is not None:
+        futures = [client.submit(hash_task, db_url, plan, a, b, key=f"basira-hash-{a}-{time.time_ns()}",
+                                 retries=RETRIES, pure=False) for a, b in windows if b > plan.after]
+        for m in _run(client, futures, "match", report):
+            hashed.add(m)
+        mark_matched(store, plan, hi)
+    return totals, hashed
 
 
 def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt: str = "auto",
@@ -97,7 +113,7 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
             summary.files.append({"file": inp.path, "format": inp.format, "unchanged": True})
         else:
             todo.append(inp)
-    client = connect(address)
+    client = connect(address, db_url)
     try:
         summary.workers = len(client.scheduler_info().get("workers", {}))
         parts = split_inputs(todo, options, chunk_bytes)
@@ -113,22 +129,25 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
             summary.files.append(f)
             if f["completed"] and any(p.is_range and p.path == inp.path for p in parts):
                 mark_file_done(store, inp.path, inp.format, options, f["posts_seen"])
-        scored = score_on_cluster(client, store, db_url, detector.version, report, batch_size, score_window)
+        scored, hashed = score_on_cluster(client, store, db_url, detector.version, report, batch_size,
+                                          score_window)
     finally:
         client.close()
     summary.detections_new = scored.detections_new
     summary.cases_new = scored.cases_new
     summary.flagged_new = scored.flagged_new
-    finish(store, summary, posts_before, accounts_before, started)
+    finish(store, summary, posts_before, accounts_before, started, hashed)
     store.append_event("scan.completed" if not summary.stopped else "scan.stopped",
                        summary.event_payload() | {"files": [i.path for i in inputs], "cluster": address},
                        actor="scan")
     return summary
 
 
-def finish(store: Store, summary: Any, posts_before: int, accounts_before: int, started: float) -> None:
-    """What the local scan does after scoring (basira.scan.finish_scan), then the run's time."""
+def finish(store: Store, summary: Any, posts_before: int, accounts_before: int, started: float,
+           hashed: HashScanResult) -> None:
+    """What the local scan does after scoring (basira.scan.finish_scan; the hash pass ran on the workers),
+    then the run's time."""
     from basira.scan import finish_scan
 
-    finish_scan(store, summary, posts_before, accounts_before)
+    finish_scan(store, summary, posts_before, accounts_before, hashed)
     summary.seconds = round(time.monotonic() - started, 3)

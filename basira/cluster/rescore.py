@@ -46,19 +46,19 @@ def rescore(store: Store, db_url: str, address: str | None = None, since: dateti
         require_postgresql(store)
         from basira.cluster.client import connect
 
-        client = connect(address)
+        client = connect(address, db_url)
         try:
-            totals = score_on_cluster(client, store, db_url, version, report, batch_size, window, since)
+            totals, hashed = score_on_cluster(client, store, db_url, version, report, batch_size, window, since)
         finally:
             client.close()
     else:
-        totals = _score_here(store, version, since, batch_size, window, report)
+        totals, hashed = _score_here(store, version, since, batch_size, window, report), None
     out.scored, out.detections_new = totals.scored, totals.detections_new
     out.flagged_new, out.cases_new = totals.flagged_new, totals.cases_new
     # What a scan does after scoring: the hash pass, review groups, priorities, totals.
     done = ScanSummary(model_version=version)
     n = store.count_posts()
-    finish_scan(store, done, n, store.count_accounts())
+    finish_scan(store, done, n, store.count_accounts(), hashed)
     out.hash_matches = done.hash_matches
     out.cases_new += done.cases_new
     out.posts_total, out.flagged_total, out.cases_open = done.posts_total, done.flagged_total, done.cases_open

@@ -8,6 +8,7 @@ from typing import Any
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from basira.core.killpoints import pause, pause_point
+from basira.scan.hashes import HashPlan, HashScanResult, snapshot_for, window_pass
 from basira.scan.ingest import PartResult, ingest_part
 from basira.scan.resolve import Part
 from basira.scan.score import ScoreTally, ensure_detector, score_window
@@ -20,20 +21,29 @@ _windows = [0]
 
 
 class BasiraPlugin(WorkerPlugin):
-    """Loads the detector in each worker process once, before its first task."""
+    """Loads the detector in each worker process once, before its first task, and (given the database) the
+    banks' snapshot, which each window then refreshes when the banks change (basira.scan.hashes)."""
 
     name = "basira"
 
+    def __init__(self, db_url: str | None = None) -> None:
+        self.db_url = db_url
+
     def setup(self, worker: Any) -> None:
         ensure_detector(pool_worker=True)
+        if self.db_url:
+            store = _store(self.db_url)
+            snapshot_for(store).get(store)
 
 
 def _store(db_url: str) -> Any:
+    from basira.scan.commits import relax_commits
     from basira.store import open_store
 
     s = _stores.get(db_url)
     if s is None:
         s = _stores[db_url] = open_store(db_url, migrate_schema=False)
+        relax_commits(s)  # the client's last commit makes the workers' durable (basira.scan.commits)
     return s
 
 
@@ -43,11 +53,16 @@ def ingest_task(db_url: str, part: Part, options: Any, on_error: str) -> PartRes
 
 
 def score_task(db_url: str, version: str, lo: int, hi: int, batch_size: int, since: Any = None) -> ScoreTally:
-    """Score the posts with lo < id <= hi that lack a detection by `version` (ingested since `since`, when
-    given); commit per batch of `batch_size`, each with its cases."""
+    """One window of post ids (lo, hi]: score the posts that lack a detection by `version` (ingested since
+    `since`, when given), committing per batch of `batch_size` with their cases."""
     if ensure_detector(pool_worker=True) != version:
         raise RuntimeError(f"this worker's model is {ensure_detector()}, the client's {version}: same install?")
     hook = pause_point(PAUSE_ENV)
     _windows[0] += 1
     inside = (lambda: pause("basira-cluster")) if hook == ("score", _windows[0]) else None
     return score_window(_store(db_url), version, lo, hi, batch_size, since, before_commit=inside)
+
+
+def hash_task(db_url: str, plan: HashPlan, lo: int, hi: int) -> HashScanResult:
+    """One window of the hash pass, against this worker's snapshot of the banks (reloaded if they changed)."""
+    return window_pass(_store(db_url), plan, lo, hi)

@@ -34,8 +34,8 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
     id), score, flagged, policy, categories, evidence, bank_matches, case_id. Idempotent: a post already stored
     keeps its stored detection and case."""
     from basira import banks as repo
-    from basira.hash_scan import match_ingested_posts
     from basira.intake.queue import stored_results
+    from basira.scan.hashes import match_these
 
     version = ensure_detector()
     accounts = [a for _, a in records if a is not None]
@@ -59,7 +59,11 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
         record(store, score_posts(todo))
     banks = repo.has_items(store)
     if banks:
-        match_ingested_posts(store)
+        from basira.signals.banks import PostContent
+
+        match_these(store, [PostContent(ids[(p.platform, p.external_id)], p.text, list(p.urls),
+                                        [{"sha256": m.sha256, "pdq": m.pdq} for m in p.media])
+                            for p in {(p.platform, p.external_id): p for p in posts}.values()])
     have = stored_results(store, post_ids, version)
     out = []
     for p in posts:

@@ -73,6 +73,9 @@ def claim(store: Store, limit: int, worker: str, before_commit: Any = None) -> I
     the claiming transaction. An exception (or a kill) leaves them all pending."""
     if store.dialect == "postgresql":
         with store.engine.connect() as conn, conn.begin():
+            # Durable even on a worker's relaxed connections (basira.scan.commits): this commit marks the items
+            # done, and flushes the batch's results committed before it.
+            conn.execute(sa.text("SET LOCAL synchronous_commit = on"))
             got = list(conn.execute(
                 sa.select(Q.c.id, Q.c.item, Q.c.attempts, Q.c.delivery_status).where(Q.c.status == "pending")
                 .order_by(Q.c.id).limit(limit).with_for_update(skip_locked=True)))

@@ -83,9 +83,11 @@ def run_worker(store: Store, *, batch: int = 100, until_empty: bool = False, pol
     """Claim, process and finish batches until stopped (or, with until_empty, until nothing is pending)."""
     from basira.intake.process import ensure_detector, process, records_of
     from basira.intake.queue import claim
+    from basira.scan.commits import relax_commits
 
     # One BLAS thread, as the scan's scoring processes: workers run side by side, and more threads than cores spin.
     ensure_detector(pool_worker=True)
+    relax_commits(store)  # the claim's own commit stays synchronous and makes the batch durable
     name = worker_name()
     hook = pause_point(_PAUSE_ENV)
     stats = WorkerStats()

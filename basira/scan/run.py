@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from basira.core.errors import InputError
 from basira.core.killpoints import pause, pause_point
-from basira.hash_scan import match_ingested_posts
 from basira.ingest.clean import ReadOptions
 from basira.scan import score
+from basira.scan.hashes import HashScanResult, match_ingested_posts
 from basira.scan.ingest import ingest_part, records_done
 from basira.scan.resolve import Part, resolve_inputs, unchanged_since_ingest
 from basira.scan.summary import ScanSummary
@@ -91,8 +91,8 @@ def scan_paths(
         # when it forked (a 1M-post scan). A spawned worker starts clean and loads the detector itself.
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=score.init_worker, initargs=(True,))
-        for f in [pool.submit(score.noop) for _ in range(workers)]:  # start (and load) every worker up front
-            f.result()
+        for warm in [pool.submit(score.noop) for _ in range(workers)]:  # start (and load) every worker up front
+            warm.result()
     else:
         score.init_worker()
 
@@ -146,7 +146,7 @@ def scan_paths(
     # A daemon thread: on Ctrl-C the process may exit mid-batch; the uncommitted batch is simply redone.
     ingesting = threading.Thread(target=ingest_all, name="basira-ingest", daemon=True)
     ingesting.start()
-    inflight: set[Future] = set()
+    inflight: set[Future[list[dict[str, Any]]]] = set()
     last_id = 0
     swept = False
     try:
@@ -208,9 +208,12 @@ def scan_paths(
     return summary
 
 
-def finish_scan(store: Store, summary: ScanSummary, posts_before: int, accounts_before: int) -> None:
-    """After scoring (here or on a cluster, basira.cluster): the hash pass, review groups, priorities, totals."""
-    hashed = match_ingested_posts(store)
+def finish_scan(store: Store, summary: ScanSummary, posts_before: int, accounts_before: int,
+                hashed: HashScanResult | None = None) -> None:
+    """After scoring (here or on a cluster, basira.cluster): the hash pass (unless `hashed` says the cluster's
+    windows ran it), review groups, priorities, totals."""
+    if hashed is None:
+        hashed = match_ingested_posts(store)
     summary.hash_matches, summary.hash_cases_raised = hashed.matches_new, hashed.cases_raised
     summary.cases_new += hashed.cases_new
     from basira.cases.groups import assign_groups

@@ -54,8 +54,8 @@ class ScanSummary:
                                       "accounts_new": 0, "records_skipped": 0, "errors": 0, "completed": True})
         if r.failure is not None:
             f["completed"] = False
-            e = r.failure
-            self.add_error(e.file, e.line, e.field, e.reason)
+            exc = r.failure
+            self.add_error(exc.file, exc.line, exc.field, exc.reason)
             return
         f["format"] = r.format
         for k in ("posts_new", "posts_seen", "accounts_new", "records_skipped"):

@@ -2,3 +2,22 @@
 
 `basira.cases.intake.submit` is the only code that inserts or raises a case; detector, hash, network, order
 and manual paths all call it inside their own transaction."""
+
+from basira.core.faces import lazy_face
+
+# name -> the module it lives in; loaded on first use (basira.core.faces says why)
+_FACE = {
+    "GroupError": "groups",
+    "assign_groups": "groups",
+    "split": "groups",
+    "Finding": "intake",
+    "Intake": "intake",
+    "SubjectError": "intake",
+    "check_subject": "intake",
+    "submit": "intake",
+    "explain": "prioritize",
+    "reprioritize": "prioritize",
+    "PrioritySignals": "priority",
+    "case_priority": "priority",
+}
+__all__, __getattr__, __dir__ = lazy_face(__name__, _FACE)

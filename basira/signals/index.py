@@ -23,7 +23,7 @@ from itertools import combinations
 
 import numpy as np
 
-from basira.signals import hamming_kernel as _kernel
+from basira.signals import _hamming_kernel as _kernel
 
 BITS = 256
 WORDS = 4
@@ -37,7 +37,7 @@ _CANDIDATE_BUDGET = 1 << 16
 _SCAN_BUDGET = 1 << 22  # distance-matrix cells per brute-force chunk
 _PARALLEL_MIN = 64  # queries in a batch before it is split across threads
 _POOL: list[ThreadPoolExecutor] = []
-USE_KERNEL = True  # the compiled inner loop (hamming_kernel); False: the numpy one (tests check both)
+USE_KERNEL = True  # the compiled inner loop (_hamming_kernel); False: the numpy one (tests check both)
 # Blocks up to this size also keep 16 B per row per segment (256 B a row: 0.24 GiB at 1M) for sequential
 # candidate checks, ~2x faster; larger ones (10M: 2.4 GiB more) do without, to stay well inside memory.
 INLINE_MAX_ROWS = 4_000_000
@@ -114,7 +114,7 @@ class _Block:
     ids: np.ndarray  # (n,) int64
     order: np.ndarray  # (16 * n,) uint32: for segment s, rows sorted by segment value, at [s*n, (s+1)*n)
     offsets: np.ndarray  # (16, 65537) int64: bucket v of segment s is order[s*n + offsets[s, v] : ...]
-    inline: np.ndarray  # (16 * n, 2) uint64 or empty: see hamming_kernel (blocks of <= INLINE_MAX_ROWS rows)
+    inline: np.ndarray  # (16 * n, 2) uint64 or empty: see _hamming_kernel (blocks of <= INLINE_MAX_ROWS rows)
 
     @classmethod
     def build(cls, words: np.ndarray, ids: np.ndarray) -> _Block:

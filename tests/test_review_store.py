@@ -339,7 +339,7 @@ def test_copies_form_one_group_decided_together_undone_together_and_split(store)
     ids = seed_copies(store, reposts=5, copies=3)
     svc, clock, p = make(store, webhook_url="http://127.0.0.1:9/hook", webhook_secret="s")
     out = assign_groups(store, clock())
-    assert out == {"seen": 10, "joined": 8, "groups_new": 1}  # original + 5 retweets + 3 copies; the other alone
+    assert out == {"seen": 10, "joined": 8, "groups_new": 1, "merged": 0}  # original + 5 retweets + 3 copies; the other alone
     assert assign_groups(store, clock())["seen"] == 0  # nothing new: nothing done
     reprioritize(store)
     rows, total = svc.queue(QueueFilter())
@@ -353,7 +353,7 @@ def test_copies_form_one_group_decided_together_undone_together_and_split(store)
     # The groups keep growing: later copies (same text, new accounts) join at the next assignment, and the
     # second unrelated post meets the first one (same text): a second group.
     more = seed_copies(store, reposts=0, copies=1, seed=12)
-    assert assign_groups(store, clock()) == {"seen": 3, "joined": 3, "groups_new": 1}
+    assert assign_groups(store, clock()) == {"seen": 3, "joined": 3, "groups_new": 1, "merged": 0}
     assert group_of_case(store, more["copies"][0])["id"] == g["id"]
     assert group_of_case(store, more["original"][0])["id"] == g["id"]
     assert group_of_case(store, more["other"][0])["lead_case_id"] == ids["other"][0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ C, P, M, F = Case.__table__, Post.__table__, Media.__table__, Follow.__table__
 OPEN = ("open", "escalated", "appealed")
 CHUNK = 900
 _T = TypeVar("_T")
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 class GroupError(BasiraError):
@@ -49,8 +50,13 @@ def _chunks(xs: Sequence[_T], n: int = CHUNK) -> Iterator[Sequence[_T]]:
 
 
 def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, int]:
-    """Group every open post case the grouper has not seen yet; return counts (seen, joined, groups_new)."""
-    counts = {"seen": 0, "joined": 0, "groups_new": 0}
+    """Group every open post case the grouper has not seen yet; return counts (seen, joined, groups_new, merged).
+
+    The groups are the connected copies whatever order the cases opened in: a new case joins the open group of
+    any copy it shares a key with, brings along copies in no group yet, and merges every other group it links
+    into the oldest one. Each group's lead is then picked by content (_lead_of), so a scan whose cases opened in
+    another order (a Dask worker killed mid-scan) ends with the same groups and the same leads."""
+    counts = {"seen": 0, "joined": 0, "groups_new": 0, "merged": 0}
     while True:
         with store.write() as conn:
             seen = sa.select(GK.c.id).where(GK.c.case_id == C.c.id).exists()
@@ -88,12 +94,19 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
             for r in rows:
                 keys = keys_of[r.id]
                 hits = [(k, c) for k in keys for c in holders.get(k, ()) if c != r.id]
-                groups = sorted({group_of[c] for _, c in hits if c in group_of})
-                via = strongest(k for k, _ in hits) if hits else None
+                hit_cases = sorted({c for _, c in hits})
+                groups = sorted({group_of[c] for c in hit_cases if c in group_of})
+                via = strongest(k for k, _ in hits) if hits else "text"
+                gid: int | None = None
                 if groups:
-                    gid = groups[0]  # several groups: the oldest (groups are not merged; see docs/review.md)
-                elif hits:
-                    first = min(c for _, c in hits)
+                    gid = groups[0]  # the oldest group survives; a copy that links others merges them into it
+                    for other in groups[1:]:
+                        for c in _merge(conn, gid, other, via, now, members, log):
+                            group_of[c] = gid
+                        touched.discard(other)
+                        counts["merged"] += 1
+                elif hit_cases:
+                    first = hit_cases[0]  # a first lead; _refresh then picks the group's lead by content
                     gid = conn.execute(sa.insert(G).values(
                         lead_case_id=first, kind=via, size=1, accounts=1, followers=0, reposts=0, status="open",
                         opened_at=now, updated_at=now).returning(G.c.id)).scalar_one()
@@ -101,14 +114,14 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
                     group_of[first] = gid
                     counts["groups_new"] += 1
                     log.append(("group.opened", "basira", f"group:{gid}", {"lead_case_id": first, "kind": via}))
-                else:
-                    gid = None
                 if gid is not None:
-                    members.append({"case_id": r.id, "group_id": gid, "role": "member", "via": via, "joined_at": now})
-                    group_of[r.id] = gid
+                    # Every copy it links that is in no group yet joins too (its connected copies, in any order).
+                    for c in [c for c in hit_cases if c not in group_of] + [r.id]:
+                        members.append({"case_id": c, "group_id": gid, "role": "member", "via": via, "joined_at": now})
+                        group_of[c] = gid
+                        counts["joined"] += 1
+                        log.append(("group.joined", "basira", f"case:{c}", {"group_id": gid, "via": via}))
                     touched.add(gid)
-                    counts["joined"] += 1
-                    log.append(("group.joined", "basira", f"case:{r.id}", {"group_id": gid, "via": via}))
                 key_rows.extend([{"key": k, "case_id": r.id} for k in keys] or [{"key": f"none:{r.id}", "case_id": r.id}])
                 for k in keys:
                     holders[k].append(r.id)
@@ -120,10 +133,55 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
             _refresh(conn, sorted(touched), now)
 
 
+def _merge(conn: Connection, keep: int, other: int, via: str, now: datetime, pending: list[dict[str, Any]],
+           log: list[tuple[str, str | None, str | None, Any]]) -> list[int]:
+    """Move every member of group `other` into `keep` (its lead becomes a member) and close `other` as merged —
+    stored members and those of this batch not written yet (`pending`); returns the cases moved. Logged (in
+    `log`) as group.merged on the surviving group."""
+    moved = list(conn.execute(sa.select(GM.c.case_id).where(GM.c.group_id == other)).scalars())
+    conn.execute(sa.update(GM).where(GM.c.group_id == other).values(group_id=keep, role="member"))
+    for m in pending:
+        if m["group_id"] == other:
+            m.update(group_id=keep, role="member")
+            moved.append(m["case_id"])
+    conn.execute(sa.update(G).where(G.c.id == other).values(status="merged", size=0, updated_at=now))
+    log.append(("group.merged", "basira", f"group:{keep}", {"merged": other, "cases": sorted(moved), "via": via}))
+    return moved
+
+
+def _lead_of(members: Sequence[Any]) -> int:
+    """The lead by content: the member whose post was created first (ties: the platform, then the lowest post id
+    on it, numerically when ids are numbers), so it does not depend on the order the cases opened in."""
+    def key(m: Any) -> tuple[Any, ...]:
+        ext = m.external_id or ""
+        return (m.created_at is None, m.created_at or _EPOCH, m.platform_id or 0, len(ext), ext, m.case_id)
+
+    return int(min(members, key=key).case_id)
+
+
+def _relead(conn: Connection, gid: int, members: Sequence[Any], now: datetime) -> None:
+    """Give an undecided group (every member open) the lead its content names; logged as group.lead_changed."""
+    if not members or any(m.status != "open" for m in members):
+        return  # decided, escalated or appealed parts keep the lead they were decided under
+    lead = next((m.case_id for m in members if m.role == "lead"), None)
+    best = _lead_of(members)
+    if best == lead:
+        return
+    conn.execute(sa.update(GM).where(GM.c.group_id == gid).values(
+        role=sa.case((GM.c.case_id == best, "lead"), else_="member")))
+    conn.execute(sa.update(G).where(G.c.id == gid).values(lead_case_id=best, updated_at=now))
+    events.append(conn, [("group.lead_changed", "basira", f"group:{gid}", {"from": lead, "to": best})])
+
+
 def _refresh(conn: Connection, group_ids: list[int], now: datetime) -> None:
-    """Recompute each group's aggregates from its members: size, distinct accounts, their followers, the reposts
-    of the members' posts, the newest post."""
+    """Recompute each group's lead (by content) and its aggregates from its members: size, distinct accounts,
+    their followers, the reposts of the members' posts, the newest post."""
     for gid in group_ids:
+        _relead(conn, gid, conn.execute(
+            sa.select(GM.c.case_id, GM.c.role, C.c.status, P.c.created_at, P.c.platform_id, P.c.external_id)
+            .select_from(GM).join(C, C.c.id == GM.c.case_id)
+            .outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
+            .where(GM.c.group_id == gid)).all(), now)
         members = conn.execute(sa.select(P.c.account_id, P.c.external_id, P.c.platform_id, P.c.created_at)
                                .select_from(GM).join(C, C.c.id == GM.c.case_id)
                                .join(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))

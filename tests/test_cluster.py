@@ -70,6 +70,9 @@ def snapshot(store) -> dict:
         "groups": "SELECT string_agg(p.external_id, ',' ORDER BY p.external_id) FROM review_group_members m "
                   "JOIN cases c ON c.id = m.case_id JOIN posts p ON p.id = c.subject_id AND c.subject_kind = 'post' "
                   "GROUP BY m.group_id",
+        # The leads of open review groups (by content: the earliest post).
+        "leads": "SELECT p.external_id FROM review_groups g JOIN cases c ON c.id = g.lead_case_id JOIN posts p "
+                 "ON p.id = c.subject_id AND c.subject_kind = 'post' WHERE g.status = 'open'",
         "media": "SELECT p.external_id, m.position, m.url, m.sha256, m.pdq FROM media m JOIN posts p ON p.id = m.post_id",
     }
     with store.engine.connect() as conn:
@@ -93,7 +96,7 @@ def lines_of(platform: Path) -> dict[str, set[int]]:
 def assert_same(got: dict, want: dict, platform: Path, groups: bool = True) -> None:
     """Equal, except where a post is on several lines: ingest keeps the first copy stored, and tasks running at
     once may store a later line's copy first (same content; source_line is then one of that post's lines)."""
-    skip = {"posts"} if groups else {"posts", "groups", "priorities"}
+    skip = {"posts"} if groups else {"posts", "groups", "leads", "priorities"}
     for k in want:
         if k not in skip and got[k] != want[k]:
             a, b = set(got[k]) - set(want[k]), set(want[k]) - set(got[k])
@@ -154,11 +157,10 @@ def test_cluster_scan_equals_a_local_scan_and_rescans_add_nothing(platform, loca
                          progress=lambda st, done, total: stages.__setitem__(st, total))
         assert s.workers == 2 and stages["ingest"] > 3 and stages["score"] >= 1  # the big file was split
         assert s.flagged_new == s.flagged_total > 0 and s.cases_open == local_state["case_events"]
-        # Ranges ingested at once number their posts in another order than a local scan, and review groups form
-        # in case-opening order (basira.cases.groups: the first case leads): groups and the priorities they
-        # carry can differ (docs/deploy.md). Everything else is equal.
+        # Ranges ingested at once number their posts in another order than a local scan; review groups do not
+        # depend on it (basira.cases.groups: linked groups merge, the earliest post leads). Everything is equal.
         first = snapshot(store)
-        assert_same(first, local_state, platform, groups=False)
+        assert_same(first, local_state, platform)
         # Again through the command line (BASIRA_DASK_SCHEDULER): nothing new, every file skipped as unchanged.
         r = subprocess.run([sys.executable, "-m", "basira.cli", "scan", str(platform), "--db", pg, "--json"],
                            capture_output=True, text=True, cwd=ROOT,
@@ -188,10 +190,9 @@ def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(platform, local_s
         # Many small scoring windows, so that the paused worker surely gets one.
         cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024, batch_size=50, score_window=100)
         assert killed.is_set(), "the paused worker never got a scoring task"
-        # Review groups are formed in the order cases open (basira.cases.groups: the first case leads, later
-        # copies join it), and the killed window's cases opened last here: groups and the priorities they
-        # carry can differ from the local scan's (a known limit, docs/deploy.md). Everything else is equal.
-        assert_same(snapshot(store), local_state, platform, groups=False)
+        # The killed window's cases opened last here; review groups and their leads do not depend on the order
+        # cases open (basira.cases.groups), so they are the local scan's too (issue 17 saw leads differ).
+        assert_same(snapshot(store), local_state, platform)
 
 
 def test_rescore_on_the_cluster_scores_what_the_model_lacks(platform, local_state, pg, tmp_path):

@@ -80,7 +80,7 @@ def test_a_copy_linking_two_groups_merges_them_into_the_older(store):
         merged = conn.execute(sa.select(E.c.payload).where(E.c.kind == "group.merged")).scalars().all()
     assert merged == [{"merged": newer, "cases": sorted([first["201"], first["202"]]), "via": "repost"}]
     rows, total = ReviewRepo(store).queue(QueueFilter(), now)
-    assert total == 1 and rows[0]["id"] == first["101"] and rows[0]["group_size"] == 5
+    assert total == 1 and rows[0].id == first["101"] and rows[0].group_size == 5
 
 
 def test_groups_and_leads_do_not_depend_on_the_order_cases_opened_in(store):
@@ -108,4 +108,4 @@ def test_a_later_copy_posted_earlier_takes_the_lead_of_an_undecided_group(store)
     g = group_of_case(store, original)
     assert g["lead_case_id"] == original and g["size"] == 3
     assert [m["case_id"] for m in g["members"] if m["role"] == "lead"] == [original]
-    assert ReviewRepo(store).queue(QueueFilter(), now)[0][0]["id"] == original  # the queue shows the new lead
+    assert ReviewRepo(store).queue(QueueFilter(), now)[0][0].id == original  # the queue shows the new lead

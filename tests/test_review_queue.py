@@ -44,7 +44,7 @@ def _all_pages(repo: ReviewRepo, f: QueueFilter, now: datetime, limit: int) -> l
     out: list[int] = []
     for offset in range(0, 200, limit):
         page = repo.queue_page(f, now, limit, offset)
-        out += [r["id"] for r in page.rows]
+        out += [r.id for r in page.rows]
         if len(page.rows) < limit:
             break
     return out
@@ -58,7 +58,7 @@ def test_keyset_pages_equal_offset_pages_and_cover_the_queue_once(store):
     by_key, after = [], None
     while True:
         page = repo.queue_page(QueueFilter(), now, 5, after=after)
-        by_key += [r["id"] for r in page.rows]
+        by_key += [r.id for r in page.rows]
         if page.next_after is None:
             break
         after = QueueCursor.parse(page.next_after.token())  # through its URL form, as the web page does
@@ -92,7 +92,7 @@ def test_a_large_total_is_an_estimate_and_says_so(store, monkeypatch):
         assert page.total_exact is False and 10 < page.total < 1000
     else:  # SQLite has no estimate: it counts
         assert (page.total, page.total_exact) == (30, True)
-    assert [r["id"] for r in page.rows] == [r["id"] for r in exact.rows]
+    assert [r.id for r in page.rows] == [r.id for r in exact.rows]
     assert repository._about(60_068) == 60_000 and repository._about(987) == 990
 
 

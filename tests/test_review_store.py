@@ -44,9 +44,9 @@ def test_full_lifecycle_and_audit(store):
     ids = seed_cases(store, 6)
     svc, clock, p = make(store)
     rows, total = svc.queue(QueueFilter())
-    assert total == 6 and [r["priority"] for r in rows] == sorted((r["priority"] for r in rows), reverse=True)
+    assert total == 6 and [r.priority for r in rows] == sorted((r.priority for r in rows), reverse=True)
     cid = svc.claim_next(p["alice"], QueueFilter())
-    assert cid == rows[0]["id"]
+    assert cid == rows[0].id
     with pytest.raises(DecisionError, match="claimed by another"):
         svc.decide(cid, p["bob"], "remove", "TVEC-1.1")
     d = svc.decide(cid, p["alice"], "remove", "TVEC-1.1", "clear recruitment")
@@ -315,15 +315,15 @@ def test_reprioritize_uses_reach_risk_and_hash_matches_and_leaves_no_ties(store)
         for a in accounts:
             if a.id != rich:
                 conn.execute(sa.insert(Follow).values(platform_id=a.platform_id, source_id=a.id, target_id=rich))
-    before = {r["id"]: r for r in ReviewService(store).queue(QueueFilter(), 50)[0]}
-    assert len({r["priority"] for r in before.values()}) == 1
+    before = {r.id: r for r in ReviewService(store).queue(QueueFilter(), 50)[0]}
+    assert len({r.priority for r in before.values()}) == 1
     assert reprioritize(store) == 8 and reprioritize(store) == 0  # a second run changes nothing
-    rows = {r["id"]: r for r in ReviewService(store).queue(QueueFilter(), 50)[0]}
-    assert len({r["priority"] for r in rows.values()}) == 8  # no ties
+    rows = {r.id: r for r in ReviewService(store).queue(QueueFilter(), 50)[0]}
+    assert len({r.priority for r in rows.values()}) == 8  # no ties
     x = explain(store, ids[-1])
     assert x["inputs"]["followers"] == len(accounts) - 1 and x["terms"]["reach"] > 0
-    assert abs(x["priority"] - rows[ids[-1]]["priority"]) < 1e-9
-    assert all(0 <= r["priority"] <= 100.001 for r in rows.values())
+    assert abs(x["priority"] - rows[ids[-1]].priority) < 1e-9
+    assert all(0 <= r.priority <= 100.001 for r in rows.values())
 
 
 def test_copies_form_one_group_decided_together_undone_together_and_split(store):
@@ -344,9 +344,9 @@ def test_copies_form_one_group_decided_together_undone_together_and_split(store)
     reprioritize(store)
     rows, total = svc.queue(QueueFilter())
     assert total == 2  # the group's lead and the unrelated post
-    lead = next(r for r in rows if r["id"] == ids["original"][0])
-    assert (lead["group_size"], lead["group_accounts"]) == (9, 9)
-    assert lead["priority"] > next(r for r in rows if r["id"] == ids["other"][0])["priority"]
+    lead = next(r for r in rows if r.id == ids["original"][0])
+    assert (lead.group_size, lead.group_accounts) == (9, 9)
+    assert lead.priority > next(r for r in rows if r.id == ids["other"][0]).priority
     g = group_of_case(store, ids["reposts"][0])
     assert g["lead_case_id"] == ids["original"][0] and g["kind"] == "repost" and g["reposts"] == 5
 

@@ -441,7 +441,7 @@ def test_grouped_copies_show_as_one_row_decided_and_split_from_the_case_page(tmp
     assert case.count('name="case_id"') == 6  # every member but the lead can be split off
     member = c.get(f"/cases/{ids['reposts'][0]}").text
     assert f'Decided through <a href="/cases/{lead}">' in member
-    gid = svc.repo.queue(QueueFilter(), svc.now())[0][0]["group_id"]
+    gid = svc.repo.queue(QueueFilter(), svc.now())[0][0].group_id
     r = c.post(f"/groups/{gid}/split", data={"csrf": c.headers["X-CSRF-Token"], "case_id": [ids["copies"][1]],
                                               "back_to": lead})
     assert r.status_code == 303 and "1+case%28s%29+split" in r.headers["location"]

@@ -126,8 +126,43 @@ class QueueCursor:
 
 
 @dataclass(slots=True)
+class QueueRow:
+    """One row of the queue: a case (or a group's lead) with what the queue shows of it."""
+
+    id: int
+    status: str
+    priority: float
+    reason: str
+    opened_at: datetime
+    subject_kind: str
+    subject_id: int
+    snippet: str | None  # the first 240 characters of the post (raw: the web face marks controls)
+    lang: str | None
+    source: str | None  # the platform's name
+    handle: str | None
+    account_id: int | None
+    score: float | None
+    categories: list[str] | None
+    policy: str | None  # detections.policy: terrorist_support | hate_speech | None
+    claimed_by_id: int | None
+    claim_expires: datetime | None
+    claimed_by: str | None = None  # the live claim's username
+    group_id: int | None = None  # the open review group this case leads
+    group_size: int | None = None
+    group_accounts: int | None = None
+    group_followers: int | None = None
+    group_kind: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as the REST API returns it (no internal user id)."""
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        out.pop("claimed_by_id")
+        return out
+
+
+@dataclass(slots=True)
 class QueuePage:
-    rows: list[dict[str, Any]]
+    rows: list[QueueRow]
     total: int
     total_exact: bool  # False: `total` is the planner's estimate (shown as "about")
     next_after: QueueCursor | None = None
@@ -328,7 +363,7 @@ class ReviewRepo:
             ids += conn.execute(tail.limit(limit - len(ids)).offset(max(0, offset - n_head))).scalars()
         return ids
 
-    def queue(self, f: QueueFilter, now: datetime, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+    def queue(self, f: QueueFilter, now: datetime, limit: int = 50, offset: int = 0) -> tuple[list[QueueRow], int]:
         """One page of the queue and its total (exact up to COUNT_EXACT, else an estimate: see queue_page)."""
         page = self.queue_page(f, now, limit, offset)
         return page.rows, page.total
@@ -344,23 +379,23 @@ class ReviewRepo:
                 conn.execute(sa.text("SET LOCAL jit = off"))
             ids = self._page_ids(conn, f, now, limit, offset, after)
             total, exact = self._count(conn, f, now)
-            rows = {r.id: r._asdict() for r in conn.execute(_ROWS.where(C.c.id.in_(ids)))} if ids else {}
+            rows = {r.id: QueueRow(**r._asdict()) for r in conn.execute(_ROWS.where(C.c.id.in_(ids)))} if ids else {}
             groups = {g.lead_case_id: g for g in conn.execute(
                 sa.select(GR.c.lead_case_id, GR.c.id, GR.c.size, GR.c.accounts, GR.c.followers, GR.c.kind)
                 .where(GR.c.lead_case_id.in_(ids), GR.c.status == "open").order_by(GR.c.id))} if ids else {}
-            names = self._usernames(conn, {r["claimed_by_id"] for r in rows.values() if r["claimed_by_id"]})
+            names = self._usernames(conn, {r.claimed_by_id for r in rows.values() if r.claimed_by_id})
         out = [rows[i] for i in ids if i in rows]
         for r in out:
-            live = r["claim_expires"] is not None and r["claim_expires"] > now
-            r["claimed_by"] = names.get(r["claimed_by_id"]) if live else None
-            g = groups.get(r["id"])
-            r.update(group_id=g.id if g else None, group_size=g.size if g else None,
-                     group_accounts=g.accounts if g else None, group_followers=g.followers if g else None,
-                     group_kind=g.kind if g else None)
+            live = r.claim_expires is not None and r.claim_expires > now
+            r.claimed_by = names.get(r.claimed_by_id) if live and r.claimed_by_id is not None else None
+            g = groups.get(r.id)
+            if g is not None:
+                r.group_id, r.group_size, r.group_accounts = g.id, g.size, g.accounts
+                r.group_followers, r.group_kind = g.followers, g.kind
         nxt = None
         if len(out) == limit and f.sort == "priority" and f.desc:
             last = out[-1]
-            nxt = QueueCursor(float(last["priority"]), last["opened_at"], int(last["id"]))
+            nxt = QueueCursor(float(last.priority), last.opened_at, int(last.id))
         return QueuePage(out, total, exact, nxt)
 
     def _count(self, conn: Connection, f: QueueFilter, now: datetime) -> tuple[int, bool]:

@@ -98,10 +98,8 @@ def queue(
 ) -> dict[str, Any]:
     f = queue_filter(p.role, **params.model_dump())
     page = svc(request).queue_page(f, limit, offset)
-    for r in page.rows:
-        r.pop("claimed_by_id", None)
     # total_exact false: `total` is an estimate (above basira.review.repository.COUNT_EXACT cases)
-    return {"total": page.total, "total_exact": page.total_exact, "cases": page.rows}
+    return {"total": page.total, "total_exact": page.total_exact, "cases": [r.to_dict() for r in page.rows]}
 
 
 @router.post("/queue/claim-next")

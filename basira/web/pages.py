@@ -163,7 +163,7 @@ def queue_page(request: Request, p: Annotated[Principal, Depends(require("view_q
     q = svc.queue_page(f, 50, (page - 1) * 50, after)
     rows, total = q.rows, q.total
     for r in rows:  # a case on an account or a whole network has no post: its reason says what it is
-        r["snippet"] = strip_controls(r["snippet"] or (r["reason"] if r["subject_kind"] != "post" else "") or "")
+        r.snippet = strip_controls(r.snippet or (r.reason if r.subject_kind != "post" else "") or "")
     from basira.detect.lexicon import SUPPORT_CATEGORIES
     from basira.review.queue import POLICIES
 

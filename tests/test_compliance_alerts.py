@@ -21,9 +21,9 @@ ORDER = {"authority": "Garda", "order_ref": "IE-7", "reasons": "Attack video.", 
          "contact": "tco@garda.example"}
 
 
-def alerting(store, rx, mb, clock=None):
+def alerting(store, rx, mb, clock=None, lang=None):
     settings = AlertSettings(webhook_url=rx.url, webhook_secret="alertsec", smtp_host="127.0.0.1", smtp_port=mb.port,
-                             smtp_from="basira@platform.example", email_to=("duty@platform.example",))
+                             smtp_from="basira@platform.example", email_to=("duty@platform.example",), lang=lang)
     clock = clock or Clock()
     return ComplianceService(store, ReviewSettings(), settings, clock=clock), clock
 
@@ -50,8 +50,26 @@ def test_alerts_at_30_10_and_0_minutes_once_each_on_both_channels(store):
                             "Removal order IE-7 from Garda: 10 minutes left",
                             "Removal order IE-7 from Garda: deadline reached — execute now"]
         assert all(to == ["duty@platform.example"] for to, _ in mb.messages)
-        assert "deadline_at: 2026-11-29T09:00:00Z" in mb.messages[0][1].get_content()
+        assert "Deadline: 2026-11-29T09:00:00Z" in mb.messages[0][1].get_content()
         assert store.verify_events() == (True, None)
+    finally:
+        rx.close()
+        mb.close()
+
+
+def test_alert_e_mails_speak_the_duty_teams_language_and_the_webhook_stays_json(store):
+    rx, mb = Receiver(), Mailbox()
+    try:
+        svc, clock = alerting(store, rx, mb, lang="ar")  # BASIRA_ALERT_LANG=ar
+        svc.receive(ORDER, "api", None)
+        clock.t = T0 + timedelta(minutes=50)  # 10 minutes left: Arabic's "few" plural form (3-10)
+        assert svc.tick()["alerts"]["sent"] == 2
+        (_, msg), = mb.messages
+        assert msg["Subject"] == "أمر الإزالة IE-7 من Garda: بقيت 10 دقائق"
+        body = msg.get_content()
+        assert "الموعد النهائي: 2026-11-29T09:00:00Z" in body and "deadline_at" not in body
+        (alert,) = rx.bodies("basira.removal_order_alert")
+        assert alert["headline"] == "Removal order IE-7 from Garda: 10 minutes left"  # machines read English keys
     finally:
         rx.close()
         mb.close()

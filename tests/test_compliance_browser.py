@@ -72,7 +72,7 @@ def test_orders_dashboard_counts_down_and_executes(server):
             page.screenshot(path=str(SHOTS / "order-confirm.png"), full_page=True)
             page.click("button:has-text('Confirm')")
             page.wait_for_url("**/orders/1?notice=*")
-            assert "2 item(s) only recorded" in page.locator(".notice").inner_text()
+            assert "2 items only recorded" in page.locator(".notice").inner_text()
             assert "Not executed yet" in page.locator("p.error").first.inner_text()
             page.screenshot(path=str(SHOTS / "order.png"), full_page=True)
             page.click("text=Read the statement")

@@ -127,7 +127,7 @@ def test_dashboard_intake_clock_execute_statement_and_complaint(web):
     assert "Join the marching band" in confirm and "No action sink is configured" in confirm
     assert 'name="confirm" value="execute"' in confirm and "<script>alert" not in confirm
     r = legal.post("/orders/1/execute", data={"csrf": csrf, "confirm": "execute"})
-    assert r.status_code == 303 and "2+item%28s%29+only+recorded" in r.headers["location"]
+    assert r.status_code == 303 and "2+items+only+recorded" in r.headers["location"]
     assert "NOTHING+was+removed" in r.headers["location"]
     page = legal.get("/orders/1").text
     assert "Statement to the authority" in page and '"within_deadline": false' in page
@@ -136,7 +136,7 @@ def test_dashboard_intake_clock_execute_statement_and_complaint(web):
     st = legal.get("/api/v1/orders/1/statement").json()
     assert st["execution_seconds"] is None and [i["outcome"] for i in st["items"]] == ["recorded", "recorded"]
     readable = legal.get("/orders/1/statement").text  # the statement as a page for people
-    assert "Not executed yet: 2 item(s)" in readable and "NOT removed" in readable and "<script>alert" not in readable
+    assert "Not executed yet: 2 items are not confirmed" in readable and "NOT removed" in readable and "<script>alert" not in readable
     pdf = legal.get("/orders/1/statement.pdf")
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert "Removal orders due" not in legal.get("/settings").text  # no longer open

@@ -403,17 +403,17 @@ def test_audit_page_filters_by_actor_kind_subject_and_time_with_paging(web):
     for i in range(120):
         svc.repo.log("test.ping", "robot" if i % 2 else "human", f"case:{ids[0]}" if i % 3 == 0 else "user:x", {"i": i})
     page = admin.get("/audit", params={"actor": "robot"}).text
-    assert page.count("<td>test.ping</td>") == 60 and "human" not in page.split("<tbody>")[1]
+    assert page.count(">test.ping</td>") == 60 and "human" not in page.split("<tbody>")[1]
     assert "Older entries" not in page
     full = admin.get("/audit", params={"kind": "test."}).text  # a prefix
-    assert full.count("<td>test.ping</td>") == 100 and "Older entries" in full
+    assert full.count(">test.ping</td>") == 100 and "Older entries" in full
     older = re.search(r'href="(/audit\?[^"]*before=\d+)"', full).group(1).replace("&amp;", "&")
     rest = admin.get(older).text
-    assert rest.count("<td>test.ping</td>") == 20 and "Newest entries" in rest
+    assert rest.count(">test.ping</td>") == 20 and "Newest entries" in rest
     subj = admin.get("/audit", params={"subject": f"case:{ids[0]}", "kind": "test.ping"}).text
-    assert subj.count("<td>test.ping</td>") == 40
-    assert admin.get("/audit", params={"since": "2999-01-01"}).text.count("<td>test.ping</td>") == 0
-    assert admin.get("/audit", params={"until": "2999-01-01", "kind": "test.ping"}).text.count("<td>test.ping</td>") == 100
+    assert subj.count(">test.ping</td>") == 40
+    assert admin.get("/audit", params={"since": "2999-01-01"}).text.count(">test.ping</td>") == 0
+    assert admin.get("/audit", params={"until": "2999-01-01", "kind": "test.ping"}).text.count(">test.ping</td>") == 100
     assert admin.get("/audit", params={"since": "yesterday"}).status_code == 422
 
 
@@ -444,7 +444,7 @@ def test_grouped_copies_show_as_one_row_decided_and_split_from_the_case_page(tmp
     gid = svc.repo.queue(QueueFilter(), svc.now())[0][0].group_id
     r = c.post(f"/groups/{gid}/split", data={"csrf": c.headers["X-CSRF-Token"], "case_id": [ids["copies"][1]],
                                               "back_to": lead})
-    assert r.status_code == 303 and "1+case%28s%29+split" in r.headers["location"]
+    assert r.status_code == 303 and "1+case+split" in r.headers["location"]
     assert "3 cases" in c.get("/queue").text
     c.post(f"/cases/{lead}/claim", data={"csrf": c.headers["X-CSRF-Token"]})
     r = c.post(f"/cases/{lead}/decide", data={"csrf": c.headers["X-CSRF-Token"], "action": "keep",

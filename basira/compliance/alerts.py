@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from basira.compliance.orders import one_line
+from basira.core.i18n import N_, gettext, ngettext, speaking
 from basira.core.settings import Settings
 from basira.review import webhooks
 from basira.store import canonical_json
@@ -37,12 +38,13 @@ class AlertSettings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     timeout: float = 10.0
+    lang: str | None = None  # the language of the e-mail (its readers', BASIRA_ALERT_LANG); webhooks stay JSON
 
     @classmethod
     def from_settings(cls, s: Settings, **overrides: Any) -> AlertSettings:
         a = cls(webhook_url=s.alert_webhook_url, webhook_secret=s.alert_webhook_secret, smtp_host=s.smtp_host,
                 smtp_port=s.smtp_port, smtp_from=s.smtp_from, email_to=s.alert_email_to, smtp_user=s.smtp_user,
-                smtp_password=s.smtp_password, smtp_starttls=s.smtp_starttls)
+                smtp_password=s.smtp_password, smtp_starttls=s.smtp_starttls, lang=s.alert_lang)
         return replace(a, **{k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
@@ -74,7 +76,9 @@ class AlertSender:
         if channel == "webhook":
             return self.post(message)
         if channel == "email":
-            return self.email(list(self.settings.email_to), message["headline"], render_text(message))
+            with speaking(self.settings.lang):
+                subject, text = email_headline(message), render_text(message)
+            return self.email(list(self.settings.email_to), subject, text)
         return False, f"unknown channel {channel!r}"
 
     def post(self, message: dict[str, Any]) -> tuple[bool, str | None]:
@@ -128,11 +132,32 @@ def valid_address(address: str) -> bool:
     return bool(_ADDRESS.match(address or "")) and not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in address)
 
 
+# The e-mail's labels for the alert's fields, in the reader's language (the JSON keys stay as they are).
+FIELD_LABELS = {"type": N_("Type"), "order_id": N_("Order id"), "order_ref": N_("Order reference"),
+                "authority": N_("Authority"), "threshold_minutes": N_("Minutes left"), "received_at": N_("Received"),
+                "deadline_at": N_("Deadline"), "time_left": N_("Time left"), "targets": N_("Targets")}
+
+
+def email_headline(message: dict[str, Any]) -> str:
+    """The subject line, in the current language (basira.core.i18n): an alert's own words, else its headline."""
+    if message.get("type") != "basira.removal_order_alert":
+        return str(message.get("headline", ""))
+    t = message.get("threshold_minutes")
+    if t:
+        return ngettext("Removal order %(ref)s from %(authority)s: %(num)s minute left",
+                        "Removal order %(ref)s from %(authority)s: %(num)s minutes left", int(t),
+                        ref=message.get("order_ref"), authority=message.get("authority"))
+    return gettext("Removal order %(ref)s from %(authority)s: deadline reached — execute now",
+                   ref=message.get("order_ref"), authority=message.get("authority"))
+
+
 def render_text(message: dict[str, Any]) -> str:
-    """A JSON message as plain text lines (the e-mail body): 'key: value', nested values as JSON."""
-    lines = [str(message.get("headline", "")), ""] if message.get("headline") else []
+    """A JSON message as plain text lines (the e-mail body): 'label: value', nested values as JSON; labels and
+    headline in the current language."""
+    lines = [email_headline(message), ""] if message.get("headline") else []
     for k, v in message.items():
         if k == "headline":
             continue
-        lines.append(f"{k}: {canonical_json(v).decode() if isinstance(v, dict | list) else v}")
+        label = gettext(FIELD_LABELS[k]) if k in FIELD_LABELS else k
+        lines.append(f"{label}: {canonical_json(v).decode() if isinstance(v, dict | list) else v}")
     return "\n".join(lines) + "\n"

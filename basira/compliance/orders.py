@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 from basira.core.time import iso
 
 DEADLINE = timedelta(hours=1)  # art. 3(3): "as soon as possible and in any event within one hour of receipt"
@@ -268,14 +269,24 @@ def alert_message(order: dict[str, Any], threshold: int, now: datetime) -> dict[
 # answer from the action sink), or a reviewer's acknowledged removal came first. `sent` is waiting for that answer;
 # `recorded` means Basira wrote the decision down but no action sink is configured, so nothing was removed.
 CONFIRMED_OUTCOMES = ("removed", "already_removed")
-OUTCOME_WORDS = {
-    "removed": "removed (the platform acknowledged the removal)",
-    "already_removed": "already removed before the order, by the service's own review",
-    "sent": "removal sent to the platform, not yet acknowledged",
-    "recorded": "recorded only: no action sink is configured, so the content was NOT removed",
-    "not_found": "not found on the service",
-    "pending": "not executed",
+OUTCOME_WORDS = {  # English here and in the JSON; translated (N_ marks them) where a person reads them
+    "removed": N_("removed (the platform acknowledged the removal)"),
+    "already_removed": N_("already removed before the order, by the service's own review"),
+    "sent": N_("removal sent to the platform, not yet acknowledged"),
+    "recorded": N_("recorded only: no action sink is configured, so the content was NOT removed"),
+    "not_found": N_("not found on the service"),
+    "pending": N_("not executed"),
 }
+
+
+def order_language(order: dict[str, Any]) -> str:
+    """The language the statement and the notices of this order are written in: the order's `lang` (given with
+    the order: the issuing authority's language, or the one it asked for), English when none or unsupported.
+    Authorities and content providers read what is addressed to them in their language, not the reviewer's."""
+    from basira.core.i18n import DEFAULT, LANGUAGES
+
+    lang = str((order.get("details") or {}).get("lang") or "").strip().lower()
+    return lang if lang in LANGUAGES else DEFAULT
 
 
 def removal_confirmed_at(targets: Sequence[dict[str, Any]]) -> datetime | None:
@@ -315,7 +326,7 @@ def statement(order: dict[str, Any], targets: Sequence[dict[str, Any]], now: dat
                      "removed_at": iso(t.get("removed_at") or t.get("executed_at"))
                      if t["outcome"] in CONFIRMED_OUTCOMES else None}
                     for t in targets]
-    out["preservation"] = ("Removed content and related data are preserved for six months (art. 6)."
+    out["preservation"] = (N_("Removed content and related data are preserved for six months (art. 6).")
                            if executed else None)
     return out
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from basira.compliance.report_data import ReportCounts
+from basira.core.i18n import gettext as _
 
 SCHEMA = "basira-transparency-report/1"
 HOUR = 3600.0
@@ -186,19 +187,21 @@ def key_figures(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     t = o["time_to_execute"]
     src = {x["key"]: x["count"] for x in r["detection"]["cases_by_source"]}
     n = "{:,}".format
-    return [
-        (n(s["content_removed"]), "Content removed", f"of {n(s['decisions'])} moderation decisions"),
-        (n(o["received"]), "Removal orders received",
-         f"{n(o['executed'])} executed" if o["available"] else "not recorded in this database"),
-        (percent(t["within_1h_share"]), "Orders executed in ≤ 1 hour",
-         f"median {duration(t['median_seconds'])} · p95 {duration(t['p95_seconds'])}" if t["count"]
-         else "no order executed in the period"),
-        (n(s["complaints_received"]), "Complaints received",
-         f"{n(r['complaints']['time_to_decide']['count'])} decided" if r["complaints"]["available"]
-         else "not recorded in this database"),
-        (percent(a["overturned_share"]), "Appeals overturned", f"{n(a['overturned'])} of {n(a['decided'])} appeals decided"),
-        (n(s["cases_opened"]), "Cases opened",
-         f"detector {n(src.get('detector', 0))} · banks {n(src.get('hash_bank', 0))} · network {n(src.get('network', 0))}"),
+    return [  # labels and captions in the current language (basira.core.i18n; English unless a face chose one)
+        (n(s["content_removed"]), _("Content removed"), _("of %(n)s moderation decisions", n=n(s["decisions"]))),
+        (n(o["received"]), _("Removal orders received"),
+         _("%(n)s executed", n=n(o["executed"])) if o["available"] else _("not recorded in this database")),
+        (percent(t["within_1h_share"]), _("Orders executed in ≤ 1 hour"),
+         _("median %(m)s · p95 %(p)s", m=duration(t["median_seconds"]), p=duration(t["p95_seconds"])) if t["count"]
+         else _("no order executed in the period")),
+        (n(s["complaints_received"]), _("Complaints received"),
+         _("%(n)s decided", n=n(r["complaints"]["time_to_decide"]["count"])) if r["complaints"]["available"]
+         else _("not recorded in this database")),
+        (percent(a["overturned_share"]), _("Appeals overturned"),
+         _("%(n)s of %(d)s appeals decided", n=n(a["overturned"]), d=n(a["decided"]))),
+        (n(s["cases_opened"]), _("Cases opened"),
+         _("detector %(d)s · banks %(b)s · network %(n)s", d=n(src.get("detector", 0)), b=n(src.get("hash_bank", 0)),
+           n=n(src.get("network", 0)))),
     ]
 
 

@@ -104,6 +104,7 @@ class Settings:
     smtp_port: int = _var("BASIRA_SMTP_PORT", _integer(25))
     smtp_from: str | None = _var("BASIRA_SMTP_FROM", _text)
     alert_email_to: tuple[str, ...] = _var("BASIRA_ALERT_EMAIL_TO", _names)  # comma-separated addresses
+    alert_lang: str | None = _var("BASIRA_ALERT_LANG", _text)  # the e-mail alerts' language: en (default), ar, ru
     smtp_user: str | None = _var("BASIRA_SMTP_USER", _text)
     smtp_password: str | None = _var("BASIRA_SMTP_PASSWORD", _text)
     smtp_starttls: bool = _var("BASIRA_SMTP_STARTTLS", _yes)

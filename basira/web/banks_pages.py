@@ -29,17 +29,18 @@ def bank_text(request: Request, name: str, p: Annotated[Principal, Depends(requi
     from basira import banks
     from basira.signals.base import SignalError
     from basira.signals.text import minhash_hex, minhash_values
-    from basira.web.pages import back
+    from basira.web.pages import back, say
 
     store = request.app.state.service.store
     if banks.get_bank(store, name) is None:
-        return back("/banks", f"No bank {name!r}.")
+        return back("/banks", say(request, "No bank %(name)s.", name=repr(name)))
     if not text.strip():
-        return back("/banks", "Paste the text to bank.")
+        return back("/banks", say(request, "Paste the text to bank."))
     try:
         signal = minhash_hex(minhash_values(text[:MAX_TEXT]))
     except SignalError as exc:
-        return back("/banks", f"Not banked: {exc}")
+        return back("/banks", say(request, "Not banked: %(why)s", why=exc))
     content, ids = banks.add_content(store, name, {"text_minhash": signal}, source="web", actor=p.username,
                                      note=(note or "").strip()[:500] or None)
-    return back("/banks", f"Text banked in {name} (item {ids['text_minhash']}); later scans match its copies.")
+    return back("/banks", say(request, "Text banked in %(name)s (item %(id)s); later scans match its copies.",
+                                name=name, id=ids["text_minhash"]))

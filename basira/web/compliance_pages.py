@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from basira.compliance.orders import OUTCOME_WORDS, OrderError, parse_time
-from basira.compliance.statement_pdf import render_statement_pdf, statement_rows
+from basira.compliance.orders import OUTCOME_WORDS, OrderError, order_language, parse_time
+from basira.compliance.statement_pdf import render_statement_pdf, statement_document
 from basira.store.compliance import ComplianceError
 from basira.web.compliance_api import compliance
-from basira.web.pages import back, render
+from basira.web.pages import back, render, say, say_n, translate
 from basira.web.security import Principal, require
 
 router = APIRouter(include_in_schema=False)
@@ -38,14 +38,15 @@ def create_order(request: Request, p: Annotated[Principal, Depends(require("mana
                  authority: Annotated[str, Form()] = "", order_ref: Annotated[str, Form()] = "",
                  reasons: Annotated[str, Form()] = "", targets: Annotated[str, Form()] = "",
                  legal_basis: Annotated[str, Form()] = "", contact: Annotated[str, Form()] = "",
-                 received_at: Annotated[str, Form()] = "") -> Response:
+                 received_at: Annotated[str, Form()] = "", lang: Annotated[str, Form()] = "") -> Response:
     data = {"authority": authority, "order_ref": order_ref, "reasons": reasons, "targets": targets,
-            "legal_basis": legal_basis, "contact": contact, "received_at": received_at}
+            "legal_basis": legal_basis, "contact": contact, "received_at": received_at,
+            "lang": lang if lang != "en" else ""}  # the language of the statement and notices (order_language)
     try:
         oid = compliance(request).receive({k: v for k, v in data.items() if v.strip()}, "web", p.username)
     except (OrderError, ComplianceError) as exc:
         return back("/orders", _err(exc))
-    return back(f"/orders/{oid}", "Order recorded; the one-hour clock is running.")
+    return back(f"/orders/{oid}", say(request, "Order recorded; the one-hour clock is running."))
 
 
 @router.get("/orders/{order_id}")
@@ -53,7 +54,7 @@ def order_page(request: Request, order_id: int, p: Annotated[Principal, Depends(
     o = compliance(request).order(order_id)
     if o is None:
         raise HTTPException(404, f"no removal order {order_id}")
-    return render(request, "order.html", o=o, words=OUTCOME_WORDS)
+    return render(request, "order.html", o=o, words=OUTCOME_WORDS, statement_lang=order_language(o))
 
 
 def _safe_media(media: list[dict]) -> list[dict]:
@@ -75,7 +76,8 @@ def confirm_execute(request: Request, order_id: int,
     if o is None:
         raise HTTPException(404, f"no removal order {order_id}")
     if o["status"] != "open":
-        return back(f"/orders/{order_id}", f"Order {o['order_ref']} is {o['status']}, not open.")
+        return back(f"/orders/{order_id}", say(request, "Order %(ref)s is %(status)s, not open.", ref=o["order_ref"],
+                                                     status=translate(request, o["status"])))
     previews = [{**t, "media": _safe_media(t["media"])} for t in cs.repo.target_previews(order_id)]
     return render(request, "order_execute.html", o=o, previews=previews,
                   sink=bool(cs.review.webhook_url and cs.review.webhook_secret))
@@ -93,13 +95,17 @@ def execute_order(request: Request, order_id: int,
         return back(f"/orders/{order_id}", str(exc))
     parts = []
     if out["sent"]:
-        parts.append(f"{out['sent']} removal(s) sent to the platform, awaiting its acknowledgement")
+        parts.append(say_n(request, "%(num)s removal sent to the platform, awaiting its acknowledgement",
+                           "%(num)s removals sent to the platform, awaiting its acknowledgement", out["sent"]))
     if out["recorded"]:
-        parts.append(f"{out['recorded']} item(s) only recorded: no action sink is configured, so NOTHING was removed "
-                     "on the platform — remove them there by hand")
+        parts.append(say_n(request, "%(num)s item only recorded: no action sink is configured, so NOTHING was "
+                           "removed on the platform — remove it there by hand",
+                           "%(num)s items only recorded: no action sink is configured, so NOTHING was removed "
+                           "on the platform — remove them there by hand", out["recorded"]))
     if out["already_removed"]:
-        parts.append(f"{out['already_removed']} already removed by review")
-    return back(f"/orders/{order_id}", "Order actioned: " + "; ".join(parts) + ".")
+        parts.append(say_n(request, "%(num)s already removed by review", "%(num)s already removed by review",
+                           out["already_removed"]))
+    return back(f"/orders/{order_id}", say(request, "Order actioned: %(parts)s.", parts="; ".join(parts)))
 
 
 @router.get("/orders/{order_id}/statement")
@@ -108,8 +114,9 @@ def statement_page(request: Request, order_id: int,
     o = compliance(request).order(order_id)
     if o is None or o["statement"] is None:
         raise HTTPException(404, f"no statement for removal order {order_id} (not executed or rejected yet)")
-    return render(request, "order_statement.html", o=o, st=o["statement"], rows=statement_rows(o["statement"]),
-                  words=OUTCOME_WORDS)
+    doc = statement_document(o["statement"], order_language(o))  # the authority's language, not the reader's
+    return render(request, "order_statement.html", o=o, st=o["statement"], rows=doc["rows"], doc=doc,
+                  doc_lang=doc["lang"], doc_dir=doc["dir"])
 
 
 @router.get("/orders/{order_id}/statement.pdf")
@@ -119,7 +126,7 @@ def statement_pdf(request: Request, order_id: int,
     if o is None or o["statement"] is None:
         raise HTTPException(404, f"no statement for removal order {order_id} (not executed or rejected yet)")
     name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in o["order_ref"])[:80]
-    return Response(render_statement_pdf(o["statement"]), media_type="application/pdf",
+    return Response(render_statement_pdf(o["statement"], order_language(o)), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="statement-{name}.pdf"'})
 
 
@@ -130,14 +137,15 @@ def close_order(request: Request, order_id: int, p: Annotated[Principal, Depends
         compliance(request).close(order_id, status, reason, p.username)
     except ComplianceError as exc:
         return back(f"/orders/{order_id}", str(exc))
-    return back(f"/orders/{order_id}", f"Order {status}.")
+    return back(f"/orders/{order_id}", say(request, "Order %(status)s.", status=translate(request, status)))
 
 
 @router.post("/orders/{order_id}/statement-sent")
 def statement_sent(request: Request, order_id: int,
                    p: Annotated[Principal, Depends(require("manage_orders"))]) -> Response:
     ok = compliance(request).mark_statement_sent(order_id, p.username)
-    return back(f"/orders/{order_id}", "Statement marked as sent." if ok else "Nothing to mark.")
+    return back(f"/orders/{order_id}", say(request, "Statement marked as sent.") if ok
+                else say(request, "Nothing to mark."))
 
 
 @router.post("/preserved/{item_id}/hold")
@@ -149,8 +157,9 @@ def hold(request: Request, item_id: int, p: Annotated[Principal, Depends(require
         end = parse_time(until if "T" in until else f"{until}T00:00:00Z", "until")
         compliance(request).set_legal_hold(item_id, end, reason, p.username)
     except (OrderError, ComplianceError, ValueError) as exc:
-        return back(where, f"No hold set: {getattr(exc, 'reason', None) or exc}")
-    return back(where, f"Legal hold on item {item_id} until {end:%Y-%m-%d %H:%M} UTC.")
+        return back(where, say(request, "No hold set: %(why)s", why=getattr(exc, "reason", None) or exc))
+    return back(where, say(request, "Legal hold on item %(id)s until %(t)s UTC.", id=item_id,
+                                t=f"{end:%Y-%m-%d %H:%M}"))
 
 
 @router.get("/complaints")
@@ -170,7 +179,7 @@ def file_complaint(request: Request, p: Annotated[Principal, Depends(require("fi
                                                  post_id=post_id or None, actor=p.username)
     except ComplianceError as exc:
         return back(where, str(exc))
-    return back(where, f"Complaint {cid} recorded.")
+    return back(where, say(request, "Complaint %(id)s recorded.", id=cid))
 
 
 @router.post("/complaints/{complaint_id}/decide")
@@ -180,10 +189,11 @@ def decide_complaint(request: Request, complaint_id: int,
                      next: Annotated[str, Form()] = "/complaints") -> Response:
     where = next if next.startswith("/") and not next.startswith("//") else "/complaints"
     if outcome not in ("upheld", "rejected"):
-        return back(where, "Choose: uphold (reinstate) or reject.")
+        return back(where, say(request, "Choose: uphold (reinstate) or reject."))
     try:
         out = compliance(request).decide_complaint(complaint_id, outcome == "upheld", reasons, p.username)
     except ComplianceError as exc:
         return back(where, str(exc))
-    return back(where, f"Complaint {complaint_id} {out['status']}"
-                + (": content reinstated." if out["reinstated"] else "."))
+    return back(where, say(request, "Complaint %(id)s %(status)s: content reinstated.", id=complaint_id,
+                           status=translate(request, out["status"])) if out["reinstated"] else
+                say(request, "Complaint %(id)s %(status)s.", id=complaint_id, status=translate(request, out["status"])))

@@ -18,8 +18,9 @@ from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import speaking
 from basira.core.settings import Settings
-from basira.web.pages import back, render
+from basira.web.pages import back, lang_of, render
 from basira.web.security import Principal, require
 
 pages = APIRouter(include_in_schema=False)
@@ -99,7 +100,9 @@ def reports_page(request: Request, p: Reader, start: From = None, end: To = None
                       r=None)
     r = build(request, a, b)
     form = {"from": a.date().isoformat(), "to": (b - timedelta(days=1)).date().isoformat()}
-    return render(request, "reports.html", r=r, form=form, period=period_text(r), tiles=key_figures(r),
+    with speaking(lang_of(request)):
+        tiles = key_figures(r)
+    return render(request, "reports.html", r=r, form=form, period=period_text(r), tiles=tiles,
                   query=f"from={form['from']}&to={form['to']}", pct=percent, dur=duration, error=None)
 
 

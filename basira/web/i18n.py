@@ -1,30 +1,56 @@
-"""The interface's languages: gettext catalogues (basira/web/locale/<lang>/LC_MESSAGES/basira.po, compiled to .mo
-by `make i18n`; the .mo files are committed so an install needs no build step), the language of each request (the
-user's setting, else the browser's Accept-Language, else English), its direction, and localised numbers and dates
-(Babel's CLDR data: Arabic digits grouping, month names, plural rules)."""
+"""The interface's languages: the language of each request (the user's setting, else the browser's
+Accept-Language, else English), its direction, and the Jinja side of basira.core.i18n (catalogues, plural forms,
+localised numbers and dates), which also serves the notices, e-mails and PDFs."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "basira"
-LANGUAGES: dict[str, tuple[str, str]] = {"en": ("English", "ltr"), "ar": ("العربية", "rtl"), "ru": ("Русский", "ltr")}
-DEFAULT = "en"
-_lang: ContextVar[str] = ContextVar("basira_lang", default=DEFAULT)
+from basira.core.i18n import (
+    DEFAULT,
+    DOMAIN,
+    LANGUAGES,
+    LOCALE_DIR,
+    N_,
+    current,
+    gettext,
+    ngettext,
+    number,
+    percent,
+    reset,
+    speaking,
+    translations,
+    use,
+    when,
+)
+
+# Words the pages show from the data (statuses, roles, stages, outcomes, kinds): translated by the `word` filter,
+# shown as they are when not listed. Marked with N_ so that `make i18n` extracts them.
+WORDS = {w: w for w in (
+    N_("open"), N_("escalated"), N_("appealed"), N_("decided"), N_("closed"), N_("removed"), N_("kept"),
+    N_("referred"), N_("executed"), N_("rejected"), N_("withdrawn"), N_("upheld"), N_("overturned"),
+    N_("active"), N_("suspended"), N_("deleted"), N_("disabled"), N_("pending"), N_("sent"), N_("failed"),
+    N_("delivered"), N_("recorded"), N_("already_removed"), N_("not_found"), N_("lead"), N_("member"),
+    N_("review"), N_("escalation"), N_("appeal"), N_("admin"), N_("reviewer"), N_("analyst"), N_("legal"),
+    N_("auditor"), N_("platform"), N_("post"), N_("account"), N_("community"), N_("coordinated"), N_("media"),
+    N_("image"), N_("video"), N_("animated_gif"), N_("text"), N_("minhash"), N_("md5"), N_("pdq"), N_("retweet"),
+    N_("remove"), N_("keep"), N_("escalate"), N_("refer"), N_("uphold"), N_("overturn"),
+    N_("terrorist_support"), N_("hate_speech"), N_("risk"), N_("follow"), N_("mention"), N_("reply"),
+    N_("repost"), N_("forward"), N_("quote"), N_("co_share"), N_("email"), N_("webhook"), N_("log"),
+    N_("api"), N_("web"), N_("file"), N_("queued"), N_("done"), N_("expired"),
+    # the case page's panels (basira.review.panels): their titles, row labels and empty messages
+    N_("Hash matches"), N_("Network context"), N_("Subject"), N_("Shared in lockstep"), N_("Risk"), N_("Why"),
+    N_("Community"), N_("Nothing recorded."), N_("No members recorded."),
+    N_("No hash-bank matches recorded for this content."),
+    N_("The network analysis is being computed; reload in a few seconds."),
+    N_("This account is newer than the current network analysis."),
+)}
 
 
-@lru_cache(maxsize=8)
-def translations(lang: str) -> Any:
-    from babel.support import NullTranslations, Translations
-
-    if lang == DEFAULT:
-        return NullTranslations()
-    return Translations.load(str(LOCALE_DIR), [lang], domain=DOMAIN)
+def word(value: Any) -> str:
+    """A status/role/kind from the data, in the reader's language when it is one of WORDS."""
+    text = "" if value is None else str(value)
+    return gettext(text) if text in WORDS else text
 
 
 def pick(preference: str | None, accept_language: str | None) -> str:
@@ -46,72 +72,24 @@ def pick(preference: str | None, accept_language: str | None) -> str:
     return min(best)[2] if best else DEFAULT
 
 
-def current() -> str:
-    return _lang.get()
-
-
 def direction(lang: str | None = None) -> str:
     return LANGUAGES.get(lang or current(), LANGUAGES[DEFAULT])[1]
 
 
-def use(lang: str) -> Any:
-    """Make `lang` the language of what is rendered next in this context; returns a token for `reset`."""
-    return _lang.set(lang if lang in LANGUAGES else DEFAULT)
-
-
-def reset(token: Any) -> None:
-    _lang.reset(token)
-
-
-def gettext(message: str, **variables: Any) -> str:
-    text = translations(current()).gettext(message)
-    return text % variables if variables else text
-
-
-def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
-    text = translations(current()).ngettext(singular, plural, n)
-    return text % {"num": n, **variables}
-
-
-def number(value: float | int | None, digits: int | None = None) -> str:
-    if value is None:
-        return ""
-    return _number(current(), value, digits)
-
-
-@lru_cache(maxsize=4096)
-def _number(lang: str, value: float | int, digits: int | None) -> str:
-    """Cached, with the parsed locale and pattern: formatting cost ~0.1 ms a call, ~150 calls a queue page
-    (hours waiting and group sizes repeat)."""
-    from babel.numbers import format_decimal
-
-    return format_decimal(value, format=_pattern(digits), locale=_locale(lang))
-
-
-@lru_cache(maxsize=16)
-def _locale(lang: str) -> Any:
-    from babel import Locale
-
-    return Locale.parse(lang)
-
-
-@lru_cache(maxsize=16)
-def _pattern(digits: int | None) -> Any:
-    from babel.numbers import parse_pattern
-
-    return None if digits is None else parse_pattern("#,##0." + "0" * digits if digits else "#,##0")
-
-
-def when(value: datetime | None, fmt: str = "medium") -> str:
-    from babel.dates import format_datetime
-
-    return "" if value is None else format_datetime(value, fmt, tzinfo=None, locale=current())
-
-
 def install(env: Any) -> None:
-    """Jinja: {{ _('…') }}, {% trans %}, ngettext with plural forms per language; filters `num` and `when`."""
+    """Jinja: {{ _('…') }}, {% trans %}, ngettext with plural forms per language; filters `num`, `pct`, `when`
+    and `word`."""
     env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    # Jinja's newstyle callables format the result once, with the template's (escaped) variables; ours must not
+    # format first (a plural's %(num)s would be filled with the raw count, not the localised `num=` given).
+    env.install_gettext_callables(lambda message: translations(current()).gettext(message),
+                                  lambda one, many, n: translations(current()).ngettext(one, many, n), newstyle=True)
     env.filters["num"] = number
+    env.filters["pct"] = percent
     env.filters["when"] = when
+    env.filters["word"] = word
     env.globals["LANGUAGES"] = LANGUAGES
+
+
+__all__ = ["DEFAULT", "DOMAIN", "LANGUAGES", "LOCALE_DIR", "WORDS", "current", "direction", "gettext", "install",
+           "ngettext", "number", "percent", "pick", "reset", "speaking", "translations", "use", "when", "word"]

@@ -116,13 +116,13 @@ def account_graph(request: Request, account_id: int, p: Investigator, hops: int 
 def open_case(request: Request, community: int, p: Investigator) -> Response:
     """Open (or find the open) network-level case on the whole community and go to it."""
     from basira.network.cases import open_community_case
-    from basira.web.pages import back
+    from basira.web.pages import back, say
 
     snap = snapshot(request)
     cid, new = open_community_case(request.app.state.service.store, snap.view.analysis,
                                    _community(snap, community), actor=p.username)
-    return back(f"/cases/{cid}", f"Network case opened on community {community}." if new else
-                "A case on this community is already open.")
+    return back(f"/cases/{cid}", say(request, "Network case opened on community %(n)s.", n=community) if new else
+                say(request, "A case on this community is already open."))
 
 
 def _export(snap: Snapshot, fmt: str, nodes: Any, name: str) -> Response:

@@ -30,8 +30,9 @@ from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, no
 
 router = APIRouter(include_in_schema=False)
 ORDER_BANNER_WINDOW = timedelta(minutes=30)  # the first deadline alert (30 minutes left) and later
-ACTION_LABELS = {"remove": "Remove", "keep": "Keep (not violating)", "escalate": "Escalate",
-                 "refer": "Refer to authorities", "uphold": "Uphold decision", "overturn": "Overturn (restore)"}
+ACTION_LABELS = {"remove": i18n.N_("Remove"), "keep": i18n.N_("Keep (not violating)"), "escalate": i18n.N_("Escalate"),
+                 "refer": i18n.N_("Refer to authorities"), "uphold": i18n.N_("Uphold decision"),
+                 "overturn": i18n.N_("Overturn (restore)")}
 ACTION_KEYS = {"remove": "r", "keep": "k", "escalate": "e", "refer": "p", "uphold": "h", "overturn": "o"}
 
 
@@ -43,7 +44,7 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
         ctx["session_minutes"] = int((svc.now() - p.session_started).total_seconds() // 60)
     if p is not None and p.can("manage_orders"):
         ctx["due_orders"] = _due_orders(request, svc.now())
-    lang = i18n.pick((p.prefs or {}).get("lang") if p else None, request.headers.get("accept-language"))
+    lang = lang_of(request)
     ctx.update(lang=lang, dir=i18n.direction(lang))
     token = i18n.use(lang)  # the template renders now, in this context: its strings come out in `lang`
     try:
@@ -52,6 +53,29 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
         i18n.reset(token)
     resp.headers["Content-Language"] = lang
     return resp
+
+
+def lang_of(request: Request) -> str:
+    """The language of this request: the user's setting, else Accept-Language, else English."""
+    p: Principal | None = getattr(request.state, "principal", None)
+    return i18n.pick((p.prefs or {}).get("lang") if p else None, request.headers.get("accept-language"))
+
+
+def say(request: Request, message: str, **variables: Any) -> str:
+    """`message` in the language of this request: for the notices a redirect carries (`make i18n` extracts it)."""
+    with i18n.speaking(lang_of(request)):
+        return i18n.gettext(message, **variables)
+
+
+def translate(request: Request, text: str) -> str:
+    """A string already in the catalogue (a status, a label from a table), in the language of this request."""
+    with i18n.speaking(lang_of(request)):
+        return i18n.translations(i18n.current()).gettext(text)  # type: ignore[no-any-return]
+
+
+def say_n(request: Request, singular: str, plural: str, n: int, **variables: Any) -> str:
+    with i18n.speaking(lang_of(request)):
+        return i18n.ngettext(singular, plural, n, **variables)
 
 
 def _due_orders(request: Request, now: datetime) -> list[dict[str, Any]]:
@@ -115,7 +139,8 @@ async def login(request: Request, username: Annotated[str, Form()], password: An
     if wait > 0:
         await run_in_threadpool(svc.repo.log, "session.login_throttled", None, f"user:{shown}", {})
         resp = render(request, "login.html", status_code=429, login_csrf=expected, next=_safe_next(next),
-                      error=f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
+                      error=say_n(request, "Too many failed attempts. Try again in %(num)s second.",
+                                  "Too many failed attempts. Try again in %(num)s seconds.", int(wait) + 1))
         resp.headers["Retry-After"] = str(int(wait) + 1)
         return resp
     user = await run_in_threadpool(svc.authenticate, username.strip(), password)
@@ -123,7 +148,7 @@ async def login(request: Request, username: Annotated[str, Form()], password: An
         limiter.failed(*keys)
         await run_in_threadpool(svc.repo.log, "session.login_failed", None, f"user:{shown}", {})
         return render(request, "login.html", status_code=401, login_csrf=expected, next=_safe_next(next),
-                      error="Wrong username or password.")
+                      error=say(request, "Wrong username or password."))
     limiter.succeeded(keys[0])
     token, _ = await run_in_threadpool(svc.start_session, user)
     resp = RedirectResponse(_safe_next(next), status_code=303)
@@ -200,14 +225,14 @@ def save_filter(request: Request, p: Annotated[Principal, Depends(require("view_
         request.app.state.service.save_filter(_user_of(p), name, query)
     except ValueError as exc:
         return back("/queue?" + query, str(exc))
-    return back("/queue?" + query, f"Filter “{' '.join(name.split())[:60]}” saved.")
+    return back("/queue?" + query, say(request, "Filter “%(name)s” saved.", name=' '.join(name.split())[:60]))
 
 
 @router.post("/queue/filters/delete")
 def delete_filter(request: Request, p: Annotated[Principal, Depends(require("view_queue"))],
                   name: Annotated[str, Form()] = "") -> Response:
     ok = request.app.state.service.delete_filter(_user_of(p), name)
-    return back("/queue", "Filter deleted." if ok else "No such filter.")
+    return back("/queue", say(request, "Filter deleted.") if ok else say(request, "No such filter."))
 
 
 @router.post("/queue/next")
@@ -218,7 +243,7 @@ def claim_next(request: Request, p: Annotated[Principal, Depends(require("claim"
     f = queue_filter(p.role, lang, category, source, None, None, status, policy)
     cid = request.app.state.service.claim_next(p.actor, f)
     if cid is None:
-        return back("/queue", "No unclaimed cases match these filters.")
+        return back("/queue", say(request, "No unclaimed cases match these filters."))
     return back(f"/cases/{cid}")
 
 
@@ -339,11 +364,17 @@ def decide(request: Request, case_id: int, p: Annotated[Principal, Depends(requi
     except DecisionError as exc:
         return _decision_error(case_id, exc)
     banked = out.get("banked")
-    extra = f" Added {banked['added']} new signal(s) to bank {banked['bank']}." if banked else ""
+    svc = request.app.state.service
+    text = say(request, "Decision recorded: %(action)s.", action=translate(request, ACTION_LABELS.get(action, action)))
+    text += " " + say_n(request, "You can undo it for %(num)s second.", "You can undo it for %(num)s seconds.",
+                        svc.settings.undo_seconds)
+    if banked:
+        text += " " + say_n(request, "Added %(num)s new signal to bank %(bank)s.",
+                            "Added %(num)s new signals to bank %(bank)s.", banked["added"], bank=banked["bank"])
     if out.get("members"):
-        extra += f" Applied to the {len(out['members'])} other copies in its group."
-    return back(f"/cases/{case_id}", f"Decision recorded: {ACTION_LABELS.get(action, action)}. "
-                f"You can undo it for {request.app.state.service.settings.undo_seconds} seconds.{extra}")
+        text += " " + say_n(request, "Applied to the %(num)s other copy in its group.",
+                            "Applied to the %(num)s other copies in its group.", len(out["members"]))
+    return back(f"/cases/{case_id}", text)
 
 
 @router.post("/groups/{group_id}/split")
@@ -354,8 +385,9 @@ def split_group(request: Request, group_id: int, p: Annotated[Principal, Depends
         out = request.app.state.service.split_group(group_id, case_id, p.actor)
     except DecisionError as exc:
         return back(where, str(exc))
-    return back(where, f"{len(out)} case(s) split off the group: each is reviewed on its own now."
-                if out else "Nothing split: choose members of the group.")
+    return back(where, say_n(request, "%(num)s case split off the group: it is reviewed on its own now.",
+                                    "%(num)s cases split off the group: each is reviewed on its own now.", len(out))
+                if out else say(request, "Nothing split: choose members of the group."))
 
 
 @router.post("/decisions/{decision_id}/undo")
@@ -365,7 +397,7 @@ def undo(request: Request, decision_id: int, p: Annotated[Principal, Depends(req
         out = svc.undo(decision_id, p.actor)
     except DecisionError as exc:
         return back("/queue", str(exc))
-    return back(f"/cases/{out['case_id']}", "Decision undone.")
+    return back(f"/cases/{out['case_id']}", say(request, "Decision undone."))
 
 
 @router.post("/cases/{case_id}/appeal")
@@ -375,7 +407,7 @@ def appeal(request: Request, case_id: int, p: Annotated[Principal, Depends(requi
         request.app.state.service.file_appeal(case_id, statement, p.username)
     except DecisionError as exc:
         return _decision_error(case_id, exc)
-    return back(f"/cases/{case_id}", "Appeal filed; a different reviewer will decide it.")
+    return back(f"/cases/{case_id}", say(request, "Appeal filed; a different reviewer will decide it."))
 
 
 @router.post("/deliveries/{delivery_id}/retry")
@@ -383,7 +415,7 @@ def retry(request: Request, delivery_id: int, p: Annotated[Principal, Depends(re
           case_id: Annotated[int, Form()] = 0) -> Response:
     svc = request.app.state.service
     ok = svc.repo.retry_delivery(delivery_id, p.username, svc.now())
-    return back(f"/cases/{case_id}" if case_id else "/queue", "Delivery re-queued." if ok else "Only failed deliveries can be retried.")
+    return back(f"/cases/{case_id}" if case_id else "/queue", say(request, "Delivery re-queued.") if ok else say(request, "Only failed deliveries can be retried."))
 
 
 # --- account, audit, users, settings -----------------------------------------------------------------------
@@ -439,7 +471,7 @@ def add_user(request: Request, p: Annotated[Principal, Depends(require("manage_u
         request.app.state.service.add_user(username.strip(), password, role, actor=p.username)
     except ValueError as exc:
         return back("/admin/users", str(exc))
-    return back("/admin/users", f"User {username.strip()} added.")
+    return back("/admin/users", say(request, "User %(name)s added.", name=username.strip()))
 
 
 @router.post("/admin/users/{username}/disable")
@@ -448,13 +480,15 @@ def disable_user(request: Request, username: str, p: Annotated[Principal, Depend
         ok = request.app.state.service.disable_user(username, actor=p.username)
     except LockoutError as exc:  # yourself, or the last admin
         return back("/admin/users", str(exc))
-    return back("/admin/users", f"User {username} disabled." if ok else "No such user.")
+    return back("/admin/users", say(request, "User %(name)s disabled.", name=username) if ok
+                else say(request, "No such user."))
 
 
 @router.post("/admin/users/{username}/enable")
 def enable_user(request: Request, username: str, p: Annotated[Principal, Depends(require("manage_users"))]) -> Response:
     ok = request.app.state.service.disable_user(username, actor=p.username, disabled=False)
-    return back("/admin/users", f"User {username} enabled." if ok else "No such user.")
+    return back("/admin/users", say(request, "User %(name)s enabled.", name=username) if ok
+                else say(request, "No such user."))
 
 
 @router.get("/settings")

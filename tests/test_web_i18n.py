@@ -120,3 +120,45 @@ def test_pages_follow_the_browser_then_the_users_setting(app):
     assert '<html lang="ar" dir="rtl">' in c.get("/queue", headers={"Accept-Language": "en"}).text
     c.post("/settings", data={"lang": "", "blur_media": "on", "greyscale_media": "on", "break_reminder_minutes": "90"})
     assert '<html lang="en" dir="ltr">' in c.get("/queue", headers={"Accept-Language": "en"}).text
+
+
+def test_notices_and_statements_speak_the_orders_language_whoever_reads_them():
+    from datetime import UTC, datetime
+
+    from basira.compliance.orders import REDRESS_ORDER, content_notice, order_language
+    from basira.compliance.statement_pdf import render_statement_pdf, statement_document
+
+    now = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    order = {"authority": "BKA", "order_ref": "R-1", "details": {"lang": "ar"}}
+    assert order_language(order) == "ar" and order_language({"details": {"lang": "xx"}}) == "en"
+    token = i18n.use("ru")  # the reader's language plays no part
+    try:
+        ar = content_notice(order, {"platform": "demo"}, reasons="r", legal_basis="b", now=now)
+        en = content_notice({**order, "details": {}}, {"platform": "demo"}, reasons="r", legal_basis="b", now=now)
+        st = {"authority": "BKA", "order_ref": "R-1", "legal_basis": "b", "received_at": "2026-11-29T08:00:00Z",
+              "deadline_at": "2026-11-29T09:00:00Z", "status": "executed", "removal_confirmed": False, "outstanding": 3,
+              "actioned_at": "2026-11-29T08:10:00Z", "prepared_at": "2026-11-29T08:10:00Z", "items": []}
+        doc = statement_document(st, order_language(order))
+    finally:
+        i18n.reset(token)
+    assert ar["lang"] == "ar" and ar["redress"].startswith("أُزيل هذا المحتوى امتثالًا")
+    assert "lang" not in en and en["redress"] == REDRESS_ORDER
+    assert (doc["lang"], doc["dir"]) == ("ar", "rtl") and doc["title"] == "بيان بشأن أمر الإزالة R-1"
+    assert doc["outstanding"] == "لم يُنفَّذ بعد: 3 عناصر لم تؤكّد المنصّة إزالتها."  # the "few" form (3-10)
+    assert dict(doc["rows"])["الحالة"] == "مُنفَّذ"
+    assert render_statement_pdf(st, "ar")[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize(("n", "want"), [(0, "لا مُدخلات"), (2, "مُدخلان"), (7, "7 مُدخلات"), (67, "67 مُدخلًا"),
+                                         (100, "100 مُدخل"), (1_234, "1,234 مُدخلًا")])
+def test_arabic_plural_forms_on_a_page_string_with_a_localised_number(n, want):
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True)
+    i18n.install(env)
+    token = i18n.use("ar")
+    try:
+        got = env.from_string('{{ ngettext("%(num)s entry", "%(num)s entries", n, num=n|num) }}').render(n=n)
+    finally:
+        i18n.reset(token)
+    assert got == want

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import DEFAULT as DEFAULT_LANG
 from basira.core.i18n import N_
 from basira.core.time import iso
 
@@ -27,14 +28,14 @@ MAX_TARGETS = 1000
 # What the content provider is told about their remedies (art. 11(1)-(2)). A removal order is challenged before
 # the courts of the issuing Member State (art. 9); removals on the service's own initiative go through its
 # complaint mechanism (art. 10). Either way the service reinstates content it removed in error.
-REDRESS_ORDER = (
+REDRESS_ORDER = N_(
     "This content was removed to comply with a removal order of a competent authority under Regulation (EU) "
     "2021/784. You have the right to challenge the removal order before the courts of the Member State of the "
     "authority that issued it (art. 9). On request we tell you the reasons and give you a copy of the order "
     "(art. 11(2)). If you believe we removed content the order does not name, reply to this notice: we examine "
     "every complaint and reinstate content removed in error."
 )
-REDRESS_OWN = (
+REDRESS_OWN = N_(
     "This content was removed under our terms of service as terrorist content. You may complain about the "
     "removal (Regulation (EU) 2021/784, art. 10) by replying to this notice or through the appeal form; we examine "
     "every complaint promptly and reinstate the content if the removal was unjustified."
@@ -341,6 +342,14 @@ def content_notice(order: dict[str, Any] | None, subject: dict[str, Any], *, rea
         "action": "removed", "removed_at": iso(now), "legal_basis": legal_basis, "reasons": reasons,
         "redress": REDRESS_ORDER if order is not None else REDRESS_OWN,
     }
+    lang = order_language(order) if order is not None else DEFAULT_LANG
+    if lang != DEFAULT_LANG:  # the provider reads the order's language (the English notice is unchanged)
+        from basira.core.i18n import gettext as translated
+        from basira.core.i18n import speaking
+
+        with speaking(lang):
+            body["redress"] = translated(body["redress"])  # a marked constant (N_ above), not extracted here
+        body["lang"] = lang
     if order is not None:
         body["removal_order"] = {"authority": order["authority"], "order_ref": order["order_ref"]}
     if decision is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from basira.compliance.report_data import ReportCounts
 from basira.core.i18n import gettext as _
+from basira.core.i18n import when
 
 SCHEMA = "basira-transparency-report/1"
 HOUR = 3600.0
@@ -222,6 +223,6 @@ def period_text(report: dict[str, Any]) -> str:
     """'1 Nov 2026 – 30 Nov 2026' for whole days (the end is exclusive), else exact times."""
     a, b = parse_iso(report["period"]["from"]), parse_iso(report["period"]["to"])
     if a.time() == b.time() == datetime.min.time():
-        last = b - timedelta(days=1)
-        return f"{a.day} {a:%b %Y} – {last.day} {last:%b %Y}"
+        last = b - timedelta(days=1)  # month names in the current language (English: "1 Nov 2026")
+        return f"{when(a, 'd MMM yyyy')} – {when(last, 'd MMM yyyy')}"
     return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} UTC"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from basira.core.i18n import gettext as _
+from basira.core.i18n import ngettext
 from basira.review.panels import Panel, register_panel
 
 MAX_MEMBERS = 200
@@ -21,7 +23,7 @@ def member_links(details: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         text = f"@{m.get('handle') or m.get('external_id') or m['account_id']}"
         if m.get("risk") is not None:
-            text += f" · risk {float(m['risk']):.2f}"
+            text += " · " + _("risk %(r)s", r=f"{float(m['risk']):.2f}")
         if m.get("why"):
             text += " · " + "; ".join(str(w) for w in m["why"][:2])
         out.append((text, f"/accounts/{int(m['account_id'])}"))
@@ -39,34 +41,37 @@ def network_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
     if kind in NETWORK_SUBJECT_KINDS:
         details = case.get("details") or {}
         members = details.get("members") or details.get("accounts") or []
-        rows = [("Subject", f"{'community' if kind == 'community' else 'coordinated group'} of {len(members)} "
-                            f"accounts{' (first 500 stored)' if details.get('truncated') else ''}")]
+        n = len(members)
+        subject = (ngettext("community of %(num)s account", "community of %(num)s accounts", n) if kind == "community"
+                   else ngettext("coordinated group of %(num)s account", "coordinated group of %(num)s accounts", n))
+        rows = [("Subject", subject + (" " + _("(first 500 stored)") if details.get("truncated") else ""))]
         if kind == "coordinated":
-            rows.append(("Shared in lockstep", f"{details.get('items', '?')} items in {len(details.get('bursts') or [])}"
-                                               " bursts (evidence in the case details)"))
+            rows.append(("Shared in lockstep", _("%(items)s items in %(bursts)s bursts (evidence in the case details)",
+                                                 items=details.get("items", "?"), bursts=len(details.get("bursts") or []))))
         links = member_links(details)
         node = snap.view.node(case["subject_id"]) if snap else None
         if node is not None:
             c = int(snap.view.community_of_node[node])  # type: ignore[union-attr]
-            links.insert(0, (f"Community {c} today (of its riskiest member)", f"/communities/{c}"))
+            links.insert(0, (_("Community %(n)s today (of its riskiest member)", n=c), f"/communities/{c}"))
         return Panel("Network context", rows, "No members recorded.", links)
     account = detail.get("account")
     if not account:
         return None
     if snap is None:
         return Panel("Network context", [], "The network analysis is being computed; reload in a few seconds.",
-                     [("Investigate account", f"/accounts/{int(account['id'])}")])
+                     [(_("Investigate account"), f"/accounts/{int(account['id'])}")])
     node = snap.view.node(account["id"])
     if node is None:
         return Panel("Network context", [], "This account is newer than the current network analysis.",
-                     [("Investigate account", f"/accounts/{int(account['id'])}")])
+                     [(_("Investigate account"), f"/accounts/{int(account['id'])}")])
     a = snap.view.analysis
     c = int(a.communities.membership[node])
     rows = [
-        ("Risk", f"{float(a.risk.score[node]):.2f} (rank {int((a.risk.score > a.risk.score[node]).sum()) + 1} "
-                 f"of {a.data.n})"),
-        ("Why", "; ".join(a.risk.explain(node)) or "no risk signals"),
-        ("Community", f"{c} ({int(a.communities.sizes[c])} account{'' if int(a.communities.sizes[c]) == 1 else 's'})"),
+        ("Risk", _("%(risk)s (rank %(r)s of %(n)s)", risk=f"{float(a.risk.score[node]):.2f}",
+                   r=int((a.risk.score > a.risk.score[node]).sum()) + 1, n=a.data.n)),
+        ("Why", "; ".join(a.risk.explain(node)) or _("no risk signals")),
+        ("Community", ngettext("%(c)s (%(num)s account)", "%(c)s (%(num)s accounts)", int(a.communities.sizes[c]),
+                               c=c)),
     ]
-    return Panel("Network context", rows, "", [("Investigate account (network, graph)", f"/accounts/{int(account['id'])}"),
-                                               (f"Community {c}", f"/communities/{c}")])
+    return Panel("Network context", rows, "", [(_("Investigate account (network, graph)"), f"/accounts/{int(account['id'])}"),
+                                               (_("Community %(n)s", n=c), f"/communities/{c}")])

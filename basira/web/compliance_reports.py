@@ -101,8 +101,8 @@ def reports_page(request: Request, p: Reader, start: From = None, end: To = None
     r = build(request, a, b)
     form = {"from": a.date().isoformat(), "to": (b - timedelta(days=1)).date().isoformat()}
     with speaking(lang_of(request)):
-        tiles = key_figures(r)
-    return render(request, "reports.html", r=r, form=form, period=period_text(r), tiles=tiles,
+        tiles, period = key_figures(r), period_text(r)
+    return render(request, "reports.html", r=r, form=form, period=period, tiles=tiles,
                   query=f"from={form['from']}&to={form['to']}", pct=percent, dur=duration, error=None)
 
 

@@ -33,7 +33,7 @@ WORDS = {w: w for w in (
     N_("delivered"), N_("recorded"), N_("already_removed"), N_("not_found"), N_("lead"), N_("member"),
     N_("review"), N_("escalation"), N_("appeal"), N_("admin"), N_("reviewer"), N_("analyst"), N_("legal"),
     N_("auditor"), N_("platform"), N_("post"), N_("account"), N_("community"), N_("coordinated"), N_("media"),
-    N_("image"), N_("video"), N_("animated_gif"), N_("text"), N_("minhash"), N_("md5"), N_("pdq"), N_("retweet"),
+    N_("image"), N_("photo"), N_("video"), N_("animated_gif"), N_("gif"), N_("text"), N_("minhash"), N_("md5"), N_("pdq"), N_("retweet"),
     N_("remove"), N_("keep"), N_("escalate"), N_("refer"), N_("uphold"), N_("overturn"),
     N_("terrorist_support"), N_("hate_speech"), N_("risk"), N_("follow"), N_("mention"), N_("reply"),
     N_("repost"), N_("forward"), N_("quote"), N_("co_share"), N_("email"), N_("webhook"), N_("log"),

@@ -298,13 +298,15 @@ def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
     from basira.review.groups import group_of_case
 
     group = group_of_case(svc.store, case["id"])
+    with i18n.speaking(lang_of(request)):  # the panels' own words, in the reader's language
+        panels = panels_for(svc.store, detail)
     return dict(
         group=group, d=detail, case=case, post=post, det=det, evidence=ev, segments=segments, truncated=truncated,
         text_len=len(post.get("text") or ""), stage=stage, claim=claim, claimed_by_other=claimed_by_other,
         can_decide=can_decide, actions=actions, action_labels=ACTION_LABELS, action_keys=ACTION_KEYS,
         reasons=[r for r in svc.catalogue.reasons if set(r.actions) & set(actions)], can_appeal=can_appeal,
         can_claim=stage is not None and p.can("claim") and not claimed_by_other and p.role in STAGE_ROLES[stage],
-        media=media, panels=panels_for(svc.store, detail), account=detail["account"],
+        media=media, panels=panels, account=detail["account"],
         hash_banks=_review_banks(svc.store) if "remove" in actions else [],
         other_posts=[{**o, "snippet": strip_controls(o["snippet"] or "")} for o in detail["other_posts"]],
     )

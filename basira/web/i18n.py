@@ -37,7 +37,7 @@ WORDS = {w: w for w in (
     N_("remove"), N_("keep"), N_("escalate"), N_("refer"), N_("uphold"), N_("overturn"),
     N_("terrorist_support"), N_("hate_speech"), N_("risk"), N_("follow"), N_("mention"), N_("reply"),
     N_("repost"), N_("forward"), N_("quote"), N_("co_share"), N_("email"), N_("webhook"), N_("log"),
-    N_("api"), N_("web"), N_("file"), N_("queued"), N_("done"), N_("expired"),
+    N_("api"), N_("web"), N_("file"), N_("queued"), N_("done"), N_("expired"), N_("merged"),
     # the case page's panels (basira.review.panels): their titles, row labels and empty messages
     N_("Hash matches"), N_("Network context"), N_("Subject"), N_("Shared in lockstep"), N_("Risk"), N_("Why"),
     N_("Community"), N_("Nothing recorded."), N_("No members recorded."),

@@ -34,29 +34,30 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
     id), score, flagged, policy, categories, evidence, bank_matches, case_id. Idempotent: a post already stored
     keeps its stored detection and case."""
     from basira import banks as repo
-    from basira.intake.queue import stored_results
+    from basira.intake.queue import post_rows_on, stored_results
     from basira.scan.hashes import match_these
+    from basira.scan.score import record, score_posts
 
     version = ensure_detector()
     accounts = [a for _, a in records if a is not None]
     posts = [p for p, _ in records]
-    store.ingest_batch(accounts, posts)
-    ids: dict[tuple[str, str], int] = {}
-    for platform in {p.platform for p in posts}:
-        got = store.post_ids(platform, [p.external_id for p in posts if p.platform == platform])
-        ids.update(((platform, ext), pid) for ext, pid in got.items())
+    # Scored before the transaction (no row lock is held while the detector runs; a post stored and scored
+    # before is rare and costs only its own scoring), then stored, looked up and recorded in one transaction:
+    # one commit per batch instead of two, and fewer round trips (measured: 6 transactions per sync item before).
+    scored = score_posts([(n, p.text, p.lang) for n, p in enumerate(posts)])
+    with store.transaction() as tx:
+        store.ingest_batch(accounts, posts)
+        rows = post_rows_on(tx.conn, [(p.platform, p.external_id) for p in posts], version)
+        todo, seen = [], set()
+        for n, p in enumerate(posts):
+            pid, done = rows[(p.platform, p.external_id)]
+            if not done and pid not in seen:
+                seen.add(pid)
+                todo.append({**scored[n], "post_id": pid})
+        if todo:
+            record(store, todo)
+    ids = {k: v[0] for k, v in rows.items()}
     post_ids = sorted(set(ids.values()))
-    have = stored_results(store, post_ids, version)
-    todo, seen = [], set()
-    for p in posts:
-        pid = ids[(p.platform, p.external_id)]
-        if "score" not in have[pid] and pid not in seen:
-            seen.add(pid)
-            todo.append((pid, p.text, p.lang))
-    if todo:
-        from basira.scan.score import record, score_posts
-
-        record(store, score_posts(todo))
     banks = repo.has_items(store)
     if banks:
         from basira.signals.banks import PostContent

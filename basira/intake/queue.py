@@ -146,6 +146,26 @@ def due_deliveries(store: Store, at: datetime, limit: int) -> Iterator[list[dict
             conn.execute(sa.update(Q).where(Q.c.id == r["id"]).values(**r["update"]))
 
 
+def post_rows_on(conn: Any, keys: Sequence[tuple[str, str]], model_version: str) -> dict[tuple[str, str], tuple[int, bool]]:
+    """(platform, external id) -> (post id, whether `model_version` has scored it), read on `conn` (inside the
+    caller's transaction, which may have just stored the posts)."""
+    from basira.store.models import Platform, Post
+
+    t, dt = Post.__table__, Detection.__table__
+    out: dict[tuple[str, str], tuple[int, bool]] = {}
+    for platform in sorted({k[0] for k in keys}):
+        pid = conn.execute(sa.select(Platform.id).where(Platform.name == platform)).scalar()
+        if pid is None:
+            continue
+        ext = sorted({k[1] for k in keys if k[0] == platform})
+        for i in range(0, len(ext), _CHUNK):
+            q = (sa.select(t.c.external_id, t.c.id, dt.c.id.label("detection"))
+                 .outerjoin(dt, sa.and_(dt.c.post_id == t.c.id, dt.c.model_version == model_version))
+                 .where(t.c.platform_id == pid, t.c.external_id.in_(ext[i:i + _CHUNK])))
+            out.update(((platform, r.external_id), (int(r.id), r.detection is not None)) for r in conn.execute(q))
+    return out
+
+
 def stored_results(store: Store, post_ids: Sequence[int], model_version: str) -> dict[int, dict[str, Any]]:
     """post id -> {score, categories, evidence, case_id}: its detection by `model_version` and its case (the
     open one, else the newest)."""

@@ -162,3 +162,15 @@ def test_arabic_plural_forms_on_a_page_string_with_a_localised_number(n, want):
     finally:
         i18n.reset(token)
     assert got == want
+
+
+def test_the_transparency_report_page_speaks_the_readers_language(app):
+    svc, a = app
+    admin = "ada"
+    svc.repo.add_user(admin, hash_password("a long enough password"), "legal")
+    c = _client(svc, a, admin)
+    ar = c.get("/reports/transparency.html", headers={"Accept-Language": "ar"})
+    assert ar.status_code == 200 and '<html lang="ar" dir="rtl">' in ar.text
+    assert "تقرير الشفافية · المحتوى الإرهابي والمتطرف العنيف" in ar.text and "<h2>المنهجية</h2>" in ar.text
+    en = c.get("/reports/transparency.html", headers={"Accept-Language": "en"})
+    assert '<html lang="en" dir="ltr">' in en.text and "<h2>Methodology</h2>" in en.text

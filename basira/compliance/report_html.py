@@ -15,11 +15,16 @@ from basira.compliance.report import duration, key_figures, parse_iso, percent, 
 def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+    from basira.core.i18n import current, translations
     from basira.review.content import mark_output
 
-    return Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       finalize=mark_output)  # invisible and bidi characters marked in whatever is printed
+    env = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"],
+                      finalize=mark_output)  # invisible and bidi characters marked in whatever is printed
+    # The report's words in the current language (basira.core.i18n.speaking; English by default, as the CLI).
+    env.install_gettext_callables(lambda message: translations(current()).gettext(message),  # type: ignore[attr-defined]
+                                  lambda one, many, k: translations(current()).ngettext(one, many, k), newstyle=True)
+    return env
 
 
 def _svg(data: bytes) -> str:
@@ -40,7 +45,9 @@ def render_html(report: dict[str, Any]) -> str:
         "orders": _svg(charts.execution_times(report["removal_orders"]["execute_seconds"], fmt="svg")),
         "appeals": _svg(charts.split([("upheld", ap["upheld"]), ("overturned", ap["overturned"])], fmt="svg")),
     }
+    from basira.core.i18n import LANGUAGES, current
+
     return _env().get_template("transparency.html").render(
-        r=report, period=period_text(report), version=__version__, tiles=key_figures(report),
+        lang=current(), dir=LANGUAGES[current()][1], r=report, period=period_text(report), version=__version__, tiles=key_figures(report),
         sources=source_rows(report), charts=chart_urls, n=lambda v: "—" if v is None else f"{v:,}", pct=percent,
         dur=duration)

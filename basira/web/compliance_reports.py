@@ -111,7 +111,8 @@ def report_html(request: Request, p: Reader, start: From = None, end: To = None)
     from basira.compliance.report_html import render_html
 
     a, b = _period(request, start, end)
-    html = render_html(build(request, a, b))
+    with speaking(lang_of(request)):  # the downloaded report in the reader's language (the CLI's: English)
+        html = render_html(build(request, a, b))
     hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
                       for s in _STYLE.findall(html))
     csp = (f"default-src 'none'; style-src {hashes or NONE}; img-src data:; "

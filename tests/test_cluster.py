@@ -273,11 +273,10 @@ def test_workers_match_the_banks_and_reload_them_when_they_change(platform, pg, 
         assert s.hash_matches > 0
         assert _matches(store) == want_first[0]
         # The windows' hash tasks open their cases in whatever order they finish, the local pass in post id
-        # order: review groups form in case-opening order (see the kill test), so groups and the priorities
-        # they carry may differ. Everything else is equal.
-        assert_same(snapshot(store), want_first[1], platform, groups=False)
+        # order: the groups do not depend on it.
+        assert_same(snapshot(store), want_first[1], platform)
         _bank(store, texts[3:])  # the workers' snapshots are now stale
         again = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024, score_window=500)
         assert again.posts_new == 0 and again.hash_matches > 0
         assert _matches(store) == want_then[0]
-        assert_same(snapshot(store), want_then[1], platform, groups=False)
+        assert_same(snapshot(store), want_then[1], platform)

@@ -86,6 +86,13 @@ def tagged_schema():
         sch.drop()
 
 
+def _scheduler_ready(path: Path) -> bool:
+    try:
+        return bool(json.loads(path.read_text()).get("address"))
+    except (OSError, ValueError):
+        return False
+
+
 @contextmanager
 def cluster(tmp: Path, workers: int):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -101,7 +108,7 @@ def cluster(tmp: Path, workers: int):
              "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp))
     try:
-        while not sched.exists():
+        while not _scheduler_ready(sched):  # the file can exist before its address is written
             time.sleep(0.2)
         from distributed import Client
 

@@ -110,6 +110,13 @@ def assert_same(got: dict, want: dict, platform: Path, groups: bool = True) -> N
         assert m[-1] == r[-1] or m[-1] in where.get(r[1], set()), (r, m)
 
 
+def _scheduler_ready(path: Path) -> bool:
+    try:
+        return bool(json.loads(path.read_text()).get("address"))
+    except (OSError, ValueError):
+        return False
+
+
 @contextmanager
 def dask_cluster(tmp_path: Path, pause_first: bool = False):
     """`dask scheduler` and two `dask worker` processes (no nanny: a killed worker stays dead)."""
@@ -130,7 +137,7 @@ def dask_cluster(tmp_path: Path, pause_first: bool = False):
         from distributed import Client
 
         deadline = time.monotonic() + 120
-        while not sched_file.exists():
+        while not _scheduler_ready(sched_file):  # the file can exist before its address is written
             assert time.monotonic() < deadline, "the scheduler did not start"
             time.sleep(0.2)
         with Client(scheduler_file=str(sched_file), timeout="60s") as c:

@@ -199,3 +199,28 @@ def test_russian_held_out_templates_recall_and_no_false_flags(detector):
     negatives = [f for f, r in zip(flags, test, strict=True) if r["label"] == 0]
     assert sum(positives) / len(positives) >= 0.8
     assert sum(negatives) <= 1
+
+
+def test_condemnation_is_a_stance_cue_apart_from_the_reporting_register():
+    # Pro-ISIS news accounts write «عاجل» and «قتلى» too; outsiders' names for the group are what condemn it.
+    from basira.detect.indicators import count_indicators
+
+    condemning = count_indicators(normalize_text("قتل 15 من عناصر تنظيم داعش الإرهابي في غارات جوية"))
+    assert condemning["condemnation"] >= 1 and condemning["distancing"] >= 1
+    breaking = count_indicators(normalize_text("عاجل | قتلى في صفوف المرتدين"))
+    assert breaking["distancing"] >= 1 and breaking["condemnation"] == 0
+    assert count_indicators(normalize_text("Police arrested so-called Islamic State militants"))["condemnation"] >= 1
+
+
+def test_news_paragraphs_stay_with_their_article_in_the_split_and_the_holdout():
+    from basira.detect.train import PARAGRAPH_SUFFIX, Example, limit_for, news_paragraphs
+
+    body = ". ".join(f"جملة رقم {i} من مقال إخباري طويل عن مكافحة الإرهاب في المنطقة" for i in range(12))
+    article = Example(id="n1", text=body, label=0, lang="ar", file="ar_news_ant", source="antcorpus", group="n1")
+    tweet = Example(id="t1", text=body, label=0, lang="ar", file="ar_offensive", source="x:ID2", group="t1")
+    parts = news_paragraphs([article, tweet])
+    assert 1 <= len(parts) <= 3 and all(60 <= len(p.text) <= 400 for p in parts)
+    assert {p.file for p in parts} == {"ar_news_ant" + PARAGRAPH_SUFFIX}
+    # held out with the article (same family), dev with it (same split unit), and under the news limit
+    assert {p.family for p in parts} == {article.family} and {p.is_dev for p in parts} == {article.is_dev}
+    assert limit_for(parts[0].file) == limit_for(article.family) == 0.005

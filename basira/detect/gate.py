@@ -23,6 +23,7 @@ _K = len(CATEGORIES)
 _SUPPORT = [CATEGORIES.index(c) for c in SUPPORT_CATEGORIES]
 _DIST = CATEGORIES.index("distancing")
 _HATE = CATEGORIES.index("sectarian_hate")
+_CONDEMN = CATEGORIES.index("condemnation")
 
 GATE_FEATURES = (
     "margin",
@@ -36,6 +37,10 @@ GATE_FEATURES = (
     *(f"support:{c}" for c in SUPPORT_CATEGORIES),
     "hate_logit",
     "hate_logit×no_support",
+    "condemnation",
+    "margin×condemnation",
+    "condemnation_count",
+    "sectarian_hate×no_support",
 )
 
 
@@ -51,7 +56,9 @@ def gate_matrix(margins: np.ndarray, indicators: np.ndarray, hate_logits: np.nda
     h = present[:, _HATE].astype(np.float64)
     cats = present[:, _SUPPORT].astype(np.float64)
     hl = np.clip(np.asarray(hate_logits, dtype=np.float64), -10, 10)
-    return np.column_stack([z, s, z * s, d, z * d, dc, h, z * h, cats, hl, hl * (1 - s)])
+    c = present[:, _CONDEMN].astype(np.float64)
+    cc = np.asarray(indicators)[:, _CONDEMN].astype(np.float64)
+    return np.column_stack([z, s, z * s, d, z * d, dc, h, z * h, cats, hl, hl * (1 - s), c, z * c, cc, h * (1 - s)])
 
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]")

@@ -7,12 +7,12 @@ import pytest
 import sqlalchemy as sa
 from compliance_support import Clock, Receiver, add_users
 
+from basira.compliance.repository import ComplianceError
 from basira.compliance.service import ComplianceService
 from basira.review.decisions import Actor
 from basira.review.demo import seed_cases
 from basira.review.queue import QueueFilter
 from basira.review.service import ReviewService, ReviewSettings
-from basira.store.compliance import ComplianceError
 from basira.store.compliance_models import Complaint
 from basira.store.models import Post
 

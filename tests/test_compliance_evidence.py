@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from basira.cases.network import open_network_case
 from basira.cli import app
 from basira.compliance import evidence, signing
 from basira.compliance.demo import seed_decisions
 from basira.compliance.evidence_data import SubjectError
 from basira.review.demo import seed_cases
-from basira.store.network import open_network_case
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from compliance_support import Clock, Receiver, add_users
 
 from basira.compliance.orders import OrderError
+from basira.compliance.repository import ComplianceError
 from basira.compliance.service import ComplianceService
 from basira.core.errors import InputError
 from basira.review.decisions import Actor
 from basira.review.demo import seed_cases
 from basira.review.queue import QueueFilter
 from basira.review.service import ReviewService, ReviewSettings
-from basira.store.compliance import ComplianceError
 from basira.store.compliance_models import PreservedItem, RemovalOrder
 from basira.store.models import Case, Post
 from basira.store.review_models import Decision, WebhookDelivery

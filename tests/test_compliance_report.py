@@ -20,7 +20,7 @@ from basira.compliance.report_data import ReportCounts, gather_counts, statement
 from basira.compliance.statements import EEA, NoStatement, statement_of_reasons
 from basira.review.policy import load_catalogue
 from basira.simulate import simulate_platform
-from basira.store.network import NETWORK_SUBJECT_KINDS as NETWORK
+from basira.store.network_models import NETWORK_SUBJECT_KINDS as NETWORK
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 T0 = (NOW - timedelta(days=12)).replace(hour=6, minute=0, second=0)
@@ -36,12 +36,12 @@ def platform(tmp_path_factory):
 def build(store, platform) -> None:
     """Scan the platform with a small hash bank, open a network case, decide, appeal, undo one decision."""
     from basira import banks
+    from basira.cases.network import open_network_case
     from basira.review.decisions import Actor
     from basira.review.service import ReviewService, ReviewSettings
     from basira.scan import scan_paths
     from basira.signals.base import get_signal_type
     from basira.signals.exchange import BankEntry
-    from basira.store.network import open_network_case
 
     banks.create_bank(store, "test-bank")
     st = get_signal_type("text_minhash")

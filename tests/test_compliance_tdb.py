@@ -111,7 +111,7 @@ def _remove(svc, case_id, actor):
 def build_removals(store, n_posts=3):
     """Removals of posts, an account, a community and a coordinated group, and a post removed, undone and removed
     again. Returns (service, actor, {kind: decision ids})."""
-    from basira.store.network import open_network_case
+    from basira.cases.network import open_network_case
 
     svc = ReviewService(store, ReviewSettings(secure_cookies=False, undo_seconds=3600), clock=lambda: T)
     uid = svc.add_user("rev", "a long enough password", "admin")

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from basira.compliance.orders import OrderError
+from basira.compliance.repository import ComplianceError
 from basira.compliance.signing import SigningKeyError
 from basira.core.errors import HTTP_STATUS, BasiraError, InputError, http_detail, http_status
 from basira.core.settings import Settings
 from basira.core.time import iso, parse_time, utcnow
 from basira.review.decisions import DecisionError
 from basira.signals.base import SignalError
-from basira.store.compliance import ComplianceError
 
 PACKAGE = Path(__file__).resolve().parents[1] / "basira"
 

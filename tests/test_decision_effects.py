@@ -53,7 +53,7 @@ def test_a_failing_listener_rolls_the_decision_back(store):
     def broken(tx, removal):
         raise RuntimeError("the bank is unreachable")
 
-    effects = DecisionEffects({"removed": ("basira.store.compliance:preserve_on_removal", broken)})
+    effects = DecisionEffects({"removed": ("basira.compliance.repository:preserve_on_removal", broken)})
     svc, alice, case_id = _setup(store, effects)
     events_before = store.count_events()
     with pytest.raises(RuntimeError):

@@ -366,7 +366,7 @@ def test_fuzz_telegram(two_stores, tmp_path_factory, seed, drawn):
 @settings_
 @given(seed=st.integers(0, 2**32 - 1), drawn=hostile_values)
 def test_fuzz_follows(two_stores, tmp_path_factory, seed, drawn):
-    from basira.store.network import count_follows
+    from basira.network.repository import count_follows
 
     rng = random.Random(seed)
     n = next(_EXAMPLE)

@@ -250,7 +250,7 @@ def test_thread_field_aliases_and_extra_are_kept(store, tmp_path):
     assert res.errors == []
     c1, c2 = store.get_post("forum", "c1"), store.get_post("forum", "c2")
     assert (c1["thread"], c1["extra"], c2["thread"], c2["extra"]) == ("front", {"colour": "blue"}, None, None)
-    from basira.store.network import iter_network_posts
+    from basira.network.repository import iter_network_posts
 
     threads = {r["external_id"]: r["thread"] for b in iter_network_posts(store) for r in b}
     assert threads["p1"] == "t1" and threads["c1"] == "front"

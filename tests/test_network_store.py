@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from basira.cases.network import open_network_case
 from basira.core.errors import InputError
 from basira.ingest import detect_format, ingest_file
 from basira.ingest.x_v2 import image_identity
@@ -20,14 +21,8 @@ from basira.network.analysis import (
 from basira.network.evaluate import evaluate, mark_suspensions
 from basira.network.export import write_gexf, write_graphml
 from basira.network.load import load_network_data
+from basira.network.repository import count_follows, iter_follows, iter_network_posts, network_accounts
 from basira.store import open_store
-from basira.store.network import (
-    count_follows,
-    iter_follows,
-    iter_network_posts,
-    network_accounts,
-    open_network_case,
-)
 
 
 @pytest.fixture

@@ -19,10 +19,11 @@ from fastapi.routing import APIRoute
 from markupsafe import escape as markup_escape
 
 from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
+from basira.ingest.repository import add_follows
 from basira.network.cache import cache_for
+from basira.network.repository import iter_follows
 from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
-from basira.store.network import add_follows, iter_follows
 from basira.web import network_pages
 from basira.web.app import create_app
 
@@ -58,7 +59,8 @@ def _fill(url: str, path) -> None:
         s.upsert_posts([PostRecord("x", "hostile-post", "hostile-1", "hello <b>world</b>", handle=HOSTILE,
                                    created_at=datetime(2024, 5, 1, tzinfo=UTC))])
         hubs = [a for a, r in _roles(path).items() if r == "recruiter_hub"][:3]
-        add_follows(s, [FollowRecord("x", "hostile-1", h) for h in hubs] + [FollowRecord("x", hubs[0], "hostile-1")])
+        with s.transaction() as tx:
+            add_follows(tx, [FollowRecord("x", "hostile-1", h) for h in hubs] + [FollowRecord("x", hubs[0], "hostile-1")])
         svc = ReviewService(s, ReviewSettings(secure_cookies=False))
         for name, role in (("ana", "analyst"), ("rev", "reviewer"), ("aud", "auditor")):
             svc.add_user(name, PASSWORD, role)
@@ -91,7 +93,7 @@ def client(app, svc, username):
 
 
 def ids_by_external(store) -> dict[str, int]:
-    from basira.store.network import network_accounts
+    from basira.network.repository import network_accounts
 
     return {a["external_id"]: a["id"] for a in network_accounts(store)}
 
@@ -178,7 +180,7 @@ def test_account_graph_json_matches_the_store(site):
     center_edges = {e["source"] if e["target"] == acc else e["target"] for e in g["edges"] if acc in (e["source"], e["target"])}
     assert center_edges == hop1
     # its replies, quotes and reposts, counted straight from the stored posts, are the edges' interaction counts
-    from basira.store.network import iter_network_posts
+    from basira.network.repository import iter_network_posts
 
     posts = [p for batch in iter_network_posts(store) for p in batch]
     author = {(p["platform"], p["external_id"]): p["account_id"] for p in posts}
@@ -235,7 +237,7 @@ def test_account_page_shows_risk_returning_groups_and_flagged_posts(site, platfo
     assert f'href="/communities/{int(v.analysis.communities.membership[node])}"' in page
     g = data_block(page)
     assert g["center"] == hub and 1 < len(g["nodes"]) <= 150
-    from basira.store.network_state import flagged_posts
+    from basira.network.repository import flagged_posts
 
     flagged = flagged_posts(store, hub, snap.flag_threshold)
     assert flagged and all(f["case_id"] for f in flagged)  # the scan opened a case per flagged post
@@ -314,7 +316,7 @@ def test_case_panel_shows_the_accounts_network_context(site, platform):
     ext = ids_by_external(store)
     hub = max((ext[e] for e, r in _roles(platform).items() if r == "recruiter_hub"),
               key=lambda i: snap.view.analysis.risk.score[snap.view.node(i)])
-    from basira.store.network_state import flagged_posts
+    from basira.network.repository import flagged_posts
 
     case_id = flagged_posts(store, hub, snap.flag_threshold)[0]["case_id"]
     page = client(app, svc, "rev").get(f"/cases/{case_id}").text
@@ -384,7 +386,8 @@ def test_cache_recomputes_when_the_data_changes(site):
     cache.invalidate()
     assert cache.get(store) is first  # nothing changed: the fingerprint is the same
     fresh = f"fresh-{uuid.uuid4().hex[:8]}"
-    assert add_follows(store, [FollowRecord("x", "hostile-1", fresh)]) == 1
+    with store.transaction() as tx:
+        assert add_follows(tx, [FollowRecord("x", "hostile-1", fresh)]) == 1
     assert cache.get(store) is first  # within FINGERPRINT_SECONDS of the last check: not looked at yet
     cache.invalidate()
     second = cache.get(store)
@@ -395,7 +398,7 @@ def test_cache_recomputes_when_the_data_changes(site):
 
 
 def test_a_decision_on_a_network_case_names_every_member_to_the_platform(site):
-    from basira.network.cases import open_group_case
+    from basira.cases.network import open_group_case
 
     store, svc, app = site
     snap = cache_for(store).get(store)
@@ -427,7 +430,7 @@ def test_the_case_panel_never_waits_for_the_analysis(site, platform):
         svc = ReviewService(cold, ReviewSettings(secure_cookies=False))
         c = client(create_app(svc), svc, "rev")
         hub = ids_by_external(cold)[next(e for e, r in _roles(platform).items() if r == "recruiter_hub")]
-        from basira.store.network_state import flagged_posts
+        from basira.network.repository import flagged_posts
 
         case_id = next(f["case_id"] for f in flagged_posts(cold, hub, 0.5) if f["case_id"])
         page = c.get(f"/cases/{case_id}").text

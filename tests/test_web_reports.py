@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from markupsafe import escape
 from typer.testing import CliRunner
 
+from basira.cases.network import open_network_case
 from basira.cli import app as cli
 from basira.compliance import signing
 from basira.compliance.demo import seed_decisions
@@ -25,7 +26,6 @@ from basira.compliance.evidence import read_package, verify_entries
 from basira.review.demo import seed_cases
 from basira.review.roles import PERMISSIONS, ROLES
 from basira.review.service import ReviewService, ReviewSettings
-from basira.store.network import open_network_case
 from basira.web import compliance_reports
 from basira.web.app import create_app
 
@@ -283,12 +283,13 @@ def test_community_page_button_exports_after_the_community_case(web, key, tmp_pa
     """The community page (network analysis over a small follow clique) shows the button; before its community
     case exists the export explains what to do, after it the package verifies."""
     from basira.ingest.records import FollowRecord
-    from basira.store.network import add_follows
+    from basira.ingest.repository import add_follows
 
     svc, clients, _ = web
     with svc.store.read() as conn:
         ext = conn.execute(sa.text("SELECT external_id FROM accounts ORDER BY id LIMIT 5")).scalars().all()
-    add_follows(svc.store, [FollowRecord("demo", a, b) for a in ext for b in ext if a != b])
+    with svc.store.transaction() as tx:
+        add_follows(tx, [FollowRecord("demo", a, b) for a in ext for b in ext if a != b])
     c = clients["legal"]
     network = c.get("/network?min_size=2")
     assert network.status_code == 200, network.text

@@ -21,7 +21,7 @@ from basira.core.errors import BasiraError
 from basira.core.time import utcnow
 from basira.store.db import Tx
 from basira.store.models import Case
-from basira.store.network import NETWORK_SUBJECT_KINDS
+from basira.store.network_models import NETWORK_SUBJECT_KINDS
 
 __all__ = ["SOURCES", "SUBJECT_KINDS", "Finding", "Intake", "SubjectError", "check_subject", "submit"]
 

@@ -55,7 +55,7 @@ def _service(db: str | None, now: str | None = None):
 
 def _run(fn: Any, *args: Any, **kw: Any) -> Any:
     from basira.compliance.orders import OrderError
-    from basira.store.compliance import ComplianceError
+    from basira.compliance.repository import ComplianceError
 
     try:
         return fn(*args, **kw)

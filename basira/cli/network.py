@@ -99,8 +99,8 @@ def communities(db: str | None = DB, since: str | None = SINCE, until: str | Non
                     None, "--open-cases", help="Open a network case for each community with mean risk >= this.")
                 ) -> None:
     """Leiden communities, riskiest first, with their top accounts; optionally open cases on them."""
+    from basira.cases.network import open_community_cases
     from basira.network.analysis import analyze, community_summaries
-    from basira.network.cases import open_community_cases
 
     store, data, s, u = _load(db, since, until)
     a = analyze(data, since=s, until=u, resolution=resolution)

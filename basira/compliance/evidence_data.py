@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from basira.core.errors import BasiraError
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow
 from basira.store.models import Account, Case, Detection, Event, Media, Platform, Post
-from basira.store.network import NETWORK_SUBJECT_KINDS
+from basira.store.network_models import NETWORK_SUBJECT_KINDS
 from basira.store.review_models import Appeal, Decision, User
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from basira.compliance.orders import removal_confirmed_at
 from basira.ingest.records import utc
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow
 from basira.store.models import Case, Detection, Platform, Post
-from basira.store.network import NETWORK_SUBJECT_KINDS
+from basira.store.network_models import NETWORK_SUBJECT_KINDS
 from basira.store.review_models import Appeal, Decision
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class ReportCounts:
     posts_flagged: int = 0
     bank_matches_by_bank: dict[str, int] = field(default_factory=dict)  # acted-on matches (status "match")
     bank_matches_by_status: dict[str, int] = field(default_factory=dict)
-    # Removal orders and complaints (basira.store.compliance); `*_available` False when those tables are absent.
+    # Removal orders and complaints (basira.compliance.repository); `*_available` False when those tables are absent.
     orders_available: bool = False
     orders_received: int = 0
     orders_by_status: dict[str, int] = field(default_factory=dict)

@@ -16,13 +16,13 @@ from basira.compliance import orders as rules
 from basira.compliance.alerts import AlertSender, AlertSettings, render_text
 from basira.compliance.order_file import read_orders
 from basira.compliance.orders import one_line
+from basira.compliance.repository import ComplianceError, ComplianceRepo, Executor
 from basira.core.periodic import PeriodicLoop
 from basira.core.time import utcnow
 from basira.review import webhooks
 from basira.review.roles import allowed
 from basira.review.service import ReviewService, ReviewSettings
 from basira.store import Store
-from basira.store.compliance import ComplianceError, ComplianceRepo, Executor
 
 Clock = Callable[[], datetime]
 log_ = logging.getLogger("basira.compliance")

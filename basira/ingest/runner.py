@@ -123,9 +123,10 @@ def ingest_file(
         cp = Checkpoint(source, fp, fmt_obj.name, max(seq, done), completed)
         if follows:
             # Idempotent, so committing them just before the batch's checkpoint keeps resume exact.
-            from basira.store.network import add_follows
+            from basira.ingest.repository import add_follows
 
-            result.follows_new += add_follows(store, follows)
+            with store.transaction() as tx:
+                result.follows_new += add_follows(tx, follows)
             follows.clear()
         posts_new, accounts_new = store.ingest_batch(accounts, posts, cp, before_commit=inside)
         result.posts_new += posts_new

@@ -62,7 +62,7 @@ class AnalysisCache:
     def get(self, store: Store) -> Snapshot:
         """A fresh analysis: computed now if there is none or the data changed since (others meanwhile get the
         previous one)."""
-        from basira.store.network_state import network_fingerprint
+        from basira.network.repository import network_fingerprint
 
         snap = self._snapshot
         if snap is not None and self._clock() - self._checked < FINGERPRINT_SECONDS:
@@ -86,7 +86,7 @@ class AnalysisCache:
     def current(self, store: Store) -> Snapshot | None:
         """For pages that must not wait (the case panel): the analysis at hand, however old; when there is
         none or the data changed, a background recompute starts."""
-        from basira.store.network_state import network_fingerprint
+        from basira.network.repository import network_fingerprint
 
         snap = self._snapshot
         if snap is not None and self._clock() - self._checked < FINGERPRINT_SECONDS:

@@ -32,7 +32,7 @@ def load_network_data(
 ) -> NetworkData:
     """Accounts, posts in [since, until) with detector scores, and follows, as NetworkData.
     A post counts as flagged when its score reaches `flag_threshold` (default: the detector's threshold)."""
-    from basira.store.network import iter_follows, iter_network_posts, network_accounts
+    from basira.network.repository import iter_follows, iter_network_posts, network_accounts
 
     accounts = network_accounts(store)
     posts = [p for batch in iter_network_posts(store, since=since, until=until, model_version=model_version)

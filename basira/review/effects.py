@@ -17,7 +17,7 @@ from typing import Any
 
 from basira.store.db import Tx
 
-__all__ = ["LISTENERS", "DecisionEffects", "Removal", "Undone"]
+__all__ = ["LISTENERS", "DecisionEffects", "Removal", "RemovalDelivered", "Undone"]
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,20 @@ class Undone:
     actor: str
 
 
+@dataclass(frozen=True)
+class RemovalDelivered:
+    """The platform acknowledged the webhook of a removal (in `tx`, with the delivery's own record)."""
+
+    case_id: int
+    delivery_id: int
+    at: datetime
+
+
 # event -> listeners, as "module:function". Each takes (tx, event) and returns a dict merged into the answer.
 LISTENERS: dict[str, tuple[str, ...]] = {
-    "removed": ("basira.store.compliance:preserve_on_removal", "basira.banks:bank_on_removal"),
+    "removed": ("basira.compliance.repository:preserve_on_removal", "basira.banks:bank_on_removal"),
     "undone": ("basira.banks:unbank_on_undo",),
+    "removal_delivered": ("basira.compliance.repository:confirm_on_delivery",),
 }
 
 Listener = Callable[[Tx, Any], "dict[str, Any] | None"]
@@ -68,7 +78,7 @@ class DecisionEffects:
             self._cache[event] = [_resolve(x) if isinstance(x, str) else x for x in self.listeners.get(event, ())]
         return self._cache[event]
 
-    def announce(self, tx: Tx, event: str, what: Removal | Undone) -> dict[str, Any]:
+    def announce(self, tx: Tx, event: str, what: Removal | Undone | RemovalDelivered) -> dict[str, Any]:
         """Tell every listener, in the caller's transaction; their answers merged (later keys win)."""
         out: dict[str, Any] = {}
         for fn in self._of(event):

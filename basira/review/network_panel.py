@@ -33,7 +33,7 @@ def member_links(details: dict[str, Any]) -> list[tuple[str, str]]:
 @register_panel("network")
 def network_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
     from basira.network.cache import cache_for
-    from basira.store.network import NETWORK_SUBJECT_KINDS
+    from basira.store.network_models import NETWORK_SUBJECT_KINDS
 
     case = detail.get("case") or {}
     kind = case.get("subject_kind")

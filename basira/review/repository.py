@@ -27,8 +27,10 @@ from basira.review.decisions import (
     plan_decision,
     plan_undo,
 )
+from basira.review.effects import DecisionEffects, RemovalDelivered
 from basira.review.groups import member_hidden
 from basira.review.queue import QueueFilter
+from basira.store.db import Tx
 from basira.store.group_models import ReviewGroup
 from basira.store.models import Account, Case, Detection, Event, Media, Platform, Post
 from basira.store.review_models import (
@@ -772,7 +774,10 @@ class ReviewRepo:
         return out
 
     def record_attempt(self, delivery: dict[str, Any], status: str, next_at: datetime | None,
-                       status_code: int | None, error: str | None, now: datetime) -> None:
+                       status_code: int | None, error: str | None, now: datetime,
+                       effects: DecisionEffects | None = None) -> None:
+        """Record one delivery attempt; a delivered removal is announced (`removal_delivered`) to `effects`'
+        listeners in the same transaction (compliance confirms the order targets waiting on it)."""
         with self.store.write() as conn:
             values: dict[str, Any] = {"status": status, "attempts": W.c.attempts + 1, "last_status_code": status_code,
                                       "last_error": error}
@@ -782,9 +787,8 @@ class ReviewRepo:
                 values["delivered_at"] = now
             conn.execute(sa.update(W).where(W.c.id == delivery["id"]).values(**values))
             if status == "delivered" and delivery.get("action") == "remove":
-                from basira.store.compliance import ComplianceRepo  # compliance builds on review: import late
-
-                ComplianceRepo(self.store).confirm_removals(conn, delivery["id"], now)
+                (effects or DecisionEffects()).announce(Tx(self.store, conn), "removal_delivered",
+                                                        RemovalDelivered(delivery["case_id"], delivery["id"], now))
             self._events(conn, (f"webhook.{'delivered' if status == 'delivered' else 'attempt_failed'}", "basira",
                                 f"case:{delivery['case_id']}",
                                 {"delivery_id": delivery["id"], "status": status, "http": status_code,
@@ -830,7 +834,7 @@ class ReviewRepo:
 def _network_members(kind: str, details: dict | None) -> dict[str, Any]:
     """A decision on a whole community or coordinated group acts on its members, not just the anchor account
     the case is filed under: the webhook names them all (external ids, as stored when the case was opened)."""
-    from basira.store.network import NETWORK_SUBJECT_KINDS
+    from basira.store.network_models import NETWORK_SUBJECT_KINDS
 
     if kind not in NETWORK_SUBJECT_KINDS:
         return {}

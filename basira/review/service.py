@@ -258,7 +258,8 @@ class ReviewService:
                 outcome = webhooks.post(client, d["url"], self.settings.webhook_secret, d["idempotency_key"],
                                         d["payload"], int(self.now().timestamp()))
                 status, next_at = webhooks.next_state(d["attempts"] + 1, outcome, self.now())
-                self.repo.record_attempt(d, status, next_at, outcome.status_code, outcome.error, self.now())
+                self.repo.record_attempt(d, status, next_at, outcome.status_code, outcome.error, self.now(),
+                                        self.effects)
                 counts[status] += 1
         finally:
             if own:

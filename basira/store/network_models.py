@@ -1,4 +1,5 @@
-"""Tables for network analysis: who follows whom (X v2 follows exports, follows.jsonl)."""
+"""Tables for network analysis: who follows whom (X v2 follows exports, follows.jsonl); the subject kinds of
+network-level cases."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from basira.store.models import Base, UTCDateTime, now
+
+# A case on a whole community or coordinated group, filed under its anchor account; fits cases.subject_kind (16).
+NETWORK_SUBJECT_KINDS = ("community", "coordinated")
 
 
 class Follow(Base):

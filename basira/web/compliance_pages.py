@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from basira.compliance.orders import OUTCOME_WORDS, OrderError, order_language, parse_time
+from basira.compliance.repository import ComplianceError
 from basira.compliance.statement_pdf import render_statement_pdf, statement_document
-from basira.store.compliance import ComplianceError
 from basira.web.compliance_api import compliance
 from basira.web.pages import back, render, say, say_n, translate
 from basira.web.security import Principal, require

@@ -54,7 +54,7 @@ def _community(snap: Snapshot, community: int) -> int:
 
 def _network_cases_by_community(request: Request, snap: Snapshot) -> dict[int, list[dict[str, Any]]]:
     """Open network cases, filed under their anchor account's community in the current analysis."""
-    from basira.store.network_state import network_cases
+    from basira.network.repository import network_cases
 
     out: dict[int, list[dict[str, Any]]] = {}
     for c in network_cases(request.app.state.service.store):
@@ -115,7 +115,7 @@ def account_graph(request: Request, account_id: int, p: Investigator, hops: int 
 @router.post("/communities/{community}/case")
 def open_case(request: Request, community: int, p: Investigator) -> Response:
     """Open (or find the open) network-level case on the whole community and go to it."""
-    from basira.network.cases import open_community_case
+    from basira.cases.network import open_community_case
     from basira.web.pages import back, say
 
     snap = snapshot(request)
@@ -176,7 +176,7 @@ def account_page(request: Request, account_id: int, p: Annotated[Principal, Depe
 def account_context(request: Request, account_id: int) -> dict[str, Any]:
     """The account page's network section: risk and reasons, community, metrics, ego graph, returning or
     successor candidates, coordinated groups, flagged posts (with their cases)."""
-    from basira.store.network_state import flagged_posts
+    from basira.network.repository import flagged_posts
 
     snap = snapshot(request)
     node = snap.view.node(account_id)

@@ -1,55 +1,29 @@
-"""Store queries for network analysis: accounts, posts with their detector scores, follows, network cases.
+"""The network repository: what the analysis reads (accounts, posts with their detector scores, follows), a
+cheap fingerprint of it (to know when a cached analysis is stale), an account's flagged posts with their cases,
+and the open network-level cases.
 
-Functions take a Store and return plain rows; basira.network.load turns them into the algorithms' inputs.
+Functions take a Store (they only read) and return plain rows; basira.network.load turns them into the
+algorithms' inputs. Follows are written by the ingest repository (basira.ingest.repository.add_follows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from basira.core.time import utc
-from basira.ingest.records import FollowRecord
-from basira.store.models import Account, Detection, Media, Platform, Post, now
-from basira.store.network_models import Follow
+from basira.store.models import Account, Case, Detection, Media, Platform, Post
+from basira.store.network_models import NETWORK_SUBJECT_KINDS, Follow
 
 if TYPE_CHECKING:
     from basira.store.store import Store
 
-NETWORK_SUBJECT_KINDS = ("community", "coordinated")  # fits cases.subject_kind (16 characters)
+__all__ = ["count_follows", "flagged_posts", "iter_follows", "iter_network_posts", "network_accounts", "network_cases",
+           "network_fingerprint"]
 _CHUNK = 500
-
-
-def add_follows(store: Store, follows: Sequence[FollowRecord]) -> int:
-    """Store follow edges (accounts not yet known get a stub); return the number new. Idempotent."""
-    if not follows:
-        return 0
-    from basira.ingest.records import AccountRecord
-
-    t = Follow.__table__
-    with store.write() as conn:
-        stubs = [AccountRecord(f.platform, ext) for f in follows for ext in (f.source_external_id, f.target_external_id)]
-        store._insert_account_stubs(conn, stubs)
-        rows = []
-        by_platform: dict[str, list[FollowRecord]] = {}
-        for f in follows:
-            by_platform.setdefault(f.platform, []).append(f)
-        first = now()
-        for platform, recs in by_platform.items():
-            pid = store._platform_id(conn, platform)
-            ids = store._account_ids(conn, pid, [x for f in recs for x in (f.source_external_id, f.target_external_id)])
-            seen = set()
-            for f in recs:
-                key = (ids[f.source_external_id], ids[f.target_external_id])
-                if key[0] != key[1] and key not in seen:
-                    seen.add(key)
-                    rows.append({"platform_id": pid, "source_id": key[0], "target_id": key[1], "first_seen_at": first})
-        if not rows:
-            return 0
-        return len(store._insert_rows(conn, t, rows, ("source_id", "target_id"), ("id",)))
 
 
 def count_follows(store: Store) -> int:
@@ -144,21 +118,51 @@ def iter_network_posts(
         yield batch
 
 
-def open_network_case(
-    store: Store,
-    kind: str,
-    anchor_account_id: int,
-    reason: str,
-    *,
-    priority: float = 0.0,
-    details: dict[str, Any] | None = None,
-    actor: str | None = "basira",
-) -> tuple[int, bool]:
-    """Open a case on a whole community or coordinated group, named by its anchor account (its riskiest
-    member), unless one is open for that anchor; return (case id, newly opened). Logged as `case.opened`."""
-    from basira.cases.intake import Finding, submit
+def network_fingerprint(store: Store) -> tuple[Any, ...]:
+    """Changes whenever a post, follow, detection or account is added, or an account is suspended or removed.
+    Max ids come from primary-key indexes; the suspension counts scan the accounts table (fine to ~1M rows)."""
+    A, P, F, D = Account.__table__, Post.__table__, Follow.__table__, Detection.__table__
+    gone = sa.or_(A.c.status != "active", A.c.suspended_at.is_not(None), A.c.removed_at.is_not(None))
+    with store.read() as conn:
+        ids = conn.execute(sa.select(
+            sa.select(sa.func.max(P.c.id)).scalar_subquery(), sa.select(sa.func.max(F.c.id)).scalar_subquery(),
+            sa.select(sa.func.max(D.c.id)).scalar_subquery(), sa.select(sa.func.max(A.c.id)).scalar_subquery(),
+        )).one()
+        g = conn.execute(sa.select(sa.func.count(), sa.func.max(A.c.suspended_at), sa.func.max(A.c.removed_at))
+                         .where(gone)).one()
+    return (*tuple(ids), int(g[0]), str(g[1]), str(g[2]))
 
-    f = Finding((kind, int(anchor_account_id)), "network", reason, priority=float(priority), details=details or {})
-    with store.transaction() as tx:
-        got = submit(tx, [f], actor, lookup=True)
-    return got.cases[f.subject], bool(got.opened)
+
+def flagged_posts(store: Store, account_id: int, threshold: float, limit: int = 100) -> list[dict[str, Any]]:
+    """The account's posts whose latest detection flagged them (the detector's own decision when recorded,
+    else score >= threshold), newest first, each with its case (the latest) if one was opened."""
+    P, D, C = Post.__table__, Detection.__table__, Case.__table__
+    latest = (sa.select(D.c.post_id, sa.func.max(D.c.id).label("did")).join(P, P.c.id == D.c.post_id)
+              .where(P.c.account_id == account_id).group_by(D.c.post_id).subquery())
+    decided = D.c.evidence["flagged"].as_boolean()
+    q = (sa.select(P.c.id, P.c.external_id, sa.func.substr(P.c.text, 1, 280).label("snippet"), P.c.lang,
+                   P.c.created_at, D.c.score, C.c.id.label("case_id"), C.c.status.label("case_status"))
+         .join(latest, latest.c.post_id == P.c.id).join(D, D.c.id == latest.c.did)
+         .outerjoin(C, sa.and_(C.c.subject_kind == "post", C.c.subject_id == P.c.id))
+         .where(P.c.account_id == account_id,
+                sa.or_(decided.is_(True), sa.and_(decided.is_(None), D.c.score >= threshold)))
+         .order_by(P.c.created_at.desc(), P.c.id.desc(), C.c.id.desc()))
+    out: dict[int, dict[str, Any]] = {}
+    with store.read() as conn:
+        for r in conn.execute(q):
+            if r.id not in out:
+                out[r.id] = r._asdict()
+                if len(out) >= limit:
+                    break
+    return list(out.values())
+
+
+def network_cases(store: Store, open_only: bool = True) -> list[dict[str, Any]]:
+    """Network-level cases (a community or coordinated group), anchored on an account."""
+    C = Case.__table__
+    q = (sa.select(C.c.id, C.c.subject_kind, C.c.subject_id, C.c.status, C.c.priority, C.c.reason, C.c.opened_at)
+         .where(C.c.subject_kind.in_(NETWORK_SUBJECT_KINDS)).order_by(C.c.priority.desc(), C.c.id))
+    if open_only:
+        q = q.where(C.c.closed_at.is_(None))
+    with store.read() as conn:
+        return [r._asdict() for r in conn.execute(q)]

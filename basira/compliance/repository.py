@@ -819,3 +819,10 @@ def preserve_on_removal(tx: Tx, removal: Any) -> dict[str, Any]:
     art. 6) and its provider noticed (art. 11), in the decision's own transaction."""
     ComplianceRepo(tx.store).preserve_decision(removal.case_id, removal.decision_id, removal.at, removal.actor)
     return {}
+
+
+def confirm_on_delivery(tx: Tx, delivered: Any) -> dict[str, Any]:
+    """DecisionEffects listener: the platform acknowledged a removal webhook, so the order targets waiting on it
+    are removed and their statements restated, in the same transaction as the delivery's own record."""
+    ComplianceRepo(tx.store).confirm_removals(tx.conn, delivered.delivery_id, delivered.at)
+    return {}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from basira.ingest.repository import upsert_posts
 from basira.signals.index import HammingIndex, brute_force
 
 
@@ -142,7 +143,8 @@ def _scan_matching(posts: int = 20_000) -> dict:
                            media=[MediaRecord(kind="photo", pdq=pdqs[i])] if i % 3 == 0 else [])
                 for i in range(posts)]
         for i in range(0, posts, 5000):
-            store.upsert_posts(recs[i : i + 5000])
+            with store.transaction() as tx:
+                upsert_posts(tx, recs[i : i + 5000])
         repo.create_bank(store, "text")
         repo.create_bank(store, "pdq")
         repo.add_entries(store, "text", [BankEntry.make("text_minhash", minhash.hash_text(texts[i]))

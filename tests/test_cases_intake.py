@@ -8,12 +8,14 @@ import sqlalchemy as sa
 from basira.cases.intake import Finding, SubjectError, check_subject, submit
 from basira.cases.priority import PrioritySignals, case_priority
 from basira.ingest.records import AccountRecord, PostRecord
+from basira.ingest.repository import ingest_batch
 from basira.store.models import Case
 
 
 def _posts(store, n=3):
-    store.ingest_batch([AccountRecord("x", "a1", handle="alice")],
-                       [PostRecord("x", f"p{i}", "a1", f"synthetic text {i}") for i in range(n)])
+    with store.transaction() as tx:
+        ingest_batch(tx, [AccountRecord("x", "a1", handle="alice")],
+                     [PostRecord("x", f"p{i}", "a1", f"synthetic text {i}") for i in range(n)])
     return [store.post_ids("x", [f"p{i}"])[f"p{i}"] for i in range(n)]
 
 

@@ -10,6 +10,7 @@ from compliance_support import T0, Clock, Mailbox, Receiver, add_users
 from basira.compliance.alerts import AlertSettings
 from basira.compliance.service import ComplianceService
 from basira.ingest.records import MediaRecord, PostRecord
+from basira.ingest.repository import upsert_posts
 from basira.review.demo import seed_cases
 from basira.review.service import ReviewSettings
 from basira.store import open_store
@@ -155,8 +156,9 @@ def test_purge_after_six_months_keeps_the_minimal_record_and_respects_a_legal_ho
     assert texts[a.post_id] == "" and [m.url for m in media] == [None] * len(p0_media)
     assert [m.sha256 for m in media] == [m.sha256 for m in p0_media]  # hashes stay
     # The same post exported again and re-ingested does not bring the purged text back: posts are insert-only.
-    store.upsert_posts([PostRecord("demo", "p7-0", None, "the purged text, exported again",
-                                   media=[MediaRecord(url="https://e.x/again.jpg", kind="photo")])])
+    with store.transaction() as tx:
+        upsert_posts(tx, [PostRecord("demo", "p7-0", None, "the purged text, exported again",
+                                       media=[MediaRecord(url="https://e.x/again.jpg", kind="photo")])])
     with store.read() as conn:
         assert conn.execute(sa.select(Post.text).where(Post.id == a.post_id)).scalar_one() == ""
         assert [u for (u,) in conn.execute(sa.select(Media.url).where(Media.post_id == a.post_id))] == \

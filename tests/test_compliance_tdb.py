@@ -14,11 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from typer.testing import CliRunner
 
+from basira.cases.manual import open_case_for
 from basira.cli import app
 from basira.compliance.report_data import statement_facts
 from basira.compliance.statements import StatementFacts, content_language, statement_of_reasons
 from basira.compliance.tdb_submit import SubmitError, submit_statements
 from basira.ingest.records import AccountRecord, PostRecord
+from basira.ingest.repository import upsert_accounts, upsert_posts
 from basira.review.decisions import Actor
 from basira.review.demo import seed_cases
 from basira.review.policy import load_catalogue
@@ -117,10 +119,12 @@ def build_removals(store, n_posts=3):
     uid = svc.add_user("rev", "a long enough password", "admin")
     actor = Actor(uid, "rev", "admin")
     post_cases = seed_cases(store, n_posts, now=T - timedelta(days=1))
-    store.upsert_accounts([AccountRecord("telegram", "channel1487851422", handle="chan",
-                                         created_at=datetime(2019, 4, 2, tzinfo=UTC)),
-                           AccountRecord("x", "42", handle="noone")])
-    store.upsert_posts([PostRecord("x", "9001", "42", "synthetic text", created_at=datetime(2021, 6, 1, tzinfo=UTC))])
+    with store.transaction() as tx:
+        upsert_accounts(tx, [AccountRecord("telegram", "channel1487851422", handle="chan",
+                                             created_at=datetime(2019, 4, 2, tzinfo=UTC)),
+                               AccountRecord("x", "42", handle="noone")])
+    with store.transaction() as tx:
+        upsert_posts(tx, [PostRecord("x", "9001", "42", "synthetic text", created_at=datetime(2021, 6, 1, tzinfo=UTC))])
     with store.read() as conn:
         import sqlalchemy as sa
 
@@ -132,7 +136,8 @@ def build_removals(store, n_posts=3):
     first = _remove(svc, again, actor)
     svc.undo(first, actor)
     ids["post"].append(_remove(svc, again, actor))  # the re-removal after the undo
-    cid, _ = store.open_case_for("account", acc["channel1487851422"], "synthetic account case")
+    with store.transaction() as tx:
+        cid, _ = open_case_for(tx, "account", acc["channel1487851422"], "synthetic account case")
     ids["account"].append(_remove(svc, cid, actor))
     cid, _ = open_network_case(store, "community", acc["42"], "synthetic community case")
     ids["community"].append(_remove(svc, cid, actor))

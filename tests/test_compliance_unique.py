@@ -19,7 +19,7 @@ from basira.review.queue import QueueFilter
 from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
 from basira.store.compliance_models import ContentNotice, PreservedItem
-from basira.store.store import MIGRATIONS
+from basira.store.db import MIGRATIONS
 
 ROUNDS = 6
 

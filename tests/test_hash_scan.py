@@ -6,7 +6,9 @@ import orjson
 from typer.testing import CliRunner
 
 from basira import banks as repo
+from basira.cases.manual import open_case_for
 from basira.cases.priority import HASH_MATCH_CONFIDENCE, WEIGHTS, PrioritySignals, components
+from basira.cases.views import top_cases
 from basira.cli import app
 from basira.scan import scan_paths
 from basira.signals.exchange import BankEntry
@@ -63,7 +65,7 @@ def _minhash(text: str) -> str:
 
 
 def post_case(store, external_id: str) -> dict | None:
-    cases = [c for c in store.top_cases(100) if c["post_external_id"] == external_id]
+    cases = [c for c in top_cases(store, 100) if c["post_external_id"] == external_id]
     return cases[0] if cases else None
 
 
@@ -96,7 +98,7 @@ def test_scan_matches_posts_opens_cases_vetoes_and_rescan_adds_nothing(store, tm
     def state():
         c = store.counts()
         c.pop("events")  # each scan logs scan.completed
-        return c, store.count_events("case.opened"), store.count_events("case.hash_matched"), store.top_cases(100)
+        return c, store.count_events("case.opened"), store.count_events("case.hash_matched"), top_cases(store, 100)
 
     before = state()
     again = scan_paths(store, [src], workers=1)
@@ -117,7 +119,8 @@ def test_scan_raises_an_open_case_and_new_bank_items_find_old_posts(store, tmp_p
     first = scan_paths(store, [src], workers=1)  # no banks: nothing matched, no checkpoint
     assert first.hash_matches == 0
     post = store.get_post("forum", "5")
-    case_id, opened = store.open_case_for("post", post["id"], "reported by a user", priority=5.0)
+    with store.transaction() as tx:
+        case_id, opened = open_case_for(tx, "post", post["id"], "reported by a user", priority=5.0)
     assert opened
     repo.create_bank(store, "late")
     repo.add_entries(store, "late", [BankEntry.make("text_minhash", _minhash(fixture_posts()[4]["text"]),

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from basira.core.errors import InputError
 from basira.ingest import ingest_file
+from basira.ingest.repository import get_checkpoint
 from basira.store.models import Post
 
 FIX = Path(__file__).parent / "fixtures"
@@ -115,7 +116,7 @@ def test_resume_after_kill(db_url, tmp_path, where):
     store = open_store(db_url)
     committed = 750 if where == "after" else 500  # batch 3 dies uncommitted when killed inside it
     assert store.count_posts() == committed
-    cp = store.get_checkpoint(str(f.resolve()))
+    cp = get_checkpoint(store, str(f.resolve()))
     assert cp is not None and cp.records_done == committed and not cp.completed
     res = ingest_file(store, str(f), batch_size=250)
     assert (res.records_skipped, res.posts_new) == (committed, 2000 - committed)
@@ -123,5 +124,5 @@ def test_resume_after_kill(db_url, tmp_path, where):
     with store.read() as conn:
         distinct = conn.execute(sa.select(sa.func.count(sa.distinct(Post.external_id)))).scalar()
     assert distinct == 2000
-    assert store.get_checkpoint(str(f.resolve())).completed
+    assert get_checkpoint(store, str(f.resolve())).completed
     store.close()

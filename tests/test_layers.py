@@ -168,5 +168,6 @@ def test_no_file_level_cycle_outside_plugin_registries_and_listed_debts():
 
 
 def test_the_check_sees_lazy_imports():
-    """The walk counts an import inside a function: store's lazy import of cases is one of the debts."""
-    assert ("store", "cases") in imports() and ("cases", "store") in imports()
+    """The walk counts an import inside a function: network/load.py reads the detector's threshold through one
+    (network has no other import of detect)."""
+    assert ("network", "detect") in imports()

@@ -10,6 +10,7 @@ from basira.cli import app
 from basira.ingest import ingest_file
 from basira.network.evaluate import mark_suspensions
 from basira.store import open_store
+from basira.store.detections import add_detections
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,9 @@ def db(tmp_path_factory):
     truth = orjson.loads((d / "p" / "ground_truth.json").read_bytes())
     mark_suspensions(s, truth)
     ids = s.post_ids("x", truth["posts"])
-    s.add_detections([{"post_id": pid, "model_version": "truth", "score": 0.99 * truth["posts"][ext]["label"]}
-                      for ext, pid in ids.items()])
+    with s.transaction() as tx:
+        add_detections(tx, [{"post_id": pid, "model_version": "truth", "score": 0.99 * truth["posts"][ext]["label"]}
+                          for ext, pid in ids.items()])
     s.close()
     return path, str(d / "p" / "ground_truth.json"), d
 

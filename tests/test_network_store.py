@@ -8,6 +8,7 @@ import pytest
 from basira.cases.network import open_network_case
 from basira.core.errors import InputError
 from basira.ingest import detect_format, ingest_file
+from basira.ingest.repository import upsert_posts
 from basira.ingest.x_v2 import image_identity
 from basira.network.analysis import (
     analyze,
@@ -23,6 +24,7 @@ from basira.network.export import write_gexf, write_graphml
 from basira.network.load import load_network_data
 from basira.network.repository import count_follows, iter_follows, iter_network_posts, network_accounts
 from basira.store import open_store
+from basira.store.detections import add_detections
 
 
 @pytest.fixture
@@ -89,8 +91,9 @@ def simulated(tmp_path_factory):
     truth = orjson.loads((d / "p" / "ground_truth.json").read_bytes())
     mark_suspensions(s, truth)
     post_ids = s.post_ids("x", truth["posts"])
-    s.add_detections([{"post_id": pid, "model_version": "truth", "score": float(truth["posts"][ext]["label"])}
-                      for ext, pid in post_ids.items()])
+    with s.transaction() as tx:
+        add_detections(tx, [{"post_id": pid, "model_version": "truth", "score": float(truth["posts"][ext]["label"])}
+                          for ext, pid in post_ids.items()])
     data = load_network_data(s, flag_threshold=0.5)
     yield s, truth, data, d
     s.close()
@@ -150,13 +153,15 @@ def test_loader_uses_the_detectors_own_decision(store):
     from basira.ingest.records import PostRecord
 
     t0 = datetime(2024, 3, 1, tzinfo=UTC)
-    store.upsert_posts([PostRecord("x", f"p{i}", "a1", f"text {i}", created_at=t0, handle="a") for i in range(3)])
+    with store.transaction() as tx:
+        upsert_posts(tx, [PostRecord("x", f"p{i}", "a1", f"text {i}", created_at=t0, handle="a") for i in range(3)])
     ids = store.post_ids("x", ["p0", "p1", "p2"])
-    store.add_detections([
-        {"post_id": ids["p0"], "model_version": "m1", "score": 0.2, "evidence": {"flagged": True}},  # low-threshold model
-        {"post_id": ids["p1"], "model_version": "m1", "score": 0.97, "evidence": {"flagged": False}},
-        {"post_id": ids["p2"], "model_version": "m1", "score": 0.97},  # no decision stored: the threshold decides
-    ])
+    with store.transaction() as tx:
+        add_detections(tx, [
+            {"post_id": ids["p0"], "model_version": "m1", "score": 0.2, "evidence": {"flagged": True}},  # low-threshold model
+            {"post_id": ids["p1"], "model_version": "m1", "score": 0.97, "evidence": {"flagged": False}},
+            {"post_id": ids["p2"], "model_version": "m1", "score": 0.97},  # no decision stored: the threshold decides
+        ])
     rows = {p["external_id"]: p for b in iter_network_posts(store) for p in b}
     assert (rows["p0"]["flagged"], rows["p1"]["flagged"], rows["p2"]["flagged"]) == (True, False, None)
     data = load_network_data(store, flag_threshold=0.9)

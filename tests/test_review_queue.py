@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from basira.cases.detector import record_detections
+from basira.cases.manual import open_cases_for
 from basira.review import repository
 from basira.review.demo import seed_cases
 from basira.review.queue import QueueFilter
 from basira.review.repository import QueueCursor, ReviewRepo
+from basira.store.detections import add_detections
 from basira.store.models import Account, Case, Detection, Post
 
 
@@ -36,8 +39,9 @@ def _account_cases(store, n: int) -> list[int]:
     A = Account.__table__
     with store.read() as conn:
         accounts = list(conn.execute(sa.select(A.c.id).order_by(A.c.id).limit(n)).scalars())
-    return store.open_cases_for([{"subject_kind": "account", "subject_id": a, "reason": "manual (synthetic)",
-                                  "priority": 50.0 + a} for a in accounts])
+    with store.transaction() as tx:
+        return open_cases_for(tx, [{"subject_kind": "account", "subject_id": a, "reason": "manual (synthetic)",
+                                      "priority": 50.0 + a} for a in accounts])
 
 
 def _all_pages(repo: ReviewRepo, f: QueueFilter, now: datetime, limit: int) -> list[int]:
@@ -101,7 +105,7 @@ def test_policy_is_a_column_written_by_the_store_and_backfilled_by_the_migration
     from alembic.config import Config
 
     from basira.store import open_store
-    from basira.store.store import MIGRATIONS
+    from basira.store.db import MIGRATIONS
 
     engine = sa.create_engine(db_url)
     cfg = Config()
@@ -125,10 +129,12 @@ def test_policy_is_a_column_written_by_the_store_and_backfilled_by_the_migration
         with store.read() as conn:
             assert list(conn.execute(sa.select(D.c.policy).order_by(D.c.post_id)).scalars()) == [
                 "hate_speech", None, None]
-        store.add_detections([{"post_id": 3, "model_version": "v", "score": 0.9, "categories": [],
-                               "evidence": {"policy": "terrorist_support"}}])
-        store.record_detections([{"post_id": 3, "model_version": "w", "score": 0.9, "flagged": False,
-                                  "evidence": {"policy": "hate_speech"}}])
+        with store.transaction() as tx:
+            add_detections(tx, [{"post_id": 3, "model_version": "v", "score": 0.9, "categories": [],
+                                   "evidence": {"policy": "terrorist_support"}}])
+        with store.transaction() as tx:
+            record_detections(tx, [{"post_id": 3, "model_version": "w", "score": 0.9, "flagged": False,
+                                      "evidence": {"policy": "hate_speech"}}])
         with store.read() as conn:
             assert dict(conn.execute(sa.select(D.c.model_version, D.c.policy).where(D.c.post_id == 3)).all()) == {
                 "v": "terrorist_support", "w": "hate_speech"}

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from basira.cases.views import top_cases
 from basira.cli import app
 from basira.detect import load_detector
 from basira.scan import scan_paths
@@ -67,7 +68,7 @@ def test_scan_opens_a_case_per_flagged_post_and_rerun_changes_nothing(store, pla
     before = state(store)
     assert before["detections"] == n and before["case_events"] == before["cases"] == s.flagged_total
     assert before["chain"] == (True, None)
-    cases = store.top_cases(5)
+    cases = top_cases(store, 5)
     assert cases and cases[0]["priority"] >= cases[-1]["priority"] and cases[0]["text"]  # by priority
 
     again = scan_paths(store, [str(platform)], workers=1)

@@ -11,6 +11,7 @@ import pytest
 from basira.ingest import ingest_file
 from basira.ingest.base import LongLine, detect_format, iter_lines
 from basira.scan.text_chunks import chunk_bounds, detect_bounded
+from basira.store.detections import posts_lacking_detection
 
 FIX = Path(__file__).parent / "fixtures"
 # SYNTHETIC, non-operational (tests/fixtures/detect_synthetic.jsonl)
@@ -63,13 +64,13 @@ def test_scoring_batches_are_bounded_by_text_length(store, tmp_path):
     ingest_file(store, str(f))
     seen, last, sizes = [], 0, []
     while True:
-        batch, last = store.posts_lacking_detection("m", last, 100, max_chars=3500)
+        batch, last = posts_lacking_detection(store, "m", last, 100, max_chars=3500)
         if not batch:
             break
         sizes.append(len(batch))
         seen += [b["id"] for b in batch]
     assert sizes == [3, 3, 3, 1] and len(set(seen)) == 10  # none lost, none twice
-    batch, _ = store.posts_lacking_detection("m", 0, 100, max_chars=10)
+    batch, _ = posts_lacking_detection(store, "m", 0, 100, max_chars=10)
     assert len(batch) == 1  # always at least one post
 
 

@@ -3,8 +3,11 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from basira.cases.manual import open_case_for, open_cases_for
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord
+from basira.ingest.repository import ingest_batch, upsert_accounts, upsert_posts
 from basira.store import open_store
+from basira.store.detections import add_detections, detection_id
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -23,7 +26,7 @@ def post(i: int, account: str = "u1", **kw) -> PostRecord:
 def _head() -> str:
     from alembic.script import ScriptDirectory
 
-    from basira.store.store import MIGRATIONS
+    from basira.store.db import MIGRATIONS
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
@@ -86,8 +89,10 @@ def test_upsert_posts_is_idempotent_and_keeps_fields(store):
         post(2, handle="alice"),
         post(2, handle="alice"),  # duplicate inside the batch
     ]
-    assert store.upsert_posts(batch) == 2
-    assert store.upsert_posts(batch) == 0
+    with store.transaction() as tx:
+        assert upsert_posts(tx, batch) == 2
+    with store.transaction() as tx:
+        assert upsert_posts(tx, batch) == 0
     assert store.count_posts() == 2 and store.count_accounts() == 1 and store.count_media() == 1
     p = store.get_post("x", "p1")
     assert p["created_at"] == T0
@@ -109,17 +114,21 @@ def test_upsert_posts_is_idempotent_and_keeps_fields(store):
 def test_same_external_id_on_two_platforms_is_two_posts(store):
     a = post(1)
     b = PostRecord(platform="telegram", external_id="p1", account_external_id="u1", text="hi")
-    assert store.upsert_posts([a, b]) == 2
+    with store.transaction() as tx:
+        assert upsert_posts(tx, [a, b]) == 2
     assert store.count_accounts() == 2
 
 
 def test_upsert_accounts_updates_changed_fields_only(store):
     rec = AccountRecord("x", "u1", handle="alice", display_name="Alice", bio="hello", created_at=T0)
-    assert store.upsert_accounts([rec]) == 1
-    assert store.upsert_accounts([rec]) == 0
+    with store.transaction() as tx:
+        assert upsert_accounts(tx, [rec]) == 1
+    with store.transaction() as tx:
+        assert upsert_accounts(tx, [rec]) == 0
     # A later profile with a new bio and a suspension; missing fields keep their stored values.
     later = AccountRecord("x", "u1", bio="new bio", status="suspended", suspended_at=T0)
-    assert store.upsert_accounts([later]) == 0
+    with store.transaction() as tx:
+        assert upsert_accounts(tx, [later]) == 0
     a = store.get_account("x", "u1")
     assert (a["handle"], a["display_name"], a["bio"], a["status"]) == (
         "alice",
@@ -129,12 +138,14 @@ def test_upsert_accounts_updates_changed_fields_only(store):
     )
     assert a["created_at"] == T0 and a["suspended_at"] == T0
     # A stub from a post does not overwrite a full profile.
-    store.upsert_posts([post(1, account="u1", handle="other")])
+    with store.transaction() as tx:
+        upsert_posts(tx, [post(1, account="u1", handle="other")])
     assert store.get_account("x", "u1")["handle"] == "alice"
 
 
 def test_detections_and_cases(store):
-    store.upsert_posts([post(1), post(2)])
+    with store.transaction() as tx:
+        upsert_posts(tx, [post(1), post(2)])
     ids = store.post_ids("x", ["p1", "p2", "nope"])
     assert set(ids) == {"p1", "p2"}
     rows = [
@@ -146,30 +157,37 @@ def test_detections_and_cases(store):
             "evidence": {"spans": [[0, 5]]},
         }
     ]
-    assert store.add_detections(rows) == 1
-    assert store.add_detections([{**rows[0], "score": 0.8}]) == 0  # re-scored, replaced
+    with store.transaction() as tx:
+        assert add_detections(tx, rows) == 1
+    with store.transaction() as tx:
+        assert add_detections(tx, [{**rows[0], "score": 0.8}]) == 0  # re-scored, replaced
     assert store.count_detections() == 1
-    det = store.detection_id(ids["p1"], "m1")
-    cid, new = store.open_case_for("post", ids["p1"], "score 0.8 >= 0.5", priority=0.8, detection_id=det)
+    det = detection_id(store, ids["p1"], "m1")
+    with store.transaction() as tx:
+        cid, new = open_case_for(tx, "post", ids["p1"], "score 0.8 >= 0.5", priority=0.8, detection_id=det)
     assert new
-    assert store.open_case_for("post", ids["p1"], "again") == (cid, False)
-    assert (
-        store.open_cases_for(
-            [
-                {"subject_kind": "post", "subject_id": ids["p2"], "reason": "r"},
-                {"subject_kind": "post", "subject_id": ids["p1"], "reason": "r"},
-            ]
+    with store.transaction() as tx:
+        assert open_case_for(tx, "post", ids["p1"], "again") == (cid, False)
+    with store.transaction() as tx:
+        assert (
+            open_cases_for(tx,
+                [
+                    {"subject_kind": "post", "subject_id": ids["p2"], "reason": "r"},
+                    {"subject_kind": "post", "subject_id": ids["p1"], "reason": "r"},
+                ]
+            )
+            != []
         )
-        != []
-    )
     assert store.count_cases() == 2 and store.count_cases("open") == 2
     assert store.count_events("case.opened") == 2
     with pytest.raises(ValueError):
-        store.open_case_for("planet", 1, "no")
+        with store.transaction() as tx:
+            open_case_for(tx, "planet", 1, "no")
 
 
 def test_iter_posts_pages_in_id_order(store):
-    store.upsert_posts([post(i) for i in range(25)])
+    with store.transaction() as tx:
+        upsert_posts(tx, [post(i) for i in range(25)])
     pages = list(store.iter_posts(batch_size=10))
     assert [len(p) for p in pages] == [10, 10, 5]
     flat = [r for p in pages for r in p]
@@ -185,8 +203,10 @@ def test_failed_batch_rolls_back_everything(store):
     def explode():
         raise Boom
 
-    with pytest.raises(Boom):
-        store.ingest_batch([AccountRecord("x", "a9")], [post(1)], before_commit=explode)
+    with pytest.raises(Boom), store.transaction() as tx:
+        ingest_batch(tx, [AccountRecord("x", "a9")], [post(1)])
+        explode()
     assert store.counts()["posts"] == 0 and store.count_accounts() == 0
     # The platform row was rolled back too; the next batch must not use a stale cached id.
-    assert store.upsert_posts([post(1)]) == 1
+    with store.transaction() as tx:
+        assert upsert_posts(tx, [post(1)]) == 1

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from basira.cases.detector import record_detections
+from basira.cases.views import top_cases
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord
+from basira.ingest.repository import upsert_accounts, upsert_posts
 from basira.store.models import Account
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -51,8 +54,10 @@ def test_awkward_text_and_json_round_trip(store):
         )
         for i, t in enumerate(AWKWARD)
     ]
-    assert store.upsert_posts([*posts, posts[0]]) == len(AWKWARD)  # a duplicate inside the batch
-    assert store.upsert_posts(posts) == 0
+    with store.transaction() as tx:
+        assert upsert_posts(tx, [*posts, posts[0]]) == len(AWKWARD)  # a duplicate inside the batch
+    with store.transaction() as tx:
+        assert upsert_posts(tx, posts) == 0
     for i, t in enumerate(AWKWARD):
         p = store.get_post("x", f"p{i}")
         assert p["text"] == t
@@ -69,7 +74,8 @@ def test_awkward_text_and_json_round_trip(store):
 def test_batch_larger_than_a_lookup_chunk_maps_every_author(store):
     n = 1234  # more than one 500-value lookup
     posts = [_post(i, f"text {i}", account=f"author{i}") for i in range(n)]
-    assert store.upsert_posts(posts) == n
+    with store.transaction() as tx:
+        assert upsert_posts(tx, posts) == n
     assert store.count_accounts() == n
     for i in (0, 499, 500, 1000, n - 1):
         assert store.get_post("x", f"p{i}")["account_external_id"] == f"author{i}"
@@ -77,7 +83,8 @@ def test_batch_larger_than_a_lookup_chunk_maps_every_author(store):
 
 def test_accounts_updated_in_bulk_by_changed_fields(store):
     first = [AccountRecord("x", f"u{i}", handle=f"h{i}", bio=f"bio {i}") for i in range(6)]
-    assert store.upsert_accounts(first) == 6
+    with store.transaction() as tx:
+        assert upsert_accounts(tx, first) == 6
     later = [
         AccountRecord("x", "u0", handle="renamed"),  # handle only
         AccountRecord("x", "u1", bio='new "bio" \\ {1,2}'),  # bio only
@@ -86,7 +93,8 @@ def test_accounts_updated_in_bulk_by_changed_fields(store):
         AccountRecord("x", "u4", handle="h4"),  # unchanged
         AccountRecord("x", "u9", handle="new"),  # new
     ]
-    assert store.upsert_accounts(later) == 1
+    with store.transaction() as tx:
+        assert upsert_accounts(tx, later) == 1
     got = {f"u{i}": store.get_account("x", f"u{i}") for i in (0, 1, 2, 3, 4, 5, 9)}
     assert (got["u0"]["handle"], got["u0"]["bio"]) == ("renamed", "bio 0")
     assert (got["u1"]["handle"], got["u1"]["bio"]) == ("h1", 'new "bio" \\ {1,2}')
@@ -97,17 +105,18 @@ def test_accounts_updated_in_bulk_by_changed_fields(store):
 
 def test_insert_rows_fills_python_defaults_and_skips_conflicts(store):
     t = Account.__table__
-    with store.write() as conn:
-        pid = store._platform_id(conn, "x")
+    with store.transaction() as tx:
+        pid = tx.platform_id("x")
         rows = [{"platform_id": pid, "external_id": e} for e in ("a", "b", "a")]
-        got = store._insert_rows(conn, t, rows, ("platform_id", "external_id"), ("external_id",))
+        got = tx.insert_rows(t, rows, ("platform_id", "external_id"), ("external_id",))
     assert [r.external_id for r in got] == ["a", "b"]
     a = store.get_account("x", "a")
     assert a["status"] == "active" and a["first_seen_at"] is not None and a["handle"] is None
 
 
 def test_detections_cases_and_events_in_bulk(store):
-    store.upsert_posts([_post(i, t) for i, t in enumerate(AWKWARD)])
+    with store.transaction() as tx:
+        upsert_posts(tx, [_post(i, t) for i, t in enumerate(AWKWARD)])
     ids = store.post_ids("x", [f"p{i}" for i in range(len(AWKWARD))])
     rows = [
         {
@@ -121,11 +130,13 @@ def test_detections_cases_and_events_in_bulk(store):
         for i, t in enumerate(AWKWARD)
     ]
     flagged = sum(1 for r in rows if r["flagged"])
-    assert store.record_detections(rows) == (len(rows), flagged)
-    assert store.record_detections(rows) == (0, 0)
+    with store.transaction() as tx:
+        assert record_detections(tx, rows) == (len(rows), flagged)
+    with store.transaction() as tx:
+        assert record_detections(tx, rows) == (0, 0)
     assert store.count_cases("open") == flagged and store.count_events("case.opened") == flagged
     assert store.verify_events() == (True, None)
-    top = store.top_cases(limit=100)
+    top = top_cases(store, limit=100)
     assert {c["post_external_id"] for c in top} == {f"p{i}" for i in range(len(AWKWARD)) if i % 2}
     by_text = {c["text"]: c for c in top}
     for i, t in enumerate(AWKWARD):

@@ -3,8 +3,8 @@ import threading
 import sqlalchemy as sa
 
 from basira.store import open_store
+from basira.store.events import GENESIS_HASH, _event_entry, event_hash
 from basira.store.models import Event
-from basira.store.store import GENESIS_HASH, _event_entry, event_hash
 
 
 def test_events_are_hash_chained(store):

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from fastapi.routing import APIRoute
 
+from basira.cases.manual import open_case_for
+from basira.ingest.repository import upsert_accounts, upsert_posts
 from basira.review.demo import seed_cases
 from basira.review.roles import PERMISSIONS, ROLES
 from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
+from basira.store.detections import add_detections, detection_id
 from basira.web.app import create_app
 
 with warnings.catch_warnings():
@@ -262,22 +265,27 @@ def test_hostile_content_never_executes(web):
 
     svc, app, clients, _ = web
     st = svc.store
-    st.upsert_accounts([AccountRecord("x", "evil", handle="<b>h\u202e</b>", display_name='<img src=x onerror=alert(9)>',
-                                      bio="<script>bio()</script>")])
+    with st.transaction() as tx:
+        upsert_accounts(tx, [AccountRecord("x", "evil", handle="<b>h\u202e</b>", display_name='<img src=x onerror=alert(9)>',
+                                          bio="<script>bio()</script>")])
     big = HOSTILE + ("A" * 1_000_000) + "<script>tail()</script>"
-    st.upsert_posts([
-        PostRecord("x", "p1", "evil", HOSTILE, lang="ar",
-                   media=[MediaRecord(url="javascript:alert(4)", kind="photo"),
-                          MediaRecord(url="https://example.invalid/v.mp4", kind="video")]),
-        PostRecord("x", "p2", "evil", big),
-    ])
+    with st.transaction() as tx:
+        upsert_posts(tx, [
+            PostRecord("x", "p1", "evil", HOSTILE, lang="ar",
+                       media=[MediaRecord(url="javascript:alert(4)", kind="photo"),
+                              MediaRecord(url="https://example.invalid/v.mp4", kind="video")]),
+            PostRecord("x", "p2", "evil", big),
+        ])
     pids = st.post_ids("x", ["p1", "p2"])
-    st.add_detections([{"post_id": pids["p1"], "model_version": "m<script>", "score": 0.9,
-                        "categories": ["<script>c()</script>"],
-                        "evidence": {"spans": [{"start": 0, "end": 8, "text": "<script>", "why": "<img src=y onerror=z()>"}]}}])
-    did = st.detection_id(pids["p1"], "m<script>")
-    c1, _ = st.open_case_for("post", pids["p1"], "<script>reason()</script>", priority=999, detection_id=did)
-    c2, _ = st.open_case_for("post", pids["p2"], "big", priority=998)
+    with st.transaction() as tx:
+        add_detections(tx, [{"post_id": pids["p1"], "model_version": "m<script>", "score": 0.9,
+                            "categories": ["<script>c()</script>"],
+                            "evidence": {"spans": [{"start": 0, "end": 8, "text": "<script>", "why": "<img src=y onerror=z()>"}]}}])
+    did = detection_id(st, pids["p1"], "m<script>")
+    with st.transaction() as tx:
+        c1, _ = open_case_for(tx, "post", pids["p1"], "<script>reason()</script>", priority=999, detection_id=did)
+    with st.transaction() as tx:
+        c2, _ = open_case_for(tx, "post", pids["p2"], "big", priority=998)
     rev = clients["reviewer"]
     rev.post(f"/api/v1/cases/{c1}/decisions", json={"action": "escalate", "reason_code": "ESC-1",
                                                    "note": "<script>note()</script>\u202e"})
@@ -379,8 +387,9 @@ def test_queue_sorts_by_each_column_filters_policy_and_saves_filters(web):
     with svc.store.read() as conn:
         d = conn.execute(sa.select(Detection.post_id, Detection.model_version, Detection.score, Detection.categories,
                                    Detection.evidence).order_by(Detection.id).limit(1)).one()
-    svc.store.add_detections([{"post_id": d.post_id, "model_version": d.model_version, "score": d.score,
-                               "categories": d.categories, "evidence": {**d.evidence, "policy": "hate_speech"}}])
+    with svc.store.transaction() as tx:
+        add_detections(tx, [{"post_id": d.post_id, "model_version": d.model_version, "score": d.score,
+                                   "categories": d.categories, "evidence": {**d.evidence, "policy": "hate_speech"}}])
     hate = rev.get("/api/v1/queue", params={"policy": "hate_speech"}).json()
     assert hate["total"] == 1 and hate["cases"][0]["policy"] == "hate_speech"
     assert rev.get("/api/v1/queue", params={"policy": "terrorist_support"}).json()["total"] == 0

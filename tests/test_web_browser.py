@@ -10,10 +10,13 @@ from browser_support import ARGS, CHROMIUM, PASSWORD, SHOTS, require_browser, se
 
 sync_api = require_browser()
 
+from basira.cases.manual import open_case_for  # noqa: E402
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord  # noqa: E402
+from basira.ingest.repository import upsert_accounts, upsert_posts  # noqa: E402
 from basira.review.demo import DEMO_IMAGE, seed_cases  # noqa: E402
 from basira.review.service import ReviewService, ReviewSettings  # noqa: E402
 from basira.store import open_store  # noqa: E402
+from basira.store.detections import add_detections, detection_id  # noqa: E402
 from basira.web.app import create_app  # noqa: E402
 
 
@@ -41,14 +44,18 @@ class Accept(BaseHTTPRequestHandler):
 def server(tmp_path_factory):
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'b.db'}")
     seed_cases(store, 14)
-    store.upsert_accounts([AccountRecord("demo", "ar-1", handle="qari_demo", display_name="حساب تجريبي")])
-    store.upsert_posts([PostRecord("demo", "ar-post", "ar-1", "انضموا إلى نادي القراءة في المكتبة يوم الجمعة \u202eabc\u202c <b>نص</b>",
-                                   lang="ar", media=[MediaRecord(url=DEMO_IMAGE, kind="photo")])])
+    with store.transaction() as tx:
+        upsert_accounts(tx, [AccountRecord("demo", "ar-1", handle="qari_demo", display_name="حساب تجريبي")])
+    with store.transaction() as tx:
+        upsert_posts(tx, [PostRecord("demo", "ar-post", "ar-1", "انضموا إلى نادي القراءة في المكتبة يوم الجمعة \u202eabc\u202c <b>نص</b>",
+                                       lang="ar", media=[MediaRecord(url=DEMO_IMAGE, kind="photo")])])
     pid = store.post_ids("demo", ["ar-post"])["ar-post"]
-    store.add_detections([{"post_id": pid, "model_version": "demo-0", "score": 0.97, "categories": ["recruitment"],
-                           "evidence": {"spans": [{"start": 0, "end": 6, "text": "انضموا", "why": "call to join (synthetic)"}]}}])
-    top, _ = store.open_case_for("post", pid, "detector flagged (synthetic)", priority=200,
-                                 detection_id=store.detection_id(pid, "demo-0"))
+    with store.transaction() as tx:
+        add_detections(tx, [{"post_id": pid, "model_version": "demo-0", "score": 0.97, "categories": ["recruitment"],
+                               "evidence": {"spans": [{"start": 0, "end": 6, "text": "انضموا", "why": "call to join (synthetic)"}]}}])
+    with store.transaction() as tx:
+        top, _ = open_case_for(tx, "post", pid, "detector flagged (synthetic)", priority=200,
+                                     detection_id=detection_id(store, pid, "demo-0"))
     clock = Clock()
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), Accept)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()

@@ -7,6 +7,8 @@ import warnings
 import pytest
 
 from basira import banks as repo
+from basira.cases.manual import open_case_for
+from basira.ingest.repository import upsert_posts
 from basira.review.demo import seed_cases
 from basira.review.service import ReviewService, ReviewSettings
 from basira.signals.banks import PostContent, match_posts
@@ -77,10 +79,12 @@ def post_with_media(store, ext: str) -> int:
     """A post with a long text and an image whose SHA-256 and PDQ are known, and an open case on it."""
     from basira.ingest.records import MediaRecord, PostRecord
 
-    store.upsert_posts([PostRecord("demo", ext, None, BANK_TEXT + " " + ext,
-                                   media=[MediaRecord(url="https://e.x/i.jpg", kind="photo", sha256=SHA, pdq=PDQ)])])
+    with store.transaction() as tx:
+        upsert_posts(tx, [PostRecord("demo", ext, None, BANK_TEXT + " " + ext,
+                                       media=[MediaRecord(url="https://e.x/i.jpg", kind="photo", sha256=SHA, pdq=PDQ)])])
     pid = store.post_ids("demo", [ext])[ext]
-    return store.open_case_for("post", pid, "reported", details={"categories": ["recruitment"]})[0]
+    with store.transaction() as tx:
+        return open_case_for(tx, "post", pid, "reported", details={"categories": ["recruitment"]})[0]
 
 
 def test_remove_adds_content_to_a_bank_from_the_form_and_the_api(web):

@@ -11,8 +11,10 @@ import pytest
 from compliance_support import add_users
 from fastapi.routing import APIRoute
 
+from basira.cases.manual import open_case_for
 from basira.compliance.service import ComplianceService
 from basira.ingest.records import AccountRecord, PostRecord
+from basira.ingest.repository import upsert_accounts, upsert_posts
 from basira.review.content import _INVISIBLE, mark_invisible
 from basira.review.demo import seed_cases
 from basira.review.service import ReviewService, ReviewSettings
@@ -43,17 +45,20 @@ def site(store):
     users = add_users(store)
     svc = ReviewService(store, ReviewSettings(secure_cookies=False))
     svc.add_user("root", "a long enough password", "admin")
-    store.upsert_accounts([AccountRecord("x", f"acc{SNEAKY}", handle=f"h{SNEAKY}", display_name=f"d{SNEAKY}",
-                                         bio=f"b{SNEAKY}"),
-                           AccountRecord("telegram", "nohandle-1"), AccountRecord("telegram", "nohandle-2")])
+    with store.transaction() as tx:
+        upsert_accounts(tx, [AccountRecord("x", f"acc{SNEAKY}", handle=f"h{SNEAKY}", display_name=f"d{SNEAKY}",
+                                             bio=f"b{SNEAKY}"),
+                               AccountRecord("telegram", "nohandle-1"), AccountRecord("telegram", "nohandle-2")])
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
-    store.upsert_posts([PostRecord("x", f"post{SNEAKY}", f"acc{SNEAKY}", f"text {SNEAKY}", lang="en",
-                                   created_at=t0, hashtags=[f"tag{SNEAKY}"]),
-                        *[PostRecord("telegram", f"m{i}", f"nohandle-{i % 2 + 1}", f"message {i}",
-                                     created_at=t0 + timedelta(minutes=i), reply_to=f"m{i - 1}" if i else None)
-                          for i in range(6)]])
+    with store.transaction() as tx:
+        upsert_posts(tx, [PostRecord("x", f"post{SNEAKY}", f"acc{SNEAKY}", f"text {SNEAKY}", lang="en",
+                                       created_at=t0, hashtags=[f"tag{SNEAKY}"]),
+                            *[PostRecord("telegram", f"m{i}", f"nohandle-{i % 2 + 1}", f"message {i}",
+                                         created_at=t0 + timedelta(minutes=i), reply_to=f"m{i - 1}" if i else None)
+                              for i in range(6)]])
     pid = store.post_ids("x", [f"post{SNEAKY}"])[f"post{SNEAKY}"]
-    case_id, _ = store.open_case_for("post", pid, f"reason {SNEAKY}", priority=999)
+    with store.transaction() as tx:
+        case_id, _ = open_case_for(tx, "post", pid, f"reason {SNEAKY}", priority=999)
     compliance = ComplianceService(store, ReviewSettings())
     order_id = compliance.receive({"authority": f"Auth{SNEAKY.replace(chr(7), '')}", "order_ref": "R\u202e1",
                                    "reasons": f"why {SNEAKY}", "targets": ["demo:p7-0"],

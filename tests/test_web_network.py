@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from markupsafe import escape as markup_escape
 
 from basira.ingest.records import AccountRecord, FollowRecord, PostRecord
-from basira.ingest.repository import add_follows
+from basira.ingest.repository import add_follows, upsert_accounts, upsert_posts
 from basira.network.cache import cache_for
 from basira.network.repository import iter_follows
 from basira.review.service import ReviewService, ReviewSettings
@@ -54,10 +54,12 @@ def _fill(url: str, path) -> None:
         scan_paths(s, [str(path)], workers=1)
         mark_suspensions(s, orjson.loads((path / "ground_truth.json").read_bytes()))
         # a hostile account woven into the graph: it follows and is followed by the riskiest-looking hubs
-        s.upsert_accounts([AccountRecord("x", "hostile-1", handle=HOSTILE, display_name="<img src=x onerror=alert(2)>",
-                                         bio="\u202bbio</textarea><script>alert(3)</script>")])
-        s.upsert_posts([PostRecord("x", "hostile-post", "hostile-1", "hello <b>world</b>", handle=HOSTILE,
-                                   created_at=datetime(2024, 5, 1, tzinfo=UTC))])
+        with s.transaction() as tx:
+            upsert_accounts(tx, [AccountRecord("x", "hostile-1", handle=HOSTILE, display_name="<img src=x onerror=alert(2)>",
+                                             bio="\u202bbio</textarea><script>alert(3)</script>")])
+        with s.transaction() as tx:
+            upsert_posts(tx, [PostRecord("x", "hostile-post", "hostile-1", "hello <b>world</b>", handle=HOSTILE,
+                                       created_at=datetime(2024, 5, 1, tzinfo=UTC))])
         hubs = [a for a, r in _roles(path).items() if r == "recruiter_hub"][:3]
         with s.transaction() as tx:
             add_follows(tx, [FollowRecord("x", "hostile-1", h) for h in hubs] + [FollowRecord("x", hubs[0], "hostile-1")])

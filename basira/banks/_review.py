@@ -3,7 +3,7 @@ DecisionEffects listeners (basira.review.effects) and what they build on."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
@@ -99,12 +99,13 @@ def bank_on_removal(tx: Tx, removal: Any) -> dict[str, Any]:
     """DecisionEffects listener: the reviewer asked for the removed content to go into a bank."""
     if not removal.add_to_bank:
         return {}
-    return {"banked": bank_case_content(tx.store, removal.case_id, removal.add_to_bank, actor=removal.actor,
+    # The Tx's database is the Store that opened it (store.db types it as Database to keep db free of store.store).
+    return {"banked": bank_case_content(cast("Store", tx.store), removal.case_id, removal.add_to_bank, actor=removal.actor,
                                         decision_id=removal.decision_id)}
 
 
 def unbank_on_undo(tx: Tx, undone: Any) -> dict[str, Any]:
     """DecisionEffects listener: an undone removal takes back what it added to a bank."""
-    return {"unbanked": unbank_case_content(tx.store, undone.case_id, actor=undone.actor,
+    return {"unbanked": unbank_case_content(cast("Store", tx.store), undone.case_id, actor=undone.actor,
                                             decision_id=undone.decision_id)}
 

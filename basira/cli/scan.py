@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from basira.cases.views import top_cases
 from basira.cli._common import err, fail
 from basira.core.errors import InputError
 
@@ -286,7 +287,7 @@ def demo(
             summary = scan_paths(store, [out], progress=update)
         _print_scan_summary(console, summary)
         console.rule("[bold]3. Top cases")
-        _print_top_cases(console, store.top_cases(10))
+        _print_top_cases(console, top_cases(store, 10))
         console.rule("[bold]4. Returning accounts")
         _print_returning(console, store)
     console.rule("[bold]Next")

@@ -274,7 +274,7 @@ class Verification:
 
 def audit_problems(events_jsonl: bytes) -> list[Problem]:
     """Entries of the audit excerpt whose hash does not follow from their prev_hash and content."""
-    from basira.store.store import event_hash
+    from basira.store.events import event_hash
 
     out = []
     for n, line in enumerate(events_jsonl.splitlines(), 1):

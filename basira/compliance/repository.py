@@ -34,6 +34,7 @@ from basira.store.compliance_models import (
     RemovalOrderTarget,
 )
 from basira.store.db import Tx
+from basira.store.events import append as append_events
 from basira.store.models import Account, Case, Detection, Media, Platform, Post
 from basira.store.review_models import CaseClaim, Decision, User, WebhookDelivery
 from basira.store.store import Store
@@ -79,7 +80,7 @@ class ComplianceRepo:
         self.store = store
 
     def _events(self, conn: Connection, *entries: tuple[str, str | None, str | None, dict]) -> None:
-        self.store._append_events(conn, list(entries))
+        append_events(conn, list(entries))
 
     # --- intake -----------------------------------------------------------------------------------------------
 

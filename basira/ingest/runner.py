@@ -87,7 +87,7 @@ def ingest_file(
     basira.cluster): the range resumes under that key, and records and errors name the larger file and its
     line numbers.
     """
-    from basira.store import Checkpoint
+    from basira.ingest.repository import Checkpoint, get_checkpoint, ingest_batch
 
     if on_error not in ("skip", "stop"):
         raise ValueError("on_error must be 'skip' or 'stop'")
@@ -105,7 +105,7 @@ def ingest_file(
         source, fp, offset = part_of
         origin = source.split("#", 1)[0]
     done = 0
-    previous = store.get_checkpoint(source)
+    previous = get_checkpoint(store, source)
     if previous is not None and previous.fingerprint == fp and previous.format == fmt_obj.name:
         done = previous.records_done
     result = IngestResult(file=path, format=fmt_obj.name)
@@ -128,7 +128,10 @@ def ingest_file(
             with store.transaction() as tx:
                 result.follows_new += add_follows(tx, follows)
             follows.clear()
-        posts_new, accounts_new = store.ingest_batch(accounts, posts, cp, before_commit=inside)
+        with store.transaction() as tx:
+            posts_new, accounts_new = ingest_batch(tx, accounts, posts, cp)
+            if inside is not None:
+                inside()
         result.posts_new += posts_new
         result.accounts_new += accounts_new
         accounts.clear()

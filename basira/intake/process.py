@@ -34,6 +34,7 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
     id), score, flagged, policy, categories, evidence, bank_matches, case_id. Idempotent: a post already stored
     keeps its stored detection and case."""
     from basira import banks as repo
+    from basira.ingest.repository import ingest_batch
     from basira.intake.queue import post_rows_on, stored_results
     from basira.scan.hashes import match_these
     from basira.scan.score import record, score_posts
@@ -46,7 +47,7 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
     # one commit per batch instead of two, and fewer round trips (measured: 6 transactions per sync item before).
     scored = score_posts([(n, p.text, p.lang) for n, p in enumerate(posts)])
     with store.transaction() as tx:
-        store.ingest_batch(accounts, posts)
+        ingest_batch(tx, accounts, posts)
         rows = post_rows_on(tx.conn, [(p.platform, p.external_id) for p in posts], version)
         todo, seen = [], set()
         for n, p in enumerate(posts):

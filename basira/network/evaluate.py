@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from basira.ingest.repository import upsert_accounts
 from basira.network.analysis import NetworkAnalysis, analyze, coordinated_groups, returning_accounts
 from basira.network.coordinated import CoordinatedGroup
 from basira.network.data import NetworkData
 from basira.network.returning import THRESHOLD, Profile, ReturningMatch, find_returning
+from basira.store.detections import add_detections
 
 if TYPE_CHECKING:
     from basira.store import Store
@@ -137,7 +139,8 @@ def mark_suspensions(store: Store, truth: dict[str, Any], platform: str = "x") -
     recs = [AccountRecord(platform, x, status="suspended", suspended_at=parse_time(t["suspended_at"]))
             for x, t in truth["accounts"].items() if t["status"] == "suspended" and t.get("suspended_at")]
     for i in range(0, len(recs), 1000):
-        store.upsert_accounts(recs[i : i + 1000])
+        with store.transaction() as tx:
+            upsert_accounts(tx, recs[i : i + 1000])
     return len(recs)
 
 
@@ -150,11 +153,12 @@ def score_posts(store: Store, progress: Callable[[int], None] | None = None, bat
     n = 0
     for batch in store.iter_posts(batch_size=batch_size):
         results = det.detect([r["text"] for r in batch], [r.get("lang") for r in batch])
-        store.add_detections([
-            {"post_id": r["id"], "model_version": version, "score": d.score, "categories": list(d.categories),
-             "evidence": {"flagged": d.flagged}}
-            for r, d in zip(batch, results, strict=True)
-        ])
+        with store.transaction() as tx:
+            add_detections(tx, [
+                {"post_id": r["id"], "model_version": version, "score": d.score, "categories": list(d.categories),
+                 "evidence": {"flagged": d.flagged}}
+                for r, d in zip(batch, results, strict=True)
+            ])
         n += len(batch)
         if progress:
             progress(len(batch))

@@ -6,9 +6,12 @@ import base64
 import random
 from datetime import UTC, datetime, timedelta
 
+from basira.cases.manual import open_cases_for
 from basira.cases.priority import PrioritySignals, account_risk, case_priority
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord
+from basira.ingest.repository import upsert_accounts, upsert_posts
 from basira.store import Store
+from basira.store.detections import add_detections, detection_id
 
 MODEL_VERSION = "demo-0"
 # Harmless stand-ins: the word in brackets plays the part of an evidence span.
@@ -44,7 +47,8 @@ def seed_cases(store: Store, n: int = 30, seed: int = 7, platform: str = "demo",
     n_acc = accounts or max(3, n // 4)
     accs = [AccountRecord(platform, f"acc{seed}-{i}", handle=f"user_{seed}_{i}", display_name=f"Demo user {i}",
                           status="suspended" if i % 7 == 6 else "active") for i in range(n_acc)]
-    store.upsert_accounts(accs)
+    with store.transaction() as tx:
+        upsert_accounts(tx, accs)
     posts, dets = [], []
     for i in range(n):
         lang, raw, cats = TEXTS[i % len(TEXTS)]
@@ -53,10 +57,12 @@ def seed_cases(store: Store, n: int = 30, seed: int = 7, platform: str = "demo",
         posts.append(PostRecord(platform, f"p{seed}-{i}", accs[i % n_acc].external_id, text, lang=lang,
                                 created_at=now - timedelta(minutes=rng.randint(1, 4000)), media=media))
         dets.append((f"p{seed}-{i}", round(rng.uniform(0.55, 0.99), 3), cats, ev))
-    store.upsert_posts(posts)
+    with store.transaction() as tx:
+        upsert_posts(tx, posts)
     ids = store.post_ids(platform, [p.external_id for p in posts])
-    store.add_detections([{"post_id": ids[e], "model_version": MODEL_VERSION, "score": s, "categories": c,
-                           "evidence": {"spans": ev}} for e, s, c, ev in dets])
+    with store.transaction() as tx:
+        add_detections(tx, [{"post_id": ids[e], "model_version": MODEL_VERSION, "score": s, "categories": c,
+                               "evidence": {"spans": ev}} for e, s, c, ev in dets])
     cases = []
     for (ext, score, cats, _), post in zip(dets, posts, strict=True):
         acc_i = int(post.account_external_id.rsplit("-", 1)[1])
@@ -64,9 +70,10 @@ def seed_cases(store: Store, n: int = 30, seed: int = 7, platform: str = "demo",
         prio = case_priority(PrioritySignals(model_score=score, categories=tuple(cats), account_risk=risk,
                                              hash_matches=1 if rng.random() < 0.1 else 0))
         cases.append({"subject_kind": "post", "subject_id": ids[ext], "reason": "detector flagged (synthetic)",
-                      "priority": prio, "detection_id": store.detection_id(ids[ext], MODEL_VERSION),
+                      "priority": prio, "detection_id": detection_id(store, ids[ext], MODEL_VERSION),
                       "details": {"model_score": score}})
-    return store.open_cases_for(cases, actor="demo")
+    with store.transaction() as tx:
+        return open_cases_for(tx, cases, actor="demo")
 
 
 def seed_copies(store: Store, reposts: int = 5, copies: int = 3, seed: int = 11, platform: str = "demo",
@@ -77,7 +84,8 @@ def seed_copies(store: Store, reposts: int = 5, copies: int = 3, seed: int = 11,
     now = now or datetime.now(UTC)
     n = 2 + reposts + copies
     accs = [AccountRecord(platform, f"cp{seed}-{i}", handle=f"copier_{seed}_{i}") for i in range(n)]
-    store.upsert_accounts(accs)
+    with store.transaction() as tx:
+        upsert_accounts(tx, accs)
     text = "Join the marching band this weekend, everyone is welcome at the park by the river (synthetic)."
     posts = [PostRecord(platform, f"o{seed}", accs[0].external_id, text, lang="en", created_at=now - timedelta(hours=5))]
     for i in range(reposts):
@@ -89,13 +97,16 @@ def seed_copies(store: Store, reposts: int = 5, copies: int = 3, seed: int = 11,
     posts.append(PostRecord(platform, f"x{seed}", accs[-1].external_id,
                             "Присоединяйтесь к хору в субботу вечером, ждём всех (synthetic)", lang="ru",
                             created_at=now - timedelta(hours=2)))
-    store.upsert_posts(posts)
+    with store.transaction() as tx:
+        upsert_posts(tx, posts)
     ids = store.post_ids(platform, [p.external_id for p in posts])
-    store.add_detections([{"post_id": ids[p.external_id], "model_version": MODEL_VERSION, "score": 0.9,
-                           "categories": ["recruitment"], "evidence": {"spans": []}} for p in posts])
-    cids = store.open_cases_for([{"subject_kind": "post", "subject_id": ids[p.external_id],
-                                  "reason": "detector flagged (synthetic)", "priority": 50.0,
-                                  "detection_id": store.detection_id(ids[p.external_id], MODEL_VERSION)}
-                                 for p in posts], actor="demo")
+    with store.transaction() as tx:
+        add_detections(tx, [{"post_id": ids[p.external_id], "model_version": MODEL_VERSION, "score": 0.9,
+                               "categories": ["recruitment"], "evidence": {"spans": []}} for p in posts])
+    with store.transaction() as tx:
+        cids = open_cases_for(tx, [{"subject_kind": "post", "subject_id": ids[p.external_id],
+                                      "reason": "detector flagged (synthetic)", "priority": 50.0,
+                                      "detection_id": detection_id(store, ids[p.external_id], MODEL_VERSION)}
+                                     for p in posts], actor="demo")
     return {"original": cids[:1], "reposts": cids[1:1 + reposts], "copies": cids[1 + reposts:1 + reposts + copies],
             "other": cids[-1:]}

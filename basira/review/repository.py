@@ -30,7 +30,9 @@ from basira.review.decisions import (
 from basira.review.effects import DecisionEffects, RemovalDelivered
 from basira.review.groups import member_hidden
 from basira.review.queue import QueueFilter
+from basira.store import bulk
 from basira.store.db import Tx
+from basira.store.events import append as append_events
 from basira.store.group_models import ReviewGroup
 from basira.store.models import Account, Case, Detection, Event, Media, Platform, Post
 from basira.store.review_models import (
@@ -200,7 +202,7 @@ class ReviewRepo:
         ensure_review_tables(store)
 
     def _events(self, conn: Connection, *entries: tuple[str, str | None, str | None, dict]) -> None:
-        self.store._append_events(conn, list(entries))
+        append_events(conn, list(entries))
 
     # --- users, tokens, sessions ------------------------------------------------------------------------------
 
@@ -448,7 +450,7 @@ class ReviewRepo:
         return {r.id: r.username for r in conn.execute(sa.select(U.c.id, U.c.username).where(U.c.id.in_(ids)))}
 
     def _upsert_claim(self, conn: Connection, case_id: int, actor: Actor, now: datetime, ttl: timedelta) -> bool:
-        stmt = self.store._insert(CL).values(case_id=case_id, user_id=actor.user_id, claimed_at=now, expires_at=now + ttl)
+        stmt = bulk.dialect_insert(self.store.dialect, CL).values(case_id=case_id, user_id=actor.user_id, claimed_at=now, expires_at=now + ttl)
         stmt = stmt.on_conflict_do_update(
             index_elements=["case_id"],
             set_={"user_id": actor.user_id, "claimed_at": now, "expires_at": now + ttl},

@@ -76,14 +76,17 @@ def ingest_part(store: Store, part: Part, options: ReadOptions | None, on_error:
 
 def mark_file_done(store: Store, path: str, fmt: str, options: ReadOptions | None, posts_seen: int) -> None:
     """The whole-file checkpoint of a file ingested in byte ranges, so a re-scan skips it unread."""
-    from basira.store import Checkpoint
+    from basira.ingest.repository import Checkpoint, save_checkpoint
 
     src = str(Path(path).resolve())
-    store.save_checkpoint(Checkpoint(src, fingerprint(Path(src), options), fmt, posts_seen, True))
+    with store.transaction() as tx:
+        save_checkpoint(tx, Checkpoint(src, fingerprint(Path(src), options), fmt, posts_seen, True))
 
 
 def records_done(store: Store, source: str | None) -> int:
     if source is None:
         return 0
-    cp = store.get_checkpoint(source)
+    from basira.ingest.repository import get_checkpoint
+
+    cp = get_checkpoint(store, source)
     return cp.records_done if cp else 0

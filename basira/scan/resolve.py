@@ -12,6 +12,7 @@ from basira.core.errors import InputError
 from basira.ingest import detect_format, get_format
 from basira.ingest.base import read_head
 from basira.ingest.clean import ReadOptions
+from basira.ingest.repository import get_checkpoint
 from basira.ingest.runner import fingerprint
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def split_inputs(inputs: Iterable[ScanInput], options: ReadOptions | None,
 def unchanged_since_ingest(store: Store, source: str, fmt: str, options: ReadOptions | None = None) -> bool:
     """True when the file was ingested to the end and has not changed since (same size and mtime, which is
     the ingest checkpoint's fingerprint): a re-scan then need not read it again."""
-    cp = store.get_checkpoint(source)
+    cp = get_checkpoint(store, source)
     if cp is None or not cp.completed or cp.format != fmt:
         return False
     return cp.fingerprint == fingerprint(Path(source), options)

@@ -27,6 +27,7 @@ from basira.scan.hashes import HashScanResult, match_ingested_posts
 from basira.scan.ingest import ingest_part, records_done
 from basira.scan.resolve import Part, resolve_inputs, unchanged_since_ingest
 from basira.scan.summary import ScanSummary
+from basira.store.detections import count_flagged, detection_breakdown, posts_lacking_detection
 
 if TYPE_CHECKING:
     from basira.store import Store
@@ -78,7 +79,7 @@ def scan_paths(
     version, th = detector.version, detector.threshold
     if workers is None:
         size = sum(Path(i.path).stat().st_size for i in inputs)
-        pending = len(store.posts_lacking_detection(version, 0, 2000)[0])
+        pending = len(posts_lacking_detection(store, version, 0, 2000)[0])
         workers = min(2, os.cpu_count() or 1) if size >= POOL_MIN_BYTES or pending >= 2000 else 1
     workers = max(1, workers)
     summary = ScanSummary(model_version=version, threshold=th, workers=workers, skipped_files=skipped)
@@ -157,8 +158,8 @@ def scan_paths(
             room = (2 * workers + 1) - len(inflight) if pool else 1
             got = 0
             while room > 0:
-                batch, last_id = store.posts_lacking_detection(
-                    version, last_id, batch_size, max_chars=BATCH_CHARS
+                batch, last_id = posts_lacking_detection(
+                    store, version, last_id, batch_size, max_chars=BATCH_CHARS
                 )
                 if not batch:
                     break
@@ -226,8 +227,8 @@ def finish_scan(store: Store, summary: ScanSummary, posts_before: int, accounts_
     summary.accounts_total = store.count_accounts()
     summary.posts_new = summary.posts_total - posts_before
     summary.accounts_new = summary.accounts_total - accounts_before
-    summary.flagged_total = store.count_flagged(summary.model_version)
+    summary.flagged_total = count_flagged(store, summary.model_version)
     summary.cases_open = store.count_cases("open")
-    breakdown = store.detection_breakdown(summary.model_version)
+    breakdown = detection_breakdown(store, summary.model_version)
     summary.by_language = breakdown["by_language"]
     summary.by_category = breakdown["by_category"]

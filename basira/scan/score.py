@@ -129,7 +129,12 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
 def record(store: Store, rows: list[dict[str, Any]], before_commit: Callable[[], None] | None = None,
            actor: str = "detector") -> ScoreTally:
     """Commit scored rows (score_posts) with a case on each new flagged detection, in one transaction."""
-    new, opened = store.record_detections(rows, before_commit=before_commit, actor=actor)
+    from basira.cases.detector import record_detections
+
+    with store.transaction() as tx:
+        new, opened = record_detections(tx, rows, actor=actor)
+        if before_commit is not None:
+            before_commit()
     return ScoreTally(len(rows), new, opened, sum(1 for r in rows if r["flagged"]))
 
 

@@ -9,6 +9,8 @@ from basira.store import (  # noqa: F401
     network_models,
     review_models,
 )
-from basira.store.store import Checkpoint, Store, canonical_json, event_hash, migrate, open_store
+from basira.store.db import migrate
+from basira.store.events import canonical_json, event_hash
+from basira.store.store import Store, open_store
 
-__all__ = ["Checkpoint", "Store", "canonical_json", "event_hash", "migrate", "open_store"]
+__all__ = ["Store", "canonical_json", "event_hash", "migrate", "open_store"]

@@ -4,14 +4,14 @@ SQLite. The store's ingest and scan move most of their rows through these two fu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["dialect_insert", "insert_rows", "update_rows"]
+__all__ = ["dialect_insert", "in_values", "insert_rows", "update_rows"]
 
 
 def dialect_insert(dialect: str, table: sa.Table) -> Any:
@@ -60,6 +60,17 @@ def insert_rows(
     sql = _unnest_insert(conn.dialect, table, cols, tuple(conflict), tuple(returning), where)
     res = conn.exec_driver_sql(sql, _pg_params(conn.dialect, table, cols, rows))
     return list(res.all()) if returning else []
+
+
+def in_values(dialect: str, column: sa.ColumnElement[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`: one short statement text whatever the number of
+    values, instead of one placeholder per value for psycopg to parse."""
+    values = list(values)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def update_rows(conn: Connection, table: sa.Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ from basira.core.faces import lazy_face
 
 # name -> the module it lives in; loaded on first use (basira.core.faces says why)
 _FACE = {
+    "record_detections": "detector",
     "GroupError": "groups",
     "assign_groups": "groups",
     "split": "groups",
@@ -15,9 +16,16 @@ _FACE = {
     "SubjectError": "intake",
     "check_subject": "intake",
     "submit": "intake",
+    "open_case_for": "manual",
+    "open_cases_for": "manual",
+    "open_community_case": "network",
+    "open_community_cases": "network",
+    "open_group_case": "network",
+    "open_network_case": "network",
     "explain": "prioritize",
     "reprioritize": "prioritize",
     "PrioritySignals": "priority",
     "case_priority": "priority",
+    "top_cases": "views",
 }
 __all__, __getattr__, __dir__ = lazy_face(__name__, _FACE)

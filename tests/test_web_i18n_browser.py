@@ -13,7 +13,9 @@ from browser_support import ARGS, CHROMIUM, PASSWORD, SHOTS, log_in, require_bro
 
 sync_api = require_browser()
 
+from basira.cases.manual import open_cases_for  # noqa: E402
 from basira.compliance.demo import seed_decisions  # noqa: E402
+from basira.ingest.repository import upsert_accounts, upsert_posts  # noqa: E402
 from basira.review.demo import seed_cases, seed_copies  # noqa: E402
 from basira.review.service import ReviewService, ReviewSettings  # noqa: E402
 from basira.store import open_store  # noqa: E402
@@ -48,10 +50,13 @@ def server(tmp_path_factory):
     seed_cases(store, 12, now=now - timedelta(days=2))
     seed_copies(store, reposts=6, copies=2)
     seed_decisions(store, seed=5, share=0.3, start=now - timedelta(days=1), gap_seconds=(600, 3000))
-    store.upsert_accounts([AccountRecord("demo", "ar-long", handle="long_ar")])
-    store.upsert_posts([PostRecord("demo", "ar-long-1", "ar-long", LONG_AR * 2, lang="ar", created_at=now)])
+    with store.transaction() as tx:
+        upsert_accounts(tx, [AccountRecord("demo", "ar-long", handle="long_ar")])
+    with store.transaction() as tx:
+        upsert_posts(tx, [PostRecord("demo", "ar-long-1", "ar-long", LONG_AR * 2, lang="ar", created_at=now)])
     pid = store.post_ids("demo", ["ar-long-1"])["ar-long-1"]
-    store.open_cases_for([{"subject_kind": "post", "subject_id": pid, "reason": "synthetic", "priority": 99.9}])
+    with store.transaction() as tx:
+        open_cases_for(tx, [{"subject_kind": "post", "subject_id": pid, "reason": "synthetic", "priority": 99.9}])
     banks.create_bank(store, "known-propaganda")
     svc = ReviewService(store, ReviewSettings(secure_cookies=False))
     svc.add_user("lena", PASSWORD, "admin")  # admin: every page

@@ -214,7 +214,7 @@ class TrainConfig:
     label_smoothing: float = 0.03
     hate_head: bool = True
     # Share of each flag-rate limit the dev rows of known sources may use when the thresholds are chosen.
-    limit_headroom: float = 0.5
+    limit_headroom: float = 0.3
 
 
 @dataclass

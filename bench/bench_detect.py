@@ -133,7 +133,7 @@ def run() -> dict:
         "summary": [
             f"- `basira classify` on {N_POSTS:,} short posts ({source}), JSON Lines in and out, process start and "
             f"model load included, median of {RUNS} (target ≥ 2,000 posts/s):",
-            f"  - default (v2 has no second stage: same work as `--fast`): **{c['posts_per_second_median']:,.0f} posts/s**, "
+            f"  - default (the model has no second stage: same work as `--fast`): **{c['posts_per_second_median']:,.0f} posts/s**, "
             f"peak memory {c['peak_tree_pss_mib']:.0f} MiB (all processes, PSS; largest one {c['peak_rss_mib']:.0f} MiB RSS); "
             f"{c['posts_per_cpu_second_median']:,.0f} posts per CPU-second",
             f"  - `--fast` (first stage only): **{f['posts_per_second_median']:,.0f} posts/s**, "

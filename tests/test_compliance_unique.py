@@ -7,8 +7,6 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from compliance_support import Clock, add_users
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +17,7 @@ from basira.review.queue import QueueFilter
 from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
 from basira.store.compliance_models import ContentNotice, PreservedItem
-from basira.store.db import MIGRATIONS
+from basira.store.db import migrate
 
 ROUNDS = 6
 
@@ -104,12 +102,7 @@ def test_the_database_refuses_a_second_copy_or_notice_of_one_decision(store):
 
 def test_the_migration_keeps_duplicates_written_before_it_but_unlinks_them(db_url):
     engine = sa.create_engine(db_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0005_compliance")
-        conn.commit()
+    migrate(engine, "0005_compliance")
     engine.dispose()
     old = open_store(db_url, migrate_schema=False)
     try:

@@ -101,19 +101,11 @@ def test_a_large_total_is_an_estimate_and_says_so(store, monkeypatch):
 
 
 def test_policy_is_a_column_written_by_the_store_and_backfilled_by_the_migration(db_url):
-    from alembic import command
-    from alembic.config import Config
-
     from basira.store import open_store
-    from basira.store.db import MIGRATIONS
+    from basira.store.db import migrate
 
     engine = sa.create_engine(db_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0011_review_groups")
-        conn.commit()
+    migrate(engine, "0011_review_groups")
     with engine.begin() as conn:  # detections as 0011 stored them: the policy only in the evidence
         conn.execute(sa.text("INSERT INTO platforms (name) VALUES ('t')"))
         for i, ev in enumerate(['{"policy": "hate_speech"}', '{"policy": "made_up"}', '{"spans": []}']):

@@ -145,12 +145,13 @@ def _scan_matching(posts: int = 20_000) -> dict:
         for i in range(0, posts, 5000):
             with store.transaction() as tx:
                 upsert_posts(tx, recs[i : i + 5000])
-        repo.create_bank(store, "text")
-        repo.create_bank(store, "pdq")
-        repo.add_entries(store, "text", [BankEntry.make("text_minhash", minhash.hash_text(texts[i]))
-                                         for i in range(0, posts, posts // 1000)])
         bank_pdq = words_to_hex(rng.integers(0, 2**64, size=(100_000, 4), dtype=np.uint64))
-        repo.add_entries(store, "pdq", [BankEntry.make("pdq", h) for h in [*bank_pdq, *pdqs[:300:3]]])
+        with store.transaction() as tx:
+            repo.create_bank(tx, "text")
+            repo.create_bank(tx, "pdq")
+            repo.add_entries(tx, "text", [BankEntry.make("text_minhash", minhash.hash_text(texts[i]))
+                                          for i in range(0, posts, posts // 1000)])
+            repo.add_entries(tx, "pdq", [BankEntry.make("pdq", h) for h in [*bank_pdq, *pdqs[:300:3]]])
         t = time.perf_counter()
         res = match_ingested_posts(store)
         seconds = time.perf_counter() - t

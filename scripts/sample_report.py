@@ -39,9 +39,10 @@ def build(work: Path) -> Path:
     texts = [t["text"] for line in (work / "platform" / "tweets.jsonl").read_bytes().splitlines()
              for t in orjson.loads(line).get("data", [])][:3000]
     known = [t for t, d in zip(texts, load_detector().detect(texts), strict=True) if d.flagged][:40:4]
-    banks.create_bank(store, "tvec-hashes", description="known terrorist content (synthetic)")
     st = get_signal_type("text_minhash")
-    banks.add_entries(store, "tvec-hashes", [BankEntry.make("text_minhash", st.hash_text(t)) for t in known])
+    with store.transaction() as tx:
+        banks.create_bank(tx, "tvec-hashes", description="known terrorist content (synthetic)")
+        banks.add_entries(tx, "tvec-hashes", [BankEntry.make("text_minhash", st.hash_text(t)) for t in known])
     scan_paths(store, [str(work / "platform")], workers=1)
     open_community_cases(store, analyze(load_network_data(store)), min_mean_risk=0.2)
     seed_decisions(store, seed=21, share=0.45, start=START, gap_seconds=(1800, 9000))

@@ -57,8 +57,9 @@ def seed(url: str) -> str:
         svc = ReviewService(store, ReviewSettings())
         for name, role in (("root", "admin"), ("legal1", "legal"), ("analyst1", "analyst")):
             svc.add_user(name, "a long enough password", role)
-        banks.create_bank(store, "intel", description="synthetic test bank")
-        banks.add_content(store, "intel", {"md5": "0" * 31 + "1"}, actor="root")
+        with store.transaction() as tx:
+            banks.create_bank(tx, "intel", description="synthetic test bank")
+            banks.add_content(tx, "intel", {"md5": "0" * 31 + "1"}, actor="root")
         compliance = ComplianceService(store, ReviewSettings())
         executed = compliance.receive({"authority": "Test authority", "order_ref": "T-1", "reasons": "synthetic",
                                        "targets": ["demo:p7-0"], "contact": "tco@example.org"}, "api", "root")

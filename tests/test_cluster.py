@@ -245,10 +245,12 @@ def _bank(store, texts: list[str]) -> None:
     from basira.signals.exchange import BankEntry
 
     if repo.get_bank(store, "synthetic") is None:
-        repo.create_bank(store, "synthetic")
+        with store.transaction() as tx:
+            repo.create_bank(tx, "synthetic")
     mh = get_signal_type("text_minhash")
-    repo.add_entries(store, "synthetic", [BankEntry.make("text_minhash", mh.hash_text(t), labels={"n": str(i)})
-                                          for i, t in enumerate(texts)])
+    with store.transaction() as tx:
+        repo.add_entries(tx, "synthetic", [BankEntry.make("text_minhash", mh.hash_text(t), labels={"n": str(i)})
+                                              for i, t in enumerate(texts)])
 
 
 def _matches(store) -> list[tuple]:

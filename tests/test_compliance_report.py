@@ -43,7 +43,8 @@ def build(store, platform) -> None:
     from basira.signals.base import get_signal_type
     from basira.signals.exchange import BankEntry
 
-    banks.create_bank(store, "test-bank")
+    with store.transaction() as tx:
+        banks.create_bank(tx, "test-bank")
     st = get_signal_type("text_minhash")
     scan_paths(store, [str(platform)], workers=1)
     # Bank the texts of a few flagged posts, then scan again: the hash pass matches them (and their copies).
@@ -51,7 +52,8 @@ def build(store, platform) -> None:
         flagged = conn.execute(sa.text(
             "SELECT p.text FROM posts p JOIN cases c ON c.subject_id = p.id AND c.subject_kind = 'post' "
             "ORDER BY p.id LIMIT 60")).scalars().all()[::6]
-    banks.add_entries(store, "test-bank", [BankEntry.make("text_minhash", st.hash_text(t)) for t in flagged])
+    with store.transaction() as tx:
+        banks.add_entries(tx, "test-bank", [BankEntry.make("text_minhash", st.hash_text(t)) for t in flagged])
     scan_paths(store, [str(platform)], workers=1)
     with store.read() as conn:
         anchor = conn.execute(sa.text("SELECT min(id) FROM accounts")).scalar_one()

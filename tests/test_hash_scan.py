@@ -45,15 +45,16 @@ def fixture_posts() -> list[dict]:
 
 
 def setup_banks(store) -> dict[str, int]:
-    repo.create_bank(store, "tat", thresholds={"pdq": 20})
-    repo.create_bank(store, "allow", negative=True)
-    repo.add_entries(store, "tat", [
-        BankEntry.make("text_minhash", _minhash(BANKED_TEXT), labels={"entity": "IS", "content_type": "call"}),
-        BankEntry.make("pdq", PDQ, labels={"entity": "IS", "behaviour": "recruitment"}),
-        BankEntry.make("sha256", SHA, labels={"entity": "AQ"}),
-        BankEntry.make("text_minhash", _minhash(ALLOWED_TEXT), labels={"entity": "news"}),
-    ])
-    repo.add_entries(store, "allow", [BankEntry.make("text_minhash", _minhash(ALLOWED_TEXT))])
+    with store.transaction() as tx:
+        repo.create_bank(tx, "tat", thresholds={"pdq": 20})
+        repo.create_bank(tx, "allow", negative=True)
+        repo.add_entries(tx, "tat", [
+            BankEntry.make("text_minhash", _minhash(BANKED_TEXT), labels={"entity": "IS", "content_type": "call"}),
+            BankEntry.make("pdq", PDQ, labels={"entity": "IS", "behaviour": "recruitment"}),
+            BankEntry.make("sha256", SHA, labels={"entity": "AQ"}),
+            BankEntry.make("text_minhash", _minhash(ALLOWED_TEXT), labels={"entity": "news"}),
+        ])
+        repo.add_entries(tx, "allow", [BankEntry.make("text_minhash", _minhash(ALLOWED_TEXT))])
     return {it.signal_type + ":" + it.bank + ":" + str(it.labels.get("entity")): it.id
             for it in repo.iter_items(store)}
 
@@ -106,7 +107,8 @@ def test_scan_matches_posts_opens_cases_vetoes_and_rescan_adds_nothing(store, tm
     assert state() == before
     assert [len(match_rows(store, e)) for e in "12345"] == [1, 1, 1, 1, 0]
     # A new item sends the pass back over every post; what was matched before is not recorded again.
-    repo.add_entries(store, "tat", [BankEntry.make("md5", "0" * 32)])
+    with store.transaction() as tx:
+        repo.add_entries(tx, "tat", [BankEntry.make("md5", "0" * 32)])
     assert repo.scan_resume_point(store)[0] == 0
     assert scan_paths(store, [src], workers=1).hash_matches == 0
     assert state() == before and [len(match_rows(store, e)) for e in "12345"] == [1, 1, 1, 1, 0]
@@ -122,9 +124,10 @@ def test_scan_raises_an_open_case_and_new_bank_items_find_old_posts(store, tmp_p
     with store.transaction() as tx:
         case_id, opened = open_case_for(tx, "post", post["id"], "reported by a user", priority=5.0)
     assert opened
-    repo.create_bank(store, "late")
-    repo.add_entries(store, "late", [BankEntry.make("text_minhash", _minhash(fixture_posts()[4]["text"]),
-                                                    labels={"entity": "<b>x</b>"})])
+    with store.transaction() as tx:
+        repo.create_bank(tx, "late")
+        repo.add_entries(tx, "late", [BankEntry.make("text_minhash", _minhash(fixture_posts()[4]["text"]),
+                                                        labels={"entity": "<b>x</b>"})])
     s = scan_paths(store, [src], workers=1)  # nothing new to ingest; the new item is matched against old posts
     assert (s.hash_matches, s.hash_cases_raised, s.cases_new) == (1, 1, 0)
     case = post_case(store, "5")

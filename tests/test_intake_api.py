@@ -154,8 +154,9 @@ def test_sync_answers_bank_matches_on_precomputed_hashes(store, texts):
     from basira.signals.exchange import BankEntry
 
     sha = "ab" * 32
-    repo.create_bank(store, "known")
-    repo.add_entries(store, "known", [BankEntry.make("sha256", sha, labels={"entity": "synthetic"})])
+    with store.transaction() as tx:
+        repo.create_bank(tx, "known")
+        repo.add_entries(tx, "known", [BankEntry.make("sha256", sha, labels={"entity": "synthetic"})])
     c, _ = make_app(store)
     res = c.post("/api/v1/content", json=[item(texts[0], media=[{"sha256": sha.upper(), "kind": "photo"}]),
                                           item(texts[1], media=[{"url": "https://cdn.example/a.jpg"}])]).json()

@@ -38,7 +38,8 @@ def tat_settings(fake: FakeTat, password: str = "tcap-pass") -> Settings:
 
 
 def test_tat_sync_pages_checkpoint_deleted_and_errors(store):
-    repo.create_bank(store, "tat")
+    with store.transaction() as tx:
+        repo.create_bank(tx, "tat")
     sha512 = hashlib.sha512(b"synthetic-3").hexdigest()
     with FakeTat() as fake:
         fake.records = [tat_rec(1, "MD5", _md5("synthetic-1"), 100.0),
@@ -86,7 +87,8 @@ def _te_group() -> list[dict]:
 
 
 def test_threatexchange_sync_checkpoint_delete_and_react(store, db_url, monkeypatch):
-    repo.create_bank(store, "te")
+    with store.transaction() as tx:
+        repo.create_bank(tx, "te")
     with FakeThreatExchange(TOKEN) as fake:
         fake.groups[303] = _te_group()
         s = Settings.from_env({"BASIRA_TE_TOKEN": TOKEN, "BASIRA_TE_URL": fake.base})
@@ -139,7 +141,8 @@ def test_threatexchange_sync_checkpoint_delete_and_react(store, db_url, monkeypa
 def test_cli_sync_tat_reports_pages_and_counts(store, db_url, monkeypatch):
     from basira.cli import app
 
-    repo.create_bank(store, "tat")
+    with store.transaction() as tx:
+        repo.create_bank(tx, "tat")
     with FakeTat() as fake:
         fake.records = [tat_rec(1, "MD5", _md5("a"), 1.0), tat_rec(2, "TLSH", "T1" + "A" * 70, 2.0)]
         for k, v in {"BASIRA_TAT_USERNAME": "tcap-user", "BASIRA_TAT_PASSWORD": "tcap-pass",

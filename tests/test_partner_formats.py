@@ -191,8 +191,9 @@ def test_tat_v2_page_imports_withdraws_and_exports_ids(store, tmp_path):
     assert len(report.skipped) == 1 and "results[5]" in report.skipped[0] and "TLSH" in report.skipped[0]
     assert entries[4].deleted and entries[0].external_id == "1000" and entries[1].labels["ideology"] == "far-right"
 
-    repo.create_bank(store, "tat")
-    assert repo.add_entries(store, "tat", entries, on_deleted="withdraw") == (4, 1)  # 4 live; the deleted one is stored withdrawn
+    with store.transaction() as tx:
+        repo.create_bank(tx, "tat")
+        assert repo.add_entries(tx, "tat", entries, on_deleted="withdraw") == (4, 1)  # 4 live; the deleted one is stored withdrawn
     m = repo.load_matcher(store)
     assert m.match("sha512", page["results"][2]["hash_digest"]).matched
     withdrawn = m.match("md5", page["results"][4]["hash_digest"])
@@ -234,7 +235,8 @@ def _validate_strict(path: Path) -> subprocess.CompletedProcess:
 def test_stix_export_is_strict_valid_deterministic_and_lossless(store, tmp_path):
     from basira import banks as repo
 
-    repo.create_bank(store, "b")
+    with store.transaction() as tx:
+        repo.create_bank(tx, "b")
     t = datetime(2026, 10, 1, tzinfo=UTC)
     es = [*basira_entries(),
           BankEntry.make("text_minhash", TextMinHashSignal.hash_text("another synthetic test phrase")),
@@ -242,8 +244,9 @@ def test_stix_export_is_strict_valid_deterministic_and_lossless(store, tmp_path)
     for n, e in enumerate(es):
         e.added_at, e.labels, e.external_id = t, {"entity": "Synthetic Group", "n": str(n)}, f"x-{n}"
     es[1].opinion = "disputed"
-    repo.add_entries(store, "b", es)
-    repo.add_entries(store, "b", [BankEntry.make("md5", es[1].signal, deleted=True)], on_deleted="withdraw")
+    with store.transaction() as tx:
+        repo.add_entries(tx, "b", es)
+        repo.add_entries(tx, "b", [BankEntry.make("md5", es[1].signal, deleted=True)], on_deleted="withdraw")
 
     a, b = tmp_path / "a.stix.json", tmp_path / "b.stix.json"
     ra = write_entries(a, repo.entries_of(store, "b"))

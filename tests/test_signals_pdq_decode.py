@@ -55,10 +55,11 @@ def test_a_full_bank_makes_the_matcher_hash_at_full_resolution(tmp_path):
 
 
 def test_store_keeps_the_choice_and_an_exchange_feed_makes_it_full(store, tmp_path):
-    assert repo.create_bank(store, "local").pdq_decode == "fast"
-    repo.create_bank(store, "chosen_fast", pdq_decode="fast")
-    repo.create_bank(store, "fed")
-    assert repo.create_bank(store, "hma", pdq_decode="full").pdq_decode == "full"
+    with store.transaction() as tx:
+        assert repo.create_bank(tx, "local").pdq_decode == "fast"
+        repo.create_bank(tx, "chosen_fast", pdq_decode="fast")
+        repo.create_bank(tx, "fed")
+        assert repo.create_bank(tx, "hma", pdq_decode="full").pdq_decode == "full"
     feed = tmp_path / "feed.jsonl"
     feed.write_text('{"signal_type": "pdq", "signal": "' + "ab" * 32 + '"}\n')
     for name in ("fed", "chosen_fast"):
@@ -66,14 +67,17 @@ def test_store_keeps_the_choice_and_an_exchange_feed_makes_it_full(store, tmp_pa
     got = {b.name: b.pdq_decode for b, _ in repo.list_banks(store)}
     assert got == {"local": "fast", "chosen_fast": "fast", "fed": "full", "hma": "full"}
     assert repo.exchange_fed_banks(store) == ["chosen_fast", "fed"]
-    assert repo.update_bank(store, "fed", pdq_decode="fast").pdq_decode == "fast"
+    with store.transaction() as tx:
+        assert repo.update_bank(tx, "fed", pdq_decode="fast").pdq_decode == "fast"
     assert repo.load_matcher(store).pdq_decode == "full"  # the hma bank
     try:
-        repo.update_bank(store, "fed", pdq_decode="half")
+        with store.transaction() as tx:
+            repo.update_bank(tx, "fed", pdq_decode="half")
         raise AssertionError("accepted a bad decode")
     except ValueError as exc:
         assert "pdq_decode must be one of full, fast" in str(exc)
-    repo.add_entries(store, "local", [BankEntry.make("pdq", "cd" * 32)])
+    with store.transaction() as tx:
+        repo.add_entries(tx, "local", [BankEntry.make("pdq", "cd" * 32)])
 
 
 def test_cli_banks_create_pdq_decode(tmp_path):

@@ -22,19 +22,24 @@ def near(k: int) -> str:
 
 
 def test_banks_items_matches_and_events(store):
-    repo.create_bank(store, "tat", thresholds={"pdq": 20}, description="TAT list")
-    repo.create_bank(store, "allow", negative=True)
+    with store.transaction() as tx:
+        repo.create_bank(tx, "tat", thresholds={"pdq": 20}, description="TAT list")
+        repo.create_bank(tx, "allow", negative=True)
     with pytest.raises(ValueError, match="already exists"):
-        repo.create_bank(store, "tat")
-    added, removed = repo.add_entries(store, "tat", [
-        BankEntry.make("pdq", PDQ, labels={"entity": "IS"}, source="tat"),
-        BankEntry.make("video_md5", MD5),
-        BankEntry.make("pdq", PDQ),  # duplicate in the batch
-    ])
+        with store.transaction() as tx:
+            repo.create_bank(tx, "tat")
+    with store.transaction() as tx:
+        added, removed = repo.add_entries(tx, "tat", [
+            BankEntry.make("pdq", PDQ, labels={"entity": "IS"}, source="tat"),
+            BankEntry.make("video_md5", MD5),
+            BankEntry.make("pdq", PDQ),  # duplicate in the batch
+        ])
     assert (added, removed) == (2, 0)
-    assert repo.add_entries(store, "tat", [BankEntry.make("pdq", PDQ)]) == (0, 0)
+    with store.transaction() as tx:
+        assert repo.add_entries(tx, "tat", [BankEntry.make("pdq", PDQ)]) == (0, 0)
     with pytest.raises(ValueError, match="no bank"):
-        repo.add_entries(store, "nope", [BankEntry.make("md5", MD5)])
+        with store.transaction() as tx:
+            repo.add_entries(tx, "nope", [BankEntry.make("md5", MD5)])
     assert [(b.name, n) for b, n in repo.list_banks(store)] == [("allow", 0), ("tat", 2)]
     assert repo.get_bank(store, "tat").thresholds == {"pdq": 20.0}
 
@@ -46,34 +51,41 @@ def test_banks_items_matches_and_events(store):
     res = m.match("pdq", near(12))
     assert [x.item_id for x in res.matches] == [pdq_item.id]
     assert not m.match("pdq", near(25)).matched  # the bank's own threshold, 20
-    assert repo.record_matches(store, "post:7", [res]) == 1
+    with store.transaction() as tx:
+        assert repo.record_matches(tx, "post:7", [res]) == 1
     (row,) = repo.matches_for(store, "post:7")
     assert row["bank"] == "tat" and row["labels"] == {"entity": "IS"} and row["distance"] == 12
 
     later = datetime.now(UTC) + timedelta(days=1)
-    repo.update_item(store, pdq_item.id, opinion="disputed", disabled_until=later)
+    with store.transaction() as tx:
+        repo.update_item(tx, pdq_item.id, opinion="disputed", disabled_until=later)
     it = next(i for i in repo.iter_items(store, "tat") if i.id == pdq_item.id)
     assert it.opinion == "disputed" and it.disabled_until is not None
     with pytest.raises(ValueError):
-        repo.update_item(store, pdq_item.id, opinion="maybe")
+        with store.transaction() as tx:
+            repo.update_item(tx, pdq_item.id, opinion="maybe")
 
-    assert repo.add_content_to_bank(store, "allow", {"md5": MD5}, labels={"note": "news report"}) == 1
+    with store.transaction() as tx:
+        assert repo.add_entries(tx, "allow", [BankEntry.make("md5", MD5, labels={"note": "news report"})])[0] == 1
     assert repo.load_matcher(store).match("md5", MD5).vetoed
 
-    assert repo.add_entries(store, "tat", [BankEntry.make("md5", MD5, deleted=True)]) == (0, 1)
+    with store.transaction() as tx:
+        assert repo.add_entries(tx, "tat", [BankEntry.make("md5", MD5, deleted=True)]) == (0, 1)
     kinds = [e["kind"] for e in store.iter_events()]
     assert kinds.count("bank.created") == 2 and "bank.items_added" in kinds and "bank.item_changed" in kinds
     assert "bank.items_removed" in kinds
 
 
 def test_quarantine_is_saved(store):
-    repo.create_bank(store, "b")
-    repo.add_entries(store, "b", [BankEntry.make("md5", MD5)])
+    with store.transaction() as tx:
+        repo.create_bank(tx, "b")
+        repo.add_entries(tx, "b", [BankEntry.make("md5", MD5)])
     mon = MatchRateMonitor(min_matches=3, spike_factor=2)
     m = repo.load_matcher(store, monitor=mon)
     results = [m.match("md5", MD5) for _ in range(5)]
     assert results[-1].quarantined
-    repo.record_matches(store, "file:x", results, monitor=mon)
+    with store.transaction() as tx:
+        repo.record_matches(tx, "file:x", results, monitor=mon)
     (it,) = repo.iter_items(store, "b")
     assert it.quarantined
     assert "bank.item_quarantined" in [e["kind"] for e in store.iter_events()]
@@ -81,7 +93,8 @@ def test_quarantine_is_saved(store):
 
 
 def test_sync_bank_moves_checkpoint_with_items(store, tmp_path):
-    repo.create_bank(store, "feed")
+    with store.transaction() as tx:
+        repo.create_bank(tx, "feed")
     p = tmp_path / "feed.jsonl"
     fmt = get_format("basira-jsonl")
     p.write_text(fmt.write([BankEntry.make("md5", MD5)]))
@@ -100,3 +113,18 @@ def test_sync_bank_moves_checkpoint_with_items(store, tmp_path):
         f.write(fmt.write([BankEntry.make("md5", MD5)]))
     repo.sync_bank(store, "feed", str(p))
     assert repo.load_matcher(store).match("md5", MD5).matched
+
+
+def test_bank_writes_commit_or_roll_back_with_the_callers_unit_of_work(store):
+    """The bank repository writes through the caller's Tx: a later step of the same unit of work failing takes
+    the bank, its items and their events back out; nothing commits on its own."""
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        repo.create_bank(tx, "b")
+        assert repo.add_entries(tx, "b", [BankEntry.make("md5", MD5)]) == (1, 0)
+        raise RuntimeError("the caller's next step failed")
+    assert repo.get_bank(store, "b") is None and not list(repo.iter_items(store))
+    assert not [e for e in store.iter_events() if e["kind"].startswith("bank.")]
+    with store.transaction() as tx:
+        repo.create_bank(tx, "b")
+        repo.add_entries(tx, "b", [BankEntry.make("md5", MD5)])
+    assert [it.signal for it in repo.iter_items(store, "b")] == [MD5]

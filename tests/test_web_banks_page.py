@@ -27,7 +27,8 @@ def _client(svc, app, name):
 
 def test_bank_a_known_text_from_the_web(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
-    banks.create_bank(store, "known")
+    with store.transaction() as tx:
+        banks.create_bank(tx, "known")
     svc = ReviewService(store, ReviewSettings(secure_cookies=False))
     svc.repo.add_user("ana", hash_password("a long enough password"), "analyst")
     svc.repo.add_user("rev", hash_password("a long enough password"), "reviewer")

@@ -53,13 +53,15 @@ def case_post(svc, case_id):
 def test_case_page_shows_hash_matches_escaped(web):
     svc, case_ids, session, _ = web
     store = svc.store
-    repo.create_bank(store, "bank<i>x</i>")
-    repo.add_entries(store, "bank<i>x</i>", [BankEntry.make(
-        "pdq", PDQ, labels={"entity": HOSTILE, "ideology": "ideo", "content_type": "video still"}, source="tat")])
+    with store.transaction() as tx:
+        repo.create_bank(tx, "bank<i>x</i>")
+        repo.add_entries(tx, "bank<i>x</i>", [BankEntry.make(
+            "pdq", PDQ, labels={"entity": HOSTILE, "ideology": "ideo", "content_type": "video still"}, source="tat")])
     post = case_post(svc, case_ids[0])
     matcher = repo.load_matcher(store)
     found = match_posts(matcher, [PostContent(post["id"], None, [], [{"pdq": PDQ[:-1] + "4"}])])
-    assert repo.record_post_matches(store, found, last_post_id=0, bank_tops={})[0] == 1
+    with store.transaction() as tx:
+        assert repo.record_post_matches(tx, found, last_post_id=0, bank_tops={})[0] == 1
 
     page = session("rev").get(f"/cases/{case_ids[0]}").text
     assert "<h2>Hash matches</h2>" in page
@@ -90,8 +92,9 @@ def post_with_media(store, ext: str) -> int:
 def test_remove_adds_content_to_a_bank_from_the_form_and_the_api(web):
     svc, case_ids, session, _ = web
     store = svc.store
-    repo.create_bank(store, "removed")
-    repo.create_bank(store, "allow", negative=True)
+    with store.transaction() as tx:
+        repo.create_bank(tx, "removed")
+        repo.create_bank(tx, "allow", negative=True)
     rev = session("rev")
 
     page = rev.get(f"/cases/{case_ids[0]}").text
@@ -134,19 +137,21 @@ def test_remove_adds_content_to_a_bank_from_the_form_and_the_api(web):
 def test_api_match_single_batch_vetoes_errors_and_auth(web):
     svc, case_ids, session, platform = web
     store = svc.store
-    repo.create_bank(store, "tat", thresholds={"pdq": 20})
-    repo.create_bank(store, "allow", negative=True)
+    with store.transaction() as tx:
+        repo.create_bank(tx, "tat", thresholds={"pdq": 20})
+        repo.create_bank(tx, "allow", negative=True)
     from basira.signals import get_signal_type
 
     minhash = get_signal_type("text_minhash").hash_text(BANK_TEXT)
     md5 = "d41d8cd98f00b204e9800998ecf8427e"
-    repo.add_entries(store, "tat", [
-        BankEntry.make("pdq", PDQ, labels={"entity": "IS"}, source="tat-2026"),
-        BankEntry.make("text_minhash", minhash, labels={"content_type": "call"}),
-        BankEntry.make("url", "https://t.me/SomeChannel/12", labels={"entity": "IS"}),
-        BankEntry.make("md5", md5),
-    ])
-    repo.add_entries(store, "allow", [BankEntry.make("md5", md5, labels={"note": "empty file"})])
+    with store.transaction() as tx:
+        repo.add_entries(tx, "tat", [
+            BankEntry.make("pdq", PDQ, labels={"entity": "IS"}, source="tat-2026"),
+            BankEntry.make("text_minhash", minhash, labels={"content_type": "call"}),
+            BankEntry.make("url", "https://t.me/SomeChannel/12", labels={"entity": "IS"}),
+            BankEntry.make("md5", md5),
+        ])
+        repo.add_entries(tx, "allow", [BankEntry.make("md5", md5, labels={"note": "empty file"})])
     items = {i.signal_type: i.id for i in repo.iter_items(store, "tat")}
     near = PDQ[:-2] + "5a"  # 8 bits away (0xa5 ^ 0x5a)
 
@@ -172,7 +177,8 @@ def test_api_match_single_batch_vetoes_errors_and_auth(web):
     assert sorted(m["status"] for m in repo.matches_for(store, "api:plat")) == ["match", "match", "vetoed"]
 
     # The matcher follows bank changes: a new item is found at once.
-    repo.add_entries(store, "tat", [BankEntry.make("sha256", "0" * 64)])
+    with store.transaction() as tx:
+        repo.add_entries(tx, "tat", [BankEntry.make("sha256", "0" * 64)])
     assert platform.post("/api/v1/match", json={"sha256": "0" * 64}).json()["results"][0]["matched"]
 
     # Bad input: 422 naming the query and the field; nothing recorded.
@@ -202,8 +208,9 @@ def test_undoing_a_removal_takes_back_what_it_banked_and_only_that(store):
     svc = ReviewService(store, ReviewSettings(secure_cookies=False))  # the default undo window
     svc.add_user("rev", PASSWORD, "reviewer")
     rev = Actor(svc.repo.user_by_name("rev")["id"], "rev", "reviewer")
-    repo.create_bank(store, "removed")
-    repo.add_entries(store, "removed", [BankEntry.make("sha256", SHA, source="tat")])  # banked before, elsewhere
+    with store.transaction() as tx:
+        repo.create_bank(tx, "removed")
+        repo.add_entries(tx, "removed", [BankEntry.make("sha256", SHA, source="tat")])  # banked before, elsewhere
     case = post_with_media(store, "u1")
     svc.claim(case, rev)
     out = svc.decide(case, rev, "remove", "TVEC-1.1", add_to_bank="removed")

@@ -322,7 +322,8 @@ def test_fetch_guard_caps_and_redirects(hma, media, monkeypatch):
 def test_exchanges_are_banks_fed_by_banks_sync(hma, tmp_path):
     client, svc, _, _ = hma
     http = client.http
-    repo.create_bank(svc.store, "PARTNER_FEED")
+    with svc.store.transaction() as tx:
+        repo.create_bank(tx, "PARTNER_FEED")
     client.create_bank("LOCAL_ONLY")
     feed = tmp_path / "feed.jsonl"
     feed.write_text('{"signal_type": "pdq", "signal": "' + "ab" * 32 + '"}\n')

@@ -57,7 +57,8 @@ def server(tmp_path_factory):
     pid = store.post_ids("demo", ["ar-long-1"])["ar-long-1"]
     with store.transaction() as tx:
         open_cases_for(tx, [{"subject_kind": "post", "subject_id": pid, "reason": "synthetic", "priority": 99.9}])
-    banks.create_bank(store, "known-propaganda")
+    with store.transaction() as tx:
+        banks.create_bank(tx, "known-propaganda")
     svc = ReviewService(store, ReviewSettings(secure_cookies=False))
     svc.add_user("lena", PASSWORD, "admin")  # admin: every page
     assign_groups(store, svc.now())

@@ -1,15 +1,24 @@
 """Banks: the repository of hash-matching banks, beside the pure policy in `basira.signals.banks`.
 
-The only code that reads or writes the bank tables (`basira.store.bank_models`). Four concerns, one private
-module each: banks and their items (`_items`), exchange syncs and their checkpoints (`_sync`), recorded matches
-and the scan's pass over posts (`_matches`, which opens or raises cases through `basira.cases.intake` — `_cases`),
-and the review's "remove and bank it" listeners (`_review`). Import from here, not from those modules.
+The only code that reads or writes the bank tables (`basira.store.bank_models`). Like the other repositories,
+writers take the caller's unit of work and reads take the Store:
+
+    with store.transaction() as tx:
+        banks.create_bank(tx, "known", actor="cli")
+        banks.add_entries(tx, "known", entries, actor="cli")
+
+so a workflow's bank changes, their events and whatever else it writes commit together. The exchange syncs
+(`sync_bank`, `sync_exchange`) take the Store: they read a file, URL or live exchange between their units of
+work (one per page, so an interrupted sync resumes where it stopped).
+
+Four concerns, one private module each: banks and their items (`_items`), exchange syncs and their checkpoints
+(`_sync`), recorded matches and the scan's pass over posts (`_matches`, which opens or raises cases through
+`basira.cases.intake` — `_cases`), and the review's "remove and bank it" listeners (`_review`). Import from
+here, not from those modules.
 """
 
 from basira.banks._items import (
-    CONTENT_LABEL,
     add_content,
-    add_content_to_bank,
     add_entries,
     bank_state,
     content_id_of,
@@ -23,7 +32,6 @@ from basira.banks._items import (
     list_banks,
     load_matcher,
     record_reaction,
-    signal_key,
     update_bank,
     update_item,
 )
@@ -36,38 +44,26 @@ from basira.banks._matches import (
     scan_resume_point,
 )
 from basira.banks._review import (
-    MIN_BANKED_TEXT,
-    bank_case_content,
     bank_on_removal,
-    case_content_entries,
     require_positive_bank,
-    unbank_case_content,
     unbank_on_undo,
 )
 from basira.banks._sync import (
-    SCAN_SOURCE,
     ExchangeSync,
     exchange_fed_banks,
     exchange_sources,
     get_sync_checkpoint,
-    mark_exchange_fed,
     save_sync,
     sync_bank,
     sync_exchange,
 )
 
 __all__ = [
-    "CONTENT_LABEL",
-    "MIN_BANKED_TEXT",
-    "SCAN_SOURCE",
     "ExchangeSync",
     "add_content",
-    "add_content_to_bank",
     "add_entries",
-    "bank_case_content",
     "bank_on_removal",
     "bank_state",
-    "case_content_entries",
     "content_id_of",
     "content_items",
     "create_bank",
@@ -82,7 +78,6 @@ __all__ = [
     "iter_items",
     "list_banks",
     "load_matcher",
-    "mark_exchange_fed",
     "matches_for",
     "posts_to_match",
     "record_matches",
@@ -91,10 +86,8 @@ __all__ = [
     "require_positive_bank",
     "save_sync",
     "scan_resume_point",
-    "signal_key",
     "sync_bank",
     "sync_exchange",
-    "unbank_case_content",
     "unbank_on_undo",
     "update_bank",
     "update_item",

@@ -1,7 +1,7 @@
 """Banks and their items: create, change, delete, add entries, read back; the Matcher over all of them.
 
-Every change is logged in the hash-chained event log in the same transaction (`bank.created`, `bank.changed`,
-`bank.deleted`, `bank.items_added`, `bank.items_removed`, `bank.item_changed`).
+Writers take the caller's `Tx` and log every change in the hash-chained event log in it (`bank.created`,
+`bank.changed`, `bank.deleted`, `bank.items_added`, `bank.items_removed`, `bank.item_changed`); reads take the Store.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _bank(r: Any) -> Bank:
 
 
 def create_bank(
-    store: Store,
+    tx: Tx,
     name: str,
     *,
     negative: bool = False,
@@ -53,23 +53,21 @@ def create_bank(
     bank = Bank(name, negative=negative, enabled_ratio=enabled_ratio, thresholds=thresholds or {},
                 description=description, pdq_decode=pdq_decode or "fast")
     t = BankRow.__table__
-    with store.transaction() as tx:
-        if tx.execute(sa.select(t.c.id).where(t.c.name == name)).first() is not None:
-            raise ValueError(f"bank {name!r} already exists")
-        bank.id = tx.execute(
-            sa.insert(t).values(name=name, negative=negative, enabled_ratio=enabled_ratio,
-                                thresholds=bank.thresholds, description=description, created_at=now(),
-                                pdq_decode=pdq_decode)
-            .returning(t.c.id)
-        ).scalar_one()
-        tx.append_events([("bank.created", actor, f"bank:{bank.id}",
-                                     {"name": name, "negative": negative, "enabled_ratio": enabled_ratio,
-                                      "thresholds": bank.thresholds, "pdq_decode": pdq_decode})])
+    if tx.execute(sa.select(t.c.id).where(t.c.name == name)).first() is not None:
+        raise ValueError(f"bank {name!r} already exists")
+    bank.id = tx.execute(
+        sa.insert(t).values(name=name, negative=negative, enabled_ratio=enabled_ratio, thresholds=bank.thresholds,
+                            description=description, created_at=now(), pdq_decode=pdq_decode)
+        .returning(t.c.id)
+    ).scalar_one()
+    tx.append_events([("bank.created", actor, f"bank:{bank.id}",
+                       {"name": name, "negative": negative, "enabled_ratio": enabled_ratio,
+                        "thresholds": bank.thresholds, "pdq_decode": pdq_decode})])
     return bank
 
 
 def update_bank(
-    store: Store, name: str, *, new_name: str | None = None, enabled_ratio: float | None = None,
+    tx: Tx, name: str, *, new_name: str | None = None, enabled_ratio: float | None = None,
     pdq_decode: str | None = None, actor: str | None = None,
 ) -> Bank:
     """Rename a bank or change its enabled ratio or PDQ decode; raise ValueError (no such bank, name taken,
@@ -82,41 +80,37 @@ def update_bank(
         changes["enabled_ratio"] = float(enabled_ratio)
     if pdq_decode is not None:
         changes["pdq_decode"] = pdq_decode
-    with store.transaction() as tx:
-        r = tx.execute(sa.select(t).where(t.c.name == name)).first()
-        if r is None:
-            raise ValueError(f"no bank named {name!r}")
-        merged = {**r._asdict(), **changes}
-        Bank(merged["name"], enabled_ratio=merged["enabled_ratio"], pdq_decode=merged["pdq_decode"] or "fast")
-        if "name" in changes and tx.execute(sa.select(t.c.id).where(t.c.name == new_name)).first():
-            raise ValueError(f"bank {new_name!r} already exists")
-        if changes:
-            tx.execute(sa.update(t).where(t.c.id == r.id).values(**changes))
-            tx.append_events([("bank.changed", actor, f"bank:{r.id}", {"name": name, **changes})])
-        out = tx.execute(sa.select(t).where(t.c.id == r.id)).first()
-    return _bank(out)
+    r = tx.execute(sa.select(t).where(t.c.name == name)).first()
+    if r is None:
+        raise ValueError(f"no bank named {name!r}")
+    merged = {**r._asdict(), **changes}
+    Bank(merged["name"], enabled_ratio=merged["enabled_ratio"], pdq_decode=merged["pdq_decode"] or "fast")
+    if "name" in changes and tx.execute(sa.select(t.c.id).where(t.c.name == new_name)).first():
+        raise ValueError(f"bank {new_name!r} already exists")
+    if changes:
+        tx.execute(sa.update(t).where(t.c.id == r.id).values(**changes))
+        tx.append_events([("bank.changed", actor, f"bank:{r.id}", {"name": name, **changes})])
+    return _bank(tx.execute(sa.select(t).where(t.c.id == r.id)).first())
 
 
-def delete_bank(store: Store, name: str, *, actor: str | None = None) -> int:
+def delete_bank(tx: Tx, name: str, *, actor: str | None = None) -> int:
     """Delete a bank and its items; return the number of items. Refused (ValueError) while any of its items
     has a recorded match: those records are evidence cases rest on. Deleting a missing bank does nothing."""
     t, it, m = BankRow.__table__, BankItemRow.__table__, BankMatchRow.__table__
-    with store.transaction() as tx:
-        bid = tx.execute(sa.select(t.c.id).where(t.c.name == name)).scalar()
-        if bid is None:
-            return 0
-        if tx.execute(sa.select(m.c.id).join(it, it.c.id == m.c.item_id).where(it.c.bank_id == bid)
-                        .limit(1)).first():
-            raise ValueError(f"bank {name!r} has recorded matches (evidence for cases): not deleted")
-        n = tx.execute(sa.delete(it).where(it.c.bank_id == bid)).rowcount
-        tx.execute(sa.delete(BankSyncCheckpoint.__table__).where(BankSyncCheckpoint.__table__.c.bank_id == bid))
-        tx.execute(sa.delete(t).where(t.c.id == bid))
-        tx.append_events([("bank.deleted", actor, f"bank:{bid}", {"name": name, "items": n})])
+    bid = tx.execute(sa.select(t.c.id).where(t.c.name == name)).scalar()
+    if bid is None:
+        return 0
+    if tx.execute(sa.select(m.c.id).join(it, it.c.id == m.c.item_id).where(it.c.bank_id == bid).limit(1)).first():
+        raise ValueError(f"bank {name!r} has recorded matches (evidence for cases): not deleted")
+    n = tx.execute(sa.delete(it).where(it.c.bank_id == bid)).rowcount
+    tx.execute(sa.delete(BankSyncCheckpoint.__table__).where(BankSyncCheckpoint.__table__.c.bank_id == bid))
+    tx.execute(sa.delete(t).where(t.c.id == bid))
+    tx.append_events([("bank.deleted", actor, f"bank:{bid}", {"name": name, "items": n})])
     return int(n)
 
 
 def add_content(
-    store: Store, bank: str, signals: dict[str, str], *, labels: dict[str, Any] | None = None,
+    tx: Tx, bank: str, signals: dict[str, str], *, labels: dict[str, Any] | None = None,
     source: str | None = None, actor: str | None = None, note: str | None = None,
 ) -> tuple[int, dict[str, int]]:
     """Add one piece of content (its signals, one item each) to a bank; return (content id, item id by signal
@@ -124,19 +118,17 @@ def add_content(
     bank already holds keeps its item, and the content takes the oldest such item's content id."""
     entries = [BankEntry.make(st, sig, labels=dict(labels or {}), source=source) for st, sig in signals.items()]
     t = BankItemRow.__table__
-    with store.transaction() as tx:
-        _add_entries(tx, bank, entries, actor=actor, note=note)
-        bid = _require(tx, bank)
-        rows = {e.signal_type: tx.execute(
-            sa.select(t.c.id, t.c.labels).where(t.c.bank_id == bid, t.c.signal_type == e.signal_type,
-                                                t.c.signal_key == signal_key(e.signal_type, e.signal))).first()
-            for e in entries}
-        ids = {st: int(r.id) for st, r in rows.items()}
-        content = min(int((r.labels or {}).get(CONTENT_LABEL, r.id)) for r in rows.values())
-        for r in rows.values():
-            if r.id != content and (r.labels or {}).get(CONTENT_LABEL) is None:
-                tx.execute(sa.update(t).where(t.c.id == r.id).values(labels={**(r.labels or {}),
-                                                                                CONTENT_LABEL: content}))
+    _add_entries(tx, bank, entries, actor=actor, note=note)
+    bid = _require(tx, bank)
+    rows = {e.signal_type: tx.execute(
+        sa.select(t.c.id, t.c.labels).where(t.c.bank_id == bid, t.c.signal_type == e.signal_type,
+                                            t.c.signal_key == signal_key(e.signal_type, e.signal))).first()
+        for e in entries}
+    ids = {st: int(r.id) for st, r in rows.items()}
+    content = min(int((r.labels or {}).get(CONTENT_LABEL, r.id)) for r in rows.values())
+    for r in rows.values():
+        if r.id != content and (r.labels or {}).get(CONTENT_LABEL) is None:
+            tx.execute(sa.update(t).where(t.c.id == r.id).values(labels={**(r.labels or {}), CONTENT_LABEL: content}))
     return content, ids
 
 
@@ -182,7 +174,7 @@ def _require(tx: Tx, name: str) -> int:
 
 
 def add_entries(
-    store: Store, bank: str, entries: Iterable[BankEntry], *, actor: str | None = None, note: str | None = None,
+    tx: Tx, bank: str, entries: Iterable[BankEntry], *, actor: str | None = None, note: str | None = None,
     on_deleted: str = "remove",
 ) -> tuple[int, int]:
     """Add entries to a bank; return (added, removed or withdrawn). A `deleted` entry removes its item
@@ -192,8 +184,7 @@ def add_entries(
     filled in)."""
     if on_deleted not in ("remove", "withdraw"):
         raise ValueError(f"on_deleted must be 'remove' or 'withdraw', not {on_deleted!r}")
-    with store.transaction() as tx:
-        return _add_entries(tx, bank, entries, actor=actor, note=note, on_deleted=on_deleted)
+    return _add_entries(tx, bank, entries, actor=actor, note=note, on_deleted=on_deleted)
 
 
 def _add_entries(
@@ -328,7 +319,7 @@ def entries_of(store: Store, bank: str, *, withdrawn: bool = True) -> Iterator[B
 
 
 def update_item(
-    store: Store,
+    tx: Tx,
     item_id: int,
     *,
     opinion: str | None = None,
@@ -352,27 +343,16 @@ def update_item(
     if not changes:
         return
     t = BankItemRow.__table__
-    with store.transaction() as tx:
-        if tx.execute(sa.update(t).where(t.c.id == item_id).values(**changes)).rowcount == 0:
-            raise ValueError(f"no bank item {item_id}")
-        payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
-        tx.append_events([("bank.item_changed", actor, f"bank_item:{item_id}", payload)])
+    if tx.execute(sa.update(t).where(t.c.id == item_id).values(**changes)).rowcount == 0:
+        raise ValueError(f"no bank item {item_id}")
+    payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
+    tx.append_events([("bank.item_changed", actor, f"bank_item:{item_id}", payload)])
 
 
 def load_matcher(store: Store, *, clock: Any = utcnow, monitor: MatchRateMonitor | None = None) -> Matcher:
     """A Matcher over every bank and item in the store."""
     banks = [b for b, _ in list_banks(store)]
     return Matcher(banks, iter_items(store), clock=clock, monitor=monitor)
-
-
-def add_content_to_bank(
-    store: Store, bank: str, signals: dict[str, str], *, labels: dict[str, Any] | None = None,
-    source: str | None = None, actor: str | None = None,
-) -> int:
-    """A reviewer's "remove and bank it": add every signal of a piece of content to a bank; return the number new."""
-    entries = [BankEntry.make(st, sig, labels=dict(labels or {}), source=source) for st, sig in signals.items()]
-    return add_entries(store, bank, entries, actor=actor, note="added from review")[0]
-
 
 
 def get_item(store: Store, item_id: int) -> BankItem | None:
@@ -383,12 +363,11 @@ def get_item(store: Store, item_id: int) -> BankItem | None:
     return _item(r, r.bank_name) if r else None
 
 
-def record_reaction(store: Store, item_id: int, reaction: str, exchange: str, answers: list[Any], *,
+def record_reaction(tx: Tx, item_id: int, reaction: str, exchange: str, answers: list[Any], *,
                     actor: str | None = None) -> None:
     """Log an opinion written back to an exchange (bank.item_reported)."""
-    with store.transaction() as tx:
-        tx.append_events([("bank.item_reported", actor, f"bank_item:{item_id}",
-                                     {"reaction": reaction, "exchange": exchange, "answers": answers})])
+    tx.append_events([("bank.item_reported", actor, f"bank_item:{item_id}",
+                       {"reaction": reaction, "exchange": exchange, "answers": answers})])
 
 
 

@@ -1,5 +1,5 @@
 """Matches: recorded lookups, and the scan's pass over ingested posts (resume point, posts to match, a batch of
-matches saved with its case effects and the banks' scan checkpoints in one transaction)."""
+matches saved with its case effects and the banks' scan checkpoints in the caller's transaction)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from basira.banks._cases import open_or_raise_cases
 from basira.banks._items import _CHUNK
 from basira.banks._sync import SCAN_SOURCE
-from basira.signals.banks import Match, MatchRateMonitor, MatchResult, PostContent
+from basira.signals.banks import Match, MatchRateMonitor, MatchResult, PostContent, QuarantineEvent
 from basira.store.bank_models import BankItemRow, BankMatchRow, BankRow, BankSyncCheckpoint
+from basira.store.db import Tx
 from basira.store.models import Media, Post, now
 
 if TYPE_CHECKING:
@@ -20,12 +21,12 @@ if TYPE_CHECKING:
 
 
 def record_matches(
-    store: Store, subject: str, results: Sequence[MatchResult], *, monitor: MatchRateMonitor | None = None,
+    tx: Tx, subject: str, results: Sequence[MatchResult], *, monitor: MatchRateMonitor | None = None,
     actor: str | None = "basira",
 ) -> int:
     """Store the matches (and vetoed / quarantined ones) of a lookup on `subject` ("post:12", "file:x.jpg").
     New quarantines reported by `monitor` are saved on their items. Return the number of rows written."""
-    t, it = BankMatchRow.__table__, BankItemRow.__table__
+    t = BankMatchRow.__table__
     at = now()
     rows: list[dict[str, Any]] = []
     for res in results:
@@ -37,15 +38,18 @@ def record_matches(
         monitor.events.clear()
     if not rows and not events:
         return 0
-    with store.transaction() as tx:
-        if rows:
-            tx.execute(sa.insert(t), rows)
-        for ev in events:
-            tx.execute(sa.update(it).where(it.c.id == ev.item_id).values(quarantined=True))
-        tx.append_events([("bank.item_quarantined", actor, f"bank_item:{ev.item_id}",
-                                     {"window_matches": ev.window_matches, "baseline": ev.baseline})
-                                    for ev in events])
+    if rows:
+        tx.execute(sa.insert(t), rows)
+    _save_quarantines(tx, events, actor)
     return len(rows)
+
+
+def _save_quarantines(tx: Tx, events: Sequence[QuarantineEvent], actor: str | None) -> None:
+    it = BankItemRow.__table__
+    for ev in events:
+        tx.execute(sa.update(it).where(it.c.id == ev.item_id).values(quarantined=True))
+    tx.append_events([("bank.item_quarantined", actor, f"bank_item:{ev.item_id}",
+                       {"window_matches": ev.window_matches, "baseline": ev.baseline}) for ev in events])
 
 
 def matches_for(store: Store, subject: str) -> list[dict[str, Any]]:
@@ -105,7 +109,7 @@ def posts_to_match(store: Store, after_id: int, limit: int = 1000) -> list[PostC
 
 
 def record_post_matches(
-    store: Store,
+    tx: Tx,
     found: dict[int, list[tuple[str, MatchResult]]],
     *,
     last_post_id: int,
@@ -113,52 +117,47 @@ def record_post_matches(
     monitor: MatchRateMonitor | None = None,
     actor: str | None = "scan",
 ) -> tuple[int, int, int]:
-    """Save a batch of post matches and their case effects in one transaction, and move every bank's scan
+    """Save a batch of post matches and their case effects in the caller's transaction, and move every bank's scan
     checkpoint to `last_post_id`. A match already recorded on a post is skipped, so a re-run adds nothing.
     A new (acted-on) match opens a case on the post, or raises the open case's priority and names the match in
     its reason. Return (matches new, cases opened, cases raised)."""
-    t, it, cpt = BankMatchRow.__table__, BankItemRow.__table__, BankSyncCheckpoint.__table__
+    t, cpt = BankMatchRow.__table__, BankSyncCheckpoint.__table__
     at = now()
     events = list(monitor.events) if monitor is not None else []
     if monitor is not None:
         monitor.events.clear()
-    new_matches = opened_n = raised_n = 0
-    with store.transaction() as tx:
-        subjects = [f"post:{pid}" for pid in found]
-        seen: set[tuple[str, int, str]] = set()
-        for i in range(0, len(subjects), _CHUNK):
-            seen.update((r.subject, r.item_id, r.status) for r in tx.execute(
-                sa.select(t.c.subject, t.c.item_id, t.c.status).where(t.c.subject.in_(subjects[i : i + _CHUNK]))))
-        rows: list[dict[str, Any]] = []
-        acted: dict[int, list[Match]] = {}
-        for pid, results in found.items():
-            subject = f"post:{pid}"
-            for _where, res in results:
-                for status, ms in (("match", res.matches), ("vetoed", res.vetoed),
-                                   ("quarantined", res.quarantined)):
-                    for m in ms:
-                        key = (subject, m.item_id, status)
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                        rows.append({"item_id": m.item_id, "subject": subject, "signal_type": m.signal_type,
-                                     "distance": float(m.distance), "status": status, "matched_at": at})
-                        if status == "match":
-                            acted.setdefault(pid, []).append(m)
-        if rows:
-            tx.execute(sa.insert(t), rows)
-        new_matches = sum(1 for r in rows if r["status"] == "match")
-        if acted:
-            opened_n, raised_n = open_or_raise_cases(tx, acted, actor)
-        for ev in events:
-            tx.execute(sa.update(it).where(it.c.id == ev.item_id).values(quarantined=True))
-        tx.append_events([("bank.item_quarantined", actor, f"bank_item:{ev.item_id}",
-                                     {"window_matches": ev.window_matches, "baseline": ev.baseline})
-                                    for ev in events])
-        for bid, top in bank_tops.items():
-            value = {"last_post_id": int(last_post_id), "max_item_id": int(top)}
-            stmt = tx.insert(cpt).values(bank_id=bid, source=SCAN_SOURCE, checkpoint=value, updated_at=at)
-            tx.execute(stmt.on_conflict_do_update(index_elements=["bank_id", "source"],
-                                                    set_={"checkpoint": value, "updated_at": at}))
+    opened_n = raised_n = 0
+    subjects = [f"post:{pid}" for pid in found]
+    seen: set[tuple[str, int, str]] = set()
+    for i in range(0, len(subjects), _CHUNK):
+        seen.update((r.subject, r.item_id, r.status) for r in tx.execute(
+            sa.select(t.c.subject, t.c.item_id, t.c.status).where(t.c.subject.in_(subjects[i : i + _CHUNK]))))
+    rows: list[dict[str, Any]] = []
+    acted: dict[int, list[Match]] = {}
+    for pid, results in found.items():
+        subject = f"post:{pid}"
+        for _where, res in results:
+            for status, ms in (("match", res.matches), ("vetoed", res.vetoed),
+                               ("quarantined", res.quarantined)):
+                for m in ms:
+                    key = (subject, m.item_id, status)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    rows.append({"item_id": m.item_id, "subject": subject, "signal_type": m.signal_type,
+                                 "distance": float(m.distance), "status": status, "matched_at": at})
+                    if status == "match":
+                        acted.setdefault(pid, []).append(m)
+    if rows:
+        tx.execute(sa.insert(t), rows)
+    new_matches = sum(1 for r in rows if r["status"] == "match")
+    if acted:
+        opened_n, raised_n = open_or_raise_cases(tx, acted, actor)
+    _save_quarantines(tx, events, actor)
+    for bid, top in bank_tops.items():
+        value = {"last_post_id": int(last_post_id), "max_item_id": int(top)}
+        stmt = tx.insert(cpt).values(bank_id=bid, source=SCAN_SOURCE, checkpoint=value, updated_at=at)
+        tx.execute(stmt.on_conflict_do_update(index_elements=["bank_id", "source"],
+                                                set_={"checkpoint": value, "updated_at": at}))
     return new_matches, opened_n, raised_n
 

@@ -3,11 +3,11 @@ DecisionEffects listeners (basira.review.effects) and what they build on."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from basira.banks._items import _add_entries, add_entries, get_bank, signal_key
+from basira.banks._items import _add_entries, get_bank, signal_key
 from basira.signals.banks import Bank
 from basira.signals.base import SignalError, get_signal_type
 from basira.signals.exchange import BankEntry
@@ -32,18 +32,16 @@ def require_positive_bank(store: Store, name: str) -> Bank:
     return bank
 
 
-def case_content_entries(store: Store, case_id: int) -> list[BankEntry]:
+def _case_content_entries(tx: Tx, case_id: int) -> list[BankEntry]:
     """Bank entries for a case's post: its text as a near-duplicate MinHash (when long enough) and its media's
     SHA-256 and PDQ hashes, labelled with where they came from."""
-
     C, P, M = Case.__table__, Post.__table__, Media.__table__
-    with store.read() as conn:
-        c = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
-        if c is None or c.subject_kind != "post":
-            return []
-        text = conn.execute(sa.select(P.c.text).where(P.c.id == c.subject_id)).scalar()
-        media = conn.execute(sa.select(M.c.kind, M.c.sha256, M.c.pdq).where(M.c.post_id == c.subject_id)
-                             .order_by(M.c.position)).all()
+    c = tx.execute(sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
+    if c is None or c.subject_kind != "post":
+        return []
+    text = tx.execute(sa.select(P.c.text).where(P.c.id == c.subject_id)).scalar()
+    media = tx.execute(sa.select(M.c.kind, M.c.sha256, M.c.pdq).where(M.c.post_id == c.subject_id)
+                         .order_by(M.c.position)).all()
     source = f"review:case:{case_id}"
     cats = [x for x in (c.details or {}).get("categories") or [] if isinstance(x, str)]
     base = {"behaviour": cats[0]} if cats else {}
@@ -66,46 +64,44 @@ def case_content_entries(store: Store, case_id: int) -> list[BankEntry]:
     return out
 
 
-def bank_case_content(store: Store, case_id: int, bank: str, *, actor: str, decision_id: int | None = None) -> dict[str, Any]:
-    """Add a removed case's content to a bank (logged as bank.items_added with the case and decision)."""
-    entries = case_content_entries(store, case_id)
+def bank_case_content(tx: Tx, case_id: int, bank: str, *, actor: str,
+                      decision_id: int | None = None) -> dict[str, Any]:
+    """Add a removed case's content to a bank in the caller's transaction (logged as bank.items_added with the
+    case and decision)."""
+    entries = _case_content_entries(tx, case_id)
     note = f"added from review: case {case_id}" + (f", decision {decision_id}" if decision_id else "")
-    added, _ = add_entries(store, bank, entries, actor=actor, note=note) if entries else (0, 0)
+    added, _ = _add_entries(tx, bank, entries, actor=actor, note=note, on_deleted="remove") if entries else (0, 0)
     return {"bank": bank, "signals": sorted({e.signal_type for e in entries}), "added": added,
             "known": len(entries) - added}
 
 
-def unbank_case_content(store: Store, case_id: int, *, actor: str, decision_id: int | None = None) -> int:
+def unbank_case_content(tx: Tx, case_id: int, *, actor: str, decision_id: int | None = None) -> int:
     """Take back out of every bank what `bank_case_content` added for this case (its undone removal no longer
     vouches for it); signals that another source had banked first keep their item. Return how many went."""
-
-    entries = case_content_entries(store, case_id)
+    entries = _case_content_entries(tx, case_id)
     if not entries:
         return 0
     t, b = BankItemRow.__table__, BankRow.__table__
     keys = sorted({signal_key(e.signal_type, e.signal) for e in entries})
     note = f"removal undone: case {case_id}" + (f", decision {decision_id}" if decision_id else "")
+    rows = tx.execute(sa.select(b.c.name, t.c.signal_type, t.c.signal).join(b, b.c.id == t.c.bank_id)
+                      .where(t.c.signal_key.in_(keys), t.c.source == f"review:case:{case_id}")).all()
     removed = 0
-    with store.transaction() as tx:
-        rows = tx.execute(sa.select(b.c.name, t.c.signal_type, t.c.signal).join(b, b.c.id == t.c.bank_id)
-                            .where(t.c.signal_key.in_(keys), t.c.source == f"review:case:{case_id}")).all()
-        for name in sorted({r.name for r in rows}):
-            gone = [BankEntry(r.signal_type, r.signal, deleted=True) for r in rows if r.name == name]
-            removed += _add_entries(tx, name, gone, actor=actor, note=note, on_deleted="remove")[1]
+    for name in sorted({r.name for r in rows}):
+        gone = [BankEntry(r.signal_type, r.signal, deleted=True) for r in rows if r.name == name]
+        removed += _add_entries(tx, name, gone, actor=actor, note=note, on_deleted="remove")[1]
     return removed
 
 
 def bank_on_removal(tx: Tx, removal: Any) -> dict[str, Any]:
-    """DecisionEffects listener: the reviewer asked for the removed content to go into a bank."""
+    """DecisionEffects listener (a basira.review.effects.Removal; review is above banks, so it is not named
+    here): the reviewer asked for the removed content to go into a bank."""
     if not removal.add_to_bank:
         return {}
-    # The Tx's database is the Store that opened it (store.db types it as Database to keep db free of store.store).
-    return {"banked": bank_case_content(cast("Store", tx.store), removal.case_id, removal.add_to_bank, actor=removal.actor,
+    return {"banked": bank_case_content(tx, removal.case_id, removal.add_to_bank, actor=removal.actor,
                                         decision_id=removal.decision_id)}
 
 
 def unbank_on_undo(tx: Tx, undone: Any) -> dict[str, Any]:
     """DecisionEffects listener: an undone removal takes back what it added to a bank."""
-    return {"unbanked": unbank_case_content(cast("Store", tx.store), undone.case_id, actor=undone.actor,
-                                            decision_id=undone.decision_id)}
-
+    return {"unbanked": unbank_case_content(tx, undone.case_id, actor=undone.actor, decision_id=undone.decision_id)}

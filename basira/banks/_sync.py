@@ -43,28 +43,27 @@ def sync_bank(
         skipped.extend(res.skipped)
     if res.unchanged:
         return 0, 0, False
-    added, removed = save_sync(store, bank, source, res.entries, res.checkpoint, full=res.full, actor=actor)
+    with store.transaction() as tx:
+        added, removed = save_sync(tx, bank, source, res.entries, res.checkpoint, full=res.full, actor=actor)
     return added, removed, res.full
 
 
 def save_sync(
-    store: Store, bank: str, source: str, entries: Sequence[BankEntry], checkpoint: dict[str, Any], *,
+    tx: Tx, bank: str, source: str, entries: Sequence[BankEntry], checkpoint: dict[str, Any], *,
     full: bool, actor: str | None = None,
 ) -> tuple[int, int]:
-    """Store a sync's entries and its new checkpoint in one transaction (a crash keeps both or neither);
-    return (added, withdrawn)."""
+    """Store a sync's entries and its new checkpoint in the caller's transaction (a crash keeps both or
+    neither); return (added, withdrawn)."""
     t = BankSyncCheckpoint.__table__
-    with store.transaction() as tx:
-        added, removed = _add_entries(tx, bank, entries, actor=actor, note=f"sync {source}",
-                                      on_deleted="withdraw")
-        bid = _require(tx, bank)
-        mark_exchange_fed(tx, bid)
-        stmt = tx.insert(t).values(bank_id=bid, source=source, checkpoint=checkpoint, updated_at=now())
-        tx.execute(stmt.on_conflict_do_update(index_elements=["bank_id", "source"],
-                                                set_={"checkpoint": checkpoint, "updated_at": now()}))
-        tx.append_events([("bank.synced", actor, f"bank:{bid}",
-                                     {"source": source, "entries": len(entries), "full": full,
-                                      "offset": checkpoint.get("offset"), "added": added, "withdrawn": removed})])
+    added, removed = _add_entries(tx, bank, entries, actor=actor, note=f"sync {source}", on_deleted="withdraw")
+    bid = _require(tx, bank)
+    _mark_exchange_fed(tx, bid)
+    stmt = tx.insert(t).values(bank_id=bid, source=source, checkpoint=checkpoint, updated_at=now())
+    tx.execute(stmt.on_conflict_do_update(index_elements=["bank_id", "source"],
+                                          set_={"checkpoint": checkpoint, "updated_at": now()}))
+    tx.append_events([("bank.synced", actor, f"bank:{bid}",
+                       {"source": source, "entries": len(entries), "full": full,
+                        "offset": checkpoint.get("offset"), "added": added, "withdrawn": removed})])
     return added, removed
 
 
@@ -89,15 +88,15 @@ def sync_exchange(store: Store, bank: str, exchange: Any, *, actor: str | None =
         raise ValueError(f"no bank named {bank!r}")
     out = ExchangeSync(exchange.name, full=cp is None)
     for batch in exchange.fetch(cp):
-        added, withdrawn = save_sync(store, bank, exchange.name, batch.entries, batch.checkpoint, full=out.full,
-                                     actor=actor)
+        with store.transaction() as tx:  # one unit of work per page: an interrupted sync keeps what it saved
+            added, withdrawn = save_sync(tx, bank, exchange.name, batch.entries, batch.checkpoint, full=out.full,
+                                         actor=actor)
         out.pages += 1
         out.entries += len(batch.entries)
         out.added += added
         out.withdrawn += withdrawn
         out.skipped += batch.skipped
     return out
-
 
 
 def exchange_fed_banks(store: Store) -> list[str]:
@@ -119,7 +118,7 @@ def exchange_sources(store: Store, bank: str) -> list[dict[str, Any]]:
             for r in rows]
 
 
-def mark_exchange_fed(tx: Tx, bank_id: int) -> None:
+def _mark_exchange_fed(tx: Tx, bank_id: int) -> None:
     """A bank an exchange feeds decodes PDQ at full resolution (the hashes partners compute), unless someone
     chose otherwise: call in the transaction that first adds exchanged items."""
     t = BankRow.__table__

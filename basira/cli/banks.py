@@ -45,8 +45,8 @@ def banks_create(
 
     try:
         thresholds = {k.strip(): float(v) for k, _, v in (t.partition("=") for t in threshold)}
-        with _bank_store(db) as store:
-            bank = repo.create_bank(store, name, negative=negative, enabled_ratio=ratio, thresholds=thresholds,
+        with _bank_store(db) as store, store.transaction() as tx:
+            bank = repo.create_bank(tx, name, negative=negative, enabled_ratio=ratio, thresholds=thresholds,
                                     description=description, pdq_decode=pdq_decode, actor="cli")
     except ValueError as exc:
         raise _bank_fail(exc) from None
@@ -71,8 +71,9 @@ def banks_import(
             for f in files:
                 report = ReadReport()
                 entries = read_entries(f, fmt, source=source, report=report)
-                added, removed = repo.add_entries(store, name, entries, actor="cli", note=f"import {f}",
-                                                  on_deleted="withdraw")
+                with store.transaction() as tx:  # one file, one unit of work
+                    added, removed = repo.add_entries(tx, name, entries, actor="cli", note=f"import {f}",
+                                                      on_deleted="withdraw")
                 _print_skipped(f, report.skipped)
                 print(f"{f}: {len(entries)} read, {added} added, {removed} withdrawn, {len(report.skipped)} skipped")
     except ValueError as exc:
@@ -160,7 +161,8 @@ def banks_react(
             if not item.source or not is_live(item.source):
                 raise ValueError(f"bank item {item_id} did not come from a live exchange (source {item.source!r})")
             answers = open_source(item.source, settings(db)).react(item.labels, key)
-            repo.record_reaction(store, item_id, key, item.source, answers, actor="cli")
+            with store.transaction() as tx:
+                repo.record_reaction(tx, item_id, key, item.source, answers, actor="cli")
     except ValueError as exc:
         raise _bank_fail(exc) from None
     print(f"item {item_id}: {reaction} sent to {item.source} ({len(answers)} descriptors)")
@@ -196,7 +198,8 @@ def match_files(
         chunks = ((files[i : i + 64], match_many(matcher, files[i : i + 64])) for i in range(0, len(files), 64))
         for f, results in ((f, r) for names, rs in chunks for f, r in zip(names, rs, strict=True)):
             if record:
-                repo.record_matches(store, f"file:{f}", results, monitor=matcher.monitor)
+                with store.transaction() as tx:
+                    repo.record_matches(tx, f"file:{f}", results, monitor=matcher.monitor)
             out = {"file": f, "matched": any(r.matched for r in results),
                    "results": [r.as_dict() for r in results if r.matches or r.vetoed or r.quarantined],
                    "signals": {r.signal_type: r.signal for r in results if r.signal_type != "vpdq"}}

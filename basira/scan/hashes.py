@@ -98,8 +98,9 @@ def match_window(store: Store, matcher: Matcher, lo: int, hi: int, batch_size: i
             break
         found = match_posts(matcher, batch)
         after = batch[-1].id
-        new, opened, raised = repo.record_post_matches(store, found, last_post_id=after, bank_tops={},
-                                                       monitor=matcher.monitor)
+        with store.transaction() as tx:
+            new, opened, raised = repo.record_post_matches(tx, found, last_post_id=after, bank_tops={},
+                                                           monitor=matcher.monitor)
         out.add(HashScanResult(len(batch), new, opened, raised))
     return out
 
@@ -112,14 +113,16 @@ def match_these(store: Store, posts: list[PostContent]) -> HashScanResult:
         return HashScanResult()
     matcher = snapshot_for(store).get(store)
     found = match_posts(matcher, posts)
-    new, opened, raised = repo.record_post_matches(store, found, last_post_id=max(p.id for p in posts),
-                                                   bank_tops={}, monitor=matcher.monitor)
+    with store.transaction() as tx:
+        new, opened, raised = repo.record_post_matches(tx, found, last_post_id=max(p.id for p in posts),
+                                                       bank_tops={}, monitor=matcher.monitor)
     return HashScanResult(len(posts), new, opened, raised)
 
 
 def mark_matched(store: Store, plan: HashPlan, through: int) -> None:
     """Every post up to `through` is matched against the items the plan saw: move the banks' checkpoints."""
-    repo.record_post_matches(store, {}, last_post_id=through, bank_tops=plan.tops)
+    with store.transaction() as tx:
+        repo.record_post_matches(tx, {}, last_post_id=through, bank_tops=plan.tops)
 
 
 def match_ingested_posts(store: Store, batch_size: int = BATCH) -> HashScanResult:
@@ -133,9 +136,10 @@ def match_ingested_posts(store: Store, batch_size: int = BATCH) -> HashScanResul
     while batch := repo.posts_to_match(store, after, batch_size):
         found = match_posts(matcher, batch)
         after = batch[-1].id
-        new, opened, raised = repo.record_post_matches(
-            store, found, last_post_id=after, bank_tops=plan.tops, monitor=matcher.monitor
-        )
+        with store.transaction() as tx:
+            new, opened, raised = repo.record_post_matches(
+                tx, found, last_post_id=after, bank_tops=plan.tops, monitor=matcher.monitor
+            )
         out.add(HashScanResult(len(batch), new, opened, raised))
     return out
 

@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Generic, Self
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from typing_extensions import TypeVar
 
 from basira.core.time import utc
 from basira.store import bulk, events
@@ -121,7 +122,7 @@ class Database:
             self._platform_ids.update(new_platforms)
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self) -> Iterator[Tx[Self]]:
         """One unit of work: everything done through the Tx — and every `write()` this thread opens meanwhile,
         however deep in a repository — commits together when the outermost block ends."""
         outer = getattr(self._ambient, "conn", None)
@@ -156,11 +157,16 @@ class Database:
             last = rows[-1]["id"]
 
 
+# The database a Tx was opened on, as its opener's type: `store.transaction()` gives a `Tx[Store]` (so
+# `tx.store` has the shared reads), a plain `Tx` is a `Tx[Database]` and accepts either (covariant).
+DB = TypeVar("DB", bound=Database, default=Database, covariant=True)
+
+
 @dataclass(frozen=True)
-class Tx:
+class Tx(Generic[DB]):
     """An open transaction. Pass it down; only the `with` that made it commits (or rolls back) it."""
 
-    store: Database  # at run time the Store (basira.store.store) that opened it
+    store: DB
     conn: Connection
 
     @property

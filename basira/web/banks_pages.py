@@ -40,7 +40,8 @@ def bank_text(request: Request, name: str, p: Annotated[Principal, Depends(requi
         signal = minhash_hex(minhash_values(text[:MAX_TEXT]))
     except SignalError as exc:
         return back("/banks", say(request, "Not banked: %(why)s", why=exc))
-    content, ids = banks.add_content(store, name, {"text_minhash": signal}, source="web", actor=p.username,
-                                     note=(note or "").strip()[:500] or None)
+    with store.transaction() as tx:
+        content, ids = banks.add_content(tx, name, {"text_minhash": signal}, source="web", actor=p.username,
+                                         note=(note or "").strip()[:500] or None)
     return back("/banks", say(request, "Text banked in %(name)s (item %(id)s); later scans match its copies.",
                                 name=name, id=ids["text_minhash"]))

@@ -120,8 +120,9 @@ def bank_create(request: Request, p: Curator, body: BankCreateRequest) -> dict[s
         ratio = 1.0
     _check_name(body.name)
     try:
-        bank = _repo().create_bank(_store(request), body.name, enabled_ratio=ratio, pdq_decode="full",
-                                   description="created through the HMA-compatible API", actor=p.username)
+        with _store(request).transaction() as tx:
+            bank = _repo().create_bank(tx, body.name, enabled_ratio=ratio, pdq_decode="full",
+                                       description="created through the HMA-compatible API", actor=p.username)
     except ValueError as exc:
         raise HTTPException(403 if "already exists" in str(exc) else 400, str(exc)) from None
     return _bank_json(bank)
@@ -140,8 +141,8 @@ def bank_update(request: Request, p: Curator, bank_name: str, body: BankUpdateRe
     if body.name is not None:
         _check_name(body.name)
     try:
-        bank = _repo().update_bank(_store(request), bank_name, new_name=body.name, enabled_ratio=ratio,
-                                   actor=p.username)
+        with _store(request).transaction() as tx:
+            bank = _repo().update_bank(tx, bank_name, new_name=body.name, enabled_ratio=ratio, actor=p.username)
     except ValueError as exc:
         raise HTTPException(403 if "already exists" in str(exc) else 400, str(exc)) from None
     return _bank_json(bank)
@@ -152,7 +153,8 @@ def bank_delete(request: Request, p: Curator, bank_name: str) -> dict[str, str]:
     """Deleting a missing bank succeeds (as in HMA). A bank whose items have recorded matches is kept (409):
     those records are evidence cases rest on."""
     try:
-        _repo().delete_bank(_store(request), bank_name, actor=p.username)
+        with _store(request).transaction() as tx:
+            _repo().delete_bank(tx, bank_name, actor=p.username)
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"message": "Done"}
@@ -214,8 +216,9 @@ def _add_signals(request: Request, p: Principal, bank: Any, signals: dict[str, s
             canon[st] = get_signal_type(st).validate(value)
         except SignalError as exc:
             raise HTTPException(400, f"Invalid {name} signal: {exc}") from None
-    content_id, _ = _repo().add_content(_store(request), bank.name, canon, labels=labels,
-                                        source=f"hma-api:{p.username}", actor=p.username, note="HMA API")
+    with _store(request).transaction() as tx:
+        content_id, _ = _repo().add_content(tx, bank.name, canon, labels=labels, source=f"hma-api:{p.username}",
+                                            actor=p.username, note="HMA API")
     return {"id": content_id, "signals": {hma_name(st): v for st, v in canon.items()}}
 
 
@@ -330,6 +333,7 @@ async def bank_update_content(request: Request, p: Curator, bank_name: str, cont
 
     def apply() -> dict[str, Any]:
         repo, store = _repo(), _store(request)
+        until: datetime | None | bool = False  # False: unchanged
         if "disable_until_ts" in data:
             try:
                 ts = int(data["disable_until_ts"])
@@ -342,13 +346,13 @@ async def bank_update_content(request: Request, p: Curator, bank_name: str, cont
                 raise HTTPException(400, "disable_until_ts must be less than 5 years in the future")
             until = None if ts == 1 else (datetime(9999, 1, 1, tzinfo=UTC) if ts == 0
                                           else datetime.fromtimestamp(ts, UTC))
-            for it in items:
-                repo.update_item(store, it.id, disabled_until=until, actor=p.username)
-        if "note" in data:
-            note = _note(data["note"])
-            for it in items:
+        note = _note(data["note"]) if "note" in data else None
+        with store.transaction() as tx:  # the whole change, or none of it
+            for it in items if until is not False else ():
+                repo.update_item(tx, it.id, disabled_until=until, actor=p.username)
+            for it in items if "note" in data else ():
                 labels = {k: v for k, v in it.labels.items() if k != "note"} | ({"note": note} if note else {})
-                repo.update_item(store, it.id, labels=labels, actor=p.username)
+                repo.update_item(tx, it.id, labels=labels, actor=p.username)
         _, fresh = _content(request, bank_name, content_id)
         return _content_config_json(bank, fresh)
 
@@ -363,8 +367,9 @@ def bank_delete_content(request: Request, p: Curator, bank_name: str, content_id
     if items:
         from basira.signals.exchange import BankEntry
 
-        repo.add_entries(store, bank.name, [BankEntry(it.signal_type, it.signal, deleted=True) for it in items],
-                         actor=p.username, note="HMA API: content deleted")
+        with store.transaction() as tx:
+            repo.add_entries(tx, bank.name, [BankEntry(it.signal_type, it.signal, deleted=True) for it in items],
+                             actor=p.username, note="HMA API: content deleted")
     return {"deleted": len(items)}
 
 
@@ -602,8 +607,8 @@ def _lookup(request: Request, p: Principal, st: str, signal: str, banks: set[str
     with cache.lock:
         matcher = cache.get(store)
         res = matcher.match(st, signal, key=seed or signal, sample=not bypass_coinflip)
-        repo.record_matches(store, f"hma:{seed or p.username}", [res], monitor=matcher.monitor,
-                            actor=p.username)
+        with store.transaction() as tx:
+            repo.record_matches(tx, f"hma:{seed or p.username}", [res], monitor=matcher.monitor, actor=p.username)
     out: dict[str, list[dict[str, Any]]] = {}
     seen: set[tuple[str, int]] = set()
     for m in res.matches:

@@ -132,9 +132,11 @@ def match(
     with cache.lock:
         matcher = cache.get(store)
         found = match_posts(matcher, posts, sample_by_post=False)
-        for i, hits in sorted(found.items()):
-            repo.record_matches(store, f"api:{queries[i].ref or p.username}", [r for _, r in hits],
-                                monitor=matcher.monitor, actor=p.username)
+        if found:  # one request, one unit of work
+            with store.transaction() as tx:
+                for i, hits in sorted(found.items()):
+                    repo.record_matches(tx, f"api:{queries[i].ref or p.username}", [r for _, r in hits],
+                                        monitor=matcher.monitor, actor=p.username)
     results = []
     for i, q in enumerate(queries):
         hits = found.get(i, [])

@@ -1,5 +1,7 @@
-"""Each signal type brings its own index (as python-threatexchange's SignalType.get_index_cls): a new type is
-one class (and its index) registered, and banks, the Matcher and its policy take it with no other change."""
+"""Each signal type brings its own index (as python-threatexchange's SignalType.get_index_cls) and says what of a
+stored post it reads (its content type, as python-threatexchange pairs SignalType and ContentType): a new type
+is one class (and its index) registered, and banks, the Matcher, its policy and the scan's pass over stored posts
+take it with no other change."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from basira.signals.base import (
     get_signal_type,
     signal_types,
 )
+from basira.signals.content import PostContent, TextContent
 from basira.signals.index import words_to_hex
 from basira.signals.text import minhash_hex, minhash_values
 
@@ -58,12 +61,18 @@ class NumberLineIndex(SignalIndex):
 
 
 class NumberLineSignal(SignalType):
-    """A synthetic signal type: a decimal number; distance |a - b| (stands in for, say, an audio fingerprint)."""
+    """A synthetic signal type: a decimal number; distance |a - b| (stands in for, say, an audio fingerprint).
+    Of a stored post it reads the text, and its signal is the text's length in characters."""
 
     name = "test_number_line"
     aliases: ClassVar[tuple[str, ...]] = ("test_numbers",)
     content = "audio"
+    post_content = TextContent
     default_threshold = 3
+
+    @classmethod
+    def signal_from(cls, value: str) -> str:
+        return str(len(value))
 
     @classmethod
     def validate(cls, signal: str) -> str:
@@ -117,6 +126,51 @@ def test_a_new_signal_type_plugs_into_banks_and_the_matcher(registered: type[Sig
     assert {m.item_id for m in matcher.match("test_number_line", items[0].signal).matches} & {0, 1} == set()
     with pytest.raises(SignalError):
         matcher.match("test_number_line", "not a number")
+
+
+def test_a_new_signal_type_matches_stored_posts_end_to_end(registered: type[SignalType], store) -> None:
+    """Posts stored by ingest, a bank of the new type, the scan's hash pass: the matches recorded on each post
+    (and the cases opened) are what brute force over the posts' texts finds, and no other code named the type."""
+    from basira import banks
+    from basira.ingest.records import PostRecord
+    from basira.ingest.repository import upsert_posts
+    from basira.scan.hashes import match_ingested_posts
+    from basira.signals.exchange import BankEntry
+
+    rng = np.random.default_rng(11)
+    texts = ["synthetic test post " + "x" * int(n) for n in rng.integers(0, 400, 150)]
+    values = sorted({int(v) for v in rng.integers(20, 420, 40)})
+    with store.transaction() as tx:
+        upsert_posts(tx, [PostRecord("test", f"p{i}", None, t) for i, t in enumerate(texts)])
+        banks.create_bank(tx, "numbers", thresholds={"test_numbers": 2})
+        banks.add_entries(tx, "numbers", [BankEntry.make("test_numbers", f"{v}") for v in values])
+    ids = store.post_ids("test", [f"p{i}" for i in range(len(texts))])
+    items = {it.signal: it.id for it in banks.iter_items(store, "numbers")}
+    assert set(items) == {str(v) for v in values}
+
+    before = NumberLineIndex.queries
+    res = match_ingested_posts(store)
+    assert NumberLineIndex.queries - before == len(texts)  # every post's text, through the type's own index
+
+    want = {(ids[f"p{i}"], items[str(v)], float(abs(len(t) - v))) for i, t in enumerate(texts) for v in values
+            if abs(len(t) - v) <= 2}
+    got = {(pid, m["item_id"], float(m["distance"])) for pid in ids.values()
+           for m in banks.matches_for(store, f"post:{pid}")}
+    assert got == want and want  # some posts match, exactly the ones brute force finds
+    assert {m["signal_type"] for pid in ids.values() for m in banks.matches_for(store, f"post:{pid}")} == {
+        "test_number_line"}
+    assert res.matches_new == len(want) and res.cases_new == len({pid for pid, _, _ in want})
+    assert match_ingested_posts(store).matches_new == 0  # a re-run records nothing twice
+
+
+def test_a_types_post_content_decides_what_it_reads(registered: type[SignalType]) -> None:
+    post = PostContent(1, "  ", ["https://example.org/a"], [{"sha256": "ab" * 32}])
+    assert list(NumberLineSignal.signals_of(post)) == []  # a blank text: nothing to read
+    post = PostContent(2, "twelve chars", ["https://example.org/a"], [{"pdq": "cd" * 32}])
+    assert list(NumberLineSignal.signals_of(post)) == [("text", "12")]
+    assert list(get_signal_type("url_md5").signals_of(post))[0][0] == "url:0"
+    assert list(get_signal_type("pdq").signals_of(post)) == [("media:0:pdq", "cd" * 32)]
+    assert list(get_signal_type("sha256").signals_of(post)) == []
 
 
 def test_the_type_leaves_the_registry_with_its_test() -> None:

@@ -17,8 +17,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from basira.core.time import utcnow
-from basira.signals.base import SignalError, SignalIndex, get_signal_type
-from basira.signals.url import threatexchange_url_md5
+from basira.signals.base import (
+    SignalError,
+    SignalIndex,
+    SignalType,
+    builtin_rank,
+    get_signal_type,
+    signal_types,
+)
+from basira.signals.content import CONTENT_TYPES
+from basira.signals.content import PostContent as PostContent  # re-exported: where callers have found it
 
 OPINIONS = ("positive", "negative", "disputed")
 #: How a bank's images are decoded for PDQ: `full` resolution (the hash HMA, python-threatexchange and pdqhash
@@ -431,104 +439,75 @@ def match_post_media_and_text(
     media: Sequence[Any] = (),
     key: str | None = None,
 ) -> list[tuple[str, MatchResult]]:
-    """Match one post: its text (MinHash of the normalized text), its URLs (canonical) and its media.
+    """Match one post: what each signal type some bank holds reads of it (`SignalType.post_content`: the
+    MinHash of its text, its URLs, its media hashes).
 
     `media` items are MediaRecord-like (attributes or dict keys `sha256`, `pdq`, `md5`, `vpdq`, `path`): hashes
     already known are used as they are; a `path` is hashed. Returns (where, result) pairs for results with any
     match, veto or quarantine, `where` being "text", "url:<n>" or "media:<n>:<signal type>". `key` (e.g. the
-    post's id) makes bank sampling stable per post.
+    post's id) makes bank sampling stable per post; without it, each signal samples on itself.
     """
-    out: list[tuple[str, MatchResult]] = []
-
-    def keep(where: str, res: MatchResult) -> None:
-        if res.matches or res.vetoed or res.quarantined:
-            out.append((where, res))
-
-    if text and text.strip() and "text_minhash" in matcher.indexed_types:
-        try:
-            sig = get_signal_type("text_minhash").hash_text(text)
-            keep("text", matcher.match("text_minhash", sig, key=key or sig))
-        except SignalError:
-            pass
-    if text and text.strip() and "raw_text" in matcher.indexed_types:
-        try:
-            keep("text", matcher.match("raw_text", text, key=key or text))
-        except SignalError:
-            pass
-    if "url_md5" in matcher.indexed_types:
-        for n, u in enumerate(urls):
-            if u:
-                keep(f"url:{n}", matcher.match("url_md5", threatexchange_url_md5(u), key=key or u))
-    if "url" in matcher.indexed_types:
-        for n, u in enumerate(urls):
-            try:
-                keep(f"url:{n}", matcher.match("url", u, key=key or u))
-            except SignalError:
-                continue
-    for n, m in enumerate(media):
+    hashed: list[dict[str, Any]] = []
+    for m in media:
         def get(k: str, _m: Any = m) -> Any:  # a dict or a MediaRecord
             return _m.get(k) if isinstance(_m, dict) else getattr(_m, k, None)
 
-        signals: dict[str, str] = {k: get(k) for k in ("md5", "sha256", "pdq", "vpdq") if get(k)}
+        signals: dict[str, Any] = {k: get(k) for k in ("md5", "sha256", "pdq", "vpdq") if get(k)}
         path: Any = get("path")
         if path:
-            for st, sig in hash_file(path, _types_for(str(path)), pdq_decode=matcher.pdq_decode).items():
-                signals.setdefault(st, sig)
-        for st, value in signals.items():
+            for name, sig in hash_file(path, _types_for(str(path)), pdq_decode=matcher.pdq_decode).items():
+                signals.setdefault(name, sig)
+        hashed.append(signals)
+    post = PostContent(0, text, urls, hashed)
+    out: list[tuple[str, MatchResult]] = []
+    for st in _post_readers(matcher):
+        for where, sig in st.signals_of(post):
             try:
-                keep(f"media:{n}:{st}", matcher.match(st, value, key=key or value))
-            except SignalError:
+                res = matcher.match(st.name, sig, key=key or sig)
+            except SignalError:  # a malformed hash matches nothing
                 continue
+            if res.matches or res.vetoed or res.quarantined:
+                out.append((where, res))
     return out
 
 
-@dataclass(frozen=True)
-class PostContent:
-    """What a post offers to match: its text, URLs and media hashes (dicts with `sha256`, `pdq`, `md5`...)."""
+def _post_readers(matcher: Matcher) -> list[type[SignalType]]:
+    """The signal types some bank holds items of that read posts: by content (text, URLs, media, as in
+    CONTENT_TYPES), then built-ins in module order, each module's types as defined, then plugins as registered.
+    The order a post's matches are listed in (and a case's reason names them in) does not depend on which module
+    happened to be imported first."""
+    types = matcher.indexed_types
+    content = list(CONTENT_TYPES.values())
+    readers = [st for name, st in signal_types().items() if name in types and st.post_content is not None]
 
-    id: int
-    text: str | None = None
-    urls: Sequence[str] = ()
-    media: Sequence[dict[str, Any]] = ()
+    def rank(st: type[SignalType]) -> tuple[int, int]:
+        c = st.post_content
+        return (content.index(c) if c in content else len(content), builtin_rank(st))
+
+    return sorted(readers, key=rank)  # stable: registration order within a module
 
 
 def match_posts(
     matcher: Matcher, posts: Sequence[PostContent], *, sample_by_post: bool = True
 ) -> dict[int, list[tuple[str, MatchResult]]]:
     """Batched `match_post_media_and_text` for many posts: one index pass per signal type, and only the
-    signal types some bank holds are hashed or looked up. Returns post id -> (where, result) for posts with
-    any match, veto or quarantine. Sampling is keyed on `post:<id>`, or on the signal itself when
-    `sample_by_post` is false (content from outside the store, e.g. an API call)."""
-    want: dict[str, list[tuple[int, str, str]]] = defaultdict(list)  # signal type -> (post id, where, signal)
-    types = matcher.indexed_types
-    text_type = get_signal_type("text_minhash")
-    for p in posts:
-        if "text_minhash" in types and p.text and p.text.strip():
-            try:
-                want["text_minhash"].append((p.id, "text", text_type.hash_text(p.text)))
-            except SignalError:
-                pass
-        if "raw_text" in types and p.text and p.text.strip():
-            want["raw_text"].append((p.id, "text", p.text))
-        if "url" in types:
-            want["url"].extend((p.id, f"url:{n}", u) for n, u in enumerate(p.urls) if u)
-        if "url_md5" in types:
-            want["url_md5"].extend((p.id, f"url:{n}", threatexchange_url_md5(u)) for n, u in enumerate(p.urls) if u)
-        for n, m in enumerate(p.media):
-            for st in ("md5", "sha256", "pdq", "vpdq"):
-                sig = m.get(st)
-                if sig and st in types:
-                    want[st].append((p.id, f"media:{n}:{st}", sig))
+    signal types some bank holds are hashed or looked up, each on what it reads of a post (its
+    `post_content`). Returns post id -> (where, result) for posts with any match, veto or quarantine. Sampling
+    is keyed on `post:<id>`, or on the signal itself when `sample_by_post` is false (content from outside the
+    store, e.g. an API call)."""
     out: dict[int, list[tuple[str, MatchResult]]] = {}
-    for st, rows in want.items():
+    for st in _post_readers(matcher):
         valid = []
-        for post_id, where, sig in rows:
-            try:
-                valid.append((post_id, where, get_signal_type(st).validate(sig)))
-            except SignalError:  # a malformed stored hash matches nothing
-                continue
+        for p in posts:
+            for where, sig in st.signals_of(p):
+                try:
+                    valid.append((p.id, where, st.validate(sig)))
+                except SignalError:  # a malformed stored hash matches nothing
+                    continue
+        if not valid:
+            continue
         keys = [f"post:{i}" for i, _, _ in valid] if sample_by_post else None
-        results = matcher.match_many(st, [s for _, _, s in valid], keys=keys)
+        results = matcher.match_many(st.name, [s for _, _, s in valid], keys=keys)
         for (post_id, where, _), res in zip(valid, results, strict=True):
             if res.matches or res.vetoed or res.quarantined:
                 out.setdefault(post_id, []).append((where, res))

@@ -3,18 +3,21 @@
 A signal type turns content (a file's bytes, an image, a text, a URL) into a signal string, says how far apart
 two signals are, and brings the index its signals are searched with (`get_index_cls`, as python-threatexchange's
 SignalType does): a dict lookup by default (`ExactSignalIndex`), PDQ's multi-index Hamming search, vPDQ's
-per-frame search, MinHash LSH for text. Adding a signal type is adding one file: the type, its index if the
+per-frame search, MinHash LSH for text. It also says what of a stored post it reads (`post_content`, a
+basira.signals.content ContentType, as python-threatexchange's get_content_types) and how a piece of that content
+becomes its query signal (`signal_from`). Adding a signal type is adding one file: the type, its index if the
 default does not fit, and its name in `_load_builtin`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 from basira.core.errors import BasiraError
+from basira.signals.content import ContentType, PostContent
 
 
 class SignalError(BasiraError, ValueError):
@@ -33,6 +36,9 @@ class SignalType(ABC):
     content: ClassVar[str] = "file"
     #: Largest distance counted as a match unless a bank says otherwise.
     default_threshold: ClassVar[float] = 0
+    #: What of a stored post it reads (basira.signals.content: TextContent, UrlContent, MediaContent); None:
+    #: nothing (a type only for files or exchanged hashes).
+    post_content: ClassVar[type[ContentType] | None] = None
 
     @classmethod
     @abstractmethod
@@ -69,6 +75,24 @@ class SignalType(ABC):
     def hash_text(cls, text: str) -> str:
         """Hash a text (a post's text, a URL); types that do not hash text raise SignalError."""
         raise SignalError(f"signal type {cls.name} does not hash text")
+
+    @classmethod
+    def signal_from(cls, value: str) -> str:
+        """Its query signal for one piece of its post content (a text, a URL, a media hash stored under its
+        name): the value itself unless the type hashes it. Raise SignalError when the piece yields none."""
+        return value
+
+    @classmethod
+    def signals_of(cls, post: PostContent) -> Iterator[tuple[str, str]]:
+        """(where, query signal) for each piece of `post` it reads: "text", "url:<n>", "media:<n>:<type>". A
+        piece that yields no signal is left out (it matches nothing)."""
+        if cls.post_content is None:
+            return
+        for where, value in cls.post_content.pieces(post, cls.name):
+            try:
+                yield where, cls.signal_from(value)
+            except SignalError:
+                continue
 
     @classmethod
     def matches(cls, a: str, b: str, threshold: float | None = None) -> bool:
@@ -180,6 +204,17 @@ def signal_types() -> dict[str, type[SignalType]]:
     return dict(_REGISTRY)
 
 
+#: The built-in signal types' modules, in the order their types are listed where order shows (a post's matches).
+BUILTIN_MODULES = ("files", "pdq", "text", "url", "vpdq")
+
+
+def builtin_rank(st: type[SignalType]) -> int:
+    """Where a type comes among the built-in ones (its module's place in BUILTIN_MODULES); others come after."""
+    module = st.__module__.rpartition(".")[2]
+    return BUILTIN_MODULES.index(module) if st.__module__.startswith("basira.signals.") and module in BUILTIN_MODULES \
+        else len(BUILTIN_MODULES)
+
+
 def _load_builtin() -> None:
-    # Importing the modules registers them; vpdq only when its native library is installed.
+    # Importing the modules registers them (BUILTIN_MODULES); vpdq only when its native library is installed.
     from basira.signals import files, pdq, text, url, vpdq  # noqa: F401

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from basira.signals.base import SignalError, SignalType, register
+from basira.signals.content import MediaContent
 
 _HEX = frozenset("0123456789abcdef")
 _BLOCK = 1 << 20
@@ -31,6 +32,7 @@ class _Digest(SignalType):
     index_kind = "exact"
     content = "file"
     default_threshold = 0
+    post_content = MediaContent  # the digest ingest stored for each photo or video
 
     @classmethod
     def validate(cls, signal: str) -> str:

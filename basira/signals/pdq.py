@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
+from basira.signals.content import MediaContent
 from basira.signals.index import HammingIndex, hex_to_words
 
 #: PDQ's own advice: hashes of quality below 50 come from near-uniform images and match too much.
@@ -94,6 +95,7 @@ class PdqSignal(SignalType):
     aliases: ClassVar[tuple[str, ...]] = ("pdq_hash", "hash_pdq", "photo_pdq", "pdq-hash", "image_pdq")
     index_kind = "hamming"
     content = "image"
+    post_content = MediaContent  # the PDQ ingest stored for each photo
     default_threshold = 31
 
     @classmethod

@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
+from basira.signals.content import TextContent
 
 NUM_PERM = 64
 SHINGLE = 5
@@ -139,6 +140,7 @@ class TextMinHashSignal(SignalType):
     aliases: ClassVar[tuple[str, ...]] = ("minhash", "text", "text_near_dup")
     index_kind = "similarity"
     content = "text"
+    post_content = TextContent
     default_threshold = 0.4  # Jaccard >= 0.6 over 5-grams: the same text with light edits
 
     @classmethod
@@ -165,6 +167,10 @@ class TextMinHashSignal(SignalType):
         return minhash_hex(minhash_values(text))
 
     @classmethod
+    def signal_from(cls, value: str) -> str:  # a post's text: its MinHash
+        return cls.hash_text(value)
+
+    @classmethod
     def hash_file(cls, path: str | Path) -> str:  # a text file: its UTF-8 content
         try:
             with open(path, encoding="utf-8") as f:
@@ -185,6 +191,7 @@ class RawTextSignal(SignalType):
     aliases: ClassVar[tuple[str, ...]] = ("raw_text_string", "debug_string")
     index_kind = "similarity"
     content = "text"
+    post_content = TextContent  # the text itself: its index hashes it
     default_threshold = 0.2  # Jaccard >= 0.8: partners share exact phrases, so stricter than text_minhash
 
     @classmethod

@@ -17,6 +17,7 @@ from typing import ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse, urlsplit, urlunsplit
 
 from basira.signals.base import SignalError, SignalType, register
+from basira.signals.content import UrlContent
 
 _TRACKING = re.compile(
     r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_[ce]id|igshid|igsh|si|ref_src|ref_url|"
@@ -72,6 +73,7 @@ class UrlSignal(SignalType):
     aliases: ClassVar[tuple[str, ...]] = ("uri", "link", "url_canonical", "raw_uri")
     index_kind = "exact"
     content = "url"
+    post_content = UrlContent
     default_threshold = 0
 
     @classmethod
@@ -109,6 +111,7 @@ class UrlMd5Signal(SignalType):
     aliases: ClassVar[tuple[str, ...]] = ("hash_url_md5",)
     index_kind = "exact"
     content = "url"
+    post_content = UrlContent
     default_threshold = 0
 
     @classmethod
@@ -121,3 +124,7 @@ class UrlMd5Signal(SignalType):
     @classmethod
     def hash_text(cls, text: str) -> str:
         return threatexchange_url_md5(text)
+
+    @classmethod
+    def signal_from(cls, value: str) -> str:  # a post's URL: the exchange's MD5 of it
+        return threatexchange_url_md5(value)

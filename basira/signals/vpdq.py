@@ -18,6 +18,7 @@ from typing import ClassVar
 import numpy as np
 
 from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
+from basira.signals.content import MediaContent
 from basira.signals.index import HammingIndex, hex_to_words
 from basira.signals.pdq import MIN_QUALITY, PdqSignal
 
@@ -125,6 +126,7 @@ class VpdqSignal(SignalType):
     aliases: ClassVar[tuple[str, ...]] = ("video_vpdq", "vpdq_hash")
     index_kind = "vpdq"
     content = "video"
+    post_content = MediaContent  # the vPDQ stored for each video
     default_threshold = 0.2
 
     @classmethod

@@ -87,12 +87,12 @@ def test_scan_matches_posts_opens_cases_vetoes_and_rescan_adds_nothing(store, tm
         floor = WEIGHTS["harm"] * components(PrioritySignals(hash_matches=1))["harm"]
         assert case["priority"] >= floor - 1e-6 and floor > 0.4 * 55 * HASH_MATCH_CONFIDENCE * 0.5
         (row,) = match_rows(store, ext)
-        assert row["bank"] == "tat" and row["status"] == "match" and row["signal_type"] == signal_type
-    assert match_rows(store, "2")[0]["distance"] == 9
+        assert row.bank == "tat" and row.status == "match" and row.signal_type == signal_type
+    assert match_rows(store, "2")[0].distance == 9
     # The PDQ item is labelled behaviour=recruitment: severity 0.9 instead of the default 0.5.
     assert post_case(store, "2")["priority"] > post_case(store, "3")["priority"]
     # Post 4 matches the bank and the allow-list: recorded as vetoed, no case from the hash.
-    assert {r["status"] for r in match_rows(store, "4")} == {"vetoed"}
+    assert {r.status for r in match_rows(store, "4")} == {"vetoed"}
     assert post_case(store, "4") is None or "hash match" not in post_case(store, "4")["reason"]
     assert match_rows(store, "5") == []
 

@@ -154,10 +154,10 @@ def test_a_new_signal_type_matches_stored_posts_end_to_end(registered: type[Sign
 
     want = {(ids[f"p{i}"], items[str(v)], float(abs(len(t) - v))) for i, t in enumerate(texts) for v in values
             if abs(len(t) - v) <= 2}
-    got = {(pid, m["item_id"], float(m["distance"])) for pid in ids.values()
+    got = {(pid, m.item_id, m.distance) for pid in ids.values()
            for m in banks.matches_for(store, f"post:{pid}")}
     assert got == want and want  # some posts match, exactly the ones brute force finds
-    assert {m["signal_type"] for pid in ids.values() for m in banks.matches_for(store, f"post:{pid}")} == {
+    assert {m.signal_type for pid in ids.values() for m in banks.matches_for(store, f"post:{pid}")} == {
         "test_number_line"}
     assert res.matches_new == len(want) and res.cases_new == len({pid for pid, _, _ in want})
     assert match_ingested_posts(store).matches_new == 0  # a re-run records nothing twice

@@ -54,7 +54,7 @@ def test_banks_items_matches_and_events(store):
     with store.transaction() as tx:
         assert repo.record_matches(tx, "post:7", [res]) == 1
     (row,) = repo.matches_for(store, "post:7")
-    assert row["bank"] == "tat" and row["labels"] == {"entity": "IS"} and row["distance"] == 12
+    assert row.bank == "tat" and row.labels == {"entity": "IS"} and row.distance == 12 and row.status == "match"
 
     later = datetime.now(UTC) + timedelta(days=1)
     with store.transaction() as tx:

@@ -162,7 +162,7 @@ def test_api_match_single_batch_vetoes_errors_and_auth(web):
     assert res["matches"] == [{"field": "pdq", "bank": "tat", "item_id": items["pdq"], "signal_type": "pdq",
                                "distance": 8.0, "labels": {"entity": "IS"}, "opinion": "positive",
                                "source": "tat-2026"}]
-    assert [m["status"] for m in repo.matches_for(store, "api:upload-1")] == ["match"]
+    assert [m.status for m in repo.matches_for(store, "api:upload-1")] == ["match"]
 
     batch = [{"text": BANK_TEXT.upper() + "!!"}, {"url": "http://www.t.me/SomeChannel/12?utm_source=x"},
              {"md5": md5}, {"sha256": "0" * 64, "text": "an unrelated text about gardening and tomatoes"}]
@@ -174,7 +174,7 @@ def test_api_match_single_batch_vetoes_errors_and_auth(web):
     assert out[1]["matches"][0]["field"] == "url" and out[1]["matches"][0]["distance"] == 0
     assert out[2]["vetoed"][0]["bank"] == "tat" and out[2]["allowed_by"][0]["bank"] == "allow"
     assert out[2]["allowed_by"][0]["labels"] == {"note": "empty file"}
-    assert sorted(m["status"] for m in repo.matches_for(store, "api:plat")) == ["match", "match", "vetoed"]
+    assert sorted(m.status for m in repo.matches_for(store, "api:plat")) == ["match", "match", "vetoed"]
 
     # The matcher follows bank changes: a new item is found at once.
     with store.transaction() as tx:

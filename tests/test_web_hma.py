@@ -142,7 +142,7 @@ def test_coop_flow_create_bank_add_by_url_lookup_near_duplicate_by_url(hma, medi
     assert [m.model_dump() for m in exact[BANK]] == [{"bank_content_id": added.id, "distance": "-"}]
     assert client.lookup_signal("pdq", "5" * 64) == {}
     # the lookup is recorded like /api/v1/match's
-    assert [m["status"] for m in repo.matches_for(svc.store, "hma:coop")] == ["match"] * 3
+    assert [m.status for m in repo.matches_for(svc.store, "hma:coop")] == ["match"] * 3
 
     content = client.content(BANK, added.id, include_signals="true")
     assert content.model_dump(exclude_none=True) == {

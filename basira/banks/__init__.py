@@ -36,6 +36,7 @@ from basira.banks._items import (
     update_item,
 )
 from basira.banks._matches import (
+    RecordedMatch,
     has_items,
     matches_for,
     posts_to_match,
@@ -49,6 +50,7 @@ from basira.banks._review import (
     unbank_on_undo,
 )
 from basira.banks._sync import (
+    ExchangeSource,
     ExchangeSync,
     exchange_fed_banks,
     exchange_sources,
@@ -59,7 +61,9 @@ from basira.banks._sync import (
 )
 
 __all__ = [
+    "ExchangeSource",
     "ExchangeSync",
+    "RecordedMatch",
     "add_content",
     "add_entries",
     "bank_on_removal",

@@ -4,6 +4,8 @@ matches saved with its case effects and the banks' scan checkpoints in the calle
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -52,15 +54,31 @@ def _save_quarantines(tx: Tx, events: Sequence[QuarantineEvent], actor: str | No
                        {"window_matches": ev.window_matches, "baseline": ev.baseline}) for ev in events])
 
 
-def matches_for(store: Store, subject: str) -> list[dict[str, Any]]:
-    """Matches recorded on a subject with bank and item labels (for the case page)."""
+@dataclass(frozen=True)
+class RecordedMatch:
+    """A match recorded on a subject (`record_matches`, the scan's pass), with its bank and item as they are now."""
+
+    bank: str
+    item_id: int
+    signal_type: str
+    distance: float
+    status: str  # match | vetoed | quarantined
+    matched_at: datetime
+    labels: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    opinion: str = "positive"
+
+
+def matches_for(store: Store, subject: str) -> list[RecordedMatch]:
+    """Matches recorded on a subject with bank and item labels (for the case page), nearest first."""
     t, it, b = BankMatchRow.__table__, BankItemRow.__table__, BankRow.__table__
     q = (sa.select(t.c.signal_type, t.c.distance, t.c.status, t.c.matched_at, it.c.id.label("item_id"),
                    it.c.labels, it.c.source, it.c.opinion, b.c.name.label("bank"))
          .join(it, it.c.id == t.c.item_id).join(b, b.c.id == it.c.bank_id)
          .where(t.c.subject == subject).order_by(t.c.distance, t.c.id))
     with store.read() as conn:
-        return [r._asdict() for r in conn.execute(q)]
+        return [RecordedMatch(r.bank, int(r.item_id), r.signal_type, float(r.distance), r.status, r.matched_at,
+                              dict(r.labels or {}), r.source, r.opinion or "positive") for r in conn.execute(q)]
 
 
 

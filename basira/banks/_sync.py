@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -107,15 +108,23 @@ def exchange_fed_banks(store: Store) -> list[str]:
                                  .where(t.c.source != SCAN_SOURCE).distinct().order_by(b.c.name)).scalars())
 
 
-def exchange_sources(store: Store, bank: str) -> list[dict[str, Any]]:
-    """The exchange sources feeding a bank: {source, checkpoint, updated_at}, most recently synced first."""
+@dataclass(frozen=True)
+class ExchangeSource:
+    """An exchange source feeding a bank (a `sync_bank` / `sync_exchange` source) and its checkpoint."""
+
+    source: str
+    checkpoint: dict[str, Any]
+    updated_at: datetime | None
+
+
+def exchange_sources(store: Store, bank: str) -> list[ExchangeSource]:
+    """The exchange sources feeding a bank, most recently synced first."""
     t, b = BankSyncCheckpoint.__table__, BankRow.__table__
     with store.read() as conn:
         rows = conn.execute(sa.select(t.c.source, t.c.checkpoint, t.c.updated_at).join(b, b.c.id == t.c.bank_id)
                             .where(b.c.name == bank, t.c.source != SCAN_SOURCE)
                             .order_by(t.c.updated_at.desc(), t.c.id.desc())).all()
-    return [{"source": r.source, "checkpoint": dict(r.checkpoint or {}), "updated_at": utc(r.updated_at)}
-            for r in rows]
+    return [ExchangeSource(r.source, dict(r.checkpoint or {}), utc(r.updated_at)) for r in rows]
 
 
 def _mark_exchange_fed(tx: Tx, bank_id: int) -> None:

@@ -74,9 +74,8 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
         ev = r.get("evidence") or {}
         matches = []
         if banks:
-            matches = [{"bank": m["bank"], "item_id": m["item_id"], "signal_type": m["signal_type"],
-                        "distance": float(m["distance"]), "status": m["status"], "labels": m["labels"] or {}}
-                       for m in repo.matches_for(store, f"post:{pid}")]
+            matches = [{"bank": m.bank, "item_id": m.item_id, "signal_type": m.signal_type, "distance": m.distance,
+                        "status": m.status, "labels": m.labels} for m in repo.matches_for(store, f"post:{pid}")]
         out.append({"platform": p.platform, "post_id": p.external_id, "post": pid, "model_version": version,
                     "score": r.get("score"), "flagged": bool(ev.get("flagged")), "policy": ev.get("policy"),
                     "categories": r.get("categories", []),

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from basira.review.panels import Panel, register_panel
+
+if TYPE_CHECKING:
+    from basira.banks import RecordedMatch
 
 _LABELS = (("entity", "entity"), ("ideology", "ideology"), ("content_type", "content type"),
            ("behaviour", "behaviour"))
 _STATUS = {"match": "", "vetoed": " — vetoed by an allow-list", "quarantined": " — item quarantined"}
 
 
-def match_rows(matches: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def match_rows(matches: Sequence[RecordedMatch]) -> list[tuple[str, str]]:
     """(label, value) rows, one per recorded match: bank, signal and distance; the item's labels and opinion."""
     rows = []
     for m in matches:
-        labels = m.get("labels") or {}
+        labels = m.labels
         shown = [f"{name}: {labels[k]}" for k, name in _LABELS if labels.get(k) not in (None, "")]
         shown += [f"{k}: {v}" for k, v in sorted(labels.items()) if k not in dict(_LABELS) and v not in (None, "")]
-        value = " · ".join([*shown, f"opinion: {m.get('opinion') or 'positive'}"])
-        if m.get("source"):
-            value += f" · source: {m['source']}"
-        head = (f"{m['bank']} · item {m['item_id']} · {m['signal_type']} · distance {float(m['distance']):g}"
-                f"{_STATUS.get(m.get('status') or 'match', '')}")
+        value = " · ".join([*shown, f"opinion: {m.opinion or 'positive'}"])
+        if m.source:
+            value += f" · source: {m.source}"
+        head = (f"{m.bank} · item {m.item_id} · {m.signal_type} · distance {m.distance:g}"
+                f"{_STATUS.get(m.status or 'match', '')}")
         rows.append((head, value))
     return rows
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -25,6 +25,9 @@ from starlette.concurrency import run_in_threadpool
 
 from basira.signals import SignalError, get_signal_type, signal_types
 from basira.web.security import Principal, require
+
+if TYPE_CHECKING:
+    from basira.banks import ExchangeSource
 
 PREFIXES = ("/c/", "/h/", "/m/")
 BANK_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")  # HMA's rule for bank names
@@ -381,7 +384,7 @@ def exchange_list(request: Request, p: Curator) -> list[str]:
     return _repo().exchange_fed_banks(_store(request))
 
 
-def _exchange(request: Request, name: str) -> tuple[str, list[dict[str, Any]]]:
+def _exchange(request: Request, name: str) -> tuple[str, list[ExchangeSource]]:
     sources = _repo().exchange_sources(_store(request), name)
     if not sources:
         raise HTTPException(404, f"Exchange '{name}' not found")
@@ -401,7 +404,7 @@ def _api_of(source: str) -> dict[str, Any]:
 @curation.get("/exchange/{exchange_name}", summary="Get exchange (a bank fed by `basira banks sync`)")
 def exchange_show(request: Request, p: Curator, exchange_name: str) -> dict[str, Any]:
     name, sources = _exchange(request, exchange_name)
-    return {"name": name, **_api_of(sources[0]["source"]), "enabled": True}
+    return {"name": name, **_api_of(sources[0].source), "enabled": True}
 
 
 @curation.get("/exchange/{exchange_name}/status", summary="Get exchange fetch status")
@@ -409,7 +412,7 @@ def exchange_status(request: Request, p: Curator, exchange_name: str) -> dict[st
     """HMA's FetchStatus. Basira saves a checkpoint only with the page it belongs to, so the last one saved is
     the last fetch that succeeded; whether the exchange has more since is not known until the next sync."""
     name, sources = _exchange(request, exchange_name)
-    last = sources[0]["updated_at"]
+    last = sources[0].updated_at
     ts = int(last.timestamp()) if last else None
     items = sum(1 for _ in _repo().iter_items(_store(request), name))
     return {"checkpoint_ts": ts, "running_fetch_start_ts": None, "last_fetch_complete_ts": ts,

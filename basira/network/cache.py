@@ -1,5 +1,8 @@
 """The analysis the web pages read, computed on demand and kept per process.
 
+Nothing computes it at server start: the first network page computes it (and waits), the case page's panel
+starts it in a low-priority background thread and says it is being computed; queue pages never touch it.
+
 Why not store it: `basira network build` does not persist results (communities are renumbered on every run
 and risk depends on the whole graph), and the analysis is a few seconds on a demo-sized platform, so a
 per-process cache is simpler and never out of step with a schema. Invalidation is explicit: the cache is
@@ -99,9 +102,11 @@ class AnalysisCache:
         return snap
 
     def warm(self, store: Store) -> threading.Thread:
-        """Compute in a background thread (at server start), so the first page view does not wait."""
+        """Compute in a background thread at the lowest CPU priority (so the page views it was started by go
+        first when the cores are busy), so that no page waits for it."""
 
         def run() -> None:
+            _lower_priority()
             try:
                 self.get(store)
             except Exception:  # noqa: BLE001, S110 - a failed warm-up is retried by the first request
@@ -111,6 +116,16 @@ class AnalysisCache:
         self.warming = t
         t.start()
         return t
+
+
+def _lower_priority() -> None:
+    """Nice the calling thread to 19 (Linux schedules threads as tasks: this thread only); elsewhere, nothing."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # no setpriority (Windows) or not allowed: run at normal priority
+        pass
 
 
 _CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

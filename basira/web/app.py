@@ -51,7 +51,10 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
         orders_loop = compliance_api.background_loop(service) if deliver_webhooks else None  # alerts, purge
         if orders_loop:
             orders_loop.start()
-        network_pages.warm(service.store)  # the network pages' analysis, computed before anyone asks
+        # The network analysis is not warmed here: over 100,000 posts it was ~12 s and ~15 CPU-seconds per server
+        # process after every restart, a CPU-bound thread holding the GIL the queue's requests need (their pages
+        # took 2-3x as long meanwhile). It is computed on first use instead: a network page waits for it, the
+        # case page's panel starts it in the background and says so (basira.network.cache).
         try:
             yield
         finally:

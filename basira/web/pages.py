@@ -22,7 +22,7 @@ from basira.review.decisions import (
     plan_appeal,
 )
 from basira.review.panels import panels_for
-from basira.review.repository import LockoutError
+from basira.review.repository import LockoutError, QueueRow
 from basira.review.roles import ROLES, STAGE_ROLES
 from basira.web import i18n
 from basira.web.api import queue_filter
@@ -208,9 +208,50 @@ def queue_page(request: Request, p: Annotated[Principal, Depends(require("view_q
     elif total > page * 50 and len(rows) == 50:
         nxt = urlencode({**f.to_query(), **({"status": status} if status else {}), "page": page + 1})
     return render(request, "queue.html", rows=rows, total=total, total_exact=q.total_exact, next_query=nxt,
-                  f=f, status=status or "", page=page,
+                  f=f, status=status or "", page=page, row_html=_row_cache(request).renderer(request, svc.now()),
                   facets=svc.repo.queue_facets(), categories=SUPPORT_CATEGORIES, policies=POLICIES,
                   filter_query=query, sort_link=sort_link, saved=p.prefs.get("saved_filters", []))
+
+
+class QueueRowCache:
+    """The HTML of queue rows, kept per process by everything it is rendered from (the row's fields, the
+    language, the hours it has waited): 20 reviewers working one queue load the same rows again and again, and
+    rendering a row (escaping, marking controls, localised numbers and plurals) was ~0.1 ms — half of a page's
+    template time. A changed row (claimed, re-prioritised, grouped) is a new key; the cache is emptied at
+    MAX_ROWS entries."""
+
+    MAX_ROWS = 20_000
+
+    def __init__(self) -> None:
+        self._html: dict[tuple[Any, ...], Any] = {}
+
+    def renderer(self, request: Request, now: datetime) -> Any:
+        """`row_html(row)` for the queue template; call it while the page renders (in the page's language)."""
+        macro = request.app.state.templates.env.get_template("_queue_row.html").module.row
+        lang = lang_of(request)
+        html = self._html
+
+        def row_html(r: QueueRow) -> Any:
+            hours = int((now - r.opened_at).total_seconds() // 3600)
+            key = (lang, hours, *(getattr(r, f) for f in _ROW_KEY), tuple(r.categories or ()))
+            out = html.get(key)
+            if out is None:
+                if len(html) >= self.MAX_ROWS:
+                    html.clear()
+                out = html[key] = macro(r, hours)
+            return out
+
+        return row_html
+
+
+_ROW_KEY = tuple(f for f in QueueRow.__dataclass_fields__ if f not in ("categories", "claimed_by_id", "claim_expires"))
+
+
+def _row_cache(request: Request) -> QueueRowCache:
+    cache: QueueRowCache | None = getattr(request.app.state, "queue_rows", None)
+    if cache is None:
+        cache = request.app.state.queue_rows = QueueRowCache()
+    return cache
 
 
 def _user_of(p: Principal) -> dict[str, Any]:

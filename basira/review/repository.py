@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -23,6 +23,7 @@ from basira.review.decisions import (
     CaseState,
     DecisionError,
     DecisionRecord,
+    Transition,
     plan_appeal,
     plan_claim,
     plan_decision,
@@ -52,6 +53,8 @@ U, TK, SS = User.__table__, ApiToken.__table__, ReviewSession.__table__
 GR = ReviewGroup.__table__
 C, CL, D, AP, W = Case.__table__, CaseClaim.__table__, Decision.__table__, Appeal.__table__, WebhookDelivery.__table__
 P, A, DT, PF, M, E = Post.__table__, Account.__table__, Detection.__table__, Platform.__table__, Media.__table__, Event.__table__
+# webhook(decision_id, platform action, facts) -> (url, idempotency key, payload) for the outbox, or None
+Webhook = Callable[[int, str, dict[str, Any]], tuple[str, str, dict[str, Any]] | None]
 COUNT_EXACT = 1000  # a queue total up to this is counted; above it, estimated ("about 60,000")
 ESTIMATE_OVER = 5000  # a planner estimate this large is trusted without counting
 ESTIMATE_TTL = 10.0  # seconds a filter's estimate is reused (planning it costs ~2 ms of Python and a round trip)
@@ -194,6 +197,52 @@ class QueuePage:
     next_after: QueueCursor | None = None
 
 
+class _Record:
+    """Dict-style reads (`view["case"]`, `view.get("claim")`) for the callers written when these records were
+    dicts; new code reads attributes."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:  # type: ignore[attr-defined]
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default) if key in self.__dataclass_fields__ else default  # type: ignore[attr-defined]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as the REST API returns it."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class CaseView(_Record):
+    """A case as the case page, its panels and the API read it: the case's row and what it is about (post,
+    account, detection, media, the account's other posts), its live claim, decisions (oldest first, each with
+    `decided_by` and `final`), appeal and webhook deliveries. Inner records are the tables' rows."""
+
+    case: dict[str, Any]
+    post: dict[str, Any] | None  # the post's row and its platform's name (`source`)
+    account: dict[str, Any] | None  # see AccountView.account
+    detection: dict[str, Any] | None
+    media: list[dict[str, Any]]
+    other_posts: list[dict[str, Any]]  # the account's latest posts but this one, each with its case
+    claim: dict[str, Any] | None  # user_id, username, expires_at; None when nobody holds it now
+    decisions: list[dict[str, Any]]
+    appeal: dict[str, Any] | None
+    deliveries: list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class AccountView(_Record):
+    """An account as its page and the API read it: the account's row with `source` (its platform),
+    `post_count` and `removals` (posts removed and not undone), and its latest posts with their cases."""
+
+    account: dict[str, Any]
+    posts: list[dict[str, Any]]
+
+
 REVIEW_TABLES = (U, TK, SS, CL, D, AP, W)
 
 
@@ -224,7 +273,7 @@ class ReviewRepo:
         self._statements: dict[tuple[QueueFilter, tuple[str, ...]], sa.Select[Any]] = {}  # see _filtered
         ensure_review_tables(store)
 
-    def _events(self, conn: Connection, *entries: tuple[str, str | None, str | None, dict]) -> None:
+    def _events(self, conn: Connection, *entries: tuple[str, str | None, str | None, dict[str, Any]]) -> None:
         append_events(conn, list(entries))
 
     # --- users, tokens, sessions ------------------------------------------------------------------------------
@@ -240,7 +289,7 @@ class ReviewRepo:
             except IntegrityError:
                 raise ValueError(f"user {username!r} already exists") from None
             self._events(conn, ("user.added", actor, f"user:{username}", {"role": role}))
-        return uid
+        return int(uid)
 
     def set_disabled(self, username: str, disabled: bool, actor: str | None = None) -> bool:
         """Disable (or enable) a user; False when there is no such user. Refuses (LockoutError) to disable the
@@ -291,7 +340,7 @@ class ReviewRepo:
                 sa.insert(TK).values(user_id=uid, name=name, token_hash=digest, created_at=_now()).returning(TK.c.id)
             ).scalar_one()
             self._events(conn, ("token.created", actor, f"user:{username}", {"token_id": tid, "name": name}))
-        return tid
+        return int(tid)
 
     def user_for_token(self, digest: str) -> dict[str, Any] | None:
         with self.store.read() as conn:
@@ -325,7 +374,7 @@ class ReviewRepo:
             if n:
                 self._events(conn, ("session.ended", username, f"user:{username}", {}))
 
-    def log(self, kind: str, actor: str | None, subject: str | None, payload: dict) -> None:
+    def log(self, kind: str, actor: str | None, subject: str | None, payload: dict[str, Any]) -> None:
         with self.store.write() as conn:
             self._events(conn, (kind, actor, subject, payload))
 
@@ -420,7 +469,7 @@ class ReviewRepo:
             found = conn.execute(_ROWS_BY_ID[self.store.dialect], {"ids": ids}).all() if ids else []
         rows: dict[int, QueueRow] = {}
         for r in found:
-            row = QueueRow(*r)  # _ROW_COLUMNS are QueueRow's fields in order (the claimant's name as claimed_by)
+            row = QueueRow(*cast(tuple[Any, ...], r))  # _ROW_COLUMNS are QueueRow's fields in order (the claimant's name as claimed_by)
             if row.claim_expires is None or row.claim_expires <= now:
                 row.claimed_by = None  # an expired claim holds nothing
             rows[row.id] = row
@@ -458,7 +507,7 @@ class ReviewRepo:
     @staticmethod
     def _estimate(conn: Connection, q: sa.Select[Any]) -> int:
         compiled = q.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+        plan: Any = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
         plan = json.loads(plan) if isinstance(plan, str) else plan
         return int(plan[0]["Plan"]["Plan Rows"])
 
@@ -517,7 +566,7 @@ class ReviewRepo:
                     return None
                 if self._upsert_claim(conn, cid, actor, now, ttl):
                     self._events(conn, ("review.claimed", actor.username, f"case:{cid}", {"until": _iso(now + ttl)}))
-                    return cid
+                    return int(cid)
         return None
 
     def release(self, case_id: int, actor: Actor) -> bool:
@@ -561,7 +610,7 @@ class ReviewRepo:
         now: datetime,
         undo_seconds: int,
         claim_ttl: timedelta,
-        webhook: Callable[[int, str, dict], tuple[str, str, dict] | None] | None = None,
+        webhook: Webhook | None = None,
     ) -> dict[str, Any]:
         """Record a decision (claiming the case if free). `webhook(decision_id, platform_action, facts)` returns
         (url, idempotency key, payload) for the outbox, or None when no webhook is configured."""
@@ -584,7 +633,7 @@ class ReviewRepo:
             conn.execute(sa.delete(CL).where(CL.c.case_id == case_id))  # the next stage is someone else's
             facts = {"case_id": case_id, "decision_id": did, "stage": t.stage, "action": action,
                      "reason_code": reason_code, "decided_by": actor.username, "final_at": _iso(t.final_at)}
-            self._events(conn, case_events.decided(case_id, did, t.stage, action, reason_code, actor.username,
+            self._events(conn, case_events.decided(case_id, did, _stage(t), action, reason_code, actor.username,
                                                    t.final_at, state.status, t.new_status, note))
             self._enqueue_action(conn, case_id, did, t, facts, webhook, now)
             members = self._decide_members(conn, case_id, did, state.status, actor, action, reason_code,
@@ -592,13 +641,13 @@ class ReviewRepo:
         return {"decision_id": did, "status": t.new_status, "final_at": t.final_at, "stage": t.stage,
                 "members": members}
 
-    def _enqueue_action(self, conn: Connection, case_id: int, did: int, t: Any, facts: dict,
-                        webhook: Callable[[int, str, dict], tuple[str, str, dict] | None] | None,
+    def _enqueue_action(self, conn: Connection, case_id: int, did: int, t: Any, facts: dict[str, Any],
+                        webhook: Webhook | None,
                         now: datetime) -> None:
         if not t.platform_action or webhook is None:
             return
         subject = conn.execute(
-            sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
+            sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).one()
         out = webhook(did, t.platform_action, {
             **facts, "platform_action": t.platform_action,
             **subject_ids(conn, subject.subject_kind, subject.subject_id),
@@ -645,7 +694,7 @@ class ReviewRepo:
             facts = {"case_id": mid, "decision_id": did, "stage": t.stage, "action": action,
                      "reason_code": reason_code, "decided_by": actor.username, "final_at": _iso(t.final_at),
                      "group_id": g.id, "group_decision_id": lead_did}
-            entry = case_events.decided(mid, did, t.stage, action, reason_code, actor.username, t.final_at,
+            entry = case_events.decided(mid, did, _stage(t), action, reason_code, actor.username, t.final_at,
                                         st.status, t.new_status, note)
             entry[3].update(group_id=g.id, group_decision_id=lead_did)
             self._events(conn, entry)
@@ -718,32 +767,37 @@ class ReviewRepo:
             conn.execute(sa.delete(CL).where(CL.c.case_id == case_id))  # the appeal goes to a fresh reviewer
             self._events(conn, ("review.appeal_filed", filed_by, f"case:{case_id}",
                                 {"appeal_id": aid, "decision_id": d.id, "statement": statement}))
-        return aid
+        return int(aid)
 
     # --- reading a case ---------------------------------------------------------------------------------------
 
-    def case_detail(self, case_id: int, now: datetime, other_posts: int = 20) -> dict[str, Any] | None:
+    def case_detail(self, case_id: int, now: datetime, other_posts: int = 20) -> CaseView | None:
         with self.store.read() as conn:
             c = conn.execute(sa.select(C).where(C.c.id == case_id)).first()
             if c is None:
                 return None
-            out: dict[str, Any] = {"case": c._asdict(), "post": None, "account": None, "detection": None,
-                                   "media": [], "other_posts": []}
+            post: dict[str, Any] | None = None
+            account: dict[str, Any] | None = None
+            detection: dict[str, Any] | None = None
+            media: list[dict[str, Any]] = []
+            others: list[dict[str, Any]] = []
             account_id = c.subject_id if c.subject_kind == "account" else None
             if c.subject_kind == "post":
                 p = conn.execute(sa.select(P, PF.c.name.label("source")).join(PF, PF.c.id == P.c.platform_id)
                                  .where(P.c.id == c.subject_id)).first()
                 if p is not None:
-                    out["post"] = p._asdict()
+                    post = p._asdict()
                     account_id = p.account_id
-                    out["media"] = [m._asdict() for m in conn.execute(
+                    media = [m._asdict() for m in conn.execute(
                         sa.select(M).where(M.c.post_id == p.id).order_by(M.c.position))]
             if c.detection_id is not None:
-                d = conn.execute(sa.select(DT).where(DT.c.id == c.detection_id)).first()
-                out["detection"] = d._asdict() if d else None
+                det = conn.execute(sa.select(DT).where(DT.c.id == c.detection_id)).first()
+                detection = det._asdict() if det else None
             if account_id is not None:
-                out["account"], out["other_posts"] = self._account(conn, account_id, other_posts,
-                                                                   exclude_post=c.subject_id if c.subject_kind == "post" else None)
+                found = self._account(conn, account_id, other_posts,
+                                      exclude_post=c.subject_id if c.subject_kind == "post" else None)
+                if found is not None:
+                    account, others = found.account, found.posts
             claim = conn.execute(sa.select(CL).where(CL.c.case_id == case_id)).first()
             decisions = [r._asdict() for r in conn.execute(sa.select(D).where(D.c.case_id == case_id).order_by(D.c.id))]
             appeal = conn.execute(sa.select(AP).where(AP.c.case_id == case_id)).first()
@@ -756,17 +810,19 @@ class ReviewRepo:
             d["decided_by"] = names.get(d["user_id"])
             d["final"] = d["undone_at"] is None and now >= d["final_at"]
         live = claim is not None and claim.expires_at > now
-        out.update(
-            claim={"user_id": claim.user_id, "username": names.get(claim.user_id), "expires_at": claim.expires_at} if live else None,
+        return CaseView(
+            case=c._asdict(), post=post, account=account, detection=detection, media=media, other_posts=others,
+            claim={"user_id": claim.user_id, "username": names.get(claim.user_id), "expires_at": claim.expires_at}
+            if claim is not None and live else None,
             decisions=decisions, appeal=appeal._asdict() if appeal else None, deliveries=deliveries,
         )
-        return out
 
-    def _account(self, conn: Connection, account_id: int, limit: int, exclude_post: int | None = None):
+    def _account(self, conn: Connection, account_id: int, limit: int,
+                 exclude_post: int | None = None) -> AccountView | None:
         a = conn.execute(sa.select(A, PF.c.name.label("source")).join(PF, PF.c.id == A.c.platform_id)
                          .where(A.c.id == account_id)).first()
         if a is None:
-            return None, []
+            return None
         q = (sa.select(P.c.id, sa.func.substr(P.c.text, 1, 280).label("snippet"), P.c.lang, P.c.created_at,
                        C.c.id.label("case_id"), C.c.status.label("case_status"))
              .outerjoin(C, sa.and_(C.c.subject_kind == "post", C.c.subject_id == P.c.id))
@@ -779,12 +835,11 @@ class ReviewRepo:
             sa.select(sa.func.count()).select_from(D).join(C, C.c.id == D.c.case_id).join(P, P.c.id == C.c.subject_id)
             .where(C.c.subject_kind == "post", P.c.account_id == account_id, D.c.action == "remove",
                    D.c.undone_at.is_(None))).scalar_one()
-        return acc, [r._asdict() for r in conn.execute(q)]
+        return AccountView(acc, [r._asdict() for r in conn.execute(q)])
 
-    def account_detail(self, account_id: int, limit: int = 100) -> dict[str, Any] | None:
+    def account_detail(self, account_id: int, limit: int = 100) -> AccountView | None:
         with self.store.read() as conn:
-            acc, posts = self._account(conn, account_id, limit)
-        return None if acc is None else {"account": acc, "posts": posts}
+            return self._account(conn, account_id, limit)
 
     # --- webhooks ---------------------------------------------------------------------------------------------
 
@@ -862,7 +917,7 @@ class ReviewRepo:
             return list(conn.execute(sa.select(E.c.kind).distinct().order_by(E.c.kind)).scalars())
 
 
-def _network_members(kind: str, details: dict | None) -> dict[str, Any]:
+def _network_members(kind: str, details: dict[str, Any] | None) -> dict[str, Any]:
     """A decision on a whole community or coordinated group acts on its members, not just the anchor account
     the case is filed under: the webhook names them all (external ids, as stored when the case was opened)."""
     from basira.store.network_models import NETWORK_SUBJECT_KINDS
@@ -872,6 +927,13 @@ def _network_members(kind: str, details: dict | None) -> dict[str, Any]:
     members = (details or {}).get("members") or (details or {}).get("accounts") or []
     return {"subject_kind": kind,
             "member_account_ids": [str(m["external_id"]) for m in members if isinstance(m, dict) and m.get("external_id")]}
+
+
+def _stage(t: Transition) -> str:
+    """A decision's stage (plan_decision always names one; only other transitions leave it None)."""
+    if t.stage is None:
+        raise DecisionError("invalid", "a decision needs a stage")
+    return t.stage
 
 
 def _now() -> datetime:

@@ -20,7 +20,7 @@ from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
 from basira.review.effects import DecisionEffects, Removal, Undone
 from basira.review.policy import PolicyCatalogue, load_catalogue
 from basira.review.queue import QueueFilter
-from basira.review.repository import QueueCursor, QueuePage, ReviewRepo
+from basira.review.repository import CaseView, QueueCursor, QueuePage, ReviewRepo
 from basira.review.roles import check_role
 from basira.store import Store
 
@@ -241,7 +241,7 @@ class ReviewService:
             reprioritize(self.store, [*out, *([lead] if lead else [])])
         return out
 
-    def case(self, case_id: int) -> dict[str, Any] | None:
+    def case(self, case_id: int) -> CaseView | None:
         return self.repo.case_detail(case_id, self.now())
 
     # --- webhooks -------------------------------------------------------------------------------------------

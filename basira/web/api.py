@@ -111,9 +111,10 @@ def claim_next(
 
 
 def _case(request: Request, case_id: int, p: Principal) -> dict[str, Any]:
-    d = svc(request).case(case_id)
-    if d is None:
+    view = svc(request).case(case_id)
+    if view is None:
         raise HTTPException(404, f"no case {case_id}")
+    d = view.to_dict()
     if d.get("claim"):
         d["claim"].pop("user_id", None)
     for x in d["decisions"]:
@@ -190,7 +191,7 @@ def account(request: Request, account_id: int, p: Annotated[Principal, Depends(r
     d = svc(request).repo.account_detail(account_id)
     if d is None:
         raise HTTPException(404, f"no account {account_id}")
-    return d
+    return d.to_dict()
 
 
 @router.get("/audit/events")

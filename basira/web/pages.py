@@ -22,7 +22,7 @@ from basira.review.decisions import (
     plan_appeal,
 )
 from basira.review.panels import panels_for
-from basira.review.repository import LockoutError, QueueRow
+from basira.review.repository import CaseView, LockoutError, QueueRow
 from basira.review.roles import ROLES, STAGE_ROLES
 from basira.web import i18n
 from basira.web.api import queue_filter
@@ -290,48 +290,48 @@ def claim_next(request: Request, p: Annotated[Principal, Depends(require("claim"
 
 # --- case ----------------------------------------------------------------------------------------------------
 
-def _records(detail: dict) -> list[DecisionRecord]:
+def _records(detail: CaseView) -> list[DecisionRecord]:
     return [DecisionRecord(d["id"], d["stage"], d["action"], d["reason_code"], d["user_id"], d["decided_at"],
-                           d["final_at"], d["prev_status"], d["undone_at"]) for d in detail["decisions"]]
+                           d["final_at"], d["prev_status"], d["undone_at"]) for d in detail.decisions]
 
 
-def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
+def case_view(request: Request, p: Principal, detail: CaseView) -> dict[str, Any]:
     svc = request.app.state.service
     now: datetime = svc.now()
-    case = detail["case"]
-    post = detail["post"] or {}
-    det = detail["detection"] or {}
+    case = detail.case
+    post = detail.post or {}
+    det = detail.detection or {}
     raw = det.get("evidence") or {}
     ev = raw if isinstance(raw, list) else (raw.get("spans") or raw.get("evidence") or [])
     ev = [e for e in ev if isinstance(e, dict)]
     segments, truncated = highlight(post.get("text") or "", ev if isinstance(ev, list) else [])
     stage = STAGE_OF_STATUS.get(case["status"])
-    claim = detail["claim"]
+    claim = detail.claim
     claimed_by_other = claim is not None and claim["user_id"] != p.user_id
-    decided_before = any(d["user_id"] == p.user_id and d["undone_at"] is None for d in detail["decisions"])
+    decided_before = any(d["user_id"] == p.user_id and d["undone_at"] is None for d in detail.decisions)
     can_decide = (stage is not None and p.can("decide") and p.role in STAGE_ROLES[stage] and not claimed_by_other
                   and not (stage == "appeal" and decided_before))
     actions = list(ACTIONS_OF_STAGE[stage]) if stage else []
     from basira.review.decisions import CaseState
 
-    state = CaseState(case["id"], case["status"], None, None, tuple(_records(detail)), detail["appeal"] is not None)
+    state = CaseState(case["id"], case["status"], None, None, tuple(_records(detail)), detail.appeal is not None)
     try:
         plan_appeal(state, now)
         can_appeal = p.can("file_appeal")
     except DecisionError:
         can_appeal = False
-    live = [d for d in detail["decisions"] if d["undone_at"] is None]
+    live = [d for d in detail.decisions if d["undone_at"] is None]
     latest = max(live, key=lambda d: (d["decided_at"], d["id"])) if live else None
     if p.role == "platform":  # integrations never learn who decided or what reviewers noted
-        detail["claim"] = claim = None
-        for d in detail["decisions"]:
+        detail.claim = claim = None
+        for d in detail.decisions:
             d["decided_by"], d["note"] = "a reviewer", None
-    for d in detail["decisions"]:
+    for d in detail.decisions:
         d["undo_seconds_left"] = max(0, int((d["final_at"] - now).total_seconds()))
         d["can_undo"] = (d is latest and d["user_id"] == p.user_id and d["undone_at"] is None and now < d["final_at"]
                          and p.can("undo"))
     media = []
-    for m in detail["media"]:
+    for m in detail.media:
         url = m.get("url") or ""
         safe = url.startswith(("https://", "http://")) or url.startswith("data:image/")
         media.append({**m, "safe_url": url if safe else None,
@@ -347,9 +347,9 @@ def case_view(request: Request, p: Principal, detail: dict) -> dict[str, Any]:
         can_decide=can_decide, actions=actions, action_labels=ACTION_LABELS, action_keys=ACTION_KEYS,
         reasons=[r for r in svc.catalogue.reasons if set(r.actions) & set(actions)], can_appeal=can_appeal,
         can_claim=stage is not None and p.can("claim") and not claimed_by_other and p.role in STAGE_ROLES[stage],
-        media=media, panels=panels, account=detail["account"],
+        media=media, panels=panels, account=detail.account,
         hash_banks=_review_banks(svc.store) if "remove" in actions else [],
-        other_posts=[{**o, "snippet": strip_controls(o["snippet"] or "")} for o in detail["other_posts"]],
+        other_posts=[{**o, "snippet": strip_controls(o["snippet"] or "")} for o in detail.other_posts],
     )
 
 
@@ -370,9 +370,9 @@ def case_page(request: Request, case_id: int, p: Annotated[Principal, Depends(re
 @router.get("/cases/{case_id}/text")
 def case_text(request: Request, case_id: int, p: Annotated[Principal, Depends(require("view_case"))]) -> Response:
     detail = request.app.state.service.case(case_id)
-    if detail is None or detail["post"] is None:
+    if detail is None or detail.post is None:
         raise HTTPException(404, f"no post text for case {case_id}")
-    resp = PlainTextResponse(detail["post"]["text"])
+    resp = PlainTextResponse(detail.post["text"])
     resp.headers["content-security-policy"] = "default-src 'none'; sandbox"
     return resp
 

@@ -142,9 +142,9 @@ def run() -> dict:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        # Each server worker warms the network pages' analysis at start (basira.network.cache): over 100,000
-        # posts that is a CPU-bound thread for a while, holding the GIL the queue's requests need. The queue is
-        # measured once the server is idle (how long that took is reported: warmup_seconds).
+        # The queue is measured once the server is idle (how long that took is reported: warmup_seconds). The
+        # server used to warm the network analysis at start (~12 s, 15 CPU-seconds per worker over 100,000 posts);
+        # it now computes it on first network use (basira.network.cache), so this wait should be ~0.
         t = time.perf_counter()
         warmup = _wait_idle(proc.pid)
         warmup_s = time.perf_counter() - t

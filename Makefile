@@ -52,7 +52,7 @@ eval: install
 # The interface's catalogues: re-extract the strings, merge them into each language, compile the .mo files
 # (committed, so an install needs no build step; tests/test_web_i18n.py fails when a .mo is stale).
 i18n: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -k say:2 -k say_n:2,3 -o basira/web/locale/basira.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -k say:2 -k say_n:2,3 -k _say -o basira/web/locale/basira.pot .
 	$(BIN)/pybabel update -D basira -i basira/web/locale/basira.pot -d basira/web/locale -w 120 --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -D basira -d basira/web/locale --statistics
 

@@ -1,4 +1,4 @@
-"""Every reviewer page in Chromium, in Arabic and English, on a phone (390 px) and a desktop: the right
+"""Every reviewer page in Chromium, in Arabic and English (and a few in Russian), on a phone (390 px) and a desktop: the right
 `lang`/`dir`, no horizontal overflow, no console errors, no untranslated English in the Arabic page's own words
 (content — posts, handles, codes, data — is marked by the page as such and skipped; a short allow-list names the
 rest), and a long right-to-left snippet that shows its beginning. One browser for the module, one context per
@@ -26,7 +26,8 @@ LONG_AR = ("#القافلة #الهجرة يا موحدين هذا نص طويل
 PAGES = [("queue", "/queue"), ("case", None), ("order", "/orders/1"), ("order-confirm", "/orders/1/execute"),
          ("statement", "/orders/2/statement"), ("orders", "/orders"), ("audit", "/audit"), ("reports", "/reports"),
          ("banks", "/banks"), ("network", "/network?min_size=1"), ("users", "/admin/users"), ("settings", "/settings")]
-# Latin words an Arabic page may show in its own words: names, formats and standards, not English.
+RU_PAGES = {"queue", "case", "order", "orders", "reports", "network", "settings"}  # Russian: a few pages
+# Latin words an Arabic (or Russian) page may show in its own words: names, formats and standards, not English.
 ALLOWED = {"Basira", "UTC", "PDF", "JSON", "HTML", "Lines", "GEXF", "GraphML", "Gephi", "PageRank", "SHA", "MinHash",
            "HTTP", "ISO", "PLATFORM", "ID", "EU", "DSA", "URL", "JavaScript", "Leiden", "Enter", "BASIRA_WEBHOOK_URL",
            "docs", "hash-matching", "und"}  # a file name in the banks page's help; the unknown-language code
@@ -134,7 +135,7 @@ def browser():
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("lang", ["en", "ar", "ru"])
 def test_every_page_in_both_directions_fits_and_speaks_the_language(server, browser, lang, width):
     url, _ = server
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -150,6 +151,8 @@ def test_every_page_in_both_directions_fits_and_speaks_the_language(server, brow
         log_in(page, "lena")
         page.wait_for_url("**/queue*")
         for name, path in PAGES:
+            if lang == "ru" and name not in RU_PAGES:
+                continue
             if name == "case":  # a grouped case: the review group and the account's other posts
                 page.goto("/queue")
                 page.locator("a.group-pill").first.click()
@@ -164,7 +167,7 @@ def test_every_page_in_both_directions_fits_and_speaks_the_language(server, brow
             assert _overflow(page) <= 0, f"{name} {lang} {width}px overflows by {_overflow(page)} px: {_wide(page)}"
             if name == "queue":
                 assert _snippet_starts_visible(page, width), "the beginning of the RTL snippet is cut off"
-            if lang == "ar":
+            if lang != "en":
                 words = _english_words(page)
                 if words:
                     untranslated[name] = words[:12]
@@ -208,3 +211,33 @@ def test_arabic_numbers_and_plurals_on_the_queue(server, browser):
         assert page.locator("nav a[href='/audit']").inner_text() == "سجل التدقيق"
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("lang", ["ar", "ru"])
+def test_the_transparency_report_page_in_arabic_and_russian(server, browser, lang):
+    url, _ = server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1400}, base_url=url,
+                              extra_http_headers={"Accept-Language": lang})
+    problems: list[str] = []
+    try:
+        page = ctx.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        log_in(page, "lena")
+        page.wait_for_url("**/queue*")
+        r = page.goto("/reports/transparency.html")
+        assert r is not None and r.status == 200
+        html = page.locator("html")
+        assert (html.get_attribute("lang"), html.get_attribute("dir")) == (lang, "rtl" if lang == "ar" else "ltr")
+        # The report's own words only: its tables hold data (category codes, languages, banks, the platform's
+        # name); the methodology quotes the JSON's codes.
+        codes = {"basira-transparency-report", "detector", "hash_bank", "network", "removal_order", "other",
+                 "unspecified", "account", "received_at", "remove"}
+        words = [w for w in page.evaluate(_ENGLISH_JS, ["td, h1, footer, .meta, code"])
+                 if w.split(" ", 1)[0].strip("-_") not in ALLOWED | codes]
+        assert words == [], words[:12]
+        assert page.locator("h2").last.inner_text() == {"ar": "المنهجية", "ru": "Методология"}[lang]
+        page.screenshot(path=str(SHOTS / f"transparency-report-{lang}.png"))
+    finally:
+        ctx.close()
+    assert problems == [], problems

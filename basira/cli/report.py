@@ -56,6 +56,8 @@ def transparency(
     out: str = typer.Option("reports", "--out", help="Directory to write the report files into."),
     platform_name: str | None = typer.Option(None, "--platform-name", envvar="BASIRA_PLATFORM_NAME",
                                              help="Name on the cover (default: the platforms in the database)."),
+    lang: str = typer.Option("en", "--lang", help="Language of the HTML and PDF: en, ar (right to left) or ru. "
+                             "The JSON is the same in every language."),
     db: str | None = DB,
 ) -> None:
     """Transparency report for a period: removals by category and language, removal orders and time to execute,
@@ -72,6 +74,10 @@ def transparency(
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown or not wanted:
         raise _bad(f"--format: unknown format(s) {unknown or formats!r}; choose from {', '.join(FORMATS)}")
+    from basira.core.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        raise _bad(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
     a, b = period(start, end)
     store = _store(db)
     try:
@@ -86,11 +92,11 @@ def transparency(
         elif fmt == "html":
             from basira.compliance.report_html import render_html
 
-            data = render_html(report).encode("utf-8")
+            data = render_html(report, lang).encode("utf-8")
         else:
             from basira.compliance.report_pdf import render_pdf
 
-            data = render_pdf(report)
+            data = render_pdf(report, lang)
         path = Path(out) / f"{stem}.{fmt}"
         with atomic_output(str(path)) as fh:
             fh.write(data)

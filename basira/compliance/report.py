@@ -11,38 +11,40 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from basira.compliance.report_data import ReportCounts
+from basira.core.i18n import N_, number, when
 from basira.core.i18n import gettext as _
-from basira.core.i18n import when
+from basira.core.i18n import gettext as _known  # a string marked elsewhere (N_, WORDS): not extracted again
+from basira.core.i18n import percent as _percent
 
 SCHEMA = "basira-transparency-report/1"
 HOUR = 3600.0
 
 METHODOLOGY = [
-    ("Period", "All figures cover [from, to) in UTC: an event counts when its own time (decided, filed, "
-     "received, opened, matched) falls in the period."),
-    ("Decisions", "A moderation decision counts once, at the review, escalation or order stage (a removal made to "
+    (N_("Period"), N_("All figures cover [from, to) in UTC: an event counts when its own time (decided, filed, "
+     "received, opened, matched) falls in the period.")),
+    (N_("Decisions"), N_("A moderation decision counts once, at the review, escalation or order stage (a removal made to "
      "execute a removal order), when it was made in the period and not undone within the undo window. Appeal "
-     "decisions are counted separately."),
-    ("Content removed", "Live 'remove' decisions, including those executing removal orders. By reason: the policy reason the reviewer cited (one per "
+     "decisions are counted separately.")),
+    (N_("Content removed"), N_("Live 'remove' decisions, including those executing removal orders. By reason: the policy reason the reviewer cited (one per "
      "decision). By category: the detector's categories on the case's detection (a post may carry several, "
      "so these sum to more than the total; 'unspecified' when the case had no detection). By language: the "
-     "post's language ('und' when unknown); decisions on accounts or networks count as 'account'."),
-    ("Sources", "Where a removed item (or an opened case) came from: 'detector' when the case carries a "
+     "post's language ('und' when unknown); decisions on accounts or networks count as 'account'.")),
+    (N_("Sources"), N_("Where a removed item (or an opened case) came from: 'detector' when the case carries a "
      "detection, 'hash_bank' when the post has an acted-on hash-bank match, 'network' for community and "
      "coordinated-group cases, 'removal_order' when an authority's order removed it or opened its case, 'other' "
-     "for none of these (e.g. opened by hand). One item can have several."),
-    ("Removal orders", "Orders received in the period. An order counts as executed only when the platform "
+     "for none of these (e.g. opened by hand). One item can have several.")),
+    (N_("Removal orders"), N_("Orders received in the period. An order counts as executed only when the platform "
      "acknowledged the removal of every item found (a 2xx answer from the action webhook, or an acknowledged "
      "earlier removal by review); an order recorded without an action sink, or still awaiting the "
      "acknowledgement, counts as not executed (shown as 'recorded, not confirmed'). Time to execute = the last "
      "acknowledgement - received_at; median and 95th percentile (nearest rank). 'Within one hour' is the share of "
-     "all orders received in the period that were executed within 60 minutes of receipt."),
-    ("Complaints", "Complaints (by content providers, against a removal) received in the period, by status: open, "
-     "upheld (content reinstated) or rejected; time to decide as for orders."),
-    ("Appeals", "Appeals filed in the period; appeal decisions made in the period. The overturned share "
-     "(overturned / decided) is an error-rate signal for the first decisions."),
-    ("Hash banks", "Acted-on matches recorded in the period, by bank; vetoed and quarantined matches are "
-     "shown by status but never acted on."),
+     "all orders received in the period that were executed within 60 minutes of receipt.")),
+    (N_("Complaints"), N_("Complaints (by content providers, against a removal) received in the period, by status: open, "
+     "upheld (content reinstated) or rejected; time to decide as for orders.")),
+    (N_("Appeals"), N_("Appeals filed in the period; appeal decisions made in the period. The overturned share "
+     "(overturned / decided) is an error-rate signal for the first decisions.")),
+    (N_("Hash banks"), N_("Acted-on matches recorded in the period, by bank; vetoed and quarantined matches are "
+     "shown by status but never acted on.")),
 ]
 
 
@@ -162,24 +164,37 @@ def build_report(c: ReportCounts, *, platform_name: str | None = None, generated
 
 
 def duration(seconds: float | None) -> str:
-    """'42 min', '3.5 h', '2.1 d' — for tables; '—' when there is nothing to measure."""
+    """'42 min', '3.5 h', '2.1 d' (in the current language) — for tables; '—' when there is nothing to measure."""
     if seconds is None:
         return "—"
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return _("%(n)s s", n=number(round(seconds), 0))
     if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
+        return _("%(n)s min", n=number(round(seconds / 60), 0))
     if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+        return _("%(n)s h", n=number(round(seconds / 3600, 1), 1))
+    return _("%(n)s d", n=number(round(seconds / 86400, 1), 1))
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+    """A share as a percentage with one decimal, in the current locale ('12.5%', '12,5 %', '12.5٪')."""
+    return _percent(value, 1)
 
 
-SOURCE_NAMES = {"detector": "text detector", "hash_bank": "hash banks", "network": "network analysis",
-                "removal_order": "removal orders", "other": "other (manual)"}
+def count(value: int | None) -> str:
+    """A count with the current locale's grouping ('1,234', '1 234'); '—' for none."""
+    return "—" if value is None else number(value, 0)
+
+
+SOURCE_NAMES = {"detector": N_("text detector"), "hash_bank": N_("hash banks"), "network": N_("network analysis"),
+                "removal_order": N_("removal orders"), "other": N_("other (manual)")}
+STAGES = {"review": N_("first review"), "escalation": N_("after escalation (legal)"),
+          "order": N_("executing a removal order")}
+
+
+def methodology(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """The report's definitions in the current language (the JSON keeps them in English, as its schema says)."""
+    return [(_known(m["term"]), _known(m["definition"])) for m in r["methodology"]]
 
 
 def key_figures(r: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -187,7 +202,7 @@ def key_figures(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     s, o, a = r["summary"], r["removal_orders"], r["appeals"]
     t = o["time_to_execute"]
     src = {x["key"]: x["count"] for x in r["detection"]["cases_by_source"]}
-    n = "{:,}".format
+    n = count
     return [  # labels and captions in the current language (basira.core.i18n; English unless a face chose one)
         (n(s["content_removed"]), _("Content removed"), _("of %(n)s moderation decisions", n=n(s["decisions"]))),
         (n(o["received"]), _("Removal orders received"),
@@ -210,9 +225,19 @@ def source_rows(r: dict[str, Any]) -> list[list[str]]:
     """(source, removed, share of removals, cases opened, share of cases) for each source seen."""
     by_case = {x["key"]: x for x in r["detection"]["cases_by_source"]}
     by_rem = {x["key"]: x for x in r["moderation"]["removals"]["by_source"]}
-    return [[name, f"{by_rem.get(k, {}).get('count', 0):,}", percent(by_rem.get(k, {}).get("share")),
-             f"{by_case.get(k, {}).get('count', 0):,}", percent(by_case.get(k, {}).get("share"))]
+    return [[_known(name), count(by_rem.get(k, {}).get("count", 0)), percent(by_rem.get(k, {}).get("share")),
+             count(by_case.get(k, {}).get("count", 0)), percent(by_case.get(k, {}).get("share"))]
             for k, name in SOURCE_NAMES.items() if k in by_case or k in by_rem]
+
+
+def stage(key: str) -> str:
+    return _known(STAGES[key]) if key in STAGES else key
+
+
+def word(value: str) -> str:
+    """A status, action or outcome from the data in the current language (the words are in the catalogue,
+    basira.web.i18n.WORDS); anything else as it is."""
+    return _known(value) if value else value
 
 
 def parse_iso(iso: str) -> datetime:
@@ -225,4 +250,9 @@ def period_text(report: dict[str, Any]) -> str:
     if a.time() == b.time() == datetime.min.time():
         last = b - timedelta(days=1)  # month names in the current language (English: "1 Nov 2026")
         return f"{when(a, 'd MMM yyyy')} – {when(last, 'd MMM yyyy')}"
-    return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} UTC"
+    return f"{when(a)} – {when(b)} UTC"
+
+
+def generated_text(report: dict[str, Any]) -> str:
+    """When the report was generated, in the current locale."""
+    return when(report["generated_at"], "yyyy-MM-dd HH:mm") + " UTC"

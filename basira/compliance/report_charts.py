@@ -1,6 +1,8 @@
 """Charts of the transparency report (matplotlib, Agg, no pyplot state): PNG for the PDF, SVG for the HTML.
 
-Text in the SVGs is drawn as paths, so a hostile category name cannot become markup."""
+Text in the SVGs is drawn as paths, so a hostile category name cannot become markup. The charts' words are in
+the current language; matplotlib cannot shape Arabic (no joining, no right-to-left), so in a right-to-left
+language the charts carry numbers and data codes only and the document says the rest in a caption beside them."""
 
 from __future__ import annotations
 
@@ -9,8 +11,15 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from basira.core.i18n import LANGUAGES, current, gettext, number, when
+
 INK, MUTED, GRID = "#1d2b36", "#5b6b79", "#e3e8ec"
 PALETTE = ["#1b4965", "#5fa8d3", "#e76f51", "#2a9d8f", "#f4a261", "#8d99ae", "#9c6644", "#62b6cb"]
+
+
+def _say(message: str) -> str:
+    """A chart's word in the current language; nothing in a right-to-left one (see the module's docstring)."""
+    return "" if LANGUAGES[current()][1] == "rtl" else gettext(message)
 
 
 def _figure(width: float, height: float):
@@ -55,7 +64,7 @@ def hbar(rows: Sequence[tuple[str, int]], *, title: str = "", fmt: str = "png", 
     ax = fig.add_subplot()
     _style(ax)
     if not rows:
-        _empty(ax, "nothing in this period")
+        _empty(ax, _say("nothing in this period"))
         return _render(fig, fmt)
     labels = [(lbl if len(lbl) <= 42 else lbl[:41] + "…") for lbl, _ in rows][::-1]
     values = [v for _, v in rows][::-1]
@@ -66,7 +75,7 @@ def hbar(rows: Sequence[tuple[str, int]], *, title: str = "", fmt: str = "png", 
     top = max(values) or 1
     ax.set_xlim(0, top * 1.15)
     for b, v in zip(bars, values, strict=True):
-        ax.text(b.get_width() + top * 0.015, b.get_y() + b.get_height() / 2, f"{v:,}", va="center",
+        ax.text(b.get_width() + top * 0.015, b.get_y() + b.get_height() / 2, number(v, 0), va="center",
                 fontsize=8, color=INK)
     if title:
         ax.set_title(title, loc="left", fontsize=10, color=INK, fontweight="bold")
@@ -87,14 +96,15 @@ def daily(days: Sequence[tuple[str, int]], start: date, end: date, *, title: str
     xs = [start + timedelta(days=i) for i in range(n)]
     ys = [counts.get(d.isoformat(), 0) for d in xs]
     if not any(ys):
-        _empty(ax, "no removals in this period")
+        _empty(ax, _say("no removals in this period"))
         return _render(fig, fmt)
     ax.bar(xs, ys, width=0.8 if n <= 62 else 1.0, color=PALETTE[0])
     ax.yaxis.grid(True, color=GRID, linewidth=0.8)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-    ax.set_ylabel("removals per day", fontsize=8, color=MUTED)
+    ax.set_ylabel(_say("removals per day"), fontsize=8, color=MUTED)
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
+    rtl = LANGUAGES[current()][1] == "rtl"
+    ax.xaxis.set_major_formatter(lambda x, _pos: when(mdates.num2date(x), "d/M" if rtl else "d MMM"))
     ax.set_xlim(xs[0] - timedelta(days=0.6), xs[-1] + timedelta(days=0.6))
     if title:
         ax.set_title(title, loc="left", fontsize=10, color=INK, fontweight="bold")
@@ -109,16 +119,16 @@ def execution_times(seconds: Sequence[float], *, fmt: str = "png", width: float 
     ax = fig.add_subplot()
     _style(ax)
     if not seconds:
-        _empty(ax, "no removal order executed in this period")
+        _empty(ax, _say("no removal order executed in this period"))
         return _render(fig, fmt)
     minutes = [s / 60 for s in seconds]
     top = max(max(minutes), 70)
     bins = [i * 10 for i in range(int(top // 10) + 2)] if top <= 360 else 30
     ax.hist(minutes, bins=bins, color=PALETTE[1], edgecolor="white")
     ax.axvline(60, color=PALETTE[2], linewidth=1.6)
-    ax.text(61, ax.get_ylim()[1] * 0.92, "1 hour", color=PALETTE[2], fontsize=8, va="top")
-    ax.set_xlabel("minutes from receipt to execution", fontsize=8, color=MUTED)
-    ax.set_ylabel("orders", fontsize=8, color=MUTED)
+    ax.text(61, ax.get_ylim()[1] * 0.92, _say("1 hour"), color=PALETTE[2], fontsize=8, va="top")
+    ax.set_xlabel(_say("minutes from receipt to execution"), fontsize=8, color=MUTED)
+    ax.set_ylabel(_say("orders"), fontsize=8, color=MUTED)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     ax.yaxis.grid(True, color=GRID, linewidth=0.8)
     return _render(fig, fmt)
@@ -130,13 +140,13 @@ def split(parts: Sequence[tuple[str, int]], *, fmt: str = "png", width: float = 
     ax = fig.add_subplot()
     total = sum(v for _, v in parts)
     if not total:
-        _empty(ax, "nothing decided in this period")
+        _empty(ax, _say("nothing decided in this period"))
         return _render(fig, fmt)
     left = 0.0
     for i, (label, v) in enumerate(parts):
         ax.barh(0, v / total, left=left, color=PALETTE[i % len(PALETTE)], height=0.7)
         if v / total > 0.08:
-            ax.text(left + v / total / 2, 0, f"{label}  {v:,}", ha="center", va="center", color="white",
+            ax.text(left + v / total / 2, 0, f"{_say(label)}  {number(v, 0)}".strip(), ha="center", va="center", color="white",
                     fontsize=8.5, fontweight="bold")
         left += v / total
     ax.set_xlim(0, 1)

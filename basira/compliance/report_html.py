@@ -8,7 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from basira.compliance import report_charts as charts
-from basira.compliance.report import duration, key_figures, parse_iso, percent, period_text, source_rows
+from basira.compliance.report import (
+    count,
+    duration,
+    generated_text,
+    key_figures,
+    methodology,
+    parse_iso,
+    percent,
+    period_text,
+    source_rows,
+    stage,
+    word,
+)
+from basira.core.i18n import LANGUAGES, current, speaking
 
 
 @lru_cache(maxsize=1)
@@ -32,8 +45,14 @@ def _svg(data: bytes) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The report dict (basira.compliance.report.build_report) as an HTML document."""
+def render_html(report: dict[str, Any], lang: str | None = None) -> str:
+    """The report dict (basira.compliance.report.build_report) as an HTML document in `lang` (default: the
+    current language)."""
+    with speaking(lang or current()):
+        return _render_html(report)
+
+
+def _render_html(report: dict[str, Any]) -> str:
     from basira import __version__
 
     rem = report["moderation"]["removals"]
@@ -45,9 +64,7 @@ def render_html(report: dict[str, Any]) -> str:
         "orders": _svg(charts.execution_times(report["removal_orders"]["execute_seconds"], fmt="svg")),
         "appeals": _svg(charts.split([("upheld", ap["upheld"]), ("overturned", ap["overturned"])], fmt="svg")),
     }
-    from basira.core.i18n import LANGUAGES, current
-
     return _env().get_template("transparency.html").render(
-        lang=current(), dir=LANGUAGES[current()][1], r=report, period=period_text(report), version=__version__, tiles=key_figures(report),
-        sources=source_rows(report), charts=chart_urls, n=lambda v: "—" if v is None else f"{v:,}", pct=percent,
-        dur=duration)
+        lang=current(), dir=LANGUAGES[current()][1], r=report, period=period_text(report), version=__version__,
+        generated=generated_text(report), tiles=key_figures(report), sources=source_rows(report), charts=chart_urls,
+        methodology=methodology(report), n=count, pct=percent, dur=duration, word=word, stage=stage)

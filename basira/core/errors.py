@@ -27,9 +27,21 @@ HTTP_STATUS: dict[str, int] = {
 
 
 class BasiraError(Exception):
-    """Something Basira refuses, said so a user can act on it. `kind` is one of HTTP_STATUS's keys."""
+    """Something Basira refuses, said so a user can act on it. `kind` is one of HTTP_STATUS's keys.
+
+    The message is English (logs, the CLI, `str(exc)`). A face that speaks another language translates it from
+    a template and its parameters (basira.web.errors.localise): `template` when the raiser gave one
+    (`BasiraError.said(N_("no case %(case)s"), case=5)`), else the known English templates matched against
+    the text. The `kind` never changes with the language: that is what machines read."""
 
     kind: str = "invalid"
+    template: str | None = None  # the English message with %(name)s fields, for a face to translate
+    params: dict[str, Any] = {}  # noqa: RUF012 - read-only class default; said() sets an instance's own
+
+    def said(self, template: str, **params: Any) -> BasiraError:
+        """This error's message as a template and its fields (returns the error, to raise it)."""
+        self.template, self.params = template, dict(params)
+        return self
 
 
 def http_status(exc: BaseException) -> int:

@@ -75,39 +75,64 @@ class RiskScores:
         return {name: round(float(self.weights[name] * c[node]), 4) for name, c in self.components.items()}
 
     def explain(self, node: int, limit: int = 4) -> list[str]:
-        """Plain-language reasons for the node's score, strongest first."""
+        """Plain-language reasons for the node's score, strongest first, in the current language
+        (basira.core.i18n: English unless a face chose one; plural forms and numbers by language)."""
+        from basira.core.i18n import gettext as _
+        from basira.core.i18n import ngettext, number
+
         s = self.stats
         parts: list[tuple[float, str]] = []
         w = self.contributions(node)
         flagged, posts = int(s.flagged_originals[node]), int(s.posts[node])
         if flagged or s.flagged_reposts[node]:
-            msg = f"{flagged} flagged posts of {posts}"
-            if s.flagged_reposts[node]:
-                msg += f" (and {int(s.flagged_reposts[node])} flagged reposts)"
+            reposts = int(s.flagged_reposts[node])
+            msg = (ngettext("%(num)s flagged post of %(posts)s (and %(reposts)s flagged reposts)",
+                            "%(num)s flagged posts of %(posts)s (and %(reposts)s flagged reposts)", flagged,
+                            num=number(flagged), posts=number(posts), reposts=number(reposts)) if reposts else
+                   ngettext("%(num)s flagged post of %(posts)s", "%(num)s flagged posts of %(posts)s", flagged,
+                            num=number(flagged), posts=number(posts)))
             parts.append((w["content"] + 1e-9, msg))
         if self.amplifications[node]:
-            msg = f"flagged posts amplified {int(self.amplifications[node])} times by {int(self.amplifiers[node])} accounts"
+            times, by = int(self.amplifications[node]), int(self.amplifiers[node])
             if self.amplifier_community[node] >= 0:
-                msg += f", mostly community {int(self.amplifier_community[node])}"
+                msg = ngettext("flagged posts amplified %(times)s times by %(num)s account, mostly community %(c)s",
+                               "flagged posts amplified %(times)s times by %(num)s accounts, mostly community %(c)s",
+                               by, num=number(by), times=number(times), c=int(self.amplifier_community[node]))
+            else:
+                msg = ngettext("flagged posts amplified %(times)s times by %(num)s account",
+                               "flagged posts amplified %(times)s times by %(num)s accounts", by, num=number(by),
+                               times=number(times))
             parts.append((w["amplified"], msg))
         if self.components["neighbourhood"][node] > 0:
-            parts.append((w["neighbourhood"], f"{self.components['neighbourhood'][node]:.0%} of its interactions are "
-                                              "with accounts posting flagged material"))
+            parts.append((w["neighbourhood"], _("%(share)s of its interactions are with accounts posting flagged "
+                                                "material", share=_percent(self.components["neighbourhood"][node]))))
         c = int(self.membership[node])
         if self.components["community"][node] > 0:
-            parts.append((w["community"], f"community {c}: {int(self.community_flagged[c])} of "
-                                          f"{int(self.community_sizes[c])} accounts post flagged material"))
+            parts.append((w["community"], ngettext(
+                "community %(c)s: %(flagged)s of %(num)s account post flagged material",
+                "community %(c)s: %(flagged)s of %(num)s accounts post flagged material",
+                int(self.community_sizes[c]), num=number(int(self.community_sizes[c])), c=c,
+                flagged=number(int(self.community_flagged[c])))))
         if self.pagerank_pct[node] >= 0.9:
-            parts.append((w["centrality"], f"PageRank in the top {max(1, round(100 * (1 - self.pagerank_pct[node])))}%"))
+            top = max(1, round(100 * (1 - self.pagerank_pct[node])))
+            parts.append((w["centrality"], _("PageRank in the top %(share)s", share=_percent(top / 100))))
         if self.predecessor is not None and self.predecessor[node] >= 0:
             p = int(self.predecessor[node])
-            name = self.labels[p] if self.labels else f"account {p}"
-            parts.append((w["lineage"], f"likely the return of {name} (risk {self.score[p]:.2f})"))
+            name = self.labels[p] if self.labels else _("account %(id)s", id=p)
+            parts.append((w["lineage"], _("likely the return of %(name)s (risk %(risk)s)", name=name,
+                                          risk=number(round(float(self.score[p]), 2), 2))))
         if self.rate_z[node] >= 2:
-            parts.append((w["hyperactivity"], f"hyperactive: {self.rate[node]:.1f} posts/day "
-                                              f"(z = {self.rate_z[node]:.1f})"))
+            parts.append((w["hyperactivity"], _("hyperactive: %(rate)s posts/day (z = %(z)s)",
+                                                rate=number(round(float(self.rate[node]), 1), 1),
+                                                z=number(round(float(self.rate_z[node]), 1), 1))))
         parts.sort(key=lambda p: -p[0])
         return [m for _, m in parts[:limit]]
+
+
+def _percent(share: float) -> str:
+    from basira.core.i18n import percent
+
+    return percent(float(share), 0)
 
 
 def risk_scores(

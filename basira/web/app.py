@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basira import __version__
 from basira.core.errors import BasiraError, http_detail
+from basira.core.i18n import speaking
 from basira.review import (
     hash_panel,  # noqa: F401 - registers the case page's hash-match panel
     network_panel,  # noqa: F401 - registers the case page's network panel
@@ -117,7 +118,8 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if hma_api.is_hma_path(request.url.path):
             return hma_api.error_response(exc.status_code, exc.detail, exc.headers)
-        items = errors.error_items(exc.status_code, exc.detail)
+        with speaking(pages.lang_of(request)):  # msg in the reader's language; loc and type stay the same
+            items = errors.localised_items(errors.error_items(exc.status_code, exc.detail))
         if wants_json(request):
             return JSONResponse({"detail": items}, status_code=exc.status_code, headers=exc.headers)
         return pages.render(request, "error.html", status_code=exc.status_code, status=exc.status_code,
@@ -126,7 +128,11 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     @app.exception_handler(BasiraError)
     async def refused(request: Request, exc: BasiraError) -> Response:
         """The one handler for what Basira refuses and no route caught: the status its kind maps to."""
-        return await http_error(request, StarletteHTTPException(*http_detail(exc)))
+        status, detail = http_detail(exc)
+        if exc.template and isinstance(detail, str):  # raised with a template: translated from it
+            with speaking(pages.lang_of(request)):
+                detail = errors.describe(exc)
+        return await http_error(request, StarletteHTTPException(status, detail))
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)

@@ -18,9 +18,10 @@ from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from basira.core.errors import BasiraError
-from basira.core.i18n import speaking
+from basira.core.i18n import N_, gettext, speaking
 from basira.core.settings import Settings
-from basira.web.pages import back, lang_of, render
+from basira.web.errors import describe
+from basira.web.pages import back, lang_of, render, say
 from basira.web.security import Principal, require
 
 pages = APIRouter(include_in_schema=False)
@@ -32,15 +33,22 @@ DEFAULT_DAYS = 30  # the form's default period: the last 30 whole days, today in
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NONE = "'none'"
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
-NO_KEY = ("Evidence export is not configured: no signing key. Create one with `basira evidence keygen --out DIR`, "
-          "set BASIRA_SIGNING_KEY to DIR/basira-evidence.key in the server's environment and restart it; give "
-          "investigators DIR/basira-evidence.pub.")
+NO_KEY = N_("Evidence export is not configured: no signing key. Create one with `basira evidence keygen --out DIR`, "
+            "set BASIRA_SIGNING_KEY to DIR/basira-evidence.key in the server's environment and restart it; give "
+            "investigators DIR/basira-evidence.pub.")
 
 
 class PeriodError(BasiraError, ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+    """A report period the form or the API cannot use: `field` (from/to) and `reason`, the reason also as a
+    template and its fields (BasiraError.said), so the page and the API say it in the reader's language."""
+
+    def __init__(self, field: str, template: str, **params: Any) -> None:
+        self.field, self.reason = field, template % params
+        super().__init__(f"{field}: {self.reason}")
+        self.said(template, **params)
+
+    def localised(self) -> str:
+        return f"{self.field}: {gettext(self.template or self.reason, **self.params)}"
 
 
 def parse_period(start: str | None, end: str | None, today: date) -> tuple[datetime, datetime]:
@@ -50,14 +58,14 @@ def parse_period(start: str | None, end: str | None, today: date) -> tuple[datet
     out = []
     for name, value in (("from", start), ("to", end)):
         if not _DATE.match(value):
-            raise PeriodError(name, f"{value[:40]!r} is not a date (YYYY-MM-DD)")
+            raise PeriodError(name, N_("%(value)s is not a date (YYYY-MM-DD)"), value=repr(value[:40]))
         try:
             out.append(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC))
         except ValueError:
-            raise PeriodError(name, f"{value!r} is not a calendar date") from None
+            raise PeriodError(name, N_("%(value)s is not a calendar date"), value=repr(value)) from None
     a, b = out[0], out[1] + timedelta(days=1)
     if a >= b:
-        raise PeriodError("from", f"{start} is after to {end}")
+        raise PeriodError("from", N_("%(start)s is after to %(end)s"), start=start, end=end)
     return a, b
 
 
@@ -65,7 +73,8 @@ def _period(request: Request, start: str | None, end: str | None) -> tuple[datet
     try:
         return parse_period(start, end, request.app.state.service.now().date())
     except PeriodError as exc:
-        raise HTTPException(400, f"{exc.field}: {exc.reason}") from None
+        with speaking(lang_of(request)):
+            raise HTTPException(400, exc.localised()) from None
 
 
 def build(request: Request, a: datetime, b: datetime) -> dict[str, Any]:
@@ -96,8 +105,9 @@ def reports_page(request: Request, p: Reader, start: From = None, end: To = None
     try:
         a, b = parse_period(given["from"], given["to"], request.app.state.service.now().date())
     except PeriodError as exc:
-        return render(request, "reports.html", status_code=400, error=f"{exc.field}: {exc.reason}", form=given,
-                      r=None)
+        with speaking(lang_of(request)):
+            why = exc.localised()
+        return render(request, "reports.html", status_code=400, error=why, form=given, r=None)
     r = build(request, a, b)
     form = {"from": a.date().isoformat(), "to": (b - timedelta(days=1)).date().isoformat()}
     with speaking(lang_of(request)):
@@ -111,8 +121,7 @@ def report_html(request: Request, p: Reader, start: From = None, end: To = None)
     from basira.compliance.report_html import render_html
 
     a, b = _period(request, start, end)
-    with speaking(lang_of(request)):  # the downloaded report in the reader's language (the CLI's: English)
-        html = render_html(build(request, a, b))
+    html = render_html(build(request, a, b), lang_of(request))  # in the reader's language (the CLI: --lang)
     hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
                       for s in _STYLE.findall(html))
     csp = (f"default-src 'none'; style-src {hashes or NONE}; img-src data:; "
@@ -125,7 +134,8 @@ def report_pdf(request: Request, p: Reader, start: From = None, end: To = None) 
     from basira.compliance.report_pdf import render_pdf
 
     a, b = _period(request, start, end)
-    return _attachment(render_pdf(build(request, a, b)), "application/pdf", f"{_stem(a, b)}.pdf")
+    return _attachment(render_pdf(build(request, a, b), lang_of(request)), "application/pdf",
+                       f"{_stem(a, b)}.pdf")
 
 
 @pages.get("/reports/transparency.json")
@@ -185,14 +195,15 @@ def export_evidence(request: Request, p: Annotated[Principal, Depends(require("e
 
     where = _safe_next(next)
     if not _REF.match(ref):
-        return back(where, f"Not exported — ref: {ref[:60]!r} is not case:ID, account:ID or community:N.")
+        return back(where, say(request, "Not exported — ref: %(ref)s is not case:ID, account:ID or community:N.",
+                               ref=repr(ref[:60])))
     key_path = Settings.from_env().signing_key
     if not key_path:
-        return back(where, NO_KEY)
+        return back(where, say(request, NO_KEY))
     try:
         key = signing.load_private_key(key_path)
     except signing.SigningKeyError as exc:
-        return back(where, f"Not exported — BASIRA_SIGNING_KEY: {exc}")
+        return back(where, say(request, "Not exported — BASIRA_SIGNING_KEY: %(why)s", why=str(exc)))
     tmp = Path(tempfile.mkdtemp(prefix="basira-evidence-"))
     name = f"evidence-{ref.replace(':', '-')}-{request.app.state.service.now():%Y%m%dT%H%M%SZ}.zip"
     try:
@@ -200,8 +211,12 @@ def export_evidence(request: Request, p: Annotated[Principal, Depends(require("e
                            now=request.app.state.service.now())
     except (SubjectError, PackageError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        hint = " Open a case on this whole community first." if ref.startswith("community:") else ""
-        return back(where, f"Not exported — {exc}{hint}")
+        with speaking(lang_of(request)):
+            why = describe(exc)
+        if ref.startswith("community:"):
+            return back(where, say(request, "Not exported — %(why)s Open a case on this whole community first.",
+                                   why=why))
+        return back(where, say(request, "Not exported — %(why)s", why=why))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

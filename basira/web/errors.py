@@ -8,11 +8,14 @@ declares 400/401/403/404/409/422/429 on every operation with that body (docs/rev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from basira.core.i18n import DEFAULT, N_, current, gettext
 
 ERROR_TYPES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -94,3 +97,160 @@ def install_openapi(app: FastAPI, other: tuple[Callable[[str], bool], str, dict[
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# --- messages in the reader's language ---------------------------------------------------------------------------
+# What Basira refuses is said in English where it is raised (the CLI and the logs read that); the pages and the
+# API's `msg` give it in the reader's language. An error raised with a template (BasiraError.said) is translated
+# from it; the rest are matched against the English templates below — one per message the review, compliance and
+# web layers raise — and translated from the template with the fields it matched. A field that is itself a word
+# of the interface (a status, a stage, a role) or another known message is translated too; anything unmatched
+# stays as it is (English), never lost. `type` (the kind) is the same in every language.
+REFUSALS = (
+    # review: the decision state machine (basira/review/decisions.py), its repository and service
+    N_("case %(case)s is %(status)s: nothing to claim"),
+    N_("case %(case)s is claimed by another reviewer"),
+    N_("case %(case)s is %(status)s: no decision is pending"),
+    N_("a %(role)s may not decide at the %(stage)s stage"),
+    N_("an %(role)s may not decide at the %(stage)s stage"),
+    N_("%(action)s is not a decision at the %(stage)s stage (one of %(actions)s)"),
+    N_("unknown policy reason"),
+    N_("that policy reason does not back %(action)s"),
+    N_("an appeal must be decided by a reviewer who did not decide the case"),
+    N_("case %(case)s already has a %(stage)s decision"),
+    N_("no decision %(decision)s on case %(case)s"),
+    N_("that decision was already undone"),
+    N_("only the reviewer who made a decision may undo it"),
+    N_("the undo window has closed; the decision is final"),
+    N_("a later decision depends on this one"),
+    N_("this case has already been appealed"),
+    N_("case %(case)s is %(status)s: there is no decision to appeal"),
+    N_("there is no decision to appeal"),
+    N_("the decision is not final yet (undo window still open)"),
+    N_("a %(action)s decision cannot be appealed"),
+    N_("case %(case)s is %(status)s"),
+    N_("no case %(case)s"),
+    N_("no decision %(decision)s"),
+    N_("a newer case is open on the same subject; cannot reopen"),
+    N_("user %(user)s already exists"),
+    N_("you cannot disable yourself; ask another admin"),
+    N_("%(user)s is the last active admin; add or enable another admin first"),
+    N_("no user %(user)s"),
+    N_("no active user %(user)s"),
+    N_("usernames are 1–64 letters, digits, '.', '-' or '_'"),
+    N_("a saved filter needs a name"),
+    N_("only content being removed can be added to a bank"),
+    N_("an appeal needs the owner's statement"),
+    N_("no open group %(group)s"),
+    # compliance: removal orders, preservation, complaints (basira/compliance/repository.py, service.py, orders.py)
+    N_("no removal order %(order)s"),
+    N_("no complaint %(complaint)s"),
+    N_("no preserved item %(item)s"),
+    N_("removal order %(order)s is %(status)s, not open"),
+    N_("none of the order's targets is on the service; reject the order with the reason (art. 3(7)/(8)) instead"),
+    N_("case %(case)s already has a live order decision"),
+    N_("status must be rejected or withdrawn"),
+    N_("a reason is required"),
+    N_("preserved item %(item)s was purged; nothing left to hold"),
+    N_("a complaint is about one removal order or one case"),
+    N_("a complaint needs the complainant and the grounds"),
+    N_("removal order %(order)s is %(status)s: nothing was removed"),
+    N_("post %(post)s was not removed under order %(order)s"),
+    N_("case %(case)s has no live removal to complain about"),
+    N_("a decision on a complaint needs its reasons"),
+    N_("complaint %(complaint)s is already %(status)s"),
+    N_("order %(ref)s from %(authority)s was already received"),
+    N_("Not stored — %(field)s: %(reason)s"),
+    N_("Not stored — %(reason)s"),
+    N_("not an ISO-8601 time: %(value)s"),
+    N_("must be an ISO-8601 time such as 2026-11-29T08:00:00Z"),
+    N_("needs a UTC offset (e.g. Z or +01:00)"),
+    N_("time out of range (years 1-9999) once in UTC: %(value)s"),
+    N_("missing"),
+    N_("must be a string"),
+    N_("longer than %(limit)s characters"),
+    N_("must be one line: control character %(char)s at position %(pos)s"),
+    N_("contains a NUL character"),
+    N_("item %(n)s must be a non-empty string"),
+    N_("must be a list of URLs or ids"),
+    N_("names no content"),
+    N_("more than %(n)s targets in one order"),
+    N_("an order must be an object"),
+    N_("missing (the authority's reference of the order)"),
+    N_("letters, digits, '.', '_' or '-' only"),
+    N_("is in the future"),
+    N_("%(target)s: contains a control character"),
+    N_("%(target)s: a URL without a host"),
+    N_("%(target)s: only http(s) URLs"),
+    N_("%(target)s: expected an http(s) URL, post:PLATFORM:ID, account:PLATFORM:ID or PLATFORM:ID"),
+    N_("no statement for removal order %(order)s (not executed or rejected yet)"),
+    # evidence subjects (basira/compliance/evidence_data.py)
+    N_("account:%(spec)s: %(n)s accounts have that handle; name one as account:PLATFORM/EXTERNAL_ID or by its id"),
+    N_("account:%(spec)s: give an id, @handle or PLATFORM/EXTERNAL_ID"),
+    N_("account:%(spec)s: no such account"),
+    N_("%(ref)s: expected case:ID, account:ID|@HANDLE|PLATFORM/EXTERNAL_ID or community:N"),
+    N_("%(ref)s: a case id is a number"),
+    N_("%(ref)s: no such case"),
+    N_("%(ref)s: a community is named by its number (see `basira network communities`)"),
+    N_("%(ref)s: no community case for community %(n)s; open one with `basira network communities --open-cases RISK`"),
+    # the web app itself
+    N_("missing or bad CSRF token"),
+    N_("cross-origin request refused"),
+    N_("forbidden for role %(role)s"),
+    N_("not authenticated"),
+    N_("no post text for case %(case)s"),
+    N_("%(name)s: not a date (YYYY-MM-DD) or ISO time: %(value)s"),
+    N_("only failed deliveries can be retried"),
+    N_("no account %(account)s"),
+    N_("no account %(account)s in the current analysis"),
+    N_("no community %(community)s in the current analysis"),
+    N_("unknown export format %(fmt)s; gexf or graphml"),
+    N_("a value is out of the range the database can store"),
+    N_("Not Found"), N_("Method Not Allowed"), N_("not found"), N_("forbidden"), N_("conflict"), N_("bad request"),
+    N_("too many requests"), N_("internal"), N_("unavailable"),
+)
+_FIELD = re.compile(r"%\((\w+)\)s")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts, last = [], 0
+    for m in _FIELD.finditer(template):
+        parts += [re.escape(template[last:m.start()]), f"(?P<{m.group(1)}>.+?)"]
+        last = m.end()
+    return re.compile("".join([*parts, re.escape(template[last:])]) + r"\Z", re.S)
+
+
+# Most literal text first, so "no account 5 in the current analysis" is not read as "no account %(account)s".
+_PATTERNS = sorted(((t, _pattern(t)) for t in REFUSALS), key=lambda tp: -len(_FIELD.sub("", tp[0])))
+
+
+def localise(text: str, depth: int = 0) -> str:
+    """An English message Basira raised, in the current language (basira.core.i18n): translated from its
+    template with the fields it matched (those translated too when they are words or messages); else as it is."""
+    from basira.web.i18n import WORDS
+
+    if not text or current() == DEFAULT:
+        return text
+    if text in WORDS:
+        return gettext(text)
+    if len(text) > 2 and text[0] == text[-1] == "'" and text[1:-1] in WORDS:  # a quoted action: 'remove'
+        return f"«{gettext(text[1:-1])}»"
+    for template, pattern in _PATTERNS:
+        m = pattern.match(text)
+        if m:
+            fields = {k: localise(v, depth + 1) if depth < 2 else v for k, v in m.groupdict().items()}
+            return gettext(template, **fields)
+    return text
+
+
+def describe(exc: BaseException) -> str:
+    """What a refusal says, in the current language: from its template when it has one (BasiraError.said)."""
+    template = getattr(exc, "template", None)
+    if template:
+        return gettext(template, **{k: localise(str(v), 1) for k, v in getattr(exc, "params", {}).items()})
+    return localise(str(exc))
+
+
+def localised_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Error items with `msg` in the current language; `loc` and `type` unchanged (the machine's part)."""
+    return [{**i, "msg": localise(i["msg"])} for i in items]

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from basira.core.i18n import speaking
 from basira.network.cache import Snapshot, cache_for
 from basira.review.content import strip_controls
 from basira.web.security import Principal, require
@@ -85,12 +86,13 @@ def network_index(request: Request, p: Investigator, min_size: int = 3) -> Respo
 
 @router.get("/communities/{community}")
 def community_page(request: Request, community: int, p: Investigator) -> Response:
-    from basira.web.pages import render
+    from basira.web.pages import lang_of, render
 
     snap = snapshot(request)
     c = _community(snap, community)
     view = snap.view
-    info = view.community(c)
+    with speaking(lang_of(request)):  # the key actors' risk explanations in the reader's language
+        info = view.community(c)
     return render(request, "community.html", c=info, graph=for_page(view.community_graph(c)),
                   cases=_network_cases_by_community(request, snap).get(c, []),
                   groups=[{"group": gi, "accounts": len(view.groups[gi].accounts), "shared": view.groups[gi].items}
@@ -177,6 +179,7 @@ def account_context(request: Request, account_id: int) -> dict[str, Any]:
     """The account page's network section: risk and reasons, community, metrics, ego graph, returning or
     successor candidates, coordinated groups, flagged posts (with their cases)."""
     from basira.network.repository import flagged_posts
+    from basira.web.pages import lang_of
 
     snap = snapshot(request)
     node = snap.view.node(account_id)
@@ -184,5 +187,6 @@ def account_context(request: Request, account_id: int) -> dict[str, Any]:
                for f in flagged_posts(request.app.state.service.store, account_id, snap.flag_threshold)]
     if node is None:
         return {"net": None, "flagged": flagged, **_ctx(snap)}
-    return {"net": snap.view.account(node), "graph": for_page(snap.view.ego(node)), "flagged": flagged,
-            **_ctx(snap)}
+    with speaking(lang_of(request)):  # the risk explanations in the reader's language
+        net = snap.view.account(node)
+    return {"net": net, "graph": for_page(snap.view.ego(node)), "flagged": flagged, **_ctx(snap)}

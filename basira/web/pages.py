@@ -26,6 +26,7 @@ from basira.review.repository import CaseView, LockoutError, QueueRow
 from basira.review.roles import ROLES, STAGE_ROLES
 from basira.web import i18n
 from basira.web.api import queue_filter
+from basira.web.errors import localise
 from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, notice_mac, require
 
 router = APIRouter(include_in_schema=False)
@@ -39,12 +40,13 @@ ACTION_KEYS = {"remove": "r", "keep": "k", "escalate": "e", "refer": "p", "uphol
 def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
     p: Principal | None = getattr(request.state, "principal", None)
     svc = request.app.state.service
-    ctx.update(request=request, me=p, now=svc.now(), notice=_our_notice(request, p))
+    lang = lang_of(request)
+    with i18n.speaking(lang):  # a refusal carried by the redirect (str(exc)), in the reader's language
+        ctx.update(request=request, me=p, now=svc.now(), notice=localise(_our_notice(request, p) or "") or None)
     if p is not None and p.session_started is not None:
         ctx["session_minutes"] = int((svc.now() - p.session_started).total_seconds() // 60)
     if p is not None and p.can("manage_orders"):
         ctx["due_orders"] = _due_orders(request, svc.now())
-    lang = lang_of(request)
     ctx.update(lang=lang, dir=i18n.direction(lang))
     token = i18n.use(lang)  # the template renders now, in this context: its strings come out in `lang`
     try:

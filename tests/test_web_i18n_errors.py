@@ -1,0 +1,105 @@
+"""What Basira refuses, in the reader's language: the same machine `type` (kind) in every language, the
+human-readable `msg` (API) and error page / notice (web) translated from the English template and its fields."""
+
+import html
+import warnings
+
+import pytest
+
+from basira.core.errors import BasiraError
+from basira.core.i18n import speaking
+from basira.review.auth import hash_password
+from basira.review.demo import seed_cases
+from basira.review.service import ReviewService, ReviewSettings
+from basira.store import open_store
+from basira.web.app import create_app
+from basira.web.errors import REFUSALS, describe, localise
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+def test_messages_are_translated_from_their_template_and_fields():
+    with speaking("ar"):
+        assert localise("case 5 is claimed by another reviewer") == "الحالة 5 مستلَمة من مراجع آخر"
+        # a field that is a word of the interface is translated too (a status, a stage)
+        assert localise("case 12 is closed: nothing to claim") == "الحالة 12 في وضع «مغلقة»: لا شيء لاستلامه"
+        # nested: the reason inside "Not stored — field: reason" is itself a known message
+        assert localise("Not stored — targets: 'ftp://x': only http(s) URLs") == (
+            "لم يُحفظ — targets: 'ftp://x': عناوين http(s) فقط")
+        assert localise("something nobody templated") == "something nobody templated"
+    with speaking("ru"):
+        assert localise("no account 7 in the current analysis") == "аккаунта 7 нет в текущем анализе"
+        assert localise("no account 7") == "аккаунта 7 нет"
+        assert localise("the undo window has closed; the decision is final") == (
+            "окно отмены закрылось; решение окончательное")
+    with speaking("en"):
+        assert localise("no case 3") == "no case 3"
+
+
+def test_an_error_raised_with_a_template_is_translated_from_it():
+    exc = BasiraError("no user 'x'").said("no user %(user)s", user="'x'")
+    assert str(exc) == "no user 'x'" and exc.kind == "invalid"
+    with speaking("ar"):
+        assert describe(exc) == "لا يوجد المستخدم 'x'"
+
+
+def test_every_template_has_arabic_and_russian():
+    from basira.core.i18n import translations
+
+    for lang in ("ar", "ru"):
+        t = translations(lang)
+        missing = [m for m in REFUSALS if t.gettext(m) == m]
+        assert missing == [], (lang, missing[:5])
+
+
+@pytest.fixture
+def web(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'e.db'}")
+    cases = seed_cases(store, 3)
+    svc = ReviewService(store, ReviewSettings(secure_cookies=False))
+    for name in ("rana", "omar"):
+        svc.repo.add_user(name, hash_password("a long enough password"), "reviewer")
+    svc.repo.add_user("lina", hash_password("a long enough password"), "legal")
+    yield svc, create_app(svc), cases
+    store.close()
+
+
+def _client(svc, app, name):
+    cookie, csrf = svc.start_session(svc.repo.user_by_name(name))
+    c = TestClient(app, follow_redirects=False)
+    c.cookies.set("basira_session", cookie)
+    c.headers["X-CSRF-Token"] = csrf
+    return c
+
+
+def test_the_api_keeps_its_type_and_translates_its_msg(web):
+    svc, app, cases = web
+    rana, omar = _client(svc, app, "rana"), _client(svc, app, "omar")
+    assert rana.post(f"/api/v1/cases/{cases[0]}/claim").status_code == 200
+    en = omar.post(f"/api/v1/cases/{cases[0]}/claim")
+    ar = omar.post(f"/api/v1/cases/{cases[0]}/claim", headers={"Accept-Language": "ar"})
+    ru = omar.post(f"/api/v1/cases/{cases[0]}/claim", headers={"Accept-Language": "ru"})
+    assert en.status_code == ar.status_code == ru.status_code == 409
+    e, a, r = (x.json()["detail"][0] for x in (en, ar, ru))
+    assert e["type"] == a["type"] == r["type"] == "conflict" and e["loc"] == a["loc"] == r["loc"]
+    assert e["msg"] == f"case {cases[0]} is claimed by another reviewer"
+    assert a["msg"] == f"الحالة {cases[0]} مستلَمة من مراجع آخر"
+    assert r["msg"] == f"дело {cases[0]} взято в работу другим проверяющим"
+    missing = omar.get("/api/v1/cases/999999", headers={"Accept-Language": "ar"})
+    assert missing.status_code == 404 and missing.json()["detail"][0] == {
+        "loc": [], "msg": "لا توجد الحالة 999999", "type": "not_found"}
+
+
+def test_the_error_page_and_the_report_form_speak_the_readers_language(web):
+    svc, app, _cases = web
+    c = _client(svc, app, "rana")
+    page = c.get("/cases/999999", headers={"Accept-Language": "ar"})
+    assert page.status_code == 404 and '<html lang="ar" dir="rtl">' in page.text
+    assert "لا توجد الحالة 999999" in page.text and "no case" not in page.text
+    legal = _client(svc, app, "lina")
+    bad = legal.get("/reports", params={"from": "2026-02-30", "to": "2026-03-01"}, headers={"Accept-Language": "ru"})
+    assert bad.status_code == 400 and "from: '2026-02-30' — несуществующая дата" in html.unescape(bad.text)
+    api = legal.get("/api/v1/reports/transparency", params={"from": "soon"}, headers={"Accept-Language": "ar"})
+    assert api.status_code == 400 and api.json()["detail"][0]["msg"] == "from: 'soon' ليس تاريخًا (YYYY-MM-DD)"

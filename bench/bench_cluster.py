@@ -6,7 +6,8 @@ Each configuration scans a fresh PostgreSQL schema. Wall time and CPU seconds (c
 PostgreSQL server) are reported side by side; on this shared 2-core machine the ratios measured in one run are
 the figures to quote. Environment: BASIRA_BENCH_CLUSTER_POSTS (about this many simulated posts; the issue's
 target input is 200,000) or BASIRA_BENCH_CLUSTER_ACCOUNTS (default 2500 simulated accounts, ~18,000 posts),
-BASIRA_BENCH_INTAKE_ITEMS (default 5000), BASIRA_BENCH_PG (a PostgreSQL URL; default the test server).
+BASIRA_BENCH_INTAKE_ITEMS (default 5000; 0: the scans only, result printed, not for bench/results),
+BASIRA_BENCH_PG (a PostgreSQL URL; default the test server).
 
     python -m bench.run cluster                                   # writes bench/results/cluster.json
     BASIRA_BENCH_CLUSTER_POSTS=200000 python -m bench.run cluster # the issue's input (a quiet machine)
@@ -134,6 +135,37 @@ def _state(store) -> tuple:
             "ORDER BY p.external_id)) FROM detections d JOIN posts p ON p.id = d.post_id"))
 
 
+PHASES = (("groups", "basira.cases.groups", "assign_groups"), ("priorities", "basira.cases.prioritize", "reprioritize"))
+
+
+@contextmanager
+def client_phases(backends_cpu):
+    """CPU seconds of the client's serial tail, phase by phase (this process + this run's PostgreSQL backends):
+    review groups (assign_groups) and priorities (reprioritize), the parts a second worker does not share."""
+    import importlib
+
+    got: dict[str, float] = {}
+    saved = []
+    for name, mod, fn in PHASES:
+        m = importlib.import_module(mod)
+        orig = getattr(m, fn)
+
+        def timed(*a, _orig=orig, _name=name, **k):
+            c0, p0 = time.process_time(), backends_cpu()
+            try:
+                return _orig(*a, **k)
+            finally:
+                got[_name] = round(got.get(_name, 0.0) + time.process_time() - c0 + backends_cpu() - p0, 2)
+
+        saved.append((m, fn, orig))
+        setattr(m, fn, timed)
+    try:
+        yield got
+    finally:
+        for m, fn, orig in saved:
+            setattr(m, fn, orig)
+
+
 def scan_local(data: Path) -> dict:
     from basira.detect.embedding import SentenceEmbedder
     from basira.scan import scan_paths
@@ -142,12 +174,13 @@ def scan_local(data: Path) -> dict:
     SentenceEmbedder.use_threads(1)  # as one Dask worker (one thread, one scoring process)
     with tagged_schema() as (url, backends_cpu), open_store(url) as store:
         pg0, cpu0, t0 = backends_cpu(), time.process_time(), time.monotonic()
-        s = scan_paths(store, [str(data)], workers=1)
+        with client_phases(backends_cpu) as phases:
+            s = scan_paths(store, [str(data)], workers=1)
         wall = time.monotonic() - t0
         cpu = time.process_time() - cpu0
         pg = backends_cpu() - pg0
         return {"wall_s": round(wall, 1), "cpu_s": round(cpu + pg, 1), "postgres_cpu_s": round(pg, 1),
-                "posts": s.posts_total, "state": _state(store)}
+                "tail_cpu_s": phases, "posts": s.posts_total, "state": _state(store)}
 
 
 def scan_cluster(data: Path, tmp: Path, workers: int) -> dict:
@@ -162,7 +195,8 @@ def scan_cluster(data: Path, tmp: Path, workers: int) -> dict:
         connect(address, url).close()
         w0 = sum(_cpu(p.pid) for p in procs)
         pg0, cpu0, t0 = backends_cpu(), time.process_time(), time.monotonic()
-        s = cluster_scan(store, url, address, [str(data)], chunk_bytes=chunk_bytes(data))
+        with client_phases(backends_cpu) as phases:
+            s = cluster_scan(store, url, address, [str(data)], chunk_bytes=chunk_bytes(data))
         wall = time.monotonic() - t0
         client = time.process_time() - cpu0
         workers = sum(_cpu(p.pid) for p in procs) - w0
@@ -171,7 +205,7 @@ def scan_cluster(data: Path, tmp: Path, workers: int) -> dict:
         # workers finish); the workers' is the part a second worker shares.
         return {"wall_s": round(wall, 1), "cpu_s": round(client + workers + pg, 1), "client_cpu_s": round(client, 1),
                 "workers_cpu_s": round(workers, 1), "postgres_cpu_s": round(pg, 1),
-                "posts": s.posts_total, "workers": s.workers, "state": _state(store)}
+                "tail_cpu_s": phases, "posts": s.posts_total, "workers": s.workers, "state": _state(store)}
 
 
 POSTS_PER_ACCOUNT = 7.2  # the simulator's ratio (18,053 posts from 2,500 accounts)
@@ -280,10 +314,13 @@ def run(posts: int | None = None) -> dict:
         two = scan_cluster(data, tmp, 2)
         print("2 workers", two, flush=True)
         same = local["state"] == one["state"] == two["state"]
-        sync = intake_sync(data)
-        print("sync", sync, flush=True)
-        asyn = intake_async(data, n_items)
-        print("async", asyn, flush=True)
+        if n_items:
+            sync = intake_sync(data)
+            print("sync", sync, flush=True)
+            asyn = intake_async(data, n_items)
+            print("async", asyn, flush=True)
+        else:  # BASIRA_BENCH_INTAKE_ITEMS=0: the scans only
+            return {"local": local, "one": one, "two": two, "same_state": same}
         load1 = os.getloadavg()[0]
     for r in (local, one, two):
         r.pop("state")
@@ -304,6 +341,10 @@ def run(posts: int | None = None) -> dict:
             f"{one['workers_cpu_s']}, PostgreSQL {one['postgres_cpu_s']}) |",
             f"| cluster, 2 Dask workers | {two['wall_s']} | {two['cpu_s']} (client {two['client_cpu_s']}, workers "
             f"{two['workers_cpu_s']}, PostgreSQL {two['postgres_cpu_s']}) |",
+            "- The client's serial tail after the workers finish, CPU-s (client + PostgreSQL): review groups "
+            f"{one['tail_cpu_s'].get('groups')} (1 worker) / {two['tail_cpu_s'].get('groups')} (2 workers), "
+            f"priorities {one['tail_cpu_s'].get('priorities')} / {two['tail_cpu_s'].get('priorities')}; local scan "
+            f"{local['tail_cpu_s'].get('groups')} / {local['tail_cpu_s'].get('priorities')}.",
             f"- 2 workers vs 1: **{speedup}×** (target ≥ 1.6×); 1 worker vs local: **{overhead:+.1%}** "
             f"(target ≤ 15 %); identical database state in all three: {same}.",
             f"- Intake, async (batches of 100, 2 `basira worker` processes): **{asyn['worker_items_per_s']}** items/s "

@@ -49,13 +49,14 @@ def text_keys(text: str) -> list[str]:
     return out
 
 
-def group_keys(p: PostForGrouping) -> list[str]:
-    """Every key of a post, strongest evidence first."""
+def group_keys(p: PostForGrouping, text: list[str] | None = None) -> list[str]:
+    """Every key of a post, strongest evidence first. `text`: its text_keys when computed already (where the post
+    was scored)."""
     keys = [f"rp:{p.platform_id}:{p.external_id}"]  # an original meets its reposts
     if p.repost_of:  # not quotes: a quote adds its own words (a journalist's quote is not the propaganda)
         keys.append(f"rp:{p.platform_id}:{p.repost_of}")
     keys += [f"md:{h}" for h in dict.fromkeys(p.media_sha256) if h]
-    keys += text_keys(p.text)
+    keys += text_keys(p.text) if text is None else text
     return [k[:96] for k in keys]
 
 

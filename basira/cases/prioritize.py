@@ -6,7 +6,7 @@ every scan (so a case's rank follows new evidence) and by `basira review priorit
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from basira.cases.groups import group_inputs
 from basira.cases.priority import PrioritySignals, account_risk, case_priority, components
+from basira.store import bulk
 from basira.store.bank_models import BankMatchRow
 from basira.store.models import Account, Case, Detection, Post
 from basira.store.network_models import Follow
@@ -28,41 +29,52 @@ QUEUE_STATUSES = ("open", "escalated", "appealed")
 SUBJECTS = ("post", "account")  # network-level cases rank by their own rule (basira.network.cases)
 
 
+def _where_in(conn: Any, column: Any, values: Iterable[Any]) -> Iterator[Any]:
+    """`column IN values` in as few statements as the database allows (one array on PostgreSQL)."""
+    vals = sorted(set(values))
+    step = (len(vals) or 1) if conn.dialect.name == "postgresql" else 900
+    for i in range(0, len(vals), step):
+        yield bulk.in_values(conn.dialect.name, column, vals[i:i + step])
+
+
 def signals_for(store: Store, case_ids: Iterable[int] | None = None) -> dict[int, PrioritySignals]:
-    """The priority inputs of open (queue) post and account cases; all of them when `case_ids` is None."""
+    """The priority inputs of open (queue) post and account cases; all of them when `case_ids` is None.
+
+    Set-based: every aggregate is read for these cases' accounts and posts only, counted by the database (the
+    scan's tail read every follow and every repost of the platform into Python before)."""
     q = (sa.select(C.c.id, C.c.subject_kind, C.c.subject_id, C.c.details, DT.c.score, DT.c.categories,
                    P.c.account_id, P.c.external_id, P.c.platform_id, P.c.created_at)
          .outerjoin(DT, DT.c.id == C.c.detection_id)
          .outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
          .where(C.c.status.in_(QUEUE_STATUSES), C.c.subject_kind.in_(SUBJECTS)))
-    ids = None if case_ids is None else sorted(set(case_ids))
     with store.read() as conn:
         rows: list[Any] = []
-        if ids is None:
+        if case_ids is None:
             rows = list(conn.execute(q).all())
         else:
-            for i in range(0, len(ids), 900):
-                rows += conn.execute(q.where(C.c.id.in_(ids[i:i + 900]))).all()
+            for where in _where_in(conn, C.c.id, case_ids):
+                rows += conn.execute(q.where(where)).all()
         if not rows:
             return {}
         account_of = {r.id: (r.subject_id if r.subject_kind == "account" else r.account_id) for r in rows}
         accounts = {a for a in account_of.values() if a is not None}
         post_ids = [r.subject_id for r in rows if r.subject_kind == "post"]
         matches: dict[int, int] = {}
-        for i in range(0, len(post_ids), 900):
-            chunk = [f"post:{p}" for p in post_ids[i:i + 900]]
+        for where in _where_in(conn, BM.c.subject, [f"post:{p}" for p in post_ids]):
             for subj, n in conn.execute(sa.select(BM.c.subject, sa.func.count(sa.distinct(BM.c.item_id)))
-                                        .where(BM.c.subject.in_(chunk), BM.c.status == "match")
-                                        .group_by(BM.c.subject)):
+                                        .where(where, BM.c.status == "match").group_by(BM.c.subject)):
                 matches[int(subj.split(":", 1)[1])] = int(n)
-        followers: dict[int, int] = dict(conn.execute(sa.select(F.c.target_id, sa.func.count()).group_by(F.c.target_id)).all())
+        followers: dict[int, int] = {}
+        for where in _where_in(conn, F.c.target_id, accounts):
+            followers.update(conn.execute(sa.select(F.c.target_id, sa.func.count()).where(where)
+                                          .group_by(F.c.target_id)).all())
         reposts: dict[tuple[int, str], int] = defaultdict(int)
-        for pf, ext, n in conn.execute(sa.select(P.c.platform_id, P.c.repost_of, sa.func.count())
-                                       .where(P.c.repost_of.is_not(None)).group_by(P.c.platform_id, P.c.repost_of)):
-            reposts[(pf, ext)] += int(n)
-        for pf, ext, n in conn.execute(sa.select(P.c.platform_id, P.c.quote_of, sa.func.count())
-                                       .where(P.c.quote_of.is_not(None)).group_by(P.c.platform_id, P.c.quote_of)):
-            reposts[(pf, ext)] += int(n)
+        exts = {r.external_id for r in rows if r.external_id is not None}
+        for col in (P.c.repost_of, P.c.quote_of):
+            for where in _where_in(conn, col, exts):
+                for pf, ext, n in conn.execute(sa.select(P.c.platform_id, col, sa.func.count()).where(where)
+                                               .group_by(P.c.platform_id, col)):
+                    reposts[(pf, ext)] += int(n)
         # Prior removals: live removal decisions on the account's posts or on the account itself.
         removed_post = (sa.select(P.c.account_id, sa.func.count(sa.distinct(C.c.id)))
                         .select_from(D).join(C, C.c.id == D.c.case_id)
@@ -81,18 +93,19 @@ def signals_for(store: Store, case_ids: Iterable[int] | None = None) -> dict[int
                 sa.or_(A.c.status != "active", A.c.suspended_at.is_not(None))))}
         # Community risk: the share of the account's follow neighbours (either direction) that posted content
         # with a case, smoothed (k / (n + 3)) so one flagged neighbour of one is not a flagged community.
-        flagged_accounts = set(conn.execute(
-            sa.select(P.c.account_id).distinct().select_from(C)
-            .join(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))).scalars())
+        flagged_accounts = (sa.select(P.c.account_id).select_from(C)
+                            .join(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
+                            .where(P.c.account_id.is_not(None)))
         neigh_n: dict[int, int] = defaultdict(int)
         neigh_k: dict[int, int] = defaultdict(int)
-        for s, t in conn.execute(sa.select(F.c.source_id, F.c.target_id)):
-            if s in accounts:
-                neigh_n[s] += 1
-                neigh_k[s] += t in flagged_accounts
-            if t in accounts:
-                neigh_n[t] += 1
-                neigh_k[t] += s in flagged_accounts
+        for me, other in ((F.c.source_id, F.c.target_id), (F.c.target_id, F.c.source_id)):
+            for where in _where_in(conn, me, accounts):
+                for a, n, k in conn.execute(
+                        sa.select(me, sa.func.count(),
+                                  sa.func.sum(sa.case((other.in_(flagged_accounts), 1), else_=0)))
+                        .where(where).group_by(me)):
+                    neigh_n[a] += int(n)
+                    neigh_k[a] += int(k or 0)
         newest = dict(conn.execute(sa.select(P.c.platform_id, sa.func.max(P.c.created_at)).group_by(P.c.platform_id)).all())
         groups = group_inputs(conn, [r.id for r in rows])
     out = {}
@@ -137,11 +150,10 @@ def reprioritize(store: Store, case_ids: Iterable[int] | None = None) -> int:
     changed = 0
     with store.write() as conn:
         old: dict[int, float] = {}
-        for i in range(0, len(ids), 900):
-            old.update(conn.execute(sa.select(C.c.id, C.c.priority).where(C.c.id.in_(ids[i:i + 900]))).all())
-        rows = [{"cid": cid, "p": p} for cid, p in new.items() if abs((old.get(cid) or 0.0) - p) > 1e-12]
-        if rows:
-            conn.execute(sa.update(C).where(C.c.id == sa.bindparam("cid")).values(priority=sa.bindparam("p")), rows)
+        for where in _where_in(conn, C.c.id, ids):
+            old.update(conn.execute(sa.select(C.c.id, C.c.priority).where(where)).all())
+        rows = [{"id": cid, "priority": p} for cid, p in new.items() if abs((old.get(cid) or 0.0) - p) > 1e-12]
+        bulk.update_rows(conn, C, ["id"], rows)  # one statement on PostgreSQL
         changed = len(rows)
     return changed
 

@@ -59,12 +59,12 @@ def _run(client: Any, futures: list[Any], stage: str, report: Progress) -> list[
 def score_on_cluster(client: Any, store: Store, db_url: str, version: str, report: Progress,
                      batch_size: int = 500, window: int = SCORE_WINDOW,
                      since: Any = None) -> tuple[ScoreTally, HashScanResult]:
-    """Score every window of post ids on the workers, then run the hash pass window by window on them, as the
-    local scan does (every detector case opens before the cases matches open: groups form in that order).
+    """Score every window of post ids on the workers, then run the hash pass window by window on them (the
+    client records the matches), as the local scan does (every detector case opens before the cases matches open: groups form in that order).
     The banks' scan checkpoints move only at the end: windows finish in any order, and a killed client must
     leave the unmatched ones to the next run."""
     from basira.cluster.tasks import hash_task, score_task
-    from basira.scan.hashes import mark_matched, plan_hash_pass
+    from basira.scan.hashes import Found, ScanMonitor, mark_matched, plan_hash_pass, record_found
     from basira.scan.score import post_id_bounds
 
     lo, hi = post_id_bounds(store)
@@ -77,10 +77,15 @@ def score_on_cluster(client: Any, store: Store, db_url: str, version: str, repor
         totals.add(r)
     plan = plan_hash_pass(store)
     if plan is not None:
+        # The workers hash and look up; the client records, in post order, through one match-rate monitor for
+        # the whole scan (an item's flood counted across workers, as a local scan counts it).
         futures = [client.submit(hash_task, db_url, plan, a, b, key=f"basira-hash-{a}-{time.time_ns()}",
                                  retries=RETRIES, pure=False) for a, b in windows if b > plan.after]
-        for m in _run(client, futures, "match", report):
-            hashed.add(m)
+        found: Found = {}
+        for looked, got in _run(client, futures, "match", report):
+            hashed.posts_matched += looked
+            found.update(got)
+        hashed.add(record_found(store, found, ScanMonitor()))
         mark_matched(store, plan, hi)
     return totals, hashed
 

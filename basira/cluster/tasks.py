@@ -8,7 +8,7 @@ from typing import Any
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from basira.core.killpoints import pause, pause_point
-from basira.scan.hashes import HashPlan, HashScanResult, snapshot_for, window_pass
+from basira.scan.hashes import Found, HashPlan, snapshot_for, window_pass
 from basira.scan.ingest import PartResult, ingest_part
 from basira.scan.resolve import Part
 from basira.scan.score import ScoreTally, ensure_detector, score_window
@@ -33,7 +33,7 @@ class BasiraPlugin(WorkerPlugin):
         ensure_detector(pool_worker=True)
         if self.db_url:
             store = _store(self.db_url)
-            snapshot_for(store).get(store)
+            snapshot_for(store, for_scans=True).get(store)
 
 
 def _store(db_url: str) -> Any:
@@ -63,6 +63,7 @@ def score_task(db_url: str, version: str, lo: int, hi: int, batch_size: int, sin
     return score_window(_store(db_url), version, lo, hi, batch_size, since, before_commit=inside)
 
 
-def hash_task(db_url: str, plan: HashPlan, lo: int, hi: int) -> HashScanResult:
-    """One window of the hash pass, against this worker's snapshot of the banks (reloaded if they changed)."""
+def hash_task(db_url: str, plan: HashPlan, lo: int, hi: int) -> tuple[int, Found]:
+    """One window of the hash pass, against this worker's snapshot of the banks (reloaded if they changed):
+    (posts looked at, what they matched), for the client to record in post order (basira.scan.hashes)."""
     return window_pass(_store(db_url), plan, lo, hi)

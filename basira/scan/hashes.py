@@ -8,23 +8,32 @@ pass back over all posts (new hashes find old posts). With no bank items at all 
 The banks' Matcher is a BankSnapshot per process: loaded from the store once and reloaded when the banks
 change (basira.banks.bank_state, checked on every use), so a Dask worker, a `basira worker` or the web app
 matches against the current banks without reading every item for every batch.
+
+The match-rate monitor (an item matching far more than usual is quarantined, basira.signals.banks) counts per
+scan, not per process: the scan's snapshot matches without it, and one monitor per scan (ScanMonitor) goes over
+the scan's matches in post order — on a cluster on the client, after the workers matched their windows — so
+an item flooding 150 posts is held back after its 100th whether one process or two matched them.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from basira import banks as repo
-from basira.signals.banks import PostContent, match_posts
+from basira.core.time import utcnow
+from basira.signals.banks import MatchRateMonitor, PostContent, match_posts
 
 if TYPE_CHECKING:
-    from basira.signals.banks import Matcher
+    from basira.signals.banks import Matcher, MatchResult
     from basira.store import Store
 
-__all__ = ["BankSnapshot", "HashPlan", "HashScanResult", "mark_matched", "match_ingested_posts", "match_these", "match_window",
-           "plan_hash_pass", "snapshot_for", "window_pass"]
+Found = dict[int, list[tuple[str, "MatchResult"]]]  # post id -> (where, result), as match_posts returns
+
+__all__ = ["BankSnapshot", "HashPlan", "HashScanResult", "ScanMonitor", "mark_matched", "match_ingested_posts",
+           "match_these", "match_window", "plan_hash_pass", "record_found", "snapshot_for", "window_pass"]
 
 BATCH = 1000
 
@@ -50,33 +59,60 @@ class HashPlan:
     tops: dict[int, int]
 
 
-class BankSnapshot:
-    """The banks' Matcher, reloaded when bank_state moves. One per process and database; thread-safe."""
+class _StoredQuarantinesOnly(MatchRateMonitor):
+    """The monitor of a scan's Matcher: it holds back the items quarantined in the store and counts nothing (the
+    scan's ScanMonitor counts, over the whole scan)."""
 
-    def __init__(self) -> None:
+    def observe(self, item_id: int, at: datetime) -> bool:
+        return item_id in self.quarantined
+
+
+class ScanMonitor(MatchRateMonitor):
+    """One scan's match-rate monitor: `hold_back` goes over matches in post order and moves those of an item
+    that floods (MatchRateMonitor.observe) to the quarantined ones; record_post_matches saves its events."""
+
+    def hold_back(self, found: Found) -> Found:
+        at = utcnow()
+        for pid in sorted(found):
+            for _where, res in found[pid]:
+                keep: list[Any] = []
+                for m in res.matches:  # only matches that would be acted on count towards a flood
+                    (res.quarantined if self.observe(m.item_id, at) else keep).append(m)
+                res.matches = keep
+        return found
+
+
+class BankSnapshot:
+    """The banks' Matcher, reloaded when bank_state moves. One per process and database; thread-safe.
+    `for_scans`: its Matcher counts no match rate (a ScanMonitor does, per scan)."""
+
+    def __init__(self, for_scans: bool = False) -> None:
         self._lock = threading.Lock()
         self.state: tuple[int, int] | None = None
         self.matcher: Matcher | None = None
         self.loads = 0
+        self.for_scans = for_scans
 
     def get(self, store: Store) -> Matcher:
         with self._lock:
             state = repo.bank_state(store)
             if state != self.state or self.matcher is None:
-                self.matcher, self.state = repo.load_matcher(store), state
+                monitor = _StoredQuarantinesOnly() if self.for_scans else None
+                self.matcher, self.state = repo.load_matcher(store, monitor=monitor), state
                 self.loads += 1
             return self.matcher
 
 
-_snapshots: dict[str, BankSnapshot] = {}
+_snapshots: dict[tuple[str, bool], BankSnapshot] = {}
 _snapshots_lock = threading.Lock()
 
 
-def snapshot_for(store: Store) -> BankSnapshot:
-    """This process's snapshot of the banks of `store`'s database."""
-    key = store.engine.url.render_as_string(hide_password=False)
+def snapshot_for(store: Store, for_scans: bool = False) -> BankSnapshot:
+    """This process's snapshot of the banks of `store`'s database (`for_scans`: the scans' one, whose match rate
+    a ScanMonitor counts; the other, for content intake, counts its own)."""
+    key = (store.engine.url.render_as_string(hide_password=False), for_scans)
     with _snapshots_lock:
-        return _snapshots.setdefault(key, BankSnapshot())
+        return _snapshots.setdefault(key, BankSnapshot(for_scans))
 
 
 def plan_hash_pass(store: Store) -> HashPlan | None:
@@ -87,21 +123,32 @@ def plan_hash_pass(store: Store) -> HashPlan | None:
     return HashPlan(after, tops)
 
 
-def match_window(store: Store, matcher: Matcher, lo: int, hi: int, batch_size: int = BATCH) -> HashScanResult:
-    """Match the posts with lo < id <= hi; record their matches and case effects batch by batch. The banks'
-    checkpoints stay (windows finish in any order): the caller moves them with mark_matched."""
-    out = HashScanResult()
+def match_window(store: Store, matcher: Matcher, lo: int, hi: int, batch_size: int = BATCH) -> tuple[int, Found]:
+    """Match the posts with lo < id <= hi (a cluster's window, on a worker): (posts looked at, what they
+    matched). Nothing is recorded: the scan's client holds back floods (ScanMonitor) and records
+    (record_found), in post order."""
+    looked, found = 0, {}
     after = lo
     while after < hi:
         batch = [p for p in repo.posts_to_match(store, after, min(batch_size, hi - after)) if p.id <= hi]
         if not batch:
             break
-        found = match_posts(matcher, batch)
+        found.update(match_posts(matcher, batch))
+        looked += len(batch)
         after = batch[-1].id
+    return looked, found
+
+
+def record_found(store: Store, found: Found, monitor: ScanMonitor, batch_size: int = BATCH) -> HashScanResult:
+    """Hold back the floods among a scan's matches (in post order) and record the rest, batch by batch."""
+    out = HashScanResult()
+    pids = sorted(found)
+    for i in range(0, len(pids), batch_size):
+        chunk = monitor.hold_back({p: found[p] for p in pids[i:i + batch_size]})
         with store.transaction() as tx:
-            new, opened, raised = repo.record_post_matches(tx, found, last_post_id=after, bank_tops={},
-                                                           monitor=matcher.monitor)
-        out.add(HashScanResult(len(batch), new, opened, raised))
+            new, opened, raised = repo.record_post_matches(tx, chunk, last_post_id=pids[i:i + batch_size][-1],
+                                                           bank_tops={}, monitor=monitor)
+        out.add(HashScanResult(0, new, opened, raised))
     return out
 
 
@@ -131,23 +178,25 @@ def match_ingested_posts(store: Store, batch_size: int = BATCH) -> HashScanResul
     plan = plan_hash_pass(store)
     if plan is None:
         return out
-    matcher = snapshot_for(store).get(store)
+    matcher = snapshot_for(store, for_scans=True).get(store)
+    monitor = ScanMonitor()  # this scan's: counts start at zero
     after = plan.after
     while batch := repo.posts_to_match(store, after, batch_size):
-        found = match_posts(matcher, batch)
+        found = monitor.hold_back(match_posts(matcher, batch))
         after = batch[-1].id
         with store.transaction() as tx:
             new, opened, raised = repo.record_post_matches(
-                tx, found, last_post_id=after, bank_tops=plan.tops, monitor=matcher.monitor
+                tx, found, last_post_id=after, bank_tops=plan.tops, monitor=monitor
             )
         out.add(HashScanResult(len(batch), new, opened, raised))
     return out
 
 
-def window_pass(store: Store, plan: HashPlan | None, lo: int, hi: int) -> HashScanResult:
-    """A cluster window's share of the pass (the posts of (lo, hi] after the plan's start)."""
+def window_pass(store: Store, plan: HashPlan | None, lo: int, hi: int) -> tuple[int, Found]:
+    """A cluster window's share of the pass (the posts of (lo, hi] after the plan's start), matched, not
+    recorded (match_window)."""
     if plan is None or hi <= plan.after:
-        return HashScanResult()
-    return match_window(store, snapshot_for(store).get(store), max(lo, plan.after), hi)
+        return 0, {}
+    return match_window(store, snapshot_for(store, for_scans=True).get(store), max(lo, plan.after), hi)
 
 

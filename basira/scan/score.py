@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from basira.cases.grouping import text_keys
 from basira.cases.priority import PrioritySignals, case_priority
 from basira.scan.text_chunks import detect_bounded
 from basira.store.models import Detection, Post
@@ -100,6 +101,9 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
         # Long texts are scored chunk by chunk (basira.scan.text_chunks): bounded memory, offsets on the whole text.
         results = detect_bounded(det, [texts[k] for k in todo], [lang for _, lang in todo])
         for key, d in zip(todo, results, strict=True):
+            # A flagged post's case joins a review group by its text's keys (MinHash bands): computed here,
+            # once per distinct text and spread over the scoring processes (a cluster's Dask workers), not in
+            # the scan's serial tail (basira.cases.groups joins them).
             _seen[key] = {
                 "model_version": det.version,
                 "score": d.score,
@@ -117,6 +121,7 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
                     "policy": getattr(d, "policy", None),
                     "spans": [e.to_dict() for e in d.evidence],
                 },
+                "text_keys": text_keys(texts[key]) if d.flagged else None,
             }
     rows = [{"post_id": post_id, **_seen[key]} for (post_id, _, _), key in zip(posts, keys, strict=True)]
     for key in keys:

@@ -77,8 +77,8 @@ def detection_id(store: Database, post_id: int, model_version: str) -> int | Non
 
 
 def store_new_detections(tx: Tx, rows: Sequence[dict[str, Any]], at: datetime) -> list[Any]:
-    """Insert detections ({post_id, model_version, score, flagged, categories, evidence}; `flagged` kept in the
-    evidence) of posts not yet scored by that model version; return the new rows' (id, post_id)."""
+    """Insert detections ({post_id, model_version, score, flagged, categories, evidence, text_keys}; `flagged`
+    kept in the evidence) of posts not yet scored by that model version; return the new rows' (id, post_id)."""
     values = [
         {
             "post_id": int(r["post_id"]),
@@ -87,6 +87,7 @@ def store_new_detections(tx: Tx, rows: Sequence[dict[str, Any]], at: datetime) -
             "categories": list(r.get("categories") or []),
             "evidence": {**(r.get("evidence") or {}), "flagged": bool(r.get("flagged"))},
             "policy": detection_policy(r),
+            "text_keys": r.get("text_keys"),
             "created_at": at,
         }
         for r in rows

@@ -122,6 +122,9 @@ class Detection(Base):
     # The detector's policy output (terrorist_support | hate_speech | None), a column so the queue can filter
     # and sort by it (migration 0012_queue; evidence keeps its copy for evidence packages).
     policy: Mapped[str | None] = mapped_column(sa.String(32))
+    # The review-group keys of the text (basira.cases.grouping.text_keys) of a flagged post, computed where it
+    # was scored (a Dask worker), so the scan's tail only joins them (migration 0013; NULL: computed there).
+    text_keys: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 

@@ -128,3 +128,18 @@ def test_bank_writes_commit_or_roll_back_with_the_callers_unit_of_work(store):
         repo.create_bank(tx, "b")
         repo.add_entries(tx, "b", [BankEntry.make("md5", MD5)])
     assert [it.signal for it in repo.iter_items(store, "b")] == [MD5]
+
+
+def test_refusals_are_bank_errors_with_a_kind(store):
+    from basira.core.errors import BasiraError, http_status
+
+    with store.transaction() as tx:
+        repo.create_bank(tx, "b")
+    for call, kind in ((lambda tx: repo.create_bank(tx, "b"), "conflict"),
+                       (lambda tx: repo.add_entries(tx, "nope", []), "not_found"),
+                       (lambda tx: repo.update_item(tx, 10**9, opinion="negative"), "not_found"),
+                       (lambda tx: repo.add_entries(tx, "b", [], on_deleted="keep"), "invalid")):
+        with pytest.raises(repo.BankError) as got, store.transaction() as tx:
+            call(tx)
+        assert got.value.kind == kind and isinstance(got.value, BasiraError) and isinstance(got.value, ValueError)
+        assert http_status(got.value) in (404, 409, 422)

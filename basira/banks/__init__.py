@@ -18,6 +18,7 @@ here, not from those modules.
 """
 
 from basira.banks._items import (
+    BankError,
     add_content,
     add_entries,
     bank_state,
@@ -61,6 +62,7 @@ from basira.banks._sync import (
 )
 
 __all__ = [
+    "BankError",
     "ExchangeSource",
     "ExchangeSync",
     "RecordedMatch",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from basira.core.errors import BasiraError
 from basira.core.time import utc, utcnow
 from basira.signals.banks import OPINIONS, Bank, BankItem, Matcher, MatchRateMonitor
 from basira.signals.exchange import BankEntry
@@ -22,6 +23,15 @@ from basira.store.models import Event, now
 
 if TYPE_CHECKING:
     from basira.store.store import Store
+
+class BankError(BasiraError, ValueError):
+    """A bank change refused. `kind`: not_found (no such bank or item), conflict (a name taken, a bank whose
+    matches are evidence), invalid (a bad value). Still a ValueError, for callers that catch that."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
 
 _CHUNK = 500
 CONTENT_LABEL = "hma_content"  # the content id (HMA API) an item belongs to, when it is not the content's first
@@ -48,13 +58,13 @@ def create_bank(
     pdq_decode: str | None = None,
     actor: str | None = None,
 ) -> Bank:
-    """Create a bank; raise ValueError if the name is taken or a setting is invalid. `pdq_decode` None: fast
+    """Create a bank; raise BankError if the name is taken or a setting is invalid. `pdq_decode` None: fast
     until an exchange first feeds the bank (`sync_bank`), then full."""
     bank = Bank(name, negative=negative, enabled_ratio=enabled_ratio, thresholds=thresholds or {},
                 description=description, pdq_decode=pdq_decode or "fast")
     t = BankRow.__table__
     if tx.execute(sa.select(t.c.id).where(t.c.name == name)).first() is not None:
-        raise ValueError(f"bank {name!r} already exists")
+        raise BankError("conflict", f"bank {name!r} already exists")
     bank.id = tx.execute(
         sa.insert(t).values(name=name, negative=negative, enabled_ratio=enabled_ratio, thresholds=bank.thresholds,
                             description=description, created_at=now(), pdq_decode=pdq_decode)
@@ -70,7 +80,7 @@ def update_bank(
     tx: Tx, name: str, *, new_name: str | None = None, enabled_ratio: float | None = None,
     pdq_decode: str | None = None, actor: str | None = None,
 ) -> Bank:
-    """Rename a bank or change its enabled ratio or PDQ decode; raise ValueError (no such bank, name taken,
+    """Rename a bank or change its enabled ratio or PDQ decode; raise BankError (no such bank, name taken,
     bad value)."""
     t = BankRow.__table__
     changes: dict[str, Any] = {}
@@ -82,11 +92,11 @@ def update_bank(
         changes["pdq_decode"] = pdq_decode
     r = tx.execute(sa.select(t).where(t.c.name == name)).first()
     if r is None:
-        raise ValueError(f"no bank named {name!r}")
+        raise BankError("not_found", f"no bank named {name!r}")
     merged = {**r._asdict(), **changes}
     Bank(merged["name"], enabled_ratio=merged["enabled_ratio"], pdq_decode=merged["pdq_decode"] or "fast")
     if "name" in changes and tx.execute(sa.select(t.c.id).where(t.c.name == new_name)).first():
-        raise ValueError(f"bank {new_name!r} already exists")
+        raise BankError("conflict", f"bank {new_name!r} already exists")
     if changes:
         tx.execute(sa.update(t).where(t.c.id == r.id).values(**changes))
         tx.append_events([("bank.changed", actor, f"bank:{r.id}", {"name": name, **changes})])
@@ -94,14 +104,14 @@ def update_bank(
 
 
 def delete_bank(tx: Tx, name: str, *, actor: str | None = None) -> int:
-    """Delete a bank and its items; return the number of items. Refused (ValueError) while any of its items
+    """Delete a bank and its items; return the number of items. Refused (BankError, conflict) while any of its items
     has a recorded match: those records are evidence cases rest on. Deleting a missing bank does nothing."""
     t, it, m = BankRow.__table__, BankItemRow.__table__, BankMatchRow.__table__
     bid = tx.execute(sa.select(t.c.id).where(t.c.name == name)).scalar()
     if bid is None:
         return 0
     if tx.execute(sa.select(m.c.id).join(it, it.c.id == m.c.item_id).where(it.c.bank_id == bid).limit(1)).first():
-        raise ValueError(f"bank {name!r} has recorded matches (evidence for cases): not deleted")
+        raise BankError("conflict", f"bank {name!r} has recorded matches (evidence for cases): not deleted")
     n = tx.execute(sa.delete(it).where(it.c.bank_id == bid)).rowcount
     tx.execute(sa.delete(BankSyncCheckpoint.__table__).where(BankSyncCheckpoint.__table__.c.bank_id == bid))
     tx.execute(sa.delete(t).where(t.c.id == bid))
@@ -169,7 +179,7 @@ def _require(tx: Tx, name: str) -> int:
     t = BankRow.__table__
     bid = tx.execute(sa.select(t.c.id).where(t.c.name == name)).scalar()
     if bid is None:
-        raise ValueError(f"no bank named {name!r}")
+        raise BankError("not_found", f"no bank named {name!r}")
     return int(bid)
 
 
@@ -183,7 +193,7 @@ def add_entries(
     A withdrawn signal that comes back is live again. Known signals keep their item (an empty external id is
     filled in)."""
     if on_deleted not in ("remove", "withdraw"):
-        raise ValueError(f"on_deleted must be 'remove' or 'withdraw', not {on_deleted!r}")
+        raise BankError("invalid", f"on_deleted must be 'remove' or 'withdraw', not {on_deleted!r}")
     return _add_entries(tx, bank, entries, actor=actor, note=note, on_deleted=on_deleted)
 
 
@@ -204,7 +214,7 @@ def _add_entries(
             rows.pop(key, None)
             continue
         if e.opinion not in OPINIONS:
-            raise ValueError(f"opinion must be one of {OPINIONS}, not {e.opinion!r}")
+            raise BankError("invalid", f"opinion must be one of {OPINIONS}, not {e.opinion!r}")
         gone.discard(key)
         prev = rows.get(key)
         if prev is not None:  # the same signal twice in a batch: merge, later non-empty values win
@@ -332,7 +342,7 @@ def update_item(
     changes: dict[str, Any] = {}
     if opinion is not None:
         if opinion not in OPINIONS:
-            raise ValueError(f"opinion must be one of {OPINIONS}, not {opinion!r}")
+            raise BankError("invalid", f"opinion must be one of {OPINIONS}, not {opinion!r}")
         changes["opinion"] = opinion
     if disabled_until is not False:
         changes["disabled_until"] = utc(disabled_until) if isinstance(disabled_until, datetime) else None
@@ -344,7 +354,7 @@ def update_item(
         return
     t = BankItemRow.__table__
     if tx.execute(sa.update(t).where(t.c.id == item_id).values(**changes)).rowcount == 0:
-        raise ValueError(f"no bank item {item_id}")
+        raise BankError("not_found", f"no bank item {item_id}")
     payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
     tx.append_events([("bank.item_changed", actor, f"bank_item:{item_id}", payload)])
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from basira.banks._items import _add_entries, get_bank, signal_key
+from basira.banks._items import BankError, _add_entries, get_bank, signal_key
 from basira.signals.banks import Bank
 from basira.signals.base import SignalError, get_signal_type
 from basira.signals.exchange import BankEntry
@@ -23,12 +23,12 @@ MIN_BANKED_TEXT = 20  # characters: shorter texts ("ok", "join us") would match 
 
 
 def require_positive_bank(store: Store, name: str) -> Bank:
-    """The bank a reviewer may add removed content to; ValueError if there is none or it is an allow-list."""
+    """The bank a reviewer may add removed content to; BankError if there is none or it is an allow-list."""
     bank = get_bank(store, name)
     if bank is None:
-        raise ValueError(f"no bank named {name!r}")
+        raise BankError("not_found", f"no bank named {name!r}")
     if bank.negative:
-        raise ValueError(f"bank {name!r} is an allow-list: removed content cannot go in it")
+        raise BankError("invalid", f"bank {name!r} is an allow-list: removed content cannot go in it")
     return bank
 
 

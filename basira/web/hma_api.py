@@ -127,7 +127,8 @@ def bank_create(request: Request, p: Curator, body: BankCreateRequest) -> dict[s
             bank = _repo().create_bank(tx, body.name, enabled_ratio=ratio, pdq_decode="full",
                                        description="created through the HMA-compatible API", actor=p.username)
     except ValueError as exc:
-        raise HTTPException(403 if "already exists" in str(exc) else 400, str(exc)) from None
+        # HMA answers a taken name with 403, anything else refused with 400.
+        raise HTTPException(403 if getattr(exc, "kind", None) == "conflict" else 400, str(exc)) from None
     return _bank_json(bank)
 
 
@@ -147,7 +148,8 @@ def bank_update(request: Request, p: Curator, bank_name: str, body: BankUpdateRe
         with _store(request).transaction() as tx:
             bank = _repo().update_bank(tx, bank_name, new_name=body.name, enabled_ratio=ratio, actor=p.username)
     except ValueError as exc:
-        raise HTTPException(403 if "already exists" in str(exc) else 400, str(exc)) from None
+        # HMA answers a taken name with 403, anything else refused with 400.
+        raise HTTPException(403 if getattr(exc, "kind", None) == "conflict" else 400, str(exc)) from None
     return _bank_json(bank)
 
 

@@ -101,7 +101,7 @@ def test_a_late_tick_sends_the_most_urgent_alert_only_and_executed_orders_go_qui
         # No action sink here: the statement says the item was only recorded, never that it was removed.
         text = to_authority[0].get_content()
         assert len(to_authority) == 1 and "removal_confirmed: False" in text and "NOT removed" in text
-        assert svc.order(done)["statement_sent_at"] == T0 + timedelta(minutes=60)
+        assert svc.order(done).statement_sent_at == T0 + timedelta(minutes=60)
     finally:
         rx.close()
         mb.close()
@@ -210,7 +210,7 @@ def test_parallel_ticks_and_executions_act_once(db_url):
         def execute(svc):
             barrier2.wait()
             try:
-                outcomes.append(svc.execute(ids[0], "lena")["status"])
+                outcomes.append(svc.execute(ids[0], "lena").status)
             except Exception as exc:  # noqa: BLE001 - the loser's error is the point
                 outcomes.append(type(exc).__name__ + ":" + getattr(exc, "kind", ""))
 

@@ -32,8 +32,8 @@ def test_complaint_upheld_reinstates_and_the_purge_leaves_the_live_post_alone(st
             svc.file_complaint(complainant="acc7-0", grounds="news", order_id=oid)
         assert e.value.kind == "conflict"  # nothing removed yet
         svc.execute(oid, "lena")
-        targets = {t["target"]: t for t in svc.order(oid)["targets"]}
-        p0, p1 = targets["demo:p7-0"]["post_id"], targets["demo:p7-1"]["post_id"]
+        targets = {t.target: t for t in svc.order(oid).targets}
+        p0, p1 = targets["demo:p7-0"].post_id, targets["demo:p7-1"].post_id
         for bad in ({}, {"order_id": oid, "case_id": 1}):
             with pytest.raises(ComplianceError):
                 svc.file_complaint(complainant="x", grounds="y", **bad)
@@ -51,15 +51,15 @@ def test_complaint_upheld_reinstates_and_the_purge_leaves_the_live_post_alone(st
             svc.decide_complaint(cid, True, "  ", "lena")
         clock.advance(days=2)
         out = svc.decide_complaint(cid, True, "A news report quoting the group, not propaganda.", "lena")
-        assert out == {"complaint_id": cid, "status": "upheld", "reinstated": True, "restore_webhooks": 1}
+        assert out.to_dict() == {"complaint_id": cid, "status": "upheld", "reinstated": True, "restore_webhooks": 1}
         with pytest.raises(ComplianceError):
             svc.decide_complaint(cid, False, "again", "lena")
         svc.tick()
         restores = rx.bodies("restore")
         assert [b["post_id"] for b in restores] == ["p7-0"] and restores[0]["complaint_id"] == cid
         c = svc.repo.complaint(cid)
-        assert (c["status"], c["decided_by"], c["reinstated"]) == ("upheld", "lena", True)
-        assert c["decided_at"] - c["received_at"] == timedelta(days=2)
+        assert (c.status, c.decided_by, c.reinstated) == ("upheld", "lena", True)
+        assert c.decided_at - c.received_at == timedelta(days=2)
 
         clock.advance(days=200)
         assert len(svc.purge()) == 2
@@ -88,7 +88,7 @@ def test_complaint_about_a_reviewers_removal_and_an_undone_removal_is_not_blanke
         svc.file_complaint(complainant="x", grounds="y", case_id=c2)  # no live removal
     cid = svc.file_complaint(complainant="acc7-0", grounds="I was quoting a song.", case_id=c1)
     out = svc.decide_complaint(cid, False, "The post praises the group.", "admin")
-    assert out["status"] == "rejected" and out["restore_webhooks"] == 0
+    assert out.status == "rejected" and out.restore_webhooks == 0
     with store.read() as conn:
         row = conn.execute(sa.select(Complaint.case_id, Complaint.post_id, Complaint.decision_reasons)).one()
     assert row.case_id == c1 and row.post_id is not None and row.decision_reasons == "The post praises the group."

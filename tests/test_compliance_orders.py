@@ -45,14 +45,14 @@ def test_order_executed_removes_preserves_notifies_and_states(store):
             svc.receive({**ORDER, "order_ref": "x", "targets": []}, "api", "lena")
         clock.advance(minutes=17, seconds=30)
         [o] = svc.orders("open")
-        assert (o["time_left"], o["target_count"], o["found_count"], o["overdue"]) == ("42:30", 3, 2, False)
+        assert (o.time_left, o.target_count, o.found_count, o.overdue) == ("42:30", 3, 2, False)
         with pytest.raises(ComplianceError) as e:
             svc.execute(oid, "alice")  # a reviewer may not execute orders
         assert e.value.kind == "forbidden"
 
         out = svc.execute(oid, "lena")
-        assert (out["sent"], out["recorded"], out["removal_confirmed"]) == (2, 0, False)
-        st = out["statement"]
+        assert (out.sent, out.recorded, out.removal_confirmed) == (2, 0, False)
+        st = out.statement
         # Not executed yet in the statement's words: the platform has not acknowledged the removals.
         assert st["execution_seconds"] is None and st["within_deadline"] is False and st["outstanding"] == 2
         assert [i["outcome"] for i in st["items"]] == ["sent", "sent", "not_found"]
@@ -69,15 +69,15 @@ def test_order_executed_removes_preserves_notifies_and_states(store):
         assert "lena" not in json.dumps(notices)  # no reviewer names to the content provider
 
         detail = svc.order(oid)
-        assert detail["status"] == "executed" and detail["executed_by"] == "lena"
-        st = detail["statement"]  # prepared again on the acknowledgement: now executed, at the ack's time
+        assert detail.status == "executed" and detail.executed_by == "lena"
+        st = detail.statement  # prepared again on the acknowledgement: now executed, at the ack's time
         assert st["removal_confirmed"] is True and st["outstanding"] == 0
         assert st["execution_seconds"] == 1070 and st["within_deadline"] is True
-        assert [t["outcome"] for t in detail["targets"]] == ["removed", "removed", "not_found"]
-        assert all(n["delivered_at"] is not None for n in detail["notices"]) and len(detail["notices"]) == 2
+        assert [t.outcome for t in detail.targets] == ["removed", "removed", "not_found"]
+        assert all(n.delivered_at is not None for n in detail.notices) and len(detail.notices) == 2
         with store.read() as conn:
             cases = conn.execute(sa.select(Case.status, Case.closed_at).where(
-                Case.id.in_([t["case_id"] for t in detail["targets"][:2]]))).all()
+                Case.id.in_([t.case_id for t in detail.targets[:2]]))).all()
             assert all(c.status == "decided" and c.closed_at is not None for c in cases)
             d = conn.execute(sa.select(Decision.stage, Decision.action)).all()
             assert set(d) == {("order", "remove")}
@@ -117,17 +117,17 @@ def test_an_order_for_content_a_reviewer_already_removed_records_that_and_sends_
 
         oid = svc.receive(ORDER, "api", "lena")
         out = svc.execute(oid, "lena")
-        assert (out["sent"], out["already_removed"]) == (1, 1)
-        items = {i["target"]: i for i in out["statement"]["items"]}
+        assert (out.sent, out.already_removed) == (1, 1)
+        items = {i["target"]: i for i in out.statement["items"]}
         assert items["demo:p7-0"]["outcome"] == "already_removed" and "already removed" in items["demo:p7-0"]["action"]
         assert items["https://demo.example/u/status/p7-1"]["outcome"] == "sent"
         svc.tick()
         assert [b["post_id"] for b in rx.bodies("remove")[before:]] == ["p7-1"]  # nothing sent again for p7-0
         detail = svc.order(oid)
-        t0 = next(t for t in detail["targets"] if t["target"] == "demo:p7-0")
-        assert (t0["case_id"], t0["decision_id"]) == (c0, d0["decision_id"])
-        assert t0["delivery_id"] is not None and t0["outcome"] == "already_removed"  # the reviewer's acknowledged one
-        assert detail["statement"]["removal_confirmed"] is True
+        t0 = next(t for t in detail.targets if t.target == "demo:p7-0")
+        assert (t0.case_id, t0.decision_id) == (c0, d0["decision_id"])
+        assert t0.delivery_id is not None and t0.outcome == "already_removed"  # the reviewer's acknowledged one
+        assert detail.statement["removal_confirmed"] is True
         with store.read() as conn:
             orders_copies = conn.execute(sa.select(PreservedItem.post_id).where(PreservedItem.order_id == oid)).all()
         assert sorted(r.post_id for r in orders_copies) == sorted(pids.values())  # six months run from the order
@@ -146,10 +146,10 @@ def test_order_with_nothing_found_is_rejected_with_a_statement(store):
     with pytest.raises(ComplianceError):
         svc.close(oid, "rejected", "  ", "lena")
     out = svc.close(oid, "rejected", "The content is not hosted on this service (art. 3(8)).", "lena")
-    assert out["statement"]["status"] == "rejected" and "art. 3(8)" in out["statement"]["reason"]
+    assert out.statement["status"] == "rejected" and "art. 3(8)" in out.statement["reason"]
     with pytest.raises(ComplianceError):
         svc.close(oid, "withdrawn", "late", "lena")
-    assert svc.order(oid)["status"] == "rejected"
+    assert svc.order(oid).status == "rejected"
 
 
 def test_content_ingested_after_the_order_is_found_at_execution_and_withheld_notice_waits(store):
@@ -159,7 +159,7 @@ def test_content_ingested_after_the_order_is_found_at_execution_and_withheld_not
         svc, clock = make(store, rx.url)
         oid = svc.receive({**ORDER, "targets": ["demo:p7-2"], "notice_withheld_until": "2026-12-01T08:00:00Z"},
                           "api", "lena")
-        assert svc.order(oid)["targets"][0]["post_id"] is None
+        assert svc.order(oid).targets[0].post_id is None
         seed_cases(store, 4)  # the post arrives
         clock.advance(minutes=5)
         svc.execute(oid, "lena")
@@ -187,7 +187,7 @@ def test_a_reviewers_removal_is_preserved_too(store):
     assert [(i.case_id, i.decision_id, i.reason) for i in items] == [(c1, d1["decision_id"], "decision")]
     assert items[0].content["post"]["id"] == items[0].post_id
     svc, _ = make(store)
-    notice = svc.repo.notices(items[0].post_id)[0]["body"]
+    notice = svc.repo.notices(items[0].post_id)[0].body
     assert notice["decision"]["reason_code"] == "TVEC-1.2" and "art. 10" in notice["redress"]
     assert svc.preserve_decision(c1, d1["decision_id"]) is None  # once per decision
 
@@ -236,8 +236,8 @@ def test_orders_import_from_jsonl_json_and_csv(store, tmp_path):
     ids, dupes = svc.import_file(str(csvf))
     assert dupes == [] and len(ids) == 1
     o = svc.order(ids[0])
-    assert o["source"] == "file" and o["details"] == {"member_state": "DE"} and o["time_left"] == "50:00"
-    assert [t["target"] for t in o["targets"]] == ["demo:a", "demo:b"]
+    assert o.source == "file" and o.details == {"member_state": "DE"} and o.time_left == "50:00"
+    assert [t.target for t in o.targets] == ["demo:a", "demo:b"]
     assert svc.import_file(str(jl)) == ([], [f"{ORDER['authority']} {ORDER['order_ref']}", f"{ORDER['authority']} B"])
     assert _count_orders(store) == 5
 
@@ -286,6 +286,6 @@ def test_url_targets_resolve_by_media_url_post_id_then_handle(store):
     ]}, "api", None)
     with store.read() as conn:
         ids = {ext: pid for pid, ext in conn.execute(sa.select(Post.id, Post.external_id))}
-    got = [(t["kind"], t["post_id"], t["account_id"] is not None) for t in svc.order(oid)["targets"]]
+    got = [(t.kind, t.post_id, t.account_id is not None) for t in svc.order(oid).targets]
     assert got == [("post", ids["p8-1"], False), ("post", ids["p7-1"], False), ("account", None, True),
                    ("unknown", None, False)]

@@ -3,6 +3,7 @@ moved by the injectable clock), intake, execution, statement, complaints, legal 
 
 import warnings
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from compliance_support import HASH, T0, Clock
@@ -192,3 +193,41 @@ def test_api_intake_errors_execute_and_complaints(web):
     r = api.post(f"/api/v1/preserved/{items[0]['id']}/hold", json={"until": "2026-11-01T00:00:00Z", "reason": "x"})
     assert r.status_code == 422  # a hold must end in the future
 
+
+
+def test_api_answers_are_the_records_serialised(web):
+    """The REST API's JSON of a real order (executed, with targets, notices, preserved copies and a complaint)
+    is its OrderView's to_dict, field for field: the typed records changed no name, value or order."""
+    from pydantic import TypeAdapter
+
+    from basira.web.compliance_api import compliance
+
+    def jsonable_encoder(value):  # as FastAPI answers an endpoint typed `-> dict[str, Any]`
+        return TypeAdapter(Any).dump_python(value, mode="json")
+
+    svc, clock, clients, _, app = web
+    legal = clients["legal"]
+    created = legal.post("/api/v1/orders", json={"authority": "A", "order_ref": "V-1", "reasons": "synthetic",
+                                                 "targets": ["demo:p7-0", "post:demo:none"], "details": {"x": 1}})
+    assert created.status_code == 201
+    oid = created.json()["id"]
+    clock.advance(minutes=5)
+    cs = compliance(type("R", (), {"app": app})())
+    executed = legal.post(f"/api/v1/orders/{oid}/execute").json()
+    legal.post("/api/v1/complaints", json={"order_id": oid, "complainant": "owner", "grounds": "news report"})
+
+    def same(api_json, record):
+        assert list(api_json) == list(record.to_dict())  # the same fields, in the same order
+        assert api_json == jsonable_encoder(record.to_dict())
+
+    view = cs.order(oid)
+    assert (view.status, view.found_count, [t.outcome for t in view.targets]) == ("executed", 1, ["recorded",
+                                                                                                "not_found"])
+    assert view.notices and view.preserved and view.complaints
+    same(legal.get(f"/api/v1/orders/{oid}").json(), view)
+    assert legal.get(f"/api/v1/orders/{oid}/statement").json() == jsonable_encoder(view.statement)
+    assert executed["statement"] == jsonable_encoder(view.statement) and executed["recorded"] == 1
+    [summary] = [o for o in cs.orders() if o.id == oid]
+    same(next(o for o in legal.get("/api/v1/orders").json() if o["id"] == oid), summary)
+    same(clients["admin"].get("/api/v1/complaints").json()[0], cs.repo.complaints()[0])
+    same(legal.get("/api/v1/preserved").json()[0], cs.repo.preserved()[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
@@ -14,6 +14,9 @@ from rich.markup import escape
 
 from basira.cli._common import DB_HELP, err
 from basira.core.errors import InputError
+
+if TYPE_CHECKING:  # imported when a command runs: `basira --help` stays fast
+    from basira.compliance.service import ComplianceService
 
 orders_app = typer.Typer(name="orders", help="Removal orders (EU 2021/784): import, list, show, execute, reject.",
                          no_args_is_help=True)
@@ -31,11 +34,12 @@ def _exit(message: str, code: int) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def _service(db: str | None, now: str | None = None):
+def _service(db: str | None, now: str | None = None) -> ComplianceService:
     from basira.compliance.alerts import AlertSettings
     from basira.compliance.orders import OrderError, parse_time
-    from basira.compliance.service import ComplianceService, utcnow
+    from basira.compliance.service import ComplianceService
     from basira.core.settings import settings
+    from basira.core.time import utcnow
     from basira.review.service import ReviewSettings
     from basira.store import open_store
 
@@ -108,12 +112,12 @@ def orders_list(status: str | None = typer.Option(None, "--status", help="open, 
     finally:
         svc.store.close()
     if as_json:
-        _json(rows)
+        _json([o.to_dict() for o in rows])
         return
     for o in rows:
-        left = o["time_left"] + (" OVERDUE" if o["overdue"] else "") if o["status"] == "open" else ""
-        print(f"{o['id']}\t{o['status']}\t{left}\t{o['authority']}\t{o['order_ref']}\t"
-              f"{o['found_count']}/{o['target_count']} targets found")
+        left = o.time_left + (" OVERDUE" if o.overdue else "") if o.status == "open" else ""
+        print(f"{o.id}\t{o.status}\t{left}\t{o.authority}\t{o.order_ref}\t"
+              f"{o.found_count}/{o.target_count} targets found")
 
 
 @orders_app.command("show")
@@ -126,7 +130,7 @@ def orders_show(order_id: int = typer.Argument(...), db: str | None = DB) -> Non
         svc.store.close()
     if o is None:
         raise _exit(f"no removal order {order_id}", 1)
-    _json(o)
+    _json(o.to_dict())
 
 
 @orders_app.command("execute")
@@ -137,10 +141,10 @@ def orders_execute(order_id: int = typer.Argument(...), user: str = AS, db: str 
         out = _run(svc.execute, order_id, user)
     finally:
         svc.store.close()
-    if out["recorded"]:
-        typer.echo(f"warning: {out['recorded']} item(s) only recorded — no action sink is configured "
+    if out.recorded:
+        typer.echo(f"warning: {out.recorded} item(s) only recorded — no action sink is configured "
                    "(BASIRA_WEBHOOK_URL), so nothing was removed on the platform", err=True)
-    _json(out["statement"])
+    _json(out.statement)
 
 
 @orders_app.command("reject")
@@ -154,7 +158,7 @@ def orders_reject(order_id: int = typer.Argument(...),
         out = _run(svc.close, order_id, "withdrawn" if withdrawn else "rejected", reason, user)
     finally:
         svc.store.close()
-    print(f"order {order_id}: {out['status']}")
+    print(f"order {order_id}: {out.status}")
 
 
 # --- compliance: the clock-driven jobs --------------------------------------------------------------------------
@@ -212,12 +216,12 @@ def compliance_preserved(as_json: bool = typer.Option(False, "--json"), db: str 
     finally:
         svc.store.close()
     if as_json:
-        _json(rows)
+        _json([r.to_dict() for r in rows])
         return
     for r in rows:
-        state = f"purged {r['purged_at']:%Y-%m-%d}" if r["purged_at"] else f"until {r['preserve_until']:%Y-%m-%d}"
-        hold = f" hold until {r['legal_hold_until']:%Y-%m-%d}" if r["legal_hold_until"] else ""
-        print(f"{r['id']}\t{r['reason']}\t{r['platform']}:{r['external_id']}\t{state}{hold}\t{r['content_sha256'][:16]}")
+        state = f"purged {r.purged_at:%Y-%m-%d}" if r.purged_at else f"until {r.preserve_until:%Y-%m-%d}"
+        hold = f" hold until {r.legal_hold_until:%Y-%m-%d}" if r.legal_hold_until else ""
+        print(f"{r.id}\t{r.reason}\t{r.platform}:{r.external_id}\t{state}{hold}\t{r.content_sha256[:16]}")
 
 
 # --- complaints -----------------------------------------------------------------------------------------------
@@ -232,11 +236,11 @@ def complaints_list(status: str | None = typer.Option(None, "--status", help="op
     finally:
         svc.store.close()
     if as_json:
-        _json(rows)
+        _json([c.to_dict() for c in rows])
         return
     for c in rows:
-        about = f"order {c['order_id']}" if c["order_id"] else f"case {c['case_id']}"
-        print(f"{c['id']}\t{c['status']}\t{about}\t{c['received_at']:%Y-%m-%d %H:%M}\t{c['complainant']}")
+        about = f"order {c.order_id}" if c.order_id else f"case {c.case_id}"
+        print(f"{c.id}\t{c.status}\t{about}\t{c.received_at:%Y-%m-%d %H:%M}\t{c.complainant}")
 
 
 @complaints_app.command("file")
@@ -268,4 +272,4 @@ def complaints_decide(complaint_id: int = typer.Argument(...),
         out = _run(svc.decide_complaint, complaint_id, uphold, reasons, user)
     finally:
         svc.store.close()
-    print(f"complaint {complaint_id}: {out['status']}" + (" — content reinstated" if out["reinstated"] else ""))
+    print(f"complaint {complaint_id}: {out.status}" + (" — content reinstated" if out.reinstated else ""))

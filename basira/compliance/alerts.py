@@ -113,7 +113,7 @@ class AlertSender:
         except (ValueError, TypeError, email.errors.MessageError) as exc:
             return False, f"message refused: {type(exc).__name__}: {one_line(str(exc))}"[:500]
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout) as smtp:
+            with smtplib.SMTP(s.smtp_host or "", s.smtp_port, timeout=s.timeout) as smtp:  # smtp_ready: set
                 if s.smtp_starttls:
                     smtp.starttls()
                 if s.smtp_user:

@@ -35,8 +35,8 @@ def preserve_until(preserved_at: datetime) -> datetime:
 
 def purge_after(item: dict[str, Any]) -> datetime:
     """The later of the six-month end and the legal hold's end."""
-    hold = item.get("legal_hold_until")
-    end = item["preserve_until"]
+    hold: datetime | None = item.get("legal_hold_until")
+    end: datetime = item["preserve_until"]
     return max(end, hold) if hold is not None else end
 
 

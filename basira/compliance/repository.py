@@ -24,7 +24,30 @@ from basira.cases.intake import Finding, submit
 from basira.cases.priority import ORDER_PRIORITY
 from basira.compliance import orders as rules
 from basira.compliance import preservation as keep
+from basira.compliance.records import (
+    CloseResult,
+    ComplaintDecision,
+    ComplaintListItem,
+    ComplaintView,
+    Deadline,
+    ExecutionResult,
+    LegalHold,
+    NoticeView,
+    OrderAlertView,
+    OrderSummary,
+    OrderTargetView,
+    OrderView,
+    PreservedCopy,
+    PreservedListItem,
+    PreservedRecord,
+    PreviewAccount,
+    PreviewMedia,
+    PreviewPost,
+    TargetPreview,
+)
 from basira.core.errors import BasiraError
+from basira.core.time import iso
+from basira.review.effects import Removal, RemovalDelivered
 from basira.store.compliance_models import (
     Complaint,
     ContentNotice,
@@ -33,11 +56,10 @@ from basira.store.compliance_models import (
     RemovalOrder,
     RemovalOrderTarget,
 )
-from basira.store.db import Tx
+from basira.store.db import Database, EventEntry, Tx
 from basira.store.events import append as append_events
 from basira.store.models import Account, Case, Detection, Media, Platform, Post
 from basira.store.review_models import CaseClaim, Decision, User, WebhookDelivery
-from basira.store.store import Store
 from basira.store.subjects import subject_ids
 
 RO, T, AL = RemovalOrder.__table__, RemovalOrderTarget.__table__, OrderAlert.__table__
@@ -49,7 +71,7 @@ C, D, W, CL, U = Case.__table__, Decision.__table__, WebhookDelivery.__table__, 
 REMOVAL_OUTCOMES = ("removed", "sent", "recorded")
 STALE_SENDING = timedelta(minutes=2)  # an alert "sending" this long had its sender die: send it again
 # webhook(decision_id, platform action, facts) -> (url, idempotency key, payload) or None (no webhook configured)
-Webhook = Callable[[int, str, dict], "tuple[str, str, dict] | None"]
+Webhook = Callable[[int, str, dict[str, Any]], "tuple[str, str, dict[str, Any]] | None"]
 # on_error(item, exception): told about one row that failed, so a sweep can go on with the others
 OnError = Callable[[str, BaseException], None]
 
@@ -76,10 +98,10 @@ class Executor:
 
 
 class ComplianceRepo:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self.store = store
 
-    def _events(self, conn: Connection, *entries: tuple[str, str | None, str | None, dict]) -> None:
+    def _events(self, conn: Connection, *entries: EventEntry) -> None:
         append_events(conn, list(entries))
 
     # --- intake -----------------------------------------------------------------------------------------------
@@ -101,7 +123,7 @@ class ComplianceRepo:
                             reasons=o.reasons, reason_code=o.reason_code, contact=o.contact, source=source,
                             created_by=(created_by or "")[:256] or None, received_at=received,
                             deadline_at=rules.deadline(received), status="open",
-                            details={**o.details, **({"notice_withheld_until": rules.iso(o.notice_withheld_until)}
+                            details={**o.details, **({"notice_withheld_until": iso(o.notice_withheld_until)}
                                                      if o.notice_withheld_until else {})},
                         ).returning(RO.c.id)).scalar_one()
                 except IntegrityError:
@@ -113,7 +135,7 @@ class ComplianceRepo:
                                                      account_id=account_id, outcome="pending"))
                 self._events(conn, ("order.received", created_by, f"order:{oid}", {
                     "authority": o.authority, "order_ref": o.order_ref, "source": source,
-                    "received_at": rules.iso(received), "deadline_at": rules.iso(rules.deadline(received)),
+                    "received_at": iso(received), "deadline_at": iso(rules.deadline(received)),
                     "targets": list(o.targets)}))
                 ids.append(oid)
         return ids, dupes
@@ -152,7 +174,8 @@ class ComplianceRepo:
 
     # --- reading ----------------------------------------------------------------------------------------------
 
-    def list_orders(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def list_orders(self, now: datetime, status: str | None = None, limit: int = 200) -> list[OrderSummary]:
+        """Orders with their target counts and deadline state at `now`."""
         n_targets = sa.select(sa.func.count()).where(T.c.order_id == RO.c.id).scalar_subquery()
         n_found = (sa.select(sa.func.count())
                    .where(T.c.order_id == RO.c.id, sa.or_(T.c.post_id.is_not(None), T.c.account_id.is_not(None)))
@@ -164,69 +187,66 @@ class ComplianceRepo:
         q = q.order_by(sa.case((RO.c.status == "open", 0), else_=1), sa.case((RO.c.status == "open", RO.c.deadline_at)),
                        RO.c.received_at.desc(), RO.c.id.desc()).limit(limit)
         with self.store.read() as conn:
-            return [r._asdict() for r in conn.execute(q)]
+            return [OrderSummary.from_row(r._mapping, **_deadline(r.deadline_at, r.status, now))
+                    for r in conn.execute(q)]
 
-    def order(self, order_id: int) -> dict[str, Any] | None:
-        """An order with its targets, alerts, notices, complaints and preserved items."""
+    def order(self, order_id: int, now: datetime) -> OrderView | None:
+        """An order with its targets, alerts, notices, complaints and preserved items, its deadline state at `now`."""
         with self.store.read() as conn:
             r = conn.execute(sa.select(RO).where(RO.c.id == order_id)).first()
             if r is None:
                 return None
-            out = r._asdict()
-            out["targets"] = [t._asdict() for t in conn.execute(sa.select(T).where(T.c.order_id == order_id)
-                                                                  .order_by(T.c.id))]
-            out["target_count"] = len(out["targets"])
-            out["found_count"] = sum(t["post_id"] is not None or t["account_id"] is not None for t in out["targets"])
-            out["alerts"] = [a._asdict() for a in conn.execute(sa.select(AL).where(AL.c.order_id == order_id)
-                                                                 .order_by(AL.c.id))]
-            out["notices"] = self._notices(conn, N.c.order_id == order_id)
-            out["complaints"] = [c._asdict() for c in conn.execute(sa.select(CP).where(CP.c.order_id == order_id)
-                                                                     .order_by(CP.c.id))]
-            out["preserved"] = [p._asdict() for p in conn.execute(
-                sa.select(*(PI.c[k] for k in keep.MINIMAL_FIELDS if k in PI.c)).where(PI.c.order_id == order_id)
-                .order_by(PI.c.id))]
-        return out
+            targets = [OrderTargetView.from_row(t._mapping) for t in conn.execute(
+                sa.select(T).where(T.c.order_id == order_id).order_by(T.c.id))]
+            return OrderView.from_row(
+                r._mapping, targets=targets, target_count=len(targets),
+                found_count=sum(t.post_id is not None or t.account_id is not None for t in targets),
+                alerts=[OrderAlertView.from_row(a._mapping) for a in conn.execute(
+                    sa.select(AL).where(AL.c.order_id == order_id).order_by(AL.c.id))],
+                notices=self._notices(conn, N.c.order_id == order_id),
+                complaints=[ComplaintView.from_row(c._mapping) for c in conn.execute(
+                    sa.select(CP).where(CP.c.order_id == order_id).order_by(CP.c.id))],
+                preserved=[PreservedRecord.from_row(p._mapping) for p in conn.execute(
+                    sa.select(*(PI.c[k] for k in keep.MINIMAL_FIELDS)).where(PI.c.order_id == order_id)
+                    .order_by(PI.c.id))],
+                **_deadline(r.deadline_at, r.status, now))
 
-    def target_previews(self, order_id: int, text_limit: int = 2000) -> list[dict[str, Any]]:
+    def target_previews(self, order_id: int, text_limit: int = 2000) -> list[TargetPreview]:
         """What executing the order would act on, per target: the post (text, media, account) or the account, found
         now (content ingested since the order came in included). For the confirmation step; reads only."""
         out = []
         with self.store.read() as conn:
             for t in conn.execute(sa.select(T).where(T.c.order_id == order_id).order_by(T.c.id)):
-                d = t._asdict()
-                if d["post_id"] is None and d["account_id"] is None:
-                    d["kind"], d["post_id"], d["account_id"] = self._resolve(conn, d["target"])
-                d["post"] = d["account"] = None
-                d["media"] = []
-                aid = d["account_id"]
-                if d["post_id"] is not None:
+                kind, post_id, account_id = t.kind, t.post_id, t.account_id
+                if post_id is None and account_id is None:
+                    kind, post_id, account_id = self._resolve(conn, t.target)
+                post, account, media = None, None, []
+                aid = account_id
+                if post_id is not None:
                     p = conn.execute(sa.select(P.c.external_id, P.c.text, P.c.lang, P.c.created_at, P.c.account_id,
                                                PF.c.name.label("platform")).join(PF, PF.c.id == P.c.platform_id)
-                                     .where(P.c.id == d["post_id"])).first()
+                                     .where(P.c.id == post_id)).first()
                     if p is not None:
-                        d["post"] = {**p._asdict(), "text": p.text[:text_limit], "cut": len(p.text) > text_limit}
+                        post = PreviewPost.from_row(p._mapping, text=p.text[:text_limit],
+                                                    cut=len(p.text) > text_limit)
                         aid = p.account_id
-                        d["media"] = [m._asdict() for m in conn.execute(
-                            sa.select(M.c.url, M.c.kind).where(M.c.post_id == d["post_id"]).order_by(M.c.position))]
+                        media = [PreviewMedia.from_row(m._mapping) for m in conn.execute(
+                            sa.select(M.c.url, M.c.kind).where(M.c.post_id == post_id).order_by(M.c.position))]
                 if aid is not None:
                     a = conn.execute(sa.select(A.c.handle, A.c.display_name, A.c.external_id, A.c.status)
                                      .where(A.c.id == aid)).first()
-                    d["account"] = a._asdict() if a else None
-                out.append(d)
+                    account = PreviewAccount.from_row(a._mapping) if a else None
+                out.append(TargetPreview.from_row(t._mapping, kind=kind, post_id=post_id, account_id=account_id,
+                                                  post=post, account=account, media=media))
         return out
 
-    def _notices(self, conn: Connection, *where: Any) -> list[dict[str, Any]]:
+    def _notices(self, conn: Connection, *where: sa.ColumnElement[bool]) -> list[NoticeView]:
         q = (sa.select(N, W.c.status.label("delivery_status"), W.c.delivered_at.label("webhook_delivered_at"))
              .outerjoin(W, W.c.id == N.c.delivery_id).where(*where).order_by(N.c.id))
-        out = []
-        for r in conn.execute(q):
-            d = r._asdict()
-            d["delivered_at"] = d["delivered_at"] or d.pop("webhook_delivered_at")
-            d.pop("webhook_delivered_at", None)
-            out.append(d)
-        return out
+        return [NoticeView.from_row(r._mapping, delivered_at=r.delivered_at or r.webhook_delivered_at)
+                for r in conn.execute(q)]
 
-    def notices(self, post_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def notices(self, post_id: int | None = None, limit: int = 200) -> list[NoticeView]:
         with self.store.read() as conn:
             return self._notices(conn, *([N.c.post_id == post_id] if post_id is not None else []))[-limit:]
 
@@ -247,7 +267,7 @@ class ComplianceRepo:
         return self._locked(conn, RO, order_id, "removal order")
 
     def execute(self, order_id: int, who: Executor, now: datetime, webhook: Webhook | None,
-                method: str | None = None) -> dict[str, Any]:
+                method: str | None = None) -> ExecutionResult:
         """Execute an open order: remove every target found (decision + action webhook), preserve it, queue the
         notice to its provider, and store the statement back to the authority. Targets not found are reported
         as such in the statement; an order none of whose targets is found cannot be executed (reject it)."""
@@ -293,10 +313,9 @@ class ComplianceRepo:
             self._events(conn, ("order.executed", who.username, f"order:{order_id}", {
                 "sent": n["sent"], "recorded": n["recorded"], "already_removed": n["already_removed"],
                 "not_found": sum(t["outcome"] == "not_found" for t in targets),
-                "actioned_at": rules.iso(now), "removal_confirmed": st["removal_confirmed"], "method": how}))
-        return {"order_id": order_id, "status": "executed", "sent": n["sent"], "recorded": n["recorded"],
-                "already_removed": n["already_removed"], "removal_confirmed": st["removal_confirmed"],
-                "statement": st}
+                "actioned_at": iso(now), "removal_confirmed": st["removal_confirmed"], "method": how}))
+        return ExecutionResult(order_id, "executed", n["sent"], n["recorded"], n["already_removed"],
+                               st["removal_confirmed"], st)
 
     def _statement_targets(self, conn: Connection, order_id: int) -> list[dict[str, Any]]:
         """An order's targets with `removed_at`: when the platform acknowledged the removal webhook."""
@@ -323,10 +342,10 @@ class ComplianceRepo:
                 self._preserve(conn, kind, sid, now, reason="removal_order", case_id=prior.case_id,
                                order_id=order["id"], actor=who.username)
                 return {**base, "outcome": outcome}
-            if dl is None:  # a removal never sent to the platform: send it now, under the reviewer's decision
+            if dl is None and webhook is not None:  # never sent to the platform: send it now, under the reviewer's decision
                 facts = {"case_id": prior.case_id, "decision_id": prior.id, "stage": "order", "action": "remove",
                          "reason_code": order["reason_code"], "platform_action": "remove",
-                         "final_at": rules.iso(now), **subject_ids(conn, kind, sid)}
+                         "final_at": iso(now), **subject_ids(conn, kind, sid)}
                 base["delivery_id"] = self._enqueue(conn, prior.case_id, prior.id, "remove", facts, webhook, now)
                 self._preserve(conn, kind, sid, now, reason="removal_order", case_id=prior.case_id,
                                order_id=order["id"], actor=who.username)
@@ -344,7 +363,7 @@ class ComplianceRepo:
         conn.execute(sa.update(T).where(T.c.delivery_id == delivery_id, T.c.outcome == "sent")
                      .values(outcome="removed"))
         for oid in orders:
-            o = conn.execute(sa.select(RO).where(RO.c.id == oid)).first()._asdict()
+            o = conn.execute(sa.select(RO).where(RO.c.id == oid)).one()._asdict()
             st = rules.statement(o, self._statement_targets(conn, oid), now)
             conn.execute(sa.update(RO).where(RO.c.id == oid).values(statement=st))
             self._events(conn, ("order.removal_confirmed", "basira", f"order:{oid}", {
@@ -391,10 +410,10 @@ class ComplianceRepo:
         delivery_id = notice_delivery = None
         if webhook is not None:
             facts = {"case_id": cid, "decision_id": did, "stage": "order", "action": "remove",
-                     "reason_code": order["reason_code"], "decided_by": who.username, "final_at": rules.iso(now),
+                     "reason_code": order["reason_code"], "decided_by": who.username, "final_at": iso(now),
                      "platform_action": "remove", "removal_order": {
                          "authority": order["authority"], "order_ref": order["order_ref"],
-                         "legal_basis": order["legal_basis"], "deadline_at": rules.iso(order["deadline_at"])},
+                         "legal_basis": order["legal_basis"], "deadline_at": iso(order["deadline_at"])},
                      **ids}
             delivery_id = self._enqueue(conn, cid, did, "remove", facts, webhook, now)
         body = rules.content_notice(order, ids, reasons=order["reasons"], legal_basis=order["legal_basis"], now=now)
@@ -408,15 +427,15 @@ class ComplianceRepo:
                        decision_id=did, actor=who.username)
         return {"case_id": cid, "decision_id": did, "delivery_id": delivery_id}
 
-    def _enqueue(self, conn: Connection, case_id: int, decision_id: int, action: str, facts: dict,
+    def _enqueue(self, conn: Connection, case_id: int, decision_id: int, action: str, facts: dict[str, Any],
                  webhook: Webhook, due: datetime) -> int | None:
         out = webhook(decision_id, action, facts)
         if out is None:
             return None
         url, key, payload = out
-        return conn.execute(sa.insert(W).values(
+        return int(conn.execute(sa.insert(W).values(
             case_id=case_id, decision_id=decision_id, idempotency_key=key, url=url, action=action, payload=payload,
-            status="pending", attempts=0, next_attempt_at=due, created_at=due).returning(W.c.id)).scalar_one()
+            status="pending", attempts=0, next_attempt_at=due, created_at=due).returning(W.c.id)).scalar_one())
 
     def _add_notice(self, conn: Connection, kind: str, sid: int, ids: dict[str, Any], body: dict[str, Any],
                     now: datetime, *, order_id: int | None = None, decision_id: int | None = None,
@@ -430,12 +449,13 @@ class ComplianceRepo:
             decision_id=decision_id, reasons=body["reasons"], legal_basis=body["legal_basis"], redress=body["redress"],
             body=body, created_at=now, withheld_until=withheld_until, delivery_id=delivery_id,
         ).returning(N.c.id)).scalar_one()
+        assert isinstance(nid, int)
         self._events(conn, ("notice.created", "basira", f"{kind}:{sid}", {
             "notice_id": nid, "order_id": order_id, "decision_id": decision_id,
-            "withheld_until": rules.iso(withheld_until), "queued": delivery_id is not None}))
+            "withheld_until": iso(withheld_until), "queued": delivery_id is not None}))
         return nid
 
-    def reject(self, order_id: int, status: str, reason: str, actor: str, now: datetime) -> dict[str, Any]:
+    def reject(self, order_id: int, status: str, reason: str, actor: str, now: datetime) -> CloseResult:
         """Close an open order without executing it: `rejected` (it cannot be executed — manifest errors,
         factual impossibility: art. 3(7)/(8)) or `withdrawn` (the authority withdrew it). Needs a reason."""
         if status not in ("rejected", "withdrawn"):
@@ -453,7 +473,7 @@ class ComplianceRepo:
             conn.execute(sa.update(RO).where(RO.c.id == order_id).values(status=status, status_reason=reason.strip(),
                                                                        statement=st))
             self._events(conn, (f"order.{status}", actor, f"order:{order_id}", {"reason": reason.strip()}))
-        return {"order_id": order_id, "status": status, "statement": st}
+        return CloseResult(order_id, status, st)
 
     def mark_statement_sent(self, order_id: int, actor: str, now: datetime, channel: str) -> bool:
         with self.store.write() as conn:
@@ -462,7 +482,7 @@ class ComplianceRepo:
                              .values(statement_sent_at=now)).rowcount
             if n:
                 self._events(conn, ("order.statement_sent", actor, f"order:{order_id}",
-                                    {"channel": channel, "at": rules.iso(now)}))
+                                    {"channel": channel, "at": iso(now)}))
         return bool(n)
 
     def statements_to_send(self) -> list[dict[str, Any]]:
@@ -510,9 +530,9 @@ class ComplianceRepo:
         with self.store.write() as conn:
             try:
                 with conn.begin_nested():
-                    return conn.execute(sa.insert(AL).values(
+                    return int(conn.execute(sa.insert(AL).values(
                         order_id=order_id, threshold_minutes=threshold, channel=channel, status=status, attempts=0,
-                        sent_at=started).returning(AL.c.id)).scalar_one()
+                        sent_at=started).returning(AL.c.id)).scalar_one())
             except IntegrityError:
                 pass
             retry = sa.or_(sa.and_(AL.c.status == "failed", AL.c.attempts < 5),
@@ -526,7 +546,7 @@ class ComplianceRepo:
         with self.store.write() as conn:
             r = conn.execute(sa.update(AL).where(AL.c.id == alert_id).values(
                 status="sent" if ok else "failed", attempts=AL.c.attempts + 1, last_error=error,
-                sent_at=now if ok else None).returning(AL.c.order_id, AL.c.threshold_minutes, AL.c.channel)).first()
+                sent_at=now if ok else None).returning(AL.c.order_id, AL.c.threshold_minutes, AL.c.channel)).one()
             self._events(conn, ("order.alert_sent" if ok else "order.alert_failed", "basira", f"order:{r.order_id}",
                                 {"threshold_minutes": r.threshold_minutes, "channel": r.channel, "error": error}))
 
@@ -569,9 +589,10 @@ class ComplianceRepo:
             decision_id=decision_id, reason=reason, legal_basis=keep.LEGAL_BASIS, preserved_at=now,
             preserve_until=keep.preserve_until(now), content=snap, content_sha256=keep.content_hash(snap),
         ).returning(PI.c.id)).scalar_one()
+        assert isinstance(pid, int)
         self._events(conn, ("preservation.created", actor, f"preserved:{pid}", {
             "subject": f"{kind}:{sid}", "reason": reason, "order_id": order_id, "decision_id": decision_id,
-            "preserve_until": rules.iso(keep.preserve_until(now)), "content_sha256": keep.content_hash(snap)}))
+            "preserve_until": iso(keep.preserve_until(now)), "content_sha256": keep.content_hash(snap)}))
         return pid
 
     def preserve_decision(self, case_id: int, decision_id: int, now: datetime, actor: str | None = None) -> int | None:
@@ -628,21 +649,21 @@ class ComplianceRepo:
                 on_error(f"decision:{r.id}", exc)
         return done
 
-    def preserved(self, *, include_purged: bool = True, limit: int = 500) -> list[dict[str, Any]]:
+    def preserved(self, *, include_purged: bool = True, limit: int = 500) -> list[PreservedListItem]:
         """Preserved items without their content (minimal record plus legal hold)."""
-        cols = [PI.c[k] for k in keep.MINIMAL_FIELDS if k in PI.c] + [PI.c.legal_hold_reason]
+        cols = [PI.c[k] for k in keep.MINIMAL_FIELDS] + [PI.c.legal_hold_reason]
         q = sa.select(*cols, PI.c.content.is_not(None).label("has_content")).order_by(PI.c.id.desc()).limit(limit)
         if not include_purged:
             q = q.where(PI.c.purged_at.is_(None))
         with self.store.read() as conn:
-            return [r._asdict() for r in conn.execute(q)]
+            return [PreservedListItem.from_row(r._mapping) for r in conn.execute(q)]
 
-    def preserved_item(self, item_id: int) -> dict[str, Any] | None:
+    def preserved_item(self, item_id: int) -> PreservedCopy | None:
         with self.store.read() as conn:
             r = conn.execute(sa.select(PI).where(PI.c.id == item_id)).first()
-        return r._asdict() if r else None
+        return PreservedCopy.from_row(r._mapping) if r else None
 
-    def set_legal_hold(self, item_id: int, until: datetime, reason: str, actor: str, now: datetime) -> None:
+    def set_legal_hold(self, item_id: int, until: datetime, reason: str, actor: str, now: datetime) -> LegalHold:
         keep.check_hold(until, reason, now)
         with self.store.write() as conn:
             r = conn.execute(sa.select(PI.c.purged_at).where(PI.c.id == item_id)).first()
@@ -653,7 +674,8 @@ class ComplianceRepo:
             conn.execute(sa.update(PI).where(PI.c.id == item_id).values(legal_hold_until=until,
                                                                         legal_hold_reason=reason.strip()))
             self._events(conn, ("preservation.legal_hold", actor, f"preserved:{item_id}",
-                                {"until": rules.iso(until), "reason": reason.strip()}))
+                                {"until": iso(until), "reason": reason.strip()}))
+        return LegalHold(item_id, until, reason.strip())
 
     def purge(self, now: datetime, actor: str = "basira", limit: int = 1000,
               on_error: OnError | None = None) -> list[int]:
@@ -749,24 +771,26 @@ class ComplianceRepo:
                 order_id=order_id, case_id=case_id, post_id=post_id, account_id=account_id,
                 complainant=complainant.strip()[:256], grounds=grounds.strip()[:20_000], received_at=now,
                 status="open", reinstated=False).returning(CP.c.id)).scalar_one()
+            assert isinstance(cid, int)
             self._events(conn, ("complaint.received", actor or complainant.strip()[:128], f"complaint:{cid}",
                                 {"order_id": order_id, "case_id": case_id, "post_id": post_id}))
         return cid
 
-    def complaints(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def complaints(self, status: str | None = None, limit: int = 200) -> list[ComplaintListItem]:
         q = sa.select(CP, RO.c.authority, RO.c.order_ref).outerjoin(RO, RO.c.id == CP.c.order_id)
         if status:
             q = q.where(CP.c.status == status)
         with self.store.read() as conn:
-            return [r._asdict() for r in conn.execute(q.order_by(CP.c.received_at.desc(), CP.c.id.desc()).limit(limit))]
+            return [ComplaintListItem.from_row(r._mapping) for r in conn.execute(
+                q.order_by(CP.c.received_at.desc(), CP.c.id.desc()).limit(limit))]
 
-    def complaint(self, complaint_id: int) -> dict[str, Any] | None:
+    def complaint(self, complaint_id: int) -> ComplaintView | None:
         with self.store.read() as conn:
             r = conn.execute(sa.select(CP).where(CP.c.id == complaint_id)).first()
-        return r._asdict() if r else None
+        return ComplaintView.from_row(r._mapping) if r else None
 
     def decide_complaint(self, complaint_id: int, upheld: bool, reasons: str, who: Executor, now: datetime,
-                         webhook: Webhook | None) -> dict[str, Any]:
+                         webhook: Webhook | None) -> ComplaintDecision:
         """Decide a complaint with reasons (art. 10(2)). Upheld: the content is reinstated — a `restore` action
         webhook for each removal it is about; the preserved copy stays until its own time is over."""
         if not (reasons or "").strip():
@@ -787,7 +811,7 @@ class ComplianceRepo:
                     pairs = [(r.case_id, r.id) for r in conn.execute(sa.select(D.c.case_id, D.c.id).where(
                         D.c.case_id == c.case_id, D.c.action == "remove", D.c.undone_at.is_(None)))]
                 for case_id, did in pairs:
-                    ids = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
+                    ids = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).one()
                     facts = {"case_id": case_id, "decision_id": did, "action": "restore", "platform_action": "restore",
                              "complaint_id": complaint_id, "reasons": reasons.strip(),
                              **subject_ids(conn, ids.subject_kind, ids.subject_id)}
@@ -798,31 +822,33 @@ class ComplianceRepo:
                 reinstated=upheld, reinstated_at=now if upheld else None))
             self._events(conn, (f"complaint.{status}", who.username, f"complaint:{complaint_id}",
                                 {"reasons": reasons.strip(), "reinstated": upheld, "restore_webhooks": restored}))
-        return {"complaint_id": complaint_id, "status": status, "reinstated": upheld, "restore_webhooks": restored}
+        return ComplaintDecision(complaint_id, status, upheld, restored)
 
-    def user_id(self, username: str) -> int | None:
-        with self.store.read() as conn:
-            return conn.execute(sa.select(U.c.id).where(U.c.username == username, U.c.disabled_at.is_(None))).scalar()
-
-    def user(self, username: str) -> dict[str, Any] | None:
+    def user(self, username: str) -> tuple[Executor, str] | None:
+        """An active user of the review app and their role."""
         with self.store.read() as conn:
             r = conn.execute(sa.select(U.c.id, U.c.username, U.c.role).where(
                 U.c.username == username, U.c.disabled_at.is_(None))).first()
-        return r._asdict() if r else None
+        return (Executor(r.id, r.username), r.role) if r else None
+
+
+def _deadline(deadline_at: datetime, status: str, now: datetime) -> dict[str, Any]:
+    d = Deadline.at(deadline_at, status, now)
+    return {"seconds_left": d.seconds_left, "time_left": d.time_left, "overdue": d.overdue}
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (rules.iso(v) if isinstance(v, datetime) else v) for k, v in d.items()}
+    return {k: (iso(v) if isinstance(v, datetime) else v) for k, v in d.items()}
 
 
-def preserve_on_removal(tx: Tx, removal: Any) -> dict[str, Any]:
+def preserve_on_removal(tx: Tx, removal: Removal) -> dict[str, Any]:
     """DecisionEffects listener: a reviewer's removal is preserved for six months (Regulation (EU) 2021/784,
     art. 6) and its provider noticed (art. 11), in the decision's own transaction."""
     ComplianceRepo(tx.store).preserve_decision(removal.case_id, removal.decision_id, removal.at, removal.actor)
     return {}
 
 
-def confirm_on_delivery(tx: Tx, delivered: Any) -> dict[str, Any]:
+def confirm_on_delivery(tx: Tx, delivered: RemovalDelivered) -> dict[str, Any]:
     """DecisionEffects listener: the platform acknowledged a removal webhook, so the order targets waiting on it
     are removed and their statements restated, in the same transaction as the delivery's own record."""
     ComplianceRepo(tx.store).confirm_removals(tx.conn, delivered.delivery_id, delivered.at)

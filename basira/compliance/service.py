@@ -16,6 +16,14 @@ from basira.compliance import orders as rules
 from basira.compliance.alerts import AlertSender, AlertSettings, render_text
 from basira.compliance.order_file import read_orders
 from basira.compliance.orders import one_line
+from basira.compliance.records import (
+    CloseResult,
+    ComplaintDecision,
+    ExecutionResult,
+    LegalHold,
+    OrderSummary,
+    OrderView,
+)
 from basira.compliance.repository import ComplianceError, ComplianceRepo, Executor
 from basira.core.periodic import PeriodicLoop
 from basira.core.time import utcnow
@@ -36,11 +44,11 @@ class ComplianceService:
     review: ReviewSettings = field(default_factory=ReviewSettings)
     alert_settings: AlertSettings = field(default_factory=AlertSettings)
     clock: Clock = utcnow
-    sender: AlertSender | None = None
+    sender: AlertSender | None = None  # default: one over alert_settings
 
     def __post_init__(self) -> None:
         self.repo = ComplianceRepo(self.store)
-        self.sender = self.sender or AlertSender(self.alert_settings)
+        self.outbox: AlertSender = self.sender or AlertSender(self.alert_settings)
 
     def now(self) -> datetime:
         t = self.clock()
@@ -65,20 +73,11 @@ class ComplianceService:
 
     # --- reading ----------------------------------------------------------------------------------------------
 
-    def _clock_fields(self, o: dict[str, Any], now: datetime) -> dict[str, Any]:
-        left = rules.time_left(o["deadline_at"], now)
-        o["seconds_left"] = int(left.total_seconds())
-        o["time_left"] = rules.format_left(left)
-        o["overdue"] = o["status"] == "open" and left.total_seconds() < 0
-        return o
+    def orders(self, status: str | None = None, limit: int = 200) -> list[OrderSummary]:
+        return self.repo.list_orders(self.now(), status, limit)
 
-    def orders(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        now = self.now()
-        return [self._clock_fields(o, now) for o in self.repo.list_orders(status, limit)]
-
-    def order(self, order_id: int) -> dict[str, Any] | None:
-        o = self.repo.order(order_id)
-        return None if o is None else self._clock_fields(o, self.now())
+    def order(self, order_id: int) -> OrderView | None:
+        return self.repo.order(order_id, self.now())
 
     # --- acting -----------------------------------------------------------------------------------------------
 
@@ -86,31 +85,33 @@ class ComplianceService:
         user = self.repo.user(username)
         if user is None:
             raise ComplianceError("not_found", f"no active user {username!r}")
-        if not allowed(user["role"], permission):
-            raise ComplianceError("forbidden", f"a {user['role']} may not {permission.replace('_', ' ')}")
-        return Executor(user["id"], user["username"])
+        who, role = user
+        if not allowed(role, permission):
+            raise ComplianceError("forbidden", f"a {role} may not {permission.replace('_', ' ')}")
+        return who
 
-    def _webhook(self, decision_id: int, action: str, facts: dict) -> tuple[str, str, dict] | None:
+    def _webhook(self, decision_id: int, action: str,
+                 facts: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
         if not self.review.webhook_url:
             return None
         key = webhooks.idempotency_key(decision_id, action)
         return self.review.webhook_url, key, {"type": "basira.action", "action": action, "idempotency_key": key,
                                               **facts}
 
-    def execute(self, order_id: int, username: str) -> dict[str, Any]:
+    def execute(self, order_id: int, username: str) -> ExecutionResult:
         who = self._executor(username, "manage_orders")
         return self.repo.execute(order_id, who, self.now(), self._webhook if self.review.webhook_url else None)
 
-    def close(self, order_id: int, status: str, reason: str, username: str) -> dict[str, Any]:
+    def close(self, order_id: int, status: str, reason: str, username: str) -> CloseResult:
         self._executor(username, "manage_orders")
         return self.repo.reject(order_id, status, reason, username, self.now())
 
     def preserve_decision(self, case_id: int, decision_id: int, actor: str | None = None) -> int | None:
         return self.repo.preserve_decision(case_id, decision_id, self.now(), actor)
 
-    def set_legal_hold(self, item_id: int, until: datetime, reason: str, username: str) -> None:
+    def set_legal_hold(self, item_id: int, until: datetime, reason: str, username: str) -> LegalHold:
         self._executor(username, "manage_orders")
-        self.repo.set_legal_hold(item_id, until, reason, username, self.now())
+        return self.repo.set_legal_hold(item_id, until, reason, username, self.now())
 
     # --- complaints -------------------------------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ class ComplianceService:
         return self.repo.add_complaint(complainant=complainant, grounds=grounds, now=self.now(), order_id=order_id,
                                        case_id=case_id, post_id=post_id, actor=actor)
 
-    def decide_complaint(self, complaint_id: int, upheld: bool, reasons: str, username: str) -> dict[str, Any]:
+    def decide_complaint(self, complaint_id: int, upheld: bool, reasons: str, username: str) -> ComplaintDecision:
         who = self._executor(username, "decide_complaints")
         return self.repo.decide_complaint(complaint_id, upheld, reasons, who, self.now(),
                                           self._webhook if self.review.webhook_url else None)
@@ -147,7 +148,7 @@ class ComplianceService:
                     aid = self.repo.claim_alert(o["id"], plan.send, ch, now)
                     if aid is None:
                         continue
-                    ok, error = self.sender.send(ch, rules.alert_message(o, plan.send, now))
+                    ok, error = self.outbox.send(ch, rules.alert_message(o, plan.send, now))
                     self.repo.record_alert(aid, ok, error, self.now())
                     counts["sent" if ok else "failed"] += 1
                     if not ok:
@@ -171,7 +172,7 @@ class ComplianceService:
                 if "@" not in contact or contact.lower().startswith(("http://", "https://")):
                     continue
                 subject = f"Removal order {o['order_ref']}: {o['statement'].get('status')}"
-                ok, error = self.sender.email([contact], subject, render_text(o["statement"]))
+                ok, error = self.outbox.email([contact], subject, render_text(o["statement"]))
                 if not ok:
                     report.fail("statements", f"order:{o['id']}", error or "not sent")
                 elif self.repo.mark_statement_sent(o["id"], "basira", self.now(), "email"):

@@ -4,12 +4,13 @@ Everything works without JavaScript; /static/orders.js only ticks the displayed 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from basira.compliance.orders import OUTCOME_WORDS, OrderError, order_language, parse_time
+from basira.compliance.orders import OUTCOME_WORDS, OrderError, parse_time
+from basira.compliance.records import OrderView
 from basira.compliance.repository import ComplianceError
 from basira.compliance.statement_pdf import render_statement_pdf, statement_document
 from basira.web.compliance_api import compliance
@@ -29,8 +30,8 @@ def _err(exc: Exception) -> str:
 def orders_page(request: Request, p: Annotated[Principal, Depends(require("view_orders"))]) -> Response:
     cs = compliance(request)
     rows = cs.orders()
-    return render(request, "orders.html", open_orders=[o for o in rows if o["status"] == "open"],
-                  closed=[o for o in rows if o["status"] != "open"][:100])
+    return render(request, "orders.html", open_orders=[o for o in rows if o.status == "open"],
+                  closed=[o for o in rows if o.status != "open"][:100])
 
 
 @router.post("/orders")
@@ -41,7 +42,7 @@ def create_order(request: Request, p: Annotated[Principal, Depends(require("mana
                  received_at: Annotated[str, Form()] = "", lang: Annotated[str, Form()] = "") -> Response:
     data = {"authority": authority, "order_ref": order_ref, "reasons": reasons, "targets": targets,
             "legal_basis": legal_basis, "contact": contact, "received_at": received_at,
-            "lang": lang if lang != "en" else ""}  # the language of the statement and notices (order_language)
+            "lang": lang if lang != "en" else ""}  # the language of the statement and notices (OrderView.language)
     try:
         oid = compliance(request).receive({k: v for k, v in data.items() if v.strip()}, "web", p.username)
     except (OrderError, ComplianceError) as exc:
@@ -54,17 +55,7 @@ def order_page(request: Request, order_id: int, p: Annotated[Principal, Depends(
     o = compliance(request).order(order_id)
     if o is None:
         raise HTTPException(404, f"no removal order {order_id}")
-    return render(request, "order.html", o=o, words=OUTCOME_WORDS, statement_lang=order_language(o))
-
-
-def _safe_media(media: list[dict]) -> list[dict]:
-    out = []
-    for m in media:
-        url = m.get("url") or ""
-        safe = url.startswith(("https://", "http://")) or url.startswith("data:image/")
-        out.append({**m, "safe_url": url if safe else None,
-                    "is_video": (m.get("kind") or "") in ("video", "animated_gif")})
-    return out
+    return render(request, "order.html", o=o, words=OUTCOME_WORDS, statement_lang=o.language)
 
 
 @router.get("/orders/{order_id}/execute")
@@ -75,10 +66,10 @@ def confirm_execute(request: Request, order_id: int,
     o = cs.order(order_id)
     if o is None:
         raise HTTPException(404, f"no removal order {order_id}")
-    if o["status"] != "open":
-        return back(f"/orders/{order_id}", say(request, "Order %(ref)s is %(status)s, not open.", ref=o["order_ref"],
-                                                     status=translate(request, o["status"])))
-    previews = [{**t, "media": _safe_media(t["media"])} for t in cs.repo.target_previews(order_id)]
+    if o.status != "open":
+        return back(f"/orders/{order_id}", say(request, "Order %(ref)s is %(status)s, not open.", ref=o.order_ref,
+                                                     status=translate(request, o.status)))
+    previews = cs.repo.target_previews(order_id)  # media: each one's safe_url (or none) and is_video
     return render(request, "order_execute.html", o=o, previews=previews,
                   sink=bool(cs.review.webhook_url and cs.review.webhook_secret))
 
@@ -94,39 +85,42 @@ def execute_order(request: Request, order_id: int,
     except ComplianceError as exc:
         return back(f"/orders/{order_id}", str(exc))
     parts = []
-    if out["sent"]:
+    if out.sent:
         parts.append(say_n(request, "%(num)s removal sent to the platform, awaiting its acknowledgement",
-                           "%(num)s removals sent to the platform, awaiting its acknowledgement", out["sent"]))
-    if out["recorded"]:
+                           "%(num)s removals sent to the platform, awaiting its acknowledgement", out.sent))
+    if out.recorded:
         parts.append(say_n(request, "%(num)s item only recorded: no action sink is configured, so NOTHING was "
                            "removed on the platform — remove it there by hand",
                            "%(num)s items only recorded: no action sink is configured, so NOTHING was removed "
-                           "on the platform — remove them there by hand", out["recorded"]))
-    if out["already_removed"]:
+                           "on the platform — remove them there by hand", out.recorded))
+    if out.already_removed:
         parts.append(say_n(request, "%(num)s already removed by review", "%(num)s already removed by review",
-                           out["already_removed"]))
+                           out.already_removed))
     return back(f"/orders/{order_id}", say(request, "Order actioned: %(parts)s.", parts="; ".join(parts)))
+
+
+def _with_statement(request: Request, order_id: int) -> tuple[OrderView, dict[str, Any]]:
+    o = compliance(request).order(order_id)
+    if o is None or o.statement is None:
+        raise HTTPException(404, f"no statement for removal order {order_id} (not executed or rejected yet)")
+    return o, o.statement
 
 
 @router.get("/orders/{order_id}/statement")
 def statement_page(request: Request, order_id: int,
                    p: Annotated[Principal, Depends(require("view_orders"))]) -> Response:
-    o = compliance(request).order(order_id)
-    if o is None or o["statement"] is None:
-        raise HTTPException(404, f"no statement for removal order {order_id} (not executed or rejected yet)")
-    doc = statement_document(o["statement"], order_language(o))  # the authority's language, not the reader's
-    return render(request, "order_statement.html", o=o, st=o["statement"], rows=doc["rows"], doc=doc,
+    o, st = _with_statement(request, order_id)
+    doc = statement_document(st, o.language)  # the authority's language, not the reader's
+    return render(request, "order_statement.html", o=o, st=st, rows=doc["rows"], doc=doc,
                   doc_lang=doc["lang"], doc_dir=doc["dir"])
 
 
 @router.get("/orders/{order_id}/statement.pdf")
 def statement_pdf(request: Request, order_id: int,
                   p: Annotated[Principal, Depends(require("view_orders"))]) -> Response:
-    o = compliance(request).order(order_id)
-    if o is None or o["statement"] is None:
-        raise HTTPException(404, f"no statement for removal order {order_id} (not executed or rejected yet)")
-    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in o["order_ref"])[:80]
-    return Response(render_statement_pdf(o["statement"], order_language(o)), media_type="application/pdf",
+    o, st = _with_statement(request, order_id)
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in o.order_ref)[:80]
+    return Response(render_statement_pdf(st, o.language), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="statement-{name}.pdf"'})
 
 
@@ -195,5 +189,5 @@ def decide_complaint(request: Request, complaint_id: int,
     except ComplianceError as exc:
         return back(where, str(exc))
     return back(where, say(request, "Complaint %(id)s %(status)s: content reinstated.", id=complaint_id,
-                           status=translate(request, out["status"])) if out["reinstated"] else
-                say(request, "Complaint %(id)s %(status)s.", id=complaint_id, status=translate(request, out["status"])))
+                           status=translate(request, out.status)) if out.reinstated else
+                say(request, "Complaint %(id)s %(status)s.", id=complaint_id, status=translate(request, out.status)))

@@ -48,7 +48,12 @@ class ComplianceService:
 
     def __post_init__(self) -> None:
         self.repo = ComplianceRepo(self.store)
-        self.outbox: AlertSender = self.sender or AlertSender(self.alert_settings)
+        self.sender = self.sender or AlertSender(self.alert_settings)
+
+    @property
+    def outbox(self) -> AlertSender:
+        assert self.sender is not None  # set by __post_init__
+        return self.sender
 
     def now(self) -> datetime:
         t = self.clock()

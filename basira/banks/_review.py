@@ -3,7 +3,7 @@ DecisionEffects listeners (basira.review.effects) and what they build on."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -17,6 +17,23 @@ from basira.store.models import Case, Media, Post
 
 if TYPE_CHECKING:
     from basira.store.store import Store
+
+
+class _Decided(Protocol):
+    """What the listeners read of review's Removal / Undone (basira.review.effects; review is above banks, so
+    it is not imported here)."""
+
+    @property
+    def case_id(self) -> int: ...
+    @property
+    def decision_id(self) -> int: ...
+    @property
+    def actor(self) -> str: ...
+
+
+class _Removed(_Decided, Protocol):
+    @property
+    def add_to_bank(self) -> str | None: ...
 
 
 MIN_BANKED_TEXT = 20  # characters: shorter texts ("ok", "join us") would match far too much as near-duplicates
@@ -93,15 +110,14 @@ def unbank_case_content(tx: Tx, case_id: int, *, actor: str, decision_id: int | 
     return removed
 
 
-def bank_on_removal(tx: Tx, removal: Any) -> dict[str, Any]:
-    """DecisionEffects listener (a basira.review.effects.Removal; review is above banks, so it is not named
-    here): the reviewer asked for the removed content to go into a bank."""
+def bank_on_removal(tx: Tx, removal: _Removed) -> dict[str, Any]:
+    """DecisionEffects listener: the reviewer asked for the removed content to go into a bank."""
     if not removal.add_to_bank:
         return {}
     return {"banked": bank_case_content(tx, removal.case_id, removal.add_to_bank, actor=removal.actor,
                                         decision_id=removal.decision_id)}
 
 
-def unbank_on_undo(tx: Tx, undone: Any) -> dict[str, Any]:
+def unbank_on_undo(tx: Tx, undone: _Decided) -> dict[str, Any]:
     """DecisionEffects listener: an undone removal takes back what it added to a bank."""
     return {"unbanked": unbank_case_content(tx, undone.case_id, actor=undone.actor, decision_id=undone.decision_id)}

@@ -100,6 +100,11 @@ def train(
         "--table writes the Markdown table."
     ),
     table: str | None = typer.Option(None, help="With --holdout: write the Markdown table here."),
+    jobs: int = typer.Option(1, help="With --holdout: folds run in this many processes (one core each)."),
+    dump: str | None = typer.Option(
+        None, help="With --holdout: write each fold's held-out and dev scores to this folder (for re-choosing "
+        "thresholds without refitting: scripts/holdout_headroom.py)."
+    ),
     extra: list[str] = typer.Option(
         [], help="More labelled JSON Lines (default: the synthetic Russian fixture, its own train/test split)."
     ),
@@ -116,7 +121,7 @@ def train(
             import json
 
             families = None if holdout == ["all"] else holdout
-            report = source_holdout(files, families, progress=lambda m: err.print(m))
+            report = source_holdout(files, families, progress=lambda m: err.print(m), jobs=jobs, dump=dump)
             print(json.dumps(report, indent=2, ensure_ascii=False))
             if table:
                 Path(table).write_text(holdout_table(report) + "\n", encoding="utf-8")

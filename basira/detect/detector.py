@@ -180,15 +180,17 @@ class Detector:
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
         """Calibrated scores in [0, 1]."""
         langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
-        margins, _ = self.combined_margins([normalize_text(t) for t in texts], langs)
-        return self.model.calibrate(margins)
+        normalized = [normalize_text(t) for t in texts]
+        margins, _ = self.combined_margins(normalized, langs)
+        cuts = np.array([self.threshold_for_text(n, lang) for n, lang in zip(normalized, langs, strict=True)])
+        return self.model.calibrate_ranked(margins, cuts) if normalized else self.model.calibrate(margins)
 
     def detect(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Detection]:
         normalized = [normalize_text(t) for t in texts]
         langs = [(langs[i] if langs else None) or detect_language(t) for i, t in enumerate(texts)]
         margins, _, hate = self._combined(normalized, langs)
-        scores = self.model.calibrate(margins)
         cuts = [self.threshold_for_text(n, lang) for n, lang in zip(normalized, langs, strict=True)]
+        scores = self.model.calibrate_ranked(margins, np.array(cuts)) if normalized else self.model.calibrate(margins)
         scores = self._report_frame_cap(normalized, scores, cuts)
         flags = [bool(s >= c) for s, c in zip(scores, cuts, strict=True)]
         hate_cut = self.model.hate_threshold

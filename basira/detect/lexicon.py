@@ -10,6 +10,13 @@ Categories that indicate support (`SUPPORT_CATEGORIES`) are what reviewers see a
 the group, without the reporting register its own news accounts share) and `sectarian_hate` are stance signals: they
 feed the model and the explanation, but never make a text a terrorism case on their own. Sectarian and
 political hate speech is a different policy from support for a terrorist organisation.
+
+Kazakh (`kk`) and Uzbek (`uz`, Latin and Cyrillic) terms are the group's own canonical phrases (hijra, bay'ah, the
+caliphate's soldiers, "remaining and expanding", Amaq) and the news and condemnation register, written for reach
+in Central Asia. No row of ../shared/datasets matches any of them (checked when they were added), so adding them
+left every trained model's features, weights and held-out figures unchanged; their only measure is the
+synthetic fixture tests/fixtures/detect_kk_uz_synthetic.jsonl, written by the same hand — read its recall as
+"the phrases are matched", not as field recall.
 """
 
 from __future__ import annotations
@@ -43,6 +50,16 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             "приезжайте в шам", "земля халифата", "землю халифата", "на землю халифата", "встать в ряды моджахедов",
             "вставайте на джихад", "ступай на джихад", "присоединиться к халифату", "выезжайте в",
         ],
+        "kk": [
+            "һижрет етіңдер", "һижрет етіңіз", "халифат жеріне", "халифатқа қосыл", "мемлекетінің қатарына қосыл",
+            "жиһадқа аттан", "мұжаһидтердің керуен", "мұжаһидтер қатарына",
+        ],
+        "uz": [
+            "hijrat qilinglar", "hijrat qiling", "xalifat yeriga", "xalifatga qo'shil", "davlat safiga qo'shil",
+            "jihodga otlan", "mujohidlar karvon", "mujohidlar safiga",
+            "ҳижрат қилинглар", "ҳижрат қилинг", "халифат ерига", "халифатга қўшил", "давлат сафига қўшил",
+            "жиҳодга отлан", "мужоҳидлар карвон", "мужоҳидлар сафига",
+        ],
     },
     "glorification": {
         "ar": [
@@ -62,6 +79,14 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             "операция мученичества", "истишхади", "да примет аллах его", "да примет его аллах", "львы халифата",
             "благословенная атака", "благословенный рейд", "воины халифата", "солдаты халифата",
             "герои исламского государства", "рыцари шахады", "братья моджахеды", "наши братья моджахеды",
+        ],
+        "kk": [
+            "халифат сарбаздары", "халифаттың арыстандары", "халифат арыстандары", "берекетті шабуыл",
+            "шаһидтерімізді қабыл", "шаһидтерді қабыл",
+        ],
+        "uz": [
+            "xalifat askarlari", "xalifat sherlari", "muborak hujum", "shahidlarimizni qabul",
+            "халифат аскарлари", "халифат шерлари", "муборак ҳужум", "шаҳидларимизни қабул",
         ],
     },
     "propaganda_brand": {
@@ -89,6 +114,11 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             "амак", "агентство амак", "дабик", "румийя", "аль-хаят", "вилаят", "вилайят", "дауля",
             "остается и расширяется", "пребудет и расширится", "халифат пребудет",
         ],
+        "kk": ["қалады және кеңейеді", "амақ агенттігі", "халифат мәңгі", "тағұттар", "тағұттардың"],
+        "uz": [
+            "boqiy qoladi va kengayadi", "a'moq agentligi", "amaq agentligi", "xalifat abadiy", "tog'utlar",
+            "боқий қолади ва кенгаяди", "аъмоқ агентлиги", "амақ агентлиги", "халифат абадий", "тоғутлар",
+        ],
     },
     "threat_incitement": {
         "ar": [
@@ -108,6 +138,8 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             "мы идем за вами", "вас будут резать", "мы будем резать", "одинокие волки", "кровь ваша дозволена",
             "о поклонники креста", "о крестоносцы", "завоюем рим",
         ],
+        "kk": ["кәпірлерді өлтіріңдер", "мүртәдтерді өлтіріңдер", "кәпірлерді өлтір"],
+        "uz": ["kofirlarni o'ldiring", "murtadlarni o'ldiring", "кофирларни ўлдиринг", "муртадларни ўлдиринг"],
     },
     "pledge": {
         "ar": [
@@ -122,6 +154,11 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "ru": [
             "присягаю", "присягнули", "приносим присягу", "принес присягу", "байат", "бай'ат", "баят",
             "амиру правоверных", "повелителю правоверных", "слушать и повиноваться",
+        ],
+        "kk": ["байғат береміз", "байғат бердік", "әміріне байғат", "халифаға ант бердік", "тыңдаймыз және бағынамыз"],
+        "uz": [
+            "bay'at beramiz", "bay'at berdik", "amiriga bay'at", "xalifaga qasamyod", "eshitamiz va itoat",
+            "байъат берамиз", "байъат бердик", "амирига байъат", "халифага қасамёд", "эшитамиз ва итоат",
         ],
     },
     # Stance: how someone writes *about* the group (reporting, derogatory names, condemnation).
@@ -150,6 +187,11 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             "взяло на себя ответственность", "взяла на себя ответственность", "заявило о причастности", "сми",
             "группировка", "группировки", "вербовщик",
         ],
+        "kk": ["содырлары", "лаңкес", "террористік ұйым", "террористік топ", "деп хабарлады", "ұсталды", "экстремистік"],
+        "uz": [
+            "ishid", "jangarilari", "terrorchi", "ekstremistik", "deb xabar berdi", "qo'lga olindi",
+            "жангарилари", "террорчи", "экстремистик", "деб хабар берди", "қўлга олинди",
+        ],
     },
     # Condemnation: the words outsiders use for the group and its acts and supporters never use of themselves
     # (derogatory names, "terrorist", "takfiri", "Kharijites", "so-called", condemning verbs). A subset of
@@ -173,6 +215,11 @@ LEXICON: dict[str, dict[str, list[str]]] = {
             "запрещенной в рф", "так называемое", "так называемого", "игил", "террористическая организация",
             "террористической", "террористы", "террористов", "экстремист", "контртеррор", "вербовщик",
             "осуждаем", "осудил", "осудили",
+        ],
+        "kk": ["лаңкес", "террористік", "экстремистік", "айыптаймыз", "жалған уәде"],
+        "uz": [
+            "ishid", "terrorchi", "ekstremistik", "qoralaymiz", "yolg'on va'da",
+            "террорчи", "экстремистик", "қоралаймиз", "ёлғон ваъда",
         ],
     },
     # Sectarian and political hate speech: a separate policy, shared vocabulary with propaganda.

@@ -52,6 +52,11 @@ class LinearModel:
     hate_coef: np.ndarray | None = None
     hate_intercept: float = 0.0
     hate_threshold: float = 1.0
+    # Above its threshold a score is a rank scale: the calibrated logit's excess over the threshold's logit, x,
+    # becomes k·log(1 + x/k) (k = rank_spread; slope 1 at the cut), so flags spread over the flagged range
+    # instead of piling up at 0.999–1.000. Monotone and anchored at each cut: who is flagged and their order are
+    # unchanged; 0 = off (plain Platt scores, as before).
+    rank_spread: float = 0.0
     meta: dict = field(default_factory=dict)
 
     @property
@@ -90,6 +95,25 @@ class LinearModel:
         z = self.calib_a * margin + self.calib_b
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
+    def calibrate_ranked(self, margin: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+        """Calibrated scores with the flagged range spread (see rank_spread); decisions as `calibrate`'s.
+
+        A text flagged by `calibrate(margin) >= cut` keeps a score >= cut, every other text keeps its score.
+        """
+        scores = self.calibrate(margin)
+        k = self.rank_spread
+        cuts = np.broadcast_to(np.asarray(cuts, dtype=np.float64), scores.shape)
+        over = scores >= cuts
+        if k <= 0 or not over.any():
+            return scores
+        z = self.calib_a * np.asarray(margin, dtype=np.float64)[over] + self.calib_b  # unclipped: 1.0s keep their order
+        c = np.clip(cuts[over], 1e-9, 1 - 1e-9)
+        zc = np.log(c / (1 - c))
+        spread = zc + k * np.log1p(np.maximum(z - zc, 0.0) / k)
+        out = scores.copy()
+        out[over] = np.maximum(cuts[over], 1.0 / (1.0 + np.exp(-spread)))
+        return out
+
     def save(self, directory: Path = MODEL_DIR) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         arrays = {"idf": self.idf.astype(np.float32), "coef": self.coef.astype(np.float32)}
@@ -110,6 +134,7 @@ class LinearModel:
             "script_thresholds": {k: float(v) for k, v in sorted(self.script_thresholds.items())},
             "hate_intercept": float(self.hate_intercept),
             "hate_threshold": float(self.hate_threshold),
+            "rank_spread": float(self.rank_spread),
             "second_stage": None
             if self.emb_coef is None
             else {
@@ -150,6 +175,7 @@ class LinearModel:
             hate_coef=hate_coef,
             hate_intercept=meta.pop("hate_intercept", 0.0),
             hate_threshold=meta.pop("hate_threshold", 1.0),
+            rank_spread=meta.pop("rank_spread", 0.0),
             emb_coef=emb_coef if second else None,
             **second,
             meta=meta,

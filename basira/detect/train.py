@@ -57,6 +57,10 @@ STRICT_LIMIT = 0.005  # news and religious text: the costliest false flags
 STRICT_FILES = ("ar_news_terrorism", "ar_news_ant", "ar_counter_extremism_news", "religious_texts")
 # F1 targets on files labelled per text; each script's threshold minimizes the shortfall from its targets.
 F1_TARGETS = {"ar_isis_tweets": 0.95, "en_isis_mentions": 0.75}
+# k of LinearModel.rank_spread. On v3's dev flags the calibrated logit's excess over the cut has median 2.4 and
+# 90th percentile 7.1 (19.5 % of flags at >= 0.999); k = 2 maps them to 0.971 / 0.993, the highest to 0.997
+# (none at >= 0.999; see docs/model-card.md).
+RANK_SPREAD = 2.0
 # Recall targets (files with their own dev split); the Russian fixture's test part is never used to choose.
 RECALL_TARGETS: dict[str, float] = {}
 
@@ -215,6 +219,8 @@ class TrainConfig:
     hate_head: bool = True
     # Share of each flag-rate limit the dev rows of known sources may use when the thresholds are chosen.
     limit_headroom: float = 0.3
+    # LinearModel.rank_spread: how the flagged range is spread (decisions unchanged; see model.py).
+    rank_spread: float = RANK_SPREAD
 
 
 @dataclass
@@ -348,6 +354,8 @@ def _fingerprint(model: LinearModel) -> str:
                    model.gate.tolist() if model.gate is not None else None)).encode())
     if model.hate_coef is not None:
         h.update(model.hate_coef.tobytes())
+    if model.rank_spread:  # a new score scale is a new version (older models keep their fingerprints)
+        h.update(repr(("rank_spread", model.rank_spread)).encode())
     return h.hexdigest()[:10]
 
 
@@ -454,7 +462,8 @@ def fit_fold(corpus: Corpus, config: TrainConfig, progress: Callable[[str], None
     scores = model.calibrate(logits)
     model.script_thresholds, choices = choose_script_thresholds(scores, dev, config.limit_headroom)
     model.threshold = model.script_thresholds.pop("default")
-    return model, {"dev_rows": dev_rows, "dev": dev, "dev_scores": scores, "choices": choices, "train_rows": rows,
+    model.rank_spread = config.rank_spread
+    return model, {"dev_rows": dev_rows, "dev": dev, "dev_scores": scores, "dev_logits": logits, "choices": choices, "train_rows": rows,
                    "x_train": x, "train_weights": weights, "xd": xd}
 
 
@@ -519,7 +528,9 @@ def train(
     thresholds = np.array([model.threshold_for_script(script_of(normalize_text(e.text))) for e in dev])
     report = report_for(dev, scores, thresholds)
     flagged = scores >= thresholds
-    report["score_distribution"] = score_distribution(scores[flagged], model)
+    ranked = model.calibrate_ranked(fold["dev_logits"], thresholds)
+    report["score_distribution"] = score_distribution(ranked[flagged], model)
+    report["score_distribution_unspread"] = score_distribution(scores[flagged], model)
     model.meta = {
         "version": f"basira-detector-{__version__}-{_fingerprint(model)}",
         "trained_with": {
@@ -575,57 +586,137 @@ def source_holdout(
     config: TrainConfig | None = None,
     progress: Callable[[str], None] = lambda msg: None,
     corpus: Corpus | None = None,
+    jobs: int = 1,
+    dump: str | Path | None = None,
 ) -> dict:
     """Train without each negative source family; report the flag rate on every row of the held-out family.
 
     This is how the detector meets data from sources it has never seen, which is where a vocabulary model
     fails: the held-out rows are scored with the gate and the thresholds chosen without them. Each fold is one
     logistic fit on features hashed once (IDF re-counted without the family). `families` None = all.
+    `jobs` > 1 runs folds in forked processes sharing the hashed features (liblinear uses one core a fit).
+    `dump`: a folder where each fold's held-out and dev scores are written (`<family>.npz`), so that
+    `holdout_at_headroom` can re-choose the thresholds of every fold at another head-room without refitting.
     """
+    global _POOL_STATE
     base = config or TrainConfig()
     if corpus is None:
         examples = load_examples(data)
         corpus = Corpus.build(examples + news_paragraphs(examples), base.features, progress)
     families = list(families) if families else holdout_families(corpus.examples, base)
-    rows_out, dev_out = [], []
-    for n, family in enumerate(families, 1):
-        held = np.array([i for i, e in enumerate(corpus.examples) if e.family == family])
-        if not len(held):
+    for family in families:
+        if not any(e.family == family for e in corpus.examples):
             raise ValueError(f"--holdout {family}: no such source family")
-        cfg = TrainConfig(**{**base.__dict__, "exclude_families": (family,)})
-        t = time.process_time()
-        model, fold = fit_fold(corpus, cfg)
-        xh = corpus.matrix(held, model.idf)
-        ind = corpus.indicators[held].toarray()
-        hl = xh @ model.hate_coef + model.hate_intercept
-        scores = model.calibrate(model.gate_logit(xh @ model.coef + model.intercept, ind, hl))
-        normalized = [normalize_text(corpus.examples[i].text) for i in held]
-        cuts = np.array([model.threshold_for_script(script_of(n)) for n in normalized])
-        # the detector's reporting-frame cap, as in production (basira.detect.detector.report_frame_cap)
-        from basira.detect.detector import report_frame_cap
+    if dump is not None:
+        Path(dump).mkdir(parents=True, exist_ok=True)
+    rows_out = []
+    if jobs > 1 and len(families) > 1:
+        import multiprocessing
 
-        scores = report_frame_cap(normalized, scores, cuts)
-        flagged = int((scores >= cuts).sum())
-        dev = fold["dev"]
-        dev_cuts = np.array([model.threshold_for_script(script_of(normalize_text(e.text))) for e in dev])
-        rep = report_for(dev, fold["dev_scores"], dev_cuts)["by_file"]
-        row = {
-            "family": family,
-            "rows": len(held),
-            "flagged": flagged,
-            "flag_rate": round(flagged / len(held), 4),
-            "limit": limit_for(family),
-            "ar_isis_tweets_f1": rep.get("ar_isis_tweets", {}).get("f1"),
-            "en_isis_mentions_f1": rep.get("en_isis_mentions", {}).get("f1"),
-            "cpu_seconds": round(time.process_time() - t, 1),
-        }
-        rows_out.append(row)
-        dev_out.append(rep)
-        progress(f"[{n}/{len(families)}] {family}: {flagged}/{len(held)} flagged ({row['flag_rate']:.2%}); "
-                 f"dev F1 ar {row['ar_isis_tweets_f1']} en {row['en_isis_mentions_f1']}; {row['cpu_seconds']} CPU-s")
+        _POOL_STATE = (corpus, base, dump)
+        try:
+            with multiprocessing.get_context("fork").Pool(min(jobs, len(families))) as pool:
+                for n, row in enumerate(pool.imap(_pool_fold, families), 1):
+                    rows_out.append(row)
+                    _fold_progress(progress, n, len(families), row)
+        finally:
+            _POOL_STATE = None
+    else:
+        for n, family in enumerate(families, 1):
+            rows_out.append(holdout_fold(corpus, base, family, dump))
+            _fold_progress(progress, n, len(families), rows_out[-1])
     over = [r["family"] for r in rows_out if r["flag_rate"] > r["limit"]]
     return {"config": {k: v for k, v in asdict(base).items() if k != "features"}, "families": rows_out,
             "over_limit": over}
+
+
+_POOL_STATE: tuple[Corpus, TrainConfig, str | Path | None] | None = None
+
+
+def _pool_fold(family: str) -> dict:
+    assert _POOL_STATE is not None
+    corpus, base, dump = _POOL_STATE
+    return holdout_fold(corpus, base, family, dump)
+
+
+def _fold_progress(progress: Callable[[str], None], n: int, total: int, row: dict) -> None:
+    progress(f"[{n}/{total}] {row['family']}: {row['flagged']}/{row['rows']} flagged ({row['flag_rate']:.2%}); "
+             f"dev F1 ar {row['ar_isis_tweets_f1']} en {row['en_isis_mentions_f1']}; {row['cpu_seconds']} CPU-s")
+
+
+def holdout_fold(corpus: Corpus, base: TrainConfig, family: str, dump: str | Path | None = None) -> dict:
+    """One fold of the study: fit without `family`, score every row of it (reporting-frame cap applied)."""
+    from basira.detect.detector import in_report_frame
+
+    held = np.array([i for i, e in enumerate(corpus.examples) if e.family == family])
+    cfg = TrainConfig(**{**base.__dict__, "exclude_families": (family,)})
+    t = time.process_time()
+    model, fold = fit_fold(corpus, cfg)
+    xh = corpus.matrix(held, model.idf)
+    ind = corpus.indicators[held].toarray()
+    hl = xh @ model.hate_coef + model.hate_intercept
+    raw = model.calibrate(model.gate_logit(xh @ model.coef + model.intercept, ind, hl))
+    normalized = [normalize_text(corpus.examples[i].text) for i in held]
+    scripts = np.array([script_of(n) for n in normalized])
+    frame = np.array([in_report_frame(n) for n in normalized], dtype=bool)
+    cuts = np.array([model.threshold_for_script(s) for s in scripts])
+    # the detector's reporting-frame cap, as in production (basira.detect.detector.report_frame_cap)
+    flagged = int(((raw >= cuts) & ~frame).sum())
+    dev = fold["dev"]
+    dev_cuts = np.array([model.threshold_for_script(script_of(normalize_text(e.text))) for e in dev])
+    rep = report_for(dev, fold["dev_scores"], dev_cuts)["by_file"]
+    if dump is not None:
+        np.savez_compressed(Path(dump) / f"{_safe_name(family)}.npz", held=held, held_scores=raw,
+                            held_scripts=scripts, held_frame=frame, dev_rows=fold["dev_rows"],
+                            dev_scores=fold["dev_scores"], family=np.array(family))
+    return {
+        "family": family,
+        "rows": len(held),
+        "flagged": flagged,
+        "flag_rate": round(flagged / len(held), 4),
+        "limit": limit_for(family),
+        "ar_isis_tweets_f1": rep.get("ar_isis_tweets", {}).get("f1"),
+        "en_isis_mentions_f1": rep.get("en_isis_mentions", {}).get("f1"),
+        "cpu_seconds": round(time.process_time() - t, 1),
+    }
+
+
+def _safe_name(family: str) -> str:
+    return hashlib.sha256(family.encode()).hexdigest()[:8] + "_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", family)[:60]
+
+
+def holdout_at_headroom(dump: str | Path, examples: Sequence[Example], headroom: float) -> dict:
+    """The study's table re-derived from a `dump` with each fold's thresholds re-chosen at another head-room.
+
+    Everything but the thresholds (n-gram fit, gate, calibration) is the fold's own fit, so this is the exact
+    leave-source-out table of the model trained with `limit_headroom=headroom` and that configuration.
+    """
+    rows_out = []
+    norm_scripts: dict[int, str] = {}
+    for path in sorted(Path(dump).glob("*.npz")):
+        with np.load(path, allow_pickle=False) as z:
+            family = str(z["family"])
+            dev_rows, dev_scores = z["dev_rows"], z["dev_scores"]
+            held_scores, held_scripts, frame = z["held_scores"], z["held_scripts"], z["held_frame"]
+        dev = [examples[i] for i in dev_rows]
+        cuts, _ = choose_script_thresholds(dev_scores, dev, headroom)
+        default = cuts.pop("default")
+        hc = np.array([cuts.get(s, default) for s in held_scripts])
+        flagged = int(((held_scores >= hc) & ~frame).sum())
+        for i in dev_rows:
+            if i not in norm_scripts:
+                norm_scripts[i] = script_of(normalize_text(examples[i].text))
+        dc = np.array([cuts.get(norm_scripts[i], default) for i in dev_rows])
+        rep = report_for(dev, dev_scores, dc)["by_file"]
+        rows_out.append({
+            "family": family, "rows": len(held_scores), "flagged": flagged,
+            "flag_rate": round(flagged / len(held_scores), 4), "limit": limit_for(family),
+            "ar_isis_tweets_f1": rep.get("ar_isis_tweets", {}).get("f1"),
+            "en_isis_mentions_f1": rep.get("en_isis_mentions", {}).get("f1"),
+            "arabic_cut": cuts.get("arabic"),
+        })
+    over = [r["family"] for r in rows_out if r["flag_rate"] > r["limit"]]
+    return {"headroom": headroom, "families": rows_out, "over_limit": over}
 
 
 def holdout_table(report: dict) -> str:

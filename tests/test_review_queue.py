@@ -16,18 +16,22 @@ from basira.review.demo import seed_cases
 from basira.review.queue import QueueFilter
 from basira.review.repository import QueueCursor, ReviewRepo
 from basira.store.detections import add_detections
-from basira.store.models import Account, Case, Detection, Post
+from basira.store.models import Account, Case, Detection, Platform, Post
 
 
 def _expected(store, f: QueueFilter) -> list[int]:
     """The queue's order computed here, in Python, from the rows themselves (the repository sorts in SQL)."""
-    C, D, P = Case.__table__, Detection.__table__, Post.__table__
+    C, D, P, A, PF = Case.__table__, Detection.__table__, Post.__table__, Account.__table__, Platform.__table__
+    account = sa.case((C.c.subject_kind == "account", C.c.subject_id), else_=P.c.account_id)
     with store.read() as conn:
-        rows = conn.execute(sa.select(C.c.id, C.c.priority, C.c.opened_at, D.c.score, P.c.lang)
+        rows = conn.execute(sa.select(C.c.id, C.c.priority, C.c.opened_at, D.c.score, P.c.lang, D.c.policy,
+                                      PF.c.name.label("source"))
                             .outerjoin(D, D.c.id == C.c.detection_id)
                             .outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
+                            .outerjoin(A, A.c.id == account)
+                            .outerjoin(PF, PF.c.id == sa.func.coalesce(P.c.platform_id, A.c.platform_id))
                             .where(C.c.status.in_(f.statuses))).all()
-    key = {"score": "score", "lang": "lang", "priority": "priority"}[f.sort]
+    key = f.sort
     ties = sorted(rows, key=lambda r: (-r.priority, r.opened_at, r.id))
     have = [r for r in ties if getattr(r, key) is not None]
     lacking = [r for r in ties if getattr(r, key) is None]
@@ -82,6 +86,34 @@ def test_a_sort_on_a_column_some_cases_lack_puts_them_last_both_ways_and_pages_a
             got = _all_pages(repo, f, now, 4)  # 15 cases: the boundary falls inside page 3, page 4 is all tail
             assert got == _expected(store, f), (sort, desc)
             assert set(got[-3:]) == set(accounts)
+
+
+def test_language_source_and_policy_sorts_keep_the_full_sorts_order(store):
+    """Language and policy read each value's cases from the priority index (no sort of every queue row), the
+    source sorts in full: the order is column, then priority, oldest, id, the lacking last, across pages and in
+    both directions."""
+    seed_cases(store, 14)
+    seed_cases(store, 9, seed=8, platform="other")  # a second source
+    accounts = _account_cases(store, 2)  # no post: no language or policy (their platform is their source)
+    D = Detection.__table__
+    with store.transaction() as tx:  # three policies' worth: two values and none
+        for i, policy in ((1, "hate_speech"), (2, "terrorist_support")):
+            tx.execute(sa.update(D).where(D.c.id % 3 == i).values(policy=policy))
+    repo, now = ReviewRepo(store), datetime.now(UTC)
+    for sort in ("lang", "source", "policy"):
+        for desc in (True, False):
+            f = QueueFilter(sort=sort, desc=desc)
+            want = _expected(store, f)
+            assert _all_pages(repo, f, now, 4) == want, (sort, desc)  # pages end inside values and the tail
+            assert [r.id for r in repo.queue_page(f, now, 7, 11).rows] == want[11:18], (sort, desc)
+            if sort == "lang":  # (policy: posts whose detection has none are in the tail too)
+                assert set(want[-2:]) == set(accounts)
+    f = QueueFilter(lang="ar", sort="lang")  # a filter on the sorted column too
+    arabic = set(_all_pages(repo, QueueFilter(lang="ar"), now, 50))
+    assert arabic and _all_pages(repo, f, now, 3) == [
+        i for i in _expected(store, QueueFilter(sort="lang")) if i in arabic]
+    with store.read() as conn:
+        assert repo._sort_values(conn, "policy") == ["hate_speech", "terrorist_support"]
 
 
 def test_a_large_total_is_an_estimate_and_says_so(store, monkeypatch):

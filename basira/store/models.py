@@ -80,7 +80,7 @@ class Post(Base):
     external_id: Mapped[str] = mapped_column(sa.String(128))
     account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
     text: Mapped[str] = mapped_column(sa.Text)
-    lang: Mapped[str | None] = mapped_column(sa.String(16))
+    lang: Mapped[str | None] = mapped_column(sa.String(16), index=True)  # the queue sorts by it (migration 0014)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Links are external ids: the post they point to may never be ingested.
     reply_to: Mapped[str | None] = mapped_column(sa.String(128), index=True)

@@ -235,7 +235,8 @@ def test_an_alert_whose_sender_died_mid_send_is_sent_by_the_next_tick_after_two_
         svc = ComplianceService(store, ReviewSettings(), AlertSettings(webhook_url=rx.url), clock=(clock := Clock()))
         oid = svc.receive(ORDER, "api", None)
         clock.advance(minutes=30)
-        assert svc.repo.claim_alert(oid, 30, "webhook", clock()) is not None  # a sender took it, then died
+        with store.transaction() as tx:
+            assert svc.repo.claim_alert(tx, oid, 30, "webhook", clock()) is not None  # a sender took it, then died
         assert svc.tick()["alerts"]["sent"] == 0  # it may still be sending
         clock.advance(minutes=1, seconds=59)
         assert svc.tick()["alerts"]["sent"] == 0

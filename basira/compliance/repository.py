@@ -1,7 +1,9 @@
 """Repository functions of compliance with Regulation (EU) 2021/784: removal orders and their execution, deadline
-alerts, notices to content providers, complaints, preservation and its purge. Each public method runs in one
-transaction and appends every state change to the hash-chained event log in that same transaction. The caller
-passes `now` (an injectable clock); the rules themselves are pure, in basira.compliance.orders/.preservation.
+alerts, notices to content providers, complaints, preservation and its purge. A writer takes the caller's `Tx`
+(one unit of work: basira.compliance.service opens it, a DecisionEffects listener is handed the decision's) and
+appends every state change to the hash-chained event log in it; readers take the store and return the records
+of basira.compliance.records. The caller passes `now` (an injectable clock); the rules themselves are pure, in
+basira.compliance.orders/.preservation.
 
 Executing an order removes each target the way a reviewer's decision does: an `order`-stage `remove` decision on
 a case (the open case of that post or account, or a new one with details.source = "removal_order"), and the
@@ -106,38 +108,38 @@ class ComplianceRepo:
 
     # --- intake -----------------------------------------------------------------------------------------------
 
-    def add_orders(self, items: Sequence[rules.OrderInput], source: str, created_by: str | None,
+    def add_orders(self, tx: Tx, items: Sequence[rules.OrderInput], source: str, created_by: str | None,
                    now: datetime) -> tuple[list[int], list[str]]:
         """Store checked orders in one transaction; return (ids stored, references already on file). An order
         already received (same authority and reference) is not stored twice."""
         if source not in rules.SOURCES:
             raise ValueError(f"source must be one of {rules.SOURCES}")
         ids, dupes = [], []
-        with self.store.write() as conn:
-            for o in items:
-                received = o.received_at or now
-                try:
-                    with conn.begin_nested():
-                        oid = conn.execute(sa.insert(RO).values(
-                            authority=o.authority, order_ref=o.order_ref, legal_basis=o.legal_basis,
-                            reasons=o.reasons, reason_code=o.reason_code, contact=o.contact, source=source,
-                            created_by=(created_by or "")[:256] or None, received_at=received,
-                            deadline_at=rules.deadline(received), status="open",
-                            details={**o.details, **({"notice_withheld_until": iso(o.notice_withheld_until)}
-                                                     if o.notice_withheld_until else {})},
-                        ).returning(RO.c.id)).scalar_one()
-                except IntegrityError:
-                    dupes.append(f"{o.authority} {o.order_ref}")
-                    continue
-                for target in o.targets:
-                    kind, post_id, account_id = self._resolve(conn, target)
-                    conn.execute(sa.insert(T).values(order_id=oid, target=target, kind=kind, post_id=post_id,
-                                                     account_id=account_id, outcome="pending"))
-                self._events(conn, ("order.received", created_by, f"order:{oid}", {
-                    "authority": o.authority, "order_ref": o.order_ref, "source": source,
-                    "received_at": iso(received), "deadline_at": iso(rules.deadline(received)),
-                    "targets": list(o.targets)}))
-                ids.append(oid)
+        conn = tx.conn
+        for o in items:
+            received = o.received_at or now
+            try:
+                with conn.begin_nested():
+                    oid = conn.execute(sa.insert(RO).values(
+                        authority=o.authority, order_ref=o.order_ref, legal_basis=o.legal_basis,
+                        reasons=o.reasons, reason_code=o.reason_code, contact=o.contact, source=source,
+                        created_by=(created_by or "")[:256] or None, received_at=received,
+                        deadline_at=rules.deadline(received), status="open",
+                        details={**o.details, **({"notice_withheld_until": iso(o.notice_withheld_until)}
+                                                 if o.notice_withheld_until else {})},
+                    ).returning(RO.c.id)).scalar_one()
+            except IntegrityError:
+                dupes.append(f"{o.authority} {o.order_ref}")
+                continue
+            for target in o.targets:
+                kind, post_id, account_id = self._resolve(conn, target)
+                conn.execute(sa.insert(T).values(order_id=oid, target=target, kind=kind, post_id=post_id,
+                                                 account_id=account_id, outcome="pending"))
+            self._events(conn, ("order.received", created_by, f"order:{oid}", {
+                "authority": o.authority, "order_ref": o.order_ref, "source": source,
+                "received_at": iso(received), "deadline_at": iso(rules.deadline(received)),
+                "targets": list(o.targets)}))
+            ids.append(oid)
         return ids, dupes
 
     def _resolve(self, conn: Connection, target: str) -> tuple[str, int | None, int | None]:
@@ -266,54 +268,54 @@ class ComplianceRepo:
     def _lock_order(self, conn: Connection, order_id: int) -> Any:
         return self._locked(conn, RO, order_id, "removal order")
 
-    def execute(self, order_id: int, who: Executor, now: datetime, webhook: Webhook | None,
+    def execute(self, tx: Tx, order_id: int, who: Executor, now: datetime, webhook: Webhook | None,
                 method: str | None = None) -> ExecutionResult:
         """Execute an open order: remove every target found (decision + action webhook), preserve it, queue the
         notice to its provider, and store the statement back to the authority. Targets not found are reported
         as such in the statement; an order none of whose targets is found cannot be executed (reject it)."""
-        with self.store.write() as conn:
-            o = self._lock_order(conn, order_id)
-            if o.status != "open":
-                raise ComplianceError("conflict", f"removal order {order_id} is {o.status}, not open")
-            targets = [t._asdict() for t in conn.execute(sa.select(T).where(T.c.order_id == order_id)
-                                                         .order_by(T.c.id))]
-            for t in targets:  # content ingested since the order came in is found now
-                if t["post_id"] is None and t["account_id"] is None:
-                    t["kind"], t["post_id"], t["account_id"] = self._resolve(conn, t["target"])
-            found = [t for t in targets if t["post_id"] is not None or t["account_id"] is not None]
-            if not found:
-                raise ComplianceError("conflict", "none of the order's targets is on the service; reject the order "
-                                      "with the reason (art. 3(7)/(8)) instead")
-            order = o._asdict()
-            withheld = order["details"].get("notice_withheld_until")
-            withheld_at = rules.parse_time(withheld, "notice_withheld_until") if withheld else None
-            done: dict[tuple[str, int], dict[str, Any]] = {}
-            for t in targets:
-                if t["post_id"] is None and t["account_id"] is None:
-                    conn.execute(sa.update(T).where(T.c.id == t["id"]).values(kind="unknown", outcome="not_found",
-                                                                              executed_at=now))
-                    continue
-                kind, sid = ("post", t["post_id"]) if t["post_id"] is not None else ("account", t["account_id"])
-                if (kind, sid) not in done:  # one item named twice (URL and id) is removed once
-                    done[(kind, sid)] = self._prior_or_remove(conn, order, kind, sid, who, now, webhook, withheld_at)
-                r = done[(kind, sid)]
-                conn.execute(sa.update(T).where(T.c.id == t["id"]).values(
-                    kind=kind, post_id=t["post_id"], account_id=t["account_id"], case_id=r["case_id"],
-                    decision_id=r["decision_id"], delivery_id=r["delivery_id"], outcome=r["outcome"],
-                    executed_at=now))
-            n = Counter(r["outcome"] for r in done.values())
-            how = method or (f"action webhook (remove): {n['sent']} sent, awaiting acknowledgement" if n["sent"]
-                             else "recorded only; no action sink configured, nothing removed" if n["recorded"]
-                             else "already removed by review")
-            order.update(status="executed", executed_at=now, executed_by=who.username, execution_method=how)
-            targets = self._statement_targets(conn, order_id)
-            st = rules.statement(order, targets, now)
-            conn.execute(sa.update(RO).where(RO.c.id == order_id).values(
-                status="executed", executed_at=now, executed_by=who.username, execution_method=how, statement=st))
-            self._events(conn, ("order.executed", who.username, f"order:{order_id}", {
-                "sent": n["sent"], "recorded": n["recorded"], "already_removed": n["already_removed"],
-                "not_found": sum(t["outcome"] == "not_found" for t in targets),
-                "actioned_at": iso(now), "removal_confirmed": st["removal_confirmed"], "method": how}))
+        conn = tx.conn
+        o = self._lock_order(conn, order_id)
+        if o.status != "open":
+            raise ComplianceError("conflict", f"removal order {order_id} is {o.status}, not open")
+        targets = [t._asdict() for t in conn.execute(sa.select(T).where(T.c.order_id == order_id)
+                                                     .order_by(T.c.id))]
+        for t in targets:  # content ingested since the order came in is found now
+            if t["post_id"] is None and t["account_id"] is None:
+                t["kind"], t["post_id"], t["account_id"] = self._resolve(conn, t["target"])
+        found = [t for t in targets if t["post_id"] is not None or t["account_id"] is not None]
+        if not found:
+            raise ComplianceError("conflict", "none of the order's targets is on the service; reject the order "
+                                  "with the reason (art. 3(7)/(8)) instead")
+        order = o._asdict()
+        withheld = order["details"].get("notice_withheld_until")
+        withheld_at = rules.parse_time(withheld, "notice_withheld_until") if withheld else None
+        done: dict[tuple[str, int], dict[str, Any]] = {}
+        for t in targets:
+            if t["post_id"] is None and t["account_id"] is None:
+                conn.execute(sa.update(T).where(T.c.id == t["id"]).values(kind="unknown", outcome="not_found",
+                                                                          executed_at=now))
+                continue
+            kind, sid = ("post", t["post_id"]) if t["post_id"] is not None else ("account", t["account_id"])
+            if (kind, sid) not in done:  # one item named twice (URL and id) is removed once
+                done[(kind, sid)] = self._prior_or_remove(tx, order, kind, sid, who, now, webhook, withheld_at)
+            r = done[(kind, sid)]
+            conn.execute(sa.update(T).where(T.c.id == t["id"]).values(
+                kind=kind, post_id=t["post_id"], account_id=t["account_id"], case_id=r["case_id"],
+                decision_id=r["decision_id"], delivery_id=r["delivery_id"], outcome=r["outcome"],
+                executed_at=now))
+        n = Counter(r["outcome"] for r in done.values())
+        how = method or (f"action webhook (remove): {n['sent']} sent, awaiting acknowledgement" if n["sent"]
+                         else "recorded only; no action sink configured, nothing removed" if n["recorded"]
+                         else "already removed by review")
+        order.update(status="executed", executed_at=now, executed_by=who.username, execution_method=how)
+        targets = self._statement_targets(conn, order_id)
+        st = rules.statement(order, targets, now)
+        conn.execute(sa.update(RO).where(RO.c.id == order_id).values(
+            status="executed", executed_at=now, executed_by=who.username, execution_method=how, statement=st))
+        self._events(conn, ("order.executed", who.username, f"order:{order_id}", {
+            "sent": n["sent"], "recorded": n["recorded"], "already_removed": n["already_removed"],
+            "not_found": sum(t["outcome"] == "not_found" for t in targets),
+            "actioned_at": iso(now), "removal_confirmed": st["removal_confirmed"], "method": how}))
         return ExecutionResult(order_id, "executed", n["sent"], n["recorded"], n["already_removed"],
                                st["removal_confirmed"], st)
 
@@ -323,11 +325,12 @@ class ComplianceRepo:
              .where(T.c.order_id == order_id).order_by(T.c.id))
         return [r._asdict() for r in conn.execute(q)]
 
-    def _prior_or_remove(self, conn: Connection, order: dict[str, Any], kind: str, sid: int, who: Executor,
+    def _prior_or_remove(self, tx: Tx, order: dict[str, Any], kind: str, sid: int, who: Executor,
                          now: datetime, webhook: Webhook | None, withheld_at: datetime | None) -> dict[str, Any]:
         """Remove one found item for the order, unless a reviewer's removal already stands. A prior removal counts
         as `already_removed` only once the platform acknowledged it; one still being delivered is `sent` (the order
         waits on that delivery); one never sent is sent now (or `recorded`, with no action sink)."""
+        conn = tx.conn
         prior = self._prior_removal(conn, kind, sid, now)
         if prior is not None:
             dl = conn.execute(sa.select(W.c.id, W.c.status).where(W.c.decision_id == prior.id, W.c.action == "remove")
@@ -350,12 +353,13 @@ class ComplianceRepo:
                 self._preserve(conn, kind, sid, now, reason="removal_order", case_id=prior.case_id,
                                order_id=order["id"], actor=who.username)
                 return {**base, "outcome": "sent"}
-        r = self._remove(conn, order, kind, sid, who, now, webhook, withheld_at)
+        r = self._remove(tx, order, kind, sid, who, now, webhook, withheld_at)
         return {**r, "outcome": "sent" if r["delivery_id"] is not None else "recorded"}
 
-    def confirm_removals(self, conn: Connection, delivery_id: int, now: datetime) -> None:
+    def confirm_removals(self, tx: Tx, delivery_id: int, now: datetime) -> None:
         """The platform acknowledged a removal webhook: order targets waiting on it become `removed`, and each
         order's statement is prepared again (it now states the time of execution once all are confirmed)."""
+        conn = tx.conn
         orders = sorted(set(conn.execute(sa.select(T.c.order_id).where(
             T.c.delivery_id == delivery_id, T.c.outcome == "sent")).scalars()))
         if not orders:
@@ -382,13 +386,14 @@ class ComplianceRepo:
                 return r
         return None
 
-    def _remove(self, conn: Connection, order: dict[str, Any], kind: str, sid: int, who: Executor, now: datetime,
+    def _remove(self, tx: Tx, order: dict[str, Any], kind: str, sid: int, who: Executor, now: datetime,
                 webhook: Webhook | None, withheld_at: datetime | None) -> dict[str, Any]:
+        conn = tx.conn
         case = conn.execute(sa.select(C.c.id, C.c.status).where(
             C.c.subject_kind == kind, C.c.subject_id == sid, C.c.closed_at.is_(None))).first()
         oid = order["id"]
         # A case already open on it (e.g. the detector's) records the order too; its own source, if any, stays.
-        got = submit(Tx(self.store, conn), [Finding(
+        got = submit(tx, [Finding(
             (kind, sid), "order", f"removal order {order['order_ref']} ({order['authority']})",
             priority=ORDER_PRIORITY, details={"source": "removal_order", "order_id": oid}, ref=f"order:{oid}",
             raises=True, append_reason=False, raise_priority=False,
@@ -455,34 +460,34 @@ class ComplianceRepo:
             "withheld_until": iso(withheld_until), "queued": delivery_id is not None}))
         return nid
 
-    def reject(self, order_id: int, status: str, reason: str, actor: str, now: datetime) -> CloseResult:
+    def reject(self, tx: Tx, order_id: int, status: str, reason: str, actor: str, now: datetime) -> CloseResult:
         """Close an open order without executing it: `rejected` (it cannot be executed — manifest errors,
         factual impossibility: art. 3(7)/(8)) or `withdrawn` (the authority withdrew it). Needs a reason."""
         if status not in ("rejected", "withdrawn"):
             raise ComplianceError("invalid", "status must be rejected or withdrawn")
         if not (reason or "").strip():
             raise ComplianceError("invalid", "a reason is required")
-        with self.store.write() as conn:
-            o = self._lock_order(conn, order_id)
-            if o.status != "open":
-                raise ComplianceError("conflict", f"removal order {order_id} is {o.status}, not open")
-            order = {**o._asdict(), "status": status, "status_reason": reason.strip()}
-            targets = [t._asdict() for t in conn.execute(sa.select(T).where(T.c.order_id == order_id)
-                                                         .order_by(T.c.id))]
-            st = rules.statement(order, targets, now) if status == "rejected" else None
-            conn.execute(sa.update(RO).where(RO.c.id == order_id).values(status=status, status_reason=reason.strip(),
-                                                                       statement=st))
-            self._events(conn, (f"order.{status}", actor, f"order:{order_id}", {"reason": reason.strip()}))
+        conn = tx.conn
+        o = self._lock_order(conn, order_id)
+        if o.status != "open":
+            raise ComplianceError("conflict", f"removal order {order_id} is {o.status}, not open")
+        order = {**o._asdict(), "status": status, "status_reason": reason.strip()}
+        targets = [t._asdict() for t in conn.execute(sa.select(T).where(T.c.order_id == order_id)
+                                                     .order_by(T.c.id))]
+        st = rules.statement(order, targets, now) if status == "rejected" else None
+        conn.execute(sa.update(RO).where(RO.c.id == order_id).values(status=status, status_reason=reason.strip(),
+                                                                   statement=st))
+        self._events(conn, (f"order.{status}", actor, f"order:{order_id}", {"reason": reason.strip()}))
         return CloseResult(order_id, status, st)
 
-    def mark_statement_sent(self, order_id: int, actor: str, now: datetime, channel: str) -> bool:
-        with self.store.write() as conn:
-            n = conn.execute(sa.update(RO).where(RO.c.id == order_id, RO.c.statement.is_not(None),
-                                                RO.c.statement_sent_at.is_(None))
-                             .values(statement_sent_at=now)).rowcount
-            if n:
-                self._events(conn, ("order.statement_sent", actor, f"order:{order_id}",
-                                    {"channel": channel, "at": iso(now)}))
+    def mark_statement_sent(self, tx: Tx, order_id: int, actor: str, now: datetime, channel: str) -> bool:
+        conn = tx.conn
+        n = conn.execute(sa.update(RO).where(RO.c.id == order_id, RO.c.statement.is_not(None),
+                                            RO.c.statement_sent_at.is_(None))
+                         .values(statement_sent_at=now)).rowcount
+        if n:
+            self._events(conn, ("order.statement_sent", actor, f"order:{order_id}",
+                                {"channel": channel, "at": iso(now)}))
         return bool(n)
 
     def statements_to_send(self) -> list[dict[str, Any]]:
@@ -522,33 +527,33 @@ class ComplianceRepo:
             o["alerts_done"] = done.get(o["id"], {})
         return orders
 
-    def claim_alert(self, order_id: int, threshold: int, channel: str, now: datetime,
+    def claim_alert(self, tx: Tx, order_id: int, threshold: int, channel: str, now: datetime,
                     status: str = "sending") -> int | None:
         """Take an alert (or mark it skipped); None when another sender has it. While `sending`, sent_at is when
         the attempt started. Taken again: a failed alert with fewer than 5 attempts, or a stale `sending` one."""
         started = now if status == "sending" else None
-        with self.store.write() as conn:
-            try:
-                with conn.begin_nested():
-                    return int(conn.execute(sa.insert(AL).values(
-                        order_id=order_id, threshold_minutes=threshold, channel=channel, status=status, attempts=0,
-                        sent_at=started).returning(AL.c.id)).scalar_one())
-            except IntegrityError:
-                pass
-            retry = sa.or_(sa.and_(AL.c.status == "failed", AL.c.attempts < 5),
-                           sa.and_(AL.c.status == "sending", AL.c.sent_at <= now - STALE_SENDING))
-            r = conn.execute(sa.update(AL).where(
-                AL.c.order_id == order_id, AL.c.threshold_minutes == threshold, AL.c.channel == channel, retry,
-            ).values(status=status, sent_at=started).returning(AL.c.id)).first()
-            return r.id if r else None
+        conn = tx.conn
+        try:
+            with conn.begin_nested():
+                return int(conn.execute(sa.insert(AL).values(
+                    order_id=order_id, threshold_minutes=threshold, channel=channel, status=status, attempts=0,
+                    sent_at=started).returning(AL.c.id)).scalar_one())
+        except IntegrityError:
+            pass
+        retry = sa.or_(sa.and_(AL.c.status == "failed", AL.c.attempts < 5),
+                       sa.and_(AL.c.status == "sending", AL.c.sent_at <= now - STALE_SENDING))
+        r = conn.execute(sa.update(AL).where(
+            AL.c.order_id == order_id, AL.c.threshold_minutes == threshold, AL.c.channel == channel, retry,
+        ).values(status=status, sent_at=started).returning(AL.c.id)).first()
+        return r.id if r else None
 
-    def record_alert(self, alert_id: int, ok: bool, error: str | None, now: datetime) -> None:
-        with self.store.write() as conn:
-            r = conn.execute(sa.update(AL).where(AL.c.id == alert_id).values(
-                status="sent" if ok else "failed", attempts=AL.c.attempts + 1, last_error=error,
-                sent_at=now if ok else None).returning(AL.c.order_id, AL.c.threshold_minutes, AL.c.channel)).one()
-            self._events(conn, ("order.alert_sent" if ok else "order.alert_failed", "basira", f"order:{r.order_id}",
-                                {"threshold_minutes": r.threshold_minutes, "channel": r.channel, "error": error}))
+    def record_alert(self, tx: Tx, alert_id: int, ok: bool, error: str | None, now: datetime) -> None:
+        conn = tx.conn
+        r = conn.execute(sa.update(AL).where(AL.c.id == alert_id).values(
+            status="sent" if ok else "failed", attempts=AL.c.attempts + 1, last_error=error,
+            sent_at=now if ok else None).returning(AL.c.order_id, AL.c.threshold_minutes, AL.c.channel)).one()
+        self._events(conn, ("order.alert_sent" if ok else "order.alert_failed", "basira", f"order:{r.order_id}",
+                            {"threshold_minutes": r.threshold_minutes, "channel": r.channel, "error": error}))
 
     # --- preservation -------------------------------------------------------------------------------------------
 
@@ -595,59 +600,46 @@ class ComplianceRepo:
             "preserve_until": iso(keep.preserve_until(now)), "content_sha256": keep.content_hash(snap)}))
         return pid
 
-    def preserve_decision(self, case_id: int, decision_id: int, now: datetime, actor: str | None = None) -> int | None:
+    def preserve_decision(self, tx: Tx, case_id: int, decision_id: int, now: datetime, actor: str | None = None) -> int | None:
         """Preserve what a reviewer's `remove` decision removed, and record the notice to its provider (art. 11).
         Idempotent per decision."""
-        with self.store.write() as conn:
-            # The decision row locked first: a second writer (the request path and the compliance loop) waits
-            # here, then sees the first one's copy. The unique index on decision_id is the backstop.
-            q = sa.select(D.c.action, D.c.reason_code, D.c.id).where(D.c.id == decision_id)
-            d = conn.execute(q.with_for_update() if self.store.dialect == "postgresql" else q).first()
-            if conn.execute(sa.select(PI.c.id).where(PI.c.decision_id == decision_id)).first() is not None:
-                return None
-            c = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
-            if d is None or c is None or d.action != "remove":
-                return None
-            try:
-                with conn.begin_nested():
-                    pid = self._preserve(conn, c.subject_kind, c.subject_id, now, reason="decision",
-                                         case_id=case_id, decision_id=decision_id, actor=actor)
-            except IntegrityError:  # another writer preserved it between our check and our insert
-                if conn.execute(sa.select(PI.c.id).where(PI.c.decision_id == decision_id)).first() is None:
-                    raise
-                return None
-            ids = subject_ids(conn, c.subject_kind, c.subject_id)
-            body = rules.content_notice(None, ids, reasons=f"Removed under the service's terms: {d.reason_code}",
-                                        legal_basis="Terms of service; Regulation (EU) 2021/784, art. 5", now=now,
-                                        decision=d._asdict())
-            delivery = conn.execute(sa.select(W.c.id).where(W.c.decision_id == decision_id, W.c.action == "remove")
-                                    ).scalar()
-            self._add_notice(conn, c.subject_kind, c.subject_id, ids, body, now, decision_id=decision_id,
-                             delivery_id=delivery)
+        conn = tx.conn
+        # The decision row locked first: a second writer (the request path and the compliance loop) waits
+        # here, then sees the first one's copy. The unique index on decision_id is the backstop.
+        q = sa.select(D.c.action, D.c.reason_code, D.c.id).where(D.c.id == decision_id)
+        d = conn.execute(q.with_for_update() if tx.dialect == "postgresql" else q).first()
+        if conn.execute(sa.select(PI.c.id).where(PI.c.decision_id == decision_id)).first() is not None:
+            return None
+        c = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
+        if d is None or c is None or d.action != "remove":
+            return None
+        try:
+            with conn.begin_nested():
+                pid = self._preserve(conn, c.subject_kind, c.subject_id, now, reason="decision",
+                                     case_id=case_id, decision_id=decision_id, actor=actor)
+        except IntegrityError:  # another writer preserved it between our check and our insert
+            if conn.execute(sa.select(PI.c.id).where(PI.c.decision_id == decision_id)).first() is None:
+                raise
+            return None
+        ids = subject_ids(conn, c.subject_kind, c.subject_id)
+        body = rules.content_notice(None, ids, reasons=f"Removed under the service's terms: {d.reason_code}",
+                                    legal_basis="Terms of service; Regulation (EU) 2021/784, art. 5", now=now,
+                                    decision=d._asdict())
+        delivery = conn.execute(sa.select(W.c.id).where(W.c.decision_id == decision_id, W.c.action == "remove")
+                                ).scalar()
+        self._add_notice(conn, c.subject_kind, c.subject_id, ids, body, now, decision_id=decision_id,
+                         delivery_id=delivery)
         return pid
 
-    def preserve_missed(self, now: datetime, actor: str = "basira", limit: int = 500,
-                        on_error: OnError | None = None) -> list[int]:
-        """Preserve live reviewer removals that have no preserved copy yet. A reviewer's decision and its
-        preservation are two transactions; this sweep (run by every compliance tick) closes the gap left by a
-        crash between them, so no removal escapes art. 6. Return the decision ids preserved."""
+    def unpreserved_removals(self, limit: int = 500) -> list[tuple[int, int]]:
+        """(decision id, case id) of live reviewer removals with no preserved copy, oldest first."""
         has_copy = sa.select(PI.c.id).where(PI.c.decision_id == D.c.id).exists()
         with self.store.read() as conn:
-            missed = conn.execute(
+            return [(r.id, r.case_id) for r in conn.execute(
                 sa.select(D.c.id, D.c.case_id)
                 .where(D.c.action == "remove", D.c.undone_at.is_(None), D.c.stage.in_(("review", "escalation")),
                        ~has_copy)
-                .order_by(D.c.id).limit(limit)).all()
-        done = []
-        for r in missed:
-            try:
-                if self.preserve_decision(r.case_id, r.id, now, actor) is not None:
-                    done.append(r.id)
-            except Exception as exc:  # one decision's fault never stops the others' preservation
-                if on_error is None:
-                    raise
-                on_error(f"decision:{r.id}", exc)
-        return done
+                .order_by(D.c.id).limit(limit))]
 
     def preserved(self, *, include_purged: bool = True, limit: int = 500) -> list[PreservedListItem]:
         """Preserved items without their content (minimal record plus legal hold)."""
@@ -663,47 +655,47 @@ class ComplianceRepo:
             r = conn.execute(sa.select(PI).where(PI.c.id == item_id)).first()
         return PreservedCopy.from_row(r._mapping) if r else None
 
-    def set_legal_hold(self, item_id: int, until: datetime, reason: str, actor: str, now: datetime) -> LegalHold:
+    def set_legal_hold(self, tx: Tx, item_id: int, until: datetime, reason: str, actor: str, now: datetime) -> LegalHold:
         keep.check_hold(until, reason, now)
-        with self.store.write() as conn:
-            r = conn.execute(sa.select(PI.c.purged_at).where(PI.c.id == item_id)).first()
-            if r is None:
-                raise ComplianceError("not_found", f"no preserved item {item_id}")
-            if r.purged_at is not None:
-                raise ComplianceError("conflict", f"preserved item {item_id} was purged; nothing left to hold")
-            conn.execute(sa.update(PI).where(PI.c.id == item_id).values(legal_hold_until=until,
-                                                                        legal_hold_reason=reason.strip()))
-            self._events(conn, ("preservation.legal_hold", actor, f"preserved:{item_id}",
-                                {"until": iso(until), "reason": reason.strip()}))
+        conn = tx.conn
+        r = conn.execute(sa.select(PI.c.purged_at).where(PI.c.id == item_id)).first()
+        if r is None:
+            raise ComplianceError("not_found", f"no preserved item {item_id}")
+        if r.purged_at is not None:
+            raise ComplianceError("conflict", f"preserved item {item_id} was purged; nothing left to hold")
+        conn.execute(sa.update(PI).where(PI.c.id == item_id).values(legal_hold_until=until,
+                                                                    legal_hold_reason=reason.strip()))
+        self._events(conn, ("preservation.legal_hold", actor, f"preserved:{item_id}",
+                            {"until": iso(until), "reason": reason.strip()}))
         return LegalHold(item_id, until, reason.strip())
 
-    def purge(self, now: datetime, actor: str = "basira", limit: int = 1000,
+    def purge(self, tx: Tx, now: datetime, actor: str = "basira", limit: int = 1000,
               on_error: OnError | None = None) -> list[int]:
         """Purge every preserved item whose time (six months, or the legal hold if later) is over: its snapshot
         is deleted; a post still removed has its text blanked and media URLs dropped (hashes, ids and dates
         stay). Return the ids purged."""
         purged, events = [], []
-        with self.store.write() as conn:
-            due = [r._asdict() for r in conn.execute(
-                sa.select(PI.c.id, PI.c.post_id, PI.c.account_id, PI.c.order_id, PI.c.case_id, PI.c.decision_id,
-                          PI.c.preserve_until, PI.c.legal_hold_until, PI.c.purged_at, PI.c.content_sha256)
-                .where(PI.c.purged_at.is_(None), PI.c.preserve_until <= now,  # held items do not crowd out the rest
-                       sa.or_(PI.c.legal_hold_until.is_(None), PI.c.legal_hold_until <= now))
-                .order_by(PI.c.id).limit(limit))]
-            for item in (i for i in due if keep.purge_due(i, now)):
-                try:
-                    with conn.begin_nested():  # one item's fault rolls back that item only
-                        blanked = self._purge_item(conn, item, now)
-                except Exception as exc:
-                    if on_error is None:
-                        raise
-                    on_error(f"preserved:{item['id']}", exc)
-                    continue
-                events.append(("preservation.purged", actor, f"preserved:{item['id']}", {
-                    "post_id": item["post_id"], "account_id": item["account_id"], "order_id": item["order_id"],
-                    "content_sha256": item["content_sha256"], "post_text_blanked": blanked}))
-                purged.append(item["id"])
-            self._events(conn, *events)  # one append for the batch: the chain's head is read once
+        conn = tx.conn
+        due = [r._asdict() for r in conn.execute(
+            sa.select(PI.c.id, PI.c.post_id, PI.c.account_id, PI.c.order_id, PI.c.case_id, PI.c.decision_id,
+                      PI.c.preserve_until, PI.c.legal_hold_until, PI.c.purged_at, PI.c.content_sha256)
+            .where(PI.c.purged_at.is_(None), PI.c.preserve_until <= now,  # held items do not crowd out the rest
+                   sa.or_(PI.c.legal_hold_until.is_(None), PI.c.legal_hold_until <= now))
+            .order_by(PI.c.id).limit(limit))]
+        for item in (i for i in due if keep.purge_due(i, now)):
+            try:
+                with conn.begin_nested():  # one item's fault rolls back that item only
+                    blanked = self._purge_item(conn, item, now)
+            except Exception as exc:
+                if on_error is None:
+                    raise
+                on_error(f"preserved:{item['id']}", exc)
+                continue
+            events.append(("preservation.purged", actor, f"preserved:{item['id']}", {
+                "post_id": item["post_id"], "account_id": item["account_id"], "order_id": item["order_id"],
+                "content_sha256": item["content_sha256"], "post_text_blanked": blanked}))
+            purged.append(item["id"])
+        self._events(conn, *events)  # one append for the batch: the chain's head is read once
         return purged
 
     def _purge_item(self, conn: Connection, item: dict[str, Any], now: datetime) -> bool:
@@ -736,44 +728,44 @@ class ComplianceRepo:
 
     # --- complaints ---------------------------------------------------------------------------------------------
 
-    def add_complaint(self, *, complainant: str, grounds: str, now: datetime, order_id: int | None = None,
+    def add_complaint(self, tx: Tx, *, complainant: str, grounds: str, now: datetime, order_id: int | None = None,
                       case_id: int | None = None, post_id: int | None = None, actor: str | None = None) -> int:
         """A complaint by a content provider about a removal (art. 10): against an order's removal or a case's."""
         if (order_id is None) == (case_id is None):
             raise ComplianceError("invalid", "a complaint is about one removal order or one case")
         if not (complainant or "").strip() or not (grounds or "").strip():
             raise ComplianceError("invalid", "a complaint needs the complainant and the grounds")
-        with self.store.write() as conn:
-            account_id = None
-            if order_id is not None:
-                o = conn.execute(sa.select(RO.c.status).where(RO.c.id == order_id)).first()
-                if o is None:
-                    raise ComplianceError("not_found", f"no removal order {order_id}")
-                if o.status != "executed":
-                    raise ComplianceError("conflict", f"removal order {order_id} is {o.status}: nothing was removed")
-                if post_id is not None and not conn.execute(sa.select(T.c.id).where(
-                        T.c.order_id == order_id, T.c.post_id == post_id, T.c.outcome.in_(REMOVAL_OUTCOMES))).first():
-                    raise ComplianceError("invalid", f"post {post_id} was not removed under order {order_id}")
+        conn = tx.conn
+        account_id = None
+        if order_id is not None:
+            o = conn.execute(sa.select(RO.c.status).where(RO.c.id == order_id)).first()
+            if o is None:
+                raise ComplianceError("not_found", f"no removal order {order_id}")
+            if o.status != "executed":
+                raise ComplianceError("conflict", f"removal order {order_id} is {o.status}: nothing was removed")
+            if post_id is not None and not conn.execute(sa.select(T.c.id).where(
+                    T.c.order_id == order_id, T.c.post_id == post_id, T.c.outcome.in_(REMOVAL_OUTCOMES))).first():
+                raise ComplianceError("invalid", f"post {post_id} was not removed under order {order_id}")
+        else:
+            c = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
+            if c is None:
+                raise ComplianceError("not_found", f"no case {case_id}")
+            if not conn.execute(sa.select(D.c.id).where(D.c.case_id == case_id, D.c.action == "remove",
+                                                        D.c.undone_at.is_(None))).first():
+                raise ComplianceError("conflict", f"case {case_id} has no live removal to complain about")
+            if c.subject_kind == "post":
+                post_id = c.subject_id
             else:
-                c = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).first()
-                if c is None:
-                    raise ComplianceError("not_found", f"no case {case_id}")
-                if not conn.execute(sa.select(D.c.id).where(D.c.case_id == case_id, D.c.action == "remove",
-                                                            D.c.undone_at.is_(None))).first():
-                    raise ComplianceError("conflict", f"case {case_id} has no live removal to complain about")
-                if c.subject_kind == "post":
-                    post_id = c.subject_id
-                else:
-                    account_id = c.subject_id
-            if post_id is not None:
-                account_id = conn.execute(sa.select(P.c.account_id).where(P.c.id == post_id)).scalar()
-            cid = conn.execute(sa.insert(CP).values(
-                order_id=order_id, case_id=case_id, post_id=post_id, account_id=account_id,
-                complainant=complainant.strip()[:256], grounds=grounds.strip()[:20_000], received_at=now,
-                status="open", reinstated=False).returning(CP.c.id)).scalar_one()
-            assert isinstance(cid, int)
-            self._events(conn, ("complaint.received", actor or complainant.strip()[:128], f"complaint:{cid}",
-                                {"order_id": order_id, "case_id": case_id, "post_id": post_id}))
+                account_id = c.subject_id
+        if post_id is not None:
+            account_id = conn.execute(sa.select(P.c.account_id).where(P.c.id == post_id)).scalar()
+        cid = conn.execute(sa.insert(CP).values(
+            order_id=order_id, case_id=case_id, post_id=post_id, account_id=account_id,
+            complainant=complainant.strip()[:256], grounds=grounds.strip()[:20_000], received_at=now,
+            status="open", reinstated=False).returning(CP.c.id)).scalar_one()
+        assert isinstance(cid, int)
+        self._events(conn, ("complaint.received", actor or complainant.strip()[:128], f"complaint:{cid}",
+                            {"order_id": order_id, "case_id": case_id, "post_id": post_id}))
         return cid
 
     def complaints(self, status: str | None = None, limit: int = 200) -> list[ComplaintListItem]:
@@ -789,39 +781,39 @@ class ComplianceRepo:
             r = conn.execute(sa.select(CP).where(CP.c.id == complaint_id)).first()
         return ComplaintView.from_row(r._mapping) if r else None
 
-    def decide_complaint(self, complaint_id: int, upheld: bool, reasons: str, who: Executor, now: datetime,
+    def decide_complaint(self, tx: Tx, complaint_id: int, upheld: bool, reasons: str, who: Executor, now: datetime,
                          webhook: Webhook | None) -> ComplaintDecision:
         """Decide a complaint with reasons (art. 10(2)). Upheld: the content is reinstated — a `restore` action
         webhook for each removal it is about; the preserved copy stays until its own time is over."""
         if not (reasons or "").strip():
             raise ComplianceError("invalid", "a decision on a complaint needs its reasons")
-        with self.store.write() as conn:
-            c = self._locked(conn, CP, complaint_id, "complaint")
-            if c.status != "open":
-                raise ComplianceError("conflict", f"complaint {complaint_id} is already {c.status}")
-            restored = 0
-            if upheld and webhook is not None:
-                if c.order_id is not None:
-                    q2 = sa.select(T.c.case_id, T.c.decision_id).distinct().where(
-                        T.c.order_id == c.order_id, T.c.outcome.in_(REMOVAL_OUTCOMES))
-                    if c.post_id is not None:
-                        q2 = q2.where(T.c.post_id == c.post_id)
-                    pairs = [(r.case_id, r.decision_id) for r in conn.execute(q2)]
-                else:
-                    pairs = [(r.case_id, r.id) for r in conn.execute(sa.select(D.c.case_id, D.c.id).where(
-                        D.c.case_id == c.case_id, D.c.action == "remove", D.c.undone_at.is_(None)))]
-                for case_id, did in pairs:
-                    ids = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).one()
-                    facts = {"case_id": case_id, "decision_id": did, "action": "restore", "platform_action": "restore",
-                             "complaint_id": complaint_id, "reasons": reasons.strip(),
-                             **subject_ids(conn, ids.subject_kind, ids.subject_id)}
-                    restored += self._enqueue(conn, case_id, did, "restore", facts, webhook, now) is not None
-            status = "upheld" if upheld else "rejected"
-            conn.execute(sa.update(CP).where(CP.c.id == complaint_id).values(
-                status=status, decided_at=now, decided_by=who.username, decision_reasons=reasons.strip(),
-                reinstated=upheld, reinstated_at=now if upheld else None))
-            self._events(conn, (f"complaint.{status}", who.username, f"complaint:{complaint_id}",
-                                {"reasons": reasons.strip(), "reinstated": upheld, "restore_webhooks": restored}))
+        conn = tx.conn
+        c = self._locked(conn, CP, complaint_id, "complaint")
+        if c.status != "open":
+            raise ComplianceError("conflict", f"complaint {complaint_id} is already {c.status}")
+        restored = 0
+        if upheld and webhook is not None:
+            if c.order_id is not None:
+                q2 = sa.select(T.c.case_id, T.c.decision_id).distinct().where(
+                    T.c.order_id == c.order_id, T.c.outcome.in_(REMOVAL_OUTCOMES))
+                if c.post_id is not None:
+                    q2 = q2.where(T.c.post_id == c.post_id)
+                pairs = [(r.case_id, r.decision_id) for r in conn.execute(q2)]
+            else:
+                pairs = [(r.case_id, r.id) for r in conn.execute(sa.select(D.c.case_id, D.c.id).where(
+                    D.c.case_id == c.case_id, D.c.action == "remove", D.c.undone_at.is_(None)))]
+            for case_id, did in pairs:
+                ids = conn.execute(sa.select(C.c.subject_kind, C.c.subject_id).where(C.c.id == case_id)).one()
+                facts = {"case_id": case_id, "decision_id": did, "action": "restore", "platform_action": "restore",
+                         "complaint_id": complaint_id, "reasons": reasons.strip(),
+                         **subject_ids(conn, ids.subject_kind, ids.subject_id)}
+                restored += self._enqueue(conn, case_id, did, "restore", facts, webhook, now) is not None
+        status = "upheld" if upheld else "rejected"
+        conn.execute(sa.update(CP).where(CP.c.id == complaint_id).values(
+            status=status, decided_at=now, decided_by=who.username, decision_reasons=reasons.strip(),
+            reinstated=upheld, reinstated_at=now if upheld else None))
+        self._events(conn, (f"complaint.{status}", who.username, f"complaint:{complaint_id}",
+                            {"reasons": reasons.strip(), "reinstated": upheld, "restore_webhooks": restored}))
         return ComplaintDecision(complaint_id, status, upheld, restored)
 
     def user(self, username: str) -> tuple[Executor, str] | None:
@@ -844,12 +836,12 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 def preserve_on_removal(tx: Tx, removal: Removal) -> dict[str, Any]:
     """DecisionEffects listener: a reviewer's removal is preserved for six months (Regulation (EU) 2021/784,
     art. 6) and its provider noticed (art. 11), in the decision's own transaction."""
-    ComplianceRepo(tx.store).preserve_decision(removal.case_id, removal.decision_id, removal.at, removal.actor)
+    ComplianceRepo(tx.store).preserve_decision(tx, removal.case_id, removal.decision_id, removal.at, removal.actor)
     return {}
 
 
 def confirm_on_delivery(tx: Tx, delivered: RemovalDelivered) -> dict[str, Any]:
     """DecisionEffects listener: the platform acknowledged a removal webhook, so the order targets waiting on it
     are removed and their statements restated, in the same transaction as the delivery's own record."""
-    ComplianceRepo(tx.store).confirm_removals(tx.conn, delivered.delivery_id, delivered.at)
+    ComplianceRepo(tx.store).confirm_removals(tx, delivered.delivery_id, delivered.at)
     return {}

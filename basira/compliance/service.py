@@ -66,7 +66,8 @@ class ComplianceService:
     def receive(self, obj: dict[str, Any], source: str, created_by: str | None) -> int:
         """One order from the API or the web form; raises OrderError (bad field) or ComplianceError (duplicate)."""
         order = rules.order_from_dict(obj, self.now())
-        ids, dupes = self.repo.add_orders([order], source, created_by, self.now())
+        with self.store.transaction() as tx:
+            ids, dupes = self.repo.add_orders(tx, [order], source, created_by, self.now())
         if dupes:
             raise ComplianceError("conflict", f"order {order.order_ref} from {order.authority} was already received")
         return ids[0]
@@ -74,7 +75,8 @@ class ComplianceService:
     def import_file(self, path: str, created_by: str | None = None) -> tuple[list[int], list[str]]:
         """Every order in a file, or none (InputError naming file, line and field); duplicates are skipped."""
         items = read_orders(path, self.now())
-        return self.repo.add_orders(items, "file", created_by or f"file:{path}", self.now())
+        with self.store.transaction() as tx:
+            return self.repo.add_orders(tx, items, "file", created_by or f"file:{path}", self.now())
 
     # --- reading ----------------------------------------------------------------------------------------------
 
@@ -105,30 +107,36 @@ class ComplianceService:
 
     def execute(self, order_id: int, username: str) -> ExecutionResult:
         who = self._executor(username, "manage_orders")
-        return self.repo.execute(order_id, who, self.now(), self._webhook if self.review.webhook_url else None)
+        with self.store.transaction() as tx:
+            return self.repo.execute(tx, order_id, who, self.now(), self._webhook if self.review.webhook_url else None)
 
     def close(self, order_id: int, status: str, reason: str, username: str) -> CloseResult:
         self._executor(username, "manage_orders")
-        return self.repo.reject(order_id, status, reason, username, self.now())
+        with self.store.transaction() as tx:
+            return self.repo.reject(tx, order_id, status, reason, username, self.now())
 
     def preserve_decision(self, case_id: int, decision_id: int, actor: str | None = None) -> int | None:
-        return self.repo.preserve_decision(case_id, decision_id, self.now(), actor)
+        with self.store.transaction() as tx:
+            return self.repo.preserve_decision(tx, case_id, decision_id, self.now(), actor)
 
     def set_legal_hold(self, item_id: int, until: datetime, reason: str, username: str) -> LegalHold:
         self._executor(username, "manage_orders")
-        return self.repo.set_legal_hold(item_id, until, reason, username, self.now())
+        with self.store.transaction() as tx:
+            return self.repo.set_legal_hold(tx, item_id, until, reason, username, self.now())
 
     # --- complaints -------------------------------------------------------------------------------------------
 
     def file_complaint(self, *, complainant: str, grounds: str, order_id: int | None = None,
                        case_id: int | None = None, post_id: int | None = None, actor: str | None = None) -> int:
-        return self.repo.add_complaint(complainant=complainant, grounds=grounds, now=self.now(), order_id=order_id,
-                                       case_id=case_id, post_id=post_id, actor=actor)
+        with self.store.transaction() as tx:
+            return self.repo.add_complaint(tx, complainant=complainant, grounds=grounds, now=self.now(), order_id=order_id,
+                                           case_id=case_id, post_id=post_id, actor=actor)
 
     def decide_complaint(self, complaint_id: int, upheld: bool, reasons: str, username: str) -> ComplaintDecision:
         who = self._executor(username, "decide_complaints")
-        return self.repo.decide_complaint(complaint_id, upheld, reasons, who, self.now(),
-                                          self._webhook if self.review.webhook_url else None)
+        with self.store.transaction() as tx:
+            return self.repo.decide_complaint(tx, complaint_id, upheld, reasons, who, self.now(),
+                                              self._webhook if self.review.webhook_url else None)
 
     # --- the tick: alerts, statements, purge, action webhooks --------------------------------------------------
 
@@ -146,15 +154,16 @@ class ComplianceService:
                     now = self.now()
                     plan = rules.due_alert(o["deadline_at"], now, o["alerts_done"].get(ch, ()))
                     for t in plan.skip:
-                        if self.repo.claim_alert(o["id"], t, ch, now, status="skipped") is not None:
+                        if self._claim_alert(o["id"], t, ch, now, status="skipped") is not None:
                             counts["skipped"] += 1
                     if plan.send is None:
                         continue
-                    aid = self.repo.claim_alert(o["id"], plan.send, ch, now)
+                    aid = self._claim_alert(o["id"], plan.send, ch, now)
                     if aid is None:
                         continue
                     ok, error = self.outbox.send(ch, rules.alert_message(o, plan.send, now))
-                    self.repo.record_alert(aid, ok, error, self.now())
+                    with self.store.transaction() as tx:
+                        self.repo.record_alert(tx, aid, ok, error, self.now())
                     counts["sent" if ok else "failed"] += 1
                     if not ok:
                         report.fail("alerts", f"order:{o['id']}", f"{ch}: {error}", log=False)
@@ -180,7 +189,7 @@ class ComplianceService:
                 ok, error = self.outbox.email([contact], subject, render_text(o["statement"]))
                 if not ok:
                     report.fail("statements", f"order:{o['id']}", error or "not sent")
-                elif self.repo.mark_statement_sent(o["id"], "basira", self.now(), "email"):
+                elif self._mark_sent(o["id"], "basira", "email"):
                     sent += 1
             except Exception as exc:  # noqa: BLE001 - one statement's fault never stops the others
                 report.fail("statements", f"order:{o['id']}", exc)
@@ -188,14 +197,38 @@ class ComplianceService:
 
     def mark_statement_sent(self, order_id: int, username: str) -> bool:
         self._executor(username, "manage_orders")
-        return self.repo.mark_statement_sent(order_id, username, self.now(), "manual")
+        return self._mark_sent(order_id, username, "manual")
+
+    def _mark_sent(self, order_id: int, actor: str, channel: str) -> bool:
+        with self.store.transaction() as tx:
+            return self.repo.mark_statement_sent(tx, order_id, actor, self.now(), channel)
+
+    def _claim_alert(self, order_id: int, threshold: int, channel: str, now: datetime,
+                     status: str = "sending") -> int | None:
+        """Its own transaction, committed before the alert goes out: another sender then sees it taken."""
+        with self.store.transaction() as tx:
+            return self.repo.claim_alert(tx, order_id, threshold, channel, now, status=status)
 
     def purge(self, report: TickReport | None = None) -> list[int]:
-        return self.repo.purge(self.now(), on_error=(report if report is not None else TickReport()).item_failed("purge"))
+        on_error = (report if report is not None else TickReport()).item_failed("purge")
+        with self.store.transaction() as tx:  # one item's fault rolls back that item only (a savepoint each)
+            return self.repo.purge(tx, self.now(), on_error=on_error)
 
     def preserve_missed(self, report: TickReport | None = None) -> list[int]:
-        return self.repo.preserve_missed(
-            self.now(), on_error=(report if report is not None else TickReport()).item_failed("preserve_missed"))
+        """Preserve live reviewer removals left without a copy. A decision and its copy commit together
+        (DecisionEffects); this sweep, run by every tick, is the safety net (a copy refused by a listener bug, a
+        database restored from before the copy), so no removal escapes art. 6. Each decision in its own
+        transaction; one that fails is reported and the others go on. Return the decision ids preserved."""
+        on_error = (report if report is not None else TickReport()).item_failed("preserve_missed")
+        done = []
+        for decision_id, case_id in self.repo.unpreserved_removals():
+            try:
+                with self.store.transaction() as tx:
+                    if self.repo.preserve_decision(tx, case_id, decision_id, self.now(), "basira") is not None:
+                        done.append(decision_id)
+            except Exception as exc:  # noqa: BLE001 - one decision's fault never stops the others' preservation
+                on_error(f"decision:{decision_id}", exc)
+        return done
 
     def tick(self, client: httpx.Client | None = None) -> dict[str, Any]:
         """One round of everything time-driven; safe to run from several processes at once. Each step runs even

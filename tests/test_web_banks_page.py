@@ -1,6 +1,6 @@
 """The hash banks page: bank a known text by pasting it (its MinHash computed by the server, never typed)."""
 
-import warnings
+from web_support import session_client as _client
 
 from basira import banks
 from basira.review.auth import hash_password
@@ -10,19 +10,7 @@ from basira.store import open_store
 from basira.web import banks_pages
 from basira.web.app import create_app
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
 TEXT = "Join the marching band this weekend, everyone is welcome at the park by the river (synthetic)."
-
-
-def _client(svc, app, name):
-    cookie, csrf = svc.start_session(svc.repo.user_by_name(name))
-    c = TestClient(app, follow_redirects=False)
-    c.cookies.set("basira_session", cookie)
-    c.headers["X-CSRF-Token"] = csrf
-    return c
 
 
 def test_bank_a_known_text_from_the_web(tmp_path):

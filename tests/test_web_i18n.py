@@ -1,11 +1,10 @@
 """The interface in Arabic, English and Russian: the language per request (user setting, Accept-Language),
 `lang`/`dir` on every page, plural forms, localised numbers, and the committed .mo files matching their .po."""
 
-import warnings
-
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from web_support import session_client as _client
 
 from basira.review.auth import hash_password
 from basira.review.demo import seed_cases
@@ -13,10 +12,6 @@ from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
 from basira.web import i18n
 from basira.web.app import create_app
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 
 def test_accept_language_and_the_users_setting_pick_the_language():
@@ -85,14 +80,6 @@ def app(tmp_path):
     svc.repo.add_user("rana", hash_password("a long enough password"), "reviewer")
     yield svc, create_app(svc)
     store.close()
-
-
-def _client(svc, app, name="rana"):
-    cookie, csrf = svc.start_session(svc.repo.user_by_name(name))
-    c = TestClient(app, follow_redirects=False)
-    c.cookies.set("basira_session", cookie)
-    c.headers["X-CSRF-Token"] = csrf
-    return c
 
 
 def test_pages_follow_the_browser_then_the_users_setting(app):

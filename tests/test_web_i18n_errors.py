@@ -2,9 +2,9 @@
 human-readable `msg` (API) and error page / notice (web) translated from the English template and its fields."""
 
 import html
-import warnings
 
 import pytest
+from web_support import session_client as _client
 
 from basira.core.errors import BasiraError
 from basira.core.i18n import speaking
@@ -14,10 +14,6 @@ from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
 from basira.web.app import create_app
 from basira.web.errors import REFUSALS, describe, localise
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 
 def test_messages_are_translated_from_their_template_and_fields():
@@ -64,14 +60,6 @@ def web(tmp_path):
     svc.repo.add_user("lina", hash_password("a long enough password"), "legal")
     yield svc, create_app(svc), cases
     store.close()
-
-
-def _client(svc, app, name):
-    cookie, csrf = svc.start_session(svc.repo.user_by_name(name))
-    c = TestClient(app, follow_redirects=False)
-    c.cookies.set("basira_session", cookie)
-    c.headers["X-CSRF-Token"] = csrf
-    return c
 
 
 def test_the_api_keeps_its_type_and_translates_its_msg(web):

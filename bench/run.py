@@ -36,6 +36,9 @@ def write_doc() -> None:
         "repeated runs on the project's 2-core machine unless a section says otherwise.",
         "",
     ]
+    notes = ROOT / "bench" / "notes.md"  # what the figures need to be read right (machine changes, A/B runs)
+    if notes.exists():
+        parts.extend([notes.read_text().rstrip(), ""])
     for path in sorted(RESULTS.glob("*.json")):
         result = json.loads(path.read_text())
         parts.append(f"## {result.get('title', path.stem)}")

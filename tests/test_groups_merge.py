@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from groups_support import open_in_order
 
 from basira.cases.groups import assign_groups
-from basira.cases.manual import open_cases_for
-from basira.ingest.records import AccountRecord, PostRecord
-from basira.ingest.repository import upsert_accounts, upsert_posts
+from basira.ingest.records import PostRecord
 from basira.review.groups import group_of_case
 from basira.review.queue import QueueFilter
 from basira.review.repository import ReviewRepo
-from basira.store.detections import add_detections, detection_id
 from basira.store.group_models import ReviewGroup
 from basira.store.models import Event
 
@@ -41,21 +39,7 @@ def _posts(platform: str, texts: tuple[str, str] = (ONE, TWO)) -> list[PostRecor
 
 def _open(store, platform: str, order: list[str], texts: tuple[str, str] = (ONE, TWO)) -> dict[str, int]:
     """Store the posts, then open their cases in `order` (external ids); returns external id -> case id."""
-    posts = _posts(platform, texts)
-    with store.transaction() as tx:
-        upsert_accounts(tx, [AccountRecord(platform, f"u{i}", handle=f"user{i}") for i in range(1, 6)])
-    with store.transaction() as tx:
-        upsert_posts(tx, posts)
-    ids = store.post_ids(platform, [p.external_id for p in posts])
-    with store.transaction() as tx:
-        add_detections(tx, [{"post_id": ids[e], "model_version": "t", "score": 0.9, "categories": [],
-                               "evidence": {}} for e in order])
-    cases = {}
-    for e in order:  # one at a time: the case ids follow `order`
-        with store.transaction() as tx:
-            cases[e] = open_cases_for(tx, [{"subject_kind": "post", "subject_id": ids[e], "reason": "synthetic",
-                                              "priority": 50.0, "detection_id": detection_id(store, ids[e], "t")}])[0]
-    return cases
+    return open_in_order(store, platform, _posts(platform, texts), range(1, 6), order)
 
 
 def _groups(store, cases: dict[str, int]) -> set[tuple[str, frozenset[str]]]:

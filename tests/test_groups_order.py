@@ -9,14 +9,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from groups_support import open_in_order
 
 from basira.cases.groups import assign_groups
-from basira.cases.manual import open_cases_for
-from basira.ingest.records import AccountRecord, PostRecord
-from basira.ingest.repository import upsert_accounts, upsert_posts
-from basira.store.detections import add_detections
+from basira.ingest.records import PostRecord
 from basira.store.group_models import ReviewGroup
-from basira.store.models import Case, Detection, Event
+from basira.store.models import Case, Event
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 TOPICS = ("the harvest festival on Saturday, bring bread and a song", "the chess club meeting on Thursday evening",
@@ -45,25 +43,7 @@ def _posts(platform: str) -> list[PostRecord]:
 
 def _open(store, platform: str, order: list[str]) -> dict[int, str]:
     """Store the posts, open their cases one by one in `order`; returns case id -> external id."""
-    posts = _posts(platform)
-    with store.transaction() as tx:
-        upsert_accounts(tx, [AccountRecord(platform, f"u{i}", handle=f"user{i}") for i in range(9)])
-    with store.transaction() as tx:
-        upsert_posts(tx, posts)
-    ids = store.post_ids(platform, [p.external_id for p in posts])
-    with store.transaction() as tx:
-        add_detections(tx, [{"post_id": ids[e], "model_version": "t", "score": 0.9, "categories": [],
-                             "evidence": {}} for e in order])
-    DT = Detection.__table__
-    with store.read() as conn:
-        det = dict(conn.execute(sa.select(DT.c.post_id, DT.c.id)).all())
-    out = {}
-    for e in order:  # one transaction each: the case ids follow `order`
-        with store.transaction() as tx:
-            [cid] = open_cases_for(tx, [{"subject_kind": "post", "subject_id": ids[e], "reason": "synthetic",
-                                         "priority": 50.0, "detection_id": det[ids[e]]}])
-        out[cid] = e
-    return out
+    return {cid: e for e, cid in open_in_order(store, platform, _posts(platform), range(9), order).items()}
 
 
 def _group_events(store, cases: dict[int, str]) -> Counter:

@@ -96,5 +96,5 @@ def test_complaint_about_a_reviewers_removal_and_an_undone_removal_is_not_blanke
     assert len(svc.purge()) == 2
     subjects = {}
     for cid_ in (c1, c2):
-        subjects[cid_] = review.case(cid_)["post"]["text"]
+        subjects[cid_] = review.case(cid_).post["text"]
     assert subjects[c1] == "" and subjects[c2] != ""

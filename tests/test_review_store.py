@@ -56,20 +56,28 @@ def test_full_lifecycle_and_audit(store):
     # undo inside the window, decide again
     clock.advance(30)
     svc.undo(d["decision_id"], p["alice"])
-    assert svc.case(cid)["case"]["status"] == "open"
+    assert svc.case(cid).case["status"] == "open"
     d2 = svc.decide(cid, p["alice"], "remove", "TVEC-1.1")
     clock.advance(61)
     with pytest.raises(DecisionError, match="final"):
         svc.undo(d2["decision_id"], p["alice"])
     # appeal by the owner's platform; alice may not decide it, bob may
     svc.file_appeal(cid, "this was a quote from the news", "owner")
-    assert svc.case(cid)["case"]["status"] == "appealed"
+    assert svc.case(cid).case["status"] == "appealed"
     assert svc.claim_next(p["alice"], QueueFilter(statuses=("appealed",))) is None
     with pytest.raises(DecisionError, match="did not decide"):
         svc.decide(cid, p["alice"], "overturn", "APP-OVERTURN")
     assert svc.claim_next(p["bob"], QueueFilter(statuses=("appealed",))) == cid
     svc.decide(cid, p["bob"], "overturn", "APP-OVERTURN")
-    assert svc.case(cid)["case"]["status"] == "closed"
+    assert svc.case(cid).case["status"] == "closed"
+    # the view is read by attribute only: a dict-style read (the old shape) fails loudly, not quietly
+    view = svc.case(cid)
+    with pytest.raises(TypeError):
+        view["case"]  # noqa: B018
+    assert not hasattr(view, "get") and view.to_dict()["case"]["status"] == "closed"
+    account = svc.repo.account_detail(view.account["id"])
+    with pytest.raises(TypeError):
+        account["posts"]  # noqa: B018
     # escalation goes to legal
     other = next(i for i in ids if i != cid)
     svc.decide(other, p["bob"], "escalate", "ESC-1")
@@ -264,9 +272,9 @@ def test_webhooks_signed_retried_and_cancelled_by_undo(store):
         key, payload = rx.got[0]
         assert key == webhooks.idempotency_key(d1["decision_id"], "remove") == payload["idempotency_key"]
         assert payload["action"] == "remove" and payload["case_id"] == c1 and payload["platform"] == "demo"
-        deliveries = svc.case(c1)["deliveries"]
+        deliveries = svc.case(c1).deliveries
         assert deliveries[0]["status"] == "delivered" and deliveries[0]["attempts"] == 3
-        assert [w["status"] for w in svc.case(c2)["deliveries"]] == ["cancelled"]
+        assert [w["status"] for w in svc.case(c2).deliveries] == ["cancelled"]
         clock.advance(3600)
         assert svc.deliver_due()["delivered"] == 0  # delivered once
         assert store.verify_events() == (True, None)
@@ -283,10 +291,10 @@ def test_webhook_gives_up_then_admin_retries(store):
     for _ in range(webhooks.MAX_ATTEMPTS):
         svc.deliver_due()
         clock.advance(webhooks.BACKOFF_CAP + 1)
-    w = svc.case(cid)["deliveries"][0]
+    w = svc.case(cid).deliveries[0]
     assert w["status"] == "failed" and w["attempts"] == webhooks.MAX_ATTEMPTS and w["last_error"]
     assert svc.repo.retry_delivery(w["id"], "admin", clock())
-    assert svc.case(cid)["deliveries"][0]["status"] == "pending"
+    assert svc.case(cid).deliveries[0]["status"] == "pending"
 
 
 def test_review_tables_restored_on_a_database_migrated_without_them(db_url):

@@ -135,7 +135,7 @@ def test_review_flow_in_chromium(server, browser):
     page.keyboard.press("u")
     page.wait_for_selector("text=Decision undone.")
     page.wait_for_load_state("load")
-    assert svc.case(top)["case"]["status"] == "open"
+    assert svc.case(top).case["status"] == "open"
 
     page.keyboard.press("k")
     page.keyboard.press("Enter")  # keep, default reason OK-1 ... then change mind: undo and remove
@@ -148,7 +148,7 @@ def test_review_flow_in_chromium(server, browser):
     page.keyboard.press("Enter")
     page.wait_for_selector("button.undo")
     page.wait_for_load_state("load")
-    decisions = svc.case(top)["decisions"]
+    decisions = svc.case(top).decisions
     assert [d["action"] for d in decisions] == ["remove", "keep", "remove"]
     assert [d["undone_at"] is None for d in decisions] == [False, False, True]
 
@@ -178,7 +178,7 @@ def test_review_flow_in_chromium(server, browser):
     bob.keyboard.press("Enter")
     bob.wait_for_selector("text=Decision recorded")
     bob.wait_for_load_state("load")
-    assert svc.case(top)["case"]["status"] == "closed"
+    assert svc.case(top).case["status"] == "closed"
 
     auditor = new_page(browser, base, problems)
     auditor.goto("/login")

@@ -47,7 +47,7 @@ def web(store):
 
 
 def case_post(svc, case_id):
-    return svc.case(case_id)["post"]
+    return svc.case(case_id).post
 
 
 def test_case_page_shows_hash_matches_escaped(web):
@@ -130,7 +130,7 @@ def test_remove_adds_content_to_a_bank_from_the_form_and_the_api(web):
                       ({"action": "keep", "add_to_bank": "removed"}, "only content being removed")):
         r = rev.post(f"/api/v1/cases/{case_ids[1]}/decisions", json={"reason_code": "TVEC-1.1", **body})
         assert r.status_code == 422 and msg in r.json()["detail"][0]["msg"]
-    assert svc.case(case_ids[1])["decisions"] == []
+    assert svc.case(case_ids[1]).decisions == []
     assert store.verify_events() == (True, None)
 
 

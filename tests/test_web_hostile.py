@@ -193,7 +193,7 @@ def test_huge_ages_and_nul_characters_are_422_and_login_names_are_audited(site):
     r = c.post("/api/v1/orders", json={"authority": "A", "order_ref": "N-1", "reasons": "r\u0000",
                                        "targets": ["x:1"]})
     assert r.status_code == 422
-    assert svc.case(ids["case_id"])["decisions"] == []
+    assert svc.case(ids["case_id"]).decisions == []
 
 
 def test_network_pages_work_when_accounts_have_no_handle(site):

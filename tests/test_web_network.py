@@ -299,7 +299,7 @@ def test_network_case_from_the_community_page(site):
     from basira.network.cases import network_priority
 
     risks = a.risk.score[members]
-    case = svc.case(case_id)["case"]
+    case = svc.case(case_id).case
     assert case["priority"] == pytest.approx(80 * risks.mean() + 20 * risks.max(), abs=1e-3) and case["priority"] > 20
     assert network_priority(risks) == pytest.approx(case["priority"])
     rows = (r for page in range(1, 40) for r in rev.get(f"/queue?page={page}").text.split("<tr"))
@@ -308,7 +308,7 @@ def test_network_case_from_the_community_page(site):
     assert f'href="/cases/{case_id}"' in ana.get("/network").text
     # a reviewer decides the whole cluster like any case
     assert rev.post(f"/cases/{case_id}/decide", data={"action": "escalate", "reason_code": "ESC-1"}).status_code == 303
-    assert svc.case(case_id)["case"]["status"] == "escalated"
+    assert svc.case(case_id).case["status"] == "escalated"
     assert ana.post(f"/communities/{comm}/case", headers={"X-CSRF-Token": "wrong"}).status_code == 403
 
 
@@ -414,7 +414,7 @@ def test_a_decision_on_a_network_case_names_every_member_to_the_platform(site):
     for i in group.accounts:
         assert f'href="/accounts/{accounts[i].id}"' in page
     assert c.post(f"/cases/{cid}/decide", data={"action": "remove", "reason_code": "TVEC-1.1"}).status_code == 303
-    deliveries = hooked.case(cid)["deliveries"]
+    deliveries = hooked.case(cid).deliveries
     assert [d["action"] for d in deliveries] == ["remove"]
     with store.read() as conn:
         payload = conn.execute(sa.text("SELECT payload FROM webhook_deliveries WHERE id = :i"),

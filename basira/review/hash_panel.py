@@ -9,6 +9,7 @@ from basira.review.panels import Panel, register_panel
 
 if TYPE_CHECKING:
     from basira.banks import RecordedMatch
+    from basira.review.repository import CaseView
 
 _LABELS = (("entity", "entity"), ("ideology", "ideology"), ("content_type", "content type"),
            ("behaviour", "behaviour"))
@@ -32,8 +33,8 @@ def match_rows(matches: Sequence[RecordedMatch]) -> list[tuple[str, str]]:
 
 
 @register_panel("hash_matches")
-def hash_matches_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
-    case = detail.get("case") or {}
+def hash_matches_panel(store: Any, detail: CaseView) -> Panel | None:
+    case = detail.case
     if case.get("subject_kind") != "post":
         return None
     from basira import banks as repo

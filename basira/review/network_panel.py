@@ -5,11 +5,14 @@ in the background."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from basira.core.i18n import gettext as _
 from basira.core.i18n import ngettext
 from basira.review.panels import Panel, register_panel
+
+if TYPE_CHECKING:
+    from basira.review.repository import CaseView
 
 MAX_MEMBERS = 200
 
@@ -31,11 +34,11 @@ def member_links(details: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @register_panel("network")
-def network_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
+def network_panel(store: Any, detail: CaseView) -> Panel | None:
     from basira.network.cache import cache_for
     from basira.store.network_models import NETWORK_SUBJECT_KINDS
 
-    case = detail.get("case") or {}
+    case = detail.case
     kind = case.get("subject_kind")
     snap = cache_for(store).current(store)
     if kind in NETWORK_SUBJECT_KINDS:
@@ -54,7 +57,7 @@ def network_panel(store: Any, detail: dict[str, Any]) -> Panel | None:
             c = int(snap.view.community_of_node[node])  # type: ignore[union-attr]
             links.insert(0, (_("Community %(n)s today (of its riskiest member)", n=c), f"/communities/{c}"))
         return Panel("Network context", rows, "No members recorded.", links)
-    account = detail.get("account")
+    account = detail.account
     if not account:
         return None
     if snap is None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from basira.review.repository import CaseView
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class Panel:
     links: list[tuple[str, str]] = field(default_factory=list)  # (text, local URL), shown as a list of links
 
 
-Provider = Callable[[Any, dict[str, Any]], Panel | None]
+Provider = Callable[[Any, "CaseView"], Panel | None]
 PANELS: dict[str, Provider] = {}
 PLACEHOLDERS = {
     "hash_matches": Panel("Hash matches", [], "No hash-bank matches recorded for this content."),
@@ -33,7 +36,7 @@ def register_panel(name: str) -> Callable[[Provider], Provider]:
     return wrap
 
 
-def panels_for(store: Any, detail: dict[str, Any]) -> list[Panel]:
+def panels_for(store: Any, detail: CaseView) -> list[Panel]:
     out = []
     for name in dict.fromkeys([*PLACEHOLDERS, *PANELS]):
         provider = PANELS.get(name)

@@ -206,18 +206,10 @@ class QueuePage:
 
 
 class _Record:
-    """Dict-style reads (`view["case"]`, `view.get("claim")`) for the callers written when these records were
-    dicts; new code reads attributes."""
+    """A record read by attribute (`view.case`, `view.claim`); no dict-style reads, so a caller cannot go back
+    to treating it as the dict it once was (a typo'd key would fail only at run time)."""
 
     __slots__ = ()
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.__dataclass_fields__:  # type: ignore[attr-defined]
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default) if key in self.__dataclass_fields__ else default  # type: ignore[attr-defined]
 
     def to_dict(self) -> dict[str, Any]:
         """The record as the REST API returns it."""

@@ -171,8 +171,8 @@ def account_page(request: Request, account_id: int, p: Annotated[Principal, Depe
     d = request.app.state.service.repo.account_detail(account_id)
     if d is None:
         raise HTTPException(404, f"no account {account_id}")
-    posts = [{**o, "snippet": strip_controls(o["snippet"] or "")} for o in d["posts"]]
-    return render(request, "account.html", account=d["account"], posts=posts, **account_context(request, account_id))
+    posts = [{**o, "snippet": strip_controls(o["snippet"] or "")} for o in d.posts]
+    return render(request, "account.html", account=d.account, posts=posts, **account_context(request, account_id))
 
 
 def account_context(request: Request, account_id: int) -> dict[str, Any]:

@@ -118,12 +118,19 @@ def test_dashboard_intake_clock_execute_statement_and_complaint(web):
     clock.t = T0 + timedelta(minutes=40)
     # Overdue and urgent orders show on every page for those who execute them; not for reviewers.
     assert "Removal orders due" in legal.get("/settings").text and "Removal orders due" in admin.get("/queue").text
+    assert "W-1</bdi> (" in admin.get("/queue").text and "20:00 left" in admin.get("/queue").text
     assert "Removal orders due" not in reviewer.get("/queue").text
     # One click never removes: the POST without the confirmation goes to the confirmation page, which shows the
     # content (escaped, media blurred by the stylesheet) and says no action sink is configured.
     r = legal.post("/orders/1/execute", data={"csrf": csrf})
     assert r.status_code == 303 and r.headers["location"] == "/orders/1/execute"
-    assert legal.get("/api/v1/orders/1").json()["status"] == "open"
+    order = legal.get("/api/v1/orders/1").json()
+    assert order["status"] == "open"
+    # OrderView extends OrderSummary; its JSON keeps the order it had when it listed its own fields
+    summary = legal.get("/api/v1/orders").json()[0]
+    assert list(order) == [*list(summary)[:19], "targets", "target_count", "found_count", "alerts", "notices",
+                           "complaints", "preserved", "seconds_left", "time_left", "overdue"]
+    assert {k: v for k, v in order.items() if k in summary} == summary
     confirm = legal.get("/orders/1/execute").text
     assert "Join the marching band" in confirm and "No action sink is configured" in confirm
     assert 'name="confirm" value="execute"' in confirm and "<script>alert" not in confirm

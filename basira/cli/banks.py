@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from basira.cli._common import DB_HELP, err
+from basira.core.errors import BasiraError
 
 app = typer.Typer(name="banks", help="Hash banks: create, import, export, sync, list.", no_args_is_help=True)
 
@@ -21,9 +23,24 @@ def _bank_store(db: str | None):
     return open_store(settings(db).db_url)
 
 
-def _bank_fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+def _bank_fail(exc: BasiraError) -> typer.Exit:
+    """What Basira refused (a bank, a file's line, an exchange), said on stderr; exit 2. Only BasiraError is
+    caught: any other exception is a bug and keeps its traceback."""
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def _thresholds(given: list[str]) -> dict[str, float]:
+    """--threshold SIGNAL=DISTANCE options as {signal type: distance}."""
+    out = {}
+    for t in given:
+        k, eq, v = t.partition("=")
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise typer.BadParameter(f"{t!r}: expected SIGNAL=DISTANCE, e.g. pdq=24"
+                                     + ("" if eq else " (no '=')"), param_hint="'--threshold'") from None
+    return out
 
 
 @app.command("create")
@@ -43,12 +60,12 @@ def banks_create(
     """Create a bank."""
     from basira import banks as repo
 
+    thresholds = _thresholds(threshold)
     try:
-        thresholds = {k.strip(): float(v) for k, _, v in (t.partition("=") for t in threshold)}
         with _bank_store(db) as store, store.transaction() as tx:
             bank = repo.create_bank(tx, name, negative=negative, enabled_ratio=ratio, thresholds=thresholds,
                                     description=description, pdq_decode=pdq_decode, actor="cli")
-    except ValueError as exc:
+    except BasiraError as exc:
         raise _bank_fail(exc) from None
     print(f"created bank {bank.name} (id {bank.id})")
 
@@ -76,7 +93,7 @@ def banks_import(
                                                       on_deleted="withdraw")
                 _print_skipped(f, report.skipped)
                 print(f"{f}: {len(entries)} read, {added} added, {removed} withdrawn, {len(report.skipped)} skipped")
-    except ValueError as exc:
+    except BasiraError as exc:
         raise _bank_fail(exc) from None
 
 
@@ -101,9 +118,9 @@ def banks_export(
     try:
         with _bank_store(db) as store:
             if repo.get_bank(store, name) is None:
-                raise ValueError(f"no bank named {name!r}")
+                raise repo.BankError("not_found", f"no bank named {name!r}")
             report = write_entries(out, repo.entries_of(store, name), fmt)
-    except ValueError as exc:
+    except BasiraError as exc:
         raise _bank_fail(exc) from None
     print(f"{report.summary()} to {out}")
 
@@ -133,7 +150,7 @@ def banks_sync(
                 return
             skipped: list[str] = []
             added, removed, full = repo.sync_bank(store, name, source, fmt, actor="cli", skipped=skipped)
-    except ValueError as exc:
+    except BasiraError as exc:
         raise _bank_fail(exc) from None
     _print_skipped(source, skipped)
     print(f"{source}: {added} added, {removed} withdrawn, {len(skipped)} skipped "
@@ -157,13 +174,13 @@ def banks_react(
         with _bank_store(db) as store:
             item = repo.get_item(store, item_id)
             if item is None:
-                raise ValueError(f"no bank item {item_id}")
+                raise repo.BankError("not_found", f"no bank item {item_id}")
             if not item.source or not is_live(item.source):
-                raise ValueError(f"bank item {item_id} did not come from a live exchange (source {item.source!r})")
+                raise repo.BankError("invalid", f"bank item {item_id} did not come from a live exchange (source {item.source!r})")
             answers = open_source(item.source, settings(db)).react(item.labels, key)
             with store.transaction() as tx:
                 repo.record_reaction(tx, item_id, key, item.source, answers, actor="cli")
-    except ValueError as exc:
+    except BasiraError as exc:
         raise _bank_fail(exc) from None
     print(f"item {item_id}: {reaction} sent to {item.source} ({len(answers)} descriptors)")
 

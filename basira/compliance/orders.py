@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from basira.core.errors import BasiraError
@@ -253,15 +253,32 @@ def due_alert(deadline_at: datetime, now: datetime, done: Iterable[int],
     return AlertPlan(most, tuple(t for t in due if t != most))
 
 
-def alert_message(order: dict[str, Any], threshold: int, now: datetime) -> dict[str, Any]:
+class AlertedOrder(Protocol):
+    """What an alert says of its order (basira.compliance.records.OrderToAlert is one)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def authority(self) -> str: ...
+    @property
+    def order_ref(self) -> str: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def deadline_at(self) -> datetime: ...
+    @property
+    def target_count(self) -> int: ...
+
+
+def alert_message(order: AlertedOrder, threshold: int, now: datetime) -> dict[str, Any]:
     """The alert as JSON (webhook body) — the e-mail is its text rendering."""
-    left = time_left(order["deadline_at"], now)
-    headline = (f"Removal order {order['order_ref']} from {order['authority']}: "
+    left = time_left(order.deadline_at, now)
+    headline = (f"Removal order {order.order_ref} from {order.authority}: "
                 + (f"{threshold} minutes left" if threshold else "deadline reached — execute now"))
-    return {"type": "basira.removal_order_alert", "order_id": order["id"], "order_ref": order["order_ref"],
-            "authority": order["authority"], "threshold_minutes": threshold, "received_at": iso(order["received_at"]),
-            "deadline_at": iso(order["deadline_at"]), "time_left": format_left(left),
-            "targets": order.get("target_count"), "headline": headline}
+    return {"type": "basira.removal_order_alert", "order_id": order.id, "order_ref": order.order_ref,
+            "authority": order.authority, "threshold_minutes": threshold, "received_at": iso(order.received_at),
+            "deadline_at": iso(order.deadline_at), "time_left": format_left(left),
+            "targets": order.target_count, "headline": headline}
 
 
 # --- what goes out --------------------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from typing import Any, Self
 
 from basira.compliance import orders as rules
 
-__all__ = ["CloseResult", "ComplaintDecision", "ComplaintListItem", "ComplaintView", "ExecutionResult", "LegalHold",
-           "NoticeView", "OrderAlertView", "OrderSummary", "OrderTargetView", "OrderView", "PreservedCopy",
-           "PreservedListItem", "PreservedRecord", "PreviewAccount", "PreviewMedia", "PreviewPost", "TargetPreview"]
+__all__ = ["CloseResult", "ComplaintDecision", "ComplaintListItem", "ComplaintView", "DueOrder", "ExecutionResult", "LegalHold",
+           "NoticeView", "OrderAlertView", "OrderSummary", "OrderTargetView", "OrderToAlert", "OrderView",
+           "PreservedCopy", "PreservedListItem", "PreservedRecord", "PreviewAccount", "PreviewMedia", "PreviewPost",
+           "StatementToSend", "TargetPreview"]
 
 
 class _Record:
@@ -222,44 +223,76 @@ class OrderSummary(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class OrderView(_Record):
-    """One removal order with everything about it: its targets, deadline alerts, notices, complaints, preserved
-    copies (minimal records), its deadline state and its statement."""
+class OrderView(OrderSummary):
+    """One removal order with everything about it: the summary's fields (the order, its counts, its deadline
+    state and its statement) and its targets, deadline alerts, notices, complaints and preserved copies (minimal
+    records). Extends OrderSummary so the order's fields are defined once."""
 
-    id: int
-    authority: str
-    order_ref: str
-    legal_basis: str
-    reasons: str
-    reason_code: str
-    contact: str | None
-    source: str
-    created_by: str | None
-    received_at: datetime
-    deadline_at: datetime
-    status: str
-    status_reason: str | None
-    executed_at: datetime | None
-    executed_by: str | None
-    execution_method: str | None
-    statement: dict[str, Any] | None
-    statement_sent_at: datetime | None
-    details: dict[str, Any]
     targets: list[OrderTargetView]
-    target_count: int
-    found_count: int
     alerts: list[OrderAlertView]
     notices: list[NoticeView]
     complaints: list[ComplaintView]
     preserved: list[PreservedRecord]
-    seconds_left: int
-    time_left: str
-    overdue: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """As the REST API answers, in the order it always had (see _VIEW_KEYS)."""
+        return {k: _plain(getattr(self, k)) for k in _VIEW_KEYS}
 
     @property
     def language(self) -> str:
         """The language its statement and notices are written in (basira.compliance.orders.order_language)."""
         return rules.order_language({"details": self.details})
+
+
+@dataclass(frozen=True, slots=True)
+class DueOrder(_Record):
+    """An open order due within the banner's window or overdue: what the banner on every page shows of it."""
+
+    id: int
+    authority: str
+    order_ref: str
+    deadline_at: datetime
+    seconds_left: int
+    time_left: str
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderToAlert(_Record):
+    """An open order as the deadline alerts read it, with the thresholds (minutes left) already sent or skipped
+    on each channel."""
+
+    id: int
+    authority: str
+    order_ref: str
+    received_at: datetime
+    deadline_at: datetime
+    target_count: int
+    alerts_done: dict[str, frozenset[int]]  # channel -> thresholds handled
+
+
+@dataclass(frozen=True, slots=True)
+class StatementToSend(_Record):
+    """A statement to the authority not yet sent, to the order's contact (the tick e-mails it)."""
+
+    id: int
+    authority: str
+    order_ref: str
+    contact: str
+    statement: dict[str, Any]
+
+
+def _view_keys() -> tuple[str, ...]:
+    """OrderView's JSON keys: the summary's, with `targets` after `details` and the other lists after the
+    counts — where they stood when OrderView listed every field itself (clients and diffs read that order)."""
+    keys = [f.name for f in fields(OrderSummary)]
+    keys.insert(keys.index("details") + 1, "targets")
+    at = keys.index("found_count") + 1
+    keys[at:at] = ["alerts", "notices", "complaints", "preserved"]
+    return tuple(keys)
+
+
+_VIEW_KEYS = _view_keys()
 
 
 # --- what executing would act on ---------------------------------------------------------------------------------

@@ -32,12 +32,14 @@ from basira.compliance.records import (
     ComplaintListItem,
     ComplaintView,
     Deadline,
+    DueOrder,
     ExecutionResult,
     LegalHold,
     NoticeView,
     OrderAlertView,
     OrderSummary,
     OrderTargetView,
+    OrderToAlert,
     OrderView,
     PreservedCopy,
     PreservedListItem,
@@ -45,6 +47,7 @@ from basira.compliance.records import (
     PreviewAccount,
     PreviewMedia,
     PreviewPost,
+    StatementToSend,
     TargetPreview,
 )
 from basira.core.errors import BasiraError
@@ -490,42 +493,41 @@ class ComplianceRepo:
                                 {"channel": channel, "at": iso(now)}))
         return bool(n)
 
-    def statements_to_send(self) -> list[dict[str, Any]]:
+    def statements_to_send(self) -> list[StatementToSend]:
         with self.store.read() as conn:
-            return [r._asdict() for r in conn.execute(
+            return [StatementToSend.from_row(r._mapping) for r in conn.execute(
                 sa.select(RO.c.id, RO.c.authority, RO.c.order_ref, RO.c.contact, RO.c.statement)
                 .where(RO.c.statement.is_not(None), RO.c.statement_sent_at.is_(None), RO.c.contact.is_not(None))
                 .order_by(RO.c.id)) if not _awaiting_ack(r.statement)]
 
-    def due_orders(self, now: datetime, within: timedelta, limit: int = 5) -> list[dict[str, Any]]:
+    def due_orders(self, now: datetime, within: timedelta, limit: int = 5) -> list[DueOrder]:
         """Open orders whose deadline is within `within` of now or past, most urgent first (the banner on every page)."""
         with self.store.read() as conn:
-            return [r._asdict() for r in conn.execute(
+            return [DueOrder.from_row(r._mapping, **_deadline(r.deadline_at, "open", now)) for r in conn.execute(
                 sa.select(RO.c.id, RO.c.authority, RO.c.order_ref, RO.c.deadline_at)
                 .where(RO.c.status == "open", RO.c.deadline_at <= now + within)
                 .order_by(RO.c.deadline_at, RO.c.id).limit(limit))]
 
     # --- deadline alerts ----------------------------------------------------------------------------------------
 
-    def open_orders(self, now: datetime) -> list[dict[str, Any]]:
-        """Open orders with the thresholds already handled, per channel: {channel: {threshold, …}}. An alert whose
-        send started more than STALE_SENDING ago without an outcome (the sender died) counts as not handled."""
+    def open_orders(self, now: datetime) -> list[OrderToAlert]:
+        """Open orders with the thresholds already handled, per channel. An alert whose send started more than
+        STALE_SENDING ago without an outcome (the sender died) counts as not handled."""
         with self.store.read() as conn:
-            orders = [r._asdict() for r in conn.execute(
+            rows = conn.execute(
                 sa.select(RO.c.id, RO.c.authority, RO.c.order_ref, RO.c.received_at, RO.c.deadline_at,
                           sa.select(sa.func.count()).where(T.c.order_id == RO.c.id).scalar_subquery()
                           .label("target_count"))
-                .where(RO.c.status == "open").order_by(RO.c.deadline_at))]
+                .where(RO.c.status == "open").order_by(RO.c.deadline_at)).all()
             done: dict[int, dict[str, set[int]]] = {}
-            if orders:
+            if rows:
                 handled = sa.or_(AL.c.status.in_(("sent", "skipped")),
                                  sa.and_(AL.c.status == "sending", AL.c.sent_at > now - STALE_SENDING))
                 for a in conn.execute(sa.select(AL.c.order_id, AL.c.channel, AL.c.threshold_minutes)
-                                      .where(AL.c.order_id.in_([o["id"] for o in orders]), handled)):
+                                      .where(AL.c.order_id.in_([r.id for r in rows]), handled)):
                     done.setdefault(a.order_id, {}).setdefault(a.channel, set()).add(a.threshold_minutes)
-        for o in orders:
-            o["alerts_done"] = done.get(o["id"], {})
-        return orders
+        return [OrderToAlert.from_row(r._mapping, alerts_done={ch: frozenset(ts) for ch, ts in done.get(r.id, {}).items()})
+                for r in rows]
 
     def claim_alert(self, tx: Tx, order_id: int, threshold: int, channel: str, now: datetime,
                     status: str = "sending") -> int | None:

@@ -152,13 +152,13 @@ class ComplianceService:
             try:
                 for ch in channels:
                     now = self.now()
-                    plan = rules.due_alert(o["deadline_at"], now, o["alerts_done"].get(ch, ()))
+                    plan = rules.due_alert(o.deadline_at, now, o.alerts_done.get(ch, ()))
                     for t in plan.skip:
-                        if self._claim_alert(o["id"], t, ch, now, status="skipped") is not None:
+                        if self._claim_alert(o.id, t, ch, now, status="skipped") is not None:
                             counts["skipped"] += 1
                     if plan.send is None:
                         continue
-                    aid = self._claim_alert(o["id"], plan.send, ch, now)
+                    aid = self._claim_alert(o.id, plan.send, ch, now)
                     if aid is None:
                         continue
                     ok, error = self.outbox.send(ch, rules.alert_message(o, plan.send, now))
@@ -166,10 +166,10 @@ class ComplianceService:
                         self.repo.record_alert(tx, aid, ok, error, self.now())
                     counts["sent" if ok else "failed"] += 1
                     if not ok:
-                        report.fail("alerts", f"order:{o['id']}", f"{ch}: {error}", log=False)
+                        report.fail("alerts", f"order:{o.id}", f"{ch}: {error}", log=False)
             except Exception as exc:  # noqa: BLE001 - one order's fault never stops the others' alerts
                 counts["failed"] += 1
-                report.fail("alerts", f"order:{o['id']}", exc)
+                report.fail("alerts", f"order:{o.id}", exc)
         return counts
 
     def send_statements(self, report: TickReport | None = None) -> int:
@@ -182,17 +182,17 @@ class ComplianceService:
         sent = 0
         for o in self.repo.statements_to_send():
             try:
-                contact = (o["contact"] or "").strip()
+                contact = o.contact.strip()
                 if "@" not in contact or contact.lower().startswith(("http://", "https://")):
                     continue
-                subject = f"Removal order {o['order_ref']}: {o['statement'].get('status')}"
-                ok, error = self.outbox.email([contact], subject, render_text(o["statement"]))
+                subject = f"Removal order {o.order_ref}: {o.statement.get('status')}"
+                ok, error = self.outbox.email([contact], subject, render_text(o.statement))
                 if not ok:
-                    report.fail("statements", f"order:{o['id']}", error or "not sent")
-                elif self._mark_sent(o["id"], "basira", "email"):
+                    report.fail("statements", f"order:{o.id}", error or "not sent")
+                elif self._mark_sent(o.id, "basira", "email"):
                     sent += 1
             except Exception as exc:  # noqa: BLE001 - one statement's fault never stops the others
-                report.fail("statements", f"order:{o['id']}", exc)
+                report.fail("statements", f"order:{o.id}", exc)
         return sent
 
     def mark_statement_sent(self, order_id: int, username: str) -> bool:

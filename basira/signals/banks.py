@@ -53,9 +53,9 @@ class Bank:
 
     def __post_init__(self) -> None:
         if self.pdq_decode not in PDQ_DECODES:
-            raise ValueError(f"pdq_decode must be one of {', '.join(PDQ_DECODES)}, not {self.pdq_decode!r}")
+            raise SignalError(f"pdq_decode must be one of {', '.join(PDQ_DECODES)}, not {self.pdq_decode!r}")
         if not 0.0 <= self.enabled_ratio <= 1.0:
-            raise ValueError(f"enabled_ratio must be within 0..1, not {self.enabled_ratio}")
+            raise SignalError(f"enabled_ratio must be within 0..1, not {self.enabled_ratio}")
         self.thresholds = {get_signal_type(k).name: float(v) for k, v in self.thresholds.items()}
 
     def threshold(self, signal_type: str) -> float:
@@ -84,7 +84,7 @@ class BankItem:
         self.signal_type = st.name
         self.signal = st.validate(self.signal)
         if self.opinion not in OPINIONS:
-            raise ValueError(f"opinion must be one of {OPINIONS}, not {self.opinion!r}")
+            raise SignalError(f"opinion must be one of {OPINIONS}, not {self.opinion!r}")
 
 
 @dataclass(frozen=True)

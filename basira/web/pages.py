@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -28,6 +28,9 @@ from basira.web import i18n
 from basira.web.api import queue_filter
 from basira.web.errors import localise
 from basira.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, notice_mac, require
+
+if TYPE_CHECKING:
+    from basira.compliance.records import DueOrder
 
 router = APIRouter(include_in_schema=False)
 ORDER_BANNER_WINDOW = timedelta(minutes=30)  # the first deadline alert (30 minutes left) and later
@@ -80,18 +83,12 @@ def say_n(request: Request, singular: str, plural: str, n: int, **variables: Any
         return i18n.ngettext(singular, plural, n, **variables)
 
 
-def _due_orders(request: Request, now: datetime) -> list[dict[str, Any]]:
+def _due_orders(request: Request, now: datetime) -> list[DueOrder]:
     """Open removal orders due within 30 minutes or overdue, for the banner that those who execute them see on
     every page (one indexed query)."""
-    from basira.compliance.orders import format_left
     from basira.web.compliance_api import compliance
 
-    out = []
-    for o in compliance(request).repo.due_orders(now, ORDER_BANNER_WINDOW):
-        left = o["deadline_at"] - now
-        out.append({**o, "time_left": format_left(left), "overdue": left.total_seconds() < 0,
-                    "urgent": left.total_seconds() < 600})
-    return out
+    return compliance(request).repo.due_orders(now, ORDER_BANNER_WINDOW)
 
 
 def _our_notice(request: Request, p: Principal | None) -> str | None:

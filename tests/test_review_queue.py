@@ -89,9 +89,9 @@ def test_a_sort_on_a_column_some_cases_lack_puts_them_last_both_ways_and_pages_a
 
 
 def test_language_source_and_policy_sorts_keep_the_full_sorts_order(store):
-    """Language and policy read each value's cases from the priority index (no sort of every queue row), the
-    source sorts in full: the order is column, then priority, oldest, id, the lacking last, across pages and in
-    both directions."""
+    """Language, policy and source read each value's cases from an index in the queue's order (no sort of every
+    queue row): the order is column, then priority, oldest, id, the lacking last, across pages and in both
+    directions — as a plain ORDER BY over the joined rows gives it."""
     seed_cases(store, 14)
     seed_cases(store, 9, seed=8, platform="other")  # a second source
     accounts = _account_cases(store, 2)  # no post: no language or policy (their platform is their source)

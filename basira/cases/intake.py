@@ -20,7 +20,7 @@ from basira.cases.priority import PrioritySignals, case_priority
 from basira.core.errors import BasiraError
 from basira.core.time import utcnow
 from basira.store.db import Tx
-from basira.store.models import Case
+from basira.store.models import Account, Case, Post
 from basira.store.network_models import NETWORK_SUBJECT_KINDS
 
 __all__ = ["SOURCES", "SUBJECT_KINDS", "Finding", "Intake", "SubjectError", "check_subject", "submit"]
@@ -104,10 +104,12 @@ def submit(tx: Tx, findings: Sequence[Finding], actor: str | None = "basira", *,
         first.setdefault((f.subject[0], int(f.subject[1])), f)
     existing = _open_cases(tx, list(first)) if lookup or any(f.raises for f in first.values()) else {}
     when = at or utcnow()
+    fresh = [key for key in first if key not in existing]
+    platforms = _platforms(tx, fresh)
     rows = [{"subject_kind": k, "subject_id": i, "reason": f.reason, "status": "open",
              "priority": float(f.rank or 0.0), "detection_id": f.detection_id, "details": dict(f.details),
-             "opened_at": when, "closed_at": None}
-            for (k, i), f in first.items() if (k, i) not in existing]
+             "opened_at": when, "closed_at": None, "platform_id": platforms.get((k, i))}
+            for (k, i), f in ((key, first[key]) for key in fresh)]
     new = tx.insert_rows(Case.__table__, rows, ("subject_kind", "subject_id"),
                          ("id", "subject_kind", "subject_id", "priority"), where="closed_at IS NULL")
     entries = []
@@ -128,6 +130,24 @@ def submit(tx: Tx, findings: Sequence[Finding], actor: str | None = "basira", *,
     if lookup:  # a subject whose case another writer opened between our look-up and our insert
         missing = [k for k in first if k not in out.cases]
         out.cases.update({k: c["id"] for k, c in _open_cases(tx, missing).items()})
+    return out
+
+
+def _platforms(tx: Tx, subjects: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The platform of each post or account subject (a post's own, else its account's), which the case keeps
+    (`cases.platform_id`: the queue sorts and filters by source from its index). A network-level subject (a
+    community, a coordinated group) has none, as the queue showed before."""
+    P, A = Post.__table__, Account.__table__
+    posts = [i for k, i in subjects if k == "post"]
+    accounts = [i for k, i in subjects if k == "account"]
+    out: dict[tuple[str, int], int] = {}
+    for n in range(0, len(posts), _CHUNK):
+        q = (sa.select(P.c.id, sa.func.coalesce(P.c.platform_id, A.c.platform_id))
+             .select_from(P.outerjoin(A, A.c.id == P.c.account_id)).where(tx.in_(P.c.id, posts[n:n + _CHUNK])))
+        out.update({("post", int(i)): int(pf) for i, pf in tx.execute(q) if pf is not None})
+    for n in range(0, len(accounts), _CHUNK):
+        q = sa.select(A.c.id, A.c.platform_id).where(tx.in_(A.c.id, accounts[n:n + _CHUNK]))
+        out.update({("account", int(i)): int(pf) for i, pf in tx.execute(q) if pf is not None})
     return out
 
 

@@ -151,6 +151,9 @@ class Case(Base):
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The subject's platform (its post's, else its account's; none for a community or group), written by intake
+    # (migration 0015): the queue's source sort and filter read it from ix_cases_queue_platform.
+    platform_id: Mapped[int | None] = mapped_column(sa.ForeignKey("platforms.id"))
 
 
 # The review queue's indexes (migration 0012_queue): partial on the statuses a queue shows, so they stay as small
@@ -162,6 +165,8 @@ sa.Index("ix_cases_queue_priority", _C.priority.desc(), _C.opened_at, _C.id,
 sa.Index("ix_cases_queue_opened", _C.opened_at, _C.id,
          postgresql_where=sa.text(QUEUE_STATUSES_SQL), sqlite_where=sa.text(QUEUE_STATUSES_SQL))
 sa.Index("ix_cases_queue_detection", _C.detection_id,
+         postgresql_where=sa.text(QUEUE_STATUSES_SQL), sqlite_where=sa.text(QUEUE_STATUSES_SQL))
+sa.Index("ix_cases_queue_platform", _C.platform_id, _C.priority.desc(), _C.opened_at, _C.id,
          postgresql_where=sa.text(QUEUE_STATUSES_SQL), sqlite_where=sa.text(QUEUE_STATUSES_SQL))
 sa.Index("ix_detections_policy", Detection.__table__.c.policy, Detection.__table__.c.score,
          postgresql_where=sa.text("policy IS NOT NULL"), sqlite_where=sa.text("policy IS NOT NULL"))

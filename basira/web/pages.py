@@ -4,6 +4,7 @@ dir="auto", visible bidi controls and evidence highlighting from basira.review.c
 from __future__ import annotations
 
 import hmac
+import operator
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
@@ -232,7 +233,7 @@ class QueueRowCache:
 
         def row_html(r: QueueRow) -> Any:
             hours = int((now - r.opened_at).total_seconds() // 3600)
-            key = (lang, hours, *(getattr(r, f) for f in _ROW_KEY), tuple(r.categories or ()))
+            key = (lang, hours, _row_fields(r), tuple(r.categories or ()))
             out = html.get(key)
             if out is None:
                 if len(html) >= self.MAX_ROWS:
@@ -244,6 +245,7 @@ class QueueRowCache:
 
 
 _ROW_KEY = tuple(f for f in QueueRow.__dataclass_fields__ if f not in ("categories", "claimed_by_id", "claim_expires"))
+_row_fields = operator.attrgetter(*_ROW_KEY)  # one C call for the cache key (a generator of getattr was ~20 µs a row)
 
 
 def _row_cache(request: Request) -> QueueRowCache:

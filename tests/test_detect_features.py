@@ -83,3 +83,48 @@ def test_murmur3_matches_sklearn_on_every_tail_length():
 def test_an_empty_batch_is_refused():
     with pytest.raises(ValueError):
         EXTRACTOR._counts([])
+
+
+def _reference_transform(ext: FeatureExtractor, texts: list[str]):
+    """The feature matrix as FeatureExtractor built it with sklearn (before the batch hasher)."""
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    nc = CONFIG.char_features
+    blocks = []
+    for m, idf in ((CHAR.transform(texts), ext.idf[:nc]), (WORD.transform(texts), ext.idf[nc:])):
+        m = m.tocsr()
+        m.data = np.log1p(m.data)
+        blocks.append(normalize(m.multiply(idf).tocsr(), copy=False))
+    blocks.append(ext.indicator_block(texts))
+    return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+
+def test_transform_matches_the_sklearn_pipeline_bit_for_bit():
+    from basira.detect.model import LinearModel
+
+    ext = LinearModel.load().extractor()
+    texts = [normalize_text(t) for t in EDGE_CASES] * 3 + ["word " * 2000]  # one row longer than _CELLS allows
+    ours, theirs = ext.transform(texts), _reference_transform(ext, texts)
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name), err_msg=name)
+    x, dense = ext.transform_with_indicators(texts)
+    np.testing.assert_array_equal(dense, x[:, -ext.n_indicator_columns:].toarray())
+
+
+@pytest.mark.parametrize("guard", [2.0**-52, 1.0])  # 1.0: every row is redone in sklearn's order
+def test_l2_normalize_matches_sklearn_where_summation_order_matters(monkeypatch, guard):
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    from basira.detect import features
+
+    # Values over six orders of magnitude, in rows of up to 3,000: numpy's pairwise sums differ from sklearn's
+    # left-to-right ones in the last bits, which the guard must catch.
+    rng = np.random.default_rng(3)
+    dense = (rng.random((60, 3000)) * 10.0 ** rng.uniform(-3, 3, (60, 3000))).astype(np.float32)
+    dense[rng.random((60, 3000)) < rng.random((60, 1))] = 0
+    dense[7] = 0  # an empty row
+    monkeypatch.setattr(features, "_GUARD", guard)
+    ours = features.l2_normalize_rows(sp.csr_matrix(dense))
+    np.testing.assert_array_equal(ours.data, normalize(sp.csr_matrix(dense), copy=False).data)

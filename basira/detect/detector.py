@@ -130,16 +130,15 @@ class Detector:
 
     def _first(self, normalized: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """First-stage margins and the hate head's scores (None without a hate head), from one feature pass."""
-        x = self.features.transform(normalized)
+        x, indicators = self.features.transform_with_indicators(normalized)
         first = x @ self.model.coef + self.model.intercept
         hate = hate_logits = None
         if self.model.hate_coef is not None:
             hate_logits = x @ self.model.hate_coef + self.model.hate_intercept
             hate = 1.0 / (1.0 + np.exp(-np.clip(hate_logits, -40, 40)))
         if self.model.gate is not None:
-            k = self.features.n_indicator_columns
             hl = hate_logits if hate_logits is not None else np.zeros(len(first))
-            return self.model.gate_logit(first, x[:, -k:].toarray(), hl), hate
+            return self.model.gate_logit(first, indicators, hl), hate
         if self.model.no_support_penalty:
             has_support = np.asarray(x[:, self.features.support_columns].sum(axis=1)).ravel() > 0
             first = first - self.model.no_support_penalty * ~has_support

@@ -34,6 +34,7 @@ OPEN = ("open", "escalated", "appealed")
 CHUNK = 900
 _T = TypeVar("_T")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+_NEW = 1 << 62  # placeholder ids of a batch's new groups: above every stored id, so "oldest" still sorts first
 
 
 class GroupError(BasiraError):
@@ -129,6 +130,7 @@ def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: 
                               .join(P, P.c.id == C.c.subject_id).where(where)):
             ck[r.id] = _content_key(r.created_at, r.platform_id, r.external_id, r.id)
     touched: set[int] = set()
+    new_groups: list[dict[str, Any]] = []  # the batch's new groups, known by placeholder ids _NEW + n until stored
     # Written once per batch, in this order (one statement each, not one per case: at 1,155 cases a
     # scan's tail spent 10 s here, most of it in per-case event appends and inserts).
     log: list[tuple[str, str | None, str | None, Any]] = []
@@ -139,20 +141,20 @@ def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: 
         hits = [(k, c) for k in keys for c in holders.get(k, ()) if c != r.id]
         hit_cases = sorted({c for _, c in hits}, key=ck.__getitem__)
         groups = sorted({group_of[c] for c in hit_cases if c in group_of})
-        via = strongest(k for k, _ in hits) if hits else "text"
+        via = strongest({k for k, _ in hits}) if hits else "text"
         gid: int | None = None
         if groups:
             gid = groups[0]  # the oldest group survives; a copy that links others merges them into it
             for other in groups[1:]:
-                for c in _merge(conn, gid, other, via, now, members, log):
+                for c in _merge(conn, gid, other, via, now, members, new_groups, log):
                     group_of[c] = gid
                 touched.discard(other)
                 counts["merged"] += 1
         elif hit_cases:
             first = min([*hit_cases, r.id], key=ck.__getitem__)  # the lead by content, from the start
-            gid = conn.execute(sa.insert(G).values(
-                lead_case_id=first, kind=via, size=1, accounts=1, followers=0, reposts=0, status="open",
-                opened_at=now, updated_at=now).returning(G.c.id)).scalar_one()
+            gid = _NEW + len(new_groups)  # its id once the batch's new groups are inserted, in this order
+            new_groups.append({"lead_case_id": first, "kind": via, "size": 1, "accounts": 1, "followers": 0,
+                               "reposts": 0, "status": "open", "opened_at": now, "updated_at": now})
             members.append({"case_id": first, "group_id": gid, "role": "lead", "via": via, "joined_at": now})
             group_of[first] = gid
             counts["groups_new"] += 1
@@ -169,25 +171,50 @@ def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: 
         for k in keys:
             holders[k].append(r.id)
         counts["seen"] += 1
-    if members:
-        conn.execute(sa.insert(GM), members)
-    conn.execute(sa.insert(GK), key_rows)
+    # The new groups in one statement (one INSERT … RETURNING per group cost the tail a round trip each), then
+    # their placeholder ids replaced by the stored ones; a group's lead names it (a case leads one new group).
+    real: dict[int, int] = {}
+    if new_groups:
+        stored = {lead: gid for gid, lead in bulk.insert_rows(conn, G, new_groups, returning=("id", "lead_case_id"))}
+        real = {_NEW + n: stored[g["lead_case_id"]] for n, g in enumerate(new_groups)}
+        for m in members:
+            m["group_id"] = real.get(m["group_id"], m["group_id"])
+        log = [_resolved(e, real) for e in log]
+    bulk.insert_rows(conn, GM, members)  # one unnest statement on PostgreSQL, not one executemany row each
+    bulk.insert_rows(conn, GK, key_rows)
     events.append(conn, log)
-    _refresh(conn, sorted(touched), now)
+    _refresh(conn, sorted(real.get(g, g) for g in touched), now)
+
+
+def _resolved(entry: tuple[str, str | None, str | None, Any], real: dict[int, int]) -> tuple[str, str | None,
+                                                                                           str | None, Any]:
+    """A batch's event with its new groups' placeholder ids replaced by their stored ids."""
+    kind, actor, subject, payload = entry
+    if subject and subject.startswith("group:"):
+        gid = int(subject.split(":", 1)[1])
+        subject = f"group:{real.get(gid, gid)}"
+    payload = {k: real.get(v, v) if k in ("group_id", "merged") else v for k, v in payload.items()}
+    return kind, actor, subject, payload
 
 
 def _merge(conn: Connection, keep: int, other: int, via: str, now: datetime, pending: list[dict[str, Any]],
-           log: list[tuple[str, str | None, str | None, Any]]) -> list[int]:
+           new_groups: list[dict[str, Any]], log: list[tuple[str, str | None, str | None, Any]]) -> list[int]:
     """Move every member of group `other` into `keep` (its lead becomes a member) and close `other` as merged —
-    stored members and those of this batch not written yet (`pending`); returns the cases moved. Logged (in
-    `log`) as group.merged on the surviving group."""
-    moved = list(conn.execute(sa.select(GM.c.case_id).where(GM.c.group_id == other)).scalars())
-    conn.execute(sa.update(GM).where(GM.c.group_id == other).values(group_id=keep, role="member"))
+    stored members and those of this batch not written yet (`pending`; `other` may be one of the batch's
+    `new_groups`, not stored yet either); returns the cases moved. Logged (in `log`) as group.merged on the
+    surviving group."""
+    moved: list[int] = []
+    if other < _NEW:
+        moved = list(conn.execute(sa.select(GM.c.case_id).where(GM.c.group_id == other)).scalars())
+        conn.execute(sa.update(GM).where(GM.c.group_id == other).values(group_id=keep, role="member"))
     for m in pending:
         if m["group_id"] == other:
             m.update(group_id=keep, role="member")
             moved.append(m["case_id"])
-    conn.execute(sa.update(G).where(G.c.id == other).values(status="merged", size=0, updated_at=now))
+    if other < _NEW:
+        conn.execute(sa.update(G).where(G.c.id == other).values(status="merged", size=0, updated_at=now))
+    else:
+        new_groups[other - _NEW].update(status="merged", size=0, updated_at=now)
     log.append(("group.merged", "basira", f"group:{keep}", {"merged": other, "cases": sorted(moved), "via": via}))
     return moved
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
 
 SEVERITY: dict[str, float] = {
     "threat_incitement": 1.0,
@@ -54,6 +54,9 @@ class PrioritySignals:
     group_size: int = 1
     group_accounts: int = 1
     age_hours: float | None = None
+
+
+_SIGNAL_FIELDS = tuple(f.name for f in fields(PrioritySignals))
 
 
 def combined_confidence(scores: Iterable[float]) -> float:
@@ -101,7 +104,10 @@ def components(s: PrioritySignals) -> dict[str, float]:
 
 def tie_breaker(s: PrioritySignals) -> float:
     """[0, TIE_SCALE): a function of the inputs only."""
-    canon = repr(tuple(round(x, 9) if isinstance(x, float) else x for x in astuple(s))).encode()
+    # The fields read directly: dataclasses.astuple deep-copies and took 78 % of a scan tail's priority pass
+    # (1.2 of 1.5 CPU-s at 3,453 cases); the fields are scalars and tuples of scalars, so the text is the same.
+    canon = repr(tuple(round(x, 9) if isinstance(x, float) else x
+                       for x in (getattr(s, f) for f in _SIGNAL_FIELDS))).encode()
     return TIE_SCALE * int.from_bytes(hashlib.sha256(canon).digest()[:4], "big") / 2**32
 
 

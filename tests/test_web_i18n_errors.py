@@ -9,6 +9,7 @@ from web_support import session_client as _client
 from basira.core.errors import BasiraError
 from basira.core.i18n import speaking
 from basira.review.auth import hash_password
+from basira.review.decisions import DecisionError
 from basira.review.demo import seed_cases
 from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
@@ -91,3 +92,49 @@ def test_the_error_page_and_the_report_form_speak_the_readers_language(web):
     assert bad.status_code == 400 and "from: '2026-02-30' — несуществующая дата" in html.unescape(bad.text)
     api = legal.get("/api/v1/reports/transparency", params={"from": "soon"}, headers={"Accept-Language": "ar"})
     assert api.status_code == 400 and api.json()["detail"][0]["msg"] == "from: 'soon' ليس تاريخًا (YYYY-MM-DD)"
+
+
+def test_refusals_raised_beyond_the_review_state_machine_are_said_in_the_readers_language(web, tmp_path):
+    """Banks, users and legal holds raise their refusals with a template (BasiraError.said): the reader gets them
+    in Arabic or Russian whether the error reaches the web app's handler or a notice; the English stays the same."""
+    from datetime import UTC, datetime, timedelta
+
+    from basira.banks import require_positive_bank
+    from basira.compliance.preservation import check_hold
+    from basira.review.decisions import Actor
+    from basira.review.roles import check_role
+
+    svc, app, cases = web
+    refusals = []
+    for attempt in (lambda: require_positive_bank(svc.store, "nope"), lambda: check_role("boss"),
+                    lambda: hash_password("short"),
+                    lambda: check_hold(datetime.now(UTC) - timedelta(days=1), "court order 7", datetime.now(UTC))):
+        with pytest.raises(BasiraError) as got:
+            attempt()
+        refusals.append(got.value)
+    assert [str(e) for e in refusals] == [
+        "no bank named 'nope'", "unknown role 'boss'; one of: admin, reviewer, analyst, legal, auditor, platform",
+        "passwords need at least 12 characters", "a legal hold must end in the future"]
+    with speaking("ar"):
+        assert [describe(e) for e in refusals] == [
+            "لا يوجد بنك باسم 'nope'", "دور غير معروف 'boss'؛ الأدوار المتاحة: admin, reviewer, analyst, legal, auditor, platform",
+            "تحتاج كلمة المرور إلى 12 حرفًا على الأقل", "يجب أن ينتهي الحجز القانوني في المستقبل"]
+        assert [localise(str(e)) for e in refusals] == [describe(e) for e in refusals]  # a notice's English too
+    with speaking("ru"):
+        assert describe(refusals[0]) == "банка с именем 'nope' нет"
+        assert describe(refusals[3]) == "юридическое удержание должно заканчиваться в будущем"
+
+    # A decision refused because of its bank keeps the bank's template (said_as), on the API and on the page.
+    rana = svc.repo.user_by_name("rana")
+    with pytest.raises(DecisionError) as got:
+        svc.decide(cases[0], Actor(rana["id"], "rana", "reviewer"), "remove", "TVEC-1.1", add_to_bank="nope")
+    assert got.value.kind == "invalid" and got.value.template == "no bank named %(bank)s"
+    c = _client(svc, app, "rana")
+    api = c.post(f"/api/v1/cases/{cases[0]}/decisions", headers={"Accept-Language": "ru"},
+                 json={"action": "remove", "reason_code": "TVEC-1.1", "add_to_bank": "nope"})
+    assert api.status_code == 422 and api.json()["detail"][0]["msg"] == "банка с именем 'nope' нет"
+    r = c.post(f"/cases/{cases[0]}/decide", data={"csrf": c.headers["X-CSRF-Token"], "action": "remove",
+                                                  "reason_code": "TVEC-1.1", "bank_it": "1", "add_to_bank": "nope"})
+    assert r.status_code == 303
+    page = c.get(r.headers["location"], headers={"Accept-Language": "ar"}).text
+    assert "لا يوجد بنك باسم" in html.unescape(page) and "no bank named" not in page

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 from basira.core.time import utc, utcnow
 from basira.signals.banks import OPINIONS, Bank, BankItem, Matcher, MatchRateMonitor
 from basira.signals.exchange import BankEntry
@@ -64,7 +65,8 @@ def create_bank(
                 description=description, pdq_decode=pdq_decode or "fast")
     t = BankRow.__table__
     if tx.execute(sa.select(t.c.id).where(t.c.name == name)).first() is not None:
-        raise BankError("conflict", f"bank {name!r} already exists")
+        raise BankError("conflict", f"bank {name!r} already exists").said(
+            N_("bank %(bank)s already exists"), bank=repr(name))
     bank.id = tx.execute(
         sa.insert(t).values(name=name, negative=negative, enabled_ratio=enabled_ratio, thresholds=bank.thresholds,
                             description=description, created_at=now(), pdq_decode=pdq_decode)
@@ -92,11 +94,12 @@ def update_bank(
         changes["pdq_decode"] = pdq_decode
     r = tx.execute(sa.select(t).where(t.c.name == name)).first()
     if r is None:
-        raise BankError("not_found", f"no bank named {name!r}")
+        raise BankError("not_found", f"no bank named {name!r}").said(N_("no bank named %(bank)s"), bank=repr(name))
     merged = {**r._asdict(), **changes}
     Bank(merged["name"], enabled_ratio=merged["enabled_ratio"], pdq_decode=merged["pdq_decode"] or "fast")
     if "name" in changes and tx.execute(sa.select(t.c.id).where(t.c.name == new_name)).first():
-        raise BankError("conflict", f"bank {new_name!r} already exists")
+        raise BankError("conflict", f"bank {new_name!r} already exists").said(
+            N_("bank %(bank)s already exists"), bank=repr(new_name))
     if changes:
         tx.execute(sa.update(t).where(t.c.id == r.id).values(**changes))
         tx.append_events([("bank.changed", actor, f"bank:{r.id}", {"name": name, **changes})])
@@ -111,7 +114,8 @@ def delete_bank(tx: Tx, name: str, *, actor: str | None = None) -> int:
     if bid is None:
         return 0
     if tx.execute(sa.select(m.c.id).join(it, it.c.id == m.c.item_id).where(it.c.bank_id == bid).limit(1)).first():
-        raise BankError("conflict", f"bank {name!r} has recorded matches (evidence for cases): not deleted")
+        raise BankError("conflict", f"bank {name!r} has recorded matches (evidence for cases): not deleted").said(
+            N_("bank %(bank)s has recorded matches (evidence for cases): not deleted"), bank=repr(name))
     n = tx.execute(sa.delete(it).where(it.c.bank_id == bid)).rowcount
     tx.execute(sa.delete(BankSyncCheckpoint.__table__).where(BankSyncCheckpoint.__table__.c.bank_id == bid))
     tx.execute(sa.delete(t).where(t.c.id == bid))
@@ -179,7 +183,7 @@ def _require(tx: Tx, name: str) -> int:
     t = BankRow.__table__
     bid = tx.execute(sa.select(t.c.id).where(t.c.name == name)).scalar()
     if bid is None:
-        raise BankError("not_found", f"no bank named {name!r}")
+        raise BankError("not_found", f"no bank named {name!r}").said(N_("no bank named %(bank)s"), bank=repr(name))
     return int(bid)
 
 
@@ -354,7 +358,7 @@ def update_item(
         return
     t = BankItemRow.__table__
     if tx.execute(sa.update(t).where(t.c.id == item_id).values(**changes)).rowcount == 0:
-        raise BankError("not_found", f"no bank item {item_id}")
+        raise BankError("not_found", f"no bank item {item_id}").said(N_("no bank item %(item)s"), item=item_id)
     payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
     tx.append_events([("bank.item_changed", actor, f"bank_item:{item_id}", payload)])
 

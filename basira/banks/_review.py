@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlalchemy as sa
 
 from basira.banks._items import BankError, _add_entries, get_bank, signal_key
+from basira.core.i18n import N_
 from basira.signals.banks import Bank
 from basira.signals.base import SignalError, get_signal_type
 from basira.signals.exchange import BankEntry
@@ -43,9 +44,10 @@ def require_positive_bank(store: Store, name: str) -> Bank:
     """The bank a reviewer may add removed content to; BankError if there is none or it is an allow-list."""
     bank = get_bank(store, name)
     if bank is None:
-        raise BankError("not_found", f"no bank named {name!r}")
+        raise BankError("not_found", f"no bank named {name!r}").said(N_("no bank named %(bank)s"), bank=repr(name))
     if bank.negative:
-        raise BankError("invalid", f"bank {name!r} is an allow-list: removed content cannot go in it")
+        raise BankError("invalid", f"bank {name!r} is an allow-list: removed content cannot go in it").said(
+            N_("bank %(bank)s is an allow-list: removed content cannot go in it"), bank=repr(name))
     return bank
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from basira.banks._items import BankError, _add_entries, _require, get_bank
+from basira.core.i18n import N_
 from basira.core.time import utc
 from basira.signals.exchange import BankEntry, sync_source
 from basira.store.bank_models import BankRow, BankSyncCheckpoint
@@ -86,7 +87,7 @@ def sync_exchange(store: Store, bank: str, exchange: Any, *, actor: str | None =
     entries and the checkpoint after it are saved together, so an interrupted sync resumes where it stopped."""
     cp = get_sync_checkpoint(store, bank, exchange.name)
     if get_bank(store, bank) is None:
-        raise BankError("not_found", f"no bank named {bank!r}")
+        raise BankError("not_found", f"no bank named {bank!r}").said(N_("no bank named %(bank)s"), bank=repr(bank))
     out = ExchangeSync(exchange.name, full=cp is None)
     for batch in exchange.fetch(cp):
         with store.transaction() as tx:  # one unit of work per page: an interrupted sync keeps what it saved

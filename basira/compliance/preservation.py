@@ -14,6 +14,9 @@ from typing import Any
 
 import orjson
 
+from basira.core.errors import BasiraError
+from basira.core.i18n import N_
+
 PRESERVE_MONTHS = 6
 LEGAL_BASIS = "Regulation (EU) 2021/784, art. 6"
 # Kept after a purge: enough to answer "what was removed, when, on what basis" without the content itself.
@@ -53,10 +56,15 @@ def minimal_record(item: dict[str, Any]) -> dict[str, Any]:
     return {k: item.get(k) for k in MINIMAL_FIELDS}
 
 
+class HoldError(BasiraError, ValueError):
+    """A legal hold refused (no reason, or an end not in the future). Still a ValueError during the move."""
+
+
 def check_hold(until: datetime, reason: str, now: datetime) -> None:
     """A legal hold needs a reason and an end in the future (an open-ended hold is not allowed: art. 6(2) says
     'for as long as necessary', so it is reviewed and renewed, not forgotten)."""
     if not (reason or "").strip():
-        raise ValueError("a legal hold needs a reason (the authority or court and its request)")
+        raise HoldError("a legal hold needs a reason (the authority or court and its request)").said(
+            N_("a legal hold needs a reason (the authority or court and its request)"))
     if until <= now:
-        raise ValueError("a legal hold must end in the future")
+        raise HoldError("a legal hold must end in the future").said(N_("a legal hold must end in the future"))

@@ -25,6 +25,7 @@ from basira.compliance.records import (
     OrderView,
 )
 from basira.compliance.repository import ComplianceError, ComplianceRepo, Executor
+from basira.core.i18n import N_
 from basira.core.periodic import PeriodicLoop
 from basira.core.time import utcnow
 from basira.review import webhooks
@@ -94,7 +95,9 @@ class ComplianceService:
             raise ComplianceError("not_found", f"no active user {username!r}")
         who, role = user
         if not allowed(role, permission):
-            raise ComplianceError("forbidden", f"a {role} may not {permission.replace('_', ' ')}")
+            action = permission.replace("_", " ")
+            raise ComplianceError("forbidden", f"the {role} role may not {action}").said(
+                N_("the %(role)s role may not %(action)s"), role=role, action=action)
         return who
 
     def _webhook(self, decision_id: int, action: str,

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 from basira.review.policy import PolicyCatalogue
 
 # Territorial scope when none is configured: the EEA (EU member states plus Iceland, Liechtenstein, Norway).
@@ -126,7 +127,9 @@ def statement_of_reasons(f: StatementFacts, catalogue: PolicyCatalogue, *,
                          territorial_scope: tuple[str, ...] = EEA, policy_url: str | None = None) -> dict[str, Any]:
     """The Transparency Database statement for one restrictive decision."""
     if f.action not in RESTRICTIVE_ACTIONS:
-        raise NoStatement(f"decision {f.decision_id} ({f.action}) restricts nothing: no statement of reasons is due")
+        raise NoStatement(f"decision {f.decision_id} ({f.action}) restricts nothing: no statement of reasons is due").said(
+            N_("decision %(decision)s (%(action)s) restricts nothing: no statement of reasons is due"),
+            decision=f.decision_id, action=f.action)
     reason = catalogue.get(f.reason_code)
     title = reason.title if reason else f.reason_code
     explanation = reason.description if reason else ""

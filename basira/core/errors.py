@@ -43,6 +43,11 @@ class BasiraError(Exception):
         self.template, self.params = template, dict(params)
         return self
 
+    def said_as(self, other: BasiraError) -> BasiraError:
+        """This error said as `other` was (its template and fields, if any): for code that refuses another
+        layer's refusal under its own kind, so the reader still gets it in their language."""
+        return self.said(other.template, **other.params) if other.template else self
+
 
 def http_status(exc: BaseException) -> int:
     """The HTTP status for an error: its kind's, 400 for an unknown kind."""

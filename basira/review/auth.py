@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from basira.core.i18n import N_
+from basira.review.roles import UserError
+
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password: keeps the timing of unknown users the same")
 MIN_PASSWORD_LENGTH = 12
@@ -20,7 +23,8 @@ TOKEN_PREFIX = "bsr_"
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters").said(
+            N_("passwords need at least %(n)s characters"), n=MIN_PASSWORD_LENGTH)
     return _hasher.hash(password)
 
 

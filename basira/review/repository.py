@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from basira.cases import events as case_events
-from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 from basira.review.decisions import (
     Actor,
     CaseState,
@@ -32,6 +32,7 @@ from basira.review.decisions import (
 from basira.review.effects import DecisionEffects, RemovalDelivered
 from basira.review.groups import member_hidden
 from basira.review.queue import QueueFilter
+from basira.review.roles import UserError
 from basira.store import bulk
 from basira.store.db import Tx
 from basira.store.events import append as append_events
@@ -262,7 +263,7 @@ def ensure_review_tables(store: Store) -> list[str]:
     return [t.name for t in missing]
 
 
-class LockoutError(BasiraError, ValueError):
+class LockoutError(UserError):
     """A user change refused because it would leave nobody able to manage users (a conflict, HTTP 409)."""
 
     kind = "conflict"
@@ -292,7 +293,8 @@ class ReviewRepo:
                     .returning(U.c.id)
                 ).scalar_one()
             except IntegrityError:
-                raise ValueError(f"user {username!r} already exists") from None
+                raise UserError(f"user {username!r} already exists", "conflict").said(
+                    N_("user %(user)s already exists"), user=repr(username)) from None
             self._events(conn, ("user.added", actor, f"user:{username}", {"role": role}))
         return int(uid)
 
@@ -302,13 +304,15 @@ class ReviewRepo:
         with self.store.write() as conn:
             if disabled:
                 if actor is not None and actor == username:
-                    raise LockoutError("you cannot disable yourself; ask another admin")
+                    raise LockoutError("you cannot disable yourself; ask another admin").said(
+                        N_("you cannot disable yourself; ask another admin"))
                 q = sa.select(U.c.username).where(U.c.role == "admin", U.c.disabled_at.is_(None))
                 # Locked: two admins disabling each other at once must not leave none.
                 admins = set(conn.execute(q.with_for_update() if self.store.dialect == "postgresql" else q)
                              .scalars())
                 if admins == {username}:
-                    raise LockoutError(f"{username!r} is the last active admin; add or enable another admin first")
+                    raise LockoutError(f"{username!r} is the last active admin; add or enable another admin first").said(
+                        N_("%(user)s is the last active admin; add or enable another admin first"), user=repr(username))
             n = conn.execute(
                 sa.update(U).where(U.c.username == username).values(disabled_at=_now() if disabled else None)
             ).rowcount
@@ -340,7 +344,7 @@ class ReviewRepo:
         with self.store.write() as conn:
             uid = conn.execute(sa.select(U.c.id).where(U.c.username == username)).scalar()
             if uid is None:
-                raise ValueError(f"no user {username!r}")
+                raise UserError(f"no user {username!r}", "not_found").said(N_("no user %(user)s"), user=repr(username))
             tid = conn.execute(
                 sa.insert(TK).values(user_id=uid, name=name, token_hash=digest, created_at=_now()).returning(TK.c.id)
             ).scalar_one()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from basira.core.errors import BasiraError
+from basira.core.i18n import N_
+
 ROLES = ("admin", "reviewer", "analyst", "legal", "auditor", "platform")
 # `platform` is a service account for platform integrations (API tokens only): it files appeals on behalf of
 # content owners and reads decisions. The five human roles are admin, reviewer, analyst, legal and auditor.
@@ -49,7 +52,19 @@ def allowed(role: str, permission: str) -> bool:
     return role in PERMISSIONS.get(permission, frozenset())
 
 
+class UserError(BasiraError, ValueError):
+    """A change to the review app's users refused: a bad name, role or password, a name taken, no such user, a
+    saved filter without a name. `kind` invalid unless said (conflict, not_found). Still a ValueError during the
+    move, for the faces that catch that."""
+
+    def __init__(self, message: str, kind: str | None = None) -> None:
+        super().__init__(message)
+        if kind is not None:
+            self.kind = kind
+
+
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+        raise UserError(f"unknown role {role!r}; one of: {', '.join(ROLES)}").said(
+            N_("unknown role %(role)s; one of: %(roles)s"), role=repr(role), roles=", ".join(ROLES))
     return role

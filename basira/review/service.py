@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from basira.core.errors import InputError
+from basira.core.i18n import N_
 from basira.core.periodic import PeriodicLoop
 from basira.core.settings import Settings
 from basira.core.time import utcnow
@@ -21,7 +23,7 @@ from basira.review.effects import DecisionEffects, Removal, Undone
 from basira.review.policy import PolicyCatalogue, load_catalogue
 from basira.review.queue import QueueFilter
 from basira.review.repository import CaseView, QueueCursor, QueuePage, ReviewRepo
-from basira.review.roles import check_role
+from basira.review.roles import UserError, check_role
 from basira.store import Store
 
 Clock = Callable[[], datetime]
@@ -65,7 +67,7 @@ class ReviewService:
         self._session_cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self.catalogue = load_catalogue(self.settings.policy_catalogue)
         if self.settings.webhook_url and not self.settings.webhook_secret:
-            raise ValueError("a webhook URL needs a secret (BASIRA_WEBHOOK_SECRET)")
+            raise InputError("<settings>", None, "BASIRA_WEBHOOK_SECRET", "a webhook URL (BASIRA_WEBHOOK_URL) needs a secret")
 
     def now(self) -> datetime:
         return self.clock()
@@ -78,7 +80,8 @@ class ReviewService:
 
     def add_user(self, username: str, password: str, role: str, actor: str | None = None) -> int:
         if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
-            raise ValueError("usernames are 1–64 letters, digits, '.', '-' or '_'")
+            raise UserError("usernames are 1–64 letters, digits, '.', '-' or '_'").said(
+                N_("usernames are 1–64 letters, digits, '.', '-' or '_'"))
         return self.repo.add_user(username, hash_password(password), check_role(role), actor)
 
     def disable_user(self, username: str, actor: str | None = None, disabled: bool = True) -> bool:
@@ -144,7 +147,7 @@ class ReviewService:
         """Keep a named queue filter (the query string of /queue) for this reviewer; the same name replaces."""
         name = " ".join((name or "").split())[:60]
         if not name:
-            raise ValueError("a saved filter needs a name")
+            raise UserError("a saved filter needs a name").said(N_("a saved filter needs a name"))
         saved = [f for f in self.prefs(user).get("saved_filters", []) if f.get("name") != name]
         saved = [{"name": name, "query": (query or "")[:1000]}, *saved][: self.MAX_SAVED_FILTERS]
         self.repo.set_prefs(user["id"], {"saved_filters": saved}, user["username"])
@@ -184,11 +187,12 @@ class ReviewService:
 
         if add_to_bank:
             if action != "remove":
-                raise DecisionError("invalid", "only content being removed can be added to a bank")
+                raise DecisionError("invalid", "only content being removed can be added to a bank").said(
+                N_("only content being removed can be added to a bank"))
             try:
                 banks.require_positive_bank(self.store, add_to_bank)
-            except ValueError as exc:
-                raise DecisionError("invalid", str(exc)) from None
+            except banks.BankError as exc:  # refused as a decision (the case page shows it), said the bank's way
+                raise DecisionError("invalid", str(exc)).said_as(exc) from None
         reason = self.catalogue.get(reason_code)
         now = self.now()
         # One transaction: the decision and what it sets off (the preserved copy and notice, art. 6 and 11 of
@@ -225,7 +229,8 @@ class ReviewService:
     def file_appeal(self, case_id: int, statement: str, filed_by: str) -> int:
         statement = (statement or "").strip()
         if not statement:
-            raise DecisionError("invalid", "an appeal needs the owner's statement")
+            raise DecisionError("invalid", "an appeal needs the owner's statement").said(
+                N_("an appeal needs the owner's statement"))
         return self.repo.file_appeal(case_id, statement[:10_000], filed_by, self.now())
 
     def split_group(self, group_id: int, case_ids: list[int], actor: Actor) -> list[int]:
@@ -235,7 +240,7 @@ class ReviewService:
         try:
             out = split(self.store, group_id, case_ids, actor.username, self.now())
         except GroupError as exc:
-            raise DecisionError(exc.kind, str(exc)) from None
+            raise DecisionError(exc.kind, str(exc)).said_as(exc) from None
         if out:
             lead = self.repo.group_lead(group_id)
             reprioritize(self.store, [*out, *([lead] if lead else [])])

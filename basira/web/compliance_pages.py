@@ -10,14 +10,25 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from basira.compliance.orders import OUTCOME_WORDS, OrderError, parse_time
+from basira.compliance.preservation import HoldError
 from basira.compliance.records import OrderView
 from basira.compliance.repository import ComplianceError
 from basira.compliance.statement_pdf import render_statement_pdf, statement_document
+from basira.core.errors import BasiraError
+from basira.core.i18n import speaking
 from basira.web.compliance_api import compliance
-from basira.web.pages import back, render, say, say_n, translate
+from basira.web.errors import describe, localise
+from basira.web.pages import back, lang_of, render, say, say_n, translate
 from basira.web.security import Principal, require
 
 router = APIRouter(include_in_schema=False)
+
+
+def _refused(request: Request, exc: BasiraError) -> str:
+    """What was refused, in the reader's language (from the error's template when it has one), for a notice; an
+    order's field error gives its reason only."""
+    with speaking(lang_of(request)):
+        return localise(exc.reason) if isinstance(exc, OrderError) else describe(exc)
 
 
 def _err(exc: Exception) -> str:
@@ -83,7 +94,7 @@ def execute_order(request: Request, order_id: int,
     try:
         out = compliance(request).execute(order_id, p.username)
     except ComplianceError as exc:
-        return back(f"/orders/{order_id}", str(exc))
+        return back(f"/orders/{order_id}", _refused(request, exc))
     parts = []
     if out.sent:
         parts.append(say_n(request, "%(num)s removal sent to the platform, awaiting its acknowledgement",
@@ -130,7 +141,7 @@ def close_order(request: Request, order_id: int, p: Annotated[Principal, Depends
     try:
         compliance(request).close(order_id, status, reason, p.username)
     except ComplianceError as exc:
-        return back(f"/orders/{order_id}", str(exc))
+        return back(f"/orders/{order_id}", _refused(request, exc))
     return back(f"/orders/{order_id}", say(request, "Order %(status)s.", status=translate(request, status)))
 
 
@@ -150,8 +161,8 @@ def hold(request: Request, item_id: int, p: Annotated[Principal, Depends(require
     try:
         end = parse_time(until if "T" in until else f"{until}T00:00:00Z", "until")
         compliance(request).set_legal_hold(item_id, end, reason, p.username)
-    except (OrderError, ComplianceError, ValueError) as exc:
-        return back(where, say(request, "No hold set: %(why)s", why=getattr(exc, "reason", None) or exc))
+    except (OrderError, ComplianceError, HoldError) as exc:
+        return back(where, say(request, "No hold set: %(why)s", why=_refused(request, exc)))
     return back(where, say(request, "Legal hold on item %(id)s until %(t)s UTC.", id=item_id,
                                 t=f"{end:%Y-%m-%d %H:%M}"))
 
@@ -172,7 +183,7 @@ def file_complaint(request: Request, p: Annotated[Principal, Depends(require("fi
         cid = compliance(request).file_complaint(complainant=complainant, grounds=grounds, order_id=order_id or None,
                                                  post_id=post_id or None, actor=p.username)
     except ComplianceError as exc:
-        return back(where, str(exc))
+        return back(where, _refused(request, exc))
     return back(where, say(request, "Complaint %(id)s recorded.", id=cid))
 
 
@@ -187,7 +198,7 @@ def decide_complaint(request: Request, complaint_id: int,
     try:
         out = compliance(request).decide_complaint(complaint_id, outcome == "upheld", reasons, p.username)
     except ComplianceError as exc:
-        return back(where, str(exc))
+        return back(where, _refused(request, exc))
     return back(where, say(request, "Complaint %(id)s %(status)s: content reinstated.", id=complaint_id,
                            status=translate(request, out.status)) if out.reinstated else
                 say(request, "Complaint %(id)s %(status)s.", id=complaint_id, status=translate(request, out.status)))

@@ -142,6 +142,14 @@ REFUSALS = (
     N_("only content being removed can be added to a bank"),
     N_("an appeal needs the owner's statement"),
     N_("no open group %(group)s"),
+    N_("unknown role %(role)s; one of: %(roles)s"),
+    N_("passwords need at least %(n)s characters"),
+    # banks (basira/banks/): a reviewer's "add to bank", the banks page
+    N_("bank %(bank)s already exists"),
+    N_("no bank named %(bank)s"),
+    N_("no bank item %(item)s"),
+    N_("bank %(bank)s has recorded matches (evidence for cases): not deleted"),
+    N_("bank %(bank)s is an allow-list: removed content cannot go in it"),
     # compliance: removal orders, preservation, complaints (basira/compliance/repository.py, service.py, orders.py)
     N_("no removal order %(order)s"),
     N_("no complaint %(complaint)s"),
@@ -184,6 +192,10 @@ REFUSALS = (
     N_("%(target)s: only http(s) URLs"),
     N_("%(target)s: expected an http(s) URL, post:PLATFORM:ID, account:PLATFORM:ID or PLATFORM:ID"),
     N_("no statement for removal order %(order)s (not executed or rejected yet)"),
+    N_("the %(role)s role may not %(action)s"),
+    N_("a legal hold needs a reason (the authority or court and its request)"),
+    N_("a legal hold must end in the future"),
+    N_("decision %(decision)s (%(action)s) restricts nothing: no statement of reasons is due"),
     # evidence subjects (basira/compliance/evidence_data.py)
     N_("account:%(spec)s: %(n)s accounts have that handle; name one as account:PLATFORM/EXTERNAL_ID or by its id"),
     N_("account:%(spec)s: give an id, @handle or PLATFORM/EXTERNAL_ID"),

@@ -100,3 +100,22 @@ def test_is_cheap() -> None:
     detect_language(text)  # model load
     per_call = timeit.timeit(lambda: detect_language(text), number=200) / 200
     assert per_call < 2e-3
+
+
+def test_script_counts_and_cleaning_shortcuts_match_the_patterns() -> None:
+    # detect_language counts scripts with one translate and skips link/mention/hashtag patterns on a cheap
+    # hint; both must give what the patterns give, for every character and every kind of link.
+    import re
+    import sys
+
+    from basira.text import lang
+    from basira.text.normalize import _HASHTAG, _MENTION, _URL
+
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    letters = every.translate(lang._SCRIPT_LETTER)
+    for letter, pattern in (("a", lang._ARABIC), ("c", lang._CYRILLIC), ("l", lang._LATIN)):
+        assert letters.count(letter) == len(pattern.findall(every))
+    for text in ("HTTPS://X.COM/a @Someone #Tag_Two", "WWW.example.org", "T.ME/chan", "httpſ://x", "a@b #", "no links"):
+        s = __import__("unicodedata").normalize("NFKC", text).translate(lang._FOLD_INVISIBLE)
+        s = _HASHTAG.sub(lambda m: m.group(1).replace("_", " "), _MENTION.sub(" ", _URL.sub(" ", s)))
+        assert lang._clean(text) == re.sub(r"\s+", " ", s).strip()

@@ -209,3 +209,15 @@ def test_words_made_only_of_look_alikes_follow_the_surrounding_script():
     assert normalize_text("nidalgazaui and уеѕ hе's suspendee") == "nidalgazaui and yes he's suspendee"
     # ...and Latin look-alikes inside Russian text fold to Cyrillic.
     assert normalize_text("Мы пошли домой, вот тaк") == "мы пошли домой, вот так"
+
+
+def test_whitespace_is_collapsed_as_the_regex_would() -> None:
+    # normalize_text collapses with str.split (fast); the offset path with _WS (\s+): they agree only because
+    # re's \s is exactly str.isspace, for every code point.
+    import re
+    import sys
+
+    space = re.compile(r"\s")
+    assert [c for c in range(sys.maxunicode + 1) if (space.match(chr(c)) is not None) != chr(c).isspace()] == []
+    text = "one\x1c\x1d\x1e\x1ftwo\x85three\u2028\u2029four\u1680\u2000\u200a five\u3000\u205f\u202f\t\n\r\x0b\x0csix "
+    assert normalize_text(text) == normalize(text).text == "one two three four five six"

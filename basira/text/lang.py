@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from basira.text.normalize import _FOLD_TABLE, _HASHTAG, _MENTION, _URL
+from basira.text.normalize import _FOLD_TABLE, _HASHTAG, _MENTION, _URL, _URL_HINT
 
 __all__ = ["detect_language", "detect_languages"]
 
@@ -42,8 +42,15 @@ _TAJIK_ENDINGS = ("ҳо", "ро", "ам", "анд", "ед", "ем", "ист", "�
 _CODE_FIXES = {"iw": "he", "fil": "tl", "jw": "jv"}
 
 
-# Only the removals of the normalizer's table (invisibles, harakat, tatweel): letters stay as written.
-_FOLD_INVISIBLE = {c: None for c, v in enumerate(_FOLD_TABLE) if v is None}
+# Only the removals of the normalizer's table (invisibles, harakat, tatweel): letters stay as written. A full
+# BMP list, as in normalize.py: str.translate pays a raised KeyError for every char a dict lacks.
+_FOLD_INVISIBLE: list[int | None] = [None if v is None else c for c, v in enumerate(_FOLD_TABLE)]
+# The scripts counted by detect_language, as one translate: each char of a script becomes its letter (a, c, l),
+# every other BMP char goes (astral chars stay, and are none of the three letters).
+_SCRIPT_LETTER: list[str | None] = [None] * 0x10000
+for _lo, _hi, _letter in ((0x0600, 0x06FF, "a"), (0x0750, 0x077F, "a"), (0x08A0, 0x08FF, "a"), (0x0400, 0x052F, "c"),
+                          (0x41, 0x5A, "l"), (0x61, 0x7A, "l"), (0xC0, 0x24F, "l")):
+    _SCRIPT_LETTER[_lo : _hi + 1] = [_letter] * (_hi - _lo + 1)
 
 
 @lru_cache(maxsize=1)
@@ -56,9 +63,13 @@ def _identifier() -> Any:
 def _clean(text: str) -> str:
     """Text as gcld3 should see it: no links, mentions or invisibles, but letters as written (Urdu ہ is not ه)."""
     s = unicodedata.normalize("NFKC", text).translate(_FOLD_INVISIBLE)
-    s = _URL.sub(" ", s)
-    s = _MENTION.sub(" ", s)
-    s = _HASHTAG.sub(lambda m: m.group(1).replace("_", " "), s)
+    # The hints are necessary conditions of the patterns (as in normalize_text): most texts skip all three.
+    if _URL_HINT.search(s):
+        s = _URL.sub(" ", s)
+    if "@" in s:
+        s = _MENTION.sub(" ", s)
+    if "#" in s:
+        s = _HASHTAG.sub(lambda m: m.group(1).replace("_", " "), s)
     return _WS.sub(" ", s).strip()
 
 
@@ -118,7 +129,8 @@ def detect_language(text: str) -> str:
     lang = result.language.split("-")[0]  # "ru-Latn" (romanized Russian) is still Russian
     lang = _CODE_FIXES.get(lang, lang)
     reliable = bool(result.is_reliable)
-    arabic, cyrillic, latin = (len(p.findall(s)) for p in (_ARABIC, _CYRILLIC, _LATIN))
+    letters = s.translate(_SCRIPT_LETTER)  # counts of _ARABIC, _CYRILLIC and _LATIN chars, in one pass
+    arabic, cyrillic, latin = letters.count("a"), letters.count("c"), letters.count("l")
     if arabic > cyrillic + latin:
         return _fix_arabic(lang, reliable)
     if cyrillic > arabic + latin:

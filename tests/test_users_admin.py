@@ -121,3 +121,37 @@ def test_web_refuses_lockout_enables_and_hostile_logins_are_audited(svc):
     assert "Enable" in c.get("/admin/users").text
     assert c.post("/admin/users/alice/enable").status_code == 303 and active(svc, "alice")
     assert svc.store.verify_events() == (True, None)
+
+
+def test_cli_users_add_refusals_are_one_line_exit_2(tmp_path):
+    """A bad password, role or name, or a taken name: one line naming what is wrong, exit 2, no traceback."""
+    from typer.testing import CliRunner
+
+    from basira.cli import app
+
+    db = f"sqlite:///{tmp_path / 'u.db'}"
+    runner = CliRunner()
+
+    def add(name: str, role: str, password: str = "a long enough password"):
+        return runner.invoke(app, ["users", "add", name, "--role", role, "--db", db, "--password-stdin"],
+                             input=password + "\n")
+
+    assert add("rana", "reviewer").exit_code == 0
+    for res, said in ((add("omar", "reviewer", "short"), "passwords need at least 12 characters"),
+                      (add("omar", "boss"), "unknown role 'boss'; one of: admin, reviewer"),
+                      (add("[red]x", "reviewer"), "usernames are 1–64 letters"),
+                      (add("rana", "reviewer"), "user 'rana' already exists")):
+        assert res.exit_code == 2 and said in res.output and "Traceback" not in res.output, res.output
+        assert isinstance(res.exception, SystemExit)
+
+
+def test_cli_a_webhook_url_without_its_secret_names_the_setting(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from basira.cli import app
+
+    monkeypatch.setenv("BASIRA_WEBHOOK_URL", "https://hooks.example/basira")
+    monkeypatch.delenv("BASIRA_WEBHOOK_SECRET", raising=False)
+    res = CliRunner().invoke(app, ["users", "add", "rana", "--role", "reviewer", "--db",
+                                   f"sqlite:///{tmp_path / 'u.db'}", "--password-stdin"], input=PASSWORD + "\n")
+    assert res.exit_code == 2 and "field 'BASIRA_WEBHOOK_SECRET'" in res.output and "Traceback" not in res.output

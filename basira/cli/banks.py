@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -10,13 +11,16 @@ from rich.markup import escape
 from basira.cli._common import DB_HELP, err
 from basira.core.errors import BasiraError
 
+if TYPE_CHECKING:
+    from basira.store import Store
+
 app = typer.Typer(name="banks", help="Hash banks: create, import, export, sync, list.", no_args_is_help=True)
 
 
 _FORMATS = "threatexchange | threatexchange-csv | basira-jsonl | tat-csv | tat-json | stix (default: detected)."
 
 
-def _bank_store(db: str | None):
+def _bank_store(db: str | None) -> Store:
     from basira.core.settings import settings
     from basira.store import open_store
 

@@ -6,8 +6,10 @@ import re
 import sys
 
 import typer
+from rich.markup import escape
 
-from basira.cli._common import DB_HELP, err
+from basira.cli._common import DB_HELP, err, fail
+from basira.core.errors import BasiraError, InputError
 
 users_app = typer.Typer(help="Reviewer accounts and API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -18,7 +20,10 @@ def _review_service(db: str | None):
     from basira.core.settings import settings
     from basira.review.service import ReviewService, ReviewSettings, open_review_store
 
-    return ReviewService(open_review_store(settings(db).db_url), ReviewSettings.from_env())
+    try:
+        return ReviewService(open_review_store(settings(db).db_url), ReviewSettings.from_env())
+    except InputError as exc:  # a setting at fault (BASIRA_WEBHOOK_URL without BASIRA_WEBHOOK_SECRET): exit 2
+        raise fail(exc) from None
 
 
 def serve(
@@ -82,8 +87,8 @@ def users_add(
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
         _review_service(db).add_user(username, password, role, actor="cli")
-    except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+    except BasiraError as exc:  # a bad name, role or password; a taken name; no such user
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=2) from None
     err.print(f"added {username} ({role})")
 
@@ -131,8 +136,8 @@ def users_token(
     """Create an API token for a user (printed once; only its hash is stored)."""
     try:
         print(_review_service(db).create_token(username, name, actor="cli"))
-    except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+    except BasiraError as exc:  # a bad name, role or password; a taken name; no such user
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=2) from None
 
 

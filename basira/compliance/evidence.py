@@ -180,7 +180,7 @@ def write_package(entries: Mapping[str, bytes], out: str | Path, when: datetime)
         raise PackageError(f"{out}: already exists (evidence packages are never overwritten)")
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".zip":
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        fd, tmp_file = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
         stamp = when.astimezone(UTC).timetuple()[:6]
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as z:
             for name in sorted(entries):
@@ -188,7 +188,7 @@ def write_package(entries: Mapping[str, bytes], out: str | Path, when: datetime)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 z.writestr(info, entries[name])
-        return Path(tmp)
+        return Path(tmp_file)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     for name, data in entries.items():
         p = tmp / name

@@ -41,7 +41,8 @@ def read_orders(path: str, now: datetime) -> list[OrderInput]:
         raise InputError(name, None, None, "unknown format: use .jsonl, .json or .csv")
     if not records:
         raise InputError(name, None, None, "no orders in the file")
-    out, seen = [], {}
+    out: list[OrderInput] = []
+    seen: dict[tuple[str, str], int] = {}
     for line, obj in records:
         try:
             order = order_from_dict(obj, now)

@@ -22,7 +22,7 @@ from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
 from basira.review.effects import DecisionEffects, Removal, Undone
 from basira.review.policy import PolicyCatalogue, load_catalogue
 from basira.review.queue import QueueFilter
-from basira.review.repository import CaseView, QueueCursor, QueuePage, ReviewRepo
+from basira.review.repository import CaseView, QueueCursor, QueuePage, QueueRow, ReviewRepo
 from basira.review.roles import UserError, check_role
 from basira.store import Store
 
@@ -164,7 +164,7 @@ class ReviewService:
 
     # --- the workflow ---------------------------------------------------------------------------------------
 
-    def queue(self, f: QueueFilter, limit: int = 50, offset: int = 0):
+    def queue(self, f: QueueFilter, limit: int = 50, offset: int = 0) -> tuple[list[QueueRow], int]:
         return self.repo.queue(f, self.now(), limit, offset)
 
     def queue_page(self, f: QueueFilter, limit: int = 50, offset: int = 0, after: str | None = None) -> QueuePage:
@@ -181,7 +181,7 @@ class ReviewService:
         return self.repo.release(case_id, actor)
 
     def decide(self, case_id: int, actor: Actor, action: str, reason_code: str, note: str | None = None,
-               add_to_bank: str | None = None) -> dict:
+               add_to_bank: str | None = None) -> dict[str, Any]:
         """Record a decision; with `add_to_bank`, a removed post's text and media hashes go into that bank."""
         from basira import banks
 
@@ -210,14 +210,14 @@ class ReviewService:
                                                                  actor.username, None))
         return out
 
-    def _webhook(self, decision_id: int, action: str, facts: dict) -> tuple[str, str, dict] | None:
+    def _webhook(self, decision_id: int, action: str, facts: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
         if not self.settings.webhook_url:
             return None
         key = webhooks.idempotency_key(decision_id, action)
         payload = {"type": "basira.action", "action": action, "idempotency_key": key, **facts}
         return self.settings.webhook_url, key, payload
 
-    def undo(self, decision_id: int, actor: Actor) -> dict:
+    def undo(self, decision_id: int, actor: Actor) -> dict[str, Any]:
         """Undo a decision within its window; an undone removal also takes back what it added to a bank."""
         now = self.now()
         with self.store.transaction() as tx:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from basira.core.errors import HTTP_STATUS, http_status
+from basira.core.errors import HTTP_STATUS, BasiraError, http_status
 from basira.review.decisions import DecisionError
 from basira.review.queue import QueueFilter, parse_sort, statuses_for
 from basira.review.repository import LockoutError
@@ -221,7 +221,7 @@ def users(request: Request, p: Annotated[Principal, Depends(require("manage_user
 def add_user(request: Request, body: UserIn, p: Annotated[Principal, Depends(require("manage_users"))]) -> dict:
     try:
         uid = svc(request).add_user(body.username, body.password, body.role, actor=p.username)
-    except ValueError as exc:
+    except BasiraError as exc:  # UserError: a bad name, role or password, a taken name
         raise HTTPException(422, str(exc)) from None
     return {"id": uid, "username": body.username, "role": body.role}
 

@@ -180,7 +180,7 @@ def scan_local(data: Path) -> dict:
         cpu = time.process_time() - cpu0
         pg = backends_cpu() - pg0
         return {"wall_s": round(wall, 1), "cpu_s": round(cpu + pg, 1), "postgres_cpu_s": round(pg, 1),
-                "tail_cpu_s": phases, "posts": s.posts_total, "state": _state(store)}
+                "tail_cpu_s": phases, "posts": s.posts_total, "texts_scored": s.texts_scored, "state": _state(store)}
 
 
 def scan_cluster(data: Path, tmp: Path, workers: int) -> dict:
@@ -205,7 +205,8 @@ def scan_cluster(data: Path, tmp: Path, workers: int) -> dict:
         # workers finish); the workers' is the part a second worker shares.
         return {"wall_s": round(wall, 1), "cpu_s": round(client + workers + pg, 1), "client_cpu_s": round(client, 1),
                 "workers_cpu_s": round(workers, 1), "postgres_cpu_s": round(pg, 1),
-                "tail_cpu_s": phases, "posts": s.posts_total, "workers": s.workers, "state": _state(store)}
+                "tail_cpu_s": phases, "posts": s.posts_total, "texts_scored": s.texts_scored, "workers": s.workers,
+                "state": _state(store)}
 
 
 POSTS_PER_ACCOUNT = 7.2  # the simulator's ratio (18,053 posts from 2,500 accounts)
@@ -345,6 +346,8 @@ def run(posts: int | None = None) -> dict:
             f"{one['tail_cpu_s'].get('groups')} (1 worker) / {two['tail_cpu_s'].get('groups')} (2 workers), "
             f"priorities {one['tail_cpu_s'].get('priorities')} / {two['tail_cpu_s'].get('priorities')}; local scan "
             f"{local['tail_cpu_s'].get('groups')} / {local['tail_cpu_s'].get('priorities')}.",
+            f"- Distinct texts run through the detector (copies reuse a text's result): local {local['texts_scored']:,}, "
+            f"1 worker {one['texts_scored']:,}, 2 workers {two['texts_scored']:,}.",
             f"- 2 workers vs 1: **{speedup}×** (target ≥ 1.6×); 1 worker vs local: **{overhead:+.1%}** "
             f"(target ≤ 15 %); identical database state in all three: {same}.",
             f"- Intake, async (batches of 100, 2 `basira worker` processes): **{asyn['worker_items_per_s']}** items/s "

@@ -28,8 +28,19 @@ WORKER = [sys.executable, "-m", "distributed.cli.dask_worker"]
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory) -> Path:
+    """The simulator's platform, and a file of copies: simulated texts each posted again many times by other
+    accounts, spread over the file (so over several scoring windows and both workers)."""
+    import orjson
+
     out = tmp_path_factory.mktemp("platform").resolve()
     simulate_platform(accounts=80, seed=5, out_dir=str(out))
+    texts = list(dict.fromkeys(t["text"] for line in (out / "tweets.jsonl").read_bytes().splitlines()
+                               for t in orjson.loads(line).get("data", []) if len(t["text"]) >= 40))[:60]
+    with open(out / "copies.jsonl", "wb") as fh:
+        for i in range(8 * len(texts)):
+            fh.write(orjson.dumps({"platform": "forum", "id": f"c{i}", "account_id": f"a{i % 23}", "lang": "en",
+                                   "text": texts[i % len(texts)], "created_at": f"2026-10-{1 + i % 28:02d}T12:00:00Z"})
+                     + b"\n")
     return out
 
 
@@ -41,12 +52,27 @@ def pg(tmp_path):
 
 @pytest.fixture(scope="module")
 def local_state(platform, tmp_path_factory):
-    """The state a local scan of the same input leaves (its own PostgreSQL schema)."""
+    """The state a local scan of the same input leaves (its own PostgreSQL schema), and how many distinct
+    texts it scored."""
     from basira.scan import scan_paths
 
     with fresh_db_url("postgresql", tmp_path_factory.mktemp("local")) as url, open_store(url) as store:
-        scan_paths(store, [str(platform)], workers=1)
-        yield snapshot(store)
+        s = scan_paths(store, [str(platform)], workers=1)
+        with store.engine.connect() as conn:
+            posts = conn.execute(sa.text("SELECT text, lang FROM posts")).all()
+        # One scoring process scores each distinct text once (its cache holds them all); copies reuse it. A
+        # text's result depends on its language when the post names a specific one (und, zxx… name none).
+        unspecific = {"und", "zxx", "qme", "qam", "qht", "qct", "art"}
+        distinct = {(t, lang if lang and lang.lower() not in unspecific else None) for t, lang in posts}
+        assert s.texts_scored == len(distinct) <= s.posts_total - 400
+        yield snapshot(store) | {"texts_scored": s.texts_scored}
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(tmp_path_factory):
+    """One scheduler and two workers for the tests that kill none (each test its own database)."""
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as (address, procs):
+        yield address, procs
 
 
 def snapshot(store) -> dict:
@@ -96,7 +122,7 @@ def lines_of(platform: Path) -> dict[str, set[int]]:
 def assert_same(got: dict, want: dict, platform: Path, groups: bool = True) -> None:
     """Equal, except where a post is on several lines: ingest keeps the first copy stored, and tasks running at
     once may store a later line's copy first (same content; source_line is then one of that post's lines)."""
-    skip = {"posts"} if groups else {"posts", "groups", "leads", "priorities"}
+    skip = {"posts", "texts_scored"} if groups else {"posts", "texts_scored", "groups", "leads", "priorities"}
     for k in want:
         if k not in skip and got[k] != want[k]:
             a, b = set(got[k]) - set(want[k]), set(want[k]) - set(got[k])
@@ -155,19 +181,24 @@ def dask_cluster(tmp_path: Path, pause_first: bool = False):
                 p.wait()
 
 
-def test_cluster_scan_equals_a_local_scan_and_rescans_add_nothing(platform, local_state, pg, tmp_path):
+def test_cluster_scan_equals_a_local_scan_and_rescans_add_nothing(platform, local_state, pg, shared_cluster):
     from basira.cluster.client import cluster_scan
 
-    with dask_cluster(tmp_path) as (address, _), open_store(pg) as store:
+    address, _ = shared_cluster
+    with open_store(pg) as store:
         stages: dict[str, int] = {}
         s = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024,
                          progress=lambda st, done, total: stages.__setitem__(st, total))
         assert s.workers == 2 and stages["ingest"] > 3 and stages["score"] >= 1  # the big file was split
+        # Each text's copies go to one worker (by text), which scores it once: every distinct text at least
+        # once, and again only when the other worker took over a task at the end (work stealing).
+        assert local_state["texts_scored"] <= s.texts_scored < s.posts_total
         assert s.flagged_new == s.flagged_total > 0 and s.cases_open == local_state["case_events"]
         # Ranges ingested at once number their posts in another order than a local scan; review groups do not
         # depend on it (basira.cases.groups: linked groups merge, the earliest post leads). Everything is equal.
         first = snapshot(store)
         assert_same(first, local_state, platform)
+        assert sum(1 for g in first["groups"] if g[0].count(",") >= 6) >= 10  # the copies' review groups
         # Again through the command line (BASIRA_DASK_SCHEDULER): nothing new, every file skipped as unchanged.
         r = subprocess.run([sys.executable, "-m", "basira.cli", "scan", str(platform), "--db", pg, "--json"],
                            capture_output=True, text=True, cwd=ROOT,
@@ -202,7 +233,7 @@ def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(platform, local_s
         assert_same(snapshot(store), local_state, platform)
 
 
-def test_rescore_on_the_cluster_scores_what_the_model_lacks(platform, local_state, pg, tmp_path):
+def test_rescore_on_the_cluster_scores_what_the_model_lacks(platform, local_state, pg, shared_cluster):
     from basira.cluster.rescore import rescore
     from basira.ingest import ingest_file
 
@@ -212,10 +243,10 @@ def test_rescore_on_the_cluster_scores_what_the_model_lacks(platform, local_stat
                 ingest_file(store, str(f))
             except Exception:  # noqa: BLE001 - files of no post format (ground truth) are not ingested
                 pass
-        with dask_cluster(tmp_path) as (address, _):
-            out = rescore(store, pg, address)
-            assert out.scored == store.count_posts() == out.detections_new
-            assert rescore(store, pg, address).scored == 0  # resumable: nothing left
+        address, _ = shared_cluster
+        out = rescore(store, pg, address)
+        assert out.scored == store.count_posts() == out.detections_new
+        assert rescore(store, pg, address).scored == 0  # resumable: nothing left
         got = snapshot(store)
         assert got["detections"] == local_state["detections"] and got["cases"] == local_state["cases"]
 
@@ -260,7 +291,7 @@ def _matches(store) -> list[tuple]:
         return sorted(map(tuple, conn.execute(sa.text(q))))
 
 
-def test_workers_match_the_banks_and_reload_them_when_they_change(platform, pg, tmp_path):
+def test_workers_match_the_banks_and_reload_them_when_they_change(platform, pg, tmp_path, shared_cluster):
     """The hash pass runs on the workers against each one's snapshot of the banks: the same matches and cases
     as a local scan; a bank item added later reaches the workers (their snapshots reload) on the next scan."""
     from basira.cluster.client import cluster_scan
@@ -276,7 +307,8 @@ def test_workers_match_the_banks_and_reload_them_when_they_change(platform, pg, 
         scan_paths(local, [str(platform)], workers=1)
         want_then = _matches(local), snapshot(local)
     assert want_first[0] and len(want_then[0]) > len(want_first[0])
-    with dask_cluster(tmp_path) as (address, _), open_store(pg) as store:
+    address, _ = shared_cluster
+    with open_store(pg) as store:
         _bank(store, texts[:3])
         s = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024, score_window=500)
         assert s.hash_matches > 0

@@ -69,9 +69,18 @@ def score_on_cluster(client: Any, store: Store, db_url: str, version: str, repor
 
     lo, hi = post_id_bounds(store)
     windows = [(a, min(a + window, hi)) for a in range(lo - 1, hi, window)] if hi else []
+    # Each window in one task per worker, by text (basira.scan.score.shard_of), each preferring its worker: every
+    # copy of a text is scored by one worker, whose cache (score_posts) then scores it once for the whole scan.
+    # Interleaved windows had each worker score the copies the other had scored: 134,185 texts scored instead
+    # of 119,952 distinct at 162,303 simulated posts, 2 workers. A preference only: a task whose worker is gone
+    # runs on another, and a text scored twice gets the same result.
+    addresses = sorted(client.scheduler_info().get("workers", {}))
+    shards = len(addresses) if len(addresses) > 1 else 1
     futures = [client.submit(score_task, db_url, version, a, b, batch_size, since,
-                             key=f"basira-score-{version}-{a}-{time.time_ns()}", retries=RETRIES, pure=False)
-               for a, b in windows]
+                             (s, shards) if shards > 1 else None,
+                             key=f"basira-score-{version}-{a}-{s}-{time.time_ns()}", retries=RETRIES, pure=False,
+                             workers=[addresses[s]] if shards > 1 else None, allow_other_workers=shards > 1)
+               for a, b in windows for s in range(shards)]
     totals, hashed = ScoreTally(), HashScanResult()
     for r in _run(client, futures, "score", report):
         totals.add(r)
@@ -141,6 +150,7 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
     summary.detections_new = scored.detections_new
     summary.cases_new = scored.cases_new
     summary.flagged_new = scored.flagged_new
+    summary.texts_scored = scored.texts_scored
     finish(store, summary, posts_before, accounts_before, started, hashed)
     store.append_event("scan.completed" if not summary.stopped else "scan.stopped",
                        summary.event_payload() | {"files": [i.path for i in inputs], "cluster": address},

@@ -52,15 +52,17 @@ def ingest_task(db_url: str, part: Part, options: Any, on_error: str) -> PartRes
     return ingest_part(_store(db_url), part, options, on_error)
 
 
-def score_task(db_url: str, version: str, lo: int, hi: int, batch_size: int, since: Any = None) -> ScoreTally:
+def score_task(db_url: str, version: str, lo: int, hi: int, batch_size: int, since: Any = None,
+               shard: tuple[int, int] | None = None) -> ScoreTally:
     """One window of post ids (lo, hi]: score the posts that lack a detection by `version` (ingested since
-    `since`, when given), committing per batch of `batch_size` with their cases."""
+    `since`, when given; whose text is in `shard`, when given), committing per batch of `batch_size` with
+    their cases."""
     if ensure_detector(pool_worker=True) != version:
         raise RuntimeError(f"this worker's model is {ensure_detector()}, the client's {version}: same install?")
     hook = pause_point(PAUSE_ENV)
     _windows[0] += 1
     inside = (lambda: pause("basira-cluster")) if hook == ("score", _windows[0]) else None
-    return score_window(_store(db_url), version, lo, hi, batch_size, since, before_commit=inside)
+    return score_window(_store(db_url), version, lo, hi, batch_size, since, before_commit=inside, shard=shard)
 
 
 def hash_task(db_url: str, plan: HashPlan, lo: int, hi: int) -> tuple[int, Found]:

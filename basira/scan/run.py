@@ -131,11 +131,13 @@ def scan_paths(
     batches = 0
     scored = 0
 
-    def commit(rows: list[dict[str, Any]]) -> None:
+    def commit(scored_rows: tuple[list[dict[str, Any]], int]) -> None:
         nonlocal batches, scored
         batches += 1
         inside = (lambda: pause("basira-scan")) if hook == ("inside", batches) else None
-        got = score.record(store, rows, before_commit=inside)
+        rows, texts = scored_rows
+        got = score.record(store, rows, before_commit=inside, texts_scored=texts)
+        summary.texts_scored += got.texts_scored
         summary.detections_new += got.detections_new
         summary.cases_new += got.cases_new
         summary.flagged_new += got.flagged_new
@@ -147,7 +149,7 @@ def scan_paths(
     # A daemon thread: on Ctrl-C the process may exit mid-batch; the uncommitted batch is simply redone.
     ingesting = threading.Thread(target=ingest_all, name="basira-ingest", daemon=True)
     ingesting.start()
-    inflight: set[Future[list[dict[str, Any]]]] = set()
+    inflight: set[Future[tuple[list[dict[str, Any]], int]]] = set()
     last_id = 0
     swept = False
     try:
@@ -167,9 +169,9 @@ def scan_paths(
                 got += len(posts)
                 room -= 1
                 if pool:
-                    inflight.add(pool.submit(score.score_posts, posts))
+                    inflight.add(pool.submit(score.score_counted, posts))
                 else:
-                    commit(score.score_posts(posts))
+                    commit(score.score_counted(posts))
             if inflight:
                 done, inflight = wait(inflight, timeout=0.25, return_when=FIRST_COMPLETED)
                 for f in done:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import sqlalchemy as sa
 
 from basira.cases.grouping import text_keys
@@ -28,14 +30,18 @@ if TYPE_CHECKING:
     from basira.store import Store
 
 __all__ = ["ScoreTally", "ensure_detector", "init_worker", "record", "post_id_bounds", "posts_lacking_detection_between",
-           "score_posts", "score_window"]
+           "score_posts", "score_window", "shard_of"]
 
 LONG_KEY = 4096  # texts longer than this are remembered by their hash, not their text
-SEEN_MAX = 10_000  # texts remembered per scoring process (a few MB; tens at most for long texts)
+# Texts remembered per scoring process, each result kept as its JSON (~0.5 KB with its key: ~50 MB when full).
+# 10,000 rescored 9 % of a 162,303-post scan's 119,952 distinct texts again (evicted before their copies came).
+SEEN_MAX = 100_000
 _UNSPECIFIC_LANGS = {"und", "zxx", "qme", "qam", "qht", "qct", "art"}
 
 _detector: Detector | None = None
-_seen: OrderedDict[tuple[str, str | None], dict[str, Any]] = OrderedDict()  # (text, lang) -> result, LRU
+_seen: OrderedDict[tuple[str, str | None], bytes] = OrderedDict()  # (text, lang) -> result (JSON), LRU
+_seen_version = [""]  # the model version of the results in _seen
+_texts_scored = [0]  # texts this process ran the detector on
 _lock = threading.Lock()
 
 
@@ -45,6 +51,7 @@ class ScoreTally:
     detections_new: int = 0
     cases_new: int = 0
     flagged_new: int = 0
+    texts_scored: int = 0  # distinct texts the detector ran on (copies reuse a text's result)
 
     def add(self, other: ScoreTally) -> ScoreTally:
         for k, v in asdict(other).items():
@@ -64,8 +71,9 @@ def init_worker(pool_worker: bool = False) -> None:
         # (on a loaded machine that doubled the scan's CPU time).
         SentenceEmbedder.use_threads(1)
     _detector = load_detector()
-    if _seen and next(iter(_seen.values()))["model_version"] != _detector.version:
+    if _seen_version[0] != _detector.version:
         _seen.clear()
+        _seen_version[0] = _detector.version
 
 
 def ensure_detector(pool_worker: bool = False) -> str:
@@ -79,6 +87,13 @@ def ensure_detector(pool_worker: bool = False) -> str:
 
 def noop() -> None:
     return None
+
+
+def score_counted(posts: Sequence[tuple[int, str, str | None]]) -> tuple[list[dict[str, Any]], int]:
+    """score_posts, and how many texts the detector ran on for them (the others were copies already scored)."""
+    before = _texts_scored[0]
+    rows = score_posts(posts)
+    return rows, _texts_scored[0] - before
 
 
 def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, Any]]:
@@ -97,6 +112,7 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
         keys.append(key)
     todo = list(dict.fromkeys(k for k in keys if k not in _seen))
     if todo:
+        _texts_scored[0] += len(todo)
         threshold_for = getattr(det, "threshold_for", lambda lang: det.threshold)
         # Long texts are scored chunk by chunk (basira.scan.text_chunks): bounded memory, offsets on the whole text.
         results = detect_bounded(det, [texts[k] for k in todo], [lang for _, lang in todo])
@@ -104,7 +120,7 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
             # A flagged post's case joins a review group by its text's keys (MinHash bands): computed here,
             # once per distinct text and spread over the scoring processes (a cluster's Dask workers), not in
             # the scan's serial tail (basira.cases.groups joins them).
-            _seen[key] = {
+            _seen[key] = orjson.dumps({
                 "model_version": det.version,
                 "score": d.score,
                 "flagged": d.flagged,
@@ -122,8 +138,10 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
                     "spans": [e.to_dict() for e in d.evidence],
                 },
                 "text_keys": text_keys(texts[key]) if d.flagged else None,
-            }
-    rows = [{"post_id": post_id, **_seen[key]} for (post_id, _, _), key in zip(posts, keys, strict=True)]
+            })
+    # Every row from the JSON kept, scored now or before: the same values whichever (and the stored ones).
+    result = {key: orjson.loads(_seen[key]) for key in dict.fromkeys(keys)}
+    rows = [{"post_id": post_id, **result[key]} for (post_id, _, _), key in zip(posts, keys, strict=True)]
     for key in keys:
         _seen.move_to_end(key)
     while len(_seen) > SEEN_MAX:
@@ -132,7 +150,7 @@ def score_posts(posts: Sequence[tuple[int, str, str | None]]) -> list[dict[str, 
 
 
 def record(store: Store, rows: list[dict[str, Any]], before_commit: Callable[[], None] | None = None,
-           actor: str = "detector") -> ScoreTally:
+           actor: str = "detector", texts_scored: int = 0) -> ScoreTally:
     """Commit scored rows (score_posts) with a case on each new flagged detection, in one transaction."""
     from basira.cases.detector import record_detections
 
@@ -140,19 +158,28 @@ def record(store: Store, rows: list[dict[str, Any]], before_commit: Callable[[],
         new, opened = record_detections(tx, rows, actor=actor)
         if before_commit is not None:
             before_commit()
-    return ScoreTally(len(rows), new, opened, sum(1 for r in rows if r["flagged"]))
+    return ScoreTally(len(rows), new, opened, sum(1 for r in rows if r["flagged"]), texts_scored)
+
+
+def shard_of(text: str, shards: int) -> int:
+    """Which of `shards` scoring shards a text belongs to: the same in every process (Python's hash() is
+    salted per process), so that every copy of a text goes to the same shard."""
+    return zlib.crc32(text.encode("utf-8", "replace")) % shards
 
 
 def score_window(store: Store, version: str, lo: int, hi: int, batch_size: int = 500, since: datetime | None = None,
-                 before_commit: Callable[[], None] | None = None) -> ScoreTally:
+                 before_commit: Callable[[], None] | None = None, shard: tuple[int, int] | None = None) -> ScoreTally:
     """Score the posts with lo < id <= hi that lack a detection by `version` (ingested since `since`, when
-    given), committing per batch of `batch_size` (a cluster's task; rescore). `before_commit`: the first
-    batch's test hook."""
+    given), committing per batch of `batch_size` (a cluster's task; rescore). `shard` (s, n): only the posts
+    whose text is in shard s of n (shard_of). `before_commit`: the first batch's test hook."""
     out = ScoreTally()
     todo = posts_lacking_detection_between(store, version, lo, hi, since)
+    if shard is not None:
+        todo = [p for p in todo if shard_of(p["text"], shard[1]) == shard[0]]
     for i in range(0, len(todo), batch_size):
         batch = todo[i:i + batch_size]
-        out.add(record(store, score_posts([(b["id"], b["text"], b["lang"]) for b in batch]), before_commit))
+        rows, texts = score_counted([(b["id"], b["text"], b["lang"]) for b in batch])
+        out.add(record(store, rows, before_commit, texts_scored=texts))
         before_commit = None
     return out
 

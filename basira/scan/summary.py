@@ -24,6 +24,7 @@ class ScanSummary:
     cases_open: int = 0
     cases_new: int = 0
     detections_new: int = 0
+    texts_scored: int = 0  # distinct texts the detector ran on: copies of a text reuse its result
     hash_matches: int = 0  # new bank matches acted on (cases opened or raised); see basira.scan.hashes
     hash_cases_raised: int = 0  # open cases whose priority a new match raised
     groups_new: int = 0  # review groups of copies formed

@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from basira.cases.views import top_cases
 from basira.cli._common import err, fail
 from basira.core.errors import InputError
 
@@ -287,6 +286,9 @@ def demo(
             summary = scan_paths(store, [out], progress=update)
         _print_scan_summary(console, summary)
         console.rule("[bold]3. Top cases")
+        # imported here, not at the top: every command (classify…) imports this module, and cases brings the store
+        from basira.cases.views import top_cases
+
         _print_top_cases(console, top_cases(store, 10))
         console.rule("[bold]4. Returning accounts")
         _print_returning(console, store)

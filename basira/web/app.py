@@ -55,7 +55,8 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
         # The network analysis is not warmed here: over 100,000 posts it was ~12 s and ~15 CPU-seconds per server
         # process after every restart, a CPU-bound thread holding the GIL the queue's requests need (their pages
         # took 2-3x as long meanwhile). It is computed on first use instead: a network page waits for it, the
-        # case page's panel starts it in the background and says so (basira.network.cache).
+        # case page's panel starts it in the background and says so; both in a niced child process, off this
+        # process's GIL (basira.network.cache.compute_apart).
         try:
             yield
         finally:

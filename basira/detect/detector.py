@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from basira.detect.embedding import SentenceEmbedder
-from basira.detect.gate import script_of
 from basira.detect.indicators import find_indicators
 from basira.detect.lexicon import SUPPORT_CATEGORIES
 from basira.detect.model import MODEL_DIR, LinearModel
-from basira.text import detect_language, normalize, normalize_text
+from basira.text import detect_language, normalize, normalize_text, script_of
 
 MAX_EVIDENCE = 8
 MAX_MODEL_WORDS = 4  # beyond the indicator phrases, the few words the model weighs most

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from basira.detect.indicators import CATEGORIES, count_indicators
+from basira.detect.indicators import CATEGORIES, category_counts
 from basira.detect.lexicon import SUPPORT_CATEGORIES
 
 
@@ -37,6 +37,7 @@ class FeatureConfig:
         return asdict(self)
 
 
+_CATEGORY_INDEX = {c: j for j, c in enumerate(CATEGORIES)}
 _WORD_TOKEN = r"(?u)\b\w\w+\b|<url>|<user>"
 _C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
 _TAIL_MASK = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
@@ -249,12 +250,10 @@ class FeatureExtractor:
         out = np.zeros((len(texts), 2 * k), dtype=np.float32)
         s = self.config.indicator_scale
         for i, text in enumerate(texts):
-            counts = count_indicators(text)
-            for j, category in enumerate(CATEGORIES):
-                c = counts[category]
-                if c:
-                    out[i, j] = s * math.log1p(c)
-                    out[i, k + j] = s
+            for category, c in category_counts(text).items():  # most texts have none
+                j = _CATEGORY_INDEX[category]
+                out[i, j] = s * math.log1p(c)
+                out[i, k + j] = s
         return out
 
     @property

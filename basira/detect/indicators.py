@@ -52,6 +52,13 @@ def find_indicators(normalized: str) -> list[IndicatorHit]:
     Per category, the leftmost-longest non-overlapping matches. Arabic terms match inside words (clitics
     attach to them); Latin and Cyrillic terms only at a word start, with any inflection after.
     """
+    return list(_hits(normalized))
+
+
+# A detector batch looks each text up twice or more (the feature block, then signals, categories, the reporting
+# frame and evidence): the latest batches' results are kept. 4,096 covers a batch of 512 with room for reposts.
+@lru_cache(maxsize=4096)
+def _hits(normalized: str) -> tuple[IndicatorHit, ...]:
     candidates: dict[str, list[tuple[int, int, str]]] = {}
     for end, (term, owners) in _automaton().iter(normalized):
         start = end - len(term) + 1
@@ -66,12 +73,20 @@ def find_indicators(normalized: str) -> list[IndicatorHit]:
                 hits.append(IndicatorHit(category, start, end, term))
                 last_end = end
     hits.sort(key=lambda h: (h.start, h.end))
-    return hits
+    return tuple(hits)
+
+
+def category_counts(normalized: str) -> dict[str, int]:
+    """Hits per category, only the categories found (an empty dict for most texts)."""
+    counts: dict[str, int] = {}
+    for hit in _hits(normalized):
+        counts[hit.category] = counts.get(hit.category, 0) + 1
+    return counts
 
 
 def count_indicators(normalized: str) -> dict[str, int]:
     """Hits per category (zero for none): the indicator block of the model's features."""
     counts = dict.fromkeys(CATEGORIES, 0)
-    for hit in find_indicators(normalized):
+    for hit in _hits(normalized):
         counts[hit.category] += 1
     return counts

@@ -9,6 +9,7 @@ from basira.text.normalize import (
     normalize,
     normalize_text,
 )
+from basira.text.script import script_of
 
 __all__ = [
     "NormalizedText",
@@ -19,4 +20,5 @@ __all__ = [
     "extract_urls",
     "normalize",
     "normalize_text",
+    "script_of",
 ]

@@ -108,25 +108,45 @@ def train(
     extra: list[str] = typer.Option(
         [], help="More labelled JSON Lines (default: the synthetic Russian fixture, its own train/test split)."
     ),
+    gate_stance: str = typer.Option(
+        "", help="Stance columns of the support gate, comma-separated: flags of basira.detect.stance "
+        "(scripture_frame, attributed_speech, ...) or margin×FLAG products; empty = v3's gate."
+    ),
+    gate_variant: list[str] = typer.Option(
+        [], help="With --holdout: also refit only the gate of each fold with these stance columns "
+        "(comma-separated, repeatable; '' = none) and report each variant's held-out figures."
+    ),
 ) -> None:
     """Train the detector reproducibly (fixed seeds, dev split by id/account hash) and save it."""
     from pathlib import Path
 
-    from basira.detect.train import DEFAULT_EXTRA, dataset_files, holdout_table, source_holdout
+    from basira.detect.stance import STANCE_FEATURES
+    from basira.detect.train import DEFAULT_EXTRA, TrainConfig, dataset_files, holdout_table, source_holdout
     from basira.detect.train import train as train_detector
 
+    def stance_names(spec: str) -> tuple[str, ...]:
+        names = tuple(n.strip() for n in spec.split(",") if n.strip())
+        for n in names:
+            if n.removeprefix("margin×") not in STANCE_FEATURES:
+                raise ValueError(f"--gate-stance/--gate-variant: unknown stance feature {n!r}; one of "
+                                 f"{', '.join(STANCE_FEATURES)} (or margin×FEATURE)")
+        return names
+
     try:
+        config = TrainConfig(gate_stance=stance_names(gate_stance))
+        variants = [stance_names(v) for v in gate_variant]
         files = dataset_files(data) + [Path(p) for p in (extra or [str(p) for p in DEFAULT_EXTRA if p.exists()])]
         if holdout:
             import json
 
             families = None if holdout == ["all"] else holdout
-            report = source_holdout(files, families, progress=lambda m: err.print(m), jobs=jobs, dump=dump)
+            report = source_holdout(files, families, config, progress=lambda m: err.print(m), jobs=jobs, dump=dump,
+                                    gate_variants=variants)
             print(json.dumps(report, indent=2, ensure_ascii=False))
             if table:
                 Path(table).write_text(holdout_table(report) + "\n", encoding="utf-8")
             return
-        result = train_detector(files, progress=lambda m: err.print(m))
+        result = train_detector(files, config, progress=lambda m: err.print(m))
     except (InputError, FileNotFoundError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(code=2) from None

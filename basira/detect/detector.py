@@ -14,6 +14,7 @@ from basira.detect.embedding import SentenceEmbedder
 from basira.detect.indicators import find_indicators
 from basira.detect.lexicon import SUPPORT_CATEGORIES
 from basira.detect.model import MODEL_DIR, LinearModel
+from basira.detect.stance import stance_matrix
 from basira.text import detect_language, normalize, normalize_text, script_of
 
 MAX_EVIDENCE = 8
@@ -137,7 +138,8 @@ class Detector:
             hate = 1.0 / (1.0 + np.exp(-np.clip(hate_logits, -40, 40)))
         if self.model.gate is not None:
             hl = hate_logits if hate_logits is not None else np.zeros(len(first))
-            return self.model.gate_logit(first, indicators, hl), hate
+            stance = stance_matrix(normalized) if self.model.gate_stance else None
+            return self.model.gate_logit(first, indicators, hl, stance), hate
         if self.model.no_support_penalty:
             has_support = np.asarray(x[:, self.features.support_columns].sum(axis=1)).ravel() > 0
             first = first - self.model.no_support_penalty * ~has_support

@@ -13,6 +13,7 @@ Also here: the script of a text, which picks the threshold. Short-text language 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -44,10 +45,14 @@ GATE_FEATURES = (
 )
 
 
-def gate_matrix(margins: np.ndarray, indicators: np.ndarray, hate_logits: np.ndarray) -> np.ndarray:
+def gate_matrix(margins: np.ndarray, indicators: np.ndarray, hate_logits: np.ndarray,
+                stance: np.ndarray | None = None, stance_names: Sequence[str] = ()) -> np.ndarray:
     """Rows of GATE_FEATURES from n-gram margins, the indicator block (log counts, then presence flags) and the
     hate head's logits: a text the hate head reads as hate speech, with no support phrase, needs more n-gram
-    evidence — this is what keeps anti-Shia invective from borrowing the propaganda's vocabulary score."""
+    evidence — this is what keeps anti-Shia invective from borrowing the propaganda's vocabulary score.
+
+    With `stance_names` (a model's `gate_stance`), the stance columns follow (stance.stance_columns: flags of
+    `stance`, the stance.stance_matrix rows, or their products with the margin); without, exactly v3's columns."""
     present = np.asarray(indicators)[:, _K:] > 0
     z = np.asarray(margins, dtype=np.float64)
     s = present[:, _SUPPORT].any(axis=1).astype(np.float64)
@@ -58,7 +63,14 @@ def gate_matrix(margins: np.ndarray, indicators: np.ndarray, hate_logits: np.nda
     hl = np.clip(np.asarray(hate_logits, dtype=np.float64), -10, 10)
     c = present[:, _CONDEMN].astype(np.float64)
     cc = np.asarray(indicators)[:, _CONDEMN].astype(np.float64)
-    return np.column_stack([z, s, z * s, d, z * d, dc, h, z * h, cats, hl, hl * (1 - s), c, z * c, cc, h * (1 - s)])
+    base = np.column_stack([z, s, z * s, d, z * d, dc, h, z * h, cats, hl, hl * (1 - s), c, z * c, cc, h * (1 - s)])
+    if not stance_names:
+        return base
+    if stance is None:
+        raise ValueError("gate_matrix: stance columns asked for without the stance flags")
+    from basira.detect.stance import stance_columns
+
+    return np.column_stack([base, stance_columns(np.asarray(stance), z, stance_names)])
 
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]")

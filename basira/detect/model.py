@@ -48,6 +48,9 @@ class LinearModel:
     # is the decision margin, and thresholds are per script (gate.script_of), never per guessed language.
     gate: np.ndarray | None = None
     script_thresholds: dict[str, float] = field(default_factory=dict)
+    # v4: stance columns of the gate after GATE_FEATURES (names of stance.STANCE_FEATURES flags, or
+    # "margin×<flag>" products); empty = v3's gate exactly, and the stance flags are never computed.
+    gate_stance: tuple[str, ...] = ()
     # The hate-speech head (second policy): a logistic model on the same features, and its threshold.
     hate_coef: np.ndarray | None = None
     hate_intercept: float = 0.0
@@ -75,13 +78,16 @@ class LinearModel:
     def threshold_for_script(self, script: str) -> float:
         return self.script_thresholds.get(script, self.threshold)
 
-    def gate_logit(self, margins: np.ndarray, indicators: np.ndarray, hate_logits: np.ndarray) -> np.ndarray:
-        """The support gate's logit from n-gram margins, the indicator block and hate logits (see gate.py)."""
+    def gate_logit(self, margins: np.ndarray, indicators: np.ndarray, hate_logits: np.ndarray,
+                   stance: np.ndarray | None = None) -> np.ndarray:
+        """The support gate's logit from n-gram margins, the indicator block, hate logits and, when the gate has
+        stance columns (gate_stance), the stance flags (stance.stance_matrix rows; see gate.py)."""
         if self.gate is None:
             return margins
         from basira.detect.gate import gate_matrix
 
-        return gate_matrix(margins, indicators, hate_logits) @ self.gate[:-1] + self.gate[-1]
+        x = gate_matrix(margins, indicators, hate_logits, stance, self.gate_stance)
+        return x @ self.gate[:-1] + self.gate[-1]
 
     @property
     def version(self) -> str:
@@ -132,6 +138,7 @@ class LinearModel:
             "no_support_penalty": float(self.no_support_penalty),
             "gate": None if self.gate is None else [float(v) for v in self.gate],
             "script_thresholds": {k: float(v) for k, v in sorted(self.script_thresholds.items())},
+            **({"gate_stance": list(self.gate_stance)} if self.gate_stance else {}),
             "hate_intercept": float(self.hate_intercept),
             "hate_threshold": float(self.hate_threshold),
             "rank_spread": float(self.rank_spread),
@@ -172,6 +179,7 @@ class LinearModel:
             no_support_penalty=meta.pop("no_support_penalty", 0.0),
             gate=None if gate is None else np.array(gate, dtype=np.float64),
             script_thresholds=meta.pop("script_thresholds", {}),
+            gate_stance=tuple(meta.pop("gate_stance", ())),
             hate_coef=hate_coef,
             hate_intercept=meta.pop("hate_intercept", 0.0),
             hate_threshold=meta.pop("hate_threshold", 1.0),

@@ -37,6 +37,7 @@ from basira.detect.features import FeatureConfig, FeatureExtractor
 from basira.detect.gate import GATE_FEATURES, gate_matrix, script_of
 from basira.detect.metrics import grouped_counts
 from basira.detect.model import LinearModel
+from basira.detect.stance import STANCE_FEATURES, stance_matrix
 from basira.text import normalize_text
 
 SEED = 20261129
@@ -221,6 +222,8 @@ class TrainConfig:
     limit_headroom: float = 0.3
     # LinearModel.rank_spread: how the flagged range is spread (decisions unchanged; see model.py).
     rank_spread: float = RANK_SPREAD
+    # LinearModel.gate_stance: stance columns of the gate (stance.py flags or "margin×<flag>"); () = v3's gate.
+    gate_stance: tuple[str, ...] = ()
 
 
 @dataclass
@@ -232,11 +235,12 @@ class Corpus:
     word: sp.csr_matrix
     indicators: sp.csr_matrix
     config: FeatureConfig
+    stance: np.ndarray | None = None  # stance.stance_matrix of every example (computed in build)
 
     @classmethod
     def build(cls, examples: list[Example], config: FeatureConfig, progress: Callable[[str], None] = lambda m: None) -> Corpus:
         ext = FeatureExtractor(config)
-        chars, words, inds = [], [], []
+        chars, words, inds, stances = [], [], [], []
         step = 5000
         for i in range(0, len(examples), step):
             texts = [normalize_text(e.text) for e in examples[i : i + step]]
@@ -246,9 +250,17 @@ class Corpus:
             chars.append(c.tocsr())
             words.append(w.tocsr())
             inds.append(ext.indicator_block(texts))
+            stances.append(stance_matrix(texts))
             progress(f"features {min(i + step, len(examples))}/{len(examples)}")
         return cls(examples, sp.vstack(chars, format="csr"), sp.vstack(words, format="csr"),
-                   sp.vstack(inds, format="csr"), config)
+                   sp.vstack(inds, format="csr"), config,
+                   np.vstack(stances) if stances else np.zeros((0, len(STANCE_FEATURES))))
+
+    def stance_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The stance flags of `rows` (computed here for a corpus built without them)."""
+        if self.stance is None:
+            self.stance = stance_matrix([normalize_text(e.text) for e in self.examples])
+        return self.stance[rows]
 
     def idf(self, rows: np.ndarray) -> np.ndarray:
         n = len(rows)
@@ -362,13 +374,14 @@ def _fingerprint(model: LinearModel) -> str:
 def fit_gate(
     margins: np.ndarray, indicators: np.ndarray, hate_logits: np.ndarray, dev: Sequence[Example], C: float,
     positive_share: float = 1.0, sectarian_positive_weight: float = 1.0,
+    stance: np.ndarray | None = None, stance_names: Sequence[str] = (),
 ) -> np.ndarray:
     """The learned support-evidence requirement, and the calibration: LR on (margin, flags, margin × flags).
 
     Class-balanced, and each negative family weighted equally, so that 0.5 means equal evidence either way and
     no single collection sets how much evidence an unflagged-looking text needs.
     """
-    x = gate_matrix(margins, indicators, hate_logits)
+    x = gate_matrix(margins, indicators, hate_logits, stance, stance_names)
     labels = np.array([e.label for e in dev])
     fams = [e.family for e in dev]
     counts: dict[str, int] = {}
@@ -455,16 +468,32 @@ def fit_fold(corpus: Corpus, config: TrainConfig, progress: Callable[[str], None
     ind = corpus.indicators[dev_rows].toarray()
     fit_hate_weights(corpus, model, rows, x)
     hate_logits = xd @ model.hate_coef + model.hate_intercept
+    stance = corpus.stance_rows(dev_rows)
+    fold = {"dev_rows": dev_rows, "dev": dev, "train_rows": rows, "x_train": x, "train_weights": weights, "xd": xd,
+            "dev_margins": margins, "dev_indicators": ind, "dev_hate_logits": hate_logits, "dev_stance": stance}
+    fold.update(fit_gate_stage(model, fold, config, config.gate_stance))
+    return model, fold
+
+
+def fit_gate_stage(model: LinearModel, fold: dict, config: TrainConfig, gate_stance: Sequence[str]) -> dict:
+    """The gate, its calibration and the script thresholds, on a fold's dev margins, set on `model` in place.
+
+    Separate from the n-gram fit so that gate variants (other stance columns) can be compared on one fold's
+    n-gram model: the n-gram fit is the costly part, the gate a small LR on the dev rows.
+    """
+    dev = fold["dev"]
+    margins, ind, hate_logits, stance = (fold["dev_margins"], fold["dev_indicators"], fold["dev_hate_logits"],
+                                         fold["dev_stance"])
+    model.gate_stance = tuple(gate_stance)
     model.gate = fit_gate(margins, ind, hate_logits, dev, config.gate_C, config.gate_positive_share,
-                          config.gate_sectarian_positive_weight)
-    logits = model.gate_logit(margins, ind, hate_logits)
+                          config.gate_sectarian_positive_weight, stance, model.gate_stance)
+    logits = model.gate_logit(margins, ind, hate_logits, stance)
     model.calib_a, model.calib_b = fit_smoothed_platt(logits, np.array([e.label for e in dev]), config.label_smoothing)
     scores = model.calibrate(logits)
     model.script_thresholds, choices = choose_script_thresholds(scores, dev, config.limit_headroom)
     model.threshold = model.script_thresholds.pop("default")
     model.rank_spread = config.rank_spread
-    return model, {"dev_rows": dev_rows, "dev": dev, "dev_scores": scores, "dev_logits": logits, "choices": choices, "train_rows": rows,
-                   "x_train": x, "train_weights": weights, "xd": xd}
+    return {"dev_scores": scores, "dev_logits": logits, "choices": choices}
 
 
 def fit_hate_weights(corpus: Corpus, model: LinearModel, rows: np.ndarray, x: sp.csr_matrix) -> None:
@@ -540,7 +569,7 @@ def train(
             "config": {k: v for k, v in asdict(config).items() if k != "features"},
             "seed": SEED,
         },
-        "gate_features": list(GATE_FEATURES),
+        "gate_features": list(GATE_FEATURES) + list(model.gate_stance),
         "threshold_choice": fold["choices"],
         "hate_head": hate,
         "dev_report": report,
@@ -588,6 +617,7 @@ def source_holdout(
     corpus: Corpus | None = None,
     jobs: int = 1,
     dump: str | Path | None = None,
+    gate_variants: Sequence[tuple[str, ...]] = (),
 ) -> dict:
     """Train without each negative source family; report the flag rate on every row of the held-out family.
 
@@ -613,7 +643,7 @@ def source_holdout(
     if jobs > 1 and len(families) > 1:
         import multiprocessing
 
-        _POOL_STATE = (corpus, base, dump)
+        _POOL_STATE = (corpus, base, dump, tuple(gate_variants))
         try:
             with multiprocessing.get_context("fork").Pool(min(jobs, len(families))) as pool:
                 for n, row in enumerate(pool.imap(_pool_fold, families), 1):
@@ -623,29 +653,38 @@ def source_holdout(
             _POOL_STATE = None
     else:
         for n, family in enumerate(families, 1):
-            rows_out.append(holdout_fold(corpus, base, family, dump))
+            rows_out.append(holdout_fold(corpus, base, family, dump, gate_variants))
             _fold_progress(progress, n, len(families), rows_out[-1])
     over = [r["family"] for r in rows_out if r["flag_rate"] > r["limit"]]
     return {"config": {k: v for k, v in asdict(base).items() if k != "features"}, "families": rows_out,
             "over_limit": over}
 
 
-_POOL_STATE: tuple[Corpus, TrainConfig, str | Path | None] | None = None
+_POOL_STATE: tuple[Corpus, TrainConfig, str | Path | None, tuple[tuple[str, ...], ...]] | None = None
 
 
 def _pool_fold(family: str) -> dict:
     assert _POOL_STATE is not None
-    corpus, base, dump = _POOL_STATE
-    return holdout_fold(corpus, base, family, dump)
+    corpus, base, dump, variants = _POOL_STATE
+    return holdout_fold(corpus, base, family, dump, variants)
 
 
 def _fold_progress(progress: Callable[[str], None], n: int, total: int, row: dict) -> None:
     progress(f"[{n}/{total}] {row['family']}: {row['flagged']}/{row['rows']} flagged ({row['flag_rate']:.2%}); "
              f"dev F1 ar {row['ar_isis_tweets_f1']} en {row['en_isis_mentions_f1']}; {row['cpu_seconds']} CPU-s")
+    for name, v in row.get("variants", {}).items():
+        progress(f"    gate {name}: {v['flagged']} flagged ({v['flag_rate']:.2%}); dev F1 ar {v['ar_isis_tweets_f1']} "
+                 f"en {v['en_isis_mentions_f1']}")
 
 
-def holdout_fold(corpus: Corpus, base: TrainConfig, family: str, dump: str | Path | None = None) -> dict:
-    """One fold of the study: fit without `family`, score every row of it (reporting-frame cap applied)."""
+def holdout_fold(corpus: Corpus, base: TrainConfig, family: str, dump: str | Path | None = None,
+                 gate_variants: Sequence[tuple[str, ...]] = ()) -> dict:
+    """One fold of the study: fit without `family`, score every row of it (reporting-frame cap applied).
+
+    `gate_variants`: other gate_stance settings, each a gate-only refit on this fold's n-gram model (same n-gram
+    weights, its own gate, calibration and thresholds), reported under "variants" — the fold's exact figure for
+    a model trained with that gate_stance, at a fraction of a fold's cost.
+    """
     from basira.detect.detector import in_report_frame
 
     held = np.array([i for i, e in enumerate(corpus.examples) if e.family == family])
@@ -655,20 +694,37 @@ def holdout_fold(corpus: Corpus, base: TrainConfig, family: str, dump: str | Pat
     xh = corpus.matrix(held, model.idf)
     ind = corpus.indicators[held].toarray()
     hl = xh @ model.hate_coef + model.hate_intercept
-    raw = model.calibrate(model.gate_logit(xh @ model.coef + model.intercept, ind, hl))
+    hm = xh @ model.coef + model.intercept
+    hs = corpus.stance_rows(held)
     normalized = [normalize_text(corpus.examples[i].text) for i in held]
     scripts = np.array([script_of(n) for n in normalized])
     frame = np.array([in_report_frame(n) for n in normalized], dtype=bool)
-    cuts = np.array([model.threshold_for_script(s) for s in scripts])
-    # the detector's reporting-frame cap, as in production (basira.detect.detector.report_frame_cap)
-    flagged = int(((raw >= cuts) & ~frame).sum())
     dev = fold["dev"]
-    dev_cuts = np.array([model.threshold_for_script(script_of(normalize_text(e.text))) for e in dev])
-    rep = report_for(dev, fold["dev_scores"], dev_cuts)["by_file"]
+    dev_scripts = np.array([script_of(normalize_text(e.text)) for e in dev])
+
+    def measure(scores_dev: np.ndarray) -> tuple[np.ndarray, int, dict]:
+        raw = model.calibrate(model.gate_logit(hm, ind, hl, hs))
+        cuts = np.array([model.threshold_for_script(s) for s in scripts])
+        # the detector's reporting-frame cap, as in production (basira.detect.detector.report_frame_cap)
+        flagged = int(((raw >= cuts) & ~frame).sum())
+        dev_cuts = np.array([model.threshold_for_script(s) for s in dev_scripts])
+        return raw, flagged, report_for(dev, scores_dev, dev_cuts)["by_file"]
+
+    raw, flagged, rep = measure(fold["dev_scores"])
     if dump is not None:
         np.savez_compressed(Path(dump) / f"{_safe_name(family)}.npz", held=held, held_scores=raw,
                             held_scripts=scripts, held_frame=frame, dev_rows=fold["dev_rows"],
                             dev_scores=fold["dev_scores"], family=np.array(family))
+    variants = {}
+    for names in gate_variants:
+        stage = fit_gate_stage(model, fold, cfg, names)
+        _, vf, vrep = measure(stage["dev_scores"])
+        variants["+".join(names) or "v3"] = {
+            "flagged": vf, "flag_rate": round(vf / len(held), 4),
+            "ar_isis_tweets_f1": vrep.get("ar_isis_tweets", {}).get("f1"),
+            "en_isis_mentions_f1": vrep.get("en_isis_mentions", {}).get("f1"),
+            "arabic_cut": model.script_thresholds.get("arabic"),
+        }
     return {
         "family": family,
         "rows": len(held),
@@ -678,6 +734,7 @@ def holdout_fold(corpus: Corpus, base: TrainConfig, family: str, dump: str | Pat
         "ar_isis_tweets_f1": rep.get("ar_isis_tweets", {}).get("f1"),
         "en_isis_mentions_f1": rep.get("en_isis_mentions", {}).get("f1"),
         "cpu_seconds": round(time.process_time() - t, 1),
+        **({"variants": variants} if variants else {}),
     }
 
 

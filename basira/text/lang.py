@@ -18,7 +18,6 @@ _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]")
 _CYRILLIC = re.compile(r"[\u0400-\u052F]")
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _WORDS = re.compile(r"[^\W\d_]+")
-_WS = re.compile(r"\s+")
 
 # Languages gcld3 may answer for Cyrillic text; anything else there is noise, and Russian is the safe default.
 # Letters beyond the Russian alphabet tell the Cyrillic languages apart better than gcld3 does on short texts
@@ -45,6 +44,7 @@ _CODE_FIXES = {"iw": "he", "fil": "tl", "jw": "jv"}
 # Only the removals of the normalizer's table (invisibles, harakat, tatweel): letters stay as written. A full
 # BMP list, as in normalize.py: str.translate pays a raised KeyError for every char a dict lacks.
 _FOLD_INVISIBLE: list[int | None] = [None if v is None else c for c, v in enumerate(_FOLD_TABLE)]
+_REMOVED_HINT = re.compile("[" + "".join(re.escape(chr(c)) for c, v in enumerate(_FOLD_TABLE) if v is None) + "]")
 # The scripts counted by detect_language, as one translate: each char of a script becomes its letter (a, c, l),
 # every other BMP char goes (astral chars stay, and are none of the three letters).
 _SCRIPT_LETTER: list[str | None] = [None] * 0x10000
@@ -62,7 +62,9 @@ def _identifier() -> Any:
 
 def _clean(text: str) -> str:
     """Text as gcld3 should see it: no links, mentions or invisibles, but letters as written (Urdu ہ is not ه)."""
-    s = unicodedata.normalize("NFKC", text).translate(_FOLD_INVISIBLE)
+    s = unicodedata.normalize("NFKC", text)
+    if _REMOVED_HINT.search(s):  # most texts have no invisibles or harakat: one scan instead of a translate
+        s = s.translate(_FOLD_INVISIBLE)
     # The hints are necessary conditions of the patterns (as in normalize_text): most texts skip all three.
     if _URL_HINT.search(s):
         s = _URL.sub(" ", s)
@@ -70,7 +72,7 @@ def _clean(text: str) -> str:
         s = _MENTION.sub(" ", s)
     if "#" in s:
         s = _HASHTAG.sub(lambda m: m.group(1).replace("_", " "), s)
-    return _WS.sub(" ", s).strip()
+    return " ".join(s.split())  # what re.sub(r"\s+", " ", s).strip() gives: re's \s is str.isspace
 
 
 def _uzbek_or_tajik(s: str, lang: str) -> str:

@@ -40,8 +40,7 @@ def record_matches(
         monitor.events.clear()
     if not rows and not events:
         return 0
-    if rows:
-        tx.execute(sa.insert(t), rows)
+    tx.insert_rows(t, rows)  # one unnest statement on PostgreSQL, whatever the number of rows
     _save_quarantines(tx, events, actor)
     return len(rows)
 
@@ -147,9 +146,11 @@ def record_post_matches(
     opened_n = raised_n = 0
     subjects = [f"post:{pid}" for pid in found]
     seen: set[tuple[str, int, str]] = set()
-    for i in range(0, len(subjects), _CHUNK):
+    # Set-based: one lookup and one INSERT per batch on PostgreSQL (an array, unnest), chunks of _CHUNK on SQLite.
+    step = (len(subjects) or 1) if tx.dialect == "postgresql" else _CHUNK
+    for i in range(0, len(subjects), step):
         seen.update((r.subject, r.item_id, r.status) for r in tx.execute(
-            sa.select(t.c.subject, t.c.item_id, t.c.status).where(t.c.subject.in_(subjects[i : i + _CHUNK]))))
+            sa.select(t.c.subject, t.c.item_id, t.c.status).where(tx.in_(t.c.subject, subjects[i : i + step]))))
     rows: list[dict[str, Any]] = []
     acted: dict[int, list[Match]] = {}
     for pid, results in found.items():
@@ -166,8 +167,7 @@ def record_post_matches(
                                  "distance": float(m.distance), "status": status, "matched_at": at})
                     if status == "match":
                         acted.setdefault(pid, []).append(m)
-    if rows:
-        tx.execute(sa.insert(t), rows)
+    tx.insert_rows(t, rows)
     new_matches = sum(1 for r in rows if r["status"] == "match")
     if acted:
         opened_n, raised_n = open_or_raise_cases(tx, acted, actor)

@@ -60,16 +60,18 @@ def score_on_cluster(client: Any, store: Store, db_url: str, version: str, repor
                      batch_size: int = 500, window: int = SCORE_WINDOW,
                      since: Any = None) -> tuple[ScoreTally, HashScanResult]:
     """Score every window of post ids on the workers, then run the hash pass window by window on them (the
-    client records the matches), as the local scan does (every detector case opens before the cases matches open: groups form in that order).
+    client holds back floods, the workers record the matches), as the local scan does (every detector case
+    opens before the cases matches open: groups form in that order).
     The banks' scan checkpoints move only at the end: windows finish in any order, and a killed client must
     leave the unmatched ones to the next run."""
-    from basira.cluster.tasks import hash_task, score_task
-    from basira.scan.hashes import Found, ScanMonitor, mark_matched, plan_hash_pass, record_found
+    from basira.cluster.tasks import hash_task, record_task, score_task
+    from basira.scan import hashes
+    from basira.scan.hashes import Found, ScanMonitor, held_back, mark_matched, plan_hash_pass
     from basira.scan.score import post_id_bounds
 
     lo, hi = post_id_bounds(store)
     windows = [(a, min(a + window, hi)) for a in range(lo - 1, hi, window)] if hi else []
-    # Each window in one task per worker, by text (basira.scan.score.shard_of), each preferring its worker: every
+    # Each window in one task per worker, by text (the database's hashtext), each preferring its worker: every
     # copy of a text is scored by one worker, whose cache (score_posts) then scores it once for the whole scan.
     # Interleaved windows had each worker score the copies the other had scored: 134,185 texts scored instead
     # of 119,952 distinct at 162,303 simulated posts, 2 workers. A preference only: a task whose worker is gone
@@ -86,15 +88,21 @@ def score_on_cluster(client: Any, store: Store, db_url: str, version: str, repor
         totals.add(r)
     plan = plan_hash_pass(store)
     if plan is not None:
-        # The workers hash and look up; the client records, in post order, through one match-rate monitor for
-        # the whole scan (an item's flood counted across workers, as a local scan counts it).
+        # The workers hash and look up; the client holds back the floods, in post order, through one
+        # match-rate monitor for the whole scan (an item's flood counted across workers, as a local scan counts
+        # it); the workers then record the chunks of matches at once (each chunk its own posts and cases).
         futures = [client.submit(hash_task, db_url, plan, a, b, key=f"basira-hash-{a}-{time.time_ns()}",
                                  retries=RETRIES, pure=False) for a, b in windows if b > plan.after]
         found: Found = {}
         for looked, got in _run(client, futures, "match", report):
             hashed.posts_matched += looked
             found.update(got)
-        hashed.add(record_found(store, found, ScanMonitor()))
+        monitor = ScanMonitor()
+        futures = [client.submit(record_task, db_url, chunk, key=f"basira-record-{min(chunk)}-{time.time_ns()}",
+                                 retries=RETRIES, pure=False) for chunk in held_back(found, monitor) if chunk]
+        for r in _run(client, futures, "record", report):
+            hashed.add(r)
+        hashes.save_quarantines(store, monitor)  # after the matches they held back (basira.scan.hashes)
         mark_matched(store, plan, hi)
     return totals, hashed
 

@@ -8,7 +8,7 @@ from typing import Any
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from basira.core.killpoints import pause, pause_point
-from basira.scan.hashes import Found, HashPlan, snapshot_for, window_pass
+from basira.scan.hashes import Found, HashPlan, HashScanResult, record_chunk, snapshot_for, window_pass
 from basira.scan.ingest import PartResult, ingest_part
 from basira.scan.resolve import Part
 from basira.scan.score import ScoreTally, ensure_detector, score_window
@@ -69,3 +69,8 @@ def hash_task(db_url: str, plan: HashPlan, lo: int, hi: int) -> tuple[int, Found
     """One window of the hash pass, against this worker's snapshot of the banks (reloaded if they changed):
     (posts looked at, what they matched), for the client to record in post order (basira.scan.hashes)."""
     return window_pass(_store(db_url), plan, lo, hi)
+
+
+def record_task(db_url: str, chunk: Found) -> HashScanResult:
+    """Record one chunk of the scan's matches, floods already held back by the client (basira.scan.hashes)."""
+    return record_chunk(_store(db_url), chunk)

@@ -11,8 +11,9 @@ matches against the current banks without reading every item for every batch.
 
 The match-rate monitor (an item matching far more than usual is quarantined, basira.signals.banks) counts per
 scan, not per process: the scan's snapshot matches without it, and one monitor per scan (ScanMonitor) goes over
-the scan's matches in post order — on a cluster on the client, after the workers matched their windows — so
-an item flooding 150 posts is held back after its 100th whether one process or two matched them.
+the scan's matches in post order — on a cluster on the client, after the workers matched their windows, before
+they record the held-back chunks at once (record_chunk) — so an item flooding 150 posts is held back after its
+100th whether one process or two matched them.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
 
 Found = dict[int, list[tuple[str, "MatchResult"]]]  # post id -> (where, result), as match_posts returns
 
-__all__ = ["BankSnapshot", "HashPlan", "HashScanResult", "ScanMonitor", "mark_matched", "match_ingested_posts",
-           "match_these", "match_window", "plan_hash_pass", "record_found", "snapshot_for", "window_pass"]
+__all__ = ["BankSnapshot", "HashPlan", "HashScanResult", "ScanMonitor", "held_back", "mark_matched",
+           "match_ingested_posts", "match_these", "match_window", "plan_hash_pass", "record_chunk", "record_found",
+           "save_quarantines", "snapshot_for", "window_pass"]
 
 BATCH = 1000
 
@@ -142,14 +144,35 @@ def match_window(store: Store, matcher: Matcher, lo: int, hi: int, batch_size: i
 def record_found(store: Store, found: Found, monitor: ScanMonitor, batch_size: int = BATCH) -> HashScanResult:
     """Hold back the floods among a scan's matches (in post order) and record the rest, batch by batch."""
     out = HashScanResult()
-    pids = sorted(found)
-    for i in range(0, len(pids), batch_size):
-        chunk = monitor.hold_back({p: found[p] for p in pids[i:i + batch_size]})
-        with store.transaction() as tx:
-            new, opened, raised = repo.record_post_matches(tx, chunk, last_post_id=pids[i:i + batch_size][-1],
-                                                           bank_tops={}, monitor=monitor)
-        out.add(HashScanResult(0, new, opened, raised))
+    for chunk in held_back(found, monitor, batch_size):
+        out.add(record_chunk(store, chunk))
+    save_quarantines(store, monitor)
     return out
+
+
+def held_back(found: Found, monitor: ScanMonitor, batch_size: int = BATCH) -> list[Found]:
+    """A scan's matches with the floods held back (ScanMonitor, in post order), in chunks of `batch_size` posts
+    that record_chunk can write in any order, or at once on several workers (each chunk its own posts)."""
+    pids = sorted(found)
+    return [monitor.hold_back({p: found[p] for p in pids[i:i + batch_size]}) for i in range(0, len(pids), batch_size)]
+
+
+def record_chunk(store: Store, chunk: Found) -> HashScanResult:
+    """Record one chunk of held-back matches with their case effects, in one transaction. Idempotent: a match
+    already recorded on a post is skipped, so a chunk Dask runs again adds nothing."""
+    if not chunk:
+        return HashScanResult()
+    with store.transaction() as tx:
+        new, opened, raised = repo.record_post_matches(tx, chunk, last_post_id=max(chunk), bank_tops={})
+    return HashScanResult(0, new, opened, raised)
+
+
+def save_quarantines(store: Store, monitor: ScanMonitor) -> None:
+    """The items the monitor quarantined, saved after the matches they held back were recorded: a scan killed
+    in between finds them unquarantined, matches again and counts them again (recorded matches are skipped)."""
+    if monitor.events:
+        with store.transaction() as tx:
+            repo.record_post_matches(tx, {}, last_post_id=0, bank_tops={}, monitor=monitor)
 
 
 def match_these(store: Store, posts: list[PostContent]) -> HashScanResult:

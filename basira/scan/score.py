@@ -163,7 +163,8 @@ def record(store: Store, rows: list[dict[str, Any]], before_commit: Callable[[],
 
 def shard_of(text: str, shards: int) -> int:
     """Which of `shards` scoring shards a text belongs to: the same in every process (Python's hash() is
-    salted per process), so that every copy of a text goes to the same shard."""
+    salted per process), so that every copy of a text goes to the same shard. (On PostgreSQL the database
+    picks the shard instead: posts_lacking_detection_between.)"""
     return zlib.crc32(text.encode("utf-8", "replace")) % shards
 
 
@@ -173,9 +174,7 @@ def score_window(store: Store, version: str, lo: int, hi: int, batch_size: int =
     given), committing per batch of `batch_size` (a cluster's task; rescore). `shard` (s, n): only the posts
     whose text is in shard s of n (shard_of). `before_commit`: the first batch's test hook."""
     out = ScoreTally()
-    todo = posts_lacking_detection_between(store, version, lo, hi, since)
-    if shard is not None:
-        todo = [p for p in todo if shard_of(p["text"], shard[1]) == shard[0]]
+    todo = posts_lacking_detection_between(store, version, lo, hi, since, shard)
     for i in range(0, len(todo), batch_size):
         batch = todo[i:i + batch_size]
         rows, texts = score_counted([(b["id"], b["text"], b["lang"]) for b in batch])
@@ -195,15 +194,25 @@ def post_id_bounds(store: Store) -> tuple[int, int]:
     return int(lo or 0), int(hi or 0)
 
 
-def posts_lacking_detection_between(store: Store, model_version: str, lo: int, hi: int,
-                                    since: Any = None) -> list[dict[str, Any]]:
+def posts_lacking_detection_between(store: Store, model_version: str, lo: int, hi: int, since: Any = None,
+                                    shard: tuple[int, int] | None = None) -> list[dict[str, Any]]:
     """Posts (id, text, lang) with lo < id <= hi and no detection by `model_version` (a cluster task's
-    window; `since`: only posts ingested at or after that time), in id order."""
+    window; `since`: only posts ingested at or after that time; `shard` (s, n): only those whose text is in
+    shard s of n), in id order."""
     t, dt = Post.__table__, Detection.__table__
     done = sa.select(dt.c.post_id).where(dt.c.model_version == model_version, dt.c.post_id > lo,
                                          dt.c.post_id <= hi)
     q = sa.select(t.c.id, t.c.text, t.c.lang).where(t.c.id > lo, t.c.id <= hi, t.c.id.not_in(done))
     if since is not None:
         q = q.where(t.c.ingested_at >= since)
+    pg_shard = shard is not None and store.dialect == "postgresql"
+    if pg_shard:
+        # The shard picked by the database (hashtext: the same in every session), so that each of a window's
+        # tasks reads only its own texts: reading them all, then keeping 1/n, sent every text n times.
+        assert shard is not None
+        q = q.where((sa.func.hashtext(t.c.text).op("&")(0x7FFFFFFF)) % shard[1] == shard[0])
     with store.read() as conn:
-        return [r._asdict() for r in conn.execute(q.order_by(t.c.id))]
+        rows = [r._asdict() for r in conn.execute(q.order_by(t.c.id))]
+    if shard is not None and not pg_shard:
+        rows = [p for p in rows if shard_of(p["text"], shard[1]) == shard[0]]
+    return rows

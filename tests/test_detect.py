@@ -117,18 +117,20 @@ def test_obfuscation_is_reproducible():
 
 
 def test_first_stage_is_the_learned_gate_over_margins_indicators_and_hate(detector):
-    # v2 replaces v1's hand-set no-support penalty and its embedding band with the gate (basira/detect/gate.py).
+    # v2 replaces v1's hand-set no-support penalty and its embedding band with the gate (basira/detect/gate.py);
+    # v4 adds the stance columns its gate_stance names (basira/detect/stance.py).
     from basira.detect.gate import GATE_FEATURES, gate_matrix
+    from basira.detect.stance import stance_matrix
     from basira.text import normalize_text
 
     model = detector.model
-    assert not model.has_second_stage and len(model.gate) == len(GATE_FEATURES) + 1
+    assert not model.has_second_stage and len(model.gate) == len(GATE_FEATURES) + len(model.gate_stance) + 1
     normalized = [normalize_text(r["text"]) for r in SYNTHETIC]
     x = detector.features.transform(normalized)
     k = detector.features.n_indicator_columns
     hate = x @ model.hate_coef + model.hate_intercept
-    expected = gate_matrix(detector.margins(normalized), x[:, -k:].toarray(), hate) @ model.gate[:-1] + model.gate[-1]
-    assert np.allclose(detector.first_margins(normalized), expected)
+    g = gate_matrix(detector.margins(normalized), x[:, -k:].toarray(), hate, stance_matrix(normalized), model.gate_stance)
+    assert np.allclose(detector.first_margins(normalized), g @ model.gate[:-1] + model.gate[-1])
 
 
 def test_model_evidence_skips_function_words_and_the_name_of_god(detector):

@@ -57,3 +57,17 @@ def test_forked_folds_agree_with_serial_ones_and_a_dump_reproduces_the_table(cor
 def test_unknown_family_is_refused_before_any_fit(corpus):
     with pytest.raises(ValueError, match="no such source family"):
         source_holdout([], ["ar_offensive:ID9"], TrainConfig(features=corpus.config), corpus=corpus)
+
+
+def test_a_gate_only_variant_equals_the_fold_fitted_with_it_and_dumps_a_study_of_its_own(corpus, tmp_path):
+    # The study's "variants" refit only the gate on each fold's n-gram model: the same gate_stance through the
+    # variant path must give the fold's own figures exactly, and its dump must re-derive them.
+    config = TrainConfig(features=corpus.config)
+    report = source_holdout([], ["ar_news_ant", "ar_offensive:ID1"], config, corpus=corpus, dump=tmp_path,
+                            gate_variants=[(), ("attributed_speech", "margin×scripture_frame")])
+    for row in report["families"]:
+        same = row["variants"]["v3"]
+        assert (same["flagged"], same["ar_isis_tweets_f1"]) == (row["flagged"], row["ar_isis_tweets_f1"])
+        assert set(row["variants"]) == {"v3", "attributed_speech+margin×scripture_frame"}
+    again = holdout_at_headroom(next(tmp_path.glob("gate=*v3")), corpus.examples, config.limit_headroom)
+    assert {r["family"]: r["flagged"] for r in again["families"]} == {r["family"]: r["flagged"] for r in report["families"]}

@@ -552,6 +552,12 @@ def train(
         progress(f"{len(examples)} examples")
         corpus = Corpus.build(examples, config.features, progress)
     model, fold = fit_fold(corpus, config, progress)
+    return finish_training(data, config, corpus, model, fold, t0)
+
+
+def finish_training(data: Sequence[str | Path], config: TrainConfig, corpus: Corpus, model: LinearModel, fold: dict,
+                    t0: float) -> TrainResult:
+    """The hate head's threshold, the dev report and the metadata of a fitted fold (see train)."""
     hate = fit_hate_head(corpus, model, fold) if config.hate_head else None
     dev, scores = fold["dev"], fold["dev_scores"]
     thresholds = np.array([model.threshold_for_script(script_of(normalize_text(e.text))) for e in dev])
@@ -718,8 +724,15 @@ def holdout_fold(corpus: Corpus, base: TrainConfig, family: str, dump: str | Pat
     variants = {}
     for names in gate_variants:
         stage = fit_gate_stage(model, fold, cfg, names)
-        _, vf, vrep = measure(stage["dev_scores"])
-        variants["+".join(names) or "v3"] = {
+        vraw, vf, vrep = measure(stage["dev_scores"])
+        name = "+".join(names) or "v3"
+        if dump is not None:  # <dump>/gate=<variant>/: holdout_at_headroom reads it as a study of its own
+            sub = Path(dump) / f"gate={_safe_name(name)}"
+            sub.mkdir(exist_ok=True)
+            np.savez_compressed(sub / f"{_safe_name(family)}.npz", held=held, held_scores=vraw,
+                                held_scripts=scripts, held_frame=frame, dev_rows=fold["dev_rows"],
+                                dev_scores=stage["dev_scores"], family=np.array(family))
+        variants[name] = {
             "flagged": vf, "flag_rate": round(vf / len(held), 4),
             "ar_isis_tweets_f1": vrep.get("ar_isis_tweets", {}).get("f1"),
             "en_isis_mentions_f1": vrep.get("en_isis_mentions", {}).get("f1"),

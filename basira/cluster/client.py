@@ -56,55 +56,146 @@ def _run(client: Any, futures: list[Any], stage: str, report: Progress) -> list[
     return results
 
 
+class _Scoring:
+    """A scan's score tasks: windows of post ids (lo, hi], each split by text into one task per worker, submitted
+    as the ids below them become final. Score tasks go before the ingest parts still queued (priority), so the
+    workers score the posts committed so far between parts, and no stage waits for the one before to end."""
+
+    def __init__(self, client: Any, db_url: str, version: str, batch_size: int, window: int, since: Any,
+                 start: int) -> None:
+        self.client, self.db_url, self.version = client, db_url, version
+        self.batch_size, self.window, self.since, self.next = batch_size, window, since, start
+        # Each window in one task per worker, by text (the database's hashtext), each preferring its worker:
+        # every copy of a text is scored by one worker, whose cache (score_posts) then scores it once for the
+        # whole scan. Interleaved windows had each worker score the copies the other had scored: 134,185 texts
+        # scored instead of 119,952 distinct at 162,303 simulated posts, 2 workers. A preference only: a task
+        # whose worker is gone runs on another, and a text scored twice gets the same result.
+        self.addresses = sorted(client.scheduler_info().get("workers", {}))
+        self.shards = len(self.addresses) if len(self.addresses) > 1 else 1
+        self.submitted = 0
+
+    def upto(self, hi: int, final: bool) -> list[Any]:
+        """Tasks for the whole windows of the ids up to `hi` not yet submitted (with `final`, the last part of a
+        window too: no post will be stored below `hi` any more)."""
+        from basira.cluster.tasks import score_task
+
+        out: list[Any] = []
+        while self.next < hi and (final or hi - self.next >= self.window):
+            a, b = self.next, min(self.next + self.window, hi)
+            for s in range(self.shards):
+                out.append(self.client.submit(
+                    score_task, self.db_url, self.version, a, b, self.batch_size, self.since,
+                    (s, self.shards) if self.shards > 1 else None,
+                    key=f"basira-score-{self.version}-{a}-{s}-{time.time_ns()}", retries=RETRIES, pure=False,
+                    priority=1, workers=[self.addresses[s]] if self.shards > 1 else None,
+                    allow_other_workers=self.shards > 1))
+            self.next = b
+        self.submitted += len(out)
+        return out
+
+
 def score_on_cluster(client: Any, store: Store, db_url: str, version: str, report: Progress,
                      batch_size: int = 500, window: int = SCORE_WINDOW,
                      since: Any = None) -> tuple[ScoreTally, HashScanResult]:
-    """Score every window of post ids on the workers, then run the hash pass window by window on them (the
-    client holds back floods, the workers record the matches), as the local scan does (every detector case
-    opens before the cases matches open: groups form in that order).
-    The banks' scan checkpoints move only at the end: windows finish in any order, and a killed client must
-    leave the unmatched ones to the next run."""
-    from basira.cluster.tasks import hash_task, record_task, score_task
+    """Score every window of stored post ids on the workers (`basira rescore --cluster`), then the hash pass."""
+    from basira.scan.score import post_id_bounds
+
+    lo, hi = post_id_bounds(store)
+    scoring = _Scoring(client, db_url, version, batch_size, window, since, lo - 1 if hi else 0)
+    totals = ScoreTally()
+    for r in _run(client, scoring.upto(hi, final=True), "score", report):
+        totals.add(r)
+    return totals, hash_on_cluster(client, store, db_url, report, window)
+
+
+def hash_on_cluster(client: Any, store: Store, db_url: str, report: Progress,
+                    window: int = SCORE_WINDOW) -> HashScanResult:
+    """The hash pass window by window on the workers, after every post is scored, as the local scan runs it
+    (every detector case opens before the cases matches open: groups form in that order). The workers match;
+    the client holds back the floods, in post order, through one match-rate monitor for the whole scan (an
+    item's flood counted across workers, as a local scan counts it); the workers then record the chunks of
+    matches at once (each chunk its own posts and cases). The banks' scan checkpoints move only at the end:
+    windows finish in any order, and a killed client must leave the unmatched ones to the next run."""
+    from basira.cluster.tasks import hash_task, record_task
     from basira.scan import hashes
     from basira.scan.hashes import Found, ScanMonitor, held_back, mark_matched, plan_hash_pass
     from basira.scan.score import post_id_bounds
 
+    hashed = HashScanResult()
+    plan = plan_hash_pass(store)
+    if plan is None:
+        return hashed
     lo, hi = post_id_bounds(store)
     windows = [(a, min(a + window, hi)) for a in range(lo - 1, hi, window)] if hi else []
-    # Each window in one task per worker, by text (the database's hashtext), each preferring its worker: every
-    # copy of a text is scored by one worker, whose cache (score_posts) then scores it once for the whole scan.
-    # Interleaved windows had each worker score the copies the other had scored: 134,185 texts scored instead
-    # of 119,952 distinct at 162,303 simulated posts, 2 workers. A preference only: a task whose worker is gone
-    # runs on another, and a text scored twice gets the same result.
-    addresses = sorted(client.scheduler_info().get("workers", {}))
-    shards = len(addresses) if len(addresses) > 1 else 1
-    futures = [client.submit(score_task, db_url, version, a, b, batch_size, since,
-                             (s, shards) if shards > 1 else None,
-                             key=f"basira-score-{version}-{a}-{s}-{time.time_ns()}", retries=RETRIES, pure=False,
-                             workers=[addresses[s]] if shards > 1 else None, allow_other_workers=shards > 1)
-               for a, b in windows for s in range(shards)]
-    totals, hashed = ScoreTally(), HashScanResult()
-    for r in _run(client, futures, "score", report):
-        totals.add(r)
-    plan = plan_hash_pass(store)
-    if plan is not None:
-        # The workers hash and look up; the client holds back the floods, in post order, through one
-        # match-rate monitor for the whole scan (an item's flood counted across workers, as a local scan counts
-        # it); the workers then record the chunks of matches at once (each chunk its own posts and cases).
-        futures = [client.submit(hash_task, db_url, plan, a, b, key=f"basira-hash-{a}-{time.time_ns()}",
-                                 retries=RETRIES, pure=False) for a, b in windows if b > plan.after]
-        found: Found = {}
-        for looked, got in _run(client, futures, "match", report):
-            hashed.posts_matched += looked
-            found.update(got)
-        monitor = ScanMonitor()
-        futures = [client.submit(record_task, db_url, chunk, key=f"basira-record-{min(chunk)}-{time.time_ns()}",
-                                 retries=RETRIES, pure=False) for chunk in held_back(found, monitor) if chunk]
-        for r in _run(client, futures, "record", report):
-            hashed.add(r)
-        hashes.save_quarantines(store, monitor)  # after the matches they held back (basira.scan.hashes)
-        mark_matched(store, plan, hi)
-    return totals, hashed
+    futures = [client.submit(hash_task, db_url, plan, a, b, key=f"basira-hash-{a}-{time.time_ns()}",
+                             retries=RETRIES, pure=False) for a, b in windows if b > plan.after]
+    found: Found = {}
+    for looked, got in _run(client, futures, "match", report):
+        hashed.posts_matched += looked
+        found.update(got)
+    monitor = ScanMonitor()
+    futures = [client.submit(record_task, db_url, chunk, key=f"basira-record-{min(chunk)}-{time.time_ns()}",
+                             retries=RETRIES, pure=False) for chunk in held_back(found, monitor) if chunk]
+    for r in _run(client, futures, "record", report):
+        hashed.add(r)
+    hashes.save_quarantines(store, monitor)  # after the matches they held back (basira.scan.hashes)
+    mark_matched(store, plan, hi)
+    return hashed
+
+
+def _ingest_and_score(client: Any, store: Store, db_url: str, version: str, submit_part: Callable[[int], Any],
+                      n_parts: int, report: Progress, batch_size: int, window: int,
+                      on_part: Callable[[Any], None]) -> ScoreTally:
+    """Ingest parts and score tasks at once. Parts are submitted a few at a time (one more than the workers),
+    so that a part submitted is a part running, or about to; each finished part may make more post ids final
+    (`on_part` gets its result), and their windows are submitted then, before the next parts (priority): the
+    workers score what is committed between parts, and no stage waits for the one before to end (at 44k posts,
+    2 workers, the scoring had waited for the last part; the first worker done with its parts sat idle).
+    Post ids come from one sequence in every worker's transactions, so an id below the largest committed one
+    can still be in use by a part that is running: the ids up to the largest committed when a part ended are
+    final once every part submitted then has ended too."""
+    from distributed import as_completed
+
+    from basira.scan.score import count_lacking, post_id_bounds
+
+    lo, hi = post_id_bounds(store)  # posts an interrupted scan left unscored are scored first
+    scoring = _Scoring(client, db_url, version, batch_size, window, None, lo - 1 if hi else 0)
+    ahead = len(scoring.addresses) + 1
+    running = {submit_part(i) for i in range(min(ahead, n_parts))}
+    queued = iter(range(len(running), n_parts))
+    marks: list[tuple[int, set[Any]]] = []
+    pending = as_completed([*running, *scoring.upto(hi, final=not running)])
+    totals, parts, scores = ScoreTally(), 0, 0
+    report("ingest", 0, n_parts)
+    for fut in pending:
+        r = fut.result()
+        if fut not in running:
+            scores += 1
+            totals.add(r)
+            report("score", scores, scoring.submitted)
+            continue
+        running.discard(fut)
+        parts += 1
+        on_part(r)
+        report("ingest", parts, n_parts)
+        marks.append((post_id_bounds(store)[1], set(running)))
+        final = [m for m, waiting in marks if not waiting & running]
+        marks = [(m, waiting) for m, waiting in marks if waiting & running]
+        nxt = next(queued, None)
+        if final:
+            for f in scoring.upto(max(final), final=not running and nxt is None):
+                pending.add(f)
+        if nxt is not None:
+            f = submit_part(nxt)
+            running.add(f)
+            pending.add(f)
+    # The argument above leaves no post unscored; were one left (a bug), this sweep would score it.
+    if count_lacking(store, version):
+        lo, hi = post_id_bounds(store)
+        scoring.next = lo - 1
+        for r in _run(client, scoring.upto(hi, final=True), "score", report):
+            totals.add(r)
+    return totals
 
 
 def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt: str = "auto",
@@ -139,20 +230,26 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
     try:
         summary.workers = len(client.scheduler_info().get("workers", {}))
         parts = split_inputs(todo, options, chunk_bytes)
-        futures = [client.submit(ingest_task, db_url, p, options, on_error, retries=RETRIES, pure=False,
-                                 key=f"basira-ingest-{i}-{time.time_ns()}") for i, p in enumerate(parts)]
+
+        def submit_part(i: int) -> Any:
+            return client.submit(ingest_task, db_url, parts[i], options, on_error, retries=RETRIES, pure=False,
+                                 key=f"basira-ingest-{i}-{time.time_ns()}")
+
         per_file: dict[str, dict[str, Any]] = {}
-        for r in _run(client, futures, "ingest", report):
+
+        def on_part(r: Any) -> None:
             summary.add_part(r, per_file)
             if r.failure is not None and on_error == "stop":
                 summary.stopped = True
+
+        scored = _ingest_and_score(client, store, db_url, detector.version, submit_part, len(parts), report,
+                                   batch_size, score_window, on_part)
         for inp in todo:  # a split file read to its end: its whole-file checkpoint, so a re-scan skips it
             f = per_file.get(inp.path, {"file": inp.path, "format": inp.format, "completed": False})
             summary.files.append(f)
             if f["completed"] and any(p.is_range and p.path == inp.path for p in parts):
                 mark_file_done(store, inp.path, inp.format, options, f["posts_seen"])
-        scored, hashed = score_on_cluster(client, store, db_url, detector.version, report, batch_size,
-                                          score_window)
+        hashed = hash_on_cluster(client, store, db_url, report, score_window)
     finally:
         client.close()
     summary.detections_new = scored.detections_new

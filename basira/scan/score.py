@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from basira.detect import Detector
     from basira.store import Store
 
-__all__ = ["ScoreTally", "ensure_detector", "init_worker", "record", "post_id_bounds", "posts_lacking_detection_between",
+__all__ = ["ScoreTally", "count_lacking", "ensure_detector", "init_worker", "record", "post_id_bounds", "posts_lacking_detection_between",
            "score_posts", "score_window", "shard_of"]
 
 LONG_KEY = 4096  # texts longer than this are remembered by their hash, not their text
@@ -192,6 +192,14 @@ def post_id_bounds(store: Store) -> tuple[int, int]:
     with store.read() as conn:
         lo, hi = conn.execute(sa.select(sa.func.min(t.c.id), sa.func.max(t.c.id))).one()
     return int(lo or 0), int(hi or 0)
+
+
+def count_lacking(store: Store, model_version: str) -> int:
+    """How many stored posts have no detection by `model_version` (a cluster scan's last check)."""
+    t, dt = Post.__table__, Detection.__table__
+    done = sa.select(dt.c.id).where(dt.c.post_id == t.c.id, dt.c.model_version == model_version)
+    with store.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t).where(~done.exists())).scalar_one())
 
 
 def posts_lacking_detection_between(store: Store, model_version: str, lo: int, hi: int, since: Any = None,

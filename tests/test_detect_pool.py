@@ -83,3 +83,24 @@ def test_cli_with_workers_matches_the_in_process_output(tmp_path):
     expected = io.BytesIO()
     classify_stream(str(src), expected, load_detector())
     assert out.read_bytes() == expected.getvalue()
+
+
+def test_a_batch_scores_each_distinct_text_once_with_the_same_results():
+    from basira.detect.batch import detect_distinct
+
+    detector = load_detector()
+    texts = [r["text"] for r in BASE[:40]]
+    batch = texts + texts[::-1] + texts[:7]  # every text two or three times, in another order
+    seen: list[list[str]] = []
+
+    class Recording:
+        def detect(self, xs):
+            seen.append(list(xs))
+            return detector.detect(xs)
+
+    got = detect_distinct(Recording(), batch)  # type: ignore[arg-type]
+    assert got == detector.detect(batch)
+    assert seen == [list(dict.fromkeys(batch))]
+    assert any(d.flagged and d.evidence for d in got)
+    seen.clear()
+    assert detect_distinct(Recording(), texts) == detector.detect(texts) and seen == [texts]  # no copies: as is

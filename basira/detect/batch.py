@@ -43,8 +43,18 @@ def detection_record(record_id: Any, d: Detection) -> dict[str, Any]:
     }
 
 
+def detect_distinct(detector: Detector, texts: list[str]) -> list[Detection]:
+    """detector.detect(texts), each distinct text scored once: reposts and copy-paste campaigns repeat texts
+    (a simulated platform's 162,303 posts hold about 120,000 distinct texts), and a text's detection depends on it alone."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return detector.detect(texts)
+    by_text = dict(zip(distinct, detector.detect(distinct), strict=True))
+    return [by_text[t] for t in texts]
+
+
 def _result_lines(detector: Detector, batch: list[tuple[Any, str]]) -> bytes:
-    detections = detector.detect([text for _, text in batch])
+    detections = detect_distinct(detector, [text for _, text in batch])
     return b"".join(orjson.dumps(detection_record(rid, d)) + b"\n" for (rid, _), d in zip(batch, detections, strict=True))
 
 

@@ -104,7 +104,12 @@ def _utf8_offsets(cps: np.ndarray) -> np.ndarray:
 
 def _csr(rows: np.ndarray, hashes: np.ndarray, n_rows: int, n_features: int) -> sp.csr_matrix:
     """Counts of hashed features per row, as FeatureHasher builds them (abs(h) % n, duplicates summed, sorted)."""
-    cols = np.abs(hashes.astype(np.int64)) % n_features
+    if n_features & (n_features - 1) == 0:
+        # A power of two: the remainder is the low bits (no int64 copy and division: 0.75 → 0.02 ms per 90,000
+        # n-grams). abs(-2**31) stays -2**31 in int32, whose low bits are 0, as 2**31 % n_features is.
+        cols = np.abs(hashes) & np.int32(n_features - 1)
+    else:
+        cols = np.abs(hashes.astype(np.int64)) % n_features
     wide = n_rows * n_features >= 2**31
     keys = np.sort(rows.astype(np.int64) * n_features + cols if wide else (rows * n_features + cols).astype(np.int32))
     first = np.ones(len(keys), dtype=bool)

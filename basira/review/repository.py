@@ -69,8 +69,9 @@ _SORT_COLUMNS: dict[str, tuple[Any, str]] = {
     "score": (DT.c.score, "DT"), "policy": (_POLICY, "DT"), "lang": (P.c.lang, "P"), "source": (PF.c.name, "PF"),
     "group": (GR.c.size, "GR"),
 }
-# Sorted in full by PostgreSQL (no index gives their order).
-_FULL_SORTS = ("group",)
+# Sorted in full by PostgreSQL (no index gives their order): none left (the group size is walked by ranges).
+_FULL_SORTS: tuple[str, ...] = ()
+SIZE_BATCH = 200  # open groups one size range of the group sort holds at most, unless they share one size
 # Sorts on a column with few distinct values: walked value by value (see _page_ids_by_value), each value's cases
 # read in the queue's order from a partial index. Where the values come from: an index skip scan (a recursive
 # CTE over posts' language index, migration 0014, and detections' policy index) or the platforms by name (the
@@ -284,6 +285,7 @@ class ReviewRepo:
         self._facets: tuple[float, dict[str, list[str]]] | None = None
         self._estimates: dict[QueueFilter, tuple[float, int]] = {}  # filter -> (when, planner's row estimate)
         self._statements: dict[tuple[QueueFilter, tuple[str, ...]], sa.Select[Any]] = {}  # see _filtered
+        self._size_histogram: tuple[float, list[tuple[Any, ...]]] | None = None  # (when, [(size, open groups)])
         ensure_review_tables(store)
 
     def _events(self, conn: Connection, *entries: tuple[str, str | None, str | None, dict[str, Any]]) -> None:
@@ -455,6 +457,8 @@ class ReviewRepo:
             return list(conn.execute(q.limit(limit).offset(offset)).scalars())
         if f.sort in _BY_VALUE:
             return self._page_ids_by_value(conn, f, now, limit, offset)
+        if f.sort == "group":
+            return self._page_ids_by_group(conn, f, now, limit, offset)
         col, table = _SORT_COLUMNS[f.sort]
         head = (self._filtered(f, now, (table,)).where(col.is_not(None))
                 .order_by(col.desc() if f.desc else col.asc(), *ties))
@@ -493,6 +497,80 @@ class ReviewRepo:
                 return ids
         tail = base.where(col.is_(None)).order_by(*ties).limit(limit - len(ids)).offset(skip)
         return ids + list(conn.execute(tail).scalars())
+
+    def _page_ids_by_group(self, conn: Connection, f: QueueFilter, now: datetime, limit: int,
+                           offset: int) -> list[int]:
+        """A page sorted by group size without sorting every group's lead: the sizes cut into ranges of at most
+        SIZE_BATCH open groups (from the sizes' histogram), each range's cases read in order — a range of several
+        sizes is a few groups, sorted; one size shared by many groups is an equality, its cases walked from the
+        priority index (the lead probed per case) — until the page is full; then the cases leading no group.
+        The same order as ORDER BY size, priority DESC, opened_at, id with the groupless last (both directions).
+        The ranges cover every size, so a histogram a few seconds old changes the cost, never the rows. Before:
+        every lead joined and sorted, 75-200 ms a page at 10,000 groups."""
+        ties = (C.c.priority.desc(), C.c.opened_at, C.c.id)
+        size = GR.c.size
+        base = self._filtered(f, now, ("GR",))
+        ids: list[int] = []
+        skip = offset
+        for lo, hi in self._size_ranges(conn, f.desc):
+            if lo is not None and lo == hi:
+                q = base.where(size == lo).order_by(*ties)
+            else:
+                q = base.where(size.is_not(None), *([size >= lo] if lo is not None else []),
+                               *([size <= hi] if hi is not None else [])).order_by(
+                    size.desc() if f.desc else size.asc(), *ties)
+            if skip:  # earlier pages' rows: skip whole ranges by counting (at most skip + limit each)
+                n = conn.execute(sa.select(sa.func.count()).select_from(
+                    q.order_by(None).limit(skip + limit).subquery())).scalar_one()
+                if n <= skip:
+                    skip -= n
+                    continue
+            ids += conn.execute(q.limit(limit - len(ids)).offset(skip)).scalars()
+            skip = 0
+            if len(ids) == limit:
+                return ids
+        tail = base.where(size.is_(None)).order_by(*ties).limit(limit - len(ids)).offset(skip)
+        return ids + list(conn.execute(tail).scalars())
+
+    def _size_ranges(self, conn: Connection, desc: bool) -> list[tuple[int | None, int | None]]:
+        """Inclusive (low, high) size ranges (None: unbounded) covering every size, in the walk's order: runs of
+        sizes holding at most SIZE_BATCH open groups together, a size holding more alone (low == high), with
+        the gaps between as ranges of their own. The histogram is an index-only scan of ix_review_groups_open_size
+        (~2 ms at 10,000 groups), kept for ESTIMATE_TTL."""
+        t = time.monotonic()
+        hit = self._size_histogram
+        if hit is None or t - hit[0] > ESTIMATE_TTL:
+            hit = self._size_histogram = (t, [tuple(r) for r in conn.execute(
+                sa.select(GR.c.size, sa.func.count()).where(GR.c.status == "open", GR.c.size.is_not(None))
+                .group_by(GR.c.size).order_by(GR.c.size))])
+        sizes = hit[1] if not desc else list(reversed(hit[1]))
+        out: list[tuple[int | None, int | None]] = []
+        edge: int | None = None  # the next range starts past here (descending: below; ascending: above)
+        run: list[int] = []
+        held = 0
+
+        def close_run() -> None:
+            nonlocal edge, run, held
+            if run:
+                out.append((run[-1], edge) if desc else (edge, run[-1]))
+                edge = run[-1] - 1 if desc else run[-1] + 1
+            run, held = [], 0
+
+        for v, n in sizes:
+            if n > SIZE_BATCH:
+                close_run()
+                if edge is None or (edge > v if desc else edge < v):  # sizes between the last range and v
+                    out.append((v + 1, edge) if desc else (edge, v - 1))
+                out.append((v, v))
+                edge = v - 1 if desc else v + 1
+                continue
+            if held + n > SIZE_BATCH:
+                close_run()
+            run.append(v)
+            held += n
+        close_run()
+        out.append((None, edge) if desc else (edge, None))
+        return out
 
     def _sort_values(self, conn: Connection, sort: str) -> list[Any]:
         """The distinct values of a sort column, ascending in the database's collation (as ORDER BY sorts); for

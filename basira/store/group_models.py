@@ -38,6 +38,12 @@ class ReviewGroup(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+# The open groups by size (migration 0016): the queue's group-size sort reads the sizes' histogram and walks
+# size ranges from it (basira.review.repository), instead of sorting every group's lead.
+sa.Index("ix_review_groups_open_size", ReviewGroup.__table__.c.size, ReviewGroup.__table__.c.lead_case_id,
+         postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+
+
 class ReviewGroupMember(Base):
     __tablename__ = "review_group_members"
     case_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)

@@ -86,7 +86,7 @@ def test_one_subject_check():
     for source, kind in (("detector", "account"), ("network", "post"), ("manual", "planet"), ("oracle", "post")):
         with pytest.raises(SubjectError):
             check_subject(source, kind)
-    assert issubclass(SubjectError, ValueError)  # store.open_case_for callers catch ValueError
+    assert not issubclass(SubjectError, ValueError)  # one error base: callers catch SubjectError (BasiraError)
 
 
 def test_the_suite_refuses_a_case_inserted_outside_intake(store):

@@ -111,7 +111,7 @@ def test_six_months_are_calendar_months_and_a_hold_extends_them():
     assert not keep.purge_due(early_hold, datetime(2027, 3, 1, tzinfo=UTC))
     assert not keep.purge_due({**item, "purged_at": T0}, datetime(2030, 1, 1, tzinfo=UTC))
     assert keep.content_hash({"b": 1, "a": [1, "x"]}) == keep.content_hash({"a": [1, "x"], "b": 1})
-    with pytest.raises(ValueError):
+    with pytest.raises(keep.HoldError):
         keep.check_hold(T0 + timedelta(days=1), " ", T0)
-    with pytest.raises(ValueError):
+    with pytest.raises(keep.HoldError):
         keep.check_hold(T0, "court order 12/3", T0)

@@ -47,10 +47,10 @@ def test_kind_maps_to_status():
     assert http_detail(ComplianceError("forbidden", "legal only")) == (403, "legal only")
 
 
-def test_value_error_compatibility_kept_for_callers_mid_move():
-    # Catching ValueError keeps working for the errors that used to be ValueErrors; InputError never was one.
-    assert issubclass(SigningKeyError, ValueError) and issubclass(OrderError, ValueError)
-    assert not issubclass(InputError, ValueError)
+def test_no_basira_error_is_a_value_error():
+    # One base: `except ValueError` catches the standard library's parse errors, never a refusal of Basira's.
+    for cls in (SigningKeyError, OrderError, InputError, ComplianceError, SignalError, DecisionError):
+        assert issubclass(cls, BasiraError) and not issubclass(cls, ValueError)
     assert str(InputError("a.jsonl", 3, "text", "missing")) == "a.jsonl:3: field 'text': missing"
 
 

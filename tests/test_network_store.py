@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from basira.cases.intake import SubjectError
 from basira.cases.network import open_network_case
 from basira.core.errors import InputError
 from basira.ingest import detect_format, ingest_file
@@ -74,7 +75,7 @@ def test_open_network_case_once_per_anchor(store, tmp_path):
     cid2, new2 = open_network_case(store, "community", anchor, "again")
     assert (cid2, new2) == (cid, False)
     assert store.count_events("case.opened") == 1
-    with pytest.raises(ValueError):
+    with pytest.raises(SubjectError):
         open_network_case(store, "planet", anchor, "x")
 
 

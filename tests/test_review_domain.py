@@ -18,6 +18,7 @@ from basira.review.decisions import (
     plan_undo,
 )
 from basira.review.policy import CatalogueError, load_catalogue, parse_catalogue
+from basira.review.roles import UserError
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ALICE = Actor(1, "alice", "reviewer")
@@ -183,7 +184,7 @@ def test_passwords_tokens_and_login_limiter():
     h = hash_password("a long enough password")
     assert verify_password(h, "a long enough password") and not verify_password(h, "wrong")
     assert not verify_password(None, "anything at all")
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError):
         hash_password("short")
     assert len(token_digest("bsr_x")) == 64
     now = [0.0]

@@ -15,6 +15,7 @@ from basira.signals.banks import (
     match_file,
     match_post_media_and_text,
 )
+from basira.signals.base import SignalError
 from basira.signals.index import words_to_hex
 from basira.signals.text import TextMinHashSignal
 
@@ -116,7 +117,7 @@ def test_sampled_bank_is_consulted_for_its_share_of_content_stably():
     again = [m.match("md5", f"{i:032x}").matched for i in range(1, 2001)]
     assert hits == again  # the same content is always in or out
     assert m.match("md5", f"{1:032x}", key="post-1").matched in (True, False)
-    with pytest.raises(ValueError):
+    with pytest.raises(SignalError):
         Bank("bad", enabled_ratio=1.5)
 
 

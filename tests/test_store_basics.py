@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from basira.cases.intake import SubjectError
 from basira.cases.manual import open_case_for, open_cases_for
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord
 from basira.ingest.repository import ingest_batch, upsert_accounts, upsert_posts
@@ -180,7 +181,7 @@ def test_detections_and_cases(store):
         )
     assert store.count_cases() == 2 and store.count_cases("open") == 2
     assert store.count_events("case.opened") == 2
-    with pytest.raises(ValueError):
+    with pytest.raises(SubjectError):
         with store.transaction() as tx:
             open_case_for(tx, "planet", 1, "no")
 

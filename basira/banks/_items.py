@@ -25,9 +25,9 @@ from basira.store.models import Event, now
 if TYPE_CHECKING:
     from basira.store.store import Store
 
-class BankError(BasiraError, ValueError):
+class BankError(BasiraError):
     """A bank change refused. `kind`: not_found (no such bank or item), conflict (a name taken, a bank whose
-    matches are evidence), invalid (a bad value). Still a ValueError, for callers that catch that."""
+    matches are evidence), invalid (a bad value)."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)

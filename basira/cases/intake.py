@@ -39,7 +39,7 @@ RAISED_EVENT = {"hash": "case.hash_matched"}  # the event a raise writes, by sou
 _CHUNK = 500
 
 
-class SubjectError(BasiraError, ValueError):
+class SubjectError(BasiraError):
     """A subject kind the finding's source may not open a case on."""
 
 

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from basira.cli._common import DB_HELP, err
-from basira.core.errors import InputError
+from basira.core.errors import BasiraError, InputError
 
 if TYPE_CHECKING:  # imported when a command runs: `basira --help` stays fast
     from basira.compliance.service import ComplianceService
@@ -52,7 +52,7 @@ def _service(db: str | None, now: str | None = None) -> ComplianceService:
         clock = lambda: fixed  # noqa: E731
     try:
         review, alerts = ReviewSettings.from_env(), AlertSettings.from_env()
-    except ValueError as exc:
+    except BasiraError as exc:  # InputError: a BASIRA_* value Settings cannot read
         raise _exit(f"bad setting in the environment: {exc}", 2) from None
     return ComplianceService(open_store(settings(db).db_url), review, alerts, clock=clock)
 
@@ -200,7 +200,7 @@ def compliance_hold(item_id: int = typer.Argument(..., help="Preserved item id (
     try:
         try:
             _run(svc.set_legal_hold, item_id, end, reason, user)
-        except ValueError as exc:
+        except BasiraError as exc:  # HoldError: no reason, an end not in the future
             raise _exit(str(exc), 2) from None
     finally:
         svc.store.close()

@@ -67,7 +67,7 @@ logged there as an `evidence.exported` entry naming this manifest's SHA-256 ({ma
 """
 
 
-class PackageError(BasiraError, ValueError):
+class PackageError(BasiraError):
     """A package path that cannot be read as a package at all (the CLI exits 2)."""
 
 

@@ -26,7 +26,7 @@ BM, BI, B = BankMatchRow.__table__, BankItemRow.__table__, BankRow.__table__
 _CHUNK = 500
 
 
-class SubjectError(BasiraError, ValueError):
+class SubjectError(BasiraError):
     """A reference that names nothing in the store, or is malformed (the CLI exits 2)."""
 
 

@@ -42,7 +42,7 @@ REDRESS_OWN = N_(
 )
 
 
-class OrderError(BasiraError, ValueError):
+class OrderError(BasiraError):
     """An order (or a target) that cannot be accepted; `field` names the field at fault."""
 
     def __init__(self, field_name: str | None, reason: str) -> None:

@@ -56,8 +56,8 @@ def minimal_record(item: dict[str, Any]) -> dict[str, Any]:
     return {k: item.get(k) for k in MINIMAL_FIELDS}
 
 
-class HoldError(BasiraError, ValueError):
-    """A legal hold refused (no reason, or an end not in the future). Still a ValueError during the move."""
+class HoldError(BasiraError):
+    """A legal hold refused (no reason, or an end not in the future)."""
 
 
 def check_hold(until: datetime, reason: str, now: datetime) -> None:

@@ -86,7 +86,7 @@ def _awaiting_ack(statement: dict[str, Any] | None) -> bool:
     return any(i.get("outcome") == "sent" for i in (statement or {}).get("items", ()))
 
 
-class ComplianceError(BasiraError, ValueError):
+class ComplianceError(BasiraError):
     """A request refused. `kind` maps to an HTTP status: not_found, conflict, invalid, forbidden."""
 
     def __init__(self, kind: str, message: str) -> None:

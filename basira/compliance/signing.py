@@ -21,7 +21,7 @@ PRIVATE_NAME = "basira-evidence.key"
 PUBLIC_NAME = "basira-evidence.pub"
 
 
-class SigningKeyError(BasiraError, ValueError):
+class SigningKeyError(BasiraError):
     """A key file that is missing, unreadable or not an Ed25519 key (the CLI exits 2)."""
 
 

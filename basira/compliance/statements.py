@@ -119,7 +119,7 @@ def _cap(s: dict[str, Any]) -> dict[str, Any]:
     return s
 
 
-class NoStatement(BasiraError, ValueError):
+class NoStatement(BasiraError):
     """A decision that restricts nothing (keep, escalate, refer, appeal outcomes): no statement is due."""
 
 

@@ -1,8 +1,9 @@
 """One error base for everything Basira refuses, with a `kind` the faces map to an exit code or an HTTP status.
 
 Why one base: the web layer used to catch `ValueError`, which also swallowed the standard library's own bugs.
-Faces now catch `BasiraError`, or let the web app's one handler (basira/web/app.py) turn it into a response. During the move
-most subclasses still also derive from `ValueError`, so code that catches `ValueError` keeps working.
+Faces catch `BasiraError` (or the precise subclass), or let the web app's one handler (basira/web/app.py) turn it into a
+response. No subclass derives from `ValueError`: an `except ValueError` catches the standard library's parse errors
+(int(), datetime.fromisoformat) and nothing Basira refuses.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ class PolicyCatalogue:
         return [r for r in self.reasons if action in r.actions]
 
 
-class CatalogueError(BasiraError, ValueError):
+class CatalogueError(BasiraError):
     pass
 
 

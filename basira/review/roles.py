@@ -52,10 +52,9 @@ def allowed(role: str, permission: str) -> bool:
     return role in PERMISSIONS.get(permission, frozenset())
 
 
-class UserError(BasiraError, ValueError):
+class UserError(BasiraError):
     """A change to the review app's users refused: a bad name, role or password, a name taken, no such user, a
-    saved filter without a name. `kind` invalid unless said (conflict, not_found). Still a ValueError during the
-    move, for the faces that catch that."""
+    saved filter without a name. `kind` invalid unless said (conflict, not_found)."""
 
     def __init__(self, message: str, kind: str | None = None) -> None:
         super().__init__(message)

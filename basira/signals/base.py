@@ -20,7 +20,7 @@ from basira.core.errors import BasiraError
 from basira.signals.content import ContentType, PostContent
 
 
-class SignalError(BasiraError, ValueError):
+class SignalError(BasiraError):
     """A signal string that is not valid for its type, or content that cannot be hashed."""
 
 

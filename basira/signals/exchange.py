@@ -40,7 +40,7 @@ from basira.core.time import iso
 from basira.signals.base import SignalError, get_signal_type
 
 
-class ExchangeError(BasiraError, ValueError):
+class ExchangeError(BasiraError):
     """A bank file or source that cannot be read (with the line or object that failed)."""
 
 

@@ -38,7 +38,7 @@ NO_KEY = N_("Evidence export is not configured: no signing key. Create one with 
             "investigators DIR/basira-evidence.pub.")
 
 
-class PeriodError(BasiraError, ValueError):
+class PeriodError(BasiraError):
     """A report period the form or the API cannot use: `field` (from/to) and `reason`, the reason also as a
     template and its fields (BasiraError.said), so the page and the API say it in the reader's language."""
 

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from basira.banks import BankError
 from basira.signals import SignalError, get_signal_type, signal_types
 from basira.web.security import Principal, require
 
@@ -126,7 +127,7 @@ def bank_create(request: Request, p: Curator, body: BankCreateRequest) -> dict[s
         with _store(request).transaction() as tx:
             bank = _repo().create_bank(tx, body.name, enabled_ratio=ratio, pdq_decode="full",
                                        description="created through the HMA-compatible API", actor=p.username)
-    except ValueError as exc:
+    except BankError as exc:
         # HMA answers a taken name with 403, anything else refused with 400.
         raise HTTPException(403 if getattr(exc, "kind", None) == "conflict" else 400, str(exc)) from None
     return _bank_json(bank)
@@ -147,7 +148,7 @@ def bank_update(request: Request, p: Curator, bank_name: str, body: BankUpdateRe
     try:
         with _store(request).transaction() as tx:
             bank = _repo().update_bank(tx, bank_name, new_name=body.name, enabled_ratio=ratio, actor=p.username)
-    except ValueError as exc:
+    except BankError as exc:
         # HMA answers a taken name with 403, anything else refused with 400.
         raise HTTPException(403 if getattr(exc, "kind", None) == "conflict" else 400, str(exc)) from None
     return _bank_json(bank)
@@ -160,7 +161,7 @@ def bank_delete(request: Request, p: Curator, bank_name: str) -> dict[str, str]:
     try:
         with _store(request).transaction() as tx:
             _repo().delete_bank(tx, bank_name, actor=p.username)
-    except ValueError as exc:
+    except BankError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"message": "Done"}
 

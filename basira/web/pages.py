@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from basira.core.errors import BasiraError
 from basira.review.content import escape_controls, highlight, strip_controls
 from basira.review.decisions import (
     ACTIONS_OF_STAGE,
@@ -265,7 +266,7 @@ def save_filter(request: Request, p: Annotated[Principal, Depends(require("view_
     query = query.lstrip("?")
     try:
         request.app.state.service.save_filter(_user_of(p), name, query)
-    except ValueError as exc:
+    except BasiraError as exc:  # UserError: a filter without a name
         return back("/queue?" + query, str(exc))
     return back("/queue?" + query, say(request, "Filter “%(name)s” saved.", name=' '.join(name.split())[:60]))
 
@@ -498,7 +499,7 @@ def _day_or_time(value: str | None, name: str, end: bool = False) -> datetime | 
             d = datetime.fromisoformat(v).replace(tzinfo=UTC)
             return d + timedelta(days=1) if end else d
         t = datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
+    except ValueError:  # datetime.fromisoformat's own parse error
         raise HTTPException(422, f"{name}: not a date (YYYY-MM-DD) or ISO time: {value!r}") from None
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
@@ -513,7 +514,7 @@ def add_user(request: Request, p: Annotated[Principal, Depends(require("manage_u
              username: Annotated[str, Form()], password: Annotated[str, Form()], role: Annotated[str, Form()]) -> Response:
     try:
         request.app.state.service.add_user(username.strip(), password, role, actor=p.username)
-    except ValueError as exc:
+    except BasiraError as exc:  # UserError: a bad name, role or password, a name taken
         return back("/admin/users", str(exc))
     return back("/admin/users", say(request, "User %(name)s added.", name=username.strip()))
 

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from basira.signals.base import SignalError
 from basira.signals.exchange import BankEntry, ExchangeError, ReadReport, known_type
 from basira.signals.partners.tat import entry_from_tat
 
@@ -178,7 +179,7 @@ class ThreatExchangeSource:
                 try:
                     entries.append(BankEntry.make(st or "", signal, labels=labels, source=self.name,
                                                   opinion=_CATEGORY.get(agg.category.name, "disputed")))
-                except ValueError as exc:
+                except SignalError as exc:  # BankEntry.make: not a valid hash of that type
                     report.skip(f"{te_type.get_name()} {signal[:40]!r}", str(exc))
         for (type_str, indicator), record in delta.updates.items():
             if record is not None:
@@ -190,7 +191,7 @@ class ThreatExchangeSource:
                         value = te_type.normalize_fb_threatexchange_indicator(type_str, indicator, None)
                         entries.append(BankEntry.make(known_type(te_type.get_name()) or "", value,
                                                       source=self.name, deleted=True))
-                    except ValueError:
+                    except (SignalError, ValueError):  # ValueError: python-threatexchange's normalize
                         continue
         cp = delta.checkpoint
         return Batch(entries, {"update_time": cp.update_time, "last_fetch_time": cp.last_fetch_time},

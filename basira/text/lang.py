@@ -131,6 +131,8 @@ def detect_language(text: str) -> str:
     lang = result.language.split("-")[0]  # "ru-Latn" (romanized Russian) is still Russian
     lang = _CODE_FIXES.get(lang, lang)
     reliable = bool(result.is_reliable)
+    if s.isascii():  # no Arabic or Cyrillic letter: neither script rule applies
+        return UNDETERMINED if lang == UNDETERMINED or not lang else lang
     letters = s.translate(_SCRIPT_LETTER)  # counts of _ARABIC, _CYRILLIC and _LATIN chars, in one pass
     arabic, cyrillic, latin = letters.count("a"), letters.count("c"), letters.count("l")
     if arabic > cyrillic + latin:

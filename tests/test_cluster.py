@@ -102,6 +102,9 @@ def snapshot(store) -> dict:
         "leads": "SELECT p.external_id FROM review_groups g JOIN cases c ON c.id = g.lead_case_id JOIN posts p "
                  "ON p.id = c.subject_id AND c.subject_kind = 'post' WHERE g.status = 'open'",
         "media": "SELECT p.external_id, m.position, m.url, m.sha256, m.pdq FROM media m JOIN posts p ON p.id = m.post_id",
+        # The follow graph (ingested at once with the posts' ranges on a cluster).
+        "follows": "SELECT s.external_id, t.external_id FROM follows f JOIN accounts s ON s.id = f.source_id "
+                   "JOIN accounts t ON t.id = f.target_id",
     }
     with store.engine.connect() as conn:
         out = {k: sorted(map(tuple, conn.execute(sa.text(v))), key=repr) for k, v in q.items()}

@@ -102,7 +102,7 @@ def snapshot(store) -> dict:
         "leads": "SELECT p.external_id FROM review_groups g JOIN cases c ON c.id = g.lead_case_id JOIN posts p "
                  "ON p.id = c.subject_id AND c.subject_kind = 'post' WHERE g.status = 'open'",
         "media": "SELECT p.external_id, m.position, m.url, m.sha256, m.pdq FROM media m JOIN posts p ON p.id = m.post_id",
-        # The follow graph (ingested at once with the posts' ranges on a cluster).
+        # The follow graph (on a cluster in ranges, after the posts' ranges).
         "follows": "SELECT s.external_id, t.external_id FROM follows f JOIN accounts s ON s.id = f.source_id "
                    "JOIN accounts t ON t.id = f.target_id",
     }
@@ -192,7 +192,9 @@ def test_cluster_scan_equals_a_local_scan_and_rescans_add_nothing(platform, loca
     address, _ = shared_cluster
     with open_store(pg) as store:
         stages: dict[str, int] = {}
-        s = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024,
+        # Ranges small enough that the follow graph is split too (its ranges start once the posts' have ended).
+        chunk = min(64 * 1024, (platform / "follows.jsonl").stat().st_size // 2)
+        s = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=chunk,
                          progress=lambda st, done, total: stages.__setitem__(st, total))
         assert s.workers == 2 and stages["ingest"] > 3 and stages["score"] >= 1  # the big file was split
         # Each text's copies go to one worker (by text), which scores it once: every distinct text at least

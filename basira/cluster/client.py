@@ -145,7 +145,7 @@ def hash_on_cluster(client: Any, store: Store, db_url: str, report: Progress,
 
 def _ingest_and_score(client: Any, store: Store, db_url: str, version: str, submit_part: Callable[[int], Any],
                       n_parts: int, report: Progress, batch_size: int, window: int,
-                      on_part: Callable[[Any], None]) -> ScoreTally:
+                      on_part: Callable[[Any], None], hold_from: int | None = None) -> ScoreTally:
     """Ingest parts and score tasks at once. Parts are submitted a few at a time (one more than the workers),
     so that a part submitted is a part running, or about to; each finished part may make more post ids final
     (`on_part` gets its result), and their windows are submitted then, before the next parts (priority): the
@@ -153,7 +153,8 @@ def _ingest_and_score(client: Any, store: Store, db_url: str, version: str, subm
     2 workers, the scoring had waited for the last part; the first worker done with its parts sat idle).
     Post ids come from one sequence in every worker's transactions, so an id below the largest committed one
     can still be in use by a part that is running: the ids up to the largest committed when a part ended are
-    final once every part submitted then has ended too."""
+    final once every part submitted then has ended too. Parts from `hold_from` on start only once every part
+    before it has ended."""
     from distributed import as_completed
 
     from basira.scan.score import count_lacking, post_id_bounds
@@ -161,10 +162,24 @@ def _ingest_and_score(client: Any, store: Store, db_url: str, version: str, subm
     lo, hi = post_id_bounds(store)  # posts an interrupted scan left unscored are scored first
     scoring = _Scoring(client, db_url, version, batch_size, window, None, lo - 1 if hi else 0)
     ahead = len(scoring.addresses) + 1
-    running = {submit_part(i) for i in range(min(ahead, n_parts))}
-    queued = iter(range(len(running), n_parts))
+    hold = n_parts if hold_from is None else hold_from
+    index: dict[Any, int] = {}
+    queued = list(range(n_parts - 1, -1, -1))  # a stack: the next part last
+    running: set[Any] = set()
+
+    def more() -> list[Any]:
+        out = []
+        while queued and len(running) < ahead and (
+                queued[-1] < hold or not any(index[f] < hold for f in running)):
+            i = queued.pop()
+            f = submit_part(i)
+            index[f] = i
+            running.add(f)
+            out.append(f)
+        return out
+
     marks: list[tuple[int, set[Any]]] = []
-    pending = as_completed([*running, *scoring.upto(hi, final=not running)])
+    pending = as_completed([*more(), *scoring.upto(hi, final=not n_parts)])
     totals, parts, scores = ScoreTally(), 0, 0
     report("ingest", 0, n_parts)
     for fut in pending:
@@ -181,13 +196,10 @@ def _ingest_and_score(client: Any, store: Store, db_url: str, version: str, subm
         marks.append((post_id_bounds(store)[1], set(running)))
         final = [m for m, waiting in marks if not waiting & running]
         marks = [(m, waiting) for m, waiting in marks if waiting & running]
-        nxt = next(queued, None)
         if final:
-            for f in scoring.upto(max(final), final=not running and nxt is None):
+            for f in scoring.upto(max(final), final=not running and not queued):
                 pending.add(f)
-        if nxt is not None:
-            f = submit_part(nxt)
-            running.add(f)
+        for f in more():
             pending.add(f)
     # The argument above leaves no post unscored; were one left (a bug), this sweep would score it.
     if count_lacking(store, version):
@@ -229,7 +241,14 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
     client = connect(address, db_url)
     try:
         summary.workers = len(client.scheduler_info().get("workers", {}))
-        parts = split_inputs(todo, options, chunk_bytes)
+        # Follow graphs once every other part has ended. Their account stubs, inserted while another part
+        # inserts the same account in full, won the insert and left that account without its fields (a local
+        # scan reads the files one after the other); by then every account of a post is stored, and a stub
+        # skips it. Split into ranges too, so the end of the scan keeps every worker busy.
+        split = split_inputs(todo, options, chunk_bytes)
+        parts = [p for p in split if p.format != "follows"]
+        graphs = len(parts)
+        parts += [p for p in split if p.format == "follows"]
 
         def submit_part(i: int) -> Any:
             return client.submit(ingest_task, db_url, parts[i], options, on_error, retries=RETRIES, pure=False,
@@ -243,7 +262,7 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
                 summary.stopped = True
 
         scored = _ingest_and_score(client, store, db_url, detector.version, submit_part, len(parts), report,
-                                   batch_size, score_window, on_part)
+                                   batch_size, score_window, on_part, hold_from=graphs)
         for inp in todo:  # a split file read to its end: its whole-file checkpoint, so a re-scan skips it
             f = per_file.get(inp.path, {"file": inp.path, "format": inp.format, "completed": False})
             summary.files.append(f)

@@ -24,7 +24,7 @@ __all__ = ["FORMAT_ALIASES", "SCAN_SUFFIXES", "Part", "ScanInput", "normalize_fo
 FORMAT_ALIASES = {"x-v2": "x_v2", "x": "x_v2", "twitter": "x_v2"}
 SCAN_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 CHUNK_BYTES = 4 << 20  # JSON Lines files larger than this are split into byte ranges of about this size
-LINE_FORMATS = ("jsonl", "x_v2")  # formats whose records never span lines
+LINE_FORMATS = ("jsonl", "x_v2", "follows")  # formats whose records never span lines
 
 
 @dataclass(frozen=True)

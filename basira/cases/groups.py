@@ -26,7 +26,7 @@ from basira.store.network_models import Follow
 if TYPE_CHECKING:
     from basira.store.store import Store
 
-__all__ = ["GroupError", "assign_groups", "group_inputs", "split"]
+__all__ = ["GroupError", "assign_groups", "group_inputs", "refresh_groups", "split"]
 
 G, GM, GK = ReviewGroup.__table__, ReviewGroupMember.__table__, ReviewGroupKey.__table__
 C, P, M, F = Case.__table__, Post.__table__, Media.__table__, Follow.__table__
@@ -289,6 +289,12 @@ def _refresh(conn: Connection, group_ids: list[int], now: datetime) -> None:
                         "reposts": sum(repost_count.get(e, 0) for e in exts_of[gid]), "newest_at": newest,
                         "updated_at": now})
     bulk.update_rows(conn, G, ["id"], updates)
+
+
+def refresh_groups(conn: Connection, group_ids: Sequence[int], now: datetime) -> None:
+    """Recompute these groups' aggregates (size, accounts, reach) and leads from their members, in the caller's
+    transaction: what a change of membership made elsewhere (a member leaving at a group decision) calls."""
+    _refresh(conn, sorted(set(group_ids)), now)
 
 
 def group_inputs(conn: Connection, case_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from basira.cases import events as case_events
+from basira.cases.groups import refresh_groups
 from basira.core.i18n import N_
 from basira.review.decisions import (
     Actor,
@@ -810,6 +811,7 @@ class ReviewRepo:
         if g is None:
             return []
         out = []
+        left = False
         for mid in conn.execute(sa.select(GM.c.case_id).where(GM.c.group_id == g.id, GM.c.role == "member")
                                 .order_by(GM.c.case_id)).scalars().all():
             st = self._state(conn, mid)
@@ -821,6 +823,7 @@ class ReviewRepo:
                 conn.execute(sa.delete(GM).where(GM.c.case_id == mid))
                 self._events(conn, ("group.left", actor.username, f"case:{mid}",
                                     {"group_id": g.id, "why": str(exc)}))
+                left = True
                 continue
             did = conn.execute(sa.insert(D).values(
                 case_id=mid, stage=t.stage, action=action, reason_code=reason_code, note=note, user_id=actor.user_id,
@@ -838,6 +841,8 @@ class ReviewRepo:
             self._events(conn, entry)
             self._enqueue_action(conn, mid, did, t, facts, webhook, now)
             out.append({"case_id": mid, "decision_id": did})
+        if left:  # its size and reach without the members that left (an escalated or undone group is shown again)
+            refresh_groups(conn, [g.id], now)
         if action != "escalate":  # an escalated group stays together for legal
             conn.execute(sa.update(G).where(G.c.id == g.id).values(status="closed", updated_at=now))
         return out

@@ -132,3 +132,15 @@ def test_a_model_with_stance_columns_scores_through_them_and_round_trips(tmp_pat
     loaded = LinearModel.load(tmp_path)
     assert loaded.gate_stance == names
     assert np.array_equal(Detector(loaded, cascade=False).first_margins(texts), after)
+
+
+def test_train_refuses_an_unknown_stance_feature_before_reading_any_data(tmp_path):
+    from typer.testing import CliRunner
+
+    from basira.cli import app
+
+    (tmp_path / "x.jsonl").write_text('{"id": "1", "text": "t", "label": 0}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "--data", str(tmp_path), "--gate-stance", "scripture_frame,bogus",
+                                      "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "unknown stance feature 'bogus'" in result.stderr
+    assert not (tmp_path / "m").exists()

@@ -62,7 +62,7 @@ def test_unknown_family_is_refused_before_any_fit(corpus):
 def test_a_gate_only_variant_equals_the_fold_fitted_with_it_and_dumps_a_study_of_its_own(corpus, tmp_path):
     # The study's "variants" refit only the gate on each fold's n-gram model: the same gate_stance through the
     # variant path must give the fold's own figures exactly, and its dump must re-derive them.
-    config = TrainConfig(features=corpus.config)
+    config = TrainConfig(features=corpus.config, gate_stance=())
     report = source_holdout([], ["ar_news_ant", "ar_offensive:ID1"], config, corpus=corpus, dump=tmp_path,
                             gate_variants=[(), ("attributed_speech", "margin×scripture_frame")])
     for row in report["families"]:

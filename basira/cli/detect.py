@@ -108,13 +108,14 @@ def train(
     extra: list[str] = typer.Option(
         [], help="More labelled JSON Lines (default: the synthetic Russian fixture, its own train/test split)."
     ),
-    gate_stance: str = typer.Option(
-        "", help="Stance columns of the support gate, comma-separated: flags of basira.detect.stance "
-        "(scripture_frame, attributed_speech, ...) or margin×FLAG products; empty = v3's gate."
+    gate_stance: str | None = typer.Option(
+        None, help="Stance columns of the support gate, comma-separated: flags of basira.detect.stance "
+        "(scripture_frame, attributed_speech, ...) or margin×FLAG products; 'none' = v3's gate; default: the "
+        "shipped model's (scripture_frame,attributed_speech)."
     ),
     gate_variant: list[str] = typer.Option(
         [], help="With --holdout: also refit only the gate of each fold with these stance columns "
-        "(comma-separated, repeatable; '' = none) and report each variant's held-out figures."
+        "(comma-separated, repeatable; 'none' = v3's gate) and report each variant's held-out figures."
     ),
 ) -> None:
     """Train the detector reproducibly (fixed seeds, dev split by id/account hash) and save it."""
@@ -133,8 +134,9 @@ def train(
         return names
 
     try:
-        config = TrainConfig(gate_stance=stance_names(gate_stance))
-        variants = [stance_names(v) for v in gate_variant]
+        config = TrainConfig() if gate_stance is None else TrainConfig(
+            gate_stance=() if gate_stance.strip().lower() == "none" else stance_names(gate_stance))
+        variants = [() if v.strip().lower() == "none" else stance_names(v) for v in gate_variant]
         files = dataset_files(data) + [Path(p) for p in (extra or [str(p) for p in DEFAULT_EXTRA if p.exists()])]
         if holdout:
             import json

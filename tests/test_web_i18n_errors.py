@@ -138,3 +138,70 @@ def test_refusals_raised_beyond_the_review_state_machine_are_said_in_the_readers
     assert r.status_code == 303
     page = c.get(r.headers["location"], headers={"Accept-Language": "ar"}).text
     assert "لا يوجد بنك باسم" in html.unescape(page) and "no bank named" not in page
+
+
+def test_refusals_of_the_pure_layers_are_templated_and_said_in_arabic_and_russian(tmp_path):
+    """Signals, the subject check, the policy catalogue, signing keys and evidence packages raise their refusals
+    with a template (BasiraError.of): the English message is what it always was, the reader's is translated."""
+    from basira.cases.intake import check_subject
+    from basira.compliance.evidence import PackageError, read_package
+    from basira.compliance.signing import SigningKeyError, load_private_key
+    from basira.review.policy import CatalogueError, parse_catalogue
+    from basira.signals import SignalError, get_signal_type
+    from basira.signals.banks import Bank
+
+    (tmp_path / "key.pem").write_text("not a key")
+    refusals = []
+    for cls, attempt in ((SignalError, lambda: get_signal_type("pdq").validate("zz")),
+                         (SignalError, lambda: Bank("b", enabled_ratio=2.0)),
+                         (BasiraError, lambda: check_subject("network", "post")),
+                         (CatalogueError, lambda: parse_catalogue('[[reason]]\ncode = ""')),
+                         (SigningKeyError, lambda: load_private_key(tmp_path / "key.pem")),
+                         (PackageError, lambda: read_package(tmp_path / "nothing"))):
+        with pytest.raises(cls) as got:
+            attempt()
+        assert not isinstance(got.value, ValueError) and got.value.template
+        refusals.append(got.value)
+    assert [str(e) for e in refusals[:4]] == [
+        "not a PDQ hash (64 hex characters): 'zz'", "enabled_ratio must be within 0..1, not 2.0",
+        "subject_kind must be 'community' or 'coordinated' for a network finding, not 'post'",
+        "<catalogue>: reason #1: missing code"]
+    assert str(refusals[5]) == f"{tmp_path / 'nothing'}: no such file or directory"
+    with speaking("ar"):
+        said = [describe(e) for e in refusals]
+        assert said[0] == "ليست بصمة PDQ (64 محرفًا ست عشريًّا): 'zz'"
+        assert said[1] == "يجب أن يكون enabled_ratio ضمن 0..1، لا 2.0"
+        assert said[3] == "<catalogue>: reason #1: الرمز مفقود"
+        assert said[5] == f"{tmp_path / 'nothing'}: لا يوجد ملف أو مجلد بهذا الاسم"
+        assert [localise(str(e)) for e in refusals] == said  # the English text matched, as a notice carries it
+    with speaking("ru"):
+        assert describe(refusals[2]) == (
+            "subject_kind для находки из источника network должен быть 'community' or 'coordinated', а не «публикация»")
+        # (a quoted word of the interface, 'post', is translated as a field, as every refusal's are)
+        assert describe(refusals[4]).startswith(f"{tmp_path / 'key.pem'}: не закрытый ключ PEM (")
+
+
+def test_request_guards_and_content_api_limits_speak_the_readers_language(web):
+    """The guards' and the content API's refusals: `loc`, `type` and each item's `field` and `status` are the
+    machine's and stay; `msg` and an item's `reason` follow Accept-Language (English by default, as before)."""
+    svc, app, _cases = web
+    svc.repo.add_user("plat", hash_password("a long enough password"), "platform")
+    c = _client(svc, app, "rana")
+    en = c.get("/api/v1/queue", params={"lang": "a\x00b"})
+    ar = c.get("/api/v1/queue", params={"lang": "a\x00b"}, headers={"Accept-Language": "ar"})
+    assert en.status_code == ar.status_code == 422
+    e, a = en.json()["detail"][0], ar.json()["detail"][0]
+    assert e["msg"] == "NUL characters are not allowed" and a["msg"] == "محارف NUL غير مسموح بها"
+    assert e["type"] == a["type"] and e["loc"] == a["loc"]
+    big = c.get("/api/v1/cases/99999999999999999999", headers={"Accept-Language": "ru"}).json()["detail"][0]
+    assert big["type"] == "int_out_of_range" and big["msg"].startswith("должно быть от -")
+
+    plat = _client(svc, app, "plat")
+    item = {"platform": "x", "post_id": "p1", "text": "hello", "created_at": "yesterday"}
+    res = [plat.post("/api/v1/content", json=[item], headers=h).json()["results"][0]
+           for h in ({}, {"Accept-Language": "ar"}, {"Accept-Language": "ru"})]
+    assert [(r["status"], r["field"]) for r in res] == [("error", "created_at")] * 3
+    assert [r["reason"] for r in res] == ["not an ISO 8601 time: 'yesterday'", "ليس وقتًا بصيغة ISO 8601: 'yesterday'",
+                                          "не время в формате ISO 8601: 'yesterday'"]
+    empty = plat.post("/api/v1/content", json=[], headers={"Accept-Language": "ar"})
+    assert empty.status_code == 422 and empty.json()["detail"] == [{"loc": ["body"], "msg": "لا عناصر", "type": "invalid"}]

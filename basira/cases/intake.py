@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from basira.cases import events
 from basira.cases.priority import PrioritySignals, case_priority
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 from basira.core.time import utcnow
 from basira.store.db import Tx
 from basira.store.models import Account, Case, Post
@@ -46,11 +47,12 @@ class SubjectError(BasiraError):
 def check_subject(source: str, kind: str) -> None:
     """The one subject check: raise SubjectError unless `source` may open a case on a `kind`."""
     if source not in SUBJECT_KINDS:
-        raise SubjectError(f"source must be one of {SOURCES}, not {source!r}")
+        raise SubjectError.of(N_("source must be one of %(known)s, not %(value)s"), known=SOURCES, value=repr(source))
     allowed = SUBJECT_KINDS[source]
     if kind not in allowed:
         names = " or ".join(repr(k) for k in allowed)
-        raise SubjectError(f"subject_kind must be {names} for a {source} finding, not {kind!r}")
+        raise SubjectError.of(N_("subject_kind must be %(kinds)s for a %(source)s finding, not %(value)s"), kinds=names,
+                               source=source, value=repr(kind))
 
 
 @dataclass(frozen=True)

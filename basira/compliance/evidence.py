@@ -23,6 +23,7 @@ import orjson
 
 from basira.compliance import signing
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -177,7 +178,7 @@ def write_package(entries: Mapping[str, bytes], out: str | Path, when: datetime)
     moves it into place. Never overwrites: evidence once handed over must not silently change."""
     out = Path(out)
     if out.exists():
-        raise PackageError(f"{out}: already exists (evidence packages are never overwritten)")
+        raise PackageError.of(N_("%(path)s: already exists (evidence packages are never overwritten)"), path=out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".zip":
         fd, tmp_file = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
@@ -221,21 +222,22 @@ def read_package(path: str | Path) -> dict[str, bytes]:
                 out[rel] = f.read_bytes()
         return out
     if not p.exists():
-        raise PackageError(f"{p}: no such file or directory")
+        raise PackageError.of(N_("%(path)s: no such file or directory"), path=p)
     try:
         with zipfile.ZipFile(p) as z:
             out = {}
             if sum(i.file_size for i in z.infolist()) > _MAX_PACKAGE:
-                raise PackageError(f"{p}: expands to more than {_MAX_PACKAGE // 2**30} GiB; not read")
+                raise PackageError.of(N_("%(path)s: expands to more than %(n)s GiB; not read"), path=p,
+                                          n=_MAX_PACKAGE // 2**30)
             for info in z.infolist():
                 if info.is_dir():
                     continue
                 if info.filename in out:
-                    raise PackageError(f"{p}: the zip holds {info.filename!r} twice")
+                    raise PackageError.of(N_("%(path)s: the zip holds %(name)s twice"), path=p, name=repr(info.filename))
                 out[info.filename] = z.read(info)
             return out
     except (zipfile.BadZipFile, OSError) as exc:
-        raise PackageError(f"{p}: not a zip file or directory ({exc})") from None
+        raise PackageError.of(N_("%(path)s: not a zip file or directory (%(error)s)"), path=p, error=exc) from None
 
 
 # --- verification ----------------------------------------------------------------------------------------------

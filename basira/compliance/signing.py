@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 
 PRIVATE_NAME = "basira-evidence.key"
 PUBLIC_NAME = "basira-evidence.pub"
@@ -37,7 +38,7 @@ def generate_keypair(out_dir: str | Path, *, overwrite: bool = False) -> KeyPath
     out.mkdir(parents=True, exist_ok=True)
     paths = KeyPaths(out / PRIVATE_NAME, out / PUBLIC_NAME)
     if not overwrite and (paths.private.exists() or paths.public.exists()):
-        raise SigningKeyError(f"{out}: a key pair already exists there (refusing to overwrite it)")
+        raise SigningKeyError.of(N_("%(path)s: a key pair already exists there (refusing to overwrite it)"), path=out)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
@@ -64,13 +65,14 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise SigningKeyError(f"{path}: cannot read the signing key ({exc.strerror or exc})") from None
+        raise SigningKeyError.of(N_("%(path)s: cannot read the signing key (%(error)s)"), path=path,
+                                 error=exc.strerror or exc) from None
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
-        raise SigningKeyError(f"{path}: not a PEM private key ({exc})") from None
+        raise SigningKeyError.of(N_("%(path)s: not a PEM private key (%(error)s)"), path=path, error=exc) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError(f"{path}: not an Ed25519 key")
+        raise SigningKeyError.of(N_("%(path)s: not an Ed25519 key"), path=path)
     return key
 
 
@@ -78,9 +80,9 @@ def parse_public_key(data: bytes, source: str) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError) as exc:
-        raise SigningKeyError(f"{source}: not a PEM public key ({exc})") from None
+        raise SigningKeyError.of(N_("%(path)s: not a PEM public key (%(error)s)"), path=source, error=exc) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise SigningKeyError(f"{source}: not an Ed25519 public key")
+        raise SigningKeyError.of(N_("%(path)s: not an Ed25519 public key"), path=source)
     return key
 
 
@@ -88,7 +90,8 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise SigningKeyError(f"{path}: cannot read the public key ({exc.strerror or exc})") from None
+        raise SigningKeyError.of(N_("%(path)s: cannot read the public key (%(error)s)"), path=path,
+                                 error=exc.strerror or exc) from None
     return parse_public_key(data, str(path))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 
 MAX_BATCH = 100  # the batch API's limit
 
@@ -52,7 +53,7 @@ def submit_statements(
     import httpx
 
     if not 1 <= batch_size <= MAX_BATCH:
-        raise ValueError(f"batch size must be 1..{MAX_BATCH}, not {batch_size}")
+        raise ValueError(f"batch size must be 1..{MAX_BATCH}, not {batch_size}")  # a caller's bug, not a refusal
     result = SubmitResult()
     own = client is None
     http = client or httpx.Client(timeout=timeout, follow_redirects=False)
@@ -75,13 +76,13 @@ def _send(http: Any, url: str, headers: dict[str, str], batch: list[dict[str, An
         try:
             r = http.post(url, json={"statements": batch}, headers=headers)
         except httpx.HTTPError as exc:
-            raise SubmitError(f"{url}: {type(exc).__name__}: {exc}", result) from None
+            raise SubmitError(f"{url}: {type(exc).__name__}: {exc}", result) from None  # the network's words: not templated
         result.batches += 1
         body = _json(r)
         if r.status_code in (200, 201):
             got = body.get("statements") if isinstance(body, dict) else None
             if not isinstance(got, list):
-                raise SubmitError(f"{url}: HTTP {r.status_code} without a statements list", result)
+                raise _refused(N_("%(url)s: HTTP %(status)s without a statements list"), result, url=url, status=r.status_code)
             result.accepted += len(batch)
             for s in got:
                 if isinstance(s, dict) and s.get("puid") and s.get("uuid"):
@@ -92,7 +93,8 @@ def _send(http: Any, url: str, headers: dict[str, str], batch: list[dict[str, An
             there = {str(p) for p in errors.get("existing_puids") or []}
             keep = [s for s in batch if s.get("puid") not in there]
             if len(keep) == len(batch):  # duplicates within the call itself: our bug, not a re-run
-                raise SubmitError(f"{url}: PUIDs refused as not unique: {sorted(there)[:5]}", result)
+                raise _refused(N_("%(url)s: PUIDs refused as not unique: %(puids)s"), result, url=url,
+                               puids=sorted(there)[:5])
             result.already_submitted += len(batch) - len(keep)
             batch = keep
             continue
@@ -101,20 +103,24 @@ def _send(http: Any, url: str, headers: dict[str, str], batch: list[dict[str, An
             for key, fields in errors.items():
                 n = int(key[10:]) if key.startswith("statement_") and key[10:].isdigit() else None
                 if n is None or n >= len(batch):
-                    raise SubmitError(f"{url}: HTTP 422: {body}", result)
+                    raise _refused(N_("%(url)s: HTTP %(status)s: %(detail)s"), result, url=url, status=422, detail=body)
                 bad.add(n)
                 result.rejected.append({"puid": batch[n].get("puid"), "errors": fields})
             # the database stores nothing of a call with an invalid statement: send the others again
             batch = [s for n, s in enumerate(batch) if n not in bad]
             continue
         detail = body.get("message") if isinstance(body, dict) else r.text[:200]
-        raise SubmitError(f"{url}: HTTP {r.status_code}: {detail}", result)
+        raise _refused(N_("%(url)s: HTTP %(status)s: %(detail)s"), result, url=url, status=r.status_code, detail=detail)
     if batch:
-        raise SubmitError(f"{url}: a batch was still refused after dropping what the database refused", result)
+        raise _refused(N_("%(url)s: a batch was still refused after dropping what the database refused"), result, url=url)
+
+
+def _refused(template: str, result: SubmitResult, **params: Any) -> SubmitError:
+    return SubmitError(template % params, result).said(template, **params)
 
 
 def _json(r: Any) -> Any:
     try:
         return r.json()
-    except ValueError:
+    except ValueError:  # httpx: the body is not JSON
         return None

@@ -9,7 +9,7 @@ response. No subclass derives from `ValueError`: an `except ValueError` catches 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 __all__ = ["HTTP_STATUS", "BasiraError", "InputError", "http_detail", "http_status"]
 
@@ -39,12 +39,19 @@ class BasiraError(Exception):
     template: str | None = None  # the English message with %(name)s fields, for a face to translate
     params: dict[str, Any] = {}  # noqa: RUF012 - read-only class default; said() sets an instance's own
 
-    def said(self, template: str, **params: Any) -> BasiraError:
+    @classmethod
+    def of(cls, template: str, **params: Any) -> Self:
+        """The error whose English message is `template` (gettext's %(name)s form, marked with N_) filled with
+        `params`, said so a face can translate it: `raise SignalError.of(N_("no bank %(bank)s"), bank=name)`.
+        For classes whose constructor takes only the message."""
+        return cls(template % params).said(template, **params)
+
+    def said(self, template: str, **params: Any) -> Self:
         """This error's message as a template and its fields (returns the error, to raise it)."""
         self.template, self.params = template, dict(params)
         return self
 
-    def said_as(self, other: BasiraError) -> BasiraError:
+    def said_as(self, other: BasiraError) -> Self:
         """This error said as `other` was (its template and fields, if any): for code that refuses another
         layer's refusal under its own kind, so the reader still gets it in their language."""
         return self.said(other.template, **other.params) if other.template else self

@@ -50,7 +50,10 @@ def parse_time(value: object) -> datetime:
     """ISO 8601 (a trailing Z allowed; no offset means UTC) or Unix seconds, as aware UTC.
 
     Raises ValueError with a short reason, also for times outside datetime's years 1-9999 once in UTC
-    (`1e20`, `"0001-01-01T00:00:00+01:00"`).
+    (`1e20`, `"0001-01-01T00:00:00+01:00"`). A ValueError, not a BasiraError: a parse error like
+    datetime.fromisoformat's, which every caller turns into its own field error (InputError, OrderError). The
+    reasons are fixed templates (basira.web.errors.REFUSALS), so a face gives that field error in the reader's
+    language.
     """
     if isinstance(value, bool):
         raise ValueError("expected a time, got a boolean")

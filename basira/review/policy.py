@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 from basira.review.decisions import ALL_ACTIONS
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("policies.toml")
@@ -51,19 +52,20 @@ def parse_catalogue(text: str, source: str = "<catalogue>") -> PolicyCatalogue:
         where = f"{source}: reason #{i}"
         code = str(r.get("code", "")).strip()
         if not code:
-            raise CatalogueError(f"{where}: missing code")
+            raise CatalogueError.of(N_("%(where)s: missing code"), where=where)
         if code in seen:
-            raise CatalogueError(f"{where}: duplicate code {code!r}")
+            raise CatalogueError.of(N_("%(where)s: duplicate code %(code)s"), where=where, code=repr(code))
         actions = tuple(r.get("actions", []))
         bad = [a for a in actions if a not in ALL_ACTIONS]
         if not actions or bad:
-            raise CatalogueError(f"{where} ({code}): actions must be some of {sorted(ALL_ACTIONS)}, got {list(actions)}")
+            raise CatalogueError.of(N_("%(where)s (%(code)s): actions must be some of %(known)s, got %(actions)s"),
+                                     where=where, code=code, known=sorted(ALL_ACTIONS), actions=list(actions))
         seen.add(code)
         reasons.append(PolicyReason(code, str(r.get("title", code)), str(r.get("description", "")), actions))
     cat = PolicyCatalogue(tuple(reasons))
     missing = [a for a in sorted(ALL_ACTIONS) if not cat.for_action(a)]
     if missing:
-        raise CatalogueError(f"{source}: no reason backs the action(s) {missing}")
+        raise CatalogueError.of(N_("%(source)s: no reason backs the action(s) %(actions)s"), source=source, actions=missing)
     return cat
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from basira.core.i18n import N_
 from basira.core.time import utcnow
 from basira.signals.base import (
     SignalError,
@@ -53,9 +54,10 @@ class Bank:
 
     def __post_init__(self) -> None:
         if self.pdq_decode not in PDQ_DECODES:
-            raise SignalError(f"pdq_decode must be one of {', '.join(PDQ_DECODES)}, not {self.pdq_decode!r}")
+            raise SignalError.of(N_("pdq_decode must be one of %(known)s, not %(value)s"), known=", ".join(PDQ_DECODES),
+                                 value=repr(self.pdq_decode))
         if not 0.0 <= self.enabled_ratio <= 1.0:
-            raise SignalError(f"enabled_ratio must be within 0..1, not {self.enabled_ratio}")
+            raise SignalError.of(N_("enabled_ratio must be within 0..1, not %(value)s"), value=self.enabled_ratio)
         self.thresholds = {get_signal_type(k).name: float(v) for k, v in self.thresholds.items()}
 
     def threshold(self, signal_type: str) -> float:
@@ -84,7 +86,7 @@ class BankItem:
         self.signal_type = st.name
         self.signal = st.validate(self.signal)
         if self.opinion not in OPINIONS:
-            raise SignalError(f"opinion must be one of {OPINIONS}, not {self.opinion!r}")
+            raise SignalError.of(N_("opinion must be one of %(known)s, not %(value)s"), known=OPINIONS, value=repr(self.opinion))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 from basira.signals.content import ContentType, PostContent
 
 
@@ -69,12 +70,12 @@ class SignalType(ABC):
     @classmethod
     def hash_file(cls, path: str | Path) -> str:
         """Hash a file's content; types that do not hash files raise SignalError."""
-        raise SignalError(f"signal type {cls.name} does not hash files")
+        raise SignalError.of(N_("signal type %(type)s does not hash files"), type=cls.name)
 
     @classmethod
     def hash_text(cls, text: str) -> str:
         """Hash a text (a post's text, a URL); types that do not hash text raise SignalError."""
-        raise SignalError(f"signal type {cls.name} does not hash text")
+        raise SignalError.of(N_("signal type %(type)s does not hash text"), type=cls.name)
 
     @classmethod
     def signal_from(cls, value: str) -> str:
@@ -194,7 +195,7 @@ def get_signal_type(name: str) -> type[SignalType]:
     key = _ALIASES.get(name.strip().lower())
     if key is None:
         known = ", ".join(sorted(_REGISTRY))
-        raise SignalError(f"unknown signal type {name!r} (known: {known})")
+        raise SignalError.of(N_("unknown signal type %(name)s (known: %(known)s)"), name=repr(name), known=known)
     return _REGISTRY[key]
 
 

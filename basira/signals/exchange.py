@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from basira.core.errors import BasiraError
+from basira.core.i18n import N_
 from basira.core.time import iso
 from basira.signals.base import SignalError, get_signal_type
 
@@ -142,7 +143,8 @@ def get_format(name: str) -> BankFormat:
     try:
         return _FORMATS[name]
     except KeyError:
-        raise ExchangeError(f"unknown bank format {name!r} (known: {', '.join(sorted(_FORMATS))})") from None
+        raise ExchangeError.of(N_("unknown bank format %(name)s (known: %(known)s)"), name=repr(name),
+                               known=", ".join(sorted(_FORMATS))) from None
 
 
 def formats() -> list[str]:
@@ -183,7 +185,7 @@ def _parse_time(value: Any) -> datetime | None:
     try:
         return parse_time(value)
     except ValueError as exc:
-        raise ExchangeError(f"bad time {value!r}: {exc}") from None
+        raise ExchangeError.of(N_("bad time %(value)s: %(error)s"), value=repr(value), error=exc) from None
 
 
 
@@ -242,7 +244,7 @@ def read_entries(
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ExchangeError(f"{path}: cannot read ({exc})") from None
+        raise ExchangeError.of(N_("%(path)s: cannot read (%(error)s)"), path=path, error=exc) from None
     f = get_format(fmt) if fmt else detect_format(p.name, text[:4096])
     try:
         return list(f.read(text, source=source or p.name, report=report))
@@ -316,7 +318,7 @@ def _fetch(source: str, start: int, etag: str | None, timeout: float) -> tuple[b
             f.seek(start)
             return f.read(), start, None, False
     except OSError as exc:
-        raise ExchangeError(f"{source}: cannot read ({exc.strerror or exc})") from None
+        raise ExchangeError.of(N_("%(path)s: cannot read (%(error)s)"), path=source, error=exc.strerror or exc) from None
 
 
 def sync_source(

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import ClassVar
 
+from basira.core.i18n import N_
 from basira.signals.base import SignalError, SignalType, register
 from basira.signals.content import MediaContent
 
@@ -22,7 +23,7 @@ def file_digests(path: str | Path, algorithms: tuple[str, ...] = ("md5", "sha256
                 for h in hashers.values():
                     h.update(block)
     except OSError as exc:
-        raise SignalError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        raise SignalError.of(N_("%(path)s: cannot read (%(error)s)"), path=path, error=exc.strerror or exc) from exc
     return {a: h.hexdigest() for a, h in hashers.items()}
 
 
@@ -38,7 +39,8 @@ class _Digest(SignalType):
     def validate(cls, signal: str) -> str:
         s = signal.strip().lower()
         if len(s) != cls.hex_len or not _HEX.issuperset(s):
-            raise SignalError(f"not a {cls.name} hash ({cls.hex_len} hex characters): {signal[:80]!r}")
+            raise SignalError.of(N_("not a %(type)s hash (%(n)s hex characters): %(signal)s"), type=cls.name,
+                                     n=cls.hex_len, signal=repr(signal[:80]))
         return s
 
     @classmethod

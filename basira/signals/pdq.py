@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from basira.core.i18n import N_
 from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
 from basira.signals.content import MediaContent
 from basira.signals.index import HammingIndex, hex_to_words
@@ -48,7 +49,7 @@ def pdq_from_file(path: str | Path, min_side: int = 256) -> tuple[str, int]:
                     im = im.reduce(factor)
             return pdq_from_image(im.convert("RGB"))
     except (UnidentifiedImageError, OSError) as exc:
-        raise SignalError(f"{path}: not an image PDQ can hash ({exc})") from exc
+        raise SignalError.of(N_("%(path)s: not an image PDQ can hash (%(error)s)"), path=path, error=exc) from exc
 
 
 def pdq_to_words(signal: str) -> np.ndarray:
@@ -102,7 +103,8 @@ class PdqSignal(SignalType):
     def validate(cls, signal: str) -> str:
         s = signal.strip().lower()
         if len(s) != 64 or not _HEX.issuperset(s):
-            raise SignalError(f"not a PDQ hash (64 hex characters): {signal[:80]!r}")
+            raise SignalError.of(N_("not a %(type)s hash (%(n)s hex characters): %(signal)s"), type="PDQ", n=64,
+                                     signal=repr(signal[:80]))
         return s
 
     @classmethod
@@ -118,5 +120,6 @@ class PdqSignal(SignalType):
         """`full`: decode the image at full resolution (what HMA and pdqhash hash; slower on large JPEGs)."""
         signal, quality = pdq_from_file(path, min_side=0 if full else 256)
         if quality < MIN_QUALITY:
-            raise SignalError(f"{path}: PDQ quality {quality} < {MIN_QUALITY} (image too flat to hash)")
+            raise SignalError.of(N_("%(path)s: PDQ quality %(quality)s < %(min)s (image too flat to hash)"), path=path,
+                                 quality=quality, min=MIN_QUALITY)
         return signal

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from basira.core.i18n import N_
 from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
 from basira.signals.content import TextContent
 
@@ -42,7 +43,7 @@ def minhash_values(text: str, *, normalized: bool = False) -> np.ndarray:
         text = normalize_text(text)
     grams = shingles(text)
     if not grams:
-        raise SignalError("text is empty after normalization: nothing to hash")
+        raise SignalError.of(N_("text is empty after normalization: nothing to hash"))
     if not _PERMS:
         _PERMS.append(MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations)
     m = MinHash(num_perm=NUM_PERM, seed=_SEED, permutations=_PERMS[0], scheme=_SCHEME)
@@ -147,7 +148,8 @@ class TextMinHashSignal(SignalType):
     def validate(cls, signal: str) -> str:
         s = signal.strip().lower()
         if len(s) != _HEX_LEN or not _HEX.issuperset(s):
-            raise SignalError(f"not a text MinHash ({_HEX_LEN} hex characters): {signal[:80]!r}")
+            raise SignalError.of(N_("not a text MinHash (%(n)s hex characters): %(signal)s"), n=_HEX_LEN,
+                                     signal=repr(signal[:80]))
         return s
 
     @classmethod
@@ -176,7 +178,7 @@ class TextMinHashSignal(SignalType):
             with open(path, encoding="utf-8") as f:
                 return cls.hash_text(f.read())
         except (OSError, UnicodeDecodeError) as exc:
-            raise SignalError(f"{path}: not a UTF-8 text file ({exc})") from exc
+            raise SignalError.of(N_("%(path)s: not a UTF-8 text file (%(error)s)"), path=path, error=exc) from exc
 
 
 MAX_RAW_TEXT = 20_000  # characters: a shared text is a post or a phrase, not a document
@@ -198,9 +200,10 @@ class RawTextSignal(SignalType):
     def validate(cls, signal: str) -> str:
         s = signal.strip()
         if not s:
-            raise SignalError("empty raw_text")
+            raise SignalError.of(N_("empty raw_text"))
         if len(s) > MAX_RAW_TEXT:
-            raise SignalError(f"raw_text longer than {MAX_RAW_TEXT:,} characters ({len(s):,})")
+            raise SignalError.of(N_("raw_text longer than %(limit)s characters (%(n)s)"), limit=f"{MAX_RAW_TEXT:,}",
+                                     n=f"{len(s):,}")
         return s
 
     @classmethod

@@ -16,6 +16,7 @@ import re
 from typing import ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse, urlsplit, urlunsplit
 
+from basira.core.i18n import N_
 from basira.signals.base import SignalError, SignalType, register
 from basira.signals.content import UrlContent
 
@@ -34,20 +35,20 @@ def canonicalize_url(url: str) -> str:
     """The canonical form of a URL (see the module docstring); raise SignalError if it is not one."""
     s = url.strip()
     if not s:
-        raise SignalError("empty URL")
+        raise SignalError.of(N_("empty URL"))
     if not _SCHEME.match(s):
         s = "https://" + s.lstrip("/")
     try:
         parts = urlsplit(s)
         port = parts.port
     except ValueError as exc:
-        raise SignalError(f"not a URL: {url[:80]!r}") from exc
+        raise SignalError.of(N_("not a URL: %(url)s"), url=repr(url[:80])) from exc
     scheme = parts.scheme.lower()
     if scheme == "http":
         scheme = "https"
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise SignalError(f"URL has no host: {url[:80]!r}")
+        raise SignalError.of(N_("URL has no host: %(url)s"), url=repr(url[:80]))
     try:
         host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
@@ -118,7 +119,8 @@ class UrlMd5Signal(SignalType):
     def validate(cls, signal: str) -> str:
         s = signal.strip().lower()
         if len(s) != 32 or not frozenset("0123456789abcdef").issuperset(s):
-            raise SignalError(f"not a url_md5 hash (32 hex characters): {signal[:80]!r}")
+            raise SignalError.of(N_("not a %(type)s hash (%(n)s hex characters): %(signal)s"), type="url_md5", n=32,
+                                     signal=repr(signal[:80]))
         return s
 
     @classmethod

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from basira.core.i18n import N_
 from basira.signals.base import Candidates, SignalError, SignalIndex, SignalType, register
 from basira.signals.content import MediaContent
 from basira.signals.index import HammingIndex, hex_to_words
@@ -46,7 +47,8 @@ def parse_frames(signal: str) -> list[VpdqFrame]:
             pdq_hex, quality, ts = str(entry).split(",")
             frames.append(VpdqFrame(PdqSignal.validate(pdq_hex), int(quality), float(ts)))
     except (ValueError, SignalError) as exc:
-        raise SignalError(f"not a vPDQ signal (JSON list of 'pdq,quality,timestamp'): {signal[:80]!r}") from exc
+        raise SignalError.of(N_("not a vPDQ signal (JSON list of 'pdq,quality,timestamp'): %(signal)s"),
+                             signal=repr(signal[:80])) from exc
     return frames
 
 
@@ -133,7 +135,7 @@ class VpdqSignal(SignalType):
     def validate(cls, signal: str) -> str:
         frames = parse_frames(signal)
         if not frames:
-            raise SignalError("vPDQ signal has no frames")
+            raise SignalError.of(N_("vPDQ signal has no frames"))
         # Kept as written (a partner's float formatting and spacing differ from ours): an exported item is
         # byte for byte what was received; the frames are what is matched.
         return signal.strip()
@@ -151,14 +153,14 @@ class VpdqSignal(SignalType):
         try:
             import vpdq
         except ImportError as exc:  # pragma: no cover - depends on the machine
-            raise SignalError("vPDQ hashing needs the vpdq package (and FFmpeg's libraries)") from exc
+            raise SignalError.of(N_("vPDQ hashing needs the vpdq package (and FFmpeg's libraries)")) from exc
         if not Path(path).is_file():
-            raise SignalError(f"{path}: no such file")
+            raise SignalError.of(N_("%(path)s: no such file"), path=path)
         try:
             feats = vpdq.computeHash(str(path), seconds_per_hash=seconds_per_hash)
         except Exception as exc:  # noqa: BLE001 - the binding raises bare errors on undecodable input
-            raise SignalError(f"{path}: not a video vPDQ can hash ({exc})") from exc
+            raise SignalError.of(N_("%(path)s: not a video vPDQ can hash (%(error)s)"), path=path, error=exc) from exc
         frames = [VpdqFrame(f.hex, int(f.quality), float(f.timestamp)) for f in feats]
         if not frames:
-            raise SignalError(f"{path}: no video frames")
+            raise SignalError.of(N_("%(path)s: no video frames"), path=path)
         return frames_to_signal(frames)

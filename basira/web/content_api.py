@@ -17,6 +17,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from basira.core.i18n import speaking
+from basira.web.errors import localise
+from basira.web.pages import lang_of
 from basira.web.security import Principal, require
 
 router = APIRouter(prefix="/api/v1", tags=["content intake"])
@@ -110,6 +113,11 @@ async def submit_content(
 
     s = _settings(request)
     raw = _items(await _body(request, s.intake_max_bytes))
+
+    def reason_in(reason: str) -> str:  # an item's reason in the reader's language; `field` and `status` stay
+        with speaking(lang_of(request)):
+            return localise(reason)
+
     _limit(request, s, p.username, len(raw))
     options = ReadOptions.from_settings(s)
     answers: list[dict[str, Any] | None] = [None] * len(raw)
@@ -118,7 +126,7 @@ async def submit_content(
         try:
             stored, post, acc = parse_item(item, i, options)
         except ItemError as exc:
-            answers[i] = {"index": i, "status": "error", "field": exc.field, "reason": exc.reason}
+            answers[i] = {"index": i, "status": "error", "field": exc.field, "reason": reason_in(exc.reason)}
             continue
         good.append((i, stored, post, acc))
     store = request.app.state.service.store

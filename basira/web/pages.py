@@ -208,10 +208,34 @@ def queue_page(request: Request, p: Annotated[Principal, Depends(require("view_q
                          "after": q.next_after.token()})
     elif total > page * 50 and len(rows) == 50:
         nxt = urlencode({**f.to_query(), **({"status": status} if status else {}), "page": page + 1})
+    facets, saved = svc.repo.queue_facets(), p.prefs.get("saved_filters", [])
+    # The controls and the table head, rendered once per language, filter, facets, saved filters and session
+    # (lazily: while the page renders, in its language) and kept per process — see _queue_head.html.
+    heads: dict[Any, Any] = request.app.state.__dict__.setdefault("queue_heads", {})
+    key = (lang_of(request), f, status, query, repr(facets), repr(saved), p.csrf, p.can("claim"))
+
+    class Head:
+        def _get(self) -> tuple[Any, Any]:
+            out = heads.get(key)
+            if out is None:
+                if len(heads) >= 2000:
+                    heads.clear()
+                m = request.app.state.templates.env.get_template("_queue_head.html").module
+                out = heads[key] = (m.controls(f, status or "", facets, SUPPORT_CATEGORIES, POLICIES, saved, p, query),
+                                    m.thead(f, sort_link))
+            return out
+
+        @property
+        def controls(self) -> Any:
+            return self._get()[0]
+
+        @property
+        def thead(self) -> Any:
+            return self._get()[1]
+
     return render(request, "queue.html", rows=rows, total=total, total_exact=q.total_exact, next_query=nxt,
                   f=f, status=status or "", page=page, row_html=_row_cache(request).renderer(request, svc.now()),
-                  facets=svc.repo.queue_facets(), categories=SUPPORT_CATEGORIES, policies=POLICIES,
-                  filter_query=query, sort_link=sort_link, saved=p.prefs.get("saved_filters", []))
+                  head_html=Head(), filter_query=query)
 
 
 class QueueRowCache:

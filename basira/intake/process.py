@@ -1,5 +1,8 @@
 """Process validated content items with the scan's own functions: store ingest batch, score_posts and
-record_detections (a case on each flagged post), the hash pass; then read each item's answer from the store."""
+record_detections (a case on each flagged post), the hash pass; then read each item's answer from the store.
+Media given only by URL is fetched and hashed first (basira.ingest.media_fetch, the HMA fetcher's safety rules),
+so its hashes are stored with the post and matched like precomputed ones; a fetch that fails is reported on
+that media item, and the item is scored all the same."""
 
 from __future__ import annotations
 
@@ -10,7 +13,13 @@ from basira.ingest.clean import ReadOptions
 from basira.ingest.records import AccountRecord, PostRecord
 
 if TYPE_CHECKING:
+    from basira.ingest.media_fetch import FetchPolicy
     from basira.store import Store
+
+# URLs fetched per item, and fetches in flight per batch: a post rarely carries more than 4 photos (X's limit),
+# and the fetches wait on the network, not the CPU, so a few threads overlap them on 2 cores.
+MAX_FETCHED_PER_ITEM = 10
+FETCH_THREADS = 4
 
 
 def ensure_detector(pool_worker: bool = False) -> str:
@@ -28,11 +37,110 @@ def records_of(items: Sequence[dict[str, Any]], options: ReadOptions | None = No
     return [parse_item(i, n, options)[1:] for n, i in enumerate(items)]
 
 
+def _pending_fetches(store: Store, posts: Sequence[PostRecord]) -> list[Any]:
+    """The media to fetch: given only by URL, on posts not stored yet. A post stored before (a resubmission, a
+    batch retried after a worker died) keeps the media hashes stored with it: they are read back instead."""
+    from basira.intake.items import IntakeMedia
+
+    by_post = [(p, [m for m in p.media if isinstance(m, IntakeMedia) and m.source == "url" and m.url
+                    and not m.error]) for p in posts]
+    by_post = [(p, urls) for p, urls in by_post if urls]
+    if not by_post:  # no read at all for items without media URLs (the sync path's latency)
+        return []
+    stored = _stored_ids(store, [p for p, _ in by_post])
+    out = []
+    for p, urls in by_post:
+        if (p.platform, p.external_id) in stored:
+            _read_back(store, p)
+            continue
+        for n, m in enumerate(urls):
+            if n >= MAX_FETCHED_PER_ITEM:
+                m.error = f"not fetched: more than {MAX_FETCHED_PER_ITEM} media URLs in one item"
+            else:
+                out.append(m)
+    return out
+
+
+def _read_back(store: Store, p: PostRecord) -> None:
+    got = store.get_post(p.platform, p.external_id) or {}
+    by_pos = {int(m["position"]): m for m in got.get("media") or []}
+    for n, m in enumerate(p.media):
+        if getattr(m, "source", "") != "url":
+            continue
+        sm = by_pos.get(n) or {}
+        m.sha256, m.pdq = sm.get("sha256"), sm.get("pdq")
+        if not (m.sha256 or m.pdq):
+            m.error = "not fetched again: the post was stored before without this media's hashes"  # type: ignore[attr-defined]
+
+
+def _stored_ids(store: Store, posts: Sequence[PostRecord]) -> set[tuple[str, str]]:
+    keys: set[tuple[str, str]] = set()
+    for platform in {p.platform for p in posts}:
+        ids = store.post_ids(platform, sorted({p.external_id for p in posts if p.platform == platform}))
+        keys.update((platform, e) for e in ids)
+    return keys
+
+
+def fetch_media_of(media: Sequence[Any], policy: FetchPolicy | None = None, pdq_decode: str = "fast") -> None:
+    """Fetch and hash each media item given by URL, in place: its hashes, or its `error` (why not)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from basira.ingest.media_fetch import FetchPolicy, fetch_and_hash
+
+    if not media:
+        return
+    if policy is None:
+        from basira.core.settings import Settings
+
+        policy = FetchPolicy.from_settings(Settings())
+
+    def one(m: Any) -> None:
+        try:
+            got = fetch_and_hash(m.url, policy, m.kind, pdq_decode)
+        except Exception as exc:  # noqa: BLE001 - any failure is this media's, never the item's
+            m.error = str(exc) or type(exc).__name__
+            return
+        if not got.hashes:
+            m.error = "the content could not be hashed"
+            return
+        m.sha256, m.pdq, m.md5 = got.hashes.get("sha256"), got.hashes.get("pdq"), got.hashes.get("md5")
+        m.mime, m.size = m.mime or got.content_type or None, got.size
+
+    if len(media) == 1:
+        one(media[0])
+        return
+    with ThreadPoolExecutor(min(FETCH_THREADS, len(media)), thread_name_prefix="basira-fetch") as ex:
+        list(ex.map(one, media))
+
+
+def _media_answer(m: Any) -> dict[str, Any]:
+    """What the answer says of one media item: where its hashes came from, and them (or why there are none)."""
+    source = getattr(m, "source", "hashes")
+    out: dict[str, Any] = {"source": source}
+    if m.url:
+        out["url"] = m.url
+    hashes = {k: v for k, v in (("md5", getattr(m, "md5", None)), ("sha256", m.sha256), ("pdq", m.pdq)) if v}
+    error = getattr(m, "error", None)
+    out["status"] = "error" if error else "hashed" if source in ("url", "upload") else "given"
+    if error:
+        out["reason"] = error
+    out["hashes"] = hashes
+    return out
+
+
+def _match_content(pid: int, p: PostRecord) -> Any:
+    from basira.signals.banks import PostContent
+
+    return PostContent(pid, p.text, list(p.urls),
+                       [{"md5": getattr(m, "md5", None), "sha256": m.sha256, "pdq": m.pdq} for m in p.media])
+
+
 def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | None]],
-            actor: str = "intake") -> list[dict[str, Any]]:
-    """Store, score and hash-match the posts; one answer per record, in order: platform, post_id, post (store
-    id), score, flagged, policy, categories, evidence, bank_matches, case_id. Idempotent: a post already stored
-    keeps its stored detection and case."""
+            actor: str = "intake", fetch_policy: FetchPolicy | None = None) -> list[dict[str, Any]]:
+    """Fetch and hash media given by URL, store, score and hash-match the posts; one answer per record, in
+    order: platform, post_id, post (store id), score, flagged, policy, categories, evidence, bank_matches,
+    case_id, media (per media item: source, status, hashes or reason). Idempotent: a post already stored keeps
+    its stored detection, media hashes and case."""
     from basira import banks as repo
     from basira.ingest.repository import ingest_batch
     from basira.intake.queue import post_rows_on, stored_results
@@ -42,6 +150,15 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
     version = ensure_detector()
     accounts = [a for _, a in records if a is not None]
     posts = [p for p, _ in records]
+    banks = repo.has_items(store)
+    todo_fetch = _pending_fetches(store, posts)
+    if todo_fetch:
+        pdq_decode = "fast"
+        if banks:
+            from basira.scan.hashes import snapshot_for
+
+            pdq_decode = snapshot_for(store).get(store).pdq_decode
+        fetch_media_of(todo_fetch, fetch_policy, pdq_decode)
     # Scored before the transaction (no row lock is held while the detector runs; a post stored and scored
     # before is rare and costs only its own scoring), then stored, looked up and recorded in one transaction:
     # one commit per batch instead of two, and fewer round trips (measured: 6 transactions per sync item before).
@@ -59,13 +176,9 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
             record(store, todo)
     ids = {k: v[0] for k, v in rows.items()}
     post_ids = sorted(set(ids.values()))
-    banks = repo.has_items(store)
     if banks:
-        from basira.signals.banks import PostContent
-
-        match_these(store, [PostContent(ids[(p.platform, p.external_id)], p.text, list(p.urls),
-                                        [{"sha256": m.sha256, "pdq": m.pdq} for m in p.media])
-                            for p in {(p.platform, p.external_id): p for p in posts}.values()])
+        unique = {(p.platform, p.external_id): p for p in posts}
+        match_these(store, [_match_content(ids[k], p) for k, p in unique.items()])
     have = stored_results(store, post_ids, version)
     out = []
     for p in posts:
@@ -80,5 +193,5 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
                     "score": r.get("score"), "flagged": bool(ev.get("flagged")), "policy": ev.get("policy"),
                     "categories": r.get("categories", []),
                     "evidence": {k: ev[k] for k in ("lang", "threshold", "signals", "spans") if k in ev},
-                    "bank_matches": matches, "case_id": r["case_id"]})
+                    "bank_matches": matches, "case_id": r["case_id"], "media": [_media_answer(m) for m in p.media]})
     return out

@@ -1,0 +1,209 @@
+"""Media on POST /api/v1/content: given by URL (fetched from a real local HTTP server, hashed, matched against a
+real bank), uploaded as base64 (hashed at intake, the bytes not kept), a fetch that fails (404, too large,
+not media, a private address) reported on that media item while the item is still scored; on SQLite and
+PostgreSQL. The images are synthetic gradients drawn here."""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.test_intake_api import item, make_app, texts  # noqa: F401 - `texts` is a fixture
+
+
+def _image(seed: int, fmt: str = "PNG") -> bytes:
+    """A 256×256 synthetic picture with structure (PDQ needs edges, a flat image hashes to nothing useful)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (256, 256), (250, 250, 250))
+    d = ImageDraw.Draw(img)
+    for k in range(12):
+        x, y = (seed * 37 + k * 53) % 200, (seed * 91 + k * 29) % 200
+        d.rectangle([x, y, x + 20 + k * 3, y + 30 + k * 2], fill=((k * 40 + seed * 17) % 256, (k * 90) % 256, 60))
+    d.ellipse([60, 60, 180, 200], outline=(0, 0, 0), width=6)
+    out = io.BytesIO()
+    img.save(out, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+    return out.getvalue()
+
+
+class MediaServer:
+    """A local HTTP server with a known image, a near copy of it (re-encoded JPEG), an HTML page, a large file
+    and a 404. It counts the requests for each path."""
+
+    def __init__(self, files: dict[str, tuple[bytes, str]]):
+        self.hits: dict[str, int] = {}
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                got = files.get(self.path)
+                if got is None:
+                    self.send_response(404)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
+                body, ctype = got
+                self.send_response(200)
+                self.send_header("content-type", ctype)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def media(tmp_path, monkeypatch):
+    """The server, the known image's hashes (by the signal types' own hashing) and the upload's image."""
+    from basira.signals.banks import hash_file
+
+    known, other = _image(1), _image(2)
+    from PIL import Image
+
+    near = io.BytesIO()
+    Image.open(io.BytesIO(known)).convert("RGB").save(near, "JPEG", quality=70)
+    server = MediaServer({"/known.png": (known, "image/png"), "/near.jpg": (near.getvalue(), "image/jpeg"),
+                          "/other.png": (other, "image/png"), "/page.html": (b"<html>login</html>", "text/html"),
+                          "/big.bin": (b"\0" * 300_000, "application/octet-stream")})
+    path = tmp_path / "known.png"
+    path.write_bytes(known)
+    hashes = hash_file(str(path), ("md5", "sha256", "pdq"))
+    assert set(hashes) == {"md5", "sha256", "pdq"}
+    # 127.0.0.1 is refused unless allowed (the fetcher's rule); the tests that need it allow it.
+    monkeypatch.setenv("BASIRA_HMA_FETCH_ALLOW_PRIVATE", "1")
+    monkeypatch.setenv("BASIRA_HMA_FETCH_MAX_BYTES", "200000")
+    monkeypatch.setenv("BASIRA_HMA_FETCH_TIMEOUT", "10")
+    try:
+        yield server, hashes, known, other
+    finally:
+        server.close()
+
+
+def _bank(store, hashes: dict[str, str]) -> None:
+    from basira import banks as repo
+    from basira.signals.exchange import BankEntry
+
+    with store.transaction() as tx:
+        repo.create_bank(tx, "known")
+        repo.add_entries(tx, "known", [BankEntry.make("pdq", hashes["pdq"], labels={"entity": "synthetic"}),
+                                       BankEntry.make("md5", hashes["md5"], labels={"entity": "synthetic"})])
+
+
+def _types(res: dict) -> list[tuple[str, str]]:
+    return sorted((m["bank"], m["signal_type"]) for m in res["bank_matches"])
+
+
+def test_url_media_is_fetched_hashed_and_matched(store, texts, media):  # noqa: F811
+    server, hashes, _, _ = media
+    _bank(store, hashes)
+    c, _ = make_app(store)
+    batch = [item(texts[0], media=[{"url": server.base + "/known.png", "kind": "photo"}]),
+             item(texts[1], media=[{"url": server.base + "/near.jpg"}]),
+             item(texts[2], media=[{"url": server.base + "/other.png"}])]
+    r = c.post("/api/v1/content", json=batch)
+    assert r.status_code == 200, r.text
+    exact, near, miss = r.json()["results"]
+    # The same bytes: MD5 and PDQ; a re-encoded copy: PDQ only (a near match); another picture: nothing.
+    assert _types(exact) == [("known", "md5"), ("known", "pdq")] and exact["case_id"] is not None
+    assert exact["media"] == [{"source": "url", "url": server.base + "/known.png", "status": "hashed",
+                               "hashes": hashes}]
+    assert _types(near) == [("known", "pdq")] and near["case_id"] is not None
+    assert 0 < next(m["distance"] for m in near["bank_matches"]) <= 31
+    assert near["media"][0]["hashes"]["md5"] != hashes["md5"]
+    assert miss["bank_matches"] == [] and miss["media"][0]["status"] == "hashed"
+    # The fetched hashes are stored with the post (a later bank scan matches them too).
+    stored = store.get_post("x", texts[0]["id"])["media"]
+    assert [(m["url"], m["sha256"], m["pdq"]) for m in stored] == \
+        [(server.base + "/known.png", hashes["sha256"], hashes["pdq"])]
+    # Idempotent: submitting again fetches nothing and answers what is stored.
+    fetched = dict(server.hits)
+    again = c.post("/api/v1/content", json=batch[:2]).json()["results"]
+    assert server.hits == fetched
+    assert [(a["case_id"], _types(a)) for a in again] == [(exact["case_id"], _types(exact)),
+                                                          (near["case_id"], _types(near))]
+    assert again[0]["media"][0]["hashes"]["pdq"] == hashes["pdq"]
+    assert store.count_posts() == 3
+
+
+def test_a_failed_fetch_is_reported_on_its_media_and_the_item_still_scores(store, texts, media, monkeypatch):  # noqa: F811
+    server, hashes, _, _ = media
+    _bank(store, hashes)
+    c, _ = make_app(store)
+    urls = ["/missing.png", "/big.bin", "/page.html"]
+    r = c.post("/api/v1/content", json=[
+        item(texts[3], media=[{"url": server.base + u} for u in urls] + [{"url": server.base + "/known.png"}])])
+    res = r.json()["results"][0]
+    assert res["status"] == "ok" and 0.0 <= res["score"] <= 1.0
+    got = res["media"]
+    assert [m["status"] for m in got] == ["error", "error", "error", "hashed"]
+    assert "HTTP 404" in got[0]["reason"] and "too large" in got[1]["reason"] and "not media" in got[2]["reason"]
+    assert all(m["hashes"] == {} for m in got[:3])
+    assert _types(res) == [("known", "md5"), ("known", "pdq")]  # the fourth media still matched
+    # A private address is refused unless allowed: the item is scored, the media says why.
+    monkeypatch.delenv("BASIRA_HMA_FETCH_ALLOW_PRIVATE")
+    res = c.post("/api/v1/content", json=item(texts[4], media=[{"url": server.base + "/known.png"}])).json()
+    one = res["results"][0]
+    assert one["status"] == "ok" and one["score"] is not None and one["bank_matches"] == []
+    assert one["media"][0]["status"] == "error" and "non-public address" in one["media"][0]["reason"]
+    assert server.hits.get("/known.png") == 1  # the refused URL was never requested
+
+
+def test_uploaded_media_is_hashed_at_intake_and_matched(store, texts, media):  # noqa: F811
+    _, hashes, known, other = media
+    _bank(store, hashes)
+    c, _ = make_app(store)
+    up = {"data_base64": base64.b64encode(known).decode(), "mime": "image/png", "kind": "photo"}
+    r = c.post("/api/v1/content", json=[
+        item(texts[5], media=[up]),
+        item(texts[6], media=[{"data_base64": base64.b64encode(other).decode()}]),
+        item(texts[7], media=[{"data_base64": "not base64!"}]),
+        item(texts[8], media=[{**up, "sha256": hashes["sha256"]}]),
+        item(texts[9], media=[{"data_base64": base64.b64encode(b"<html></html>").decode(), "mime": "text/html"}])])
+    hit, miss, bad, both, html = r.json()["results"]
+    assert _types(hit) == [("known", "md5"), ("known", "pdq")] and hit["case_id"] is not None
+    assert hit["media"] == [{"source": "upload", "status": "hashed", "hashes": hashes}]
+    assert miss["bank_matches"] == [] and miss["media"][0]["source"] == "upload"
+    assert (bad["status"], bad["field"]) == ("error", "media[0].data_base64") and "base64" in bad["reason"]
+    assert (both["status"], both["field"]) == ("error", "media[0].data_base64")
+    assert (html["status"], html["field"]) == ("error", "media[0].mime") and "not media" in html["reason"]
+    assert [m["sha256"] for m in store.get_post("x", texts[5]["id"])["media"]] == [hashes["sha256"]]
+
+
+def test_async_worker_fetches_url_media_and_the_queue_keeps_no_uploaded_bytes(store, texts, media):  # noqa: F811
+    from basira.intake.queue import queued
+    from basira.intake.worker import run_worker
+
+    server, hashes, known, _ = media
+    _bank(store, hashes)
+    c, _ = make_app(store)
+    up = {"data_base64": base64.b64encode(known).decode(), "mime": "image/png"}
+    r = c.post("/api/v1/content?mode=async", json=[
+        item(texts[10], media=[{"url": server.base + "/known.png"}]), item(texts[11], media=[up]),
+        item(texts[12], media=[{"url": server.base + "/missing.png"}])])
+    assert r.status_code == 202
+    qids = [x["queue_id"] for x in r.json()["results"]]
+    assert server.hits == {}  # fetched by the worker, not at intake
+    rows = queued(store, qids)
+    assert "data_base64" not in rows[1]["item"]["media"][0]
+    assert rows[1]["item"]["media"][0]["sha256"] == hashes["sha256"]
+    stats = run_worker(store, batch=10, until_empty=True)
+    assert stats.items == 3
+    url, upload, missing = (row["result"] for row in queued(store, qids))
+    assert _types(url) == _types(upload) == [("known", "md5"), ("known", "pdq")]
+    assert url["media"][0]["hashes"] == hashes and upload["media"][0]["source"] == "upload"
+    assert missing["media"][0]["status"] == "error" and "404" in missing["media"][0]["reason"]
+    assert missing["score"] is not None and missing["bank_matches"] == []

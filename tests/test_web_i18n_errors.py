@@ -205,3 +205,21 @@ def test_request_guards_and_content_api_limits_speak_the_readers_language(web):
                                           "не время в формате ISO 8601: 'yesterday'"]
     empty = plat.post("/api/v1/content", json=[], headers={"Accept-Language": "ar"})
     assert empty.status_code == 422 and empty.json()["detail"] == [{"loc": ["body"], "msg": "لا عناصر", "type": "invalid"}]
+
+
+def test_live_exchange_refusals_are_said_in_arabic_and_russian():
+    from basira.core.settings import Settings
+    from basira.signals.exchange import ExchangeError
+    from basira.signals.partners.live import open_source
+
+    for source, english in (("tat", "tat: set BASIRA_TAT_USERNAME and BASIRA_TAT_PASSWORD (a TCAP hash-list account)"),
+                            ("threatexchange:x", "threatexchange:x: expected threatexchange:<privacy group id>")):
+        with pytest.raises(ExchangeError) as got:
+            open_source(source, Settings())
+        assert str(got.value) == english and got.value.template
+        if source == "tat":
+            with speaking("ru"):
+                assert describe(got.value) == ("tat: задайте BASIRA_TAT_USERNAME и BASIRA_TAT_PASSWORD "
+                                               "(учётная запись списка хешей TCAP)")
+    with speaking("ar"):
+        assert describe(got.value) == "threatexchange:x: المتوقَّع threatexchange:<معرّف مجموعة الخصوصية>"

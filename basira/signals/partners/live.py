@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from basira.core.i18n import N_
 from basira.signals.base import SignalError
 from basira.signals.exchange import BankEntry, ExchangeError, ReadReport, known_type
 from basira.signals.partners.tat import entry_from_tat
@@ -47,16 +48,16 @@ def open_source(source: str, settings: Any) -> TatSource | ThreatExchangeSource:
     """The live exchange a `basira banks sync` source names, with credentials from Settings."""
     if source == "tat" or source.startswith("tat:"):
         if not (settings.tat_username and settings.tat_password):
-            raise ExchangeError("tat: set BASIRA_TAT_USERNAME and BASIRA_TAT_PASSWORD (a TCAP hash-list account)")
+            raise ExchangeError.of(N_("tat: set BASIRA_TAT_USERNAME and BASIRA_TAT_PASSWORD (a TCAP hash-list account)"))
         return TatSource(settings.tat_username, settings.tat_password, base_url=settings.tat_url)
     if source.startswith("threatexchange:"):
         pg = source.partition(":")[2]
         if not pg.isdigit():
-            raise ExchangeError(f"{source}: expected threatexchange:<privacy group id>")
+            raise ExchangeError.of(N_("%(source)s: expected threatexchange:<privacy group id>"), source=source)
         if not settings.te_token:
-            raise ExchangeError("threatexchange: set BASIRA_TE_TOKEN (a ThreatExchange app token, '<app id>|<secret>')")
+            raise ExchangeError.of(N_("threatexchange: set BASIRA_TE_TOKEN (a ThreatExchange app token, '<app id>|<secret>')"))
         return ThreatExchangeSource(int(pg), settings.te_token, base_url=settings.te_url)
-    raise ExchangeError(f"{source}: not a live exchange (tat, threatexchange:<privacy group id>)")
+    raise ExchangeError.of(N_("%(source)s: not a live exchange (tat, threatexchange:<privacy group id>)"), source=source)
 
 
 def _http_error(name: str, exc: Exception) -> ExchangeError:
@@ -102,7 +103,7 @@ class TatSource:
             yield Batch(entries, {"after": after, "count": page.count}, report.skipped)
 
     def react(self, item_labels: dict[str, Any], reaction: str) -> list[Any]:
-        raise ExchangeError("tat: the TAT hash list API takes no opinions back (it is read-only)")
+        raise ExchangeError.of(N_("tat: the TAT hash list API takes no opinions back (it is read-only)"))
 
 
 def _te_signal_types() -> list[Any]:
@@ -131,7 +132,7 @@ class ThreatExchangeSource:
         )
 
         if not is_valid_app_token(token):
-            raise ExchangeError("threatexchange: BASIRA_TE_TOKEN is not an app token ('<app id>|<secret>')")
+            raise ExchangeError.of(N_("threatexchange: BASIRA_TE_TOKEN is not an app token ('<app id>|<secret>')"))
         self.name = f"threatexchange:{privacy_group}"
         self.privacy_group = privacy_group
         self.client = ThreatExchangeAPI(token, endpoint_override=base_url.rstrip("/") if base_url else None)
@@ -202,10 +203,11 @@ class ThreatExchangeSource:
         import requests
 
         if reaction not in REACTIONS:
-            raise ExchangeError(f"reaction must be one of {sorted(REACTIONS)}, not {reaction!r}")
+            raise ExchangeError.of(N_("reaction must be one of %(known)s, not %(value)s"), known=sorted(REACTIONS),
+                                    value=repr(reaction))
         descriptors = item_labels.get("te_descriptors") or []
         if not descriptors:
-            raise ExchangeError(f"{self.name}: the item has no ThreatExchange descriptor to react to")
+            raise ExchangeError.of(N_("%(source)s: the item has no ThreatExchange descriptor to react to"), source=self.name)
         out = []
         for d in descriptors:
             try:

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from basira.core.i18n import N_
 from basira.signals.base import SignalError
 from basira.signals.exchange import (
     BankEntry,
@@ -175,10 +176,10 @@ class StixFormat(BankFormat):
         try:
             bundle = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ExchangeError(f"not a STIX 2.1 bundle: line {exc.lineno}: {exc.msg}") from None
+            raise ExchangeError.of(N_("not a STIX 2.1 bundle: line %(line)s: %(error)s"), line=exc.lineno, error=exc.msg) from None
         if not isinstance(bundle, dict) or bundle.get("type") != "bundle":
             t = bundle.get("type") if isinstance(bundle, dict) else type(bundle).__name__
-            raise ExchangeError(f"not a STIX 2.1 bundle (type {t!r})")
+            raise ExchangeError.of(N_("not a STIX 2.1 bundle (type %(type)s)"), type=repr(t))
         objects = [o for o in bundle.get("objects") or [] if isinstance(o, dict)]
         by_id = {o.get("id"): o for o in objects}
         for obj in objects:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from basira.core.i18n import N_
 from basira.signals.base import SignalError
 from basira.signals.exchange import (
     BankEntry,
@@ -148,11 +149,11 @@ def page_records(doc: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     for p, page in enumerate(pages):
         results = page.get("results") if isinstance(page, dict) else page
         if not isinstance(results, list):
-            raise ExchangeError(f"page {p + 1}: no 'results' list")
+            raise ExchangeError.of(N_("page %(page)s: no 'results' list"), page=p + 1)
         for i, rec in enumerate(results):
             where = f"results[{i}]" if len(pages) == 1 else f"page {p + 1} results[{i}]"
             if not isinstance(rec, dict):
-                raise ExchangeError(f"{where}: not an object")
+                raise ExchangeError.of(N_("%(where)s: not an object"), where=where)
             yield where, rec
 
 
@@ -168,7 +169,7 @@ class TatJsonFormat(BankFormat):
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ExchangeError(f"line {exc.lineno}: not JSON ({exc.msg})") from None
+            raise ExchangeError.of(N_("line %(line)s: not JSON (%(error)s)"), line=exc.lineno, error=exc.msg) from None
         for where, rec in page_records(doc):
             e = entry_from_tat(rec, source=source, where=where, report=report)
             if e is not None:

@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from basira.core.i18n import N_
 from basira.signals.base import SignalError
 from basira.signals.exchange import (
     BankEntry,
@@ -53,7 +54,8 @@ class ThreatExchangeFormat(BankFormat):
                 continue
             st, _, signal = s.partition(" ")
             if not signal.strip():
-                raise ExchangeError(f"line {n}: expected '<signal_type> <signal>', got {s[:80]!r}")
+                raise ExchangeError.of(N_("line %(line)s: expected '<signal_type> <signal>', got %(value)s"), line=n,
+                                       value=repr(s[:80]))
             if known_type(st) is None:
                 if report is not None:
                     report.skip(f"line {n}", f"unknown signal type {st[:40]!r}")

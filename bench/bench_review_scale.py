@@ -1,6 +1,6 @@
 """Review at scale: the queue page with 100,000 open cases, 10,000 review groups (50,000 grouped cases) on
 PostgreSQL, 20 concurrent reviewers (threads with httpx) each loading queue pages — default order, sorted by
-score, filtered by language, page 2 — against `basira serve --workers 2`. Reports p50/p95/max and the server's
+score, filtered by language, page 2, sorted by group size, filtered by category — against `basira serve --workers 2`. Reports p50/p95/max and the server's
 CPU-seconds (its process tree, from /proc). `python -m bench.run review_scale`.
 """
 
@@ -26,7 +26,8 @@ GROUPS = CASES // 10
 GROUP_SIZE = 5
 REVIEWERS = 20
 PAGES_EACH = 15
-VIEWS = ["/queue", "/queue?sort=score", "/queue?lang=ar", "/queue?page=2", "/queue?sort=-opened&lang=en"]
+VIEWS = ["/queue", "/queue?sort=score", "/queue?lang=ar", "/queue?page=2", "/queue?sort=-opened&lang=en",
+         "/queue?sort=group", "/queue?category=recruitment"]  # the last two: a full sort / a ~1 s page before 0016
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -182,7 +183,7 @@ def run() -> dict:
         }
         result["summary"] = [
             f"{rows:,} open cases ({GROUPS:,} groups of {GROUP_SIZE}: {visible:,} queue rows), {REVIEWERS} reviewers "
-            f"loading {len(times)} queue pages (default order, by score, by language, page 2) against `basira serve "
+            f"loading {len(times)} queue pages (default order, by score, by language, page 2, by group size, by category) against `basira serve "
             f"--workers {WORKERS}` on PostgreSQL in {wall:.1f} s wall, {cpu:.1f} server CPU-seconds (measured once "
             f"the server's start-up network analysis was done: {warmup_s:.0f} s, {warmup:.0f} CPU-seconds).",
             "",

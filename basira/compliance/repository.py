@@ -116,7 +116,7 @@ class ComplianceRepo:
         """Store checked orders in one transaction; return (ids stored, references already on file). An order
         already received (same authority and reference) is not stored twice."""
         if source not in rules.SOURCES:
-            raise ValueError(f"source must be one of {rules.SOURCES}")
+            raise ComplianceError("invalid", f"source must be one of {rules.SOURCES}")
         ids, dupes = [], []
         conn = tx.conn
         for o in items:

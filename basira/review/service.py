@@ -141,6 +141,11 @@ class ReviewService:
         self.repo.set_prefs(user["id"], prefs, user["username"])
         self._session_cache.clear()
 
+    def set_language(self, user: dict[str, Any], lang: str | None) -> None:
+        """The user's interface language (None: follow the browser's Accept-Language again)."""
+        self.repo.set_prefs(user["id"], {"lang": lang}, user["username"])
+        self._session_cache.clear()  # a cached session still carries the old prefs
+
     MAX_SAVED_FILTERS = 20
 
     def save_filter(self, user: dict[str, Any], name: str, query: str) -> list[dict[str, str]]:

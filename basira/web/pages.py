@@ -573,8 +573,7 @@ def save_settings(request: Request, p: Annotated[Principal, Depends(require("set
     svc.set_prefs({"id": p.user_id, "username": p.username}, blur_media == "on", greyscale_media == "on",
                   break_reminder_minutes)
     if lang in i18n.LANGUAGES or (lang == "" and p.prefs.get("lang")):  # "" = follow the browser again
-        svc.repo.set_prefs(p.user_id, {"lang": lang or None}, p.username)
-        svc._session_cache.clear()
+        svc.set_language({"id": p.user_id, "username": p.username}, lang or None)
     token = i18n.use(i18n.pick(lang or None, request.headers.get("accept-language")))
     try:
         saved = i18n.gettext("Preferences saved.")

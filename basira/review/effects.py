@@ -17,7 +17,7 @@ from typing import Any
 
 from basira.store.db import Tx
 
-__all__ = ["LISTENERS", "DecisionEffects", "Removal", "RemovalDelivered", "Undone"]
+__all__ = ["CHECKS", "LISTENERS", "DecisionEffects", "Removal", "RemovalDelivered", "Undone"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,13 @@ LISTENERS: dict[str, tuple[str, ...]] = {
 
 Listener = Callable[[Tx, Any], "dict[str, Any] | None"]
 
+# Checks a decision needs answered before it is recorded, as "module:function" (store, value) -> None, raising a
+# BasiraError to refuse: "add_to_bank" — may removed content go into this bank (it exists, it is not an
+# allow-list)? The bank's own rules, asked without review importing banks.
+CHECKS: dict[str, tuple[str, ...]] = {
+    "add_to_bank": ("basira.banks:require_positive_bank",),
+}
+
 
 def _resolve(name: str) -> Listener:
     module, _, attr = name.partition(":")
@@ -71,7 +78,13 @@ class DecisionEffects:
     """The listeners a ReviewService announces to; tests may pass their own."""
 
     listeners: dict[str, Sequence[str | Listener]] = field(default_factory=lambda: dict(LISTENERS))
+    checks: dict[str, Sequence[str | Callable[[Any, Any], Any]]] = field(default_factory=lambda: dict(CHECKS))
     _cache: dict[str, list[Listener]] = field(default_factory=dict, repr=False)
+
+    def check(self, name: str, store: Any, value: Any) -> None:
+        """Ask every check registered under `name`; the first to refuse raises its BasiraError."""
+        for x in self.checks.get(name, ()):
+            (_resolve(x) if isinstance(x, str) else x)(store, value)
 
     def _of(self, event: str) -> list[Listener]:
         if event not in self._cache:

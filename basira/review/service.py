@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from basira.core.errors import InputError
+from basira.core.errors import BasiraError, InputError
 from basira.core.i18n import N_
 from basira.core.periodic import PeriodicLoop
 from basira.core.settings import Settings
@@ -188,15 +188,13 @@ class ReviewService:
     def decide(self, case_id: int, actor: Actor, action: str, reason_code: str, note: str | None = None,
                add_to_bank: str | None = None) -> dict[str, Any]:
         """Record a decision; with `add_to_bank`, a removed post's text and media hashes go into that bank."""
-        from basira import banks
-
         if add_to_bank:
             if action != "remove":
                 raise DecisionError("invalid", "only content being removed can be added to a bank").said(
                 N_("only content being removed can be added to a bank"))
             try:
-                banks.require_positive_bank(self.store, add_to_bank)
-            except banks.BankError as exc:  # refused as a decision (the case page shows it), said the bank's way
+                self.effects.check("add_to_bank", self.store, add_to_bank)  # banks' rule (effects.CHECKS)
+            except BasiraError as exc:  # refused as a decision (the case page shows it), said the bank's way
                 raise DecisionError("invalid", str(exc)).said_as(exc) from None
         reason = self.catalogue.get(reason_code)
         now = self.now()

@@ -18,10 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from basira import __version__
 from basira.core.errors import BasiraError, http_detail
 from basira.core.i18n import speaking
-from basira.review import (
-    hash_panel,  # noqa: F401 - registers the case page's hash-match panel
-    network_panel,  # noqa: F401 - registers the case page's network panel
-)
+from basira.review import network_panel  # noqa: F401 - registers the case page's network panel
 from basira.review.auth import LoginLimiter
 from basira.review.content import mark_output, strip_controls
 from basira.review.service import DeliveryLoop, ReviewService, ReviewSettings
@@ -32,6 +29,7 @@ from basira.web import (
     content_api,
     errors,
     guards,
+    hash_panel,  # noqa: F401 - registers the case page's hash-match panel (web: it reads banks and review)
     hma_api,
     match_api,
     network_pages,

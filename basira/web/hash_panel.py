@@ -1,14 +1,18 @@
-"""The case page's "Hash matches" panel: which bank items the case's post matched (from `basira scan`)."""
+"""The case page's "Hash matches" panel: which bank items the case's post matched (from `basira scan`).
+
+It lives in web/, the face that shows it, because it reads banks/ and registers into review/'s panel registry:
+review/ imports neither banks/ nor compliance/ (docs/architecture.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from basira import banks as repo
+from basira.banks import RecordedMatch
 from basira.review.panels import Panel, register_panel
 
 if TYPE_CHECKING:
-    from basira.banks import RecordedMatch
     from basira.review.repository import CaseView
 
 _LABELS = (("entity", "entity"), ("ideology", "ideology"), ("content_type", "content type"),
@@ -37,7 +41,5 @@ def hash_matches_panel(store: Any, detail: CaseView) -> Panel | None:
     case = detail.case
     if case.get("subject_kind") != "post":
         return None
-    from basira import banks as repo
-
     rows = match_rows(repo.matches_for(store, f"post:{case['subject_id']}"))
     return Panel("Hash matches", rows, "No hash-bank matches recorded for this content.")

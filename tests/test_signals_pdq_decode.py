@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from basira import banks as repo
 from basira.cli import app
 from basira.signals.banks import Bank, Matcher, hash_file, match_file
+from basira.signals.base import SignalError
 from basira.signals.exchange import BankEntry
 from basira.signals.pdq import PdqSignal
 from tests.test_signals_types import make_image
@@ -74,7 +75,7 @@ def test_store_keeps_the_choice_and_an_exchange_feed_makes_it_full(store, tmp_pa
         with store.transaction() as tx:
             repo.update_bank(tx, "fed", pdq_decode="half")
         raise AssertionError("accepted a bad decode")
-    except ValueError as exc:
+    except SignalError as exc:  # the bank's own setting check (no longer a ValueError: one error base)
         assert "pdq_decode must be one of full, fast" in str(exc)
     with store.transaction() as tx:
         repo.add_entries(tx, "local", [BankEntry.make("pdq", "cd" * 32)])

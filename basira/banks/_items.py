@@ -59,8 +59,8 @@ def create_bank(
     pdq_decode: str | None = None,
     actor: str | None = None,
 ) -> Bank:
-    """Create a bank; raise BankError if the name is taken or a setting is invalid. `pdq_decode` None: fast
-    until an exchange first feeds the bank (`sync_bank`), then full."""
+    """Create a bank; raise BankError if the name is taken, SignalError if a setting is invalid (the Bank's own
+    check). `pdq_decode` None: fast until an exchange first feeds the bank (`sync_bank`), then full."""
     bank = Bank(name, negative=negative, enabled_ratio=enabled_ratio, thresholds=thresholds or {},
                 description=description, pdq_decode=pdq_decode or "fast")
     t = BankRow.__table__
@@ -82,8 +82,8 @@ def update_bank(
     tx: Tx, name: str, *, new_name: str | None = None, enabled_ratio: float | None = None,
     pdq_decode: str | None = None, actor: str | None = None,
 ) -> Bank:
-    """Rename a bank or change its enabled ratio or PDQ decode; raise BankError (no such bank, name taken,
-    bad value)."""
+    """Rename a bank or change its enabled ratio or PDQ decode; raise BankError (no such bank, name taken) or
+    SignalError (a bad value: the Bank's own check)."""
     t = BankRow.__table__
     changes: dict[str, Any] = {}
     if new_name is not None and new_name != name:

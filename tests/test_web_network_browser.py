@@ -42,17 +42,25 @@ def server(tmp_path_factory):
     store.close()
 
 
+def _analyst_page(pw, base: str, problems: list[str], responses: bool = False):
+    """Chromium at desktop size, logged in as the analyst; script errors (and with `responses`, HTTP errors
+    from the login on) go to `problems`."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base).new_page()
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    if responses:
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    log_in(page, "ana")
+    return browser, page
+
+
 def test_graphs_draw_and_navigate(server):
     base, store = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base).new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        log_in(page, "ana")
+        browser, page = _analyst_page(pw, base, problems, responses=True)
         page.wait_for_url("**/queue*")
 
         page.goto("/network")
@@ -162,11 +170,7 @@ def test_graphs_label_the_riskiest_fifteen_and_colour_by_viridis(server):
     base, _ = server
     problems: list[str] = []
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base).new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        log_in(page, "ana")
+        browser, page = _analyst_page(pw, base, problems)
         page.wait_for_url("**/queue*")
         page.goto("/network?min_size=3")
         rows = page.locator("table.queue tbody tr").evaluate_all(

@@ -6,13 +6,12 @@ the indicator presence flags and the margin's products with the stance flags. It
 derogatory name for the group, or a sectarian slur) must be pushed by its n-grams before it is called support.
 Its output is the calibrated logit (the score is its sigmoid).
 
-Also here: the script of a text, which picks the threshold. Short-text language identification is unreliable
-(an English post with Arabic loanwords reads as Albanian or Tagalog); the script is not.
+The threshold is picked by the text's script (basira.text.script_of), not its language: short-text language
+identification is unreliable (an English post with Arabic loanwords reads as Albanian or Tagalog); the script is not.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -72,15 +71,3 @@ def gate_matrix(margins: np.ndarray, indicators: np.ndarray, hate_logits: np.nda
 
     return np.column_stack([base, stance_columns(np.asarray(stance), z, stance_names)])
 
-
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]")
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
-
-
-def script_of(text: str) -> str:
-    """'arabic', 'cyrillic', 'latin' (the script of most letters; placeholders such as <url> ignored) or 'other'."""
-    text = text.replace("<url>", " ").replace("<user>", " ")
-    counts = {name: len(p.findall(text)) for name, p in (("arabic", _ARABIC), ("cyrillic", _CYRILLIC), ("latin", _LATIN))}
-    best = max(counts, key=lambda k: counts[k])
-    return best if counts[best] else "other"

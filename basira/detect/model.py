@@ -45,7 +45,7 @@ class LinearModel:
     # or threat of the group): sectarian and political abuse shares the group's vocabulary, not its phrases.
     no_support_penalty: float = 0.0
     # v2: the learned support gate (weights of gate.GATE_FEATURES, then the intercept); when present its logit
-    # is the decision margin, and thresholds are per script (gate.script_of), never per guessed language.
+    # is the decision margin, and thresholds are per script (basira.text.script_of), never per guessed language.
     gate: np.ndarray | None = None
     script_thresholds: dict[str, float] = field(default_factory=dict)
     # v4: stance columns of the gate after GATE_FEATURES (names of stance.STANCE_FEATURES flags, or

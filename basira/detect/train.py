@@ -34,11 +34,11 @@ from sklearn.preprocessing import normalize as l2_normalize
 from basira import __version__
 from basira.core.jsonio import iter_jsonl
 from basira.detect.features import FeatureConfig, FeatureExtractor
-from basira.detect.gate import GATE_FEATURES, gate_matrix, script_of
+from basira.detect.gate import GATE_FEATURES, gate_matrix
 from basira.detect.metrics import grouped_counts
 from basira.detect.model import LinearModel
 from basira.detect.stance import STANCE_FEATURES, stance_matrix
-from basira.text import normalize_text
+from basira.text import normalize_text, script_of
 
 SEED = 20261129
 GATE_STANCE = ("scripture_frame", "attributed_speech")  # the shipped v4 gate's stance columns (TrainConfig)

@@ -20,9 +20,7 @@ from basira.scan.hashes import (
     save_quarantines,
     window_pass,
 )
-from basira.store import open_store
-from tests.conftest import fresh_db_url
-from tests.test_scan_flood import _fill, _quarantined_items, _statuses
+from tests.test_scan_flood import _quarantined_items, _statuses, two_filled_stores
 
 
 def _cases(store) -> list[tuple]:
@@ -34,12 +32,7 @@ def _cases(store) -> list[tuple]:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_chunks_recorded_in_any_order_equal_the_local_pass(kind, tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with fresh_db_url(kind, tmp_path / "a") as url_a, fresh_db_url(kind, tmp_path / "b") as url_b, \
-            open_store(url_a) as local, open_store(url_b) as cluster:
-        _fill(local)
-        _fill(cluster)
+    with two_filled_stores(kind, tmp_path) as (local, cluster):
         assert match_ingested_posts(local).matches_new == 100
         want = _statuses(local), _cases(local)
 

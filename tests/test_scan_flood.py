@@ -6,6 +6,8 @@ PostgreSQL."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,7 +27,7 @@ from basira.scan.hashes import (
 )
 from basira.signals import get_signal_type
 from basira.signals.exchange import BankEntry
-from basira.store import open_store
+from basira.store import Store, open_store
 from tests.conftest import fresh_db_url
 
 FLOOD = "A bland greeting card text that a careless bank entry would match everywhere, every single day (synthetic)."
@@ -52,6 +54,19 @@ def _statuses(store) -> dict[str, str]:
         return dict(conn.execute(sa.text(q)).all())
 
 
+@contextmanager
+def two_filled_stores(kind: str, tmp_path) -> Iterator[tuple[Store, Store]]:
+    """Two fresh databases holding the same posts and bank (_fill): one for the one-process pass, one for the
+    windowed (cluster-like) pass, to compare their states."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with fresh_db_url(kind, tmp_path / "a") as url_a, fresh_db_url(kind, tmp_path / "b") as url_b, \
+            open_store(url_a) as local, open_store(url_b) as cluster:
+        _fill(local)
+        _fill(cluster)
+        yield local, cluster
+
+
 def _quarantined_items(store) -> int:
     with store.engine.connect() as conn:
         return conn.execute(sa.text("SELECT count(*) FROM bank_items WHERE quarantined")).scalar()
@@ -59,12 +74,7 @@ def _quarantined_items(store) -> int:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_a_flooding_item_is_held_back_after_the_same_posts_by_one_process_or_two_windows(kind, tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with fresh_db_url(kind, tmp_path / "a") as url_a, fresh_db_url(kind, tmp_path / "b") as url_b, \
-            open_store(url_a) as local, open_store(url_b) as cluster:
-        _fill(local)
-        _fill(cluster)
+    with two_filled_stores(kind, tmp_path) as (local, cluster):
         done = match_ingested_posts(local)
         assert done.matches_new == 100
         want = _statuses(local)

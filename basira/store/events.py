@@ -19,7 +19,12 @@ from basira.store.models import Event
 __all__ = ["GENESIS_HASH", "append", "canonical_json", "event_hash", "verify"]
 
 GENESIS_HASH = "0" * 64
-_EVENT_LOCK_KEY = 7367298902  # PostgreSQL advisory lock that serializes the event chain
+# The PostgreSQL advisory lock that serializes appends to one chain: (this constant, hashtext of the schema the
+# `events` table resolves in). Advisory locks are per database, and two Basira deployments may live in two
+# schemas of one database, each with its own chain: keyed by the constant alone, every writer of every schema
+# queued on one lock (and a test's schema waited on its neighbours'). Two schema names whose 32-bit hashes
+# collide share a lock again: that costs waiting, never correctness (each chain is in its own table).
+_EVENT_LOCK_CLASS = 736729890
 
 
 def canonical_json(value: Any) -> bytes:
@@ -49,7 +54,8 @@ def append(conn: Connection, entries: Sequence[tuple[str, str | None, str | None
     if not entries:
         return []
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_LOCK_KEY})
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+                     {"k": _EVENT_LOCK_CLASS})
     t = Event.__table__
     last = conn.execute(sa.select(t.c.id, t.c.hash).order_by(t.c.id.desc()).limit(1)).first()
     next_id, prev = (last.id + 1, last.hash) if last else (1, GENESIS_HASH)

@@ -87,19 +87,26 @@ def _upsert_accounts(tx: Tx, batch: Sequence[AccountRecord]) -> int:
         by_platform.setdefault(platform, []).append((ext, row))
     for platform, rows in by_platform.items():
         pid = tx.platform_id(platform)
-        existing: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks([ext for ext, _ in rows]):
-            cols = [t.c.external_id, *(t.c[f] for f in _ACCOUNT_FIELDS)]
-            q = sa.select(*cols).where(t.c.platform_id == pid, tx.in_(t.c.external_id, chunk))
-            for r in tx.execute(q):
-                existing[r.external_id] = r._asdict()
+        existing = _stored_accounts(tx, pid, [ext for ext, _ in rows])
         fresh = [
             {"platform_id": pid, "external_id": ext, "first_seen_at": now(), **{f: None for f in _ACCOUNT_FIELDS},
              "status": "active", **row}
             for ext, row in rows
             if ext not in existing
         ]
-        new_total += len(tx.insert_rows(t, fresh, ("platform_id", "external_id"), ("id",)))
+        inserted = {r.external_id for r in tx.insert_rows(t, fresh, ("platform_id", "external_id"),
+                                                          ("external_id",))}
+        new_total += len(inserted)
+        # A fresh row that hit the unique index was inserted meanwhile by a concurrent ingest (a stub of the
+        # account, its post's author, committed while this one read): the INSERT waited for that commit and
+        # skipped the row, and the record's fields would be lost. Read the row now (a new statement sees the
+        # commit, PostgreSQL's READ COMMITTED) and merge into it as into any stored account below: the
+        # record's non-empty fields are set, the others kept, extra fields merged — the effect of
+        # ON CONFLICT DO UPDATE SET f = COALESCE(EXCLUDED.f, accounts.f) with the merge rules of the update.
+        # SQLite has one writer at a time (the transaction holds the lock since BEGIN IMMEDIATE): never here.
+        lost = [r["external_id"] for r in fresh if r["external_id"] not in inserted]
+        if lost:
+            existing.update(_stored_accounts(tx, pid, lost))
         # Changed fields, grouped by which fields changed: one bulk UPDATE per group.
         changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for ext, row in rows:
@@ -114,6 +121,16 @@ def _upsert_accounts(tx: Tx, batch: Sequence[AccountRecord]) -> int:
         for group in changed.values():
             tx.update_rows(t, ("platform_id", "external_id"), group)
     return new_total
+
+
+def _stored_accounts(tx: Tx, platform_id: int, externals: Sequence[str]) -> dict[str, dict[str, Any]]:
+    t = Account.__table__
+    out: dict[str, dict[str, Any]] = {}
+    cols = [t.c.external_id, *(t.c[f] for f in _ACCOUNT_FIELDS)]
+    for chunk in _chunks(externals):
+        q = sa.select(*cols).where(t.c.platform_id == platform_id, tx.in_(t.c.external_id, chunk))
+        out.update((r.external_id, r._asdict()) for r in tx.execute(q))
+    return out
 
 
 def _resolve_handles(tx: Tx, batch: Sequence[AccountRecord]) -> Sequence[AccountRecord]:

@@ -34,6 +34,7 @@ OPEN = ("open", "escalated", "appealed")
 CHUNK = 900
 _T = TypeVar("_T")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+GROUPING_LOCK = 0x6261736972612D67  # pg_advisory_xact_lock key of assign_groups' batches ("basira-g")
 _NEW = 1 << 62  # placeholder ids of a batch's new groups: above every stored id, so "oldest" still sorts first
 
 
@@ -94,8 +95,17 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
 
 
 def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: dict[str, int]) -> None:
-    """Group these cases (in this order), in one transaction."""
+    """Group these cases (in this order), in one transaction. One grouper at a time: two scans ending together
+    both read the same ungrouped cases, and the second wrote their memberships again ("UNIQUE constraint failed:
+    review_group_members.case_id"). The batch holds the grouping lock (PostgreSQL; a SQLite writer holds the
+    database) and leaves out the cases another grouper took meanwhile."""
     DT = Detection.__table__
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": GROUPING_LOCK})
+    taken: set[int] = set()
+    for where in _where_in(conn, GK.c.case_id, case_ids):
+        taken.update(conn.execute(sa.select(GK.c.case_id).where(where).distinct()).scalars())
+    case_ids = [c for c in case_ids if c not in taken]
     order = {c: n for n, c in enumerate(case_ids)}
     found: list[Any] = []
     for where in _where_in(conn, C.c.id, case_ids):
@@ -122,9 +132,18 @@ def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: 
             holders[k].append(cid)
     held = sorted({c for cs in holders.values() for c in cs})
     group_of: dict[int, int] = {}
+    closed: set[int] = set()
     for where in _where_in(conn, GM.c.case_id, held):
-        group_of.update(conn.execute(sa.select(GM.c.case_id, GM.c.group_id).join(G, G.c.id == GM.c.group_id)
-                                     .where(where, G.c.status == "open")).all())
+        for cid, in_group, status in conn.execute(sa.select(GM.c.case_id, GM.c.group_id, G.c.status)
+                                                  .join(G, G.c.id == GM.c.group_id).where(where)):
+            if status == "open":
+                group_of[cid] = in_group
+            else:  # an open case still in a decided group (appealed on its own, its own decision undone): it
+                # stays where its decision was made, reviewed on its own — not a copy free to join another
+                # group (taking it for one inserted its second membership)
+                closed.add(cid)
+    if closed:
+        holders = defaultdict(list, {k: [c for c in cs if c not in closed] for k, cs in holders.items()})
     for where in _where_in(conn, C.c.id, [c for c in held if c not in ck]):
         for r in conn.execute(sa.select(C.c.id, P.c.created_at, P.c.platform_id, P.c.external_id)
                               .join(P, P.c.id == C.c.subject_id).where(where)):

@@ -207,3 +207,44 @@ def test_async_worker_fetches_url_media_and_the_queue_keeps_no_uploaded_bytes(st
     assert url["media"][0]["hashes"] == hashes and upload["media"][0]["source"] == "upload"
     assert missing["media"][0]["status"] == "error" and "404" in missing["media"][0]["reason"]
     assert missing["score"] is not None and missing["bank_matches"] == []
+
+
+def test_a_url_is_fetched_once_per_batch(store, texts, media):  # noqa: F811
+    """The same URL on several items of a batch (a photo reposted, a thread's shared image), or twice on one item,
+    is requested once; every media item with it gets its hashes (or its one error) and matches."""
+    server, hashes, _, _ = media
+    _bank(store, hashes)
+    c, _ = make_app(store)
+    known, big = server.base + "/known.png", server.base + "/big.bin"
+    batch = [item(texts[13], media=[{"url": known, "kind": "photo"}, {"url": known}]),
+             item(texts[14], media=[{"url": known}, {"url": big}]),
+             item(texts[15], media=[{"url": big}, {"url": server.base + "/other.png"}])]
+    res = c.post("/api/v1/content", json=batch).json()["results"]
+    assert server.hits == {"/known.png": 1, "/big.bin": 1, "/other.png": 1}
+    got = [m for r in res for m in r["media"]]
+    assert [m["status"] for m in got] == ["hashed", "hashed", "hashed", "error", "error", "hashed"]
+    assert got[0]["hashes"] == got[1]["hashes"] == got[2]["hashes"] == hashes
+    assert "too large" in got[3]["reason"] and got[3]["reason"] == got[4]["reason"]  # the size cap still holds
+    assert _types(res[0]) == _types(res[1]) == [("known", "md5"), ("known", "pdq")]
+    assert [m["sha256"] for m in store.get_post("x", texts[13]["id"])["media"]] == [hashes["sha256"]] * 2
+    # A video's kind is hashed without PDQ: the same URL as a video and as a photo is one request, two answers.
+    res = c.post("/api/v1/content", json=[item(texts[16], media=[{"url": server.base + "/near.jpg", "kind": "video"}]),
+                                          item(texts[17], media=[{"url": server.base + "/near.jpg"}])]).json()
+    video, photo = (r["media"][0] for r in res["results"])
+    assert server.hits["/near.jpg"] == 1
+    assert set(video["hashes"]) == {"md5", "sha256"} and set(photo["hashes"]) == {"md5", "sha256", "pdq"}
+    assert video["hashes"]["sha256"] == photo["hashes"]["sha256"]
+
+
+def test_the_worker_fetches_a_url_once_per_claimed_batch(store, texts, media):  # noqa: F811
+    from basira.intake.queue import queued
+    from basira.intake.worker import run_worker
+
+    server, hashes, _, _ = media
+    c, _ = make_app(store)
+    r = c.post("/api/v1/content?mode=async",
+               json=[item(t, media=[{"url": server.base + "/known.png"}]) for t in texts[18:24]])
+    qids = [x["queue_id"] for x in r.json()["results"]]
+    assert run_worker(store, batch=3, until_empty=True).batches == 2
+    assert server.hits == {"/known.png": 2}  # once per batch of 3 items, not once per item
+    assert all(row["result"]["media"][0]["hashes"] == hashes for row in queued(store, qids))

@@ -147,6 +147,11 @@ class MediaHashes:
     size: int = 0
 
 
+def is_video_kind(kind: str | None) -> bool:
+    """A media kind hashed as a video (MD5 and SHA-256, no PDQ) whatever its content type says."""
+    return (kind or "").lower() in _VIDEO_KINDS
+
+
 def hash_media_file(path: str, content_type: str = "", kind: str | None = None,
                     pdq_decode: str = "fast") -> MediaHashes:
     """MD5 and SHA-256 of any file, and PDQ when it is an image (not for a video or a content type that says
@@ -156,7 +161,7 @@ def hash_media_file(path: str, content_type: str = "", kind: str | None = None,
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
     if ctype.startswith(_NOT_MEDIA):
         raise FetchError(f"not media: content type {ctype!r}")
-    video = ctype.startswith("video/") or (kind or "").lower() in _VIDEO_KINDS
+    video = ctype.startswith("video/") or is_video_kind(kind)
     names = ("md5", "sha256") if video else ("md5", "sha256", "pdq")
     return MediaHashes(hash_file(path, names, pdq_decode=pdq_decode), ctype, os.path.getsize(path))
 

@@ -82,10 +82,13 @@ def _stored_ids(store: Store, posts: Sequence[PostRecord]) -> set[tuple[str, str
 
 
 def fetch_media_of(media: Sequence[Any], policy: FetchPolicy | None = None, pdq_decode: str = "fast") -> None:
-    """Fetch and hash each media item given by URL, in place: its hashes, or its `error` (why not)."""
+    """Fetch and hash each media item given by URL, in place: its hashes, or its `error` (why not). A URL is
+    requested once per call (a batch), however many media items carry it: a reposted photo or a thread's
+    shared image would otherwise be downloaded once per post from the platform's CDN (each fetch under the
+    policy's size and time caps, as before)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from basira.ingest.media_fetch import FetchPolicy, fetch_and_hash
+    from basira.ingest.media_fetch import FetchPolicy, fetch_media, hash_media_file, is_video_kind
 
     if not media:
         return
@@ -93,24 +96,44 @@ def fetch_media_of(media: Sequence[Any], policy: FetchPolicy | None = None, pdq_
         from basira.core.settings import Settings
 
         policy = FetchPolicy.from_settings(Settings())
+    by_url: dict[str, list[Any]] = {}
+    for m in media:
+        by_url.setdefault(m.url, []).append(m)
 
-    def one(m: Any) -> None:
-        try:
-            got = fetch_and_hash(m.url, policy, m.kind, pdq_decode)
-        except Exception as exc:  # noqa: BLE001 - any failure is this media's, never the item's
+    def fail(ms: Sequence[Any], exc: Exception) -> None:
+        for m in ms:
             m.error = str(exc) or type(exc).__name__
-            return
-        if not got.hashes:
-            m.error = "the content could not be hashed"
-            return
-        m.sha256, m.pdq, m.md5 = got.hashes.get("sha256"), got.hashes.get("pdq"), got.hashes.get("md5")
-        m.mime, m.size = m.mime or got.content_type or None, got.size
 
-    if len(media) == 1:
-        one(media[0])
+    def one(url: str) -> None:
+        ms = by_url[url]
+        try:
+            got = fetch_media(url, policy)
+        except Exception as exc:  # noqa: BLE001 - any failure is this media's, never the item's
+            fail(ms, exc)
+            return
+        try:
+            # Hashed once per way of hashing among the items (a video kind gets no PDQ), from the one download.
+            for video in {is_video_kind(m.kind) for m in ms}:
+                these = [m for m in ms if is_video_kind(m.kind) == video]
+                try:
+                    h = hash_media_file(str(got.path), got.content_type, these[0].kind, pdq_decode).hashes
+                except Exception as exc:  # noqa: BLE001 - as above
+                    fail(these, exc)
+                    continue
+                for m in these:
+                    if not h:
+                        m.error = "the content could not be hashed"
+                        continue
+                    m.sha256, m.pdq, m.md5 = h.get("sha256"), h.get("pdq"), h.get("md5")
+                    m.mime, m.size = m.mime or got.content_type or None, got.size
+        finally:
+            got.cleanup()
+
+    if len(by_url) == 1:
+        one(next(iter(by_url)))
         return
-    with ThreadPoolExecutor(min(FETCH_THREADS, len(media)), thread_name_prefix="basira-fetch") as ex:
-        list(ex.map(one, media))
+    with ThreadPoolExecutor(min(FETCH_THREADS, len(by_url)), thread_name_prefix="basira-fetch") as ex:
+        list(ex.map(one, by_url))
 
 
 def _media_answer(m: Any) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def test_complaint_about_a_reviewers_removal_and_an_undone_removal_is_not_blanke
     review.decide(c1, alice, "remove", "TVEC-1.1")
     c2 = review.claim_next(alice, QueueFilter())
     d2 = review.decide(c2, alice, "remove", "TVEC-1.3")
-    review.undo(d2["decision_id"], alice)  # within the undo window: the post was never removed
+    review.undo(d2.decision_id, alice)  # within the undo window: the post was never removed
     with pytest.raises(ComplianceError):
         svc.file_complaint(complainant="x", grounds="y", case_id=c2)  # no live removal
     cid = svc.file_complaint(complainant="acc7-0", grounds="I was quoting a song.", case_id=c1)

@@ -110,7 +110,7 @@ def test_an_order_for_content_a_reviewer_already_removed_records_that_and_sends_
         d0 = review.decide(c0, alice, "remove", "TVEC-1.2")
         review.claim(c1, alice)
         d1 = review.decide(c1, alice, "remove", "TVEC-1.2")
-        review.undo(d1["decision_id"], alice)  # reversed: p7-1 is live again
+        review.undo(d1.decision_id, alice)  # reversed: p7-1 is live again
         clock.advance(minutes=5)  # past the undo window: p0's removal is final
         svc.tick()
         before = len(rx.bodies("remove"))
@@ -125,7 +125,7 @@ def test_an_order_for_content_a_reviewer_already_removed_records_that_and_sends_
         assert [b["post_id"] for b in rx.bodies("remove")[before:]] == ["p7-1"]  # nothing sent again for p7-0
         detail = svc.order(oid)
         t0 = next(t for t in detail.targets if t.target == "demo:p7-0")
-        assert (t0.case_id, t0.decision_id) == (c0, d0["decision_id"])
+        assert (t0.case_id, t0.decision_id) == (c0, d0.decision_id)
         assert t0.delivery_id is not None and t0.outcome == "already_removed"  # the reviewer's acknowledged one
         assert detail.statement["removal_confirmed"] is True
         with store.read() as conn:
@@ -184,12 +184,12 @@ def test_a_reviewers_removal_is_preserved_too(store):
     review.decide(c2, alice, "keep", "OK-1")
     with store.read() as conn:
         items = conn.execute(sa.select(PreservedItem)).all()
-    assert [(i.case_id, i.decision_id, i.reason) for i in items] == [(c1, d1["decision_id"], "decision")]
+    assert [(i.case_id, i.decision_id, i.reason) for i in items] == [(c1, d1.decision_id, "decision")]
     assert items[0].content["post"]["id"] == items[0].post_id
     svc, _ = make(store)
     notice = svc.repo.notices(items[0].post_id)[0].body
     assert notice["decision"]["reason_code"] == "TVEC-1.2" and "art. 10" in notice["redress"]
-    assert svc.preserve_decision(c1, d1["decision_id"]) is None  # once per decision
+    assert svc.preserve_decision(c1, d1.decision_id) is None  # once per decision
 
 
 def test_a_removal_whose_preservation_never_ran_is_preserved_by_the_next_tick(store):
@@ -211,7 +211,7 @@ def test_a_removal_whose_preservation_never_ran_is_preserved_by_the_next_tick(st
     assert svc.tick()["preserved_missed"] == 1
     with store.read() as conn:
         items = conn.execute(sa.select(PreservedItem)).all()
-    assert [(i.case_id, i.decision_id, i.reason) for i in items] == [(c1, out["decision_id"], "decision")]
+    assert [(i.case_id, i.decision_id, i.reason) for i in items] == [(c1, out.decision_id, "decision")]
     assert svc.tick()["preserved_missed"] == 0  # once per decision
     ok, _bad = store.verify_events()
     assert ok

@@ -68,7 +68,7 @@ def build(store, platform) -> None:
             "SELECT min(id) FROM cases WHERE status = 'open' AND subject_kind = 'post' "
             "AND id NOT IN (SELECT case_id FROM review_group_members)")).scalar_one()
     d = svc.decide(open_case, actor, "remove", "TVEC-1.1")
-    svc.undo(d["decision_id"], actor)
+    svc.undo(d.decision_id, actor)
     add_orders_and_complaints(store, actor.user_id)
 
 

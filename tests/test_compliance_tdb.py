@@ -107,7 +107,7 @@ def flat(text: str) -> str:
 
 
 def _remove(svc, case_id, actor):
-    return svc.decide(case_id, actor, "remove", "TVEC-1.1")["decision_id"]
+    return svc.decide(case_id, actor, "remove", "TVEC-1.1").decision_id
 
 
 def build_removals(store, n_posts=3):

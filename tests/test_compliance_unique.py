@@ -34,7 +34,7 @@ def bare_decisions(store, n):
         case_id = review.claim_next(alice, QueueFilter())
         d = review.repo.decide(case_id, alice, "remove", "TVEC-1.2", reason.actions, None, clock(), 60,
                                review.claim_ttl, review._webhook)
-        out.append((case_id, d["decision_id"]))
+        out.append((case_id, d.decision_id))
     return out
 
 

@@ -46,7 +46,7 @@ def test_a_removal_and_its_preserved_copy_commit_in_one_transaction(store):
         sa.event.remove(store.engine, "commit", count)
     assert len(commits) == 1  # the decision, its event, the preserved copy and the notice: one COMMIT
     assert _rows(store, Decision) == 1 and _rows(store, PreservedItem) == 1 and _rows(store, ContentNotice) == 1
-    assert out["decision_id"] and store.verify_events() == (True, None)
+    assert out.decision_id and store.verify_events() == (True, None)
 
 
 def test_a_failing_listener_rolls_the_decision_back(store):
@@ -71,6 +71,6 @@ def test_listeners_hear_the_removal_with_the_decisions_transaction(store):
     svc, alice, case_id = _setup(store, effects)
     out = svc.decide(case_id, alice, "remove", "TVEC-1.2")
     [(conn, removal)] = heard
-    assert out["heard"] is True and removal.case_id == case_id and removal.decision_id == out["decision_id"]
+    assert out.effects["heard"] is True and removal.case_id == case_id and removal.decision_id == out.decision_id
     assert removal.actor == "alice" and conn.closed  # the transaction ended with decide
     assert _rows(store, PreservedItem) == 0  # this service was given no compliance listener

@@ -36,10 +36,10 @@ def test_posts_sharing_a_media_hash_form_one_media_group(store):
     counts = assign_groups(store, datetime.now(UTC))
     assert counts["groups_new"] == 1
     g = group_of_case(store, cases["1"])
-    assert g is not None and g["kind"] == "media" and g["status"] == "open"
-    assert g["size"] == 2 and g["accounts"] == 2
-    assert g["lead_case_id"] == cases["1"]  # posted first
-    assert {m["case_id"] for m in g["members"]} == {cases["1"], cases["2"]}
-    assert {m["via"] for m in g["members"] if m["role"] == "member"} == {"media"}
-    assert group_of_case(store, cases["2"])["id"] == g["id"]
+    assert g is not None and g.kind == "media" and g.status == "open"
+    assert g.size == 2 and g.accounts == 2
+    assert g.lead_case_id == cases["1"]  # posted first
+    assert {m.case_id for m in g.members} == {cases["1"], cases["2"]}
+    assert {m.via for m in g.members if m.role == "member"} == {"media"}
+    assert group_of_case(store, cases["2"]).id == g.id
     assert group_of_case(store, cases["3"]) is None  # another file, other words: no group

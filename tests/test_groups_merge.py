@@ -48,8 +48,8 @@ def _groups(store, cases: dict[str, int]) -> set[tuple[str, frozenset[str]]]:
     out = set()
     for c in cases.values():
         g = group_of_case(store, c)
-        if g is not None and g["status"] == "open":
-            out.add((ext[g["lead_case_id"]], frozenset(ext[m["case_id"]] for m in g["members"])))
+        if g is not None and g.status == "open":
+            out.add((ext[g.lead_case_id], frozenset(ext[m.case_id] for m in g.members)))
     return out
 
 
@@ -57,14 +57,14 @@ def test_a_copy_linking_two_groups_merges_them_into_the_older(store):
     now = datetime.now(UTC)
     first = _open(store, "x", ["101", "102", "201", "202"])
     assert assign_groups(store, now)["groups_new"] == 2
-    older = group_of_case(store, first["101"])["id"]
-    newer = group_of_case(store, first["201"])["id"]
+    older = group_of_case(store, first["101"]).id
+    newer = group_of_case(store, first["201"]).id
     assert older < newer
     bridge = _open(store, "x", ["301"])["301"]
     assert assign_groups(store, now) == {"seen": 1, "joined": 1, "groups_new": 0, "merged": 1}
     g = group_of_case(store, bridge)
-    assert g["id"] == older and g["size"] == 5 and g["lead_case_id"] == first["101"]  # created first
-    assert {m["case_id"] for m in g["members"]} == {*first.values(), bridge}
+    assert g.id == older and g.size == 5 and g.lead_case_id == first["101"]  # created first
+    assert {m.case_id for m in g.members} == {*first.values(), bridge}
     G, E = ReviewGroup.__table__, Event.__table__
     with store.read() as conn:
         assert conn.execute(sa.select(G.c.status).where(G.c.id == newer)).scalar() == "merged"
@@ -95,12 +95,12 @@ def test_a_later_copy_posted_earlier_takes_the_lead_of_an_undecided_group(store)
     now = datetime.now(UTC)
     cases = _open(store, "x", ["301", "102"])  # the bridge and a retweet of ONE: one group (same text)
     assign_groups(store, now)
-    assert group_of_case(store, cases["301"])["lead_case_id"] == cases["102"]  # posted two hours before 301
+    assert group_of_case(store, cases["301"]).lead_case_id == cases["102"]  # posted two hours before 301
     original = _open(store, "x", ["101"])["101"]  # the original arrives later, posted before both
     assign_groups(store, now)
     g = group_of_case(store, original)
-    assert g["lead_case_id"] == original and g["size"] == 3
-    assert [m["case_id"] for m in g["members"] if m["role"] == "lead"] == [original]
+    assert g.lead_case_id == original and g.size == 3
+    assert [m.case_id for m in g.members if m.role == "lead"] == [original]
     with store.read() as conn:  # a later pass moved the lead: logged
         moved = conn.execute(sa.select(Event.__table__.c.payload)
                              .where(Event.__table__.c.kind == "group.lead_changed")).scalars().all()

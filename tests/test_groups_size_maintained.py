@@ -124,5 +124,5 @@ def _run(store, ops) -> None:
             if other_claims:
                 svc.release(members[0], people["bob"])
             if undo:
-                svc.undo(d["decision_id"], people["alice"])
+                svc.undo(d.decision_id, people["alice"])
         _check(store, svc)

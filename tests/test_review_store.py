@@ -50,17 +50,17 @@ def test_full_lifecycle_and_audit(store):
     with pytest.raises(DecisionError, match="claimed by another"):
         svc.decide(cid, p["bob"], "remove", "TVEC-1.1")
     d = svc.decide(cid, p["alice"], "remove", "TVEC-1.1", "clear recruitment")
-    assert d["status"] == "decided"
+    assert d.status == "decided"
     with pytest.raises(DecisionError):
         svc.decide(cid, p["alice"], "keep", "OK-1")
     # undo inside the window, decide again
     clock.advance(30)
-    svc.undo(d["decision_id"], p["alice"])
+    svc.undo(d.decision_id, p["alice"])
     assert svc.case(cid).case["status"] == "open"
     d2 = svc.decide(cid, p["alice"], "remove", "TVEC-1.1")
     clock.advance(61)
     with pytest.raises(DecisionError, match="final"):
-        svc.undo(d2["decision_id"], p["alice"])
+        svc.undo(d2.decision_id, p["alice"])
     # appeal by the owner's platform; alice may not decide it, bob may
     svc.file_appeal(cid, "this was a quote from the news", "owner")
     assert svc.case(cid).case["status"] == "appealed"
@@ -259,7 +259,7 @@ def test_webhooks_signed_retried_and_cancelled_by_undo(store):
         c2 = svc.claim_next(a, QueueFilter())
         d2 = svc.decide(c2, a, "keep", "OK-1")
         assert svc.deliver_due() == {"delivered": 0, "pending": 0, "failed": 0}  # undo window still open
-        svc.undo(d2["decision_id"], a)
+        svc.undo(d2.decision_id, a)
         clock.advance(61)
         assert svc.deliver_due()["pending"] == 1  # 503
         clock.advance(5)
@@ -270,7 +270,7 @@ def test_webhooks_signed_retried_and_cancelled_by_undo(store):
         assert svc.deliver_due()["delivered"] == 1
         assert len(rx.got) == 1
         key, payload = rx.got[0]
-        assert key == webhooks.idempotency_key(d1["decision_id"], "remove") == payload["idempotency_key"]
+        assert key == webhooks.idempotency_key(d1.decision_id, "remove") == payload["idempotency_key"]
         assert payload["action"] == "remove" and payload["case_id"] == c1 and payload["platform"] == "demo"
         deliveries = svc.case(c1).deliveries
         assert deliveries[0]["status"] == "delivered" and deliveries[0]["attempts"] == 3
@@ -356,24 +356,24 @@ def test_copies_form_one_group_decided_together_undone_together_and_split(store)
     assert (lead.group_size, lead.group_accounts) == (9, 9)
     assert lead.priority > next(r for r in rows if r.id == ids["other"][0]).priority
     g = group_of_case(store, ids["reposts"][0])
-    assert g["lead_case_id"] == ids["original"][0] and g["kind"] == "repost" and g["reposts"] == 5
+    assert g.lead_case_id == ids["original"][0] and g.kind == "repost" and g.reposts == 5
 
     # The groups keep growing: later copies (same text, new accounts) join at the next assignment, and the
     # second unrelated post meets the first one (same text): a second group.
     more = seed_copies(store, reposts=0, copies=1, seed=12)
     assert assign_groups(store, clock()) == {"seen": 3, "joined": 3, "groups_new": 1, "merged": 0}
-    assert group_of_case(store, more["copies"][0])["id"] == g["id"]
-    assert group_of_case(store, more["original"][0])["id"] == g["id"]
-    assert group_of_case(store, more["other"][0])["lead_case_id"] == ids["other"][0]
+    assert group_of_case(store, more["copies"][0]).id == g.id
+    assert group_of_case(store, more["original"][0]).id == g.id
+    assert group_of_case(store, more["other"][0]).lead_case_id == ids["other"][0]
     assert svc.queue(QueueFilter())[1] == 2
 
     # Split one member off (the lead cannot be): it is a case of its own again; splitting is logged.
-    assert svc.split_group(g["id"], [ids["copies"][2], ids["original"][0]], p["alice"]) == [ids["copies"][2]]
+    assert svc.split_group(g.id, [ids["copies"][2], ids["original"][0]], p["alice"]) == [ids["copies"][2]]
     assert svc.queue(QueueFilter())[1] == 3
     assert assign_groups(store, clock())["seen"] == 0  # a split case is not grouped again
     # A decision on the lead applies to every member: own decision, audit entry and webhook each.
     d = svc.decide(ids["original"][0], p["alice"], "remove", "TVEC-1.1")
-    members = {m["case_id"] for m in d["members"]}
+    members = {m.case_id for m in d.members}
     assert members == {*ids["reposts"], *ids["copies"][:2], more["copies"][0], more["original"][0]}
     with store.read() as conn:
         st = dict(conn.execute(sa.select(Case.id, Case.status).where(Case.id.in_([*members, ids["copies"][2]]))).all())
@@ -384,10 +384,10 @@ def test_copies_form_one_group_decided_together_undone_together_and_split(store)
     assert {int(e["subject"].split(":")[1]) for e in decided} == members | {ids["original"][0]}
     # Undoing the group decision undoes every member's.
     clock.advance(10)
-    svc.undo(d["decision_id"], p["alice"])
+    svc.undo(d.decision_id, p["alice"])
     with store.read() as conn:
         st = dict(conn.execute(sa.select(Case.id, Case.status).where(Case.id.in_(members))).all())
         live = conn.execute(sa.select(sa.func.count()).where(WebhookDelivery.status == "pending")).scalar()
     assert set(st.values()) == {"open"} and live == 0
-    assert group_of_case(store, ids["original"][0])["status"] == "open"
+    assert group_of_case(store, ids["original"][0]).status == "open"
     assert store.verify_events() == (True, None)

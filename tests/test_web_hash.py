@@ -214,11 +214,11 @@ def test_undoing_a_removal_takes_back_what_it_banked_and_only_that(store):
     case = post_with_media(store, "u1")
     svc.claim(case, rev)
     out = svc.decide(case, rev, "remove", "TVEC-1.1", add_to_bank="removed")
-    assert (out["banked"]["added"], out["banked"]["known"]) == (2, 1)
+    assert (out.banked["added"], out.banked["known"]) == (2, 1)
 
-    undone = svc.undo(out["decision_id"], rev)
-    assert undone["unbanked"] == 2
+    undone = svc.undo(out.decision_id, rev)
+    assert undone.unbanked == 2
     assert [(i.signal_type, i.source) for i in repo.iter_items(store, "removed")] == [("sha256", "tat")]
     ev = [e for e in store.iter_events() if e["kind"] == "bank.items_removed"][-1]
-    assert ev["actor"] == "rev" and ev["payload"]["note"] == f"removal undone: case {case}, decision {out['decision_id']}"
+    assert ev["actor"] == "rev" and ev["payload"]["note"] == f"removal undone: case {case}, decision {out.decision_id}"
     assert store.verify_events() == (True, None)

@@ -3,10 +3,11 @@ queue hides behind their group's lead."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from basira.review.records import GroupMemberView, GroupView
 from basira.store.group_models import ReviewGroup, ReviewGroupMember
 from basira.store.models import Account, Case, Post
 
@@ -19,7 +20,7 @@ G, GM = ReviewGroup.__table__, ReviewGroupMember.__table__
 C, P, A = Case.__table__, Post.__table__, Account.__table__
 
 
-def group_of_case(store: Store, case_id: int, limit: int = 200) -> dict[str, Any] | None:
+def group_of_case(store: Store, case_id: int, limit: int = 200) -> GroupView | None:
     """The group a case belongs to (any status), with its members (lead first, then by case id)."""
     with store.read() as conn:
         gid = conn.execute(sa.select(GM.c.group_id).where(GM.c.case_id == case_id)).scalar()
@@ -28,15 +29,14 @@ def group_of_case(store: Store, case_id: int, limit: int = 200) -> dict[str, Any
         row = conn.execute(sa.select(G).where(G.c.id == gid)).first()
         if row is None:
             return None
-        g = row._asdict()
-        g["members"] = [r._asdict() for r in conn.execute(
+        members = tuple(GroupMemberView.from_row(r._mapping) for r in conn.execute(
             sa.select(GM.c.case_id, GM.c.role, GM.c.via, C.c.status, P.c.external_id, P.c.account_id,
                       A.c.handle, sa.func.substr(P.c.text, 1, 160).label("snippet"))
             .join(C, C.c.id == GM.c.case_id).outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
             .outerjoin(A, A.c.id == P.c.account_id)
             .where(GM.c.group_id == gid).order_by(sa.case((GM.c.role == "lead", 0), else_=1), GM.c.case_id)
-            .limit(limit))]
-    return g
+            .limit(limit)))
+    return GroupView.from_row(row._mapping, members=members)
 
 
 def member_hidden() -> sa.ColumnElement[bool]:

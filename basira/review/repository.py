@@ -33,6 +33,7 @@ from basira.review.decisions import (
 from basira.review.effects import DecisionEffects, RemovalDelivered
 from basira.review.groups import member_hidden
 from basira.review.queue import QueueFilter
+from basira.review.records import DecisionResult, MemberDecision, UndoResult
 from basira.review.roles import UserError
 from basira.store import bulk
 from basira.store.db import Tx
@@ -770,7 +771,7 @@ class ReviewRepo:
         undo_seconds: int,
         claim_ttl: timedelta,
         webhook: Webhook | None = None,
-    ) -> dict[str, Any]:
+    ) -> DecisionResult:
         """Record a decision (claiming the case if free). `webhook(decision_id, platform_action, facts)` returns
         (url, idempotency key, payload) for the outbox, or None when no webhook is configured."""
         with self.store.write() as conn:
@@ -797,8 +798,7 @@ class ReviewRepo:
             self._enqueue_action(conn, case_id, did, t, facts, webhook, now)
             members = self._decide_members(conn, case_id, did, state.status, actor, action, reason_code,
                                            reason_actions, note, now, undo_seconds, webhook)
-        return {"decision_id": did, "status": t.new_status, "final_at": t.final_at, "stage": t.stage,
-                "members": members}
+        return DecisionResult(did, t.new_status, t.final_at, _stage(t), tuple(members))
 
     def _enqueue_action(self, conn: Connection, case_id: int, did: int, t: Any, facts: dict[str, Any],
                         webhook: Webhook | None,
@@ -819,7 +819,7 @@ class ReviewRepo:
 
     def _decide_members(self, conn: Connection, lead_case_id: int, lead_did: int, lead_status: str, actor: Actor,
                         action: str, reason_code: str, reason_actions: tuple[str, ...] | None, note: str | None,
-                        now: datetime, undo_seconds: int, webhook: Any) -> list[dict[str, Any]]:
+                        now: datetime, undo_seconds: int, webhook: Any) -> list[MemberDecision]:
         """A decision on a group's lead applies to every member in the same status: one decision, audit entry and
         webhook per member (same stage, action and reason), linked to the lead's decision so that undoing it
         undoes them. A member that cannot take it (another status, or claimed by someone else) leaves the group
@@ -830,7 +830,7 @@ class ReviewRepo:
         g = conn.execute(sa.select(G.c.id).where(G.c.lead_case_id == lead_case_id, G.c.status == "open")).first()
         if g is None:
             return []
-        out = []
+        out: list[MemberDecision] = []
         left = False
         for mid in conn.execute(sa.select(GM.c.case_id).where(GM.c.group_id == g.id, GM.c.role == "member")
                                 .order_by(GM.c.case_id)).scalars().all():
@@ -860,7 +860,7 @@ class ReviewRepo:
             entry[3].update(group_id=g.id, group_decision_id=lead_did)
             self._events(conn, entry)
             self._enqueue_action(conn, mid, did, t, facts, webhook, now)
-            out.append({"case_id": mid, "decision_id": did})
+            out.append(MemberDecision(mid, did))
         if left:  # its size and reach without the members that left (an escalated or undone group is shown again)
             refresh_groups(conn, [g.id], now)
         if action != "escalate":  # an escalated group stays together for legal
@@ -871,7 +871,7 @@ class ReviewRepo:
         with self.store.read() as conn:
             return conn.execute(sa.select(D.c.action).where(D.c.id == decision_id)).scalar()
 
-    def undo(self, decision_id: int, actor: Actor, now: datetime, claim_ttl: timedelta = timedelta(minutes=15)) -> dict[str, Any]:
+    def undo(self, decision_id: int, actor: Actor, now: datetime, claim_ttl: timedelta = timedelta(minutes=15)) -> UndoResult:
         with self.store.write() as conn:
             case_id = conn.execute(sa.select(D.c.case_id).where(D.c.id == decision_id)).scalar()
             if case_id is None:
@@ -890,7 +890,7 @@ class ReviewRepo:
             cancelled += self._undo_members(conn, decision_id, actor, now)
             self._events(conn, ("review.undone", actor.username, f"case:{case_id}",
                                 {"decision_id": decision_id, "to": t.new_status, "webhooks_cancelled": cancelled}))
-        return {"case_id": case_id, "status": t.new_status}
+        return UndoResult(case_id, t.new_status)
 
     def _undo_members(self, conn: Connection, lead_did: int, actor: Actor, now: datetime) -> int:
         """Undo the member decisions a group decision made; the group is open again. Returns webhooks cancelled."""

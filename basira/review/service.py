@@ -22,6 +22,7 @@ from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
 from basira.review.effects import DecisionEffects, Removal, Undone
 from basira.review.policy import PolicyCatalogue, load_catalogue
 from basira.review.queue import QueueFilter
+from basira.review.records import DecisionResult, UndoResult
 from basira.review.repository import CaseView, QueueCursor, QueuePage, QueueRow, ReviewRepo
 from basira.review.roles import UserError, check_role
 from basira.store import Store
@@ -186,7 +187,7 @@ class ReviewService:
         return self.repo.release(case_id, actor)
 
     def decide(self, case_id: int, actor: Actor, action: str, reason_code: str, note: str | None = None,
-               add_to_bank: str | None = None) -> dict[str, Any]:
+               add_to_bank: str | None = None) -> DecisionResult:
         """Record a decision; with `add_to_bank`, a removed post's text and media hashes go into that bank."""
         if add_to_bank:
             if action != "remove":
@@ -206,11 +207,10 @@ class ReviewService:
                 (note or "")[:4000] or None, now, self.settings.undo_seconds, self.claim_ttl, self._webhook,
             )
             if action == "remove":
-                out |= self.effects.announce(tx, "removed", Removal(case_id, out["decision_id"], now, actor.username,
-                                                                    add_to_bank))
-                for m in out.get("members", ()):  # a group decision removed every copy: each is preserved
-                    self.effects.announce(tx, "removed", Removal(m["case_id"], m["decision_id"], now,
-                                                                 actor.username, None))
+                out = replace(out, effects=self.effects.announce(
+                    tx, "removed", Removal(case_id, out.decision_id, now, actor.username, add_to_bank)))
+                for m in out.members:  # a group decision removed every copy: each is preserved
+                    self.effects.announce(tx, "removed", Removal(m.case_id, m.decision_id, now, actor.username, None))
         return out
 
     def _webhook(self, decision_id: int, action: str, facts: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
@@ -220,13 +220,14 @@ class ReviewService:
         payload = {"type": "basira.action", "action": action, "idempotency_key": key, **facts}
         return self.settings.webhook_url, key, payload
 
-    def undo(self, decision_id: int, actor: Actor) -> dict[str, Any]:
+    def undo(self, decision_id: int, actor: Actor) -> UndoResult:
         """Undo a decision within its window; an undone removal also takes back what it added to a bank."""
         now = self.now()
         with self.store.transaction() as tx:
             out = self.repo.undo(decision_id, actor, now, self.claim_ttl)
             if self.repo.decision_action(decision_id) == "remove":
-                out |= self.effects.announce(tx, "undone", Undone(out["case_id"], decision_id, now, actor.username))
+                out = replace(out, effects=self.effects.announce(
+                    tx, "undone", Undone(out.case_id, decision_id, now, actor.username)))
         return out
 
     def file_appeal(self, case_id: int, statement: str, filed_by: str) -> int:

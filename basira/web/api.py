@@ -3,6 +3,7 @@ integrations use `Authorization: Bearer <token>`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -33,6 +34,37 @@ class DecisionIn(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
     add_to_bank: str | None = Field(default=None, max_length=128,
                                     description="with action remove: a bank to add the post's text and media hashes to")
+
+
+class MemberDecisionOut(BaseModel):
+    case_id: int
+    decision_id: int
+
+
+class BankedOut(BaseModel):
+    bank: str
+    signals: list[str] = Field(description="the signal types of the content (text_minhash, md5, sha256, pdq, ...)")
+    added: int = Field(description="signals new to the bank")
+    known: int = Field(description="signals the bank held already")
+
+
+class DecisionOut(BaseModel):
+    """basira.review.records.DecisionResult as JSON (its to_dict())."""
+
+    decision_id: int
+    status: str = Field(description="the case's status now")
+    final_at: datetime | None = Field(description="when the decision becomes final (the undo window ends)")
+    stage: str
+    members: list[MemberDecisionOut] = Field(description="on a group's lead: the decision made on each member")
+    banked: BankedOut | None = Field(default=None, description="with add_to_bank only: what went into the bank")
+
+
+class UndoOut(BaseModel):
+    """basira.review.records.UndoResult as JSON (its to_dict())."""
+
+    case_id: int
+    status: str = Field(description="the case's status now")
+    unbanked: int | None = Field(default=None, description="an undone removal only: signals taken back out of banks")
 
 
 class AppealIn(BaseModel):
@@ -149,20 +181,24 @@ def release(request: Request, case_id: int, p: Annotated[Principal, Depends(requ
     return {"released": svc(request).release(case_id, p.actor)}
 
 
-@router.post("/cases/{case_id}/decisions", status_code=201)
-def decide(request: Request, case_id: int, body: DecisionIn, p: Annotated[Principal, Depends(require("decide"))]) -> dict:
+# exclude_unset: a key the record leaves out (banked, unbanked) stays out of the answer rather than coming back null
+@router.post("/cases/{case_id}/decisions", status_code=201, response_model_exclude_unset=True)
+def decide(request: Request, case_id: int, body: DecisionIn,
+           p: Annotated[Principal, Depends(require("decide"))]) -> DecisionOut:
     try:
-        return svc(request).decide(case_id, p.actor, body.action, body.reason_code, body.note, body.add_to_bank)
+        out = svc(request).decide(case_id, p.actor, body.action, body.reason_code, body.note, body.add_to_bank)
     except DecisionError as exc:
         raise http_error(exc) from None
+    return DecisionOut.model_validate(out.to_dict())
 
 
-@router.post("/decisions/{decision_id}/undo")
-def undo(request: Request, decision_id: int, p: Annotated[Principal, Depends(require("undo"))]) -> dict:
+@router.post("/decisions/{decision_id}/undo", response_model_exclude_unset=True)
+def undo(request: Request, decision_id: int, p: Annotated[Principal, Depends(require("undo"))]) -> UndoOut:
     try:
-        return svc(request).undo(decision_id, p.actor)
+        out = svc(request).undo(decision_id, p.actor)
     except DecisionError as exc:
         raise http_error(exc) from None
+    return UndoOut.model_validate(out.to_dict())
 
 
 @router.post("/cases/{case_id}/appeals", status_code=201)

@@ -432,7 +432,7 @@ def decide(request: Request, case_id: int, p: Annotated[Principal, Depends(requi
         out = request.app.state.service.decide(case_id, p.actor, action, reason_code, note, bank)
     except DecisionError as exc:
         return _decision_error(case_id, exc)
-    banked = out.get("banked")
+    banked = out.banked
     svc = request.app.state.service
     text = say(request, "Decision recorded: %(action)s.", action=translate(request, ACTION_LABELS.get(action, action)))
     text += " " + say_n(request, "You can undo it for %(num)s second.", "You can undo it for %(num)s seconds.",
@@ -440,9 +440,9 @@ def decide(request: Request, case_id: int, p: Annotated[Principal, Depends(requi
     if banked:
         text += " " + say_n(request, "Added %(num)s new signal to bank %(bank)s.",
                             "Added %(num)s new signals to bank %(bank)s.", banked["added"], bank=banked["bank"])
-    if out.get("members"):
+    if out.members:
         text += " " + say_n(request, "Applied to the %(num)s other copy in its group.",
-                            "Applied to the %(num)s other copies in its group.", len(out["members"]))
+                            "Applied to the %(num)s other copies in its group.", len(out.members))
     return back(f"/cases/{case_id}", text)
 
 
@@ -466,7 +466,7 @@ def undo(request: Request, decision_id: int, p: Annotated[Principal, Depends(req
         out = svc.undo(decision_id, p.actor)
     except DecisionError as exc:
         return back("/queue", str(exc))
-    return back(f"/cases/{out['case_id']}", say(request, "Decision undone."))
+    return back(f"/cases/{out.case_id}", say(request, "Decision undone."))
 
 
 @router.post("/cases/{case_id}/appeal")

@@ -52,8 +52,8 @@ def _a_decided_group(store) -> tuple[dict[str, int], ReviewRepo, Actor, int]:
     repo = ReviewRepo(store)
     actor = Actor(repo.add_user("rev", "x", "reviewer"), "rev", "reviewer")
     out = repo.decide(cases["100"], actor, "remove", "TVEC-1.1", ("remove",), None, now, 60, timedelta(minutes=15))
-    assert len(out["members"]) == 2  # the group's decision went to both retweets
-    return cases, repo, actor, out["members"][0]["decision_id"]
+    assert len(out.members) == 2  # the group's decision went to both retweets
+    return cases, repo, actor, out.members[0].decision_id
 
 
 @pytest.mark.parametrize("how", ["appealed", "undone"])
@@ -73,7 +73,7 @@ def test_a_copy_of_an_open_member_of_a_closed_group_does_not_regroup_it(store, h
     assign_groups(store, datetime.now(UTC))  # raised IntegrityError (UNIQUE … review_group_members.case_id)
     assert max(_members(store).values()) == 1
     g = group_of_case(store, member)
-    assert g is not None and g["status"] == "closed"  # the member stays where its decision was made
+    assert g is not None and g.status == "closed"  # the member stays where its decision was made
     assert group_of_case(store, later["103"]) is None  # no open copy is free to group with it
 
 

@@ -157,3 +157,16 @@ def test_every_fixture_ingests_idempotently(store):
     x = store.get_account("x", "444")
     assert x["status"] == "suspended"
     assert store.get_account("forum", "b2")["status"] == "suspended"
+
+
+def test_generic_media_md5_is_read_and_checked(tmp_path):
+    good = tmp_path / "md5.jsonl"
+    good.write_text('{"type": "post", "platform": "forum", "id": "m1", "text": "synthetic", '
+                    '"media": [{"url": "https://example.org/v.mp4", "kind": "video", "md5": "' + "AB" * 16 + '"}]}\n')
+    got = [r for _, r in detect_format(str(good)).iter_records(str(good))]
+    assert [(m.kind, m.md5, m.sha256) for m in got[0].media] == [("video", "ab" * 16, None)]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "post", "platform": "forum", "id": "m2", "text": "x", "media": [{"md5": "abc"}]}\n')
+    [(_, err)] = list(detect_format(str(bad)).iter_records(str(bad)))  # the record's error, the file goes on
+    assert isinstance(err, InputError)
+    assert (err.field, err.line) == ("media[0].md5", 1) and "32 hex digits" in err.reason

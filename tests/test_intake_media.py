@@ -10,6 +10,7 @@ import io
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import orjson
 import pytest
 
 from tests.test_intake_api import item, make_app, texts  # noqa: F401 - `texts` is a fixture
@@ -248,3 +249,45 @@ def test_the_worker_fetches_a_url_once_per_claimed_batch(store, texts, media):  
     assert run_worker(store, batch=3, until_empty=True).batches == 2
     assert server.hits == {"/known.png": 2}  # once per batch of 3 items, not once per item
     assert all(row["result"]["media"][0]["hashes"] == hashes for row in queued(store, qids))
+
+
+def test_md5_of_intake_media_is_stored_for_later_bank_scans_and_evidence(store, texts, media):  # noqa: F811
+    """MD5 of fetched and uploaded media is stored with the post, like SHA-256 and PDQ: a bank that learns the
+    MD5 only later (a sync) matches the stored post on the next bank scan, a resubmission answers it again,
+    and the evidence package lists it."""
+    from basira.compliance.evidence import build_files
+    from basira.compliance.evidence_data import gather, resolve
+    from basira.scan.hashes import match_ingested_posts
+
+    server, hashes, _, other = media
+    c, _ = make_app(store)
+    up = {"data_base64": base64.b64encode(other).decode(), "mime": "image/png"}
+    r = c.post("/api/v1/content", json=[item(texts[24], media=[{"url": server.base + "/known.png"}]),
+                                        item(texts[25], media=[up]),
+                                        item(texts[26], media=[{"md5": "AB" * 16, "kind": "video"}])]).json()
+    assert all(x["bank_matches"] == [] for x in r["results"])  # no bank yet
+    other_md5 = r["results"][1]["media"][0]["hashes"]["md5"]
+    assert [[m["md5"] for m in store.get_post("x", t["id"])["media"]] for t in texts[24:27]] == \
+        [[hashes["md5"]], [other_md5], ["ab" * 16]]
+    # The bank gets the MD5s only now; the bank scan matches the stored posts on them.
+    from basira import banks as repo
+    from basira.signals.exchange import BankEntry
+
+    with store.transaction() as tx:
+        repo.create_bank(tx, "later")
+        repo.add_entries(tx, "later", [BankEntry.make("md5", h, labels={"entity": "synthetic"})
+                                       for h in (hashes["md5"], other_md5, "ab" * 16)])
+    got = match_ingested_posts(store)
+    assert got.matches_new == 3 and got.cases_new + got.cases_raised == 3
+    pids = [x["post"] for x in r["results"]]
+    assert [[m.signal_type for m in repo.matches_for(store, f"post:{p}")] for p in pids] == [["md5"]] * 3
+    # Submitted again: nothing fetched, the stored MD5 answers (and matches).
+    hits = dict(server.hits)
+    again = c.post("/api/v1/content", json=[item(texts[24], media=[{"url": server.base + "/known.png"}])]).json()
+    assert server.hits == hits and again["results"][0]["media"][0]["hashes"] == hashes
+    assert [m["signal_type"] for m in again["results"][0]["bank_matches"]] == ["md5"]
+    # The evidence package of the case lists the MD5 beside SHA-256 and PDQ.
+    case = again["results"][0]["case_id"]
+    files = build_files(gather(store, subj := resolve(store, f"case:{case}")), {"ref": subj.ref})
+    assert [(m["md5"], m["sha256"], m["pdq"]) for m in orjson.loads(files["content/media.json"])] == \
+        [(hashes["md5"], hashes["sha256"], hashes["pdq"])]

@@ -84,7 +84,8 @@ def test_upsert_posts_is_idempotent_and_keeps_fields(store):
             hashtags=["tag"],
             urls=["https://example.org/a"],
             media=[
-                MediaRecord(url="https://example.org/m.jpg", kind="photo", sha256="ab" * 32, pdq="cd" * 32)
+                MediaRecord(url="https://example.org/m.jpg", kind="photo", sha256="ab" * 32, pdq="cd" * 32,
+                            md5="ef" * 16)
             ],
         ),
         post(2, handle="alice"),
@@ -106,6 +107,7 @@ def test_upsert_posts_is_idempotent_and_keeps_fields(store):
             "kind": "photo",
             "sha256": "ab" * 32,
             "pdq": "cd" * 32,
+            "md5": "ef" * 16,
         }
     ]
     assert p["account_external_id"] == "u1"

@@ -117,10 +117,10 @@ def posts_to_match(store: Store, after_id: int, limit: int = 1000) -> list[PostC
                             .limit(limit)).all()
         media: dict[int, list[dict[str, Any]]] = {}
         if rows:
-            q = (sa.select(m.c.post_id, m.c.sha256, m.c.pdq).where(m.c.post_id.in_([r.id for r in rows]))
+            q = (sa.select(m.c.post_id, m.c.sha256, m.c.pdq, m.c.md5).where(m.c.post_id.in_([r.id for r in rows]))
                  .order_by(m.c.post_id, m.c.position))
             for r in conn.execute(q):
-                media.setdefault(r.post_id, []).append({"sha256": r.sha256, "pdq": r.pdq})
+                media.setdefault(r.post_id, []).append({"sha256": r.sha256, "pdq": r.pdq, "md5": r.md5})
     return [PostContent(r.id, r.text, list(r.urls or []), media.get(r.id, [])) for r in rows]
 
 

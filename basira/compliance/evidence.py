@@ -44,7 +44,7 @@ Subject: {ref}    Exported: {exported_at} by {exporter}    Basira {version}
 
 Files
   content/posts.json      the posts' texts (UTF-8 JSON, exactly as stored)
-  content/media.json      media references (URL, kind, stored SHA-256 / PDQ); embedded files in content/media/
+  content/media.json      media references (URL, kind, stored SHA-256 / PDQ / MD5); embedded files in content/media/
   metadata.json           accounts and posts: ids, times, reply/quote/repost/forward links, mentions, URLs
   detections.json         the detector's scores, categories and evidence spans
   decisions.json          cases, reviewers' decisions (with undo history), appeals, the policy reasons cited
@@ -116,7 +116,7 @@ def build_files(data: Mapping[str, Any], subject: dict[str, Any]) -> dict[str, b
              for p in data["posts"]]
     media = []
     for m in data["media"]:
-        row = {k: m.get(k) for k in ("id", "post_id", "position", "kind", "url", "sha256", "pdq")}
+        row = {k: m.get(k) for k in ("id", "post_id", "position", "kind", "url", "sha256", "pdq", "md5")}
         emb = _embedded_media(m)
         if emb is not None:
             ext, blob = emb

@@ -91,12 +91,12 @@ def _media(obj: dict[str, Any], file: str, line: int | None) -> list[MediaRecord
         if not isinstance(m, dict):
             raise InputError(file, line, f"media[{i}]", "must be an object or a URL string")
         fields = {}
-        for k in ("url", "kind", "sha256", "pdq"):
+        for k in ("url", "kind", "sha256", "pdq", "md5"):
             x = m.get(k)
             if x is not None and not isinstance(x, str):
                 raise InputError(file, line, f"media[{i}].{k}", "must be a string")
             fields[k] = x
-        for k, n in (("sha256", 64), ("pdq", 64)):
+        for k, n in (("sha256", 64), ("pdq", 64), ("md5", 32)):
             x = fields[k]
             if x is not None and (len(x) != n or any(c not in "0123456789abcdefABCDEF" for c in x)):
                 raise InputError(file, line, f"media[{i}].{k}", f"must be {n} hex digits")

@@ -15,6 +15,7 @@ class MediaRecord:
     kind: str | None = None  # photo, video, animated_gif, file, voice_message, ...
     sha256: str | None = None  # hex, of the file's bytes
     pdq: str | None = None  # hex, 256-bit PDQ perceptual hash
+    md5: str | None = None  # hex, of the file's bytes (the content API hashes media to all three)
 
 
 @dataclass(slots=True)

@@ -218,7 +218,7 @@ def _upsert_posts(tx: Tx, batch: Sequence[PostRecord]) -> tuple[int, int]:
         new_total += len(inserted)
         media_rows = [
             {"post_id": inserted[r.external_id], "position": i, "url": m.url, "kind": m.kind, "sha256": m.sha256,
-             "pdq": m.pdq}
+             "pdq": m.pdq, "md5": m.md5}
             for r in recs
             if r.external_id in inserted
             for i, m in enumerate(r.media)

@@ -36,10 +36,9 @@ class ItemError(InputError):
 class IntakeMedia(MediaRecord):
     """One submitted photo or video. `source` says where its hashes come from: `hashes` (given by the platform),
     `upload` (its bytes came base64 in the item and were hashed at intake; the bytes are not kept) or `url`
-    (fetched and hashed when the item is processed; `error` then says why it could not be). `md5` is matched
-    at intake but not stored (the media table keeps sha256 and pdq)."""
+    (fetched and hashed when the item is processed; `error` then says why it could not be). Its md5, sha256
+    and pdq are all stored with the post."""
 
-    md5: str | None = None
     source: str = "hashes"
     mime: str | None = None
     size: int | None = None

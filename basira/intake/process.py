@@ -68,8 +68,8 @@ def _read_back(store: Store, p: PostRecord) -> None:
         if getattr(m, "source", "") != "url":
             continue
         sm = by_pos.get(n) or {}
-        m.sha256, m.pdq = sm.get("sha256"), sm.get("pdq")
-        if not (m.sha256 or m.pdq):
+        m.sha256, m.pdq, m.md5 = sm.get("sha256"), sm.get("pdq"), sm.get("md5")
+        if not (m.sha256 or m.pdq or m.md5):
             m.error = "not fetched again: the post was stored before without this media's hashes"  # type: ignore[attr-defined]
 
 
@@ -142,7 +142,7 @@ def _media_answer(m: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"source": source}
     if m.url:
         out["url"] = m.url
-    hashes = {k: v for k, v in (("md5", getattr(m, "md5", None)), ("sha256", m.sha256), ("pdq", m.pdq)) if v}
+    hashes = {k: v for k, v in (("md5", m.md5), ("sha256", m.sha256), ("pdq", m.pdq)) if v}
     error = getattr(m, "error", None)
     out["status"] = "error" if error else "hashed" if source in ("url", "upload") else "given"
     if error:
@@ -155,7 +155,7 @@ def _match_content(pid: int, p: PostRecord) -> Any:
     from basira.signals.banks import PostContent
 
     return PostContent(pid, p.text, list(p.urls),
-                       [{"md5": getattr(m, "md5", None), "sha256": m.sha256, "pdq": m.pdq} for m in p.media])
+                       [{"md5": m.md5, "sha256": m.sha256, "pdq": m.pdq} for m in p.media])
 
 
 def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | None]],

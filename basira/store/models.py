@@ -108,6 +108,7 @@ class Media(Base):
     kind: Mapped[str | None] = mapped_column(sa.String(32))
     sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     pdq: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    md5: Mapped[str | None] = mapped_column(sa.String(32), index=True)  # hex (migration 0017)
 
 
 class Detection(Base):

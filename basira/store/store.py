@@ -176,7 +176,7 @@ class Store(Database):
             out["media"] = [
                 m._asdict()
                 for m in conn.execute(
-                    sa.select(mt.c.position, mt.c.url, mt.c.kind, mt.c.sha256, mt.c.pdq)
+                    sa.select(mt.c.position, mt.c.url, mt.c.kind, mt.c.sha256, mt.c.pdq, mt.c.md5)
                     .where(mt.c.post_id == r.id)
                     .order_by(mt.c.position)
                 )

@@ -42,12 +42,15 @@ def server(tmp_path_factory):
     store.close()
 
 
-def _analyst_page(pw, base: str, problems: list[str], responses: bool = False):
-    """Chromium at desktop size, logged in as the analyst; script errors (and with `responses`, HTTP errors
-    from the login on) go to `problems`."""
+def _analyst_page(pw, base: str, problems: list[str], responses: bool = False, width: int = 1280,
+                  lang: str = "en"):
+    """Chromium (desktop size unless `width`), logged in as the analyst; script errors and console warnings
+    (cytoscape's "custom wheel sensitivity" was one on every graph page) and, with `responses`, HTTP errors
+    from the login on, go to `problems`."""
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base).new_page()
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page = browser.new_context(viewport={"width": width, "height": 900}, base_url=base,
+                               extra_http_headers={"Accept-Language": lang}).new_page()
+    page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     if responses:
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
@@ -192,5 +195,30 @@ def test_graphs_label_the_riskiest_fifteen_and_colour_by_viridis(server):
             _check(ego, ego_nodes)
         else:  # a small neighbourhood: every node labelled
             assert all(label for _, label, _, _ in ego_nodes)
+        browser.close()
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_network_pages_fit_a_phone_without_console_warnings(server, lang):
+    """Issue 15: the community page was 407-438 px wide at 390 px (its bridge tables had no scrolling wrapper);
+    the network index, a community and an account page fit 390 px, and draw with no console warning."""
+    base, _ = server
+    problems: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser, page = _analyst_page(pw, base, problems, responses=True, width=390, lang=lang)
+        page.wait_for_url("**/queue*")
+        page.goto("/network")
+        href = page.locator("table.queue tbody tr td a[href^='/communities/']").first.get_attribute("href")
+        for url in ("/network", href, None):
+            if url is None:  # the riskiest member's account page
+                data = json.loads(page.locator("#graph-data").text_content())
+                url = f"/accounts/{max(data['nodes'], key=lambda n: n['risk'])['id']}"
+            page.goto(url)
+            if url != "/network":
+                page.wait_for_selector(".graph-canvas.drawn", timeout=60_000)
+            assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+            over = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert over <= 0, f"{url} ({lang}) is {over} px wider than 390 px"
         browser.close()
     assert not problems, problems

@@ -47,7 +47,7 @@
       id: "e" + i, source: String(e.source), target: String(e.target), kind: e.kind,
       width: 0.6 + 5 * Math.sqrt(e.weight / maxW), colour: EDGE[e.kind] || "#999" } }));
     const cy = window.cytoscape({
-      container: canvas, elements: elements, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 2,
+      container: canvas, elements: elements, minZoom: 0.1, maxZoom: 2,
       layout: { name: data.nodes.length > 1 ? "cose" : "grid", animate: false, randomize: false, nodeRepulsion: 9000,
         idealEdgeLength: 60, numIter: 600 },
       style: [

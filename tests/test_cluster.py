@@ -328,3 +328,128 @@ def test_workers_match_the_banks_and_reload_them_when_they_change(platform, pg, 
         assert again.posts_new == 0 and again.hash_matches > 0
         assert _matches(store) == want_then[0]
         assert_same(snapshot(store), want_then[1], platform)
+
+
+KILL_SCAN = """
+import sys
+from basira.cluster.client import cluster_scan
+from basira.store import open_store
+
+platform, db, address = sys.argv[1:]
+with open_store(db) as store:
+    cluster_scan(store, db, address, [platform], chunk_bytes=64 * 1024, batch_size=50, score_window=100)
+"""
+
+
+def _kill_client_at(where: str, platform: Path, db: str, address: str) -> None:
+    """Run a cluster scan in a client process and SIGKILL it at `where` (basira.cluster.client.PAUSE_ENV), with
+    the tasks it submitted still running on the workers."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BASIRA_CLUSTER_CLIENT_TEST_PAUSE": where}
+    client = subprocess.Popen([sys.executable, "-c", KILL_SCAN, str(platform), db, address], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(300, client.kill)  # a client that never pauses fails the test below, not the suite
+    timer.start()
+    try:
+        tail = []
+        for line in client.stderr:
+            tail.append(line)
+            if "basira-cluster-client-paused" in line:
+                client.send_signal(signal.SIGKILL)
+                break
+        client.wait()
+    finally:
+        timer.cancel()
+    assert client.returncode == -signal.SIGKILL, "".join(tail[-30:])
+
+
+def _events(store, kind: str) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM events WHERE kind = :k"), {"k": kind}).scalar()
+
+
+def test_a_client_killed_mid_ingest_is_resumed_by_running_the_scan_again(platform, local_state, pg, shared_cluster):
+    """SIGKILL of the client after a few parts ended, the next parts and score tasks running on the workers
+    (they go on as orphans, their results unwanted); the same scan run again, at once, ends with the local
+    scan's state: nothing lost, nothing twice."""
+    from basira.cluster.client import cluster_scan
+
+    address, _ = shared_cluster
+    _kill_client_at("parts:3", platform, pg, address)
+    with open_store(pg) as store:
+        assert 0 < len(snapshot(store)["posts"]) < len(local_state["posts"])  # killed mid-ingest
+        assert _events(store, "scan.completed") == 0
+        s = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024, batch_size=50,
+                         score_window=100)
+        assert s.posts_total == len(local_state["posts"])
+        assert_same(snapshot(store), local_state, platform)
+        assert _events(store, "scan.completed") == 1
+
+
+@pytest.fixture(scope="module")
+def banked_state(platform, tmp_path_factory):
+    """A local scan's state and matches with three simulated texts in a bank."""
+    from basira.scan import scan_paths
+
+    with fresh_db_url("postgresql", tmp_path_factory.mktemp("banked")) as url, open_store(url) as store:
+        _bank(store, _bank_texts(platform, 3))
+        scan_paths(store, [str(platform)], workers=1)
+        yield _matches(store), snapshot(store)
+
+
+@pytest.mark.parametrize("where", ["match:2", "record:1"])
+def test_a_client_killed_in_the_hash_pass_is_resumed_by_running_the_scan_again(platform, banked_state, pg,
+                                                                               shared_cluster, where):
+    """SIGKILL of the client while the workers match the banks (windows matched, none recorded) or record the
+    matches (chunks recorded, the banks' checkpoints not moved, no review groups formed): the scan run again
+    ends with the local scan's matches, cases and groups."""
+    from basira.cluster.client import cluster_scan
+
+    address, _ = shared_cluster
+    matches, state = banked_state
+    assert matches
+    with open_store(pg) as store:
+        _bank(store, _bank_texts(platform, 3))
+        _kill_client_at(where, platform, pg, address)
+        assert len(snapshot(store)["posts"]) == len(state["posts"]) and _events(store, "scan.completed") == 0
+        cluster_scan(store, pg, address, [str(platform)], chunk_bytes=64 * 1024, batch_size=50, score_window=100)
+        assert _matches(store) == matches
+        assert_same(snapshot(store), state, platform)
+        assert _events(store, "scan.completed") == 1
+
+
+ORPHAN = """
+import sys, time
+from distributed import Client
+
+with Client(scheduler_file=sys.argv[1], timeout="60s") as c:
+    f = c.submit(time.sleep, float(sys.argv[2]), key="basira-orphan-%d" % time.time_ns(), pure=False)
+    while c.processing() and not any(c.processing().values()):
+        time.sleep(0.05)
+    print("running", time.time(), flush=True)
+    time.sleep(3600)
+"""
+
+
+def test_a_new_client_waits_for_the_tasks_a_killed_client_left_running(pg, shared_cluster):
+    """A killed client's tasks run on to their end (a thread cannot be stopped); the scan run again waits for
+    them before it submits the same parts, windows or chunks of matches (basira.cluster.client.connect)."""
+    from basira.cluster.client import connect
+
+    address, _ = shared_cluster
+    with open_store(pg):  # migrated: the workers' plugin loads its banks
+        connect(address, pg).close()  # warm workers (a first connect loads the detector in each: seconds)
+    client = subprocess.Popen([sys.executable, "-c", ORPHAN, address, "10"], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    started = float(client.stdout.readline().split()[1])
+    client.send_signal(signal.SIGKILL)
+    client.wait()
+
+    def cancelled(dask_worker) -> int:
+        return sum(1 for ts in dask_worker.state.tasks.values() if ts.state == "cancelled")
+
+    c = connect(address, pg)
+    try:
+        assert time.time() >= started + 10 - 0.5  # it returned once the orphan had slept its 10 s
+        assert not any(c.run(cancelled).values())
+    finally:
+        c.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from basira.core.errors import InputError
+from basira.core.killpoints import pause, pause_point
 from basira.scan.hashes import HashScanResult
 from basira.scan.resolve import CHUNK_BYTES
 from basira.scan.score import ScoreTally
@@ -17,6 +18,11 @@ if TYPE_CHECKING:
 
 SCORE_WINDOW = 2000  # post ids per scoring task
 RETRIES = 3
+ORPHAN_WAIT = 600.0  # seconds a new client waits for a gone client's tasks to end (a 4 MiB part: ~5 s)
+# Test hook for the client-killed test: "parts:N" pauses (for a SIGKILL) once N ingest parts have ended and the
+# tasks they let start are submitted; "match:N" / "record:N" once N windows of the hash pass are matched / N
+# chunks of its matches recorded (the others still running).
+PAUSE_ENV = "BASIRA_CLUSTER_CLIENT_TEST_PAUSE"
 Progress = Callable[[str, int, int | None], None]
 
 
@@ -41,18 +47,49 @@ def connect(address: str, db_url: str | None = None) -> Any:
     except OSError as exc:
         raise InputError("--cluster", None, None, f"cannot reach the Dask scheduler at {address}: {exc}") from None
     client.register_plugin(BasiraPlugin(db_url))
+    try:
+        left = client.run(_orphans_gone, ORPHAN_WAIT)
+    except BaseException:
+        client.close()
+        raise
+    if any(left.values()):
+        client.close()
+        busy = ", ".join(f"{w} ({n})" for w, n in sorted(left.items()) if n)
+        raise InputError("--cluster", None, None, f"workers still run tasks of a scan whose client is gone, "
+                         f"{ORPHAN_WAIT:.0f} s after it: {busy}; wait for them to end, or restart those workers")
     return client
+
+
+async def _orphans_gone(timeout: float, dask_worker: Any = None) -> int:
+    """On a worker: wait (up to `timeout` seconds) until no Basira task of a client that is gone still runs
+    here; how many still do. A killed client's tasks are cancelled, but a thread cannot be stopped: they run
+    to their end, their results unwanted. The same parts and windows of a scan run again must not run beside
+    them (their ingest would race the run's own, and two writes of one chunk of bank matches would both
+    insert it): a killed scan is resumed by the same command, which waits here first."""
+    import asyncio
+
+    def left() -> int:
+        return sum(1 for key, ts in dask_worker.state.tasks.items()
+                   if ts.state == "cancelled" and str(key).startswith("basira-"))
+
+    deadline = time.monotonic() + timeout
+    while left() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return left()
 
 
 def _run(client: Any, futures: list[Any], stage: str, report: Progress) -> list[Any]:
     from distributed import as_completed
 
     results, done = [], 0
+    hook = pause_point(PAUSE_ENV)
     report(stage, 0, len(futures))
     for fut in as_completed(futures):
         results.append(fut.result())
         done += 1
         report(stage, done, len(futures))
+        if hook == (stage, done):
+            pause("basira-cluster-client")
     return results
 
 
@@ -143,41 +180,51 @@ def hash_on_cluster(client: Any, store: Store, db_url: str, report: Progress,
     return hashed
 
 
-def _ingest_and_score(client: Any, store: Store, db_url: str, version: str, submit_part: Callable[[int], Any],
-                      n_parts: int, report: Progress, batch_size: int, window: int,
-                      on_part: Callable[[Any], None], hold_from: int | None = None) -> ScoreTally:
-    """Ingest parts and score tasks at once. Parts are submitted a few at a time (one more than the workers),
-    so that a part submitted is a part running, or about to; each finished part may make more post ids final
-    (`on_part` gets its result), and their windows are submitted then, before the next parts (priority): the
-    workers score what is committed between parts, and no stage waits for the one before to end (at 44k posts,
-    2 workers, the scoring had waited for the last part; the first worker done with its parts sat idle).
+def _ingest_and_score(client: Any, store: Store, db_url: str, version: str,
+                      submit_part: Callable[[int, str | None, list[Any]], Any], n_parts: int, report: Progress,
+                      batch_size: int, window: int, on_part: Callable[[Any], None],
+                      hold_from: int | None = None) -> ScoreTally:
+    """Ingest parts and score tasks at once. Each worker is a lane of parts: one part ingesting, seceded from
+    the worker's thread pool (basira.cluster.tasks) so that its thread scores meanwhile, and the next part
+    pinned to it waiting on that one (a dependency: it starts when the part ends, without a round trip through
+    this client; under load the round trip left the worker idle 1.3 s a part). Each finished part may make
+    more post ids final (`on_part` gets its result), and their windows are submitted then; parts go before
+    score tasks (priority), so a part waits for the score task in hand, not for the queued ones.
     Post ids come from one sequence in every worker's transactions, so an id below the largest committed one
     can still be in use by a part that is running: the ids up to the largest committed when a part ended are
     final once every part submitted then has ended too. Parts from `hold_from` on start only once every part
-    before it has ended."""
+    before it has ended (they depend on them)."""
     from distributed import as_completed
 
     from basira.scan.score import count_lacking, post_id_bounds
 
     lo, hi = post_id_bounds(store)  # posts an interrupted scan left unscored are scored first
     scoring = _Scoring(client, db_url, version, batch_size, window, None, lo - 1 if hi else 0)
-    ahead = len(scoring.addresses) + 1
+    lanes: dict[str | None, list[Any]] = {a: [] for a in scoring.addresses} or {None: []}  # its parts not ended
     hold = n_parts if hold_from is None else hold_from
     index: dict[Any, int] = {}
+    lane_of: dict[Any, str | None] = {}
     queued = list(range(n_parts - 1, -1, -1))  # a stack: the next part last
-    running: set[Any] = set()
+    running: set[Any] = set()  # parts submitted, not ended (ingesting, or waiting on the one before)
 
     def more() -> list[Any]:
         out = []
-        while queued and len(running) < ahead and (
-                queued[-1] < hold or not any(index[f] < hold for f in running)):
+        while queued:
+            lane = min(lanes, key=lambda a: len(lanes[a]))
+            if len(lanes[lane]) >= 2:
+                break
             i = queued.pop()
-            f = submit_part(i)
-            index[f] = i
+            after = list(lanes[lane][-1:])
+            if i >= hold:
+                after += [f for f in running if index[f] < hold and f not in after]
+            f = submit_part(i, lane, after)
+            index[f], lane_of[f] = i, lane
+            lanes[lane].append(f)
             running.add(f)
             out.append(f)
         return out
 
+    hook = pause_point(PAUSE_ENV)
     marks: list[tuple[int, set[Any]]] = []
     pending = as_completed([*more(), *scoring.upto(hi, final=not n_parts)])
     totals, parts, scores = ScoreTally(), 0, 0
@@ -190,6 +237,7 @@ def _ingest_and_score(client: Any, store: Store, db_url: str, version: str, subm
             report("score", scores, scoring.submitted)
             continue
         running.discard(fut)
+        lanes[lane_of.pop(fut)].remove(fut)
         parts += 1
         on_part(r)
         report("ingest", parts, n_parts)
@@ -201,6 +249,8 @@ def _ingest_and_score(client: Any, store: Store, db_url: str, version: str, subm
                 pending.add(f)
         for f in more():
             pending.add(f)
+        if hook == ("parts", parts):
+            pause("basira-cluster-client")
     # The argument above leaves no post unscored; were one left (a bug), this sweep would score it.
     if count_lacking(store, version):
         lo, hi = post_id_bounds(store)
@@ -252,9 +302,11 @@ def cluster_scan(store: Store, db_url: str, address: str, paths: list[str], fmt:
             per_worker = Path(inp.path).stat().st_size // (2 * max(1, summary.workers)) + 1
             parts += split_inputs([inp], options, max(64 << 10, min(chunk_bytes, per_worker)))
 
-        def submit_part(i: int) -> Any:
-            return client.submit(ingest_task, db_url, parts[i], options, on_error, retries=RETRIES, pure=False,
-                                 key=f"basira-ingest-{i}-{time.time_ns()}")
+        def submit_part(i: int, worker: str | None, after: list[Any]) -> Any:
+            # Pinned to its lane's worker (another takes it if that one is gone); before the score tasks.
+            return client.submit(ingest_task, db_url, parts[i], options, on_error, *after, retries=RETRIES,
+                                 pure=False, key=f"basira-ingest-{i}-{time.time_ns()}", priority=2,
+                                 workers=[worker] if worker else None, allow_other_workers=True)
 
         per_file: dict[str, dict[str, Any]] = {}
 

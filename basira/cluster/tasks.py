@@ -47,9 +47,25 @@ def _store(db_url: str) -> Any:
     return s
 
 
-def ingest_task(db_url: str, part: Part, options: Any, on_error: str) -> PartResult:
-    """Ingest one part (a file, or a byte range of one), with checkpoints."""
+def ingest_task(db_url: str, part: Part, options: Any, on_error: str, *after: PartResult) -> PartResult:
+    """Ingest one part (a file, or a byte range of one), with checkpoints, seceded from the worker's thread
+    pool: ingest waits on PostgreSQL for about a third of its time (its inserts, the database's CPU), and the
+    thread it leaves scores meanwhile, as a local scan's ingest thread and scoring overlap. The client gives a
+    worker one part at a time (`after`: the parts this one waits for), so it runs one part and one score task
+    at a time."""
+    _secede()
     return ingest_part(_store(db_url), part, options, on_error)
+
+
+def _secede() -> None:
+    from distributed import secede
+    from distributed.worker import get_worker
+
+    try:
+        get_worker()
+    except ValueError:  # called outside a worker (a test, a debugger): nothing to leave
+        return
+    secede()
 
 
 def score_task(db_url: str, version: str, lo: int, hi: int, batch_size: int, since: Any = None,

@@ -145,7 +145,8 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        items = errors.validation_items(exc.errors())
+        with speaking(pages.lang_of(request)):  # msg in the reader's language; loc and type stay the same
+            items = errors.validation_items(exc.errors())
         if hma_api.is_hma_path(request.url.path):
             return hma_api.error_response(422, errors.message(items))
         if wants_json(request):

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from basira.core.errors import BasiraError
 from basira.core.i18n import DEFAULT, N_, current, gettext
 
 ERROR_TYPES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
@@ -39,9 +40,19 @@ def error_items(status: int, detail: Any) -> list[dict[str, Any]]:
 
 
 def validation_items(errors: Any) -> list[dict[str, Any]]:
-    """Pydantic's validation errors, reduced to loc/msg/type (no echo of the input)."""
-    return [{"loc": [x if isinstance(x, int) else str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")),
+    """Pydantic's validation errors, reduced to loc/msg/type (no echo of the input), `msg` in the current
+    language. What one of our validators refused (pydantic's `value_error`, "Value error, ..." in its `msg`) says
+    our message, without pydantic's prefix: the refusal's own (describe), from its template when it has one."""
+    return [{"loc": [x if isinstance(x, int) else str(x) for x in e.get("loc", ())], "msg": _validation_msg(e),
              "type": str(e.get("type", "invalid"))} for e in errors]
+
+
+def _validation_msg(e: Any) -> str:
+    cause = (e.get("ctx") or {}).get("error") if e.get("type") == "value_error" else None
+    if isinstance(cause, BaseException):
+        # a validator that turned a BasiraError into the ValueError pydantic wants keeps it as the cause
+        return describe(cause.__cause__ if isinstance(cause.__cause__, BasiraError) else cause)
+    return localise(str(e.get("msg", "")))
 
 
 def body(status: int, detail: Any) -> dict[str, Any]:

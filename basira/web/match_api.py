@@ -39,7 +39,7 @@ class MatchQuery(BaseModel):
         try:
             return get_signal_type(info.field_name).validate(v)
         except SignalError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(str(exc)) from exc  # the cause keeps its template: said in the reader's language
 
     @model_validator(mode="after")
     def _something(self) -> MatchQuery:

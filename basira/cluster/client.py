@@ -191,9 +191,11 @@ def _ingest_and_score(client: Any, store: Store, db_url: str, version: str,
     more post ids final (`on_part` gets its result), and their windows are submitted then; parts go before
     score tasks (priority), so a part waits for the score task in hand, not for the queued ones.
     Post ids come from one sequence in every worker's transactions, so an id below the largest committed one
-    can still be in use by a part that is running: the ids up to the largest committed when a part ended are
-    final once every part submitted then has ended too. Parts from `hold_from` on start only once every part
-    before it has ended (they depend on them)."""
+    can still be in use by a part that is running: the ids up to the largest committed when a part ended (the
+    task reads it) are final once the parts the other lanes were ingesting then have ended too (with one
+    worker, at once: scoring follows ingest one part behind, where waiting for every part in flight kept it
+    two behind). Parts from `hold_from` on start only once every part before it has ended (they depend on
+    them)."""
     from distributed import as_completed
 
     from basira.scan.score import count_lacking, post_id_bounds
@@ -236,12 +238,16 @@ def _ingest_and_score(client: Any, store: Store, db_url: str, version: str,
             totals.add(r)
             report("score", scores, scoring.submitted)
             continue
+        r, mark = r
         running.discard(fut)
-        lanes[lane_of.pop(fut)].remove(fut)
+        lane = lane_of.pop(fut)
+        lanes[lane].remove(fut)
         parts += 1
         on_part(r)
         report("ingest", parts, n_parts)
-        marks.append((post_id_bounds(store)[1], set(running)))
+        # The parts that may hold ids below `mark`, uncommitted: the ones other lanes are ingesting (the first
+        # of each: the others wait on it); this lane's next started after `mark` was read, so its ids are above.
+        marks.append((mark, {f[0] for a, f in lanes.items() if f and a != lane}))
         final = [m for m, waiting in marks if not waiting & running]
         marks = [(m, waiting) for m, waiting in marks if waiting & running]
         if final:

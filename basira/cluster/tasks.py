@@ -11,7 +11,7 @@ from basira.core.killpoints import pause, pause_point
 from basira.scan.hashes import Found, HashPlan, HashScanResult, record_chunk, snapshot_for, window_pass
 from basira.scan.ingest import PartResult, ingest_part
 from basira.scan.resolve import Part
-from basira.scan.score import ScoreTally, ensure_detector, score_window
+from basira.scan.score import ScoreTally, ensure_detector, post_id_bounds, score_window
 
 # Test hook for the worker-killed test: "score:N" pauses (for a SIGKILL) inside this worker's N-th scoring
 # window, with detections written but not committed.
@@ -47,14 +47,16 @@ def _store(db_url: str) -> Any:
     return s
 
 
-def ingest_task(db_url: str, part: Part, options: Any, on_error: str, *after: PartResult) -> PartResult:
+def ingest_task(db_url: str, part: Part, options: Any, on_error: str, *after: Any) -> tuple[PartResult, int]:
     """Ingest one part (a file, or a byte range of one), with checkpoints, seceded from the worker's thread
     pool: ingest waits on PostgreSQL for about a third of its time (its inserts, the database's CPU), and the
     thread it leaves scores meanwhile, as a local scan's ingest thread and scoring overlap. The client gives a
     worker one part at a time (`after`: the parts this one waits for), so it runs one part and one score task
-    at a time."""
+    at a time. Returns the part's result and the largest post id committed when it ended: the parts waiting on
+    this one start later, so every id they take is larger (basira.cluster.client)."""
     _secede()
-    return ingest_part(_store(db_url), part, options, on_error)
+    store = _store(db_url)
+    return ingest_part(store, part, options, on_error), post_id_bounds(store)[1]
 
 
 def _secede() -> None:

@@ -6,7 +6,7 @@ that media item, and the item is scored all the same."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from basira.ingest.clean import ReadOptions
@@ -159,11 +159,13 @@ def _match_content(pid: int, p: PostRecord) -> Any:
 
 
 def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | None]],
-            actor: str = "intake", fetch_policy: FetchPolicy | None = None) -> list[dict[str, Any]]:
+            actor: str = "intake", fetch_policy: FetchPolicy | None = None,
+            after_store: Callable[[], None] | None = None) -> list[dict[str, Any]]:
     """Fetch and hash media given by URL, store, score and hash-match the posts; one answer per record, in
     order: platform, post_id, post (store id), score, flagged, policy, categories, evidence, bank_matches,
     case_id, media (per media item: source, status, hashes or reason). Idempotent: a post already stored keeps
-    its stored detection, media hashes and case."""
+    its stored detection, media hashes and case. `after_store` (a kill test's pause) runs once the posts and
+    their detections are committed, before the hash pass."""
     from basira import banks as repo
     from basira.ingest.repository import ingest_batch
     from basira.intake.queue import post_rows_on, stored_results
@@ -197,6 +199,8 @@ def process(store: Store, records: Sequence[tuple[PostRecord, AccountRecord | No
                 todo.append({**scored[n], "post_id": pid})
         if todo:
             record(store, todo)
+    if after_store is not None:
+        after_store()
     ids = {k: v[0] for k, v in rows.items()}
     post_ids = sorted(set(ids.values()))
     if banks:

@@ -19,8 +19,9 @@ from basira.core.killpoints import pause, pause_point
 if TYPE_CHECKING:
     from basira.store import Store
 
-# Test hook for the kill test: "inside:N" pauses (for a SIGKILL) once claimed batch N is processed but before
-# the queue rows are marked done.
+# Test hook for the kill tests: "inside:N" pauses (for a SIGKILL) once claimed batch N is processed but before
+# the queue rows are marked done; "stored:N" once batch N's posts and detections are committed but before
+# its hash pass.
 _PAUSE_ENV = "BASIRA_WORKER_TEST_PAUSE"
 
 
@@ -94,9 +95,11 @@ def run_worker(store: Store, *, batch: int = 100, until_empty: bool = False, pol
     while not should_stop():
         n = stats.batches + 1
         inside = (lambda: pause("basira-worker")) if hook == ("inside", n) else None
+        stored = (lambda: pause("basira-worker")) if hook == ("stored", n) else None
         with claim(store, batch, name, before_commit=inside) as c:
             if c.rows:
-                results = process(store, records_of([item for _, item in c.rows]), actor="intake")
+                results = process(store, records_of([item for _, item in c.rows]), actor="intake",
+                                  after_store=stored)
                 c.results.update({qid: r for (qid, _), r in zip(c.rows, results, strict=True)})
         if c.rows:
             stats.batches += 1

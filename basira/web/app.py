@@ -95,6 +95,11 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     from basira.web import banks_pages
 
     app.include_router(banks_pages.router)
+    from basira.web import media_pages
+
+    app.include_router(media_pages.router)  # a post's media, fetched only when a reviewer reveals it
+    templates.env.globals.update(case_media_src=media_pages.case_media_src,
+                                 target_media_src=media_pages.target_media_src)
     app.include_router(reports_router)
     for router in hma_api.routers:  # HMA-compatible /c, /h, /m, /livez, /readyz (docs/hash-matching.md)
         app.include_router(router)

@@ -21,8 +21,10 @@ SESSION_COOKIE = "basira_session"
 LOGIN_CSRF_COOKIE = "basira_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "media-src 'self' https:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    # Images and media from Basira only (a post's media is fetched through it when revealed,
+    # basira.web.media_pages): no page makes the browser contact a post's own host.
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),

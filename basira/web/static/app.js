@@ -52,9 +52,22 @@
     return true;
   }
 
+  // Media has no src until revealed: opening a page fetches nothing, so no host learns that a reviewer looked.
+  // The first reveal copies data-src (Basira's own route, which fetches it then) into src; a video still waits
+  // for its play button.
   function toggleMedia(fig) {
     const on = fig.classList.toggle("revealed");
     fig.setAttribute("aria-pressed", on ? "true" : "false");
+    if (!on) return;
+    $$("img[data-src], video[data-src]", fig).forEach((el) => {
+      if (el.getAttribute("src")) return;
+      el.addEventListener("error", () => {
+        fig.classList.add("failed");
+        const cap = $("figcaption", fig);
+        if (cap) cap.textContent = fig.dataset.failed || "";
+      }, { once: true });
+      el.setAttribute("src", el.dataset.src);
+    });
   }
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -123,7 +123,7 @@ def test_the_media_route_fetches_through_the_policy_and_answers_only_media(site)
         assert c.get(f"/cases/{case_id}/media/4").status_code == 404
         assert c.get(f"/cases/{case_id + 99}/media/0").status_code == 404
     with _client(url, svc, "rita") as c:
-        assert c.get(f"/orders/1/targets/1/media/0").status_code == 403  # a reviewer does not handle orders
+        assert c.get("/orders/1/targets/1/media/0").status_code == 403  # a reviewer does not handle orders
     with _client(url, svc, "lena") as c:
         got = c.get("/orders/1/targets/1/media/0")
         assert got.status_code == 200 and got.content == PNG

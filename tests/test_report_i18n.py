@@ -88,6 +88,9 @@ def test_durations_and_numbers_follow_the_language():
 
 
 def test_cli_writes_the_report_in_the_language_asked(db_url, tmp_path):
+    from basira.store import open_store
+
+    open_store(db_url).close()  # a report only reads: it refuses a database that does not exist yet
     runner = CliRunner()
     out = {}
     for lang in ("ar", "en"):

@@ -19,7 +19,7 @@ from basira.cli import (
     simulate,
     worker,
 )
-from basira.cli._common import fail
+from basira.cli._common import BasiraGroup, fail
 
 __all__ = ["app", "fail", "main"]
 
@@ -28,6 +28,7 @@ app = typer.Typer(
     help="Basira (بصيرة): detect, match and map online terrorist recruitment; review and act on it.",
     no_args_is_help=True,
     add_completion=False,
+    cls=BasiraGroup,  # a BasiraError no command caught: "error: ..." and exit 2, never a traceback
 )
 
 

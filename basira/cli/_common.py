@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
-from basira.core.errors import InputError
+from basira.core.errors import BasiraError
 
 err = Console(stderr=True)
 DB_HELP = "Database URL or SQLite path (default: $BASIRA_DB or basira.db)."
 
-def fail(exc: InputError) -> typer.Exit:
-    """Print a bad-input error (file, line, field) and exit with code 2."""
+
+def fail(exc: BasiraError) -> typer.Exit:
+    """Print what Basira refuses (a bad input's file, line and field; a database it cannot open) and exit 2."""
     err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+class BasiraGroup(TyperGroup):
+    """The root command group: a BasiraError that a command did not catch itself ends as `error: ...` and exit
+    code 2, in this one place, instead of a traceback (a wrong --db URL, a setting at fault, a refused input).
+    Any other exception is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BasiraError as exc:
+            raise fail(exc) from None
 
 def progress_bar(enabled: bool = True):
     """A Rich progress bar on stderr; off when stdout carries the results or JSON."""
@@ -29,6 +46,7 @@ def progress_bar(enabled: bool = True):
         disable=not enabled,
         transient=False,
     )
+
 
 def count_lines(path: str) -> int | None:
     if path == "-":

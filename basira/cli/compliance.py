@@ -34,7 +34,8 @@ def _exit(message: str, code: int) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def _service(db: str | None, now: str | None = None) -> ComplianceService:
+def _service(db: str | None, now: str | None = None, *, create: bool = True) -> ComplianceService:
+    """The compliance service on the database; `create=False` for commands that only read (no empty database made)."""
     from basira.compliance.alerts import AlertSettings
     from basira.compliance.orders import OrderError, parse_time
     from basira.compliance.service import ComplianceService
@@ -54,7 +55,7 @@ def _service(db: str | None, now: str | None = None) -> ComplianceService:
         review, alerts = ReviewSettings.from_env(), AlertSettings.from_env()
     except BasiraError as exc:  # InputError: a BASIRA_* value Settings cannot read
         raise _exit(f"bad setting in the environment: {exc}", 2) from None
-    return ComplianceService(open_store(settings(db).db_url), review, alerts, clock=clock)
+    return ComplianceService(open_store(settings(db).db_url, create=create), review, alerts, clock=clock)
 
 
 def _run(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -106,7 +107,7 @@ def orders_import(path: str = typer.Argument(..., metavar="FILE.jsonl|.json|.csv
 def orders_list(status: str | None = typer.Option(None, "--status", help="open, executed, rejected or withdrawn."),
                 as_json: bool = typer.Option(False, "--json"), db: str | None = DB) -> None:
     """Orders, open ones first by time left."""
-    svc = _service(db)
+    svc = _service(db, create=False)
     try:
         rows = svc.orders(status)
     finally:
@@ -123,7 +124,7 @@ def orders_list(status: str | None = typer.Option(None, "--status", help="open, 
 @orders_app.command("show")
 def orders_show(order_id: int = typer.Argument(...), db: str | None = DB) -> None:
     """One order as JSON: targets, statement, notices, alerts, complaints, preserved items."""
-    svc = _service(db)
+    svc = _service(db, create=False)
     try:
         o = svc.order(order_id)
     finally:
@@ -210,7 +211,7 @@ def compliance_hold(item_id: int = typer.Argument(..., help="Preserved item id (
 @compliance_app.command("preserved")
 def compliance_preserved(as_json: bool = typer.Option(False, "--json"), db: str | None = DB) -> None:
     """Preserved items (minimal record: ids, hash, dates, hold); no content."""
-    svc = _service(db)
+    svc = _service(db, create=False)
     try:
         rows = svc.repo.preserved()
     finally:
@@ -230,7 +231,7 @@ def compliance_preserved(as_json: bool = typer.Option(False, "--json"), db: str 
 def complaints_list(status: str | None = typer.Option(None, "--status", help="open, upheld or rejected."),
                     as_json: bool = typer.Option(False, "--json"), db: str | None = DB) -> None:
     """Complaints, newest first."""
-    svc = _service(db)
+    svc = _service(db, create=False)
     try:
         rows = svc.repo.complaints(status)
     finally:

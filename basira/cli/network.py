@@ -39,7 +39,7 @@ def _load(db: str | None, since: str | None, until: str | None) -> tuple[Any, An
     from basira.store import open_store
 
     s, u = _time(since, "--since"), _time(until, "--until")
-    store = open_store(settings(db).db_url)
+    store = open_store(settings(db).db_url, create=False)  # only reads: never creates an empty database
     data = load_network_data(store, since=s, until=u)
     return store, data, int(s.timestamp()) if s else None, int(u.timestamp()) if u else None
 

@@ -42,11 +42,12 @@ def period(start: str, end: str) -> tuple[datetime, datetime]:
     return out[0], out[1]
 
 
-def _store(db: str | None):
+def _store(db: str | None, *, create: bool = False):
+    """The database; a report only reads, so a --db that names no database is refused, not created empty."""
     from basira.core.settings import settings
     from basira.store import open_store
 
-    return open_store(settings(db).db_url)
+    return open_store(settings(db).db_url, create=create)
 
 
 @app.command()

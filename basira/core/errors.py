@@ -24,6 +24,7 @@ HTTP_STATUS: dict[str, int] = {
     "conflict": 409,
     "too_large": 413,
     "upstream": 502,  # a partner service (e.g. the Transparency Database) failed or refused us
+    "unavailable": 503,  # Basira's own database cannot be opened (basira.store.db.DatabaseOpenError)
 }
 
 

@@ -5,6 +5,7 @@ commit together. basira.store.store.Store adds the table reads every layer uses.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -19,11 +20,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from typing_extensions import TypeVar
 
+from basira.core.errors import BasiraError
 from basira.core.time import utc
 from basira.store import bulk, events
 from basira.store.models import Platform
 
-__all__ = ["MIGRATIONS", "Database", "EventEntry", "Tx", "migrate", "open_engine"]
+__all__ = ["MIGRATIONS", "Database", "DatabaseOpenError", "EventEntry", "Tx", "migrate", "open_engine"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,14 +61,54 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         conn.commit()
 
 
-def open_engine(url: str, *, migrate_schema: bool = True, echo: bool = False) -> Engine:
-    """The engine for a SQLAlchemy URL (or a plain SQLite file path), its schema migrated to head."""
+class DatabaseOpenError(BasiraError):
+    """The database named by `--db` (or $BASIRA_DB) cannot be opened: a URL SQLAlchemy cannot read, a driver
+    that is not installed, a server that refuses the connection, or (for a command that only reads) no
+    database there at all. The message shows the URL with its password hidden."""
+
+    kind = "unavailable"
+
+
+# user:password@ in a URL SQLAlchemy could not parse (a parsed one is rendered with hide_password=True)
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def _shown(given: str, url: sa.URL | None = None) -> str:
+    """The database as the user named it (a plain path stays a path), its password hidden."""
+    if url is None or "://" not in given:
+        return _PASSWORD.sub(r"\1***@", given)
+    return url.render_as_string(hide_password=True)
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own words (psycopg's 'database "x" does not exist'), without SQLAlchemy's background link."""
+    orig = getattr(exc, "orig", None) or exc
+    return " ".join(str(orig).split()) or type(orig).__name__
+
+
+def open_engine(url: str, *, migrate_schema: bool = True, echo: bool = False, create: bool = True) -> Engine:
+    """The engine for a SQLAlchemy URL (or a plain SQLite file path), its schema migrated to head.
+
+    A URL that cannot be opened is a DatabaseOpenError (`--db <url>: cannot connect: <reason>`), never a driver
+    traceback. `create=False` is for commands that only read: a SQLite file that does not exist is refused
+    ("no database at ...") instead of being created empty."""
+    given = url
     if "://" not in url:
         url = f"sqlite:///{url}"
-    sa_url = sa.make_url(url)
+    try:
+        sa_url = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise DatabaseOpenError(f"--db {_shown(given)}: not a database URL: {_reason(exc)}") from None
+    shown = _shown(given, sa_url)
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
-        Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(sa_url.database)
+        if not create and not path.exists():
+            raise DatabaseOpenError(f"--db {shown}: no database at {path} (this command only reads; it creates none)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseOpenError(f"--db {shown}: cannot create {path.parent}: {_reason(exc)}") from None
     if sa_url.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
         if sa_url.get_driver_name() == "psycopg":
@@ -74,10 +116,25 @@ def open_engine(url: str, *, migrate_schema: bool = True, echo: bool = False) ->
             # they are now. A plan prepared while an ingest's tables were nearly empty stays for the whole
             # run, and made each lookup of 500 accounts compare every row with every value (60 ms, not 1).
             kwargs["connect_args"] = {"prepare_threshold": None}
-    engine = sa.create_engine(sa_url, **kwargs)
+    try:
+        engine = sa.create_engine(sa_url, **kwargs)
+    except sa.exc.NoSuchModuleError as exc:  # foo://, postgresql+nodriver://
+        raise DatabaseOpenError(f"--db {shown}: not a database URL SQLAlchemy knows: {_reason(exc)}") from None
+    except ImportError as exc:  # mysql:// without MySQLdb installed
+        raise DatabaseOpenError(f"--db {shown}: cannot connect: its driver is not installed ({_reason(exc)})") from None
+    except sa.exc.ArgumentError as exc:
+        raise DatabaseOpenError(f"--db {shown}: not a database URL: {_reason(exc)}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     if migrate_schema:
+        # Connect once before migrating, so that only a failure to connect is said as one: an error inside a
+        # migration is a bug and keeps its traceback.
+        try:
+            with engine.connect():
+                pass
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            engine.dispose()
+            raise DatabaseOpenError(f"--db {shown}: cannot connect: {_reason(exc)}") from None
         migrate(engine)
     return engine
 

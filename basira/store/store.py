@@ -24,9 +24,10 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[i : i + size]
 
 
-def open_store(url: str, *, migrate_schema: bool = True, echo: bool = False) -> Store:
-    """Open the database at a SQLAlchemy URL (or a plain SQLite file path) and migrate it to head."""
-    return Store(open_engine(url, migrate_schema=migrate_schema, echo=echo))
+def open_store(url: str, *, migrate_schema: bool = True, echo: bool = False, create: bool = True) -> Store:
+    """Open the database at a SQLAlchemy URL (or a plain SQLite file path) and migrate it to head.
+    `create=False` (commands that only read) refuses a SQLite file that does not exist (basira.store.db.open_engine)."""
+    return Store(open_engine(url, migrate_schema=migrate_schema, echo=echo, create=create))
 
 
 class Store(Database):

@@ -50,6 +50,16 @@ CASES = [
     ("prayer_open", "اللهم اغفر لنا", "قلت له اللهم اغفر لنا"),
     ("prayer_open", "بسم الله الرحمن الرحيم الحمد لله رب العالمين", "بسم الله الرحمن الرحيم أعلنت الوزارة"),
     ("prayer_open", "O Allah, forgive us", "he said o allah"),
+    ("devotion", "Praying for my mother tonight, may Allah grant her shifa", "praying mantis photos from the garden"),
+    ("devotion", "we will meet again in jannah inshallah", "in shallow water"),
+    ("devotion", "Thank you all. Ameen", "the amendment passed"),
+    ("devotion", "Jumu'ah Mubarak to everyone", "jumu was late to the match"),
+    ("devotion", "please remember him in your duas", "the dual carriageway"),
+    ("devotion", "وصلنا البيت والحمد لله", "حمدان وصل البيت"),
+    ("devotion", "نلتقي غدا ان شاء الله", "نلتقي غدا في المقهى"),
+    ("devotion", "توفي جدي رحمه الله", "رحمة صديقة اختي"),
+    ("devotion", "брат, да помилует его Аллах", "да, помидоры созрели"),
+    ("devotion", "до встречи, иншаАллах", "до встречи в пятницу"),
     ("attributed_speech", "وقال مصدر أمني إن الهجوم", "قال تعالى ﴿ وأقيموا الصلاة ﴾"),
     ("attributed_speech", "بحسب وكالة الأنباء", "بحسبك الله"),
     ("attributed_speech", "according to reuters, the group", "saida is a city"),
@@ -85,6 +95,8 @@ _PIECES = sorted({a for anchors in _ANCHORS.values() for a in anchors} | {
     " ", ",", ":", "(", ")", "ال", "و", "ب", "ل", "قال", "قالت", "عن", "ابي", "هريره", "ابن", "2", "[البقره: 2]",
     "سيناء", "هجوم", "عمليه", "ما يسمي", "تنظيم", "داعش", "المزعومه", "the", "so-called", "group", "of iraq", "abu",
     "x", "ملابس", "سماء", "\u0651", "ة", "خلافه", "ولايه", "حسبك", "اكبر", "attack",
+    "may", "in", "sha", "a", "'", "ameen", "aamen", "jumu'ah", "eid", "mubarak", "make", "my", "your", "duas",
+    "request", "rahimullah", "rahimahullah", "insha'llah", "llah", "الله", "ان", "شاء", "رحمه", "да", "помилует", "ин", "ша", "аллах", "амин", "ramadan", "ramadhan",
 })
 
 

@@ -71,3 +71,20 @@ def test_a_gate_only_variant_equals_the_fold_fitted_with_it_and_dumps_a_study_of
         assert set(row["variants"]) == {"v3", "attributed_speech+margin×scripture_frame"}
     again = holdout_at_headroom(next(tmp_path.glob("gate=*v3")), corpus.examples, config.limit_headroom)
     assert {r["family"]: r["flagged"] for r in again["families"]} == {r["family"]: r["flagged"] for r in report["families"]}
+
+
+def test_the_headroom_curve_is_the_study_re_derived_at_each_headroom(corpus, tmp_path):
+    from basira.detect.train import headroom_curve
+
+    config = TrainConfig(features=corpus.config)
+    study = source_holdout([], None, config, corpus=corpus, dump=tmp_path)
+    curve = headroom_curve(tmp_path, corpus.examples, [config.limit_headroom, 3.0])
+    assert [r["headroom"] for r in curve] == [config.limit_headroom, 3.0]
+    at_shipped = curve[0]
+    assert at_shipped["folds"] == len(study["families"])
+    assert at_shipped["held_out_flagged"] == sum(r["flagged"] for r in study["families"])
+    assert sorted(at_shipped["over_limit"]) == sorted(study["over_limit"])
+    worst = max(study["families"], key=lambda r: r["flag_rate"] / r["limit"])
+    assert at_shipped["worst_family"] == worst["family"]
+    # a looser head-room spends more of the limits: never fewer held-out flags
+    assert curve[1]["held_out_flagged"] >= at_shipped["held_out_flagged"]

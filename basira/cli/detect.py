@@ -106,12 +106,14 @@ def train(
         "thresholds without refitting: scripts/holdout_headroom.py)."
     ),
     extra: list[str] = typer.Option(
-        [], help="More labelled JSON Lines (default: the synthetic Russian fixture, its own train/test split)."
+        [], help="More labelled JSON Lines, instead of the defaults: the synthetic Russian fixture (its own "
+        "train/test split) and the written English devotional source and counterfactual pairs "
+        "(basira/detect/training/README.md)."
     ),
     gate_stance: str | None = typer.Option(
         None, help="Stance columns of the support gate, comma-separated: flags of basira.detect.stance "
-        "(scripture_frame, attributed_speech, ...) or margin×FLAG products; 'none' = v3's gate; default: the "
-        "shipped model's (scripture_frame,attributed_speech)."
+        "(scripture_frame, attributed_speech, devotion, ...) or margin×FLAG products; 'none' = v3's gate; default: "
+        "the shipped model's (scripture_frame,attributed_speech,devotion)."
     ),
     gate_variant: list[str] = typer.Option(
         [], help="With --holdout: also refit only the gate of each fold with these stance columns "

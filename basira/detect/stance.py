@@ -1,4 +1,4 @@
-"""Stance features: what a text *does* with the group's vocabulary, as eight 0/1 flags on normalized text.
+"""Stance features: what a text *does* with the group's vocabulary, as nine 0/1 flags on normalized text.
 
 The n-gram model reads vocabulary; on a source it has never seen it cannot tell a hadith on jihad, a newspaper
 quoting a spokesman or a morning dua from propaganda that uses the same words (docs/model-card.md). These flags
@@ -7,8 +7,8 @@ name the frame a text speaks in, for the support gate (gate.py) to weigh against
 towards support — the group speaking as "we" with its self-name; its self-name with no outsider label in front;
 a «ولاية X» province next to an operation word; enemy forces named by sect or apostasy; an attack with thanks or
 praise;
-away from support — scripture quoted (Quran/hadith framing); a text that opens with a prayer; reported or
-attributed speech in a news frame.
+away from support — scripture quoted (Quran/hadith framing); a text that opens with a prayer; a devotional
+formula anywhere (dua, inshallah, condolence, greeting; en/ar/ru); reported or attributed speech in a news frame.
 
 Cheap by construction: one Aho-Corasick pass over the whole batch (joined by "\\n"; normalized text never holds
 a newline) finds the texts that contain a feature's anchor literals, and only those are searched with its one
@@ -78,6 +78,26 @@ _FEATURES: dict[str, str] = {
         r"|o allah|oh allah|ya allah|our lord|о аллах|господи)"
         r"|^[^\w\n]*بسم الله الرحمن الرحيم[^\w\n]*(?:اللهم|ربنا|يا رب|الحمد لله|سبحان)"
     ),
+    # A devotional formula *anywhere* in the text (not only at its opening, as prayer_open): "may allah …",
+    # "inshallah", "ameen", "jazakallah", "alhamdulillah", Friday/Ramadan/Eid greetings, condolence formulas, and
+    # the same in Arabic and Russian. English devotional posts pray in the words the English positives use, so the
+    # n-grams alone learn them as support (v4 flagged "May Allah have mercy on my father" at 0.967); a
+    # language-independent flag lets the gate carry over what the Arabic and Russian religious sources teach.
+    # The martyr's formula «تقبله الله» is left out (attack_praise reads it).
+    "devotion": (
+        r"\bmay allah\b|\ballah (?:willing|bless(?:es)?|have mercy|grant|accept|forgive|reward|protect|ease)\b"
+        r"|\bin ?sh(?:aa?|a'?)? ?allah\b|\binsh?a'?a?llah\b|\ba{1,2}me{1,2}n\b|\bjazak\w*|\bbaraka? ?allahu?\b"
+        r"|\balhamdulill?ah?\b|\bsubhan ?allah\b|\bmash?a'? ?allah\b|\ballahumm?a\b|\brahimah?ullah\b"
+        r"|\b(?:ramadh?an|eid|jum(?:u'?ah|'?ah|ma|mah|aa?h)) (?:mubarak|kareem|saeed)\b|\binna lill?ahi\b"
+        r"|\b(?:make|making|made) (?:a )?duas?\b|\bduas?\b (?:for|request)|\bin (?:your|my|our) (?:duas?|prayers)\b"
+        r"|(?<!\w)" + _P + r"(?:ان شاء الله|انشاء الله|انشالله|رحمه الله|رحمها الله|رحمهم الله|يرحمه الله|يرحمها الله"
+        r"|جزاك الله|جزاكم الله|بارك الله|امين|اللهم|يا رب|يارب|الحمد لله|سبحان الله|ما شاء الله|ماشاء الله"
+        r"|جمعه مباركه|رمضان كريم|رمضان مبارك|عيد مبارك|تقبل الله منا ومنكم|انا لله وانا اليه راجعون"
+        r"|اسال الله|نسال الله)(?!\w)"
+        r"|\b(?:иншаа?ллах?|ин ша аллах?|амин|альхамдулиллях?|машаа?ллах?|джазака?ллах?\w*|о аллах|дуа)\b"
+        r"|\bда (?:помилует|благословит|вознаградит|простит|примет|облегчит)\b|\bхвала аллаху\b"
+        r"|\b(?:рамадан|джума|ид) мубарак\b"
+    ),
     # Reported or attributed speech in a news frame: a source is quoted, not the author speaking.
     "attributed_speech": (
         r"(?<!\w)" + _P + r"(?:بحسب|حسب ما|وفقا ل|طبقا ل|نقلا عن|نقلت|افادت|ذكرت|اعلنت|صرح|صرحت|اوضح|اوضحت"
@@ -114,6 +134,13 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
                         "the prophet", "передал", "пророк", "сура", "аят"),
     "prayer_open": ("اللهم", "اصبحنا", "امسينا", "يا رب", "ربنا", "يارب", "استغفر الله", "سبحان الله",
                     "لا اله الا الله وحده", "allah", "our lord", "о аллах", "господи", "بسم الله الرحمن الرحيم"),
+    "devotion": ("llah", "amen", "ameen", "jazak", "barak", "alhamdulil", "subhan",
+                 "mashallah", "masha", "allahum", "rahim", "mubarak", "kareem", "saeed", "inna lil", "dua", "prayers",
+                 "شاء الله", "انشالله", "رحمه الله", "رحمها الله", "رحمهم الله", "جزاك", "جزاكم", "بارك الله", "امين",
+                 "اللهم", "يا رب", "يارب", "الحمد لله", "سبحان الله", "شاء الله", "جمعه مباركه", "رمضان", "عيد مبارك",
+                 "تقبل الله منا", "انا لله", "سال الله", "иншаа", "иншал", "ин ша", "амин", "альхамдулил", "машаа",
+                 "машал", "джазак", "о аллах", "дуа", "да помилует", "да благословит", "да вознаградит", "да простит",
+                 "да примет", "да облегчит", "хвала аллаху", "мубарак"),
     "attributed_speech": ("بحسب", "حسب ما", "وفقا ل", "طبقا ل", "نقلا عن", "نقلت", "افادت", "ذكرت", "اعلنت", "صرح",
                           "اوضح", "اضافت", "اكدت", "مصادر", "مصدر", "متحدث", "وكاله", "وسائل اعلام", "مسؤول", "مسوول",
                           "الشرطه", "الجيش", "وزاره", "وزير", "شهود", "مراسل", "بيان", "رئيس", "قائد", "المرصد",
@@ -124,7 +151,7 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
 STANCE_FEATURES: tuple[str, ...] = tuple(_FEATURES)
 # The gate's stance columns are these flags and their products with the n-gram margin ("margin×<flag>").
 SUPPORT_STANCE = ("group_we", "self_name", "wilayah_op", "enemy_sect", "attack_praise")
-AWAY_STANCE = ("scripture_frame", "prayer_open", "attributed_speech")
+AWAY_STANCE = ("scripture_frame", "prayer_open", "devotion", "attributed_speech")
 
 _COMPILED = {name: re.compile(p, re.MULTILINE) for name, p in _FEATURES.items() if p}
 _ATTACK_RE = re.compile(_ATTACK)

@@ -41,22 +41,29 @@ from basira.detect.stance import STANCE_FEATURES, stance_matrix
 from basira.text import normalize_text, script_of
 
 SEED = 20261129
-GATE_STANCE = ("scripture_frame", "attributed_speech")  # the shipped v4 gate's stance columns (TrainConfig)
+GATE_STANCE = ("scripture_frame", "attributed_speech", "devotion")  # the shipped gate's stance columns (TrainConfig)
 # Trained on by default besides ../shared/datasets: the synthetic Russian fixture (its rows carry their own
 # train/test split by template; test rows are never trained on nor used to choose anything).
-DEFAULT_EXTRA = (Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "detect_ru_synthetic.jsonl",)
+# And the English devotional source written for Basira (basira/detect/training/README.md): ../shared holds no
+# English duas, condolences or greetings, and without them v4 flagged 133 of the demo's 398 English religious posts.
+TRAINING_DIR = Path(__file__).resolve().parent / "training"
+DEFAULT_EXTRA = (Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "detect_ru_synthetic.jsonl",
+                 TRAINING_DIR / "en_devotional_written.jsonl", TRAINING_DIR / "en_counterfactual_written.jsonl")
 
 # Per-file weight of each example. Fifth Tribe labels are account-level (many tweets are mundane), so its
 # "positives" are weak evidence; other files are labelled per text.
 # 0 keeps a file out of training (it is still evaluated). Even at 0.05 the Fifth Tribe tweets teach
 # "mentions ISIS = positive" and halve precision on hand-labelled English tweets (see docs/model-card.md).
-DEFAULT_FILE_WEIGHTS = {"en_fifthtribe_accounts": 0.0}
+# The written English devotional source weighs 3 (its negatives' total weight ∝ 3·√rows): a few hundred rows
+# against the 506 English positives that pray in the same words (see docs/model-card.md, v5).
+DEFAULT_FILE_WEIGHTS = {"en_fifthtribe_accounts": 0.0, "en_devotional_written": 3.0}
 # Files whose `source` values are separate collections: each is its own family in the leave-source-out study.
 MULTI_SOURCE_FILES = ("ar_hate_religious_political", "ar_offensive", "religious_texts")
 # Flag-rate limits on negative families (dev split when choosing thresholds; held-out rows in the study).
 FLAG_RATE_LIMIT = 0.01
 STRICT_LIMIT = 0.005  # news and religious text: the costliest false flags
-STRICT_FILES = ("ar_news_terrorism", "ar_news_ant", "ar_counter_extremism_news", "religious_texts")
+STRICT_FILES = ("ar_news_terrorism", "ar_news_ant", "ar_counter_extremism_news", "religious_texts",
+                "en_devotional_written")
 # F1 targets on files labelled per text; each script's threshold minimizes the shortfall from its targets.
 F1_TARGETS = {"ar_isis_tweets": 0.95, "en_isis_mentions": 0.75}
 # k of LinearModel.rank_spread. On v3's dev flags the calibrated logit's excess over the cut has median 2.4 and
@@ -154,7 +161,8 @@ _HATE_NO = {"not_hate", "NHS", "Neutral", "clean", "not_offensive", "Offensive",
 
 def hate_label(stem: str, obj: dict) -> int:
     """The collections' own hate-speech label: 1 hate, 0 not hate (offensive but not hateful is 0), -1 unknown."""
-    if stem in ("religious_texts", "ar_news_terrorism", "ar_news_ant", "ar_counter_extremism_news"):
+    if stem in ("religious_texts", "ar_news_terrorism", "ar_news_ant", "ar_counter_extremism_news",
+                "en_devotional_written"):
         return 0
     if "hate" in obj and isinstance(obj["hate"], str):  # OSACT 2022: NOT_HS / HS1..HS6
         return 0 if obj["hate"] == "NOT_HS" else 1
@@ -224,8 +232,9 @@ class TrainConfig:
     # LinearModel.rank_spread: how the flagged range is spread (decisions unchanged; see model.py).
     rank_spread: float = RANK_SPREAD
     # LinearModel.gate_stance: stance columns of the gate (stance.py flags or "margin×<flag>"); () = v3's gate.
-    # v4 ships the two "away" frames as flags: in the leave-source-out study they lowered held-out flags on every
-    # family measured (Sadeem 43 → 30) where margin products and the support frames gave less (model card).
+    # v4 shipped the two "away" frames as flags: in the leave-source-out study they lowered held-out flags on every
+    # family measured (Sadeem 43 → 30) where margin products and the support frames gave less (model card); v5
+    # adds the devotion flag (a dua or greeting formula anywhere in the text, en/ar/ru).
     gate_stance: tuple[str, ...] = GATE_STANCE
 
 
@@ -790,6 +799,34 @@ def holdout_at_headroom(dump: str | Path, examples: Sequence[Example], headroom:
         })
     over = [r["family"] for r in rows_out if r["flag_rate"] > r["limit"]]
     return {"headroom": headroom, "families": rows_out, "over_limit": over}
+
+
+def headroom_curve(dump: str | Path, examples: Sequence[Example], headrooms: Sequence[float]) -> list[dict]:
+    """Arabic F1 against how much of its false-flag limit each family may use: one row per head-room h.
+
+    Each row re-derives the whole study at h (holdout_at_headroom): the folds' dev F1 on `ar_isis_tweets` and
+    `en_isis_mentions` (median and lowest over the folds), the held-out family that uses the largest share of its
+    limit, and the families over it. It answers what Arabic F1 the current features can reach within the limits.
+    """
+    out = []
+    for h in headrooms:
+        rep = holdout_at_headroom(dump, examples, h)
+        fams = rep["families"]
+        ar = [r["ar_isis_tweets_f1"] for r in fams if r["ar_isis_tweets_f1"] is not None]
+        en = [r["en_isis_mentions_f1"] for r in fams if r["en_isis_mentions_f1"] is not None]
+        worst = max(fams, key=lambda r: r["flag_rate"] / r["limit"]) if fams else None
+        out.append({
+            "headroom": h, "folds": len(fams),
+            "ar_f1_median": round(float(np.median(ar)), 4) if ar else None, "ar_f1_min": min(ar) if ar else None,
+            "en_f1_median": round(float(np.median(en)), 4) if en else None, "en_f1_min": min(en) if en else None,
+            "held_out_flagged": sum(r["flagged"] for r in fams),
+            "worst_family": worst["family"] if worst else None,
+            "worst_share_of_limit": round(worst["flag_rate"] / worst["limit"], 3) if worst else None,
+            "over_limit": rep["over_limit"],
+            "arabic_cut_median": round(float(np.median([r["arabic_cut"] for r in fams if r["arabic_cut"]])), 4)
+            if any(r["arabic_cut"] for r in fams) else None,
+        })
+    return out
 
 
 def holdout_table(report: dict) -> str:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from basira.core.time import utcnow
 from basira.review.groups import member_hidden
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def seed_decisions(store: Store, *, seed: int = 7, share: float = 0.7, appeal_sh
     from basira.store.models import Case, Detection
 
     rng = random.Random(seed)
-    clock = _Clock(start or datetime.now(UTC))
+    clock = _Clock(start or utcnow())
     svc = ReviewService(store, ReviewSettings(undo_seconds=60), clock=clock)
     actors: dict[str, Actor] = {}
     for name, role in USERS:

@@ -24,6 +24,7 @@ import orjson
 from basira.compliance import signing
 from basira.core.errors import BasiraError
 from basira.core.i18n import N_
+from basira.core.time import utcnow
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -396,7 +397,7 @@ def export_package(store: Store, ref: str, out: str | Path, key: Ed25519PrivateK
     from basira import __version__
     from basira.compliance.evidence_data import gather, resolve
 
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     s = resolve(store, ref)
     data = gather(store, s)
     subject = {"kind": s.kind, "ref": s.ref, "cases": sorted(s.case_ids), "accounts": sorted(s.account_ids),

@@ -15,6 +15,7 @@ from basira.core.i18n import N_, number, when
 from basira.core.i18n import gettext as _
 from basira.core.i18n import gettext as _known  # a string marked elsewhere (N_, WORDS): not extracted again
 from basira.core.i18n import percent as _percent
+from basira.core.time import utcnow
 
 SCHEMA = "basira-transparency-report/1"
 HOUR = 3600.0
@@ -88,7 +89,7 @@ def _iso(t: datetime) -> str:
 def build_report(c: ReportCounts, *, platform_name: str | None = None, generated_at: datetime | None = None
                  ) -> dict[str, Any]:
     """The transparency report (schema basira-transparency-report/1) from the period's counts."""
-    generated_at = generated_at or datetime.now(UTC)
+    generated_at = generated_at or utcnow()
     upheld, overturned = c.appeal_decisions.get("uphold", 0), c.appeal_decisions.get("overturn", 0)
     decided_appeals = upheld + overturned
     executed = len(c.order_execute_seconds)

@@ -27,9 +27,10 @@ import weakref
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from basira.core.time import utcnow
 from basira.network.views import NetworkView
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class AnalysisCache:
                 return self._snapshot
             t0 = time.perf_counter()
             view, threshold = compute_apart(store)
-            self._snapshot = Snapshot(view, fp, datetime.now(UTC), time.perf_counter() - t0, threshold)
+            self._snapshot = Snapshot(view, fp, utcnow(), time.perf_counter() - t0, threshold)
             return self._snapshot
         finally:
             self._lock.release()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from basira.cases.manual import open_cases_for
 from basira.cases.priority import PrioritySignals, account_risk, case_priority
+from basira.core.time import utcnow
 from basira.ingest.records import AccountRecord, MediaRecord, PostRecord
 from basira.ingest.repository import upsert_accounts, upsert_posts
 from basira.store import Store
@@ -43,7 +44,7 @@ def seed_cases(store: Store, n: int = 30, seed: int = 7, platform: str = "demo",
                now: datetime | None = None) -> list[int]:
     """Create n posts by a handful of accounts, each with a detection and an open case; return case ids."""
     rng = random.Random(seed)
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     n_acc = accounts or max(3, n // 4)
     accs = [AccountRecord(platform, f"acc{seed}-{i}", handle=f"user_{seed}_{i}", display_name=f"Demo user {i}",
                           status="suspended" if i % 7 == 6 else "active") for i in range(n_acc)]
@@ -81,7 +82,7 @@ def seed_copies(store: Store, reposts: int = 5, copies: int = 3, seed: int = 11,
     """One harmless original post with `reposts` retweets ("RT @…: " + its text, repost_of set) and `copies`
     copy-pasted duplicates, each by its own account, each with a detection and an open case, plus one unrelated
     post. Returns case ids: {"original", "reposts", "copies", "other"}."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     n = 2 + reposts + copies
     accs = [AccountRecord(platform, f"cp{seed}-{i}", handle=f"copier_{seed}_{i}") for i in range(n)]
     with store.transaction() as tx:

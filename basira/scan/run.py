@@ -15,12 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from basira.core.errors import InputError
 from basira.core.killpoints import pause, pause_point
+from basira.core.time import utcnow
 from basira.ingest.clean import ReadOptions
 from basira.scan import score
 from basira.scan.hashes import HashScanResult, match_ingested_posts
@@ -222,7 +222,7 @@ def finish_scan(store: Store, summary: ScanSummary, posts_before: int, accounts_
     from basira.cases.groups import assign_groups
     from basira.cases.prioritize import reprioritize
 
-    grouped = assign_groups(store, datetime.now(UTC))  # copies of one content join one review group
+    grouped = assign_groups(store, utcnow())  # copies of one content join one review group
     summary.groups_new, summary.cases_grouped = grouped["groups_new"], grouped["joined"]
     reprioritize(store)  # the rank follows the evidence the scan added
     summary.posts_total = store.count_posts()

@@ -31,13 +31,13 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from basira.core.errors import BasiraError
 from basira.core.i18n import N_
-from basira.core.time import iso
+from basira.core.time import iso, utcnow
 from basira.signals.base import SignalError, get_signal_type
 
 
@@ -322,10 +322,12 @@ def _fetch(source: str, start: int, etag: str | None, timeout: float) -> tuple[b
 
 
 def sync_source(
-    source: str, checkpoint: dict[str, Any] | None = None, fmt: str | None = None, *, timeout: float = 60.0
+    source: str, checkpoint: dict[str, Any] | None = None, fmt: str | None = None, *, timeout: float = 60.0,
+    now: datetime | None = None,
 ) -> SyncResult:
     """Read what is new in a bank source since `checkpoint` (None: everything). Line formats yield complete
-    lines only: a half-written last line waits for the next sync."""
+    lines only: a half-written last line waits for the next sync. `now` (default: basira.core.time.utcnow) is
+    the checkpoint's `synced_at`."""
     cp = dict(checkpoint or {})
     name = fmt or cp.get("format")
     f = get_format(name) if name else None
@@ -361,7 +363,7 @@ def sync_source(
         "tail": hashlib.sha256(tail).hexdigest(),
         "format": f.name,
         "etag": etag,
-        "synced_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "synced_at": iso(now or utcnow()),
     }
     if f.header():
         new_cp["header"] = f.header() if offset == 0 else cp.get("header")

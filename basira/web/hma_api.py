@@ -347,7 +347,7 @@ async def bank_update_content(request: Request, p: Curator, bank_name: str, cont
                 raise HTTPException(400, f"Invalid int: '{data['disable_until_ts']}'") from None
             if ts < 0:
                 raise HTTPException(400, "disable_until_ts must be a non-negative integer")
-            now = datetime.now(UTC)
+            now = request.app.state.service.now()  # the service's clock (basira.core.time.utcnow)
             if ts > now.timestamp() + 5 * 365 * 86400:
                 raise HTTPException(400, "disable_until_ts must be less than 5 years in the future")
             until = None if ts == 1 else (datetime(9999, 1, 1, tzinfo=UTC) if ts == 0

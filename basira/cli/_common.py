@@ -33,6 +33,31 @@ class BasiraGroup(TyperGroup):
         except BasiraError as exc:
             raise fail(exc) from None
 
+def basira_command() -> str:
+    """How the user ran basira, to repeat in a hint: `basira` when that is what PATH finds, the script's path
+    when it is not on PATH (`.venv/bin/basira`), `python -m basira.cli` when run that way."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    def shown(path: Path) -> str:
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:  # another drive (Windows)
+            return str(path)
+        return rel if not rel.startswith("..") else str(path)
+
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is not None and argv0.name == "__main__.py" and argv0.parent.name == "cli":
+        return f"{shown(Path(sys.executable))} -m basira.cli"
+    script = argv0 if argv0 is not None and argv0.name == "basira" else Path(sys.executable).parent / "basira"
+    on_path = shutil.which("basira")
+    if on_path and script.exists() and Path(on_path).resolve() == script.resolve():
+        return "basira"
+    return shown(script.resolve()) if script.exists() else "basira"
+
+
 def progress_bar(enabled: bool = True):
     """A Rich progress bar on stderr; off when stdout carries the results or JSON."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

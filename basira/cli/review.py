@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from basira.cli._common import DB_HELP, err, fail
+from basira.cli._common import DB_HELP, basira_command, err, fail
 from basira.core.errors import BasiraError, InputError
 
 users_app = typer.Typer(help="Reviewer accounts and API tokens.", no_args_is_help=True)
@@ -44,7 +44,8 @@ def serve(
     svc = _review_service(db)  # opens (and migrates) the database once, before any worker starts
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     err.print(f"Basira review app: http://{shown}:{port}/  (API under /api/v1; Ctrl-C stops)")
-    err.print("Log in as a user made with `.venv/bin/basira users add NAME --role reviewer`.")
+    err.print(f"Log in as a user made with `{basira_command()} users add NAME --role reviewer`.", markup=False,
+              highlight=False, soft_wrap=True)
     level = "info" if access_log else "warning"
     if workers > 1:
         from dataclasses import replace

@@ -283,7 +283,9 @@ def demo(
     with open_store(str(target)) as store:
         progress, update = _scan_progress(enabled=True)
         with progress:
-            summary = scan_paths(store, [out], progress=update)
+            # The platform's files, not its ground_truth.json: that is the answer key, not input to scan.
+            files = [str(f) for f in sorted(Path(out).rglob("*")) if f.is_file() and f.name != "ground_truth.json"]
+            summary = scan_paths(store, files, progress=update)
         _print_scan_summary(console, summary)
         console.rule("[bold]3. Top cases")
         # imported here, not at the top: every command (classify…) imports this module, and cases brings the store

@@ -79,6 +79,9 @@ def create_app(service: ReviewService, *, deliver_webhooks: bool = False) -> Fas
     from basira.web import i18n
 
     i18n.install(templates.env)
+    from basira.web import labels
+
+    labels.install(templates.env)  # category labels; reasons and evidence said again in the reader's language
     templates.env.filters["visible"] = strip_controls  # bidi/invisible controls shown as markers, one line
     templates.env.finalize = mark_output  # and marked in everything any template prints
     app.state.service = service

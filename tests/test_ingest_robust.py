@@ -297,7 +297,7 @@ def test_orders_import_out_of_range_times_name_line_and_field(store, tmp_path, b
     assert (exc.value.line, exc.value.field) == (2, "received_at")
 
 
-def test_scan_cli_platform_default_and_malformed_records_exit_0(db_url, tmp_path):
+def test_scan_cli_platform_default_and_malformed_records_exit_2(db_url, tmp_path):
     from typer.testing import CliRunner
 
     from basira.cli import app
@@ -308,10 +308,12 @@ def test_scan_cli_platform_default_and_malformed_records_exit_0(db_url, tmp_path
         [{"id": 1, "text": "hello"}, {"id": 2, "text": "bad", "created_at": 1e20}, {"id": 3, "text": "x\x00"}],
     )
     r = CliRunner().invoke(app, ["scan", f, "--db", db_url, "--platform", "forum", "--json"])
-    assert r.exit_code == 0, r.output
+    # the good records are scanned and stored, the bad one skipped and named (file:line: field), and the exit is 2
+    assert r.exit_code == 2, r.output
     summary = orjson.loads(r.stdout)
     assert summary["posts_new"] == 2 and summary["error_count"] == 1
     assert summary["errors"][0]["line"] == 2 and "created_at" in summary["errors"][0]["reason"]
+    assert f"malformed: {f}:2: field 'created_at'" in r.stderr and "1 malformed records skipped" in r.stderr
     with open_store(db_url) as s:
         assert s.get_post("forum", "3")["text"] == "x\ufffd"
     r = CliRunner().invoke(app, ["scan", f, "--db", db_url, "--json"], env={"BASIRA_MAX_TEXT_CHARS": "many"})

@@ -169,6 +169,13 @@ def scan(
         where = e["file"] if e["line"] is None else f"{e['file']}:{e['line']}"
         err.print(f"error: {where}: {e['reason']} (stopped: --on-error stop)", markup=False, highlight=False)
         raise typer.Exit(code=2)
+    if summary.error_count:  # bad input exits 2 (house rule), even when the good records were scanned and kept
+        for e in summary.errors[:20] if as_json else ():  # the text summary has listed them already
+            where = e["file"] if e["line"] is None else f"{e['file']}:{e['line']}"
+            err.print(f"malformed: {where}: {e['reason']}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"error: {summary.error_count:,} malformed records skipped; the rest is scanned and stored. Fix "
+                  "them and scan again (nothing is added twice)", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2)
 
 
 def _print_top_cases(console: Console, cases: list[dict], width: int = 200) -> None:

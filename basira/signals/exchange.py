@@ -37,12 +37,42 @@ from typing import Any, ClassVar
 
 from basira.core.errors import BasiraError
 from basira.core.i18n import N_
-from basira.core.time import iso, utcnow
+from basira.core.time import iso, parse_time, utcnow
 from basira.signals.base import SignalError, get_signal_type
 
 
 class ExchangeError(BasiraError):
     """A bank file or source that cannot be read (with the line or object that failed)."""
+
+
+class BankFileError(ExchangeError):
+    """A bank file's line that cannot be read, said the way InputError says bad input — `feed.jsonl:3: field
+    'signal': not a PDQ hash (64 hex characters): 'zz'` — naming the file (once the reader knows it: formats read
+    text, `read_entries` and `sync_source` add the path), the line and the field at fault. Kind `input`: the CLI
+    exits 2, the web 422. Said from a template whose `reason` is a refusal's own words, so a face translates both."""
+
+    kind = "input"
+
+    def __init__(self, file: str | None, line: int | None, field: str | None, reason: str) -> None:
+        self.file, self.line, self.field, self.reason = file, line, field, reason
+        where = file if line is None else f"line {line}" if file is None else f"{file}:{line}"
+        super().__init__(f"{where}: field {field!r}: {reason}" if field else f"{where}: {reason}")
+        params = {"reason": reason, **({"field": repr(field)} if field else {})}
+        if file is None and line is not None:
+            self.said(N_("line %(line)s: field %(field)s: %(reason)s") if field else N_("line %(line)s: %(reason)s"),
+                      line=line, **params)
+        else:
+            self.said(N_("%(where)s: field %(field)s: %(reason)s") if field else N_("%(where)s: %(reason)s"),
+                      where=where, **params)
+
+    def in_file(self, file: str) -> BankFileError:
+        """The same error, naming the file it is in."""
+        return BankFileError(file, self.line, self.field, self.reason)
+
+    @classmethod
+    def wrap(cls, file: str, exc: ExchangeError) -> BankFileError:
+        """An error from reading `file`'s text, naming the file (a format's own errors name their line)."""
+        return exc.in_file(file) if isinstance(exc, BankFileError) else cls(file, None, None, str(exc))
 
 
 @dataclass
@@ -200,22 +230,35 @@ class JsonlFormat(BankFormat):
                 continue
             try:
                 o = json.loads(line)
-                if known_type(str(o["signal_type"])) is None:
-                    if report is not None:
-                        report.skip(f"line {n}", f"unknown signal type {o['signal_type']!r}")
-                    continue
-                yield BankEntry.make(
-                    o["signal_type"],
-                    o["signal"],
-                    labels=dict(o.get("labels") or {}),
-                    source=o.get("source") or source,
-                    added_at=_parse_time(o.get("added_at")),
-                    opinion=o.get("opinion") or "positive",
-                    external_id=o.get("external_id"),
-                    deleted=bool(o.get("deleted")),
-                )
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError, SignalError, ExchangeError) as exc:
-                raise ExchangeError(f"line {n}: {type(exc).__name__}: {exc}") from None
+            except json.JSONDecodeError as exc:
+                raise BankFileError(None, n, None, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+            if not isinstance(o, dict):
+                raise BankFileError(None, n, None, "expected a JSON object (one item per line)")
+            for name in ("signal_type", "signal"):
+                if name not in o:
+                    raise BankFileError(None, n, name, "missing")
+                if not isinstance(o[name], str):
+                    raise BankFileError(None, n, name, "must be a string")
+            if known_type(o["signal_type"]) is None:
+                if report is not None:
+                    report.skip(f"line {n}", f"unknown signal type {o['signal_type']!r}")
+                continue
+            labels = o.get("labels") or {}
+            if not isinstance(labels, dict):
+                raise BankFileError(None, n, "labels", "must be a JSON object")
+            for name in ("source", "opinion", "external_id"):
+                if o.get(name) is not None and not isinstance(o[name], str):
+                    raise BankFileError(None, n, name, "must be a string")
+            try:
+                added_at = parse_time(o["added_at"]) if o.get("added_at") not in (None, "") else None
+            except ValueError as exc:  # parse_time's reasons are fixed templates (basira.web.errors.REFUSALS)
+                raise BankFileError(None, n, "added_at", str(exc)) from None
+            try:
+                yield BankEntry.make(o["signal_type"], o["signal"], labels=dict(labels), source=o.get("source") or source,
+                                     added_at=added_at, opinion=o.get("opinion") or "positive",
+                                     external_id=o.get("external_id"), deleted=bool(o.get("deleted")))
+            except SignalError as exc:
+                raise BankFileError(None, n, "signal", str(exc)) from None
 
     def write(self, entries: Iterable[BankEntry], report: WriteReport | None = None) -> str:
         out = io.StringIO()
@@ -249,7 +292,7 @@ def read_entries(
     try:
         return list(f.read(text, source=source or p.name, report=report))
     except ExchangeError as exc:
-        raise ExchangeError(f"{path}: {exc}") from None
+        raise BankFileError.wrap(str(path), exc) from None
 
 
 def format_for_path(path: str | Path, fmt: str | None = None) -> BankFormat:
@@ -356,7 +399,7 @@ def sync_source(
     try:
         entries = list(f.read(text, source=source, report=report)) if text.strip() else []
     except ExchangeError as exc:
-        raise ExchangeError(f"{source}: {exc}") from None
+        raise BankFileError.wrap(source, exc) from None
     tail = raw[max(0, new_offset - _TAIL) - got_from : new_offset - got_from]
     new_cp: dict[str, Any] = {
         "offset": new_offset,

@@ -297,6 +297,10 @@ REFUSALS = (
     N_("%(where)s: not an object"),
     N_("line %(line)s: not JSON (%(error)s)"),
     N_("line %(line)s: expected '<signal_type> <signal>', got %(value)s"),
+    # a bank file's line (basira.signals.exchange.BankFileError): the reasons inside its file:line: field form
+    N_("expected '<signal_type> <signal>', got %(value)s"),
+    N_("expected a JSON object (one item per line)"),
+    N_("must be a JSON object"),
     # evidence packages, signing keys, the Transparency Database (basira/compliance/evidence.py, signing.py,
     # tdb_submit.py)
     N_("%(path)s: already exists (evidence packages are never overwritten)"),
@@ -334,6 +338,14 @@ REFUSALS = (
     N_("bad CSV: %(error)s"),
     N_("Not Found"), N_("Method Not Allowed"), N_("not found"), N_("forbidden"), N_("conflict"), N_("bad request"),
     N_("too many requests"), N_("internal"), N_("unavailable"),
+)
+# Said from their templates only (BasiraError.said), never matched against English text: each would match any
+# "something: something" — basira.signals.exchange.BankFileError's file:line: field form around a reason.
+WRAPPERS = (
+    N_("%(where)s: field %(field)s: %(reason)s"),
+    N_("%(where)s: %(reason)s"),
+    N_("line %(line)s: field %(field)s: %(reason)s"),
+    N_("line %(line)s: %(reason)s"),
 )
 _FIELD = re.compile(r"%\((\w+)\)s")
 

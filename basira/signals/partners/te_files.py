@@ -12,10 +12,10 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from basira.core.i18n import N_
 from basira.signals.base import SignalError
 from basira.signals.exchange import (
     BankEntry,
+    BankFileError,
     BankFormat,
     ExchangeError,
     ReadReport,
@@ -54,8 +54,7 @@ class ThreatExchangeFormat(BankFormat):
                 continue
             st, _, signal = s.partition(" ")
             if not signal.strip():
-                raise ExchangeError.of(N_("line %(line)s: expected '<signal_type> <signal>', got %(value)s"), line=n,
-                                       value=repr(s[:80]))
+                raise BankFileError(None, n, None, f"expected '<signal_type> <signal>', got {s[:80]!r}")
             if known_type(st) is None:
                 if report is not None:
                     report.skip(f"line {n}", f"unknown signal type {st[:40]!r}")
@@ -63,7 +62,7 @@ class ThreatExchangeFormat(BankFormat):
             try:
                 yield BankEntry.make(st, signal.strip(), source=source)
             except SignalError as exc:
-                raise ExchangeError(f"line {n}: {exc}") from None
+                raise BankFileError(None, n, "signal", str(exc)) from None
 
     def write(self, entries: Iterable[BankEntry], report: WriteReport | None = None) -> str:
         out = []
@@ -121,7 +120,7 @@ class ThreatExchangeCsvFormat(BankFormat):
                                      source=row.get("collab") or source,
                                      opinion=_CATEGORY_TO_OPINION.get(category, "positive"))
             except SignalError as exc:
-                raise ExchangeError(f"line {n}: {exc}") from None
+                raise BankFileError(None, n, "signal_str", str(exc)) from None
 
     def write(self, entries: Iterable[BankEntry], report: WriteReport | None = None) -> str:
         out = io.StringIO()

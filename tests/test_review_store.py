@@ -13,6 +13,7 @@ from basira.review.auth import hash_password
 from basira.review.decisions import Actor, DecisionError
 from basira.review.demo import seed_cases
 from basira.review.queue import QueueFilter
+from basira.review.records import DeliveryCounts
 from basira.review.service import ReviewService, ReviewSettings
 from basira.store import open_store
 from basira.store.models import Event
@@ -258,16 +259,16 @@ def test_webhooks_signed_retried_and_cancelled_by_undo(store):
         d1 = svc.decide(c1, a, "remove", "TVEC-1.2")
         c2 = svc.claim_next(a, QueueFilter())
         d2 = svc.decide(c2, a, "keep", "OK-1")
-        assert svc.deliver_due() == {"delivered": 0, "pending": 0, "failed": 0}  # undo window still open
+        assert svc.deliver_due() == DeliveryCounts(0, 0, 0)  # undo window still open
         svc.undo(d2.decision_id, a)
         clock.advance(61)
-        assert svc.deliver_due()["pending"] == 1  # 503
+        assert svc.deliver_due().pending == 1  # 503
         clock.advance(5)
-        assert svc.deliver_due()["pending"] == 0  # not due again yet (backoff 10 s)
+        assert svc.deliver_due().pending == 0  # not due again yet (backoff 10 s)
         clock.advance(10)
         svc.deliver_due()  # second 503
         clock.advance(30)
-        assert svc.deliver_due()["delivered"] == 1
+        assert svc.deliver_due().delivered == 1
         assert len(rx.got) == 1
         key, payload = rx.got[0]
         assert key == webhooks.idempotency_key(d1.decision_id, "remove") == payload["idempotency_key"]
@@ -276,7 +277,7 @@ def test_webhooks_signed_retried_and_cancelled_by_undo(store):
         assert deliveries[0]["status"] == "delivered" and deliveries[0]["attempts"] == 3
         assert [w["status"] for w in svc.case(c2).deliveries] == ["cancelled"]
         clock.advance(3600)
-        assert svc.deliver_due()["delivered"] == 0  # delivered once
+        assert svc.deliver_due().delivered == 0  # delivered once
         assert store.verify_events() == (True, None)
     finally:
         rx.close()

@@ -153,7 +153,7 @@ def test_review_flow_in_chromium(server, browser):
     assert [d["undone_at"] is None for d in decisions] == [False, False, True]
 
     clock.offset += timedelta(seconds=61)  # the undo window closes; the decision is final
-    assert svc.deliver_due()["delivered"] == 1  # the platform is told to remove the post
+    assert svc.deliver_due().delivered == 1  # the platform is told to remove the post
     admin = new_page(browser, base, problems)
     login(admin, "admin")
     admin.goto(f"/cases/{top}")

@@ -192,7 +192,7 @@ def review_seed(
 @review_app.command("deliver")
 def review_deliver(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Send due webhooks once ($BASIRA_WEBHOOK_URL, $BASIRA_WEBHOOK_SECRET) and print the counts."""
-    print(_review_service(db).deliver_due())
+    print(_review_service(db).deliver_due().to_dict())
 
 
 @review_app.command("prioritize")

@@ -246,7 +246,7 @@ class ComplianceService:
         }
         if self.review.webhook_url and self.review.webhook_secret:
             svc = ReviewService(self.store, self.review, clock=self.now)
-            out["webhooks"] = report.step("webhooks", svc.deliver_due, client, default={})
+            out["webhooks"] = report.step("webhooks", lambda c: svc.deliver_due(c).to_dict(), client, default={})
         a = out["alerts"]
         report.ok.update({"alerts": a["sent"] + a["skipped"], "statements": out["statements_sent"],
                           "preserve_missed": out["preserved_missed"], "purge": out["purged"]})

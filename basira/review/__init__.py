@@ -19,6 +19,7 @@ _FACE = {
     "load_catalogue": "policy",
     "QueueFilter": "queue",
     "DecisionResult": "records",
+    "DeliveryCounts": "records",
     "GroupView": "records",
     "MemberDecision": "records",
     "UndoResult": "records",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Self
 
-__all__ = ["DecisionResult", "GroupMemberView", "GroupView", "MemberDecision", "UndoResult"]
+__all__ = ["DecisionResult", "DeliveryCounts", "GroupMemberView", "GroupView", "MemberDecision", "UndoResult"]
 
 
 
@@ -84,6 +84,15 @@ class UndoResult(_Record):
 
     def to_dict(self) -> dict[str, Any]:
         return {"case_id": self.case_id, "status": self.status, **self.effects}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCounts(_Record):
+    """What one round of webhook delivery did (ReviewService.deliver_due), by the deliveries' resulting status."""
+
+    delivered: int = 0
+    pending: int = 0  # failed this time, retried later (backoff)
+    failed: int = 0  # given up after webhooks.MAX_ATTEMPTS
 
 
 @dataclass(frozen=True, slots=True)

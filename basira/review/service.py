@@ -22,7 +22,7 @@ from basira.review.decisions import UNDO_SECONDS, Actor, DecisionError
 from basira.review.effects import DecisionEffects, Removal, Undone
 from basira.review.policy import PolicyCatalogue, load_catalogue
 from basira.review.queue import QueueFilter
-from basira.review.records import DecisionResult, UndoResult
+from basira.review.records import DecisionResult, DeliveryCounts, UndoResult
 from basira.review.repository import CaseView, QueueCursor, QueuePage, QueueRow, ReviewRepo
 from basira.review.roles import UserError, check_role
 from basira.store import Store
@@ -255,11 +255,11 @@ class ReviewService:
 
     # --- webhooks -------------------------------------------------------------------------------------------
 
-    def deliver_due(self, client: httpx.Client | None = None, limit: int = 20) -> dict[str, int]:
+    def deliver_due(self, client: httpx.Client | None = None, limit: int = 20) -> DeliveryCounts:
         """Send every due webhook once; return counts by resulting status."""
         counts = {"delivered": 0, "pending": 0, "failed": 0}
         if not self.settings.webhook_secret:
-            return counts
+            return DeliveryCounts()
         own = client is None
         client = client or httpx.Client(timeout=10.0)
         try:
@@ -273,7 +273,7 @@ class ReviewService:
         finally:
             if own:
                 client.close()
-        return counts
+        return DeliveryCounts(**counts)
 
 
 class DeliveryLoop(PeriodicLoop):

@@ -297,6 +297,46 @@ OUTCOME_WORDS = {  # English here and in the JSON; translated (N_ marks them) wh
 }
 
 
+# How an order was executed, stored as a code (removal_orders.execution_method) and said in the reader's language
+# where a person reads it (the order page, the statement page and PDF). Rows executed before the code stored the
+# English sentence itself: method_code reads those too.
+METHOD_WORDS = {
+    "webhook_sent": N_("action webhook (remove): %(n)s sent, awaiting acknowledgement"),
+    "recorded": N_("recorded only; no action sink configured, nothing removed"),
+    "already_removed": N_("already removed by review"),
+}
+_OLD_SENT = re.compile(r"^action webhook \(remove\): (\d+) sent, awaiting acknowledgement$")
+_OLD_WORDS = {"recorded only; no action sink configured, nothing removed": "recorded",
+              "already removed by review": "already_removed"}
+
+
+def execution_method(sent: int, recorded: int) -> str:
+    """The code stored for an execution: `webhook_sent:N`, `recorded` (no action sink) or `already_removed`."""
+    return f"webhook_sent:{sent}" if sent else "recorded" if recorded else "already_removed"
+
+
+def method_code(stored: str | None) -> tuple[str, int] | None:
+    """(code, sent) of a stored execution method, old English rows included; None for free text or nothing."""
+    if not stored:
+        return None
+    if stored.startswith("webhook_sent:") and stored.partition(":")[2].isdigit():
+        return "webhook_sent", int(stored.partition(":")[2])
+    if stored in METHOD_WORDS:
+        return stored, 0
+    if m := _OLD_SENT.match(stored):
+        return "webhook_sent", int(m.group(1))
+    if stored in _OLD_WORDS:
+        return _OLD_WORDS[stored], 0
+    return None
+
+
+def method_words(stored: str | None, gettext: Any) -> str | None:
+    """A stored execution method in words, through `gettext` (the reader's language); free text as it is."""
+    code = method_code(stored)
+    if code is None:
+        return stored
+    return str(gettext(METHOD_WORDS[code[0]], n=code[1]))
+
 def order_language(order: dict[str, Any]) -> str:
     """The language the statement and the notices of this order are written in: the order's `lang` (given with
     the order: the issuing authority's language, or the one it asked for), English when none or unsupported.

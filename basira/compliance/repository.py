@@ -307,9 +307,7 @@ class ComplianceRepo:
                 decision_id=r["decision_id"], delivery_id=r["delivery_id"], outcome=r["outcome"],
                 executed_at=now))
         n = Counter(r["outcome"] for r in done.values())
-        how = method or (f"action webhook (remove): {n['sent']} sent, awaiting acknowledgement" if n["sent"]
-                         else "recorded only; no action sink configured, nothing removed" if n["recorded"]
-                         else "already removed by review")
+        how = method or rules.execution_method(n["sent"], n["recorded"])  # a code, said in words where read
         order.update(status="executed", executed_at=now, executed_by=who.username, execution_method=how)
         targets = self._statement_targets(conn, order_id)
         st = rules.statement(order, targets, now)

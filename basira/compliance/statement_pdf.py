@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from basira.compliance.orders import OUTCOME_WORDS
+from basira.compliance.orders import OUTCOME_WORDS, method_words
 from basira.compliance.report_pdf import INK, MARGIN, MUTED, TEAL, _fonts
 from basira.core.i18n import LANGUAGES, gettext, ngettext, speaking, when
 from basira.review.content import mark_invisible
@@ -37,7 +37,7 @@ def statement_rows(st: dict[str, Any], lang: str | None = None) -> list[tuple[st
                                                      "not yet: %(num)s items not confirmed removed", n)))
             rows.append((_("Actioned by the service"), _t(st.get("actioned_at"))))
             if st.get("method"):
-                rows.append((_("Method"), st["method"]))
+                rows.append((_("Method"), method_words(st["method"], _)))
         elif st.get("reason"):
             rows.append((_("Why not executed"), st["reason"]))
         if st.get("preservation"):

@@ -189,15 +189,19 @@ def scan_cluster(data: Path, tmp: Path, workers: int) -> dict:
 
     with cluster(tmp, workers) as (address, procs), tagged_schema() as (url, backends_cpu), \
             open_store(url) as store:
+        from distributed import get_task_stream
+
         from basira.cluster.client import connect
 
         # Warm workers, as a standing cluster's are: the plugin loads the detector (and the banks) in each.
-        connect(address, url).close()
+        watcher = connect(address, url)
         w0 = sum(_cpu(p.pid) for p in procs)
         pg0, cpu0, t0 = backends_cpu(), time.process_time(), time.monotonic()
-        with client_phases(backends_cpu) as phases:
+        with client_phases(backends_cpu) as phases, get_task_stream(client=watcher) as stream:
             s = cluster_scan(store, url, address, [str(data)], chunk_bytes=chunk_bytes(data))
         wall = time.monotonic() - t0
+        timeline = task_timeline(stream.data, time.time() - wall, time.time())
+        watcher.close()
         client = time.process_time() - cpu0
         workers = sum(_cpu(p.pid) for p in procs) - w0
         pg = backends_cpu() - pg0  # the workers' connections are still open: their backends count
@@ -206,7 +210,30 @@ def scan_cluster(data: Path, tmp: Path, workers: int) -> dict:
         return {"wall_s": round(wall, 1), "cpu_s": round(client + workers + pg, 1), "client_cpu_s": round(client, 1),
                 "workers_cpu_s": round(workers, 1), "postgres_cpu_s": round(pg, 1),
                 "tail_cpu_s": phases, "posts": s.posts_total, "texts_scored": s.texts_scored, "workers": s.workers,
-                "state": _state(store)}
+                "timeline_s": timeline, "state": _state(store)}
+
+
+def task_timeline(records: list[dict], t0: float, t1: float, step: float = 0.05) -> dict:
+    """Where a cluster scan's wall time went, from Dask's task stream (seconds, summed over the workers): a
+    worker ingesting and scoring at once, one of them only, another task (hash pass), or nothing — and the
+    client's time before the first task and after the last (its set-up, its serial tail)."""
+    starts = [(st["start"], st["stop"], r["key"].split("-")[1], r["worker"]) for r in records
+              for st in r.get("startstops", ()) if st["action"] == "compute"]
+    if not starts:
+        return {}
+    out = {"both": 0.0, "ingest_only": 0.0, "score_only": 0.0, "other": 0.0, "idle": 0.0}
+    first, last = min(a for a, *_ in starts), max(b for _, b, *_ in starts)
+    for w in {x[3] for x in starts}:
+        mine = [x for x in starts if x[3] == w]
+        t = first
+        while t < last:
+            kinds = {k for a, b, k, _ in mine if a <= t < b}
+            key = ("both" if {"ingest", "score"} <= kinds else "ingest_only" if "ingest" in kinds else
+                   "score_only" if "score" in kinds else "other" if kinds else "idle")
+            out[key] += step
+            t += step
+    return {k: round(v, 1) for k, v in out.items()} | {"before_first_task": round(first - t0, 1),
+                                                       "after_last_task": round(t1 - last, 1)}
 
 
 POSTS_PER_ACCOUNT = 7.2  # the simulator's ratio (18,053 posts from 2,500 accounts)
@@ -348,6 +375,14 @@ def run(posts: int | None = None) -> dict:
             f"{local['tail_cpu_s'].get('groups')} / {local['tail_cpu_s'].get('priorities')}.",
             f"- Distinct texts run through the detector (copies reuse a text's result): local {local['texts_scored']:,}, "
             f"1 worker {one['texts_scored']:,}, 2 workers {two['texts_scored']:,}.",
+            "- Where the workers' wall time went (Dask's task stream, seconds summed over the workers): ingesting "
+            "and scoring at once / ingest only / scoring only / idle between the first task and the last: 1 worker "
+            + " / ".join(str(one["timeline_s"].get(k)) for k in ("both", "ingest_only", "score_only", "idle"))
+            + ", 2 workers " + " / ".join(str(two["timeline_s"].get(k)) for k in ("both", "ingest_only", "score_only",
+                                                                                  "idle"))
+            + f"; the client before the first task {one['timeline_s'].get('before_first_task')} / "
+            f"{two['timeline_s'].get('before_first_task')} s, after the last {one['timeline_s'].get('after_last_task')}"
+            f" / {two['timeline_s'].get('after_last_task')} s.",
             f"- 2 workers vs 1: **{speedup}×** (target ≥ 1.6×); 1 worker vs local: **{overhead:+.1%}** "
             f"(target ≤ 15 %); identical database state in all three: {same}.",
             f"- Intake, async (batches of 100, 2 `basira worker` processes): **{asyn['worker_items_per_s']}** items/s "

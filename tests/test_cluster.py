@@ -194,7 +194,9 @@ def test_cluster_scan_equals_a_local_scan_and_rescans_add_nothing(platform, loca
         stages: dict[str, int] = {}
         # Ranges small enough that the follow graph is split too (its ranges start once the posts' have ended).
         chunk = min(64 * 1024, (platform / "follows.jsonl").stat().st_size // 2)
-        s = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=chunk,
+        # overlap: each worker ingests and scores at once (by default only where cores are spare; here 2
+        # single-threaded workers fill the 2 cores, and the kill tests below run them one task at a time).
+        s = cluster_scan(store, pg, address, [str(platform)], chunk_bytes=chunk, overlap=True,
                          progress=lambda st, done, total: stages.__setitem__(st, total))
         assert s.workers == 2 and stages["ingest"] > 3 and stages["score"] >= 1  # the big file was split
         # Each text's copies go to one worker (by text), which scores it once: every distinct text at least

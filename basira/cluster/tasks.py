@@ -47,14 +47,16 @@ def _store(db_url: str) -> Any:
     return s
 
 
-def ingest_task(db_url: str, part: Part, options: Any, on_error: str, *after: Any) -> tuple[PartResult, int]:
-    """Ingest one part (a file, or a byte range of one), with checkpoints, seceded from the worker's thread
-    pool: ingest waits on PostgreSQL for about a third of its time (its inserts, the database's CPU), and the
-    thread it leaves scores meanwhile, as a local scan's ingest thread and scoring overlap. The client gives a
-    worker one part at a time (`after`: the parts this one waits for), so it runs one part and one score task
-    at a time. Returns the part's result and the largest post id committed when it ended: the parts waiting on
+def ingest_task(db_url: str, part: Part, options: Any, on_error: str, overlap: bool,
+                *after: Any) -> tuple[PartResult, int]:
+    """Ingest one part (a file, or a byte range of one), with checkpoints. With `overlap`, seceded from the
+    worker's thread pool: ingest waits on PostgreSQL for about a third of its time (its inserts, the database's
+    CPU), and the thread it leaves scores meanwhile, as a local scan's ingest thread and scoring overlap. The
+    client gives a worker one part at a time (`after`: the parts this one waits for), so it runs one part and
+    one score task at a time. Returns the part's result and the largest post id committed when it ended: the parts waiting on
     this one start later, so every id they take is larger (basira.cluster.client)."""
-    _secede()
+    if overlap:
+        _secede()
     store = _store(db_url)
     return ingest_part(store, part, options, on_error), post_id_bounds(store)[1]
 
@@ -68,6 +70,16 @@ def _secede() -> None:
     except ValueError:  # called outside a worker (a test, a debugger): nothing to leave
         return
     secede()
+
+
+def cores() -> int:
+    """The cores this worker process may run on (its affinity, as a container sets it)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def score_task(db_url: str, version: str, lo: int, hi: int, batch_size: int, since: Any = None,

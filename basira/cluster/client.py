@@ -201,12 +201,13 @@ def _ingest_and_score(client: Any, store: Store, db_url: str, version: str,
                       submit_part: Callable[[int, str | None, list[Any]], Any], n_parts: int, report: Progress,
                       batch_size: int, window: int, on_part: Callable[[Any], None],
                       hold_from: int | None = None) -> ScoreTally:
-    """Ingest parts and score tasks at once. Each worker is a lane of parts: one part ingesting, seceded from
-    the worker's thread pool (basira.cluster.tasks) so that its thread scores meanwhile, and the next part
-    pinned to it waiting on that one (a dependency: it starts when the part ends, without a round trip through
-    this client; under load the round trip left the worker idle 1.3 s a part). Each finished part may make
-    more post ids final (`on_part` gets its result), and their windows are submitted then; parts go before
-    score tasks (priority), so a part waits for the score task in hand, not for the queued ones.
+    """Ingest parts and score tasks at once. Each worker is a lane of parts: one part ingesting (seceded from
+    the worker's thread pool where cores are spare, basira.cluster.tasks, so that its thread scores meanwhile;
+    else the score tasks run between its parts), and the next part pinned to it waiting on that one (a
+    dependency: it starts when the part ends, without a round trip through this client; under load the round
+    trip left the worker idle 1.3 s a part). Each finished part may make more post ids final (`on_part` gets
+    its result), and their windows are submitted then; an overlapping worker's parts go before its score tasks
+    (priority), so a part waits for the score task in hand, not for the queued ones.
     Post ids come from one sequence in every worker's transactions, so an id below the largest committed one
     can still be in use by a part that is running: the ids up to the largest committed when a part ended (the
     task reads it) are final once the parts the other lanes were ingesting then have ended too (with one

@@ -105,3 +105,25 @@ def test_arabic_queue_and_cases_show_no_english(demo):
         finally:
             browser.close()
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_desktop_queue_shows_every_column_at_1280(demo, lang):
+    """Issue 15 audit: at 1280 px the queue table was 1,305 px in a 1,242 px column (the Content column a fixed
+    608 px), so Copies and Claim were off-screen; the content column now gives way and every column is in view."""
+    url, _ = demo
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=url,
+                                       extra_http_headers={"Accept-Language": lang}).new_page()
+            log_in(page, "rita")
+            page.wait_for_url("**/queue*")
+            got = page.evaluate("""() => { const w = document.querySelector('.table-wrap');
+                const ths = [...document.querySelectorAll('table.queue thead th')].map(th => th.getBoundingClientRect());
+                return {scroll: w.scrollWidth, client: w.clientWidth, n: ths.length,
+                        inside: ths.every(r => r.left >= 0 && r.right <= document.documentElement.clientWidth)}; }""")
+            assert got["n"] == 11 and got["inside"], got
+            assert got["scroll"] <= got["client"], got
+        finally:
+            browser.close()

@@ -10,7 +10,8 @@ Results and method: docs/experiments/e5-band.md.
     python -m bench.experiments.e5_band cost      # band fractions on the bench's unseen-like mix, CPU-ms a text
     python -m bench.experiments.e5_band table     # study.json as Markdown tables
 
-`study` reads v4 fold dumps written by `basira train --holdout F ... --dump <work>/v4folds` for the stacked
+`study` reads v4 fold dumps written by `basira train --holdout F ... --dump <work>/v4folds --extra
+tests/fixtures/detect_ru_synthetic.jsonl --gate-stance scripture_frame,attributed_speech` (v4's configuration) for the stacked
 heads' held-out rows (a stacked head must see the v4 score *of the model that never saw the family*).
 
 Sampling. Embedding all 200k Arabic rows at ~60 CPU-ms a text is out of budget, so each negative family is
@@ -179,31 +180,30 @@ def _load_emb(which: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return (out if out is not None else np.zeros((n, 1), dtype=np.float32)), have
 
 
+V4_EXTRA = ROOT / "tests" / "fixtures" / "detect_ru_synthetic.jsonl"
 HEADROOM = 0.3  # as TrainConfig.limit_headroom: known dev files may use 30 % of their limits
-BANDS = (1.0, 2.0, 3.0, float("inf"))  # half-widths on v4's calibrated logit around its Arabic cut
+BANDS = (0.5, 1.0, 2.0, 3.0, float("inf"))  # half-widths on v4's calibrated logit around its Arabic cut
 HEAD_C = {"e5": 4.0, "use": 4.0}
 
 
 def _fold_dumps() -> dict[str, dict]:
     """v4 leave-source-out fold dumps: family -> {id: calibrated logit} and the fold's Arabic cut (as a logit)."""
-    from basira.detect.train import (
-        DEFAULT_EXTRA,
-        choose_script_thresholds,
-        dataset_files,
-        load_examples,
-        news_paragraphs,
-    )
+    from basira.detect.train import choose_script_thresholds, dataset_files, load_examples, news_paragraphs
 
     paths = sorted((WORK / "v4folds").glob("*.npz"))
     if not paths:
         return {}
-    examples = load_examples([*dataset_files(SHARED), *DEFAULT_EXTRA])  # the CLI's corpus: same row order
+    # The dumps index the corpus the v4 folds were trained on: ../shared + the Russian fixture (v4's only extra
+    # file; later train.py defaults add more files, which would shift every index after them), + paragraphs.
+    examples = load_examples([*dataset_files(SHARED), V4_EXTRA])
     examples = examples + news_paragraphs(examples)
     out = {}
     for path in paths:
         with np.load(path, allow_pickle=False) as z:
             family = str(z["family"])
             dev_rows, dev_scores, held, held_scores = z["dev_rows"], z["dev_scores"], z["held"], z["held_scores"]
+        if any(examples[i].family != family for i in held):
+            raise SystemExit(f"{path}: held-out rows are not {family}: the dump was made on another corpus")
         cuts, _ = choose_script_thresholds(dev_scores, [examples[i] for i in dev_rows], HEADROOM)
         by_id = {examples[i].id: float(v) for i, v in zip(dev_rows, _logit(dev_scores), strict=True)}
         by_id.update({examples[i].id: float(v) for i, v in zip(held, _logit(held_scores), strict=True)})
@@ -446,7 +446,7 @@ def cost() -> None:
     e5 = E5(num_threads=1)
     out: dict = {"source": source, "posts": len(posts), "arabic_share": round(float(arabic.mean()), 4),
                  "v4_first_stage_cpu_ms_here": round(first_ms, 3), "bands": {}}
-    for band in (0.5, *BANDS[:-1]):
+    for band in BANDS[:-1]:
         inside = np.abs(z - cut) <= band
         idx = np.flatnonzero(inside & arabic)
         pick = rng.choice(idx, size=min(40, len(idx)), replace=False) if len(idx) else idx

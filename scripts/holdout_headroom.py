@@ -29,6 +29,13 @@ def main() -> None:
     examples = load_examples(dataset_files(args.data) + extra)
     examples += news_paragraphs(examples)
     rows = headroom_curve(args.dump, examples, args.headroom or HEADROOMS)
+    families = sorted(rows[0]["flag_rates"]) if rows else []
+    print("| head-room h | " + " | ".join(families) + " | dev F1 ar median (min) |")
+    print("|---:|" + "---:|" * (len(families) + 1))
+    for r in rows:
+        cells = [f"{r['flag_rates'].get(f, 0):.2%}" for f in families]
+        print(f"| {r['headroom']} | " + " | ".join(cells) + f" | {r['ar_f1_median']} ({r['ar_f1_min']}) |")
+    print()
     print("| head-room h | folds | dev F1 ar median (min) | dev F1 en median (min) | held-out flags | "
           "worst family (share of its limit) | over limit | Arabic cut (median) |")
     print("|---:|---:|---:|---:|---:|---|---|---:|")

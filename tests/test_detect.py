@@ -283,7 +283,7 @@ def test_kazakh_uzbek_fixture_is_large_marked_synthetic_and_never_trained_on():
 
 def test_kazakh_uzbek_reach_and_no_false_flags(detector):
     # Measured with basira-detector-0.1.0-57418bb94a+spread2 and again with v4 (…-5f70790d24, stance gate)
-    # (v5, …-7ef21c4103: recall 0.667, 0 of 120 flagged):
+    # (v5, …-94049f067a: see docs/model-card.md):
     # recall 0.56 (kk 0.65, uz Cyrillic 0.62, uz Latin
     # 0.40: the Latin cut is 0.87 in v3, 0.915 in v4, the Cyrillic 0.50), 0 of 120 hard negatives flagged; before the kk/uz lexicon
     # terms, recall 0.00. The floor below fails if the terms stop matching or a negative kind starts to flag.

@@ -113,7 +113,7 @@ def train(
     gate_stance: str | None = typer.Option(
         None, help="Stance columns of the support gate, comma-separated: flags of basira.detect.stance "
         "(scripture_frame, attributed_speech, devotion, ...) or margin×FLAG products; 'none' = v3's gate; default: "
-        "the shipped model's (scripture_frame,attributed_speech,devotion)."
+        "the shipped model's (scripture_frame,attributed_speech)."
     ),
     gate_variant: list[str] = typer.Option(
         [], help="With --holdout: also refit only the gate of each fold with these stance columns "

@@ -230,7 +230,10 @@ def test_report_counts_match_the_database_exactly(store, platform):
     assert not any(gather_counts(store, *periods[2]).__dict__[k] for k in want)
 
     r = rep.build_report(full, platform_name="Test Platform")
-    assert r["summary"]["content_removed"] == full.removals
+    # removed = acknowledged by the platform's action sink; the rest recorded, not confirmed (issue 15 audit)
+    assert r["summary"]["removal_decisions"] == full.removals
+    assert r["summary"]["content_removed"] == full.removals_confirmed
+    assert r["summary"]["removals_recorded_not_confirmed"] == full.removals - full.removals_confirmed
     assert r["appeals"]["overturned_share"] == round(full.appeal_decisions["overturn"]
                                                      / sum(full.appeal_decisions.values()), 4)
     assert sum(x["count"] for x in r["moderation"]["removals"]["by_reason"]) == full.removals
@@ -342,7 +345,8 @@ def test_cli_transparency_and_statements(db_url, platform, tmp_path):
     assert files == [".html", ".json", ".pdf"]
     j = orjson.loads(next(out.glob("*.json")).read_bytes())
     assert j["schema"] == rep.SCHEMA and j["platform"] == "CLI Platform"
-    assert j["summary"]["content_removed"] == len(removals)
+    assert j["summary"]["removal_decisions"] == len(removals)  # none acknowledged here: no action sink
+    assert j["summary"]["content_removed"] == 0 and j["summary"]["removals_recorded_not_confirmed"] == len(removals)
     assert j["period"]["to"] == (datetime.strptime(b, "%Y-%m-%d") + timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
 
     r = runner.invoke(app, ["report", "statements", "--from", a, "--to", b, "--db", db_url, "--out",

@@ -123,7 +123,7 @@ def test_page_figures_equal_the_cli_report(web, tmp_path):
     for r in (got, api, cli_report):
         r.pop("generated_at")
     assert got == cli_report == api
-    assert cli_report["summary"]["content_removed"] > 5 and cli_report["appeals"]["decided"] > 0  # not vacuous
+    assert cli_report["summary"]["removal_decisions"] > 5 and cli_report["appeals"]["decided"] > 0  # not vacuous
 
     page = c.get("/reports", params=PERIOD)
     assert page.status_code == 200
@@ -179,7 +179,7 @@ def test_pdf_html_and_statements(web, tmp_path):
     _cli_json(db_url, tmp_path, ["statements", "--out", str(out)])
     assert st.content == out.read_bytes()
     lines = [orjson.loads(x) for x in st.content.splitlines()]
-    assert len(lines) == report["summary"]["content_removed"]
+    assert len(lines) == report["summary"]["removal_decisions"]  # one statement per live removal decision
     assert all(x["statement"]["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"] for x in lines)
 
 

@@ -104,7 +104,8 @@ def transparency(
         written.append(f"{path} ({len(data):,} bytes)")
     s = report["summary"]
     print(f"{report['platform']}, {report['period']['from']} – {report['period']['to']}: {s['content_removed']} "
-          f"removed, {s['removal_orders_received']} removal orders, {s['complaints_received']} complaints, "
+          f"removed ({s['removals_recorded_not_confirmed']} more recorded, not confirmed by the platform), "
+          f"{s['removal_orders_received']} removal orders, {s['complaints_received']} complaints, "
           f"{s['appeals_decided']} appeals decided")
     for w in written:
         print(f"  wrote {w}")

@@ -100,7 +100,9 @@ def build_report(c: ReportCounts, *, platform_name: str | None = None, generated
         "period": {"from": _iso(c.start), "to": _iso(c.end)},
         "generated_at": _iso(generated_at),
         "summary": {
-            "content_removed": c.removals,
+            "content_removed": c.removals_confirmed,  # acknowledged by the platform's action sink
+            "removals_recorded_not_confirmed": c.removals - c.removals_confirmed,
+            "removal_decisions": c.removals,
             "decisions": sum(c.decisions_by_action.values()),
             "removal_orders_received": c.orders_received,
             "removal_orders_within_1h_share": orders_timing["within_1h_share"],
@@ -113,6 +115,8 @@ def build_report(c: ReportCounts, *, platform_name: str | None = None, generated
             "decisions_by_action": _rows(c.decisions_by_action),
             "removals": {
                 "total": c.removals,
+                "confirmed": c.removals_confirmed,
+                "recorded_not_confirmed": c.removals - c.removals_confirmed,
                 "by_reason": _rows(c.removals_by_reason, c.removals, c.reason_titles),
                 "by_category": _rows(c.removals_by_category, c.removals),
                 "by_language": _rows(c.removals_by_language, c.removals),
@@ -205,7 +209,9 @@ def key_figures(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     src = {x["key"]: x["count"] for x in r["detection"]["cases_by_source"]}
     n = count
     return [  # labels and captions in the current language (basira.core.i18n; English unless a face chose one)
-        (n(s["content_removed"]), _("Content removed"), _("of %(n)s moderation decisions", n=n(s["decisions"]))),
+        (n(s["content_removed"]), _("Content removed"),
+         _("of %(n)s moderation decisions", n=n(s["decisions"])) if not s["removals_recorded_not_confirmed"] else
+         _("confirmed by the platform; %(n)s more recorded, not confirmed", n=n(s["removals_recorded_not_confirmed"]))),
         (n(o["received"]), _("Removal orders received"),
          _("%(n)s executed", n=n(o["executed"])) if o["available"] else _("not recorded in this database")),
         (percent(t["within_1h_share"]), _("Orders executed in ≤ 1 hour"),

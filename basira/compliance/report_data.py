@@ -37,7 +37,8 @@ class ReportCounts:
     platforms: list[str] = field(default_factory=list)
     # Moderation decisions (review and escalation stages) in the period, by action.
     decisions_by_action: dict[str, int] = field(default_factory=dict)
-    removals: int = 0
+    removals: int = 0  # live `remove` decisions (the breakdowns below count these)
+    removals_confirmed: int = 0  # of which the platform acknowledged the `remove` action (a delivered webhook)
     removals_by_reason: dict[str, int] = field(default_factory=dict)
     removals_by_category: dict[str, int] = field(default_factory=dict)  # detector categories; multi-label
     removals_by_language: dict[str, int] = field(default_factory=dict)  # posts only; "account" otherwise
@@ -108,8 +109,16 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
         rc.decisions_by_action = _sorted(Counter(dict(conn.execute(
             sa.select(D.c.action, sa.func.count()).where(live, D.c.stage != "appeal").group_by(D.c.action)).all())))
         from_order = C.c.details["source"].as_string() == "removal_order"
+        from basira.store.review_models import WebhookDelivery
+
+        W = WebhookDelivery.__table__
+        # Removed means: the action sink answered 2xx to this decision's `remove` action. Without a sink (or
+        # before its answer) the removal is recorded, not confirmed: nothing may have been removed.
+        acked = sa.exists(sa.select(W.c.id).where(W.c.decision_id == D.c.id, W.c.action == "remove",
+                                                  W.c.status == "delivered"))
         rows = conn.execute(
             sa.select(D.c.reason_code, D.c.decided_at, D.c.stage, from_order.label("from_order"),
+                      acked.label("confirmed"),
                       C.c.subject_kind, C.c.detection_id, P.c.lang,
                       DT.c.categories, sa.case((C.c.subject_kind == "post", _bank_matched(C.c.subject_id)),
                                                else_=sa.false()).label("banked"))
@@ -129,6 +138,7 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
                                 r.stage == "order" or bool(r.from_order)))
             day[r.decided_at.strftime("%Y-%m-%d")] += 1
         rc.removals = len(rows)
+        rc.removals_confirmed = sum(1 for r in rows if r.confirmed)
         rc.removals_by_reason, rc.removals_by_category = _sorted(reason), _sorted(cat)
         rc.removals_by_language, rc.removals_by_subject, rc.removals_by_source = _sorted(lang), _sorted(subj), _sorted(src)
         rc.removals_by_day = dict(sorted(day.items()))

@@ -225,8 +225,10 @@ class _Doc:
     def removals(self) -> None:
         rem = self.r["moderation"]["removals"]
         self.pdf.add_page()
-        self.heading(_("Content removed"), _("%(n)s items removed in the period, after human review or to execute "
-                                             "removal orders.", n=_n(rem["total"])))
+        self.heading(_("Content removed"), _("%(n)s removal decisions in the period, after human review or to execute "
+                                             "removal orders: %(c)s confirmed removed by the platform, %(u)s recorded, "
+                                             "not confirmed.", n=_n(rem["total"]), c=_n(rem["confirmed"]),
+                                             u=_n(rem["recorded_not_confirmed"])))
         self.subheading(_("By policy reason"))
         self.counts_table(rem["by_reason"], _("reason"), with_code=True)
         self.subheading(_("By detector category"))

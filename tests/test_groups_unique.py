@@ -24,6 +24,7 @@ from basira.cases.groups import assign_groups
 from basira.ingest.records import PostRecord
 from basira.review.decisions import Actor
 from basira.review.groups import group_of_case
+from basira.review.queue import QueueFilter
 from basira.review.repository import ReviewRepo
 from basira.store import open_store
 from basira.store.group_models import ReviewGroupMember
@@ -73,8 +74,26 @@ def test_a_copy_of_an_open_member_of_a_closed_group_does_not_regroup_it(store, h
     assign_groups(store, datetime.now(UTC))  # raised IntegrityError (UNIQUE … review_group_members.case_id)
     assert max(_members(store).values()) == 1
     g = group_of_case(store, member)
-    assert g is not None and g.status == "closed"  # the member stays where its decision was made
-    assert group_of_case(store, later["103"]) is None  # no open copy is free to group with it
+    if how == "appealed":
+        assert g is not None and g.status == "closed"  # the appeal is judged where its decision was made
+        assert group_of_case(store, later["103"]) is None  # no open copy is free to group with it
+    else:  # open again on its own: it left the decided group, and now leads a group with the later copy
+        assert g is not None and g.status == "open" and {m.case_id for m in g.members} == {member, later["103"]}
+    # Either way the queue shows it (an open member of a closed group was hidden behind a lead never shown again).
+    shown = {r.id for r in repo.queue(QueueFilter(), datetime.now(UTC), limit=50)[0]}
+    assert member in shown or (g is not None and g.lead_case_id in shown)
+    assert g is None or g.status != "open" or g.lead_case_id in shown
+
+
+def test_a_members_own_undo_puts_it_back_in_the_queue(store):
+    cases, repo, actor, member_decision = _a_decided_group(store)
+    now = datetime.now(UTC)
+    assert cases["101"] not in {r.id for r in repo.queue(QueueFilter(), now)[0]}  # decided with its group
+    repo.undo(member_decision, actor, now + timedelta(seconds=5))
+    assert cases["101"] in {r.id for r in repo.queue(QueueFilter(), now)[0]}  # hidden for good before
+    assert group_of_case(store, cases["101"]) is None
+    g = group_of_case(store, cases["100"])
+    assert g is not None and g.status == "closed" and g.size == 2  # the lead and the other retweet
 
 
 def test_two_groupers_reading_the_same_cases_group_each_once(store, db_url):

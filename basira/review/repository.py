@@ -906,6 +906,7 @@ class ReviewRepo:
                     conn.execute(sa.update(C).where(C.c.id == case_id).values(status=t.new_status, closed_at=None))
             except IntegrityError:
                 raise DecisionError("conflict", "a newer case is open on the same subject; cannot reopen") from None
+            self._leave_decided_group(conn, case_id, actor, now)
             self._upsert_claim(conn, case_id, actor, now, claim_ttl)  # the undoer keeps working on it
             cancelled = conn.execute(sa.update(W).where(W.c.decision_id == decision_id, W.c.status == "pending")
                                      .values(status="cancelled")).rowcount
@@ -913,6 +914,22 @@ class ReviewRepo:
             self._events(conn, ("review.undone", actor.username, f"case:{case_id}",
                                 {"decision_id": decision_id, "to": t.new_status, "webhooks_cancelled": cancelled}))
         return UndoResult(case_id, t.new_status)
+
+    def _leave_decided_group(self, conn: Connection, case_id: int, actor: Actor, now: datetime) -> None:
+        """A member's own decision undone after its group was decided: the case is open again, on its own, so it
+        leaves the group — the queue hides a member behind its lead, and a decided group's lead is never shown
+        again, so the case would stay open and out of sight (and claimable only by URL) for good."""
+        from basira.store.group_models import ReviewGroupMember
+
+        GM = ReviewGroupMember.__table__
+        gid = conn.execute(sa.select(GM.c.group_id).join(GR, GR.c.id == GM.c.group_id)
+                           .where(GM.c.case_id == case_id, GM.c.role == "member", GR.c.status != "open")).scalar()
+        if gid is None:
+            return
+        conn.execute(sa.delete(GM).where(GM.c.case_id == case_id))
+        self._events(conn, ("group.left", actor.username, f"case:{case_id}",
+                            {"group_id": gid, "why": "its own decision was undone after the group's"}))
+        refresh_groups(conn, [gid], now)
 
     def _undo_members(self, conn: Connection, lead_did: int, actor: Actor, now: datetime) -> int:
         """Undo the member decisions a group decision made; the group is open again. Returns webhooks cancelled."""

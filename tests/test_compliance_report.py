@@ -349,12 +349,22 @@ def test_cli_transparency_and_statements(db_url, platform, tmp_path):
     assert j["summary"]["content_removed"] == 0 and j["summary"]["removals_recorded_not_confirmed"] == len(removals)
     assert j["period"]["to"] == (datetime.strptime(b, "%Y-%m-%d") + timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
 
+    # Nothing acknowledged the removals (no action sink): no statement says the content was removed...
     r = runner.invoke(app, ["report", "statements", "--from", a, "--to", b, "--db", db_url, "--out",
-                            str(tmp_path / "sor.jsonl")])
+                            str(tmp_path / "none.jsonl")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "none.jsonl").read_bytes() == b""
+    assert f"withheld {len(removals)} statements" in " ".join(r.output.split())
+    r = runner.invoke(app, ["report", "statements", "--decision", str(removals[0]), "--db", db_url])
+    assert r.exit_code == 2 and "not acknowledged" in " ".join(r.output.split())
+    # ...unless the platform removes content by other means.
+    r = runner.invoke(app, ["report", "statements", "--from", a, "--to", b, "--db", db_url, "--out",
+                            str(tmp_path / "sor.jsonl"), "--include-unconfirmed"])
     assert r.exit_code == 0, r.output
     lines = [orjson.loads(x) for x in (tmp_path / "sor.jsonl").read_bytes().splitlines()]
     assert [x["decision_id"] for x in lines] == removals
-    r = runner.invoke(app, ["report", "statements", "--decision", str(removals[0]), "--db", db_url])
+    r = runner.invoke(app, ["report", "statements", "--decision", str(removals[0]), "--db", db_url,
+                            "--include-unconfirmed"])
     assert r.exit_code == 0 and orjson.loads(r.stdout)["decision_id"] == removals[0]
     for bad in (["report", "statements", "--decision", str(keep)],
                 ["report", "statements", "--decision", str(undone)],

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import orjson
 from compliance_support import T0, Clock, Receiver, add_users
 from typer.testing import CliRunner
 
 from basira.cli import app
 from basira.compliance.report import build_report, key_figures
-from basira.compliance.report_data import gather_counts
+from basira.compliance.report_data import gather_counts, statement_facts
 from basira.compliance.service import ComplianceService
 from basira.review.demo import seed_cases
 from basira.review.service import ReviewSettings
@@ -55,3 +56,15 @@ def test_content_removed_counts_only_acknowledged_removals(store, db_url, tmp_pa
     assert "1 removed (1 more recorded, not confirmed by the platform)" in out, out
     html = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
     assert "2 removal decisions in the period" in html and "1 confirmed removed by the platform" in html
+
+    # Statements of reasons say the content was removed: only the acknowledged removal gets one.
+    facts = statement_facts(store, start=T0 - timedelta(days=1), end=T0 + timedelta(days=1))
+    assert sorted(f.confirmed for f in facts) == [False, True]
+    sor = tmp_path / "sor.jsonl"
+    r = CliRunner().invoke(app, ["report", "statements", "--from", (T0 - timedelta(days=1)).date().isoformat(),
+                                 "--to", (T0 + timedelta(days=1)).date().isoformat(), "--db", db_url,
+                                 "--out", str(sor)])
+    assert r.exit_code == 0, r.output
+    (line,) = [orjson.loads(x) for x in sor.read_bytes().splitlines()]
+    assert line["decision_id"] == next(f.decision_id for f in facts if f.confirmed)
+    assert "withheld 1 statements" in " ".join(r.output.split())

@@ -230,7 +230,7 @@ def test_cli_submits_in_batches_of_100_and_a_rerun_sends_nothing_twice(db_url, t
         _, _, ids, _ = build_removals(store, n_posts=230)
     n = sum(len(v) for v in ids.values())
     args = ["report", "statements", "--from", "2026-11-15", "--to", "2026-11-21", "--db", db_url,
-            "--out", str(tmp_path / "sor.jsonl"), "--submit", url]
+            "--out", str(tmp_path / "sor.jsonl"), "--submit", url, "--include-unconfirmed"]  # no action sink here
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 2 and "BASIRA_TDB_TOKEN" in flat(r.output)
     monkeypatch.setenv("BASIRA_TDB_TOKEN", TOKEN)

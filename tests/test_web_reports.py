@@ -174,12 +174,16 @@ def test_pdf_html_and_statements(web, tmp_path):
     assert f"style-src 'sha256-{base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()}'" in csp
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "<script" not in page.text
 
-    st = c.get("/reports/statements.jsonl", params=PERIOD)
+    # No action sink acknowledged these removals: by default no statement claims them removed...
+    assert report["summary"]["content_removed"] == 0 < report["summary"]["removal_decisions"]
+    assert c.get("/reports/statements.jsonl", params=PERIOD).content == b""
+    # ...and when the platform removes by other means, one statement per live removal decision, as the CLI's.
+    st = c.get("/reports/statements.jsonl", params={**PERIOD, "unconfirmed": "true"})
     out = tmp_path / "s.jsonl"
-    _cli_json(db_url, tmp_path, ["statements", "--out", str(out)])
+    _cli_json(db_url, tmp_path, ["statements", "--include-unconfirmed", "--out", str(out)])
     assert st.content == out.read_bytes()
     lines = [orjson.loads(x) for x in st.content.splitlines()]
-    assert len(lines) == report["summary"]["removal_decisions"]  # one statement per live removal decision
+    assert len(lines) == report["summary"]["removal_decisions"]
     assert all(x["statement"]["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"] for x in lines)
 
 

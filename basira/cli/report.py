@@ -120,6 +120,10 @@ def statements(
     territorial_scope: str | None = typer.Option(None, "--territorial-scope",
                                                  help="Comma-separated country codes (default: the EEA)."),
     policy_url: str | None = typer.Option(None, "--policy-url", help="URL of the terms the decisions rely on."),
+    include_unconfirmed: bool = typer.Option(
+        False, "--include-unconfirmed",
+        help="Also removals the platform has not acknowledged (no action sink answered): only when it removes "
+             "content by other means — a statement says the content was removed."),
     submit: str | None = typer.Option(
         None, "--submit", metavar="URL",
         help="Also post them to a Transparency Database batch endpoint (e.g. "
@@ -164,6 +168,14 @@ def statements(
             raise _bad(f"--decision {decision}: no such decision")
         if facts[0].action == "undone":
             raise _bad(f"--decision {decision}: the decision was undone; no statement of reasons is due")
+        if not facts[0].confirmed and not include_unconfirmed and facts[0].action == "remove":
+            raise _bad(f"--decision {decision}: the removal is recorded but the platform has not acknowledged it, "
+                       "so nothing may have been removed; no statement until it does (--include-unconfirmed if "
+                       "the platform removes content by other means)")
+    withheld = 0
+    if decision is None and not include_unconfirmed:
+        withheld = sum(1 for f in facts if not f.confirmed)
+        facts = [f for f in facts if f.confirmed]
     catalogue = load_catalogue()
     lines, made = [], []
     try:
@@ -177,6 +189,9 @@ def statements(
         fh.writelines(lines)
     if out != "-":
         err.print(f"wrote {len(lines)} statements of reasons → {out}")
+    if withheld:
+        err.print(f"withheld {withheld} statements: removals recorded, not confirmed by the platform (no action sink "
+                  "acknowledged them); they are written once it does, or with --include-unconfirmed")
     if submit is not None and token:
         _submit(submit, token, made)
 

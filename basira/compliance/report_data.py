@@ -75,6 +75,16 @@ def _in(col: Any, start: datetime, end: datetime) -> Any:
     return sa.and_(col >= start, col < end)
 
 
+def _removal_acknowledged() -> Any:
+    """SQL: the action sink answered 2xx to this decision's `remove` action. Removed means that; without a sink
+    (or before its answer) the removal is recorded, not confirmed: nothing may have been removed."""
+    from basira.store.review_models import WebhookDelivery
+
+    W = WebhookDelivery.__table__
+    return sa.exists(sa.select(W.c.id).where(W.c.decision_id == D.c.id, W.c.action == "remove",
+                                             W.c.status == "delivered"))
+
+
 def _bank_matched(post_id_col: Any) -> Any:
     """Whether a post has an acted-on bank match (a recorded match with status "match")."""
     subject = sa.literal("post:") + sa.cast(post_id_col, sa.String)
@@ -109,13 +119,7 @@ def gather_counts(store: Store, start: datetime, end: datetime) -> ReportCounts:
         rc.decisions_by_action = _sorted(Counter(dict(conn.execute(
             sa.select(D.c.action, sa.func.count()).where(live, D.c.stage != "appeal").group_by(D.c.action)).all())))
         from_order = C.c.details["source"].as_string() == "removal_order"
-        from basira.store.review_models import WebhookDelivery
-
-        W = WebhookDelivery.__table__
-        # Removed means: the action sink answered 2xx to this decision's `remove` action. Without a sink (or
-        # before its answer) the removal is recorded, not confirmed: nothing may have been removed.
-        acked = sa.exists(sa.select(W.c.id).where(W.c.decision_id == D.c.id, W.c.action == "remove",
-                                                  W.c.status == "delivered"))
+        acked = _removal_acknowledged()
         rows = conn.execute(
             sa.select(D.c.reason_code, D.c.decided_at, D.c.stage, from_order.label("from_order"),
                       acked.label("confirmed"),
@@ -240,7 +244,7 @@ def statement_facts(store: Store, *, start: datetime | None = None, end: datetim
                    A.c.external_id.label("account_ext"),
                    sa.func.coalesce(A.c.created_at, first_post, A.c.first_seen_at).label("account_date"),
                    sa.case((C.c.subject_kind == "post", _bank_matched(C.c.subject_id)), else_=sa.false())
-                   .label("banked"))
+                   .label("banked"), _removal_acknowledged().label("confirmed"))
          .join(C, C.c.id == D.c.case_id)
          .outerjoin(P, sa.and_(C.c.subject_kind == "post", P.c.id == C.c.subject_id))
          .outerjoin(PF, PF.c.id == P.c.platform_id)
@@ -276,7 +280,7 @@ def statement_facts(store: Store, *, start: datetime | None = None, end: datetim
             lang=r.lang if post else None, media_kinds=tuple(kinds.get(r.subject_id, ())) if post else (),
             detector=r.detection_id is not None, hash_bank=bool(r.banked),
             network=r.subject_kind in NETWORK_SUBJECT_KINDS, source=(r.details or {}).get("source"),
-            order=orders.get(r.id)))
+            order=orders.get(r.id), confirmed=bool(r.confirmed)))
     return out
 
 

@@ -78,6 +78,9 @@ class StatementFacts:
     network: bool = False
     source: str | None = None  # case.details["source"] when a notice, flagger or order opened the case
     order: dict[str, Any] | None = None  # authority, order_ref, legal_basis of the order an order-stage decision executed
+    # The platform acknowledged the removal (its `remove` webhook delivered). A statement says the content was
+    # removed, so the exports withhold unconfirmed ones unless told the platform acts by other means.
+    confirmed: bool = True
 
 
 def content_language(lang: str | None) -> str | None:

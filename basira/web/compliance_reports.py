@@ -148,8 +148,10 @@ def report_json(request: Request, p: Reader, start: From = None, end: To = None)
 
 
 @pages.get("/reports/statements.jsonl")
-def statements_jsonl(request: Request, p: Reader, start: From = None, end: To = None) -> Response:
-    """DSA statements of reasons for the period's live removals, as `basira report statements` writes them."""
+def statements_jsonl(request: Request, p: Reader, start: From = None, end: To = None,
+                     unconfirmed: bool = False) -> Response:
+    """DSA statements of reasons for the period's live removals, as `basira report statements` writes them: the
+    removals the platform acknowledged (`unconfirmed=true`: all, as `--include-unconfirmed`)."""
     import orjson
 
     from basira.compliance.report_data import statement_facts
@@ -161,7 +163,7 @@ def statements_jsonl(request: Request, p: Reader, start: From = None, end: To = 
     try:
         lines = [orjson.dumps({"decision_id": f.decision_id, "case_id": f.case_id,
                                "statement": statement_of_reasons(f, svc.catalogue, policy_url=policy_url)}) + b"\n"
-                 for f in statement_facts(svc.store, start=a, end=b)]
+                 for f in statement_facts(svc.store, start=a, end=b) if f.confirmed or unconfirmed]
     except NoStatement as exc:
         raise HTTPException(409, str(exc)) from None
     return _attachment(b"".join(lines), "application/x-ndjson",

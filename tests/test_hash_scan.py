@@ -91,6 +91,9 @@ def test_scan_matches_posts_opens_cases_vetoes_and_rescan_adds_nothing(store, tm
     assert match_rows(store, "2")[0].distance == 9
     # The PDQ item is labelled behaviour=recruitment: severity 0.9 instead of the default 0.5.
     assert post_case(store, "2")["priority"] > post_case(store, "3")["priority"]
+    from basira.cases.prioritize import explain  # after the scan's own priority pass, from what is stored
+    assert explain(store, post_case(store, "2")["case_id"])["inputs"]["categories"] == ("recruitment",)
+    assert explain(store, post_case(store, "3")["case_id"])["inputs"]["categories"] == ()
     # Post 4 matches the bank and the allow-list: recorded as vetoed, no case from the hash.
     assert {r.status for r in match_rows(store, "4")} == {"vetoed"}
     assert post_case(store, "4") is None or "hash match" not in post_case(store, "4")["reason"]

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from basira.cases.intake import Finding, submit
-from basira.cases.priority import SEVERITY, PrioritySignals
+from basira.cases.priority import PrioritySignals, label_categories
 from basira.store.bank_models import BankMatchRow
 from basira.store.db import Tx
 from basira.store.models import Case, Detection
@@ -24,7 +24,7 @@ def _describe(m: Any) -> str:
 
 def _label_categories(matches: Sequence[Any]) -> list[str]:
     """Bank labels that name a detector category (behaviour: recruitment, ...) count towards the severity."""
-    return sorted({str(v) for m in matches for v in m.labels.values() if isinstance(v, str) and v in SEVERITY})
+    return list(label_categories(m.labels for m in matches))
 
 
 

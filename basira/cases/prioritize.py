@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from basira.cases.groups import group_inputs
-from basira.cases.priority import PrioritySignals, account_risk, case_priority, components
+from basira.cases.priority import PrioritySignals, account_risk, case_priority, components, label_categories
 from basira.store import bulk
 from basira.store.bank_models import BankMatchRow
 from basira.store.models import Account, Case, Detection, Post
@@ -112,7 +112,10 @@ def signals_for(store: Store, case_ids: Iterable[int] | None = None) -> dict[int
     for r in rows:
         aid = account_of[r.id]
         det = r.details or {}
-        cats = tuple(sorted(set(det.get("categories") or r.categories or [])))
+        # The bank labels of its matches too: the tail's pass dropped them, so a match labelled recruitment ranked
+        # as a default-severity one once the scan ended (tests/test_hash_scan.py caught it when v5 moved the scores).
+        labels = label_categories(m.get("labels") or {} for m in det.get("hash_matches") or [])
+        cats = tuple(sorted(set(det.get("categories") or r.categories or []) | set(labels)))
         st = status.get(aid)
         g = groups.get(r.id)
         created = g["newest"] if g and g.get("newest") else r.created_at

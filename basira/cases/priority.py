@@ -31,6 +31,12 @@ SEVERITY: dict[str, float] = {
     "propaganda_brand": 0.6,
 }
 DEFAULT_SEVERITY = 0.5
+
+
+def label_categories(labels: Iterable[Mapping[str, object]]) -> tuple[str, ...]:
+    """Bank-item labels that name a category (behaviour: recruitment, ...): they count towards the severity, at
+    the match and whenever the priority is computed again from what is stored (the case's details)."""
+    return tuple(sorted({v for lab in labels for v in lab.values() if isinstance(v, str) and v in SEVERITY}))
 HASH_MATCH_CONFIDENCE = 0.97  # a match against a vetted bank is strong, independent evidence
 WEIGHTS = {"harm": 55.0, "risk": 15.0, "reach": 12.0, "group": 10.0, "fresh": 8.0}
 TIE_SCALE = 1e-3

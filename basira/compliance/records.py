@@ -8,12 +8,13 @@ The statement to the authority (`statement`), a notice's `body` and an order's `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 from basira.compliance import orders as rules
+from basira.core.records import Record
+from basira.core.records import plain as _plain
 
 __all__ = ["CloseResult", "ComplaintDecision", "ComplaintListItem", "ComplaintView", "DueOrder", "ExecutionResult", "LegalHold",
            "NoticeView", "OrderAlertView", "OrderSummary", "OrderTargetView", "OrderToAlert", "OrderView",
@@ -21,26 +22,7 @@ __all__ = ["CloseResult", "ComplaintDecision", "ComplaintListItem", "ComplaintVi
            "StatementToSend", "TargetPreview"]
 
 
-class _Record:
-    """Built from a row (or any mapping) by field name; serialised back the same way."""
-
-    __slots__ = ()
-
-    @classmethod
-    def from_row(cls, row: Mapping[Any, Any], **extra: Any) -> Self:
-        names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-        return cls(**{n: extra[n] if n in extra else row[n] for n in names})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, _Record):
-        return v.to_dict()
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return v
+_Record = Record  # the shared base (basira.core.records)
 
 
 @dataclass(frozen=True, slots=True)

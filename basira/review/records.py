@@ -8,33 +8,17 @@ What a decision set off elsewhere (`effects`: the DecisionEffects listeners' ans
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
+
+from basira.core.records import Record
 
 __all__ = ["DecisionResult", "DeliveryCounts", "GroupMemberView", "GroupView", "MemberDecision", "UndoResult"]
 
 
 
-class _Record:
-    __slots__ = ()
-
-    @classmethod
-    def from_row(cls, row: Mapping[Any, Any], **extra: Any) -> Self:
-        """Built from a row (or any mapping) by field name."""
-        names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-        return cls(**{n: extra[n] if n in extra else row[n] for n in names})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, _Record):
-        return v.to_dict()
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
+_Record = Record  # the shared base (basira.core.records)
 
 
 @dataclass(frozen=True, slots=True)

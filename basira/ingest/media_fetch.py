@@ -166,16 +166,6 @@ def hash_media_file(path: str, content_type: str = "", kind: str | None = None,
     return MediaHashes(hash_file(path, names, pdq_decode=pdq_decode), ctype, os.path.getsize(path))
 
 
-def fetch_and_hash(url: str, policy: FetchPolicy, kind: str | None = None, pdq_decode: str = "fast") -> MediaHashes:
-    """Fetch `url` under `policy` and hash it (`hash_media_file`); the temporary file is removed. FetchError
-    says why not."""
-    got = fetch_media(url, policy)
-    try:
-        return hash_media_file(str(got.path), got.content_type, kind, pdq_decode)
-    finally:
-        got.cleanup()
-
-
 def hash_media_bytes(data: bytes, content_type: str = "", kind: str | None = None,
                      pdq_decode: str = "fast") -> MediaHashes:
     """`hash_media_file` for bytes in memory (an upload): written to a temporary file that is removed at once

@@ -238,6 +238,19 @@ def _worker(db_url: str, *args: str, env: dict | None = None) -> subprocess.Pope
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 
+def _kill_at_pause(db_url: str, batch: int, pause: str) -> None:
+    """Start a worker that stops at BASIRA_WORKER_TEST_PAUSE=`pause`, wait until it says so, and SIGKILL it there."""
+    p = _worker(db_url, "--batch", str(batch), env={"BASIRA_WORKER_TEST_PAUSE": pause})
+    try:
+        deadline, line = time.monotonic() + 300, ""
+        while "basira-worker-paused" not in line and time.monotonic() < deadline:
+            line = p.stderr.readline()
+            assert line or p.poll() is None, "worker exited before the pause"
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+
+
 def _enqueue(store, texts: list[dict]) -> None:
     from basira.ingest.clean import ReadOptions
     from basira.intake.items import parse_item
@@ -265,16 +278,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(db_url, texts):
     url = _pg_url(db_url)
     with open_store(url) as store:
         _enqueue(store, texts[:30])
-        p = _worker(url, "--batch", "10", env={"BASIRA_WORKER_TEST_PAUSE": "inside:2"})
-        try:
-            deadline = time.monotonic() + 300
-            line = ""
-            while "basira-worker-paused" not in line and time.monotonic() < deadline:
-                line = p.stderr.readline()
-                assert line or p.poll() is None, "worker exited before the pause"
-        finally:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
+        _kill_at_pause(url, 10, "inside:2")
         # Batch 1 committed; batch 2 was processed (posts stored, scored) but its queue rows not marked done.
         assert queue_counts(store) == {"done": 10, "pending": 20}
         assert store.count_posts() == 20

@@ -18,7 +18,7 @@ import pytest
 from basira.intake.queue import queue_counts
 from basira.store import open_store
 from tests.conftest import fresh_db_url
-from tests.test_intake_api import _worker, item, texts  # noqa: F401 - `texts` is a fixture
+from tests.test_intake_api import _kill_at_pause, _worker, item, texts  # noqa: F401 - `texts` is a fixture
 
 N, BATCH = 120, 10
 MD5 = ["%032x" % (0xABC0 + i) for i in range(N)]  # made-up hashes; every third one is banked
@@ -97,15 +97,7 @@ def test_a_worker_killed_between_storing_and_hash_matching_loses_no_match(url, t
     with open_store(url) as store:
         _bank(store)
         _queue(store, posts)
-        p = _worker(url, "--batch", str(BATCH), env={"BASIRA_WORKER_TEST_PAUSE": "stored:2"})
-        try:
-            deadline, line = time.monotonic() + 300, ""
-            while "basira-worker-paused" not in line and time.monotonic() < deadline:
-                line = p.stderr.readline()
-                assert line or p.poll() is None, "worker exited before the pause"
-        finally:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
+        _kill_at_pause(url, BATCH, "stored:2")
         # Batch 2's posts are stored and scored, not matched, not done: its banked posts have no match yet.
         assert queue_counts(store) == {"done": 10, "pending": 20}
         assert store.count_posts() == store.count_detections() == 20

@@ -40,6 +40,7 @@ def test_bad_files_name_the_file_and_line(tmp_path):
 
 def test_missing_bank_and_item_and_markup_in_names(tmp_path):
     db = str(tmp_path / "b.db")
+    assert _run("banks", "create", "b", "--db", db).exit_code == 0  # export only reads: it needs a database
     res = _run("banks", "export", "[red]x", str(tmp_path / "out.txt"), "--db", db)
     assert res.exit_code == 2 and "no bank named '[red]x'" in res.output  # printed as given, not as Rich markup
     res = _run("banks", "react", "999", "seen", "--db", db)

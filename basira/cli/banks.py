@@ -20,11 +20,13 @@ app = typer.Typer(name="banks", help="Hash banks: create, import, export, sync, 
 _FORMATS = "threatexchange | threatexchange-csv | basira-jsonl | tat-csv | tat-json | stix (default: detected)."
 
 
-def _bank_store(db: str | None) -> Store:
+def _bank_store(db: str | None, *, create: bool = True) -> Store:
+    """The store; `create=False` for commands that only read (`list`, `export`, `match` without --record): a
+    missing SQLite file is refused (DatabaseOpenError, exit 2) instead of created empty."""
     from basira.core.settings import settings
     from basira.store import open_store
 
-    return open_store(settings(db).db_url)
+    return open_store(settings(db).db_url, create=create)
 
 
 def _bank_fail(exc: BasiraError) -> typer.Exit:
@@ -120,7 +122,7 @@ def banks_export(
     from basira.signals.exchange import write_entries
 
     try:
-        with _bank_store(db) as store:
+        with _bank_store(db, create=False) as store:
             if repo.get_bank(store, name) is None:
                 raise repo.BankError("not_found", f"no bank named {name!r}")
             report = write_entries(out, repo.entries_of(store, name), fmt)
@@ -194,7 +196,7 @@ def banks_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> Non
     """List banks with their item counts and settings."""
     from basira import banks as repo
 
-    with _bank_store(db) as store:
+    with _bank_store(db, create=False) as store:
         for bank, n in repo.list_banks(store):
             kind = "negative" if bank.negative else "positive"
             extra = f" ratio={bank.enabled_ratio:g}" if bank.enabled_ratio < 1 else ""
@@ -213,7 +215,7 @@ def match_files(
     from basira import banks as repo
     from basira.signals.banks import match_files as match_many
 
-    with _bank_store(db) as store:
+    with _bank_store(db, create=record) as store:  # without --record it only reads
         matcher = repo.load_matcher(store)
         # 64 files at a time hashed on both cores, printed as each chunk is matched.
         chunks = ((files[i : i + 64], match_many(matcher, files[i : i + 64])) for i in range(0, len(files), 64))

@@ -22,10 +22,13 @@ def _bad(message: str) -> typer.Exit:
 
 
 def _store(db: str | None):
+    """The store, never created: `export` needs its subject there and `verify --db` its audit chain, so a missing
+    SQLite file is `error: --db ...: no database at ...` and exit 2 (their one write, the audit entry that logs
+    the export or verification, is only ever added to a database that exists)."""
     from basira.core.settings import settings
     from basira.store import open_store
 
-    return open_store(settings(db).db_url)
+    return open_store(settings(db).db_url, create=False)
 
 
 def _user() -> str:

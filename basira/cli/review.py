@@ -16,12 +16,18 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 review_app = typer.Typer(help="Review workflow utilities.", no_args_is_help=True)
 
 
-def _review_service(db: str | None):
+def _review_service(db: str | None, *, create: bool = True):
+    """The review service on the database. `create=False` for commands that only read (`users list`, `audit
+    verify`, `review prioritize --explain`): a missing SQLite file is `error: --db ...: no database at ...` and
+    exit 2, never a new empty database (the server's connection pool is not needed there either)."""
     from basira.core.settings import settings
     from basira.review.service import ReviewService, ReviewSettings, open_review_store
+    from basira.store import open_store
 
+    url = settings(db).db_url
     try:
-        return ReviewService(open_review_store(settings(db).db_url), ReviewSettings.from_env())
+        store = open_review_store(url) if create else open_store(url, create=False)
+        return ReviewService(store, ReviewSettings.from_env())
     except InputError as exc:  # a setting at fault (BASIRA_WEBHOOK_URL without BASIRA_WEBHOOK_SECRET): exit 2
         raise fail(exc) from None
 
@@ -124,7 +130,7 @@ def _set_disabled(db: str | None, username: str, disabled: bool) -> None:
 @users_app.command("list")
 def users_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """List users and roles."""
-    for u in _review_service(db).repo.list_users():
+    for u in _review_service(db, create=False).repo.list_users():
         print(f"{u['username']}\t{u['role']}\t{'disabled' if u['disabled_at'] else 'active'}")
 
 
@@ -154,7 +160,7 @@ def audit_verify(
     if expect_head is not None and not re.fullmatch(r"[0-9a-f]{64}", expect_head.strip().lower()):
         err.print("[bold red]error:[/] --head: expected the 64 hex digits of a SHA-256 head hash")
         raise typer.Exit(code=2)
-    svc = _review_service(db)
+    svc = _review_service(db, create=False)
     ok, bad = svc.store.verify_events()
     if not ok:
         err.print(f"[bold red]audit chain broken at entry {bad}[/]: an entry was edited or deleted")
@@ -205,7 +211,7 @@ def review_prioritize(db: str | None = typer.Option(None, "--db", help=DB_HELP),
     from basira.cases.prioritize import explain as explain_case
     from basira.cases.prioritize import reprioritize
 
-    store = _review_service(db).store
+    store = _review_service(db, create=explain is None).store  # --explain only reads
     if explain is not None:
         x = explain_case(store, explain)
         if x is None:

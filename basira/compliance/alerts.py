@@ -12,8 +12,9 @@ from __future__ import annotations
 import email.errors
 import re
 import smtplib
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -22,6 +23,7 @@ import httpx
 from basira.compliance.orders import one_line
 from basira.core.i18n import N_, gettext, ngettext, speaking
 from basira.core.settings import Settings
+from basira.core.time import utcnow
 from basira.review import webhooks
 from basira.store import canonical_json
 
@@ -68,7 +70,9 @@ class AlertSettings:
 class AlertSender:
     """Sends one message on one channel; returns (delivered, error). Never raises on a delivery failure."""
 
-    def __init__(self, settings: AlertSettings, client: httpx.Client | None = None) -> None:
+    def __init__(self, settings: AlertSettings, client: httpx.Client | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self._clock = clock
         self.settings = settings
         self._client = client
 
@@ -88,7 +92,7 @@ class AlertSender:
         body = canonical_json(message)
         headers = {"Content-Type": "application/json", "User-Agent": "basira-alerts/1"}
         if s.webhook_secret:
-            headers["X-Basira-Signature"] = webhooks.sign(s.webhook_secret, body, int(time.time()))
+            headers["X-Basira-Signature"] = webhooks.sign(s.webhook_secret, body, int(self._clock().timestamp()))
         if self._client is None:  # kept open: a tick may send hundreds of alerts
             self._client = httpx.Client(timeout=s.timeout)
         try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from basira.core.killpoints import pause, pause_point
+from basira.core.time import utcnow
 
 if TYPE_CHECKING:
     from basira.store import Store
@@ -43,7 +44,6 @@ def deliver_results(store: Store, url: str | None, secret: str | None, limit: in
     attempts). Without a URL nothing is due (items are queued with delivery `none`)."""
     import httpx
 
-    from basira.core.time import utcnow
     from basira.intake.queue import due_deliveries
     from basira.review import webhooks
 
@@ -61,7 +61,7 @@ def deliver_results(store: Store, url: str | None, secret: str | None, limit: in
             key = hashlib.sha256(f"basira:content:{ids}".encode()).hexdigest()[:40]
             payload = {"type": "content.results",
                        "results": [{"queue_id": r["id"], **(r["result"] or {})} for r in rows]}
-            outcome = webhooks.post(client, url, secret, key, payload, int(time.time()))
+            outcome = webhooks.post(client, url, secret, key, payload, int(at.timestamp()))
             for r in rows:
                 attempts = int(r["delivery_attempts"]) + 1
                 status, next_at = webhooks.next_state(attempts, outcome, at)
@@ -105,7 +105,7 @@ def run_worker(store: Store, *, batch: int = 100, until_empty: bool = False, pol
             stats.batches += 1
             stats.items += len(c.rows)
             if log:
-                log({"worker": name, "batch": stats.batches, "t": round(time.time(), 3),
+                log({"worker": name, "batch": stats.batches, "t": round(utcnow().timestamp(), 3),
                      "queue_ids": [qid for qid, _ in c.rows]})
         d, f = deliver_results(store, webhook_url, webhook_secret, limit=batch)
         stats.delivered += d

@@ -56,6 +56,8 @@ _MATCH = re.compile(r"(?:hash match: )?bank (?P<bank>'[^']*'|\"[^\"]*\") item (?
                     r"\((?P<type>[\w.-]+), distance (?P<distance>[0-9.e+-]+)\)(?: and (?P<more>\d+) more)?")
 _ORDER = re.compile(r"removal order (?P<ref>.+) \((?P<authority>[^()]+)\)")
 _LOCKSTEP = re.compile(r"coordinated sharing: (?P<accounts>\d+) accounts shared (?P<items>\d+) items in lockstep")
+_COMMUNITY = re.compile(r"community (?P<c>\d+): (?P<size>\d+) accounts, (?P<flagged>\d+) posting flagged material")
+_LED_BY = re.compile(r"led by @(?P<handle>[^ ()]*) \((?P<why>.*)\)")
 _INDICATOR = re.compile(r"(?P<cat>\w+) indicator: «(?P<term>.*)»")
 _MODEL_WORD = re.compile(r"model: «(?P<word>.*)» weighs towards propaganda")
 
@@ -102,6 +104,13 @@ def _part(text: str) -> str:
         return ngettext("coordinated sharing: %(num)s account shared %(items)s items in lockstep",
                         "coordinated sharing: %(num)s accounts shared %(items)s items in lockstep", n,
                         num=number(n), items=number(items))
+    if m := _COMMUNITY.fullmatch(text):
+        size = int(m["size"])
+        return ngettext("community %(c)s: %(num)s account, %(flagged)s posting flagged material",
+                        "community %(c)s: %(num)s accounts, %(flagged)s posting flagged material", size,
+                        c=m["c"], num=number(size), flagged=number(int(m["flagged"])))
+    if m := _LED_BY.fullmatch(text):
+        return gettext("led by @%(handle)s (%(why)s)", handle=m["handle"], why=m["why"])
     return text
 
 

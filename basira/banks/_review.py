@@ -53,13 +53,14 @@ def require_positive_bank(store: Store, name: str) -> Bank:
 
 def _case_content_entries(tx: Tx, case_id: int) -> list[BankEntry]:
     """Bank entries for a case's post: its text as a near-duplicate MinHash (when long enough) and its media's
-    SHA-256 and PDQ hashes, labelled with where they came from."""
+    MD5, SHA-256 and PDQ hashes, labelled with where they came from (MD5 too, so a later byte-identical upload
+    given only by its MD5, as partners and HMA exchange it, still matches)."""
     C, P, M = Case.__table__, Post.__table__, Media.__table__
     c = tx.execute(sa.select(C.c.subject_kind, C.c.subject_id, C.c.details).where(C.c.id == case_id)).first()
     if c is None or c.subject_kind != "post":
         return []
     text = tx.execute(sa.select(P.c.text).where(P.c.id == c.subject_id)).scalar()
-    media = tx.execute(sa.select(M.c.kind, M.c.sha256, M.c.pdq).where(M.c.post_id == c.subject_id)
+    media = tx.execute(sa.select(M.c.kind, M.c.md5, M.c.sha256, M.c.pdq).where(M.c.post_id == c.subject_id)
                          .order_by(M.c.position)).all()
     source = f"review:case:{case_id}"
     cats = [x for x in (c.details or {}).get("categories") or [] if isinstance(x, str)]
@@ -72,7 +73,7 @@ def _case_content_entries(tx: Tx, case_id: int) -> list[BankEntry]:
         except SignalError:
             pass
     for m in media:
-        for st in ("sha256", "pdq"):
+        for st in ("md5", "sha256", "pdq"):
             value = getattr(m, st)
             if value:
                 try:

@@ -568,7 +568,7 @@ class ComplianceRepo:
             if p is not None:
                 snap["post"] = _jsonable(p._asdict())
                 snap["media"] = [_jsonable(m._asdict()) for m in conn.execute(
-                    sa.select(M.c.position, M.c.url, M.c.kind, M.c.sha256, M.c.pdq).where(M.c.post_id == sid)
+                    sa.select(M.c.position, M.c.url, M.c.kind, M.c.sha256, M.c.pdq, M.c.md5).where(M.c.post_id == sid)
                     .order_by(M.c.position))]
                 snap["detections"] = [_jsonable(d._asdict()) for d in conn.execute(
                     sa.select(DT.c.model_version, DT.c.score, DT.c.categories, DT.c.evidence, DT.c.created_at)

@@ -34,7 +34,7 @@ def _posts(platform: str) -> list[PostRecord]:
 def test_posts_sharing_a_media_hash_form_one_media_group(store):
     cases = open_in_order(store, "x", _posts("x"), range(1, 4), ["1", "2", "3"])
     counts = assign_groups(store, datetime.now(UTC))
-    assert counts["groups_new"] == 1
+    assert counts.groups_new == 1
     g = group_of_case(store, cases["1"])
     assert g is not None and g.kind == "media" and g.status == "open"
     assert g.size == 2 and g.accounts == 2

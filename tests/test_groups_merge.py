@@ -56,12 +56,12 @@ def _groups(store, cases: dict[str, int]) -> set[tuple[str, frozenset[str]]]:
 def test_a_copy_linking_two_groups_merges_them_into_the_older(store):
     now = datetime.now(UTC)
     first = _open(store, "x", ["101", "102", "201", "202"])
-    assert assign_groups(store, now)["groups_new"] == 2
+    assert assign_groups(store, now).groups_new == 2
     older = group_of_case(store, first["101"]).id
     newer = group_of_case(store, first["201"]).id
     assert older < newer
     bridge = _open(store, "x", ["301"])["301"]
-    assert assign_groups(store, now) == {"seen": 1, "joined": 1, "groups_new": 0, "merged": 1}
+    assert assign_groups(store, now).to_dict() == {"seen": 1, "joined": 1, "groups_new": 0, "merged": 1}
     g = group_of_case(store, bridge)
     assert g.id == older and g.size == 5 and g.lead_case_id == first["101"]  # created first
     assert {m.case_id for m in g.members} == {*first.values(), bridge}

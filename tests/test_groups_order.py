@@ -81,7 +81,7 @@ def test_a_grouping_pass_logs_the_same_events_whatever_order_the_cases_opened_in
     forward = _open(store, "a", exts)  # the order of the posts
     backward = _open(store, "b", shuffled)  # another commit order
     got = assign_groups(store, datetime.now(UTC))
-    assert got["groups_new"] >= 2 and got["joined"] >= 10
+    assert got.groups_new >= 2 and got.joined >= 10
     a, b = _group_events(store, forward), _group_events(store, backward)
     assert sum(a.values()) > 10
     assert a == b

@@ -49,7 +49,7 @@ def _a_decided_group(store) -> tuple[dict[str, int], ReviewRepo, Actor, int]:
     cases = open_in_order(store, "x", [PostRecord("x", "100", "u100", TEXT, lang="en", created_at=T0),
                                        *_retweets("x", range(101, 103))], range(100, 103), ["100", "101", "102"])
     now = datetime.now(UTC)
-    assert assign_groups(store, now)["groups_new"] == 1
+    assert assign_groups(store, now).groups_new == 1
     repo = ReviewRepo(store)
     actor = Actor(repo.add_user("rev", "x", "reviewer"), "rev", "reviewer")
     out = repo.decide(cases["100"], actor, "remove", "TVEC-1.1", ("remove",), None, now, 60, timedelta(minutes=15))
@@ -116,8 +116,8 @@ def test_two_groupers_reading_the_same_cases_group_each_once(store, db_url):
     finally:
         del store.write
         other.close()
-    assert ran[0]["seen"] == 6 and ran[0]["groups_new"] == 1
-    assert mine == {"seen": 0, "joined": 0, "groups_new": 0, "merged": 0}
+    assert ran[0].seen == 6 and ran[0].groups_new == 1
+    assert mine.to_dict() == {"seen": 0, "joined": 0, "groups_new": 0, "merged": 0}
     assert _members(store) == Counter({c: 1 for c in cases.values()})
 
 
@@ -151,7 +151,7 @@ def test_two_groupers_at_once_on_postgresql(db_url):
             for t in threads:
                 t.join()
             assert errors == []
-            assert sum(r["seen"] for r in results) == 40 and sum(r["groups_new"] for r in results) == 1
+            assert sum(r.seen for r in results) == 40 and sum(r.groups_new for r in results) == 1
             assert max(_members(a).values()) == 1
     finally:
         a.close()

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from basira import banks as repo
 from basira.cases.manual import open_case_for
 from basira.cases.priority import HASH_MATCH_CONFIDENCE, WEIGHTS, PrioritySignals, components
+from basira.cases.records import TopCase
 from basira.cases.views import top_cases
 from basira.cli import app
 from basira.scan import scan_paths
@@ -65,8 +66,8 @@ def _minhash(text: str) -> str:
     return get_signal_type("text_minhash").hash_text(text)
 
 
-def post_case(store, external_id: str) -> dict | None:
-    cases = [c for c in top_cases(store, 100) if c["post_external_id"] == external_id]
+def post_case(store, external_id: str) -> TopCase | None:
+    cases = [c for c in top_cases(store, 100) if c.post_external_id == external_id]
     return cases[0] if cases else None
 
 
@@ -81,22 +82,22 @@ def test_scan_matches_posts_opens_cases_vetoes_and_rescan_adds_nothing(store, tm
     assert s.hash_matches == 3
     for ext, signal_type, entity in (("1", "text_minhash", "IS"), ("2", "pdq", "IS"), ("3", "sha256", "AQ")):
         case = post_case(store, ext)
-        assert case is not None and "hash match: bank 'tat'" in case["reason"], ext
-        assert f"item {items[f'{signal_type}:tat:{entity}']}" in case["reason"]
+        assert case is not None and "hash match: bank 'tat'" in case.reason, ext
+        assert f"item {items[f'{signal_type}:tat:{entity}']}" in case.reason
         # The harm term is at least a lone hash match's (confidence 0.97, severity 0.5 unless a label names one)
         floor = WEIGHTS["harm"] * components(PrioritySignals(hash_matches=1))["harm"]
-        assert case["priority"] >= floor - 1e-6 and floor > 0.4 * 55 * HASH_MATCH_CONFIDENCE * 0.5
+        assert case.priority >= floor - 1e-6 and floor > 0.4 * 55 * HASH_MATCH_CONFIDENCE * 0.5
         (row,) = match_rows(store, ext)
         assert row.bank == "tat" and row.status == "match" and row.signal_type == signal_type
     assert match_rows(store, "2")[0].distance == 9
     # The PDQ item is labelled behaviour=recruitment: severity 0.9 instead of the default 0.5.
-    assert post_case(store, "2")["priority"] > post_case(store, "3")["priority"]
+    assert post_case(store, "2").priority > post_case(store, "3").priority
     from basira.cases.prioritize import explain  # after the scan's own priority pass, from what is stored
-    assert explain(store, post_case(store, "2")["case_id"])["inputs"]["categories"] == ("recruitment",)
-    assert explain(store, post_case(store, "3")["case_id"])["inputs"]["categories"] == ()
+    assert explain(store, post_case(store, "2").case_id).inputs["categories"] == ("recruitment",)
+    assert explain(store, post_case(store, "3").case_id).inputs["categories"] == ()
     # Post 4 matches the bank and the allow-list: recorded as vetoed, no case from the hash.
     assert {r.status for r in match_rows(store, "4")} == {"vetoed"}
-    assert post_case(store, "4") is None or "hash match" not in post_case(store, "4")["reason"]
+    assert post_case(store, "4") is None or "hash match" not in post_case(store, "4").reason
     assert match_rows(store, "5") == []
 
     def state():
@@ -134,8 +135,8 @@ def test_scan_raises_an_open_case_and_new_bank_items_find_old_posts(store, tmp_p
     s = scan_paths(store, [src], workers=1)  # nothing new to ingest; the new item is matched against old posts
     assert (s.hash_matches, s.hash_cases_raised, s.cases_new) == (1, 1, 0)
     case = post_case(store, "5")
-    assert case["case_id"] == case_id and case["priority"] > 5.0
-    assert case["reason"].startswith("reported by a user; hash match: bank 'late' item ")
+    assert case.case_id == case_id and case.priority > 5.0
+    assert case.reason.startswith("reported by a user; hash match: bank 'late' item ")
     assert store.count_events("case.hash_matched") == 1
     assert scan_paths(store, [src], workers=1).hash_matches == 0
     assert store.count_events("case.hash_matched") == 1

@@ -330,8 +330,8 @@ def test_reprioritize_uses_reach_risk_and_hash_matches_and_leaves_no_ties(store)
     rows = {r.id: r for r in ReviewService(store).queue(QueueFilter(), 50)[0]}
     assert len({r.priority for r in rows.values()}) == 8  # no ties
     x = explain(store, ids[-1])
-    assert x["inputs"]["followers"] == len(accounts) - 1 and x["terms"]["reach"] > 0
-    assert abs(x["priority"] - rows[ids[-1]].priority) < 1e-9
+    assert x.inputs["followers"] == len(accounts) - 1 and x.terms["reach"] > 0
+    assert abs(x.priority - rows[ids[-1]].priority) < 1e-9
     assert all(0 <= r.priority <= 100.001 for r in rows.values())
 
 
@@ -348,8 +348,8 @@ def test_copies_form_one_group_decided_together_undone_together_and_split(store)
     ids = seed_copies(store, reposts=5, copies=3)
     svc, clock, p = make(store, webhook_url="http://127.0.0.1:9/hook", webhook_secret="s")
     out = assign_groups(store, clock())
-    assert out == {"seen": 10, "joined": 8, "groups_new": 1, "merged": 0}  # original + 5 retweets + 3 copies; the other alone
-    assert assign_groups(store, clock())["seen"] == 0  # nothing new: nothing done
+    assert out.to_dict() == {"seen": 10, "joined": 8, "groups_new": 1, "merged": 0}  # original + 5 retweets + 3 copies; the other alone
+    assert assign_groups(store, clock()).seen == 0  # nothing new: nothing done
     reprioritize(store)
     rows, total = svc.queue(QueueFilter())
     assert total == 2  # the group's lead and the unrelated post
@@ -362,7 +362,7 @@ def test_copies_form_one_group_decided_together_undone_together_and_split(store)
     # The groups keep growing: later copies (same text, new accounts) join at the next assignment, and the
     # second unrelated post meets the first one (same text): a second group.
     more = seed_copies(store, reposts=0, copies=1, seed=12)
-    assert assign_groups(store, clock()) == {"seen": 3, "joined": 3, "groups_new": 1, "merged": 0}
+    assert assign_groups(store, clock()).to_dict() == {"seen": 3, "joined": 3, "groups_new": 1, "merged": 0}
     assert group_of_case(store, more["copies"][0]).id == g.id
     assert group_of_case(store, more["original"][0]).id == g.id
     assert group_of_case(store, more["other"][0]).lead_case_id == ids["other"][0]
@@ -371,7 +371,7 @@ def test_copies_form_one_group_decided_together_undone_together_and_split(store)
     # Split one member off (the lead cannot be): it is a case of its own again; splitting is logged.
     assert svc.split_group(g.id, [ids["copies"][2], ids["original"][0]], p["alice"]) == [ids["copies"][2]]
     assert svc.queue(QueueFilter())[1] == 3
-    assert assign_groups(store, clock())["seen"] == 0  # a split case is not grouped again
+    assert assign_groups(store, clock()).seen == 0  # a split case is not grouped again
     # A decision on the lead applies to every member: own decision, audit entry and webhook each.
     d = svc.decide(ids["original"][0], p["alice"], "remove", "TVEC-1.1")
     members = {m.case_id for m in d.members}

@@ -69,7 +69,7 @@ def test_scan_opens_a_case_per_flagged_post_and_rerun_changes_nothing(store, pla
     assert before["detections"] == n and before["case_events"] == before["cases"] == s.flagged_total
     assert before["chain"] == (True, None)
     cases = top_cases(store, 5)
-    assert cases and cases[0]["priority"] >= cases[-1]["priority"] and cases[0]["text"]  # by priority
+    assert cases and cases[0].priority >= cases[-1].priority and cases[0].text  # by priority
 
     again = scan_paths(store, [str(platform)], workers=1)
     assert (again.posts_new, again.detections_new, again.cases_new, again.flagged_new) == (0, 0, 0, 0)

@@ -137,9 +137,9 @@ def test_detections_cases_and_events_in_bulk(store):
     assert store.count_cases("open") == flagged and store.count_events("case.opened") == flagged
     assert store.verify_events() == (True, None)
     top = top_cases(store, limit=100)
-    assert {c["post_external_id"] for c in top} == {f"p{i}" for i in range(len(AWKWARD)) if i % 2}
-    by_text = {c["text"]: c for c in top}
+    assert {c.post_external_id for c in top} == {f"p{i}" for i in range(len(AWKWARD)) if i % 2}
+    by_text = {c.text: c for c in top}
     for i, t in enumerate(AWKWARD):
         if i % 2:
-            assert by_text[t]["score"] == 1.0
-            assert by_text[t]["evidence"]["spans"] == [{"text": t, "start": 0}]
+            assert by_text[t].score == 1.0
+            assert by_text[t].evidence["spans"] == [{"text": t, "start": 0}]

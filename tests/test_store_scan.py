@@ -71,9 +71,9 @@ def test_record_detections_opens_cases_once_and_counts(store):
     }
     assert b["by_category"] == {"pledge": 2, "recruitment": 1}
     top = top_cases(store, 10)
-    assert [c["post_external_id"] for c in top] == ["p0", "p1"]
-    assert top[0]["categories"] == ["recruitment", "pledge"] and top[0]["evidence"]["flagged"] is True
-    assert top[0]["text"] == "text 0" and top[0]["handle"] is None and top[0]["platform"] == "x"
+    assert [c.post_external_id for c in top] == ["p0", "p1"]
+    assert top[0].categories == ["recruitment", "pledge"] and top[0].evidence["flagged"] is True
+    assert top[0].text == "text 0" and top[0].handle is None and top[0].platform == "x"
 
 
 def test_a_failed_transaction_leaves_neither_detections_nor_cases(store):
@@ -126,6 +126,31 @@ def test_cases_carry_the_queue_priority_of_their_detection(store):
     plain = detection(ids[1], True)  # no priority given: the score stands in
     with store.transaction() as tx:
         record_detections(tx, [urgent, plain])
-    by_post = {c["post_external_id"]: c["priority"] for c in top_cases(store, 10)}
+    by_post = {c.post_external_id: c.priority for c in top_cases(store, 10)}
     assert by_post["p0"] == urgent["priority"] > 1.0
     assert by_post["p1"] == 0.99
+
+
+def test_cli_explains_a_case_priority_as_the_record_prints_it(store, db_url):
+    """`basira review prioritize --explain N` prints the PriorityExplanation record's JSON (basira.cases.records);
+    a case that is not open says so and exits 1."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from basira.cases.prioritize import explain
+    from basira.cli import app
+
+    with store.transaction() as tx:
+        upsert_posts(tx, posts(2))
+    ids = sorted(store.post_ids("x", ["p0", "p1"]).values())
+    with store.transaction() as tx:
+        record_detections(tx, [detection(ids[0], True)])
+    (case,) = top_cases(store, 10)
+    r = CliRunner().invoke(app, ["review", "prioritize", "--db", db_url, "--explain", str(case.case_id)])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert set(got) == {"inputs", "terms", "tie", "priority"} and got["inputs"]["model_score"] == 0.99
+    assert got == json.loads(json.dumps(explain(store, case.case_id).to_dict()))
+    r = CliRunner().invoke(app, ["review", "prioritize", "--db", db_url, "--explain", str(case.case_id + 99)])
+    assert r.exit_code == 1 and "no open post or account case" in r.output

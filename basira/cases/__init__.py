@@ -26,6 +26,9 @@ _FACE = {
     "reprioritize": "prioritize",
     "PrioritySignals": "priority",
     "case_priority": "priority",
+    "GroupingCounts": "records",
+    "PriorityExplanation": "records",
+    "TopCase": "records",
     "top_cases": "views",
 }
 __all__, __getattr__, __dir__ = lazy_face(__name__, _FACE)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from basira.cases.grouping import PostForGrouping, group_keys, strongest
+from basira.cases.records import GroupingCounts
 from basira.core.errors import BasiraError
 from basira.store import bulk, events
 from basira.store.group_models import ReviewGroup, ReviewGroupKey, ReviewGroupMember
@@ -69,7 +70,7 @@ def _content_key(created_at: datetime | None, platform_id: int | None, external_
     return (created_at is None, created_at or _EPOCH, platform_id or 0, len(ext), ext, case_id)
 
 
-def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, int]:
+def assign_groups(store: Store, now: datetime, batch: int = 5000) -> GroupingCounts:
     """Group every open post case the grouper has not seen yet; return counts (seen, joined, groups_new, merged).
 
     The groups are the connected copies whatever order the cases opened in: a new case joins the open group of
@@ -80,7 +81,7 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
 
     A flagged post's text keys come with its detection (computed where it was scored, basira.scan.score); the
     others' are computed here."""
-    counts = {"seen": 0, "joined": 0, "groups_new": 0, "merged": 0}
+    counts = GroupingCounts()
     seen = sa.select(GK.c.id).where(GK.c.case_id == C.c.id).exists()
     with store.read() as conn:
         todo = sorted(conn.execute(
@@ -94,7 +95,7 @@ def assign_groups(store: Store, now: datetime, batch: int = 5000) -> dict[str, i
     return counts
 
 
-def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: dict[str, int]) -> None:
+def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: GroupingCounts) -> None:
     """Group these cases (in this order), in one transaction. One grouper at a time: two scans ending together
     both read the same ungrouped cases, and the second wrote their memberships again ("UNIQUE constraint failed:
     review_group_members.case_id"). The batch holds the grouping lock (PostgreSQL; a SQLite writer holds the
@@ -168,7 +169,7 @@ def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: 
                 for c in _merge(conn, gid, other, via, now, members, new_groups, log):
                     group_of[c] = gid
                 touched.discard(other)
-                counts["merged"] += 1
+                counts.merged += 1
         elif hit_cases:
             first = min([*hit_cases, r.id], key=ck.__getitem__)  # the lead by content, from the start
             gid = _NEW + len(new_groups)  # its id once the batch's new groups are inserted, in this order
@@ -176,20 +177,20 @@ def _assign_batch(conn: Connection, case_ids: list[int], now: datetime, counts: 
                                "reposts": 0, "status": "open", "opened_at": now, "updated_at": now})
             members.append({"case_id": first, "group_id": gid, "role": "lead", "via": via, "joined_at": now})
             group_of[first] = gid
-            counts["groups_new"] += 1
+            counts.groups_new += 1
             log.append(("group.opened", "basira", f"group:{gid}", {"lead_case_id": first, "kind": via}))
         if gid is not None:
             # Every copy it links that is in no group yet joins too (its connected copies, in any order).
             for c in [c for c in [*hit_cases, r.id] if c not in group_of]:
                 members.append({"case_id": c, "group_id": gid, "role": "member", "via": via, "joined_at": now})
                 group_of[c] = gid
-                counts["joined"] += 1
+                counts.joined += 1
                 log.append(("group.joined", "basira", f"case:{c}", {"group_id": gid, "via": via}))
             touched.add(gid)
         key_rows.extend([{"key": k, "case_id": r.id} for k in keys] or [{"key": f"none:{r.id}", "case_id": r.id}])
         for k in keys:
             holders[k].append(r.id)
-        counts["seen"] += 1
+        counts.seen += 1
     # The new groups in one statement (one INSERT … RETURNING per group cost the tail a round trip each), then
     # their placeholder ids replaced by the stored ones; a group's lead names it (a case leads one new group).
     real: dict[int, int] = {}

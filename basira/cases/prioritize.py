@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from basira.cases.groups import group_inputs
 from basira.cases.priority import PrioritySignals, account_risk, case_priority, components, label_categories
+from basira.cases.records import PriorityExplanation
 from basira.store import bulk
 from basira.store.bank_models import BankMatchRow
 from basira.store.models import Account, Case, Detection, Post
@@ -161,7 +162,7 @@ def reprioritize(store: Store, case_ids: Iterable[int] | None = None) -> int:
     return changed
 
 
-def explain(store: Store, case_id: int) -> dict[str, Any] | None:
+def explain(store: Store, case_id: int) -> PriorityExplanation | None:
     """The inputs and each weighted term of one case's priority (for the case page)."""
     s = signals_for(store, [case_id]).get(case_id)
     if s is None:
@@ -169,6 +170,5 @@ def explain(store: Store, case_id: int) -> dict[str, Any] | None:
     from dataclasses import asdict
 
     from basira.cases.priority import WEIGHTS, tie_breaker
-
-    return {"inputs": asdict(s), "terms": {k: round(WEIGHTS[k] * v, 3) for k, v in components(s).items()},
-            "tie": tie_breaker(s), "priority": case_priority(s)}
+    return PriorityExplanation(inputs=asdict(s), terms={k: round(WEIGHTS[k] * v, 3) for k, v in components(s).items()},
+                               tie=tie_breaker(s), priority=case_priority(s))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
+from basira.cases.records import TopCase
 from basira.core.time import utc
 from basira.store.db import Database
 from basira.store.models import Account, Case, Detection, Platform, Post
@@ -13,7 +12,7 @@ from basira.store.models import Account, Case, Detection, Platform, Post
 __all__ = ["top_cases"]
 
 
-def top_cases(store: Database, limit: int = 10, status: str = "open") -> list[dict[str, Any]]:
+def top_cases(store: Database, limit: int = 10, status: str = "open") -> list[TopCase]:
     """Cases on posts by priority (highest first) with the post, its author and the detection."""
     ct, t, at, pt, dt = (
         Case.__table__,
@@ -48,8 +47,5 @@ def top_cases(store: Database, limit: int = 10, status: str = "open") -> list[di
         .limit(limit)
     )
     with store.read() as conn:
-        rows = [r._asdict() for r in conn.execute(q)]
-    for r in rows:
-        r["opened_at"] = utc(r["opened_at"])
-        r["created_at"] = utc(r["created_at"])
-    return rows
+        rows = conn.execute(q).mappings().all()
+    return [TopCase.from_row(r, opened_at=utc(r["opened_at"]), created_at=utc(r["created_at"])) for r in rows]

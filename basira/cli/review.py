@@ -217,6 +217,6 @@ def review_prioritize(db: str | None = typer.Option(None, "--db", help=DB_HELP),
         if x is None:
             err.print(f"no open post or account case {explain}")
             raise typer.Exit(1)
-        print(json.dumps(x, indent=2))
+        print(json.dumps(x.to_dict(), indent=2))
         return
     err.print(f"{reprioritize(store)} case priorities changed")

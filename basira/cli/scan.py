@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -11,6 +11,9 @@ from rich.text import Text
 
 from basira.cli._common import err, fail
 from basira.core.errors import InputError
+
+if TYPE_CHECKING:
+    from basira.cases.records import TopCase
 
 
 def _print_returning(console: Console, store, top: int = 10) -> None:
@@ -178,20 +181,20 @@ def scan(
         raise typer.Exit(code=2)
 
 
-def _print_top_cases(console: Console, cases: list[dict], width: int = 200) -> None:
+def _print_top_cases(console: Console, cases: list[TopCase], width: int = 200) -> None:
     """Each case: score, language, categories, author and the post (escaped, truncated), then its evidence."""
     console.print(f"[bold]Top {len(cases)} open cases[/] (highest priority first)")
     for c in cases:
-        ev = c.get("evidence") or {}
-        text = " ".join((c["text"] or "").split())
+        ev = c.evidence or {}
+        text = " ".join((c.text or "").split())
         if len(text) > width:
             text = text[: width - 1] + "…"
-        who = f"@{c['handle']}" if c.get("handle") else (c.get("account_external_id") or "?")
-        score = c["score"] if c.get("score") is not None else c["priority"]
+        who = f"@{c.handle}" if c.handle else (c.account_external_id or "?")
+        score = c.score if c.score is not None else c.priority
         console.print(
-            f"[bold]case {c['case_id']}[/]  score [bold]{score:.3f}[/]  {escape(str(ev.get('lang', '?')))}  "
-            f"[magenta]{escape(', '.join(c.get('categories') or []))}[/]  "
-            f"{escape(c['platform'])} post {escape(c['post_external_id'])} by {escape(who)}",
+            f"[bold]case {c.case_id}[/]  score [bold]{score:.3f}[/]  {escape(str(ev.get('lang', '?')))}  "
+            f"[magenta]{escape(', '.join(c.categories or []))}[/]  "
+            f"{escape(c.platform)} post {escape(c.post_external_id)} by {escape(who)}",
             highlight=False,
         )
         console.print(Text("    " + text))

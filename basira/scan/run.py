@@ -223,7 +223,7 @@ def finish_scan(store: Store, summary: ScanSummary, posts_before: int, accounts_
     from basira.cases.prioritize import reprioritize
 
     grouped = assign_groups(store, utcnow())  # copies of one content join one review group
-    summary.groups_new, summary.cases_grouped = grouped["groups_new"], grouped["joined"]
+    summary.groups_new, summary.cases_grouped = grouped.groups_new, grouped.joined
     reprioritize(store)  # the rank follows the evidence the scan added
     summary.posts_total = store.count_posts()
     summary.accounts_total = store.count_accounts()
